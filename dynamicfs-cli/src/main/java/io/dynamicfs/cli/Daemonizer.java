@@ -1,0 +1,89 @@
+package io.dynamicfs.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Runs the mount in a detached child JVM (a new session via setsid when available) and returns once the
+ * child reports that the filesystem is mounted, or prints the child's error. The JVM cannot fork, so the
+ * child is this same program started again with {@code --foreground --ready-file}.
+ */
+final class Daemonizer {
+  private final MountCommand command;
+
+  Daemonizer(MountCommand command) {
+    this.command = command;
+  }
+
+  int start() throws IOException, InterruptedException {
+    Path ready = Files.createTempFile("dynamicfs-ready-", ".txt");
+    Path output = Files.createTempFile("dynamicfs-daemon-", ".out");
+    try {
+      Files.delete(ready);
+      List<String> cmd = new ArrayList<>();
+      if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+        cmd.add("/usr/bin/setsid");
+      }
+      cmd.add(ProcessHandle.current().info().command().orElse("java"));
+      long heapMiB = Math.max(1024, command.cacheMemory() / (1 << 20) + 768);
+      cmd.add("-Xmx" + heapMiB + "m");
+      cmd.add("-XX:+UseG1GC");
+      cmd.add("-XX:G1HeapRegionSize=8m");
+      cmd.add("-cp");
+      cmd.add(System.getProperty("java.class.path"));
+      cmd.add(Main.class.getName());
+      cmd.addAll(command.childArguments(ready));
+      Process child = new ProcessBuilder(cmd)
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectErrorStream(true)
+          .redirectOutput(output.toFile())
+          .start();
+      long deadline = System.nanoTime() + 180_000_000_000L;
+      while (System.nanoTime() < deadline) {
+        Optional<String> line = readLine(ready);
+        if (line.isPresent() && line.get().startsWith("ok")) {
+          return 0;
+        }
+        if (line.isPresent() && line.get().startsWith("error: ")) {
+          child.waitFor();
+          System.err.println("dynamicfs: " + line.get().substring(7));
+          return child.exitValue() == 0 ? Main.EXIT_USAGE : child.exitValue();
+        }
+        if (!child.isAlive()) {
+          System.err.println("dynamicfs: the mount process exited (code " + child.exitValue() + ") before mounting:");
+          System.err.print(tail(output));
+          return 1;
+        }
+        Thread.sleep(50);
+      }
+      child.destroy();
+      System.err.println("dynamicfs: the filesystem did not come up within 180 s");
+      return 1;
+    } finally {
+      Files.deleteIfExists(ready);
+      Files.deleteIfExists(output);
+    }
+  }
+
+  private static Optional<String> readLine(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return Optional.empty();
+    }
+    String s = Files.readString(p, StandardCharsets.UTF_8);
+    return s.endsWith("\n") ? Optional.of(s.trim()) : Optional.empty();
+  }
+
+  private static String tail(Path p) throws IOException {
+    List<String> lines = Files.readAllLines(p, StandardCharsets.UTF_8);
+    StringBuilder sb = new StringBuilder();
+    for (String l : lines.subList(Math.max(0, lines.size() - 20), lines.size())) {
+      sb.append("  ").append(l).append('\n');
+    }
+    return sb.toString();
+  }
+}

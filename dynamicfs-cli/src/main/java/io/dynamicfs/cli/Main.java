@@ -1,0 +1,40 @@
+package io.dynamicfs.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code dynamicfs} command. */
+@Command(name = "dynamicfs", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    description = "A deduplicating, compressing, checksumming FUSE filesystem.",
+    subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+  /** Exit code for bad usage, a bad option or input that cannot be used. */
+  static final int EXIT_USAGE = 2;
+
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (mount, umount, fsck)");
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      cmd.getErr().println("dynamicfs: " + ex.getMessage());
+      return EXIT_USAGE;
+    });
+    cl.setParameterExceptionHandler((ex, args) -> {
+      ex.getCommandLine().getErr().println("dynamicfs: " + ex.getMessage());
+      ex.getCommandLine().getErr().println("Try 'dynamicfs " + ex.getCommandLine().getCommandName()
+          + " --help' for more information.");
+      return EXIT_USAGE;
+    });
+    return cl;
+  }
+}

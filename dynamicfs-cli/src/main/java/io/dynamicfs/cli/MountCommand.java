@@ -1,0 +1,248 @@
+package io.dynamicfs.cli;
+
+import io.dynamicfs.cache.MemoryBlockCache;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.codec.Codec;
+import io.dynamicfs.core.engine.DynamicFileSystem;
+import io.dynamicfs.core.engine.EngineOptions;
+import io.dynamicfs.core.format.DataDirectory;
+import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.fuse.FuseMount;
+import io.dynamicfs.fuse.MountOptions;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code dynamicfs mount DATA MNT}: formats an empty DATA on first use and mounts it at MNT. */
+@Command(name = "mount", mixinStandardHelpOptions = true,
+    description = {"Mount the DynamicFS in DATA at MNT (formatting DATA if it is empty).",
+        "Runs in the background once mounted unless --foreground is given. SIGTERM or 'dynamicfs umount MNT'",
+        "flushes everything and unmounts cleanly."})
+final class MountCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "DATA", description = "Directory holding the filesystem's data.")
+  Path data;
+
+  @Parameters(index = "1", paramLabel = "MNT", description = "Empty directory to mount on.")
+  Path mountPoint;
+
+  @Option(names = {"-f", "--foreground"}, description = "Stay attached; log to stderr as well.")
+  boolean foreground;
+
+  @Option(names = "--block-size", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "1M",
+      description = "Block size when formatting a new DATA (64K-16M, power of two; default ${DEFAULT-VALUE}).")
+  long blockSize;
+
+  @Option(names = "--compression", paramLabel = "CODEC", defaultValue = "lz4",
+      description = "Compression when formatting a new DATA: lz4, zstd or none (default ${DEFAULT-VALUE}).")
+  String compression;
+
+  @Option(names = "--cache-memory", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "256M",
+      description = "Memory for decompressed blocks (default ${DEFAULT-VALUE}).")
+  long cacheMemory;
+
+  @Option(names = {"-o", "--fuse-option"}, paramLabel = "OPT", split = ",",
+      description = "Extra libfuse mount option(s), comma-separated.")
+  List<String> fuseOptions = new ArrayList<>();
+
+  @Option(names = "--debug-fuse", description = "Print every FUSE request (libfuse -d).")
+  boolean debugFuse;
+
+  @Option(names = "--ready-file", hidden = true, description = "Where a background child reports readiness.")
+  Path readyFile;
+
+  @Override
+  public Integer call() throws Exception {
+    FormatOptions format;
+    try {
+      format = new FormatOptions(Math.toIntExact(blockSize), Codec.parse(compression),
+          FormatOptions.DEFAULT.inlineMax());
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      return fail(e.getMessage());
+    }
+    if (cacheMemory < (1 << 20)) {
+      return fail("--cache-memory must be at least 1M");
+    }
+    if (!foreground) {
+      return new Daemonizer(this).start();
+    }
+    return runForeground(format);
+  }
+
+  private int fail(String message) {
+    System.err.println("dynamicfs: " + message);
+    report("error: " + message);
+    return Main.EXIT_USAGE;
+  }
+
+  private void report(String line) {
+    if (readyFile != null) {
+      try {
+        Files.writeString(readyFile, line + "\n", StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        System.err.println("dynamicfs: cannot write " + readyFile + ": " + e.getMessage());
+      }
+    }
+  }
+
+  private int runForeground(FormatOptions format) {
+    DataDirectory dir;
+    try {
+      checkMountPoint();
+      dir = DataDirectory.open(data, format);
+    } catch (FsException e) {
+      return fail(plain(e));
+    }
+    Logging.toFile(dir.logDir().resolve("dynamicfs.log"), readyFile == null);
+    Logger log = LoggerFactory.getLogger(MountCommand.class);
+    DynamicFileSystem fs;
+    try {
+      EngineOptions options = EngineOptions.defaults()
+          .withStoreDecorator(store -> new MemoryBlockCache(store, cacheMemory));
+      fs = DynamicFileSystem.open(dir, options);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(dir);
+      return fail(plain(e));
+    }
+    FuseMount mount;
+    try {
+      MountOptions mo = MountOptions.defaults("dynamicfs:" + dir.root()).withExtra(fuseOptions);
+      if (debugFuse) {
+        mo = new MountOptions(mo.fsName(), mo.allowOther(), mo.attrTimeout(), mo.entryTimeout(), mo.maxWrite(),
+            mo.extra(), true);
+      }
+      mount = FuseMount.mount(fs, mountPoint, mo);
+    } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+      closeQuietly(fs);
+      closeQuietly(dir);
+      String why = e instanceof UnsatisfiedLinkError || String.valueOf(e.getMessage()).contains("libfuse")
+          ? "libfuse2 is not installed (Debian/Ubuntu: sudo apt-get install libfuse2 fuse3)"
+          : plain(e);
+      return fail(why);
+    }
+    Shutdown shutdown = new Shutdown(mount, fs, dir, log);
+    Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "dfs-shutdown"));
+    log.info("dynamicfs mounted data={} mountpoint={} pid={}", dir.root(), mount.mountPoint(),
+        ProcessHandle.current().pid());
+    report("ok " + ProcessHandle.current().pid());
+    try {
+      mount.awaitUnmount();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    shutdown.run();
+    return shutdown.failed() ? 1 : 0;
+  }
+
+  private void checkMountPoint() throws FsException {
+    Path mp = mountPoint.toAbsolutePath().normalize();
+    if (FuseMount.isMounted(mp)) {
+      throw FsException.of(io.dynamicfs.core.api.Errno.EBUSY, "%s is already a mount point; unmount it first",
+          mp);
+    }
+    if (!Files.isDirectory(mp)) {
+      throw FsException.of(io.dynamicfs.core.api.Errno.ENOENT, "mount point %s does not exist or is not a directory",
+          mp);
+    }
+    try (var s = Files.list(mp)) {
+      if (s.findAny().isPresent()) {
+        throw FsException.of(io.dynamicfs.core.api.Errno.ENOTEMPTY, "mount point %s is not empty", mp);
+      }
+    } catch (IOException e) {
+      throw FsException.of(io.dynamicfs.core.api.Errno.EACCES, "cannot read mount point %s", mp);
+    }
+  }
+
+  /** A message without the errno prefix the engine puts in front. */
+  static String plain(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    int colon = m.indexOf(": ");
+    if (e instanceof FsException && colon > 0 && colon < 14) {
+      return m.substring(colon + 2);
+    }
+    return m;
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      System.err.println("dynamicfs: while cleaning up: " + e.getMessage());
+    }
+  }
+
+  /** Unmount, then close the engine, then release DATA: once, whoever asks first (main or SIGTERM). */
+  private static final class Shutdown {
+    private final FuseMount mount;
+    private final DynamicFileSystem fs;
+    private final DataDirectory dir;
+    private final Logger log;
+    private boolean done;
+    private boolean failed;
+
+    Shutdown(FuseMount mount, DynamicFileSystem fs, DataDirectory dir, Logger log) {
+      this.mount = mount;
+      this.fs = fs;
+      this.dir = dir;
+      this.log = log;
+    }
+
+    synchronized void run() {
+      if (done) {
+        return;
+      }
+      done = true;
+      try {
+        mount.close();
+      } catch (IOException | RuntimeException e) {
+        failed = true;
+        log.error("unmount failed error=\"{}\"", e.getMessage());
+      }
+      try {
+        fs.close();
+      } catch (IOException | RuntimeException e) {
+        failed = true;
+        log.error("closing the filesystem failed error=\"{}\"", e.getMessage());
+      }
+      try {
+        dir.close();
+      } catch (IOException e) {
+        log.warn("releasing the data directory lock failed error=\"{}\"", e.getMessage());
+      }
+      log.info("dynamicfs stopped cleanly={}", !failed);
+    }
+
+    synchronized boolean failed() {
+      return failed;
+    }
+  }
+
+  /** The arguments to hand a background child: everything but the background itself. */
+  List<String> childArguments(Path ready) {
+    List<String> a = new ArrayList<>(Arrays.asList("mount", data.toAbsolutePath().toString(),
+        mountPoint.toAbsolutePath().toString(), "--foreground", "--ready-file", ready.toString(),
+        "--block-size", Long.toString(blockSize), "--compression", compression,
+        "--cache-memory", Long.toString(cacheMemory)));
+    if (!fuseOptions.isEmpty()) {
+      a.add("-o");
+      a.add(String.join(",", fuseOptions));
+    }
+    if (debugFuse) {
+      a.add("--debug-fuse");
+    }
+    return a;
+  }
+
+  long cacheMemory() {
+    return cacheMemory;
+  }
+}

@@ -1,0 +1,90 @@
+package io.dynamicfs.core.api;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * The inode-based POSIX operations of one mounted DynamicFS: the single seam between the kernel side
+ * (FUSE adapter) and the engine. Every method either succeeds or throws {@link FsException} carrying the
+ * errno to report; nothing here knows about FUSE.
+ *
+ * <p>Names are single path components (never containing '/'), checked against NAME_MAX (255 bytes of
+ * UTF-8). Handles come from {@link #open} or {@link #create} and stay valid until {@link #release}, even
+ * after the file is unlinked.
+ */
+public interface FileSystem extends Closeable {
+  long ROOT_INO = 1;
+
+  int RENAME_NOREPLACE = 1;
+  int RENAME_EXCHANGE = 2;
+  int XATTR_CREATE = 1;
+  int XATTR_REPLACE = 2;
+
+  Attr getattr(long ino) throws IOException;
+
+  /** The inode a name in a directory refers to; ENOENT if none, ENOTDIR if parent is not a directory. */
+  long lookup(long parent, String name) throws IOException;
+
+  /** Creates a regular file, FIFO, socket or device node. {@code mode} carries type and permission bits. */
+  Attr mknod(Caller caller, long parent, String name, int mode, long rdev) throws IOException;
+
+  Attr mkdir(Caller caller, long parent, String name, int mode) throws IOException;
+
+  Attr symlink(Caller caller, long parent, String name, String target) throws IOException;
+
+  String readlink(long ino) throws IOException;
+
+  void unlink(long parent, String name) throws IOException;
+
+  void rmdir(long parent, String name) throws IOException;
+
+  /** Atomic rename; {@code flags} may hold {@link #RENAME_NOREPLACE} or {@link #RENAME_EXCHANGE}. */
+  void rename(long parent, String name, long newParent, String newName, int flags) throws IOException;
+
+  /** A new name for an existing non-directory inode. */
+  Attr link(long ino, long newParent, String newName) throws IOException;
+
+  /** Applies the non-null fields of {@code changes}; {@code handle} is the open handle or 0. */
+  Attr setattr(Caller caller, long ino, SetAttr changes, long handle) throws IOException;
+
+  /** Opens an existing inode with open(2) flags (O_TRUNC and O_APPEND honoured). */
+  long open(Caller caller, long ino, int flags) throws IOException;
+
+  /** Creates and opens a regular file (O_EXCL semantics: EEXIST if the name exists). */
+  OpenResult create(Caller caller, long parent, String name, int mode, int flags) throws IOException;
+
+  /** Reads up to {@code length} bytes at {@code offset} into {@code dst}; returns the count, 0 at EOF. */
+  int read(long handle, long offset, byte[] dst, int dstOffset, int length) throws IOException;
+
+  /** Writes bytes at {@code offset} (at EOF for an O_APPEND handle); returns the count written. */
+  int write(long handle, long offset, byte[] src, int srcOffset, int length) throws IOException;
+
+  /** The handle's inode: what fstat on it reports even after unlink. */
+  long inodeOf(long handle) throws IOException;
+
+  /** close(2) on one descriptor of the handle: makes the written data visible to the store. */
+  void flush(long handle) throws IOException;
+
+  /** Returns once the file's data (and metadata unless {@code dataOnly}) is durable. */
+  void fsync(long handle, boolean dataOnly) throws IOException;
+
+  /** The last close of the handle; an unlinked inode is reclaimed when its last handle goes. */
+  void release(long handle) throws IOException;
+
+  /** Entries of a directory, without "." and "..". */
+  List<DirEntry> readdir(long ino) throws IOException;
+
+  /** Makes all metadata durable (fsyncdir, syncfs). */
+  void syncMetadata() throws IOException;
+
+  byte[] getxattr(long ino, String name) throws IOException;
+
+  void setxattr(long ino, String name, byte[] value, int flags) throws IOException;
+
+  List<String> listxattr(long ino) throws IOException;
+
+  void removexattr(long ino, String name) throws IOException;
+
+  StatFs statfs() throws IOException;
+}

@@ -1,0 +1,40 @@
+package io.dynamicfs.core.block;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.function.Consumer;
+
+/**
+ * Content-addressed block storage: the small interface every layer implements (a segment store per
+ * device, erasure-coded and remote stores, caches as decorators). Blocks are immutable: a stored id
+ * always names the same bytes, so a copy of it anywhere is never stale.
+ *
+ * <p>Implementations are thread-safe. Liveness (which ids are still referenced) is the metadata's
+ * business; a store deletes what it is told to.
+ */
+public interface BlockStore extends Closeable {
+  /** Stores {@code length} plain bytes under {@code id} (idempotent); durable only after {@link #sync}. */
+  StoredBlock put(BlockId id, byte[] data, int length) throws IOException;
+
+  /** The verified plain bytes of a block; FsException(EIO) when missing or corrupt. */
+  byte[] get(BlockId id) throws IOException;
+
+  /** Where the block sits, or null when this store does not hold it. */
+  StoredBlock stat(BlockId id);
+
+  default boolean contains(BlockId id) {
+    return stat(id) != null;
+  }
+
+  /** Forgets a block; its space is reclaimed by compaction. */
+  void delete(BlockId id) throws IOException;
+
+  /** Calls {@code action} for every block held (a snapshot; concurrent changes may or may not show). */
+  void forEach(Consumer<StoredBlock> action);
+
+  /** Returns when everything put so far is durable. */
+  void sync() throws IOException;
+
+  /** Space and count figures. */
+  StoreStats stats();
+}

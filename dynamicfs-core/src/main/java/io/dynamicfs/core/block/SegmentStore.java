@@ -1,0 +1,438 @@
+package io.dynamicfs.core.block;
+
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.codec.Codec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Blocks in append-only segment files on one device directory ({@code seg-00000001.dfs}, …).
+ *
+ * <p>A record is a {@link RecordHeader} and the payload, written with one positional write under the
+ * append lock, so a crash can only tear the tail of a segment. The index (id → location) lives in
+ * memory and is rebuilt at open by walking record headers; liveness per segment is tracked for
+ * compaction. Opening truncates a torn tail (a record cut short by a crash) and refuses a segment whose
+ * structure is damaged elsewhere, naming the file and offset, so nothing is silently skipped.
+ *
+ * <p>Locking: {@code appendLock} guards the active segment and the set of unsynced segments;
+ * {@code syncLock} serialises fsyncs so concurrent callers share one (group commit). Reads take no lock.
+ */
+public final class SegmentStore implements BlockStore {
+  private static final Logger log = LoggerFactory.getLogger(SegmentStore.class);
+  private static final Pattern NAME = Pattern.compile("seg-(\\d{8})\\.dfs");
+
+  private final Path dir;
+  private final Codec codec;
+  private final long maxSegmentBytes;
+  private final Map<BlockId, Location> index = new ConcurrentHashMap<>();
+  private final ConcurrentSkipListMap<Integer, Segment> segments = new ConcurrentSkipListMap<>();
+  private final Object appendLock = new Object();
+  private final Object syncLock = new Object();
+  private final AtomicLong rawBytes = new AtomicLong();
+  private final AtomicLong storedBytes = new AtomicLong();
+
+  // @GuardedBy("appendLock")
+  private Segment active;
+  // @GuardedBy("appendLock")
+  private final List<Segment> unsynced = new ArrayList<>();
+
+  private final boolean readOnlyCheck;
+  private final List<String> damage = new ArrayList<>();
+
+  private SegmentStore(Path dir, Codec codec, long maxSegmentBytes, boolean readOnlyCheck) {
+    this.readOnlyCheck = readOnlyCheck;
+    this.dir = dir;
+    this.codec = codec;
+    this.maxSegmentBytes = maxSegmentBytes;
+  }
+
+  /** Opens (creating the directory if needed) and indexes every segment. */
+  public static SegmentStore open(Path dir, Codec codec, long maxSegmentBytes) throws IOException {
+    Files.createDirectories(dir);
+    SegmentStore s = new SegmentStore(dir, codec, maxSegmentBytes, false);
+    try {
+      s.scanAll();
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  /**
+   * Opens for checking only: nothing is written or truncated, and damage is recorded in
+   * {@link #damage()} instead of refusing to open (records after a damaged header are not indexed).
+   */
+  public static SegmentStore openForCheck(Path dir, Codec codec) throws IOException {
+    SegmentStore s = new SegmentStore(dir, codec, Long.MAX_VALUE, true);
+    try {
+      s.scanAll();
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  /** Structural damage found while opening for a check. */
+  public List<String> damage() {
+    return List.copyOf(damage);
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  @Override
+  public StoredBlock put(BlockId id, byte[] data, int length) throws IOException {
+    Location existing = index.get(id);
+    if (existing != null) {
+      return existing.describe(id);
+    }
+    Codec.Compressed c = codec.compress(data, 0, length);
+    byte[] payload = c.bytes();
+    RecordHeader h = new RecordHeader(c.codec(), length, payload.length, id,
+        RecordHeader.crc(payload, 0, payload.length));
+    byte[] head = new byte[RecordHeader.SIZE];
+    h.writeTo(head);
+    ByteBuffer[] bufs = {ByteBuffer.wrap(head), ByteBuffer.wrap(payload)};
+    Segment seg;
+    long pos;
+    synchronized (appendLock) {
+      if (active == null || active.size + h.recordLength() > maxSegmentBytes) {
+        roll();
+      }
+      seg = active;
+      pos = seg.size;
+      try {
+        seg.channel.position(pos);
+        long want = h.recordLength();
+        long done = 0;
+        while (done < want) {
+          done += seg.channel.write(bufs);
+        }
+      } catch (IOException e) {
+        // Undo a partial append so the segment stays a clean sequence of records.
+        try {
+          seg.channel.truncate(pos);
+        } catch (IOException suppressed) {
+          e.addSuppressed(suppressed);
+        }
+        throw translate(e, "append to " + seg.path);
+      }
+      seg.size = pos + h.recordLength();
+      if (!unsynced.contains(seg)) {
+        unsynced.add(seg);
+      }
+    }
+    Location loc = new Location(seg, pos, h.codec(), length, payload.length);
+    if (index.putIfAbsent(id, loc) == null) {
+      seg.liveBytes.addAndGet(h.recordLength());
+      rawBytes.addAndGet(length);
+      storedBytes.addAndGet(payload.length);
+    }
+    return loc.describe(id);
+  }
+
+  @Override
+  public byte[] get(BlockId id) throws IOException {
+    Location loc = index.get(id);
+    if (loc == null) {
+      throw FsException.of(Errno.EIO, "block %s is not in store %s", id, dir);
+    }
+    return read(id, loc);
+  }
+
+  private byte[] read(BlockId id, Location loc) throws IOException {
+    int total = RecordHeader.SIZE + loc.storedLength;
+    byte[] buf = new byte[total];
+    readFully(loc.segment.channel, ByteBuffer.wrap(buf), loc.offset);
+    try {
+      RecordHeader h = RecordHeader.parse(buf, 0);
+      if (!h.id().equals(id) || h.storedLength() != loc.storedLength) {
+        throw new FsException(Errno.EIO, "record header names another block");
+      }
+      if (RecordHeader.crc(buf, RecordHeader.SIZE, h.storedLength()) != h.payloadCrc()) {
+        throw new FsException(Errno.EIO, "payload checksum mismatch");
+      }
+      return h.codec().decompress(buf, RecordHeader.SIZE, h.storedLength(), h.rawLength());
+    } catch (FsException e) {
+      log.error("corrupt record block={} segment={} offset={} problem=\"{}\"",
+          id.toHex(), loc.segment.path, loc.offset, e.getMessage());
+      throw FsException.of(Errno.EIO, "block %s in %s at offset %d is corrupt (%s)",
+          id, loc.segment.path.getFileName(), loc.offset, e.getMessage());
+    }
+  }
+
+  @Override
+  public StoredBlock stat(BlockId id) {
+    Location loc = index.get(id);
+    return loc == null ? null : loc.describe(id);
+  }
+
+  @Override
+  public void delete(BlockId id) {
+    Location loc = index.remove(id);
+    if (loc != null) {
+      loc.segment.liveBytes.addAndGet(-(RecordHeader.SIZE + (long) loc.storedLength));
+      rawBytes.addAndGet(-loc.rawLength);
+      storedBytes.addAndGet(-loc.storedLength);
+    }
+  }
+
+  @Override
+  public void forEach(Consumer<StoredBlock> action) {
+    index.forEach((id, loc) -> action.accept(loc.describe(id)));
+  }
+
+  @Override
+  public void sync() throws IOException {
+    synchronized (syncLock) {
+      List<Segment> toSync;
+      synchronized (appendLock) {
+        if (unsynced.isEmpty()) {
+          return;
+        }
+        toSync = new ArrayList<>(unsynced);
+        unsynced.clear();
+      }
+      for (Segment s : toSync) {
+        try {
+          s.channel.force(false);
+        } catch (IOException e) {
+          synchronized (appendLock) {
+            unsynced.addAll(toSync);
+          }
+          throw translate(e, "fsync " + s.path);
+        }
+      }
+    }
+  }
+
+  @Override
+  public StoreStats stats() {
+    long files = 0;
+    for (Segment s : segments.values()) {
+      files += s.size;
+    }
+    return new StoreStats(index.size(), rawBytes.get(), storedBytes.get(), files);
+  }
+
+  /** The live fraction of each segment file, for compaction and reports. */
+  public Map<Path, Double> liveFractions() {
+    Map<Path, Double> out = new java.util.LinkedHashMap<>();
+    for (Segment s : segments.values()) {
+      out.put(s.path, s.size == 0 ? 1.0 : (double) s.liveBytes.get() / s.size);
+    }
+    return out;
+  }
+
+  @Override
+  public void close() throws IOException {
+    IOException first = null;
+    try {
+      if (!readOnlyCheck) {
+        sync();
+      }
+    } catch (IOException e) {
+      first = e;
+    }
+    for (Segment s : segments.values()) {
+      try {
+        s.channel.close();
+      } catch (IOException e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    segments.clear();
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  // @GuardedBy("appendLock")
+  private void roll() throws IOException {
+    int next = segments.isEmpty() ? 1 : segments.lastKey() + 1;
+    Path p = dir.resolve(String.format("seg-%08d.dfs", next));
+    FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
+    Segment seg = new Segment(next, p, ch, 0);
+    segments.put(next, seg);
+    if (active != null && !unsynced.contains(active)) {
+      unsynced.add(active);
+    }
+    active = seg;
+    log.debug("segment opened path={}", p);
+  }
+
+  private void scanAll() throws IOException {
+    List<Path> files = new ArrayList<>();
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+      for (Path p : ds) {
+        if (NAME.matcher(p.getFileName().toString()).matches()) {
+          files.add(p);
+        }
+      }
+    }
+    files.sort(null);
+    for (Path p : files) {
+      Matcher m = NAME.matcher(p.getFileName().toString());
+      m.matches();
+      int n = Integer.parseInt(m.group(1));
+      FileChannel ch = readOnlyCheck ? FileChannel.open(p, StandardOpenOption.READ)
+          : FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      Segment seg = new Segment(n, p, ch, ch.size());
+      segments.put(n, seg);
+      scan(seg);
+    }
+    if (!segments.isEmpty() && !readOnlyCheck) {
+      Segment last = segments.lastEntry().getValue();
+      if (last.size < maxSegmentBytes) {
+        active = last;
+      }
+    }
+    log.info("block store opened dir={} segments={} blocks={} stored_bytes={}",
+        dir, segments.size(), index.size(), storedBytes.get());
+  }
+
+  private void scan(Segment seg) throws IOException {
+    long pos = 0;
+    long end = seg.size;
+    byte[] head = new byte[RecordHeader.SIZE];
+    while (pos < end) {
+      if (end - pos < RecordHeader.SIZE) {
+        truncateTornTail(seg, pos, "partial header");
+        return;
+      }
+      readFully(seg.channel, ByteBuffer.wrap(head), pos);
+      RecordHeader h;
+      try {
+        h = RecordHeader.parse(head, 0);
+      } catch (FsException e) {
+        if (isZeros(seg.channel, pos, end)) {
+          truncateTornTail(seg, pos, "zero-filled tail");
+          return;
+        }
+        String what = String.format("segment %s is damaged at offset %d (%s)", seg.path, pos, e.getMessage());
+        if (readOnlyCheck) {
+          damage.add(what + "; records after it are not readable");
+          return;
+        }
+        throw FsException.of(Errno.EIO, "%s; run 'dynamicfs fsck' to list the affected files", what);
+      }
+      if (pos + h.recordLength() > end) {
+        truncateTornTail(seg, pos, "record cut short");
+        return;
+      }
+      Location loc = new Location(seg, pos, h.codec(), h.rawLength(), h.storedLength());
+      Location old = index.put(h.id(), loc);
+      if (old != null) {
+        old.segment.liveBytes.addAndGet(-(RecordHeader.SIZE + (long) old.storedLength));
+        rawBytes.addAndGet(-old.rawLength);
+        storedBytes.addAndGet(-old.storedLength);
+      }
+      seg.liveBytes.addAndGet(h.recordLength());
+      rawBytes.addAndGet(h.rawLength());
+      storedBytes.addAndGet(h.storedLength());
+      pos += h.recordLength();
+    }
+  }
+
+  private void truncateTornTail(Segment seg, long pos, String why) throws IOException {
+    if (readOnlyCheck) {
+      damage.add(String.format("segment %s has a torn tail at offset %d (%s); the next mount truncates it",
+          seg.path, pos, why));
+      return;
+    }
+    log.warn("segment tail torn by a crash, truncating path={} offset={} dropped_bytes={} reason=\"{}\"",
+        seg.path, pos, seg.size - pos, why);
+    seg.channel.truncate(pos);
+    seg.channel.force(true);
+    seg.size = pos;
+  }
+
+  private static boolean isZeros(FileChannel ch, long from, long to) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(1 << 16);
+    long pos = from;
+    while (pos < to) {
+      b.clear();
+      int n = ch.read(b, pos);
+      if (n <= 0) {
+        break;
+      }
+      for (int i = 0; i < n; i++) {
+        if (b.get(i) != 0) {
+          return false;
+        }
+      }
+      pos += n;
+    }
+    return true;
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer dst, long pos) throws IOException {
+    long p = pos;
+    while (dst.hasRemaining()) {
+      int n = ch.read(dst, p);
+      if (n < 0) {
+        throw FsException.of(Errno.EIO, "unexpected end of segment at offset %d", p);
+      }
+      p += n;
+    }
+  }
+
+  private static IOException translate(IOException e, String what) {
+    String msg = String.valueOf(e.getMessage());
+    if (msg.contains("No space left")) {
+      return new FsException(Errno.ENOSPC, what + ": no space left on device", e);
+    }
+    return new FsException(Errno.EIO, what + ": " + msg, e);
+  }
+
+  private static final class Segment {
+    final int number;
+    final Path path;
+    final FileChannel channel;
+    final AtomicLong liveBytes = new AtomicLong();
+    volatile long size;
+
+    Segment(int number, Path path, FileChannel channel, long size) {
+      this.number = number;
+      this.path = path;
+      this.channel = channel;
+      this.size = size;
+    }
+
+    @Override
+    public String toString() {
+      return "segment " + number;
+    }
+  }
+
+  private record Location(Segment segment, long offset, Codec codec, int rawLength, int storedLength) {
+    StoredBlock describe(BlockId id) {
+      return new StoredBlock(id, rawLength, storedLength, codec);
+    }
+  }
+}

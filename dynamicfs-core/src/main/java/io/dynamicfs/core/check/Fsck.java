@@ -1,0 +1,233 @@
+package io.dynamicfs.core.check;
+
+import io.dynamicfs.core.api.FileSystem;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.meta.BlockRecord;
+import io.dynamicfs.core.meta.Inode;
+import io.dynamicfs.core.meta.MetadataStore;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Checks a filesystem's metadata against itself and against the block store, reporting each problem by
+ * path: directory entries naming missing inodes, link counts, unreachable inodes, block-list entries
+ * naming unknown blocks or lying past the end of a file, reference counts, blocks missing from the
+ * store, and (with {@code verifyData}) every stored record's checksum, length and content hash.
+ * Leftovers of a crash that the next mount reclaims by itself (orphaned inodes, unreferenced records)
+ * are warnings, not errors.
+ */
+public final class Fsck {
+  public enum Severity { ERROR, WARNING }
+
+  public record Problem(Severity severity, String path, String message) {
+    @Override
+    public String toString() {
+      return severity + " " + path + ": " + message;
+    }
+  }
+
+  public record Report(List<Problem> problems, long inodes, long directories, long blocks, long bytesVerified) {
+    public boolean clean() {
+      return problems.stream().noneMatch(p -> p.severity() == Severity.ERROR);
+    }
+
+    public long errors() {
+      return problems.stream().filter(p -> p.severity() == Severity.ERROR).count();
+    }
+  }
+
+  private final MetadataStore meta;
+  private final BlockStore store;
+  private final List<Problem> problems = new ArrayList<>();
+  private final Map<Long, Inode> inodes = new HashMap<>();
+  private final Map<Long, long[]> parentOf = new HashMap<>();
+  private final Map<Long, String> nameOf = new HashMap<>();
+
+  private Fsck(MetadataStore meta, BlockStore store) {
+    this.meta = meta;
+    this.store = store;
+  }
+
+  public static Report check(MetadataStore meta, BlockStore store, boolean verifyData, Consumer<String> progress)
+      throws IOException {
+    return new Fsck(meta, store).run(verifyData, progress);
+  }
+
+  private Report run(boolean verifyData, Consumer<String> progress) throws IOException {
+    progress.accept("reading inodes");
+    meta.forEachInode(i -> inodes.put(i.ino(), i));
+    Set<Long> orphans = new HashSet<>(meta.orphans());
+
+    progress.accept("checking directory entries");
+    Map<Long, Integer> links = new HashMap<>();
+    Map<Long, Integer> subdirs = new HashMap<>();
+    meta.forEachDirent((parent, name, child) -> {
+      Inode c = inodes.get(child);
+      Inode p = inodes.get(parent);
+      if (p == null || !p.isDirectory()) {
+        error("inode " + parent, "holds entry '" + name + "' but is not a directory");
+      }
+      parentOf.putIfAbsent(child, new long[] {parent});
+      nameOf.putIfAbsent(child, name);
+      if (c == null) {
+        problems.add(new Problem(Severity.ERROR, pathOf(parent) + "/" + name, "names missing inode " + child));
+        return;
+      }
+      links.merge(child, 1, Integer::sum);
+      if (c.isDirectory()) {
+        subdirs.merge(parent, 1, Integer::sum);
+      }
+    });
+
+    progress.accept("checking link counts");
+    long dirs = 0;
+    for (Inode i : inodes.values()) {
+      int refs = links.getOrDefault(i.ino(), 0);
+      if (i.isDirectory()) {
+        dirs++;
+        int expected = 2 + subdirs.getOrDefault(i.ino(), 0);
+        if (i.nlink() != expected) {
+          error(pathOf(i.ino()), "directory link count " + i.nlink() + ", expected " + expected);
+        }
+        if (i.ino() != FileSystem.ROOT_INO) {
+          if (refs != 1) {
+            error(pathOf(i.ino()), "directory has " + refs + " names");
+          } else if (parentOf.get(i.ino())[0] != i.parent()) {
+            error(pathOf(i.ino()), "parent recorded as " + i.parent() + " but entry is in "
+                + parentOf.get(i.ino())[0]);
+          }
+        }
+      } else if (orphans.contains(i.ino()) && refs == 0 && i.nlink() == 0) {
+        problems.add(new Problem(Severity.WARNING, "inode " + i.ino(),
+            "unlinked while open; reclaimed at next mount"));
+      } else if (refs == 0) {
+        error("inode " + i.ino(), "is not reachable from any directory (nlink " + i.nlink() + ")");
+      } else if (i.nlink() != refs) {
+        error(pathOf(i.ino()), "link count " + i.nlink() + ", but " + refs + " names");
+      }
+    }
+    if (!inodes.containsKey(FileSystem.ROOT_INO)) {
+      error("/", "root directory is missing");
+    }
+
+    progress.accept("checking block lists");
+    int bs = meta.blockSize();
+    Map<BlockId, Long> counted = new HashMap<>();
+    Map<BlockId, String> firstUser = new HashMap<>();
+    Map<Long, Long> storedPerInode = new HashMap<>();
+    meta.forEachChunk((ino, chunk) -> {
+      Inode i = inodes.get(ino);
+      String where = pathOf(ino) + " @" + chunk.index() * (long) bs;
+      if (i == null || !i.isRegular()) {
+        error(where, "block list entry for an inode that is not a regular file");
+        return;
+      }
+      if (chunk.index() * (long) bs >= i.size()) {
+        error(where, "block list entry past the end of the file (size " + i.size() + ")");
+      }
+      storedPerInode.merge(ino, (long) chunk.length(), Long::sum);
+      if (chunk.isInline()) {
+        return;
+      }
+      counted.merge(chunk.id(), 1L, Long::sum);
+      firstUser.putIfAbsent(chunk.id(), where);
+    });
+    for (Inode i : inodes.values()) {
+      if (i.isRegular() && i.storedBytes() != storedPerInode.getOrDefault(i.ino(), 0L)) {
+        problems.add(new Problem(Severity.WARNING, pathOf(i.ino()), "recorded stored bytes " + i.storedBytes()
+            + " differ from its blocks' " + storedPerInode.getOrDefault(i.ino(), 0L)));
+      }
+    }
+
+    progress.accept("checking block records" + (verifyData ? " and verifying data" : ""));
+    long[] blocks = {0};
+    long[] verified = {0};
+    Set<BlockId> known = new HashSet<>();
+    List<Map.Entry<BlockId, BlockRecord>> records = new ArrayList<>();
+    meta.forEachBlock((id, r) -> records.add(Map.entry(id, r)));
+    for (Map.Entry<BlockId, BlockRecord> e : records) {
+      BlockId id = e.getKey();
+      BlockRecord r = e.getValue();
+      known.add(id);
+      blocks[0]++;
+      long c = counted.getOrDefault(id, 0L);
+      String where = firstUser.getOrDefault(id, "block " + id);
+      if (c != r.refs()) {
+        error(where, "block " + id + " has reference count " + r.refs() + " but " + c + " references");
+      }
+      if (store.stat(id) == null) {
+        error(where, "block " + id + " is missing from the block store");
+        continue;
+      }
+      if (verifyData) {
+        try {
+          byte[] b = store.get(id);
+          verified[0] += b.length;
+          if (b.length != r.rawLength()) {
+            error(where, "block " + id + " reads back " + b.length + " bytes, expected " + r.rawLength());
+          } else if (!BlockId.hash(b, 0, b.length).equals(id)) {
+            error(where, "block " + id + " content does not match its hash");
+          }
+        } catch (FsException ex) {
+          error(where, ex.getMessage());
+        }
+      }
+    }
+    for (Map.Entry<BlockId, Long> e : counted.entrySet()) {
+      if (!known.contains(e.getKey())) {
+        error(firstUser.get(e.getKey()), "references block " + e.getKey() + " which has no record");
+      }
+    }
+    long[] unreferenced = {0};
+    store.forEach(sb -> {
+      if (!known.contains(sb.id())) {
+        unreferenced[0]++;
+      }
+    });
+    if (unreferenced[0] > 0) {
+      problems.add(new Problem(Severity.WARNING, "block store",
+          unreferenced[0] + " unreferenced records (left by a crash; reclaimed at next mount)"));
+    }
+    meta.forEachOwnedRecord(owner -> {
+      if (!inodes.containsKey(owner[0])) {
+        error("inode " + owner[0], (owner[1] == 0 ? "xattr" : "symlink target") + " of a missing inode");
+      }
+    });
+    return new Report(List.copyOf(problems), inodes.size(), dirs, blocks[0], verified[0]);
+  }
+
+  private void error(String path, String message) {
+    problems.add(new Problem(Severity.ERROR, path, message));
+  }
+
+  /** The path of an inode as reached through the first entry naming it. */
+  private String pathOf(long ino) {
+    if (ino == FileSystem.ROOT_INO) {
+      return "/";
+    }
+    List<String> parts = new ArrayList<>();
+    long cur = ino;
+    for (int depth = 0; depth < 4096 && cur != FileSystem.ROOT_INO; depth++) {
+      String n = nameOf.get(cur);
+      long[] p = parentOf.get(cur);
+      if (n == null || p == null) {
+        return "inode " + ino;
+      }
+      parts.add(n);
+      cur = p[0];
+    }
+    StringBuilder sb = new StringBuilder();
+    for (int i = parts.size() - 1; i >= 0; i--) {
+      sb.append('/').append(parts.get(i));
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,136 @@
+package io.dynamicfs.core.codec;
+
+import com.github.luben.zstd.Zstd;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import java.util.Locale;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
+
+/**
+ * Compression of stored records. The id byte is written in every record header, so values never change
+ * meaning. A record is kept raw ({@link #NONE}) whenever compression does not save at least 1/16.
+ */
+public enum Codec {
+  NONE(0) {
+    @Override
+    byte[] tryCompress(byte[] src, int off, int len) {
+      return null;
+    }
+
+    @Override
+    void decompressInto(byte[] src, int off, int len, byte[] dst, int rawLen) throws FsException {
+      if (len != rawLen) {
+        throw FsException.of(Errno.EIO, "raw record length %d differs from header %d", len, rawLen);
+      }
+      System.arraycopy(src, off, dst, 0, len);
+    }
+  },
+  LZ4(1) {
+    @Override
+    byte[] tryCompress(byte[] src, int off, int len) {
+      LZ4Compressor c = Lz4.FACTORY.fastCompressor();
+      byte[] out = new byte[c.maxCompressedLength(len)];
+      int n = c.compress(src, off, len, out, 0, out.length);
+      return trimIfWorthIt(out, n, len);
+    }
+
+    @Override
+    void decompressInto(byte[] src, int off, int len, byte[] dst, int rawLen) throws FsException {
+      LZ4SafeDecompressor d = Lz4.FACTORY.safeDecompressor();
+      int n;
+      try {
+        n = d.decompress(src, off, len, dst, 0, rawLen);
+      } catch (RuntimeException e) {
+        throw new FsException(Errno.EIO, "lz4 payload does not decompress", e);
+      }
+      if (n != rawLen) {
+        throw FsException.of(Errno.EIO, "lz4 payload decompressed to %d bytes, header says %d", n, rawLen);
+      }
+    }
+  },
+  ZSTD(2) {
+    @Override
+    byte[] tryCompress(byte[] src, int off, int len) {
+      byte[] out = new byte[(int) Zstd.compressBound(len)];
+      long n = Zstd.compressByteArray(out, 0, out.length, src, off, len, 3);
+      if (Zstd.isError(n)) {
+        return null;
+      }
+      return trimIfWorthIt(out, (int) n, len);
+    }
+
+    @Override
+    void decompressInto(byte[] src, int off, int len, byte[] dst, int rawLen) throws FsException {
+      long n = Zstd.decompressByteArray(dst, 0, rawLen, src, off, len);
+      if (Zstd.isError(n) || n != rawLen) {
+        throw FsException.of(Errno.EIO, "zstd payload does not decompress to %d bytes", rawLen);
+      }
+    }
+  };
+
+  private final int id;
+
+  Codec(int id) {
+    this.id = id;
+  }
+
+  public int id() {
+    return id;
+  }
+
+  /** The compressed bytes, or null when compression does not pay (store raw). */
+  abstract byte[] tryCompress(byte[] src, int off, int len);
+
+  abstract void decompressInto(byte[] src, int off, int len, byte[] dst, int rawLen) throws FsException;
+
+  /** Compresses with this codec; the result says which codec was actually used. */
+  public Compressed compress(byte[] src, int off, int len) {
+    byte[] c = tryCompress(src, off, len);
+    if (c == null) {
+      byte[] raw = (off == 0 && len == src.length) ? src : java.util.Arrays.copyOfRange(src, off, off + len);
+      return new Compressed(NONE, raw);
+    }
+    return new Compressed(this, c);
+  }
+
+  /** Decompresses {@code len} stored bytes into a new array of {@code rawLen} bytes. */
+  public byte[] decompress(byte[] src, int off, int len, int rawLen) throws FsException {
+    byte[] dst = new byte[rawLen];
+    decompressInto(src, off, len, dst, rawLen);
+    return dst;
+  }
+
+  public static Codec byId(int id) throws FsException {
+    for (Codec c : values()) {
+      if (c.id == id) {
+        return c;
+      }
+    }
+    throw FsException.of(Errno.EIO, "unknown codec id %d in record header", id);
+  }
+
+  /** Parses a user-facing name ("lz4", "zstd", "none"); IllegalArgumentException naming the choices. */
+  public static Codec parse(String name) {
+    try {
+      return valueOf(name.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("unknown compression '" + name + "' (choose lz4, zstd or none)");
+    }
+  }
+
+  private static byte[] trimIfWorthIt(byte[] out, int n, int rawLen) {
+    if (n > rawLen - (rawLen >> 4)) {
+      return null;
+    }
+    return java.util.Arrays.copyOf(out, n);
+  }
+
+  /** A compression result: the codec used and the bytes to store. */
+  public record Compressed(Codec codec, byte[] bytes) {}
+
+  private static final class Lz4 {
+    static final LZ4Factory FACTORY = LZ4Factory.fastestInstance();
+  }
+}

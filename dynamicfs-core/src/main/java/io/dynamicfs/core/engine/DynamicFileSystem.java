@@ -1,0 +1,622 @@
+package io.dynamicfs.core.engine;
+
+import io.dynamicfs.core.api.Attr;
+import io.dynamicfs.core.api.Caller;
+import io.dynamicfs.core.api.DirEntry;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FileSystem;
+import io.dynamicfs.core.api.FileType;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.api.OpenResult;
+import io.dynamicfs.core.api.SetAttr;
+import io.dynamicfs.core.api.StatFs;
+import io.dynamicfs.core.api.TimeSpec;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.block.SegmentStore;
+import io.dynamicfs.core.format.DataDirectory;
+import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.meta.Inode;
+import io.dynamicfs.core.meta.MetaOp;
+import io.dynamicfs.core.meta.MetadataStore;
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The single-node engine behind {@link FileSystem}: namespace operations become {@link MetaOp} records
+ * applied through the {@link MetaLog}; file content goes through {@link OpenFile}s and the
+ * {@link BlockPipeline} into the block store.
+ *
+ * <p>Open files: one {@link OpenFile} per inode with open handles, kept in {@code openFiles}, which is
+ * read lock-free and changed only under the MetaLog monitor — so "is it open?" and "remove its last
+ * name" are decided together, and an unlinked file stays readable until its last handle is released,
+ * when it is reclaimed. A background task commits files that have been written but not closed every
+ * {@code commitInterval}, bounding what a crash can lose without fsync.
+ */
+public final class DynamicFileSystem implements FileSystem {
+  private static final Logger log = LoggerFactory.getLogger(DynamicFileSystem.class);
+  private static final int O_ACCMODE = 3;
+  private static final int O_RDONLY = 0;
+  private static final int O_WRONLY = 1;
+  private static final int O_TRUNC = 01000;
+  private static final int O_APPEND = 02000;
+  private static final int S_ISGID = 02000;
+  private static final int REPORTED_BLKSIZE = 128 << 10;
+
+  private final DataDirectory data;
+  private final FormatOptions format;
+  private final MetadataStore meta;
+  private final BlockStore baseStore;
+  private final BlockStore store;
+  private final MetaLog metaLog;
+  private final BlockPipeline pipeline;
+  private final TimeSource clock;
+  private final Map<Long, OpenFile> openFiles = new ConcurrentHashMap<>();
+  private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
+  private final AtomicLong nextHandle = new AtomicLong(1);
+  private final ScheduledExecutorService committer;
+  private volatile boolean closed;
+
+  private record Handle(long id, long ino, OpenFile file, int flags) {}
+
+  private DynamicFileSystem(DataDirectory data, EngineOptions options, MetadataStore meta, BlockStore baseStore)
+      throws IOException {
+    this.data = data;
+    this.format = data.format();
+    this.meta = meta;
+    this.baseStore = baseStore;
+    this.store = options.storeDecorator().apply(baseStore);
+    this.clock = options.clock();
+    this.metaLog = new MetaLog(meta, store);
+    this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
+        format.blockSize());
+    this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "dfs-committer");
+      t.setDaemon(true);
+      return t;
+    });
+    long every = options.commitInterval().toMillis();
+    committer.scheduleWithFixedDelay(this::commitOpenFiles, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Opens the filesystem in a locked DATA directory: metadata, block store, then recovery (root on a new
+   * filesystem, inodes orphaned by a crash, store records no metadata references).
+   */
+  public static DynamicFileSystem open(DataDirectory data, EngineOptions options) throws IOException {
+    MetadataStore meta = MetadataStore.open(data.metaDir(), data.format().blockSize());
+    SegmentStore segments = null;
+    try {
+      segments = SegmentStore.open(data.blocksDir(), data.format().codec(), options.segmentBytes());
+      DynamicFileSystem fs = new DynamicFileSystem(data, options, meta, segments);
+      fs.recover();
+      return fs;
+    } catch (IOException | RuntimeException e) {
+      if (segments != null) {
+        try {
+          segments.close();
+        } catch (IOException s) {
+          e.addSuppressed(s);
+        }
+      }
+      meta.close();
+      throw e;
+    }
+  }
+
+  private void recover() throws IOException {
+    if (meta.inode(ROOT_INO) == null) {
+      long now = clock.nowNanos();
+      metaLog.submit(new MetaOp.CreateNode(0, "", ROOT_INO, FileType.DIRECTORY.bits() | 0755,
+          (int) currentUid(), (int) currentGid(), 0, null, now));
+      log.info("filesystem formatted data={} block_size={} compression={}", data.root(), format.blockSize(),
+          format.codec());
+    }
+    int orphans = 0;
+    for (long ino : meta.orphans()) {
+      metaLog.submit(new MetaOp.ReclaimInode(ino));
+      orphans++;
+    }
+    List<BlockId> unreferenced = new ArrayList<>();
+    List<FsException> failures = new ArrayList<>();
+    baseStore.forEach(sb -> {
+      try {
+        if (meta.block(sb.id()) == null) {
+          unreferenced.add(sb.id());
+        }
+      } catch (FsException e) {
+        failures.add(e);
+      }
+    });
+    if (!failures.isEmpty()) {
+      throw failures.get(0);
+    }
+    for (BlockId id : unreferenced) {
+      baseStore.delete(id);
+    }
+    if (orphans > 0 || !unreferenced.isEmpty()) {
+      log.info("recovered after unclean shutdown orphan_inodes={} unreferenced_blocks={}", orphans,
+          unreferenced.size());
+    }
+  }
+
+  private static long currentUid() {
+    return unixAttr("uid");
+  }
+
+  private static long currentGid() {
+    return unixAttr("gid");
+  }
+
+  private static long unixAttr(String name) {
+    try {
+      Object v = Files.getAttribute(java.nio.file.Path.of("/proc/self"), "unix:" + name);
+      return ((Number) v).longValue();
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  public FormatOptions format() {
+    return format;
+  }
+
+  public BlockStore blockStore() {
+    return store;
+  }
+
+  public MetadataStore metadata() {
+    return meta;
+  }
+
+  // ---- attributes and lookup -------------------------------------------------------------------
+
+  @Override
+  public Attr getattr(long ino) throws IOException {
+    Inode i = meta.requireInode(ino);
+    return toAttr(i);
+  }
+
+  private Attr toAttr(Inode i) {
+    long size = i.size();
+    long mtime = i.mtimeNs();
+    long ctime = i.ctimeNs();
+    OpenFile of = openFiles.get(i.ino());
+    if (of != null) {
+      long[] live = of.liveAttrs();
+      if (live != null) {
+        size = live[0];
+        mtime = Math.max(mtime, live[1]);
+        ctime = Math.max(ctime, live[2]);
+      }
+    }
+    long stored = i.storedBytes();
+    if (i.isDirectory()) {
+      size = 4096;
+      stored = 4096;
+    }
+    return new Attr(i.ino(), i.mode(), i.nlink(), i.uid(), i.gid(), i.rdev(), size, (stored + 511) / 512,
+        i.atimeNs(), mtime, ctime, REPORTED_BLKSIZE);
+  }
+
+  @Override
+  public long lookup(long parent, String name) throws IOException {
+    if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > Names.NAME_MAX) {
+      throw FsException.of(Errno.ENAMETOOLONG, "name longer than %d bytes", Names.NAME_MAX);
+    }
+    long ino = meta.lookup(parent, name);
+    if (ino < 0) {
+      Inode p = meta.requireInode(parent);
+      if (!p.isDirectory()) {
+        throw FsException.of(Errno.ENOTDIR, "inode %d is not a directory", parent);
+      }
+      throw FsException.of(Errno.ENOENT, "no '%s' in directory %d", name, parent);
+    }
+    return ino;
+  }
+
+  @Override
+  public List<DirEntry> readdir(long ino) throws IOException {
+    Inode i = meta.requireInode(ino);
+    if (!i.isDirectory()) {
+      throw FsException.of(Errno.ENOTDIR, "inode %d is not a directory", ino);
+    }
+    return meta.list(ino);
+  }
+
+  @Override
+  public String readlink(long ino) throws IOException {
+    Inode i = meta.requireInode(ino);
+    if (i.type() != FileType.SYMLINK) {
+      throw FsException.of(Errno.EINVAL, "inode %d is not a symlink", ino);
+    }
+    return meta.symlink(ino);
+  }
+
+  // ---- namespace ------------------------------------------------------------------------------
+
+  @Override
+  public Attr mknod(Caller caller, long parent, String name, int mode, long rdev) throws IOException {
+    FileType t = FileType.ofMode(mode);
+    if (t == FileType.DIRECTORY || t == FileType.SYMLINK) {
+      throw FsException.of(Errno.EINVAL, "mknod cannot make a %s", t);
+    }
+    return createNode(caller, parent, name, t.bits() | (mode & 07777), rdev, null);
+  }
+
+  @Override
+  public Attr mkdir(Caller caller, long parent, String name, int mode) throws IOException {
+    return createNode(caller, parent, name, FileType.DIRECTORY.bits() | (mode & 07777), 0, null);
+  }
+
+  @Override
+  public Attr symlink(Caller caller, long parent, String name, String target) throws IOException {
+    return createNode(caller, parent, name, FileType.SYMLINK.bits() | 0777, 0, Names.requireValidTarget(target));
+  }
+
+  private Attr createNode(Caller caller, long parent, String name, int mode, long rdev, String target)
+      throws IOException {
+    Names.requireValid(name);
+    Inode p = meta.requireInode(parent);
+    int gid = caller.gid();
+    if ((p.mode() & S_ISGID) != 0) {
+      gid = p.gid();
+      if ((mode & FileType.S_IFMT) == FileType.DIRECTORY.bits()) {
+        mode |= S_ISGID;
+      }
+    }
+    if ((mode & FileType.S_IFMT) != FileType.DIRECTORY.bits() && (mode & S_ISGID) != 0 && !caller.isRoot()
+        && gid != caller.gid()) {
+      mode &= ~S_ISGID;
+    }
+    long ino;
+    synchronized (metaLog) {
+      ino = metaLog.allocateIno();
+      metaLog.submit(new MetaOp.CreateNode(parent, name, ino, mode, caller.uid(), gid, rdev, target,
+          clock.nowNanos()));
+    }
+    return getattr(ino);
+  }
+
+  @Override
+  public void unlink(long parent, String name) throws IOException {
+    remove(parent, name, false);
+  }
+
+  @Override
+  public void rmdir(long parent, String name) throws IOException {
+    remove(parent, name, true);
+  }
+
+  private void remove(long parent, String name, boolean directory) throws IOException {
+    if (name.equals(".")) {
+      throw new FsException(Errno.EINVAL, "cannot remove '.'");
+    }
+    if (name.equals("..")) {
+      throw new FsException(Errno.ENOTEMPTY, "cannot remove '..'");
+    }
+    synchronized (metaLog) {
+      long ino = meta.lookup(parent, name);
+      boolean open = ino >= 0 && openFiles.containsKey(ino);
+      metaLog.submit(new MetaOp.Remove(parent, name, directory, open, clock.nowNanos()));
+    }
+  }
+
+  @Override
+  public void rename(long parent, String name, long newParent, String newName, int flags) throws IOException {
+    Names.requireValid(newName);
+    if (name.equals(".") || name.equals("..")) {
+      throw FsException.of(Errno.EINVAL, "cannot rename '%s'", name);
+    }
+    synchronized (metaLog) {
+      long victim = meta.lookup(newParent, newName);
+      boolean open = victim >= 0 && openFiles.containsKey(victim);
+      metaLog.submit(new MetaOp.Rename(parent, name, newParent, newName, flags, open, clock.nowNanos()));
+    }
+  }
+
+  @Override
+  public Attr link(long ino, long newParent, String newName) throws IOException {
+    Names.requireValid(newName);
+    metaLog.submit(new MetaOp.Link(ino, newParent, newName, clock.nowNanos()));
+    return getattr(ino);
+  }
+
+  // ---- attributes -----------------------------------------------------------------------------
+
+  @Override
+  public Attr setattr(Caller caller, long ino, SetAttr changes, long handle) throws IOException {
+    Inode i = meta.requireInode(ino);
+    if (changes.size() != null) {
+      if (i.isDirectory()) {
+        throw FsException.of(Errno.EISDIR, "cannot truncate directory %d", ino);
+      }
+      if (!i.isRegular()) {
+        throw FsException.of(Errno.EINVAL, "cannot truncate a %s", i.type());
+      }
+      OpenFile of = acquire(i);
+      try {
+        of.truncate(changes.size());
+        of.commit();
+      } finally {
+        releaseFile(of);
+      }
+    }
+    boolean times = isSet(changes.atime()) || isSet(changes.mtime());
+    if (changes.mode() != null || changes.uid() != null || changes.gid() != null || times) {
+      OpenFile of = openFiles.get(ino);
+      if (of != null && times) {
+        of.commit(); // an explicit time must not be overwritten by a later commit of earlier writes
+      }
+      long now = clock.nowNanos();
+      metaLog.submit(new MetaOp.SetAttrs(ino, changes.mode(), changes.uid(), changes.gid(),
+          resolve(changes.atime(), now), resolve(changes.mtime(), now), now));
+    }
+    return getattr(ino);
+  }
+
+  private static boolean isSet(TimeSpec t) {
+    return t != null && t.kind() != TimeSpec.Kind.OMIT;
+  }
+
+  private static Long resolve(TimeSpec t, long now) {
+    if (t == null || t.kind() == TimeSpec.Kind.OMIT) {
+      return null;
+    }
+    return t.kind() == TimeSpec.Kind.NOW ? now : t.epochNanos();
+  }
+
+  // ---- open files -----------------------------------------------------------------------------
+
+  /** Registers one more user of the inode's OpenFile, creating it if needed. */
+  private OpenFile acquire(Inode i) throws FsException {
+    synchronized (metaLog) {
+      Inode now = meta.requireInode(i.ino());
+      OpenFile of = openFiles.get(now.ino());
+      if (of == null) {
+        of = new OpenFile(now, format.blockSize(), format.inlineMax(), meta, store, metaLog, pipeline, clock);
+        openFiles.put(now.ino(), of);
+      }
+      of.opens++;
+      return of;
+    }
+  }
+
+  /** Drops one user; the last one commits (or discards, if the inode is gone) and reclaims an orphan. */
+  private void releaseFile(OpenFile of) throws IOException {
+    IOException failure = null;
+    synchronized (metaLog) {
+      if (of.opens > 1) {
+        of.opens--;
+        return;
+      }
+    }
+    Inode i = meta.inode(of.ino);
+    try {
+      if (i != null && i.nlink() > 0) {
+        of.commit();
+      }
+    } catch (IOException e) {
+      failure = e;
+    }
+    synchronized (metaLog) {
+      of.opens--;
+      if (of.opens > 0) {
+        if (failure != null) {
+          throw failure;
+        }
+        return;
+      }
+      openFiles.remove(of.ino);
+      Inode now = meta.inode(of.ino);
+      if (now != null && now.nlink() == 0) {
+        of.discard();
+        metaLog.submit(new MetaOp.ReclaimInode(of.ino));
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  @Override
+  public long open(Caller caller, long ino, int flags) throws IOException {
+    Inode i = meta.requireInode(ino);
+    if (i.isDirectory() && (flags & O_ACCMODE) != O_RDONLY) {
+      throw FsException.of(Errno.EISDIR, "cannot open directory %d for writing", ino);
+    }
+    OpenFile of = acquire(i);
+    if ((flags & O_TRUNC) != 0 && (flags & O_ACCMODE) != O_RDONLY && i.isRegular()) {
+      try {
+        of.truncate(0);
+      } catch (IOException e) {
+        releaseFile(of);
+        throw e;
+      }
+    }
+    long id = nextHandle.getAndIncrement();
+    handles.put(id, new Handle(id, ino, of, flags));
+    return id;
+  }
+
+  @Override
+  public OpenResult create(Caller caller, long parent, String name, int mode, int flags) throws IOException {
+    Attr a = createNode(caller, parent, name, FileType.REGULAR.bits() | (mode & 07777), 0, null);
+    long h = open(caller, a.ino(), flags & ~O_TRUNC);
+    return new OpenResult(h, a);
+  }
+
+  private Handle handle(long id) throws FsException {
+    Handle h = handles.get(id);
+    if (h == null) {
+      throw FsException.of(Errno.EBADF, "no open handle %d", id);
+    }
+    return h;
+  }
+
+  @Override
+  public long inodeOf(long handle) throws IOException {
+    return handle(handle).ino();
+  }
+
+  @Override
+  public int read(long handle, long offset, byte[] dst, int dstOffset, int length) throws IOException {
+    Handle h = handle(handle);
+    if ((h.flags() & O_ACCMODE) == O_WRONLY) {
+      throw FsException.of(Errno.EBADF, "handle %d is write-only", handle);
+    }
+    if (offset < 0) {
+      throw FsException.of(Errno.EINVAL, "negative offset %d", offset);
+    }
+    Inode i = meta.inode(h.ino());
+    if (i != null && i.isDirectory()) {
+      throw FsException.of(Errno.EISDIR, "inode %d is a directory", h.ino());
+    }
+    return h.file().read(offset, dst, dstOffset, length);
+  }
+
+  @Override
+  public int write(long handle, long offset, byte[] src, int srcOffset, int length) throws IOException {
+    Handle h = handle(handle);
+    if ((h.flags() & O_ACCMODE) == O_RDONLY) {
+      throw FsException.of(Errno.EBADF, "handle %d is read-only", handle);
+    }
+    if (offset < 0) {
+      throw FsException.of(Errno.EINVAL, "negative offset %d", offset);
+    }
+    return h.file().write(offset, src, srcOffset, length, (h.flags() & O_APPEND) != 0);
+  }
+
+  @Override
+  public void flush(long handle) throws IOException {
+    Handle h = handle(handle);
+    if (h.file().hasChanges()) {
+      h.file().commit();
+    }
+  }
+
+  @Override
+  public void fsync(long handle, boolean dataOnly) throws IOException {
+    Handle h = handle(handle);
+    h.file().commit();
+    store.sync();
+    meta.sync();
+  }
+
+  @Override
+  public void release(long handle) throws IOException {
+    Handle h = handles.remove(handle);
+    if (h == null) {
+      throw FsException.of(Errno.EBADF, "no open handle %d", handle);
+    }
+    releaseFile(h.file());
+  }
+
+  @Override
+  public void syncMetadata() throws IOException {
+    store.sync();
+    meta.sync();
+  }
+
+  private void commitOpenFiles() {
+    for (OpenFile of : openFiles.values()) {
+      try {
+        if (of.hasChanges()) {
+          of.tryCommit();
+        }
+      } catch (IOException | RuntimeException e) {
+        log.warn("background commit failed ino={} error=\"{}\"", of.ino, e.getMessage());
+      }
+    }
+  }
+
+  // ---- xattrs ---------------------------------------------------------------------------------
+
+  @Override
+  public byte[] getxattr(long ino, String name) throws IOException {
+    meta.requireInode(ino);
+    Names.requireValidXattr(name);
+    byte[] v = meta.xattr(ino, name);
+    if (v == null) {
+      throw FsException.of(Errno.ENODATA, "no xattr '%s'", name);
+    }
+    return v;
+  }
+
+  @Override
+  public void setxattr(long ino, String name, byte[] value, int flags) throws IOException {
+    Names.requireValidXattr(name);
+    metaLog.submit(new MetaOp.SetXattr(ino, name, value.clone(), flags, clock.nowNanos()));
+  }
+
+  @Override
+  public List<String> listxattr(long ino) throws IOException {
+    meta.requireInode(ino);
+    return meta.xattrNames(ino);
+  }
+
+  @Override
+  public void removexattr(long ino, String name) throws IOException {
+    Names.requireValidXattr(name);
+    metaLog.submit(new MetaOp.RemoveXattr(ino, name, clock.nowNanos()));
+  }
+
+  // ---- filesystem -----------------------------------------------------------------------------
+
+  @Override
+  public StatFs statfs() throws IOException {
+    FileStore fsStore = Files.getFileStore(data.blocksDir());
+    long total = fsStore.getTotalSpace();
+    long free = fsStore.getUnallocatedSpace();
+    long avail = fsStore.getUsableSpace();
+    long inodes = Math.max(0, meta.property("rocksdb.estimate-num-keys"));
+    long freeInodes = Math.max(1_000_000L, avail / 4096);
+    return new StatFs(total, free, avail, inodes + freeInodes, freeInodes, 4096, Names.NAME_MAX);
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    committer.shutdown();
+    try {
+      committer.awaitTermination(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    IOException failure = null;
+    for (OpenFile of : openFiles.values()) {
+      try {
+        of.commit();
+      } catch (IOException e) {
+        log.error("commit at unmount failed ino={} error=\"{}\"", of.ino, e.getMessage());
+        failure = failure == null ? e : failure;
+      }
+    }
+    pipeline.close();
+    try {
+      store.close();
+    } catch (IOException e) {
+      failure = failure == null ? e : failure;
+    } finally {
+      meta.close();
+    }
+    log.info("filesystem closed data={} open_handles_left={}", data.root(), handles.size());
+    if (failure != null) {
+      throw failure;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package io.dynamicfs.core.engine;
+
+import io.dynamicfs.core.block.BlockStore;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+
+/**
+ * How the engine runs (not how data is laid out, which {@link io.dynamicfs.core.format.FormatOptions}
+ * fixes). {@code storeDecorator} wraps the block store, e.g. with caches.
+ */
+public record EngineOptions(UnaryOperator<BlockStore> storeDecorator, TimeSource clock, int workerThreads,
+    Duration commitInterval, long segmentBytes) {
+
+  public EngineOptions {
+    if (workerThreads < 1) {
+      throw new IllegalArgumentException("worker threads must be at least 1, got " + workerThreads);
+    }
+    if (commitInterval.isNegative() || commitInterval.isZero()) {
+      throw new IllegalArgumentException("commit interval must be positive, got " + commitInterval);
+    }
+    if (segmentBytes < (4L << 20)) {
+      throw new IllegalArgumentException("segment size must be at least 4 MiB, got " + segmentBytes);
+    }
+  }
+
+  public static EngineOptions defaults() {
+    return new EngineOptions(UnaryOperator.identity(), TimeSource.SYSTEM,
+        Math.max(2, Runtime.getRuntime().availableProcessors()), Duration.ofSeconds(5), 64L << 20);
+  }
+
+  public EngineOptions withStoreDecorator(UnaryOperator<BlockStore> d) {
+    return new EngineOptions(d, clock, workerThreads, commitInterval, segmentBytes);
+  }
+
+  public EngineOptions withClock(TimeSource c) {
+    return new EngineOptions(storeDecorator, c, workerThreads, commitInterval, segmentBytes);
+  }
+}

@@ -1,0 +1,46 @@
+package io.dynamicfs.core.meta;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/** Key encodings of the metadata column families (big-endian, so keys sort by inode, then by name/index). */
+final class Keys {
+  private Keys() {}
+
+  static byte[] ino(long ino) {
+    return ByteBuffer.allocate(8).putLong(ino).array();
+  }
+
+  static long readIno(byte[] key) {
+    return ByteBuffer.wrap(key, 0, 8).getLong();
+  }
+
+  static byte[] named(long ino, String name) {
+    byte[] n = name.getBytes(StandardCharsets.UTF_8);
+    return ByteBuffer.allocate(8 + n.length).putLong(ino).put(n).array();
+  }
+
+  static String nameOf(byte[] key) {
+    return new String(key, 8, key.length - 8, StandardCharsets.UTF_8);
+  }
+
+  static byte[] chunk(long ino, long index) {
+    return ByteBuffer.allocate(16).putLong(ino).putLong(index).array();
+  }
+
+  static long chunkIndex(byte[] key) {
+    return ByteBuffer.wrap(key, 8, 8).getLong();
+  }
+
+  static boolean hasPrefix(byte[] key, byte[] prefix) {
+    if (key.length < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (key[i] != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,372 @@
+package io.dynamicfs.core.meta;
+
+import io.dynamicfs.core.api.DirEntry;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The RocksDB that holds all metadata, one column family per kind of record. This class owns every
+ * native object it creates and closes them in reverse order (handles before the DB). It reads; the only
+ * writer is {@link OpApplier}, through {@link #write(WriteBatch)}.
+ */
+public final class MetadataStore implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(MetadataStore.class);
+  static final byte[] APPLIED_KEY = "applied-index".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] NEXT_INO_KEY = "next-ino".getBytes(StandardCharsets.US_ASCII);
+
+  static {
+    RocksDB.loadLibrary();
+  }
+
+  private final int blockSize;
+  private final LRUCache cache;
+  private final BloomFilter bloom;
+  private final ColumnFamilyOptions cfOptions;
+  private final DBOptions dbOptions;
+  private final WriteOptions writeOptions;
+  private final ReadOptions readOptions;
+  private final RocksDB db;
+  private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+  final ColumnFamilyHandle meta;
+  final ColumnFamilyHandle inodes;
+  final ColumnFamilyHandle dirents;
+  final ColumnFamilyHandle xattrs;
+  final ColumnFamilyHandle symlinks;
+  final ColumnFamilyHandle chunks;
+  final ColumnFamilyHandle blocks;
+  final ColumnFamilyHandle orphans;
+
+  private MetadataStore(Path dir, int blockSize) throws IOException {
+    this.blockSize = blockSize;
+    try {
+      Files.createDirectories(dir);
+      cache = new LRUCache(64L << 20);
+      bloom = new BloomFilter(10, false);
+      cfOptions = new ColumnFamilyOptions()
+          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(bloom))
+          .optimizeLevelStyleCompaction(32L << 20);
+      dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+          .setMaxBackgroundJobs(2).setKeepLogFileNum(4);
+      writeOptions = new WriteOptions();
+      readOptions = new ReadOptions();
+      List<ColumnFamilyDescriptor> cfs = new ArrayList<>();
+      for (String name : List.of("default", "inodes", "dirents", "xattrs", "symlinks", "chunks", "blocks",
+          "orphans")) {
+        cfs.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
+      }
+      db = RocksDB.open(dbOptions, dir.toString(), cfs, handles);
+    } catch (RocksDBException e) {
+      closeNatives();
+      throw new FsException(Errno.EIO, "cannot open metadata at " + dir + ": " + e.getMessage(), e);
+    }
+    meta = handles.get(0);
+    inodes = handles.get(1);
+    dirents = handles.get(2);
+    xattrs = handles.get(3);
+    symlinks = handles.get(4);
+    chunks = handles.get(5);
+    blocks = handles.get(6);
+    orphans = handles.get(7);
+  }
+
+  /** Opens or creates the metadata database in {@code dir}. */
+  public static MetadataStore open(Path dir, int blockSize) throws IOException {
+    return new MetadataStore(dir, blockSize);
+  }
+
+  public int blockSize() {
+    return blockSize;
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  /** The inode, or null. */
+  public Inode inode(long ino) throws FsException {
+    byte[] v = get(inodes, Keys.ino(ino));
+    return v == null ? null : Inode.decode(ino, v);
+  }
+
+  /** The inode; ENOENT if missing. */
+  public Inode requireInode(long ino) throws FsException {
+    Inode i = inode(ino);
+    if (i == null) {
+      throw FsException.of(Errno.ENOENT, "no inode %d", ino);
+    }
+    return i;
+  }
+
+  Dirent dirent(long parent, String name) throws FsException {
+    byte[] v = get(dirents, Keys.named(parent, name));
+    return v == null ? null : Dirent.decode(v);
+  }
+
+  /** The inode number a name in a directory refers to, or -1. */
+  public long lookup(long parent, String name) throws FsException {
+    Dirent d = dirent(parent, name);
+    return d == null ? -1 : d.ino();
+  }
+
+  public List<DirEntry> list(long dir) throws FsException {
+    List<DirEntry> out = new ArrayList<>();
+    byte[] prefix = Keys.ino(dir);
+    try (RocksIterator it = db.newIterator(dirents, readOptions)) {
+      for (it.seek(prefix); it.isValid() && Keys.hasPrefix(it.key(), prefix); it.next()) {
+        Dirent d = Dirent.decode(it.value());
+        out.add(new DirEntry(Keys.nameOf(it.key()), d.ino(), d.type()));
+      }
+      check(it);
+    }
+    return out;
+  }
+
+  boolean hasEntries(long dir) throws FsException {
+    byte[] prefix = Keys.ino(dir);
+    try (RocksIterator it = db.newIterator(dirents, readOptions)) {
+      it.seek(prefix);
+      boolean any = it.isValid() && Keys.hasPrefix(it.key(), prefix);
+      check(it);
+      return any;
+    }
+  }
+
+  public String symlink(long ino) throws FsException {
+    byte[] v = get(symlinks, Keys.ino(ino));
+    if (v == null) {
+      throw FsException.of(Errno.EINVAL, "inode %d is not a symlink", ino);
+    }
+    return new String(v, StandardCharsets.UTF_8);
+  }
+
+  /** The xattr value, or null. */
+  public byte[] xattr(long ino, String name) throws FsException {
+    return get(xattrs, Keys.named(ino, name));
+  }
+
+  public List<String> xattrNames(long ino) throws FsException {
+    List<String> out = new ArrayList<>();
+    byte[] prefix = Keys.ino(ino);
+    try (RocksIterator it = db.newIterator(xattrs, readOptions)) {
+      for (it.seek(prefix); it.isValid() && Keys.hasPrefix(it.key(), prefix); it.next()) {
+        out.add(Keys.nameOf(it.key()));
+      }
+      check(it);
+    }
+    return out;
+  }
+
+  /** The block-list entry at {@code index}, or null for a hole. */
+  public Chunk chunk(long ino, long index) throws FsException {
+    byte[] v = get(chunks, Keys.chunk(ino, index));
+    return v == null ? null : Chunk.decode(index, v);
+  }
+
+  /** Block-list entries of a file with {@code from <= index < to}, in order. */
+  public List<Chunk> chunks(long ino, long from, long to) throws FsException {
+    List<Chunk> out = new ArrayList<>();
+    byte[] prefix = Keys.ino(ino);
+    try (RocksIterator it = db.newIterator(chunks, readOptions)) {
+      for (it.seek(Keys.chunk(ino, from)); it.isValid() && Keys.hasPrefix(it.key(), prefix); it.next()) {
+        long idx = Keys.chunkIndex(it.key());
+        if (idx >= to) {
+          break;
+        }
+        out.add(Chunk.decode(idx, it.value()));
+      }
+      check(it);
+    }
+    return out;
+  }
+
+  /** The metadata record of a block, or null if no file references it. */
+  public BlockRecord block(BlockId id) throws FsException {
+    byte[] v = get(blocks, id.toBytes());
+    return v == null ? null : BlockRecord.decode(v);
+  }
+
+  public long appliedIndex() throws FsException {
+    return getLong(meta, APPLIED_KEY, 0);
+  }
+
+  public long nextIno() throws FsException {
+    return getLong(meta, NEXT_INO_KEY, io.dynamicfs.core.api.FileSystem.ROOT_INO + 1);
+  }
+
+  public List<Long> orphans() throws FsException {
+    List<Long> out = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(orphans, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        out.add(Keys.readIno(it.key()));
+      }
+      check(it);
+    }
+    return out;
+  }
+
+  // ---- full scans (fsck, statistics) -----------------------------------------------------------
+
+  public void forEachInode(Consumer<Inode> action) throws FsException {
+    try (RocksIterator it = db.newIterator(inodes, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        action.accept(Inode.decode(Keys.readIno(it.key()), it.value()));
+      }
+      check(it);
+    }
+  }
+
+  /** Calls {@code action(parent, name, child)} for every directory entry. */
+  public void forEachDirent(DirentVisitor action) throws FsException {
+    try (RocksIterator it = db.newIterator(dirents, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        action.visit(Keys.readIno(it.key()), Keys.nameOf(it.key()), Dirent.decode(it.value()).ino());
+      }
+      check(it);
+    }
+  }
+
+  /** Calls {@code action(ino, chunk)} for every block-list entry of every file. */
+  public void forEachChunk(ChunkVisitor action) throws FsException {
+    try (RocksIterator it = db.newIterator(chunks, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        action.visit(Keys.readIno(it.key()), Chunk.decode(Keys.chunkIndex(it.key()), it.value()));
+      }
+      check(it);
+    }
+  }
+
+  public void forEachBlock(BlockVisitor action) throws FsException {
+    try (RocksIterator it = db.newIterator(blocks, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        action.visit(BlockId.of(it.key(), 0), BlockRecord.decode(it.value()));
+      }
+      check(it);
+    }
+  }
+
+  /** Inode numbers that own xattrs or symlink targets, for the dangling-record check. */
+  public void forEachOwnedRecord(Consumer<long[]> action) throws FsException {
+    for (ColumnFamilyHandle cf : List.of(xattrs, symlinks)) {
+      try (RocksIterator it = db.newIterator(cf, readOptions)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          action.accept(new long[] {Keys.readIno(it.key()), cf == xattrs ? 0 : 1});
+        }
+        check(it);
+      }
+    }
+  }
+
+  public interface DirentVisitor {
+    void visit(long parent, String name, long child) throws FsException;
+  }
+
+  public interface ChunkVisitor {
+    void visit(long ino, Chunk chunk) throws FsException;
+  }
+
+  public interface BlockVisitor {
+    void visit(BlockId id, BlockRecord record) throws FsException;
+  }
+
+  // ---- writes -----------------------------------------------------------------------------------
+
+  WriteBatch newBatch() {
+    return new WriteBatch();
+  }
+
+  void write(WriteBatch batch) throws FsException {
+    try {
+      db.write(writeOptions, batch);
+    } catch (RocksDBException e) {
+      throw new FsException(Errno.EIO, "metadata write failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Makes every applied operation durable (syncs the write-ahead log). */
+  public void sync() throws FsException {
+    try {
+      db.flushWal(true);
+    } catch (RocksDBException e) {
+      throw new FsException(Errno.EIO, "metadata sync failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** A figure RocksDB reports (e.g. "rocksdb.estimate-num-keys"), per column family name, or -1. */
+  public long property(String name) {
+    try {
+      return db.getLongProperty(inodes, name);
+    } catch (RocksDBException e) {
+      return -1;
+    }
+  }
+
+  byte[] get(ColumnFamilyHandle cf, byte[] key) throws FsException {
+    try {
+      return db.get(cf, readOptions, key);
+    } catch (RocksDBException e) {
+      throw new FsException(Errno.EIO, "metadata read failed: " + e.getMessage(), e);
+    }
+  }
+
+  long getLong(ColumnFamilyHandle cf, byte[] key, long dflt) throws FsException {
+    byte[] v = get(cf, key);
+    return v == null ? dflt : ByteBuffer.wrap(v).getLong();
+  }
+
+  private static void check(RocksIterator it) throws FsException {
+    try {
+      it.status();
+    } catch (RocksDBException e) {
+      throw new FsException(Errno.EIO, "metadata scan failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      db.flushWal(true);
+    } catch (RocksDBException e) {
+      log.warn("metadata WAL sync at close failed error=\"{}\"", e.getMessage());
+    }
+    for (ColumnFamilyHandle h : handles) {
+      h.close();
+    }
+    db.close();
+    closeNatives();
+  }
+
+  private void closeNatives() {
+    for (AutoCloseable c : new AutoCloseable[] {readOptions, writeOptions, dbOptions, cfOptions, bloom, cache}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          log.warn("closing a RocksDB object failed error=\"{}\"", e.getMessage());
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,408 @@
+package io.dynamicfs.core.meta;
+
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FileSystem;
+import io.dynamicfs.core.api.FileType;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.meta.MetaOp.ChunkChange;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * The one writer of metadata: {@link #apply} turns an operation into one atomic batch. It validates first
+ * (every errno a caller can see is raised before anything is written), reads only the store and the
+ * operation, and records the applied index in the same batch, so replaying a log after a crash is
+ * idempotent (ops at or below the stored index are skipped by the caller).
+ *
+ * <p>Not thread-safe: the caller serialises {@code apply} (one lock on a single node, the Raft log in a
+ * cluster).
+ */
+public final class OpApplier {
+  /** Largest link count of a file (as ext4). */
+  static final int LINK_MAX = 65000;
+  static final int XATTR_SIZE_MAX = 65536;
+
+  private final MetadataStore store;
+  private long applied;
+  private long nextIno;
+
+  public OpApplier(MetadataStore store) throws FsException {
+    this.store = store;
+    this.applied = store.appliedIndex();
+    this.nextIno = store.nextIno();
+  }
+
+  /** The result of one operation: its log index and the blocks that lost their last reference. */
+  public record Applied(long index, List<BlockId> freed) {}
+
+  public long appliedIndex() {
+    return applied;
+  }
+
+  /** Hands out the next inode number (the proposer puts it in the op record). */
+  public long allocateIno() {
+    return nextIno++;
+  }
+
+  public Applied apply(MetaOp op) throws FsException {
+    try (Tx tx = new Tx(store)) {
+      dispatch(tx, op);
+      long index = applied + 1;
+      List<BlockId> freed = tx.commit(index, nextIno);
+      applied = index;
+      return new Applied(index, freed);
+    }
+  }
+
+  // Java 17 has no pattern switch; the sealed interface keeps this list complete by review.
+  private void dispatch(Tx tx, MetaOp op) throws FsException {
+    if (op instanceof MetaOp.CreateNode c) {
+      create(tx, c);
+    } else if (op instanceof MetaOp.Link l) {
+      link(tx, l);
+    } else if (op instanceof MetaOp.Remove r) {
+      remove(tx, r);
+    } else if (op instanceof MetaOp.Rename r) {
+      rename(tx, r);
+    } else if (op instanceof MetaOp.SetAttrs s) {
+      setAttrs(tx, s);
+    } else if (op instanceof MetaOp.SetXattr s) {
+      setXattr(tx, s);
+    } else if (op instanceof MetaOp.RemoveXattr r) {
+      removeXattr(tx, r);
+    } else if (op instanceof MetaOp.CommitBlocks c) {
+      commitBlocks(tx, c);
+    } else if (op instanceof MetaOp.ReclaimInode r) {
+      reclaim(tx, r);
+    } else {
+      throw new IllegalArgumentException("unknown operation " + op.getClass());
+    }
+  }
+
+  private void create(Tx tx, MetaOp.CreateNode c) throws FsException {
+    if (c.parent() == 0 && c.ino() == FileSystem.ROOT_INO) {
+      if (store.inode(FileSystem.ROOT_INO) != null) {
+        throw new FsException(Errno.EEXIST, "the root directory exists");
+      }
+      tx.put(new Inode(FileSystem.ROOT_INO, FileType.DIRECTORY.bits() | (c.mode() & 07777), c.uid(), c.gid(), 2,
+          0, 0, 0, c.timeNs(), c.timeNs(), c.timeNs(), FileSystem.ROOT_INO));
+      nextIno = Math.max(nextIno, FileSystem.ROOT_INO + 1);
+      return;
+    }
+    Inode parent = tx.directory(c.parent());
+    if (parent.nlink() == 0) {
+      throw FsException.of(Errno.ENOENT, "directory %d was removed", c.parent());
+    }
+    if (tx.dirent(c.parent(), c.name()) != null) {
+      throw FsException.of(Errno.EEXIST, "'%s' exists in directory %d", c.name(), c.parent());
+    }
+    FileType type = FileType.ofMode(c.mode());
+    if (c.ino() < nextIno - 1 && store.inode(c.ino()) != null) {
+      throw FsException.of(Errno.EIO, "inode number %d is already in use", c.ino());
+    }
+    nextIno = Math.max(nextIno, c.ino() + 1);
+    boolean dir = type == FileType.DIRECTORY;
+    long size = 0;
+    if (type == FileType.SYMLINK) {
+      byte[] target = c.target().getBytes(StandardCharsets.UTF_8);
+      size = target.length;
+      tx.put(store.symlinks, Keys.ino(c.ino()), target);
+    }
+    int mode = type.bits() | (c.mode() & 07777);
+    tx.put(new Inode(c.ino(), mode, c.uid(), c.gid(), dir ? 2 : 1, c.rdev(), size, 0, c.timeNs(), c.timeNs(),
+        c.timeNs(), dir ? c.parent() : 0));
+    tx.putDirent(c.parent(), c.name(), new Dirent(c.ino(), type));
+    Inode p = tx.inode(c.parent());
+    tx.put(p.withNlink(p.nlink() + (dir ? 1 : 0)).withTimes(p.atimeNs(), c.timeNs(), c.timeNs()));
+  }
+
+  private void link(Tx tx, MetaOp.Link l) throws FsException {
+    Inode target = tx.inode(l.ino());
+    if (target.isDirectory()) {
+      throw FsException.of(Errno.EPERM, "cannot hard-link directory %d", l.ino());
+    }
+    if (target.nlink() == 0) {
+      throw FsException.of(Errno.ENOENT, "inode %d has been unlinked", l.ino());
+    }
+    if (target.nlink() >= LINK_MAX) {
+      throw FsException.of(Errno.EMLINK, "inode %d has %d links", l.ino(), target.nlink());
+    }
+    Inode parent = tx.directory(l.newParent());
+    if (parent.nlink() == 0) {
+      throw FsException.of(Errno.ENOENT, "directory %d was removed", l.newParent());
+    }
+    if (tx.dirent(l.newParent(), l.newName()) != null) {
+      throw FsException.of(Errno.EEXIST, "'%s' exists in directory %d", l.newName(), l.newParent());
+    }
+    tx.putDirent(l.newParent(), l.newName(), new Dirent(l.ino(), target.type()));
+    tx.put(target.withNlink(target.nlink() + 1).withCtime(l.timeNs()));
+    touchDir(tx, l.newParent(), l.timeNs());
+  }
+
+  private void remove(Tx tx, MetaOp.Remove r) throws FsException {
+    tx.directory(r.parent());
+    Dirent d = tx.dirent(r.parent(), r.name());
+    if (d == null) {
+      throw FsException.of(Errno.ENOENT, "no '%s' in directory %d", r.name(), r.parent());
+    }
+    Inode victim = tx.inode(d.ino());
+    if (r.directory()) {
+      if (!victim.isDirectory()) {
+        throw FsException.of(Errno.ENOTDIR, "'%s' is not a directory", r.name());
+      }
+      if (tx.hasEntries(victim.ino())) {
+        throw FsException.of(Errno.ENOTEMPTY, "directory '%s' is not empty", r.name());
+      }
+    } else if (victim.isDirectory()) {
+      throw FsException.of(Errno.EISDIR, "'%s' is a directory", r.name());
+    }
+    tx.deleteDirent(r.parent(), r.name());
+    dropName(tx, victim, r.parent(), r.keepOpen(), r.timeNs());
+    touchDir(tx, r.parent(), r.timeNs());
+  }
+
+  private void rename(Tx tx, MetaOp.Rename r) throws FsException {
+    if ((r.flags() & ~(FileSystem.RENAME_NOREPLACE | FileSystem.RENAME_EXCHANGE)) != 0
+        || r.flags() == (FileSystem.RENAME_NOREPLACE | FileSystem.RENAME_EXCHANGE)) {
+      throw FsException.of(Errno.EINVAL, "bad rename flags %d", r.flags());
+    }
+    tx.directory(r.parent());
+    Inode newParent = tx.directory(r.newParent());
+    Dirent src = tx.dirent(r.parent(), r.name());
+    if (src == null) {
+      throw FsException.of(Errno.ENOENT, "no '%s' in directory %d", r.name(), r.parent());
+    }
+    Dirent dst = tx.dirent(r.newParent(), r.newName());
+    Inode moving = tx.inode(src.ino());
+    boolean exchange = (r.flags() & FileSystem.RENAME_EXCHANGE) != 0;
+    if (dst != null && dst.ino() == src.ino()) {
+      return; // two names of one inode: POSIX says do nothing
+    }
+    if (moving.isDirectory() && r.parent() != r.newParent()) {
+      requireNotAncestor(tx, moving.ino(), r.newParent());
+    }
+    if (exchange) {
+      if (dst == null) {
+        throw FsException.of(Errno.ENOENT, "no '%s' to exchange with", r.newName());
+      }
+      Inode other = tx.inode(dst.ino());
+      if (other.isDirectory() && r.parent() != r.newParent()) {
+        requireNotAncestor(tx, other.ino(), r.parent());
+      }
+      tx.putDirent(r.newParent(), r.newName(), src);
+      tx.putDirent(r.parent(), r.name(), dst);
+      reparent(tx, moving, r.parent(), r.newParent(), r.timeNs());
+      reparent(tx, tx.inode(other.ino()), r.newParent(), r.parent(), r.timeNs());
+      touchDir(tx, r.parent(), r.timeNs());
+      touchDir(tx, r.newParent(), r.timeNs());
+      return;
+    }
+    if (dst != null) {
+      if ((r.flags() & FileSystem.RENAME_NOREPLACE) != 0) {
+        throw FsException.of(Errno.EEXIST, "'%s' exists", r.newName());
+      }
+      Inode victim = tx.inode(dst.ino());
+      if (moving.isDirectory()) {
+        if (!victim.isDirectory()) {
+          throw FsException.of(Errno.ENOTDIR, "'%s' is not a directory", r.newName());
+        }
+        if (tx.hasEntries(victim.ino())) {
+          throw FsException.of(Errno.ENOTEMPTY, "directory '%s' is not empty", r.newName());
+        }
+      } else if (victim.isDirectory()) {
+        throw FsException.of(Errno.EISDIR, "'%s' is a directory", r.newName());
+      }
+      tx.deleteDirent(r.newParent(), r.newName());
+      dropName(tx, victim, r.newParent(), r.keepOpen(), r.timeNs());
+    }
+    if (newParent.nlink() == 0) {
+      throw FsException.of(Errno.ENOENT, "directory %d was removed", r.newParent());
+    }
+    tx.deleteDirent(r.parent(), r.name());
+    tx.putDirent(r.newParent(), r.newName(), src);
+    reparent(tx, tx.inode(moving.ino()), r.parent(), r.newParent(), r.timeNs());
+    touchDir(tx, r.parent(), r.timeNs());
+    touchDir(tx, r.newParent(), r.timeNs());
+  }
+
+  private static void reparent(Tx tx, Inode node, long from, long to, long timeNs) throws FsException {
+    if (node.isDirectory() && from != to) {
+      Inode f = tx.inode(from);
+      tx.put(f.withNlink(f.nlink() - 1));
+      Inode t = tx.inode(to);
+      tx.put(t.withNlink(t.nlink() + 1));
+      node = node.withParent(to);
+    }
+    tx.put(node.withCtime(timeNs));
+  }
+
+  /** EINVAL when {@code dir} is {@code start} or one of its ancestors (a move into its own subtree). */
+  private static void requireNotAncestor(Tx tx, long dir, long start) throws FsException {
+    long cur = start;
+    for (int depth = 0; depth < 1_000_000; depth++) {
+      if (cur == dir) {
+        throw FsException.of(Errno.EINVAL, "cannot move directory %d into its own subtree", dir);
+      }
+      if (cur == FileSystem.ROOT_INO) {
+        return;
+      }
+      cur = tx.inode(cur).parent();
+    }
+    throw FsException.of(Errno.EIO, "directory parent chain from %d does not reach the root", start);
+  }
+
+  /** One name of {@code victim} is gone: update links and reclaim or orphan when none remain. */
+  private void dropName(Tx tx, Inode victim, long parent, boolean keepOpen, long timeNs) throws FsException {
+    if (victim.isDirectory()) {
+      Inode p = tx.inode(parent);
+      tx.put(p.withNlink(p.nlink() - 1));
+      deleteInode(tx, victim.ino());
+      return;
+    }
+    int n = victim.nlink() - 1;
+    if (n > 0) {
+      tx.put(victim.withNlink(n).withCtime(timeNs));
+    } else if (keepOpen) {
+      tx.put(victim.withNlink(0).withCtime(timeNs));
+      tx.put(store.orphans, Keys.ino(victim.ino()), new byte[0]);
+    } else {
+      deleteInode(tx, victim.ino());
+    }
+  }
+
+  private void deleteInode(Tx tx, long ino) throws FsException {
+    for (Chunk c : store.chunks(ino, 0, Long.MAX_VALUE)) {
+      unref(tx, c);
+      tx.delete(store.chunks, Keys.chunk(ino, c.index()));
+    }
+    for (String x : store.xattrNames(ino)) {
+      tx.delete(store.xattrs, Keys.named(ino, x));
+    }
+    tx.delete(store.symlinks, Keys.ino(ino));
+    tx.delete(store.orphans, Keys.ino(ino));
+    tx.deleteInode(ino);
+  }
+
+  private static void unref(Tx tx, Chunk c) throws FsException {
+    if (!c.isInline()) {
+      tx.addRef(c.id(), -1, null);
+    }
+  }
+
+  private static void touchDir(Tx tx, long dir, long timeNs) throws FsException {
+    Inode d = tx.inode(dir);
+    tx.put(d.withTimes(d.atimeNs(), timeNs, timeNs));
+  }
+
+  private void setAttrs(Tx tx, MetaOp.SetAttrs s) throws FsException {
+    Inode i = tx.inode(s.ino());
+    int mode = i.mode();
+    if (s.mode() != null) {
+      mode = (mode & FileType.S_IFMT) | (s.mode() & 07777);
+    }
+    int uid = i.uid();
+    int gid = i.gid();
+    if (s.uid() != null || s.gid() != null) {
+      uid = s.uid() != null ? s.uid() : uid;
+      gid = s.gid() != null ? s.gid() : gid;
+      if (!i.isDirectory()) {
+        // Linux clears set-user-ID on chown, and set-group-ID when group-executable, even for root.
+        mode &= ~04000;
+        if ((mode & 00010) != 0) {
+          mode &= ~02000;
+        }
+      }
+    }
+    long atime = s.atimeNs() != null ? s.atimeNs() : i.atimeNs();
+    long mtime = s.mtimeNs() != null ? s.mtimeNs() : i.mtimeNs();
+    tx.put(i.withMode(mode).withOwner(uid, gid).withTimes(atime, mtime, s.timeNs()));
+  }
+
+  private void setXattr(Tx tx, MetaOp.SetXattr s) throws FsException {
+    Inode i = tx.inode(s.ino());
+    if (s.value().length > XATTR_SIZE_MAX) {
+      throw FsException.of(Errno.E2BIG, "xattr value of %d bytes exceeds %d", s.value().length, XATTR_SIZE_MAX);
+    }
+    boolean exists = store.xattr(s.ino(), s.name()) != null;
+    if ((s.flags() & FileSystem.XATTR_CREATE) != 0 && exists) {
+      throw FsException.of(Errno.EEXIST, "xattr '%s' exists", s.name());
+    }
+    if ((s.flags() & FileSystem.XATTR_REPLACE) != 0 && !exists) {
+      throw FsException.of(Errno.ENODATA, "no xattr '%s'", s.name());
+    }
+    tx.put(store.xattrs, Keys.named(s.ino(), s.name()), s.value());
+    tx.put(i.withCtime(s.timeNs()));
+  }
+
+  private void removeXattr(Tx tx, MetaOp.RemoveXattr r) throws FsException {
+    Inode i = tx.inode(r.ino());
+    if (store.xattr(r.ino(), r.name()) == null) {
+      throw FsException.of(Errno.ENODATA, "no xattr '%s'", r.name());
+    }
+    tx.delete(store.xattrs, Keys.named(r.ino(), r.name()));
+    tx.put(i.withCtime(r.timeNs()));
+  }
+
+  private void commitBlocks(Tx tx, MetaOp.CommitBlocks c) throws FsException {
+    Inode i = tx.inode(c.ino());
+    if (!i.isRegular()) {
+      throw FsException.of(Errno.EINVAL, "inode %d is not a regular file", c.ino());
+    }
+    if (c.size() < 0) {
+      throw FsException.of(Errno.EINVAL, "negative size %d", c.size());
+    }
+    long bs = store.blockSize();
+    long end = (c.size() + bs - 1) / bs;
+    long cut = c.truncatedTo() >= 0 ? Math.min(c.truncatedTo(), c.size()) : c.size();
+    long cutIndex = (cut + bs - 1) / bs;
+    long stored = i.storedBytes();
+    java.util.Set<Long> dropped = new java.util.HashSet<>();
+    if (cut < i.size()) {
+      for (Chunk old : store.chunks(c.ino(), cutIndex, Long.MAX_VALUE)) {
+        unref(tx, old);
+        tx.delete(store.chunks, Keys.chunk(c.ino(), old.index()));
+        stored -= old.length();
+        dropped.add(old.index());
+      }
+    }
+    for (ChunkChange ch : c.changes()) {
+      if (ch.index() < 0 || ch.index() >= end) {
+        continue;
+      }
+      if (!ch.isHole() && (ch.length() <= 0 || ch.length() > bs)) {
+        throw FsException.of(Errno.EINVAL, "block length %d out of range", ch.length());
+      }
+      Chunk old = dropped.contains(ch.index()) ? null : store.chunk(c.ino(), ch.index());
+      if (old != null) {
+        unref(tx, old);
+        stored -= old.length();
+        tx.delete(store.chunks, Keys.chunk(c.ino(), ch.index()));
+      }
+      if (ch.inline() != null) {
+        tx.put(store.chunks, Keys.chunk(c.ino(), ch.index()),
+            new Chunk(ch.index(), null, ch.length(), ch.inline()).encodeValue());
+        stored += ch.length();
+      } else if (ch.id() != null) {
+        tx.addRef(ch.id(), 1, new BlockRecord(0, ch.length(), ch.storedLength(), ch.codec(), 0, 0));
+        tx.put(store.chunks, Keys.chunk(c.ino(), ch.index()),
+            new Chunk(ch.index(), ch.id(), ch.length(), null).encodeValue());
+        stored += ch.length();
+      }
+    }
+    tx.put(i.withSize(c.size(), stored).withTimes(i.atimeNs(), c.mtimeNs(), c.ctimeNs()));
+  }
+
+  private void reclaim(Tx tx, MetaOp.ReclaimInode r) throws FsException {
+    Inode i = store.inode(r.ino());
+    if (i == null) {
+      tx.delete(store.orphans, Keys.ino(r.ino()));
+      return;
+    }
+    if (i.nlink() > 0) {
+      tx.delete(store.orphans, Keys.ino(r.ino()));
+      return;
+    }
+    deleteInode(tx, r.ino());
+  }
+}

@@ -1,0 +1,171 @@
+package io.dynamicfs.core.meta;
+
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+
+/**
+ * The working set of one operation: reads see the store plus this operation's own earlier changes, and
+ * every change lands in one {@link WriteBatch} written at {@link #commit}. Nothing is written if the
+ * operation throws, so an operation happens entirely or not at all.
+ */
+final class Tx implements AutoCloseable {
+  private static final Object DELETED = new Object();
+
+  private final MetadataStore store;
+  private final WriteBatch batch;
+  private final Map<Long, Object> inodes = new LinkedHashMap<>();
+  private final Map<String, Object> dirents = new HashMap<>();
+  private final Map<BlockId, BlockRecord> blockRecords = new LinkedHashMap<>();
+  private final List<BlockId> freed = new ArrayList<>();
+
+  Tx(MetadataStore store) {
+    this.store = store;
+    this.batch = store.newBatch();
+  }
+
+  MetadataStore store() {
+    return store;
+  }
+
+  Inode inode(long ino) throws FsException {
+    Object o = inodes.get(ino);
+    if (o == DELETED) {
+      throw FsException.of(Errno.ENOENT, "inode %d was removed", ino);
+    }
+    if (o != null) {
+      return (Inode) o;
+    }
+    Inode i = store.requireInode(ino);
+    inodes.put(ino, i);
+    return i;
+  }
+
+  Inode directory(long ino) throws FsException {
+    Inode i = inode(ino);
+    if (!i.isDirectory()) {
+      throw FsException.of(Errno.ENOTDIR, "inode %d is not a directory", ino);
+    }
+    return i;
+  }
+
+  void put(Inode i) {
+    inodes.put(i.ino(), i);
+  }
+
+  void deleteInode(long ino) {
+    inodes.put(ino, DELETED);
+  }
+
+  Dirent dirent(long parent, String name) throws FsException {
+    String k = parent + "/" + name;
+    if (dirents.containsKey(k)) {
+      Object o = dirents.get(k);
+      return o == DELETED ? null : (Dirent) o;
+    }
+    return store.dirent(parent, name);
+  }
+
+  void putDirent(long parent, String name, Dirent d) throws FsException {
+    dirents.put(parent + "/" + name, d);
+    put(store.dirents, Keys.named(parent, name), d.encode());
+  }
+
+  void deleteDirent(long parent, String name) throws FsException {
+    dirents.put(parent + "/" + name, DELETED);
+    delete(store.dirents, Keys.named(parent, name));
+  }
+
+  /** True if the directory has any entry, counting this operation's own changes. */
+  boolean hasEntries(long dir) throws FsException {
+    String prefix = dir + "/";
+    int removedHere = 0;
+    for (Map.Entry<String, Object> e : dirents.entrySet()) {
+      if (e.getKey().startsWith(prefix)) {
+        if (e.getValue() != DELETED) {
+          return true;
+        }
+        removedHere++;
+      }
+    }
+    if (removedHere == 0) {
+      return store.hasEntries(dir);
+    }
+    for (var entry : store.list(dir)) {
+      Object o = dirents.get(prefix + entry.name());
+      if (o != DELETED) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Adds {@code delta} references to a block; a new block is registered from {@code proto}. */
+  void addRef(BlockId id, long delta, BlockRecord proto) throws FsException {
+    BlockRecord r = blockRecords.containsKey(id) ? blockRecords.get(id) : store.block(id);
+    if (r == null) {
+      if (proto == null || delta < 0) {
+        throw FsException.of(Errno.EIO, "block %s is referenced but has no record", id);
+      }
+      r = proto.withRefs(0);
+    }
+    blockRecords.put(id, r.withRefs(r.refs() + delta));
+  }
+
+  void put(org.rocksdb.ColumnFamilyHandle cf, byte[] key, byte[] value) throws FsException {
+    try {
+      batch.put(cf, key, value);
+    } catch (RocksDBException e) {
+      throw new FsException(Errno.EIO, "metadata batch: " + e.getMessage(), e);
+    }
+  }
+
+  void delete(org.rocksdb.ColumnFamilyHandle cf, byte[] key) throws FsException {
+    try {
+      batch.delete(cf, key);
+    } catch (RocksDBException e) {
+      throw new FsException(Errno.EIO, "metadata batch: " + e.getMessage(), e);
+    }
+  }
+
+  /** Writes everything in one atomic batch with the new applied index; returns blocks that lost their last reference. */
+  List<BlockId> commit(long appliedIndex, long nextIno) throws FsException {
+    for (Map.Entry<Long, Object> e : inodes.entrySet()) {
+      byte[] key = Keys.ino(e.getKey());
+      if (e.getValue() == DELETED) {
+        delete(store.inodes, key);
+      } else {
+        put(store.inodes, key, ((Inode) e.getValue()).encode());
+      }
+    }
+    for (Map.Entry<BlockId, BlockRecord> e : blockRecords.entrySet()) {
+      BlockRecord r = e.getValue();
+      if (r.refs() < 0) {
+        throw FsException.of(Errno.EIO, "block %s would have %d references", e.getKey(), r.refs());
+      }
+      if (r.refs() == 0) {
+        delete(store.blocks, e.getKey().toBytes());
+        freed.add(e.getKey());
+      } else {
+        put(store.blocks, e.getKey().toBytes(), r.encode());
+      }
+    }
+    put(store.meta, MetadataStore.APPLIED_KEY, ByteBuffer.allocate(8).putLong(appliedIndex).array());
+    put(store.meta, MetadataStore.NEXT_INO_KEY, ByteBuffer.allocate(8).putLong(nextIno).array());
+    store.write(batch);
+    return freed;
+  }
+
+  @Override
+  public void close() {
+    batch.close();
+  }
+}

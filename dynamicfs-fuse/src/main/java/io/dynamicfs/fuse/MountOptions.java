@@ -1,0 +1,49 @@
+package io.dynamicfs.fuse;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The libfuse mount options DynamicFS uses. Defaults favour correctness: attributes are not cached by
+ * the kernel (a hard link's nlink through its other name is never stale), names for one second, the
+ * page cache is kept across opens only when the file did not change ({@code auto_cache}). Unlinking an
+ * open file removes the name at once ({@code hard_remove}); inode numbers are ours ({@code use_ino}).
+ */
+public record MountOptions(String fsName, boolean allowOther, double attrTimeout, double entryTimeout,
+    int maxWrite, List<String> extra, boolean debug) {
+
+  public static MountOptions defaults(String fsName) {
+    return new MountOptions(fsName, isRoot(), 0, 1, 128 << 10, List.of(), false);
+  }
+
+  public MountOptions withExtra(List<String> more) {
+    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, List.copyOf(more), debug);
+  }
+
+  static boolean isRoot() {
+    return "root".equals(System.getProperty("user.name"));
+  }
+
+  /** The arguments for fuse_main after the mount point. */
+  String[] toArgs() {
+    List<String> o = new ArrayList<>();
+    o.add("fsname=" + fsName.replace(",", "\\,"));
+    o.add("subtype=dynamicfs");
+    o.add("use_ino");
+    o.add("hard_remove");
+    o.add("big_writes");
+    o.add("max_write=" + maxWrite);
+    o.add("max_read=" + maxWrite);
+    o.add("max_readahead=" + (1 << 20));
+    o.add("default_permissions");
+    o.add("auto_cache");
+    o.add("attr_timeout=" + attrTimeout);
+    o.add("entry_timeout=" + entryTimeout);
+    o.add("negative_timeout=0");
+    if (allowOther) {
+      o.add("allow_other");
+    }
+    o.addAll(extra);
+    return new String[] {"-o", String.join(",", o)};
+  }
+}
