@@ -11,7 +11,7 @@ import java.util.zip.CRC32C;
  * The 56-byte header in front of every stored record:
  *
  * <pre>
- *  0 magic "DFSR"    4 version (1)   5 codec id   6 flags (0)
+ *  0 magic "DFSR"    4 version (1)   5 codec id   6 flags (1 = tombstone)
  *  8 raw length     12 stored length 16 block id (32 bytes)
  * 48 CRC32C of the stored payload    52 CRC32C of bytes 0..51
  * </pre>
@@ -19,11 +19,18 @@ import java.util.zip.CRC32C;
  * Big-endian. The header checksum makes a record's length trustworthy, so a scan can walk a segment
  * without reading payloads; the payload checksum is verified on every read.
  */
-record RecordHeader(Codec codec, int rawLength, int storedLength, BlockId id, int payloadCrc) {
+record RecordHeader(Codec codec, int rawLength, int storedLength, BlockId id, int payloadCrc, int flags) {
+  /** Flag of a tombstone: a header-only record saying the block was deleted. */
+  static final int TOMBSTONE = 1;
+
   static final int SIZE = 56;
   static final int MAGIC = 0x44465352;
   static final int VERSION = 1;
   static final int MAX_PAYLOAD = 64 << 20;
+
+  boolean isTombstone() {
+    return (flags & TOMBSTONE) != 0;
+  }
 
   long recordLength() {
     return SIZE + (long) storedLength;
@@ -31,7 +38,7 @@ record RecordHeader(Codec codec, int rawLength, int storedLength, BlockId id, in
 
   void writeTo(byte[] dst) {
     ByteBuffer b = ByteBuffer.wrap(dst, 0, SIZE).order(ByteOrder.BIG_ENDIAN);
-    b.putInt(MAGIC).put((byte) VERSION).put((byte) codec.id()).putShort((short) 0);
+    b.putInt(MAGIC).put((byte) VERSION).put((byte) codec.id()).putShort((short) flags);
     b.putInt(rawLength).putInt(storedLength);
     id.writeTo(dst, 16);
     b.position(48);
@@ -53,7 +60,7 @@ record RecordHeader(Codec codec, int rawLength, int storedLength, BlockId id, in
       throw FsException.of(Errno.EIO, "record version %d is newer than this software understands", version);
     }
     Codec codec = Codec.byId(b.get() & 0xff);
-    b.getShort();
+    int flags = b.getShort() & 0xffff;
     int raw = b.getInt();
     int stored = b.getInt();
     if (raw < 0 || stored < 0 || raw > MAX_PAYLOAD || stored > MAX_PAYLOAD) {
@@ -61,7 +68,7 @@ record RecordHeader(Codec codec, int rawLength, int storedLength, BlockId id, in
     }
     BlockId id = BlockId.of(src, off + 16);
     int payloadCrc = ByteBuffer.wrap(src, off + 48, 4).getInt();
-    return new RecordHeader(codec, raw, stored, id, payloadCrc);
+    return new RecordHeader(codec, raw, stored, id, payloadCrc, flags);
   }
 
   static int crc(byte[] data, int off, int len) {

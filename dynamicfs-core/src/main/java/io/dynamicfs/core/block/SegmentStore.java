@@ -109,38 +109,12 @@ public final class SegmentStore implements BlockStore {
     Codec.Compressed c = codec.compress(data, 0, length);
     byte[] payload = c.bytes();
     RecordHeader h = new RecordHeader(c.codec(), length, payload.length, id,
-        RecordHeader.crc(payload, 0, payload.length));
-    byte[] head = new byte[RecordHeader.SIZE];
-    h.writeTo(head);
-    ByteBuffer[] bufs = {ByteBuffer.wrap(head), ByteBuffer.wrap(payload)};
+        RecordHeader.crc(payload, 0, payload.length), 0);
     Segment seg;
     long pos;
     synchronized (appendLock) {
-      if (active == null || active.size + h.recordLength() > maxSegmentBytes) {
-        roll();
-      }
+      pos = append(h, payload);
       seg = active;
-      pos = seg.size;
-      try {
-        seg.channel.position(pos);
-        long want = h.recordLength();
-        long done = 0;
-        while (done < want) {
-          done += seg.channel.write(bufs);
-        }
-      } catch (IOException e) {
-        // Undo a partial append so the segment stays a clean sequence of records.
-        try {
-          seg.channel.truncate(pos);
-        } catch (IOException suppressed) {
-          e.addSuppressed(suppressed);
-        }
-        throw translate(e, "append to " + seg.path);
-      }
-      seg.size = pos + h.recordLength();
-      if (!unsynced.contains(seg)) {
-        unsynced.add(seg);
-      }
     }
     Location loc = new Location(seg, pos, h.codec(), length, payload.length);
     if (index.putIfAbsent(id, loc) == null) {
@@ -149,6 +123,40 @@ public final class SegmentStore implements BlockStore {
       storedBytes.addAndGet(payload.length);
     }
     return loc.describe(id);
+  }
+
+  /** Appends one record to the active segment; returns its offset there. */
+  // @GuardedBy("appendLock")
+  private long append(RecordHeader h, byte[] payload) throws IOException {
+    byte[] head = new byte[RecordHeader.SIZE];
+    h.writeTo(head);
+    ByteBuffer[] bufs = {ByteBuffer.wrap(head), ByteBuffer.wrap(payload)};
+    if (active == null || active.size + h.recordLength() > maxSegmentBytes) {
+      roll();
+    }
+    Segment seg = active;
+    long pos = seg.size;
+    try {
+      seg.channel.position(pos);
+      long want = h.recordLength();
+      long done = 0;
+      while (done < want) {
+        done += seg.channel.write(bufs);
+      }
+    } catch (IOException e) {
+      // Undo a partial append so the segment stays a clean sequence of records.
+      try {
+        seg.channel.truncate(pos);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw translate(e, "append to " + seg.path);
+    }
+    seg.size = pos + h.recordLength();
+    if (!unsynced.contains(seg)) {
+      unsynced.add(seg);
+    }
+    return pos;
   }
 
   @Override
@@ -187,9 +195,21 @@ public final class SegmentStore implements BlockStore {
     return loc == null ? null : loc.describe(id);
   }
 
+  /**
+   * Forgets a block and appends a tombstone, so a later scan does not bring it back. The tombstone
+   * needs no fsync: if a crash loses it, the block returns as an unreferenced record and the next
+   * mount deletes it again.
+   */
   @Override
-  public void delete(BlockId id) {
-    Location loc = index.remove(id);
+  public void delete(BlockId id) throws IOException {
+    Location loc;
+    synchronized (appendLock) {
+      loc = index.remove(id);
+      if (loc != null && !readOnlyCheck) {
+        append(new RecordHeader(Codec.NONE, 0, 0, id, RecordHeader.crc(new byte[0], 0, 0),
+            RecordHeader.TOMBSTONE), new byte[0]);
+      }
+    }
     if (loc != null) {
       loc.segment.liveBytes.addAndGet(-(RecordHeader.SIZE + (long) loc.storedLength));
       rawBytes.addAndGet(-loc.rawLength);
@@ -344,6 +364,16 @@ public final class SegmentStore implements BlockStore {
       if (pos + h.recordLength() > end) {
         truncateTornTail(seg, pos, "record cut short");
         return;
+      }
+      if (h.isTombstone()) {
+        Location dead = index.remove(h.id());
+        if (dead != null) {
+          dead.segment.liveBytes.addAndGet(-(RecordHeader.SIZE + (long) dead.storedLength));
+          rawBytes.addAndGet(-dead.rawLength);
+          storedBytes.addAndGet(-dead.storedLength);
+        }
+        pos += h.recordLength();
+        continue;
       }
       Location loc = new Location(seg, pos, h.codec(), h.rawLength(), h.storedLength());
       Location old = index.put(h.id(), loc);

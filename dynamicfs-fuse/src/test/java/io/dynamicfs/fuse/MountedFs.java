@@ -1,0 +1,98 @@
+package io.dynamicfs.fuse;
+
+import io.dynamicfs.cache.MemoryBlockCache;
+import io.dynamicfs.core.engine.DynamicFileSystem;
+import io.dynamicfs.core.engine.EngineOptions;
+import io.dynamicfs.core.format.DataDirectory;
+import io.dynamicfs.core.format.FormatOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A real DynamicFS mounted through the kernel for a test: DATA and MNT under a temp directory, the
+ * engine with an in-memory block cache, and a FUSE mount. {@link #close} always unmounts, then closes
+ * the engine and releases DATA, keeping the first failure.
+ */
+final class MountedFs implements AutoCloseable {
+  final Path data;
+  final Path mnt;
+  private final FormatOptions format;
+  private final long cacheBytes;
+  private DataDirectory dir;
+  private DynamicFileSystem fs;
+  private FuseMount mount;
+
+  private MountedFs(Path base, FormatOptions format, long cacheBytes) throws IOException {
+    this.data = Files.createDirectories(base.resolve("data"));
+    this.mnt = Files.createDirectories(base.resolve("mnt"));
+    this.format = format;
+    this.cacheBytes = cacheBytes;
+  }
+
+  static MountedFs mount(Path base) throws IOException {
+    return mount(base, FormatOptions.DEFAULT, 64L << 20);
+  }
+
+  static MountedFs mount(Path base, FormatOptions format, long cacheBytes) throws IOException {
+    MountedFs m = new MountedFs(base, format, cacheBytes);
+    try {
+      m.start();
+    } catch (IOException | RuntimeException e) {
+      m.close();
+      throw e;
+    }
+    return m;
+  }
+
+  private void start() throws IOException {
+    dir = DataDirectory.open(data, format);
+    fs = DynamicFileSystem.open(dir, EngineOptions.defaults()
+        .withStoreDecorator(s -> new MemoryBlockCache(s, cacheBytes)));
+    mount = FuseMount.mount(fs, mnt, MountOptions.defaults("dynamicfs:" + data));
+  }
+
+  Path path(String first, String... more) {
+    return mnt.resolve(Path.of(first, more).toString());
+  }
+
+  DynamicFileSystem engine() {
+    return fs;
+  }
+
+  /** Unmounts, closes everything and mounts the same DATA again. */
+  void remount() throws IOException {
+    stop();
+    start();
+  }
+
+  /** Unmounts and closes, leaving DATA for fsck; {@link #close} after this is a no-op. */
+  void stop() throws IOException {
+    IOException failure = null;
+    for (AutoCloseable c : new AutoCloseable[] {mount, fs, dir}) {
+      if (c == null) {
+        continue;
+      }
+      try {
+        c.close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = e instanceof IOException io ? io : new IOException(e);
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    mount = null;
+    fs = null;
+    dir = null;
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    stop();
+  }
+}
