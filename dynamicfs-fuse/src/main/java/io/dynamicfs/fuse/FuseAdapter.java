@@ -37,8 +37,14 @@ import ru.serce.jnrfuse.struct.Timespec;
  * through {@link #call}: an {@link FsException} becomes its negated errno, anything else EIO (logged with
  * the operation and path), and nothing reaches native code. Paths are resolved component by component
  * from the root, so no full path is ever handed to a system call. Operations on an open handle use the
- * handle, never the path, which libfuse passes as null once the file was unlinked (we set
- * {@code flag_nullpath_ok}).
+ * handle, not the path.
+ *
+ * <p>Unlinking an open file. libfuse's {@code hard_remove} would drop the name, but then fstat on the
+ * open descriptor fails (the kernel asks by path, and libfuse has none). Without it, libfuse "hides" the
+ * file by renaming it to {@code .fuse_hidden…} and unlinks that name after the last close. We turn the
+ * hiding rename into a real unlink (the engine keeps the open inode as an orphan, readable through its
+ * handles) and remember which inode the hidden name stands for, so the file vanishes from its
+ * directory at once, fstat keeps working, and the directory can be removed.
  */
 final class FuseAdapter extends FuseStubFS {
   private static final Logger log = LoggerFactory.getLogger(FuseAdapter.class);
@@ -47,7 +53,11 @@ final class FuseAdapter extends FuseStubFS {
   private static final int FALLOC_FL_KEEP_SIZE = 1;
   private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
+  private static final String HIDDEN_PREFIX = ".fuse_hidden";
+
   private final FileSystem fs;
+  /** Hidden names libfuse uses for unlinked open files → their (orphaned) inodes. */
+  private final java.util.Map<String, Long> hidden = new java.util.concurrent.ConcurrentHashMap<>();
   final CountDownLatch initialized = new CountDownLatch(1);
 
   FuseAdapter(FileSystem fs) {
@@ -97,6 +107,10 @@ final class FuseAdapter extends FuseStubFS {
   // ---- path resolution ------------------------------------------------------------------------
 
   private long resolve(String path) throws IOException {
+    Long h = hiddenInode(path);
+    if (h != null) {
+      return h;
+    }
     long ino = FileSystem.ROOT_INO;
     int i = 0;
     int n = path.length();
@@ -115,6 +129,19 @@ final class FuseAdapter extends FuseStubFS {
       i = j;
     }
     return ino;
+  }
+
+  private Long hiddenInode(String path) {
+    if (hidden.isEmpty()) {
+      return null;
+    }
+    int slash = path.lastIndexOf('/');
+    String last = path.substring(slash + 1);
+    return last.startsWith(HIDDEN_PREFIX) ? hidden.get(last) : null;
+  }
+
+  private static String lastComponent(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
   }
 
   private record ParentAndName(long parent, String name) {}
@@ -213,6 +240,9 @@ final class FuseAdapter extends FuseStubFS {
   @Override
   public int unlink(String path) {
     return call("unlink", path, () -> {
+      if (hidden.remove(lastComponent(path)) != null) {
+        return 0; // the hidden name of a file unlinked while open: already unlinked in the engine
+      }
       ParentAndName p = split(path);
       fs.unlink(p.parent(), p.name());
       return 0;
@@ -241,6 +271,14 @@ final class FuseAdapter extends FuseStubFS {
   public int rename(String oldPath, String newPath) {
     return call("rename", oldPath, () -> {
       ParentAndName from = split(oldPath);
+      String newLast = lastComponent(newPath);
+      if (newLast.startsWith(HIDDEN_PREFIX) && hiddenInode(oldPath) == null) {
+        // libfuse hides an open file it was asked to unlink: unlink it for real, keep it reachable.
+        long ino = fs.lookup(from.parent(), from.name());
+        fs.unlink(from.parent(), from.name());
+        hidden.put(newLast, ino);
+        return 0;
+      }
       ParentAndName to = split(newPath);
       fs.rename(from.parent(), from.name(), to.parent(), to.name(), 0);
       return 0;

@@ -6,8 +6,9 @@ import java.util.List;
 /**
  * The libfuse mount options DynamicFS uses. Defaults favour correctness: attributes are not cached by
  * the kernel (a hard link's nlink through its other name is never stale), names for one second, the
- * page cache is kept across opens only when the file did not change ({@code auto_cache}). Unlinking an
- * open file removes the name at once ({@code hard_remove}); inode numbers are ours ({@code use_ino}).
+ * page cache is kept across opens only when the file did not change ({@code auto_cache}). Inode numbers
+ * are ours ({@code use_ino}). {@code hard_remove} is deliberately off: see {@link FuseAdapter} for how an
+ * unlinked open file still vanishes from its directory at once.
  */
 public record MountOptions(String fsName, boolean allowOther, double attrTimeout, double entryTimeout,
     int maxWrite, List<String> extra, boolean debug) {
@@ -30,7 +31,6 @@ public record MountOptions(String fsName, boolean allowOther, double attrTimeout
     o.add("fsname=" + fsName.replace(",", "\\,"));
     o.add("subtype=dynamicfs");
     o.add("use_ino");
-    o.add("hard_remove");
     o.add("big_writes");
     o.add("max_write=" + maxWrite);
     o.add("max_read=" + maxWrite);

@@ -1,0 +1,94 @@
+package io.dynamicfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dynamicfs.fuse.FuseMount;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A real `dynamicfs mount --foreground` in a separate JVM, for tests that kill it or talk to it. */
+final class Daemon implements AutoCloseable {
+  final Process process;
+  final Path mnt;
+  final Path log;
+
+  private Daemon(Process process, Path mnt, Path log) {
+    this.process = process;
+    this.mnt = mnt;
+    this.log = log;
+  }
+
+  static Daemon start(Path data, Path mnt, Path work, String... extra) throws Exception {
+    Path ready = work.resolve("ready-" + System.nanoTime());
+    Path log = work.resolve("daemon-" + System.nanoTime() + ".log");
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+        "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "mount", data.toString(), mnt.toString(), "--foreground", "--ready-file", ready.toString()));
+    cmd.addAll(List.of(extra));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (Files.exists(ready)) {
+        String s = Files.readString(ready, StandardCharsets.UTF_8);
+        if (s.startsWith("ok")) {
+          return new Daemon(p, mnt, log);
+        }
+        if (s.startsWith("error")) {
+          p.waitFor(10, TimeUnit.SECONDS);
+          throw new AssertionError("daemon failed: " + s + Files.readString(log));
+        }
+      }
+      if (!p.isAlive()) {
+        throw new AssertionError("daemon exited " + p.exitValue() + ": " + Files.readString(log));
+      }
+      Thread.sleep(50);
+    }
+    p.destroyForcibly();
+    throw new AssertionError("daemon did not mount in 60 s: " + Files.readString(log));
+  }
+
+  /** SIGKILL, then detach the dead mount so the directory is usable again. */
+  void kill9() throws Exception {
+    process.destroyForcibly();
+    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+    detach(mnt);
+  }
+
+  static void detach(Path mnt) throws Exception {
+    for (int i = 0; i < 50 && FuseMount.isMounted(mnt); i++) {
+      new ProcessBuilder("fusermount", "-u", "-z", mnt.toString()).redirectErrorStream(true).start().waitFor();
+      if (FuseMount.isMounted(mnt)) {
+        new ProcessBuilder("umount", "-l", mnt.toString()).redirectErrorStream(true).start().waitFor();
+        Thread.sleep(100);
+      }
+    }
+  }
+
+  /** Clean stop: SIGTERM, as an init system would send. */
+  int terminate() throws Exception {
+    process.destroy();
+    assertTrue(process.waitFor(120, TimeUnit.SECONDS), "daemon did not stop on SIGTERM");
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+    detach(mnt);
+  }
+
+  String output() throws IOException {
+    return Files.readString(log);
+  }
+}
