@@ -157,6 +157,8 @@ final class MountCommand implements Callable<Integer> {
       if (s.findAny().isPresent()) {
         throw FsException.of(io.dynamicfs.core.api.Errno.ENOTEMPTY, "mount point %s is not empty", mp);
       }
+    } catch (FsException e) {
+      throw e;
     } catch (IOException e) {
       throw FsException.of(io.dynamicfs.core.api.Errno.EACCES, "cannot read mount point %s", mp);
     }

@@ -79,6 +79,8 @@ public final class FuseMount implements Closeable {
       if (s.findAny().isPresent()) {
         throw FsException.of(Errno.ENOTEMPTY, "mount point %s is not empty", mp);
       }
+    } catch (FsException e) {
+      throw e;
     } catch (IOException e) {
       throw FsException.of(Errno.EACCES, "cannot read mount point %s: %s", mp, e.getMessage());
     }

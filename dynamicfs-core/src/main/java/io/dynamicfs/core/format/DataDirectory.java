@@ -78,6 +78,8 @@ public final class DataDirectory implements Closeable {
       FileLock lock;
       try {
         lock = ch.tryLock();
+      } catch (java.nio.channels.OverlappingFileLockException e) {
+        lock = null; // held by this very process
       } catch (IOException e) {
         ch.close();
         throw e;
