@@ -22,12 +22,15 @@ import org.slf4j.LoggerFactory;
 public final class FuseMount implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(FuseMount.class);
 
+  /** Java threads serving FUSE requests (reads block in the kernel, so more than the cores). */
+  private static final int WORKERS = 8;
+
   private final Path mountPoint;
   private final FuseAdapter adapter;
-  private final Thread loop;
+  private final FuseLoop loop;
   private volatile boolean unmounted;
 
-  private FuseMount(Path mountPoint, FuseAdapter adapter, Thread loop) {
+  private FuseMount(Path mountPoint, FuseAdapter adapter, FuseLoop loop) {
     this.mountPoint = mountPoint;
     this.adapter = adapter;
     this.loop = loop;
@@ -38,21 +41,21 @@ public final class FuseMount implements Closeable {
     Path mp = mnt.toAbsolutePath().normalize();
     checkMountPoint(mp);
     FuseAdapter adapter = new FuseAdapter(fs);
-    Throwable[] failure = new Throwable[1];
-    Thread loop = new Thread(() -> {
-      try {
-        adapter.mount(mp, true, options.debug(), options.toArgs());
-      } catch (Throwable t) {
-        failure[0] = t;
-      }
-    }, "fuse-loop");
-    loop.setDaemon(true);
-    loop.start();
+    List<String> args = new java.util.ArrayList<>(List.of(options.toArgs()));
+    if (options.debug()) {
+      args.add("-d");
+    }
+    args.add(mp.toString());
+    FuseLoop loop;
+    try {
+      loop = FuseLoop.start(adapter, args, WORKERS);
+    } catch (IllegalStateException e) {
+      throw FsException.of(Errno.EIO, "cannot mount at %s: %s", mp, e.getMessage());
+    }
     try {
       while (!adapter.initialized.await(50, TimeUnit.MILLISECONDS)) {
-        if (!loop.isAlive()) {
-          String why = failure[0] != null ? failure[0].getMessage() : "libfuse exited (see its message above)";
-          throw FsException.of(Errno.EIO, "cannot mount at %s: %s", mp, why);
+        if (!loop.isRunning()) {
+          throw FsException.of(Errno.EIO, "cannot mount at %s: libfuse stopped before the kernel connected", mp);
         }
       }
     } catch (InterruptedException e) {
@@ -131,7 +134,7 @@ public final class FuseMount implements Closeable {
   }
 
   public boolean isAlive() {
-    return loop.isAlive();
+    return loop.isRunning();
   }
 
   /** Unmounts (lazily if busy after a few tries) and waits for libfuse's loop to end. */
@@ -141,7 +144,7 @@ public final class FuseMount implements Closeable {
       return;
     }
     unmounted = true;
-    if (loop.isAlive()) {
+    if (loop.isRunning()) {
       for (int attempt = 0; attempt < 50 && isMounted(mountPoint); attempt++) {
         if (runUnmount(false)) {
           break;
@@ -157,11 +160,11 @@ public final class FuseMount implements Closeable {
         log.warn("mount point busy, detaching lazily mountpoint={}", mountPoint);
         runUnmount(true);
       }
-      try {
-        loop.join(TimeUnit.SECONDS.toMillis(30));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    }
+    try {
+      loop.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     log.info("unmounted mountpoint={}", mountPoint);
   }
