@@ -314,6 +314,30 @@ class MountedPosixTest {
   }
 
   @Test
+  void permissions_checkedForOtherUsers() throws Exception {
+    java.nio.file.Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path secret = fs.path("secret");
+    Files.writeString(secret, "top");
+    Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+    Path open = fs.path("open");
+    Files.writeString(open, "shared");
+    Process p = new ProcessBuilder("runuser", "-u", "nobody", "--", "cat", secret.toString())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(1, p.waitFor(), out);
+    assertTrue(out.contains("Permission denied"), out);
+    assertEquals("shared", run("runuser", "-u", "nobody", "--", "cat", open.toString()));
+    Process w = new ProcessBuilder("runuser", "-u", "nobody", "--", "touch", fs.path("nobody-file").toString())
+        .redirectErrorStream(true).start();
+    String wout = new String(w.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(1, w.waitFor(), "root dir is 0755: nobody must not create entries: " + wout);
+    Path shared = Files.createDirectory(fs.path("tmp"));
+    run("chmod", "1777", shared.toString());
+    run("runuser", "-u", "nobody", "--", "touch", shared.resolve("mine").toString());
+    assertEquals(65534, Files.getAttribute(shared.resolve("mine"), "unix:uid"), "new files take the caller's uid");
+  }
+
+  @Test
   void setuidBit_clearedByChown() throws Exception {
     Path f = fs.path("suid");
     Files.writeString(f, "s");

@@ -1,0 +1,244 @@
+package io.dynamicfs.core.meta;
+
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.codec.Codec;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The wire and log form of {@link MetaOp}s: a version byte, a tag byte per operation type, then its fields
+ * in order (big-endian; strings and byte arrays length-prefixed). This is what a Raft log entry will
+ * carry. Decoding checks every length and tag and rejects trailing bytes, so a damaged or hostile frame
+ * is an EIO, never a wrong operation.
+ */
+public final class OpCodec {
+  private static final int VERSION = 1;
+  private static final int MAX_STRING = 1 << 16;
+  private static final int MAX_CHANGES = 1 << 20;
+
+  private OpCodec() {}
+
+  public static byte[] encode(MetaOp op) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeByte(VERSION);
+      if (op instanceof MetaOp.CreateNode c) {
+        out.writeByte(1);
+        out.writeLong(c.parent());
+        str(out, c.name());
+        out.writeLong(c.ino());
+        out.writeInt(c.mode());
+        out.writeInt(c.uid());
+        out.writeInt(c.gid());
+        out.writeLong(c.rdev());
+        optStr(out, c.target());
+        out.writeLong(c.timeNs());
+      } else if (op instanceof MetaOp.Link l) {
+        out.writeByte(2);
+        out.writeLong(l.ino());
+        out.writeLong(l.newParent());
+        str(out, l.newName());
+        out.writeLong(l.timeNs());
+      } else if (op instanceof MetaOp.Remove r) {
+        out.writeByte(3);
+        out.writeLong(r.parent());
+        str(out, r.name());
+        out.writeBoolean(r.directory());
+        out.writeBoolean(r.keepOpen());
+        out.writeLong(r.timeNs());
+      } else if (op instanceof MetaOp.Rename r) {
+        out.writeByte(4);
+        out.writeLong(r.parent());
+        str(out, r.name());
+        out.writeLong(r.newParent());
+        str(out, r.newName());
+        out.writeInt(r.flags());
+        out.writeBoolean(r.keepOpen());
+        out.writeLong(r.timeNs());
+      } else if (op instanceof MetaOp.SetAttrs s) {
+        out.writeByte(5);
+        out.writeLong(s.ino());
+        optInt(out, s.mode());
+        optInt(out, s.uid());
+        optInt(out, s.gid());
+        optLong(out, s.atimeNs());
+        optLong(out, s.mtimeNs());
+        out.writeLong(s.timeNs());
+      } else if (op instanceof MetaOp.SetXattr s) {
+        out.writeByte(6);
+        out.writeLong(s.ino());
+        str(out, s.name());
+        bytes(out, s.value());
+        out.writeInt(s.flags());
+        out.writeLong(s.timeNs());
+      } else if (op instanceof MetaOp.RemoveXattr r) {
+        out.writeByte(7);
+        out.writeLong(r.ino());
+        str(out, r.name());
+        out.writeLong(r.timeNs());
+      } else if (op instanceof MetaOp.CommitBlocks c) {
+        out.writeByte(8);
+        out.writeLong(c.ino());
+        out.writeLong(c.size());
+        out.writeLong(c.truncatedTo());
+        out.writeLong(c.mtimeNs());
+        out.writeLong(c.ctimeNs());
+        out.writeInt(c.changes().size());
+        for (MetaOp.ChunkChange ch : c.changes()) {
+          out.writeLong(ch.index());
+          int kind = ch.inline() != null ? 2 : ch.id() != null ? 1 : 0;
+          out.writeByte(kind);
+          if (kind == 1) {
+            out.write(ch.id().toBytes());
+            out.writeInt(ch.length());
+            out.writeInt(ch.storedLength());
+            out.writeByte(ch.codec().id());
+          } else if (kind == 2) {
+            bytes(out, ch.inline());
+          }
+        }
+      } else if (op instanceof MetaOp.ReclaimInode r) {
+        out.writeByte(9);
+        out.writeLong(r.ino());
+      } else {
+        throw new IllegalArgumentException("unknown operation " + op.getClass());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  public static MetaOp decode(byte[] frame) throws FsException {
+    try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(frame))) {
+      int version = in.readUnsignedByte();
+      if (version != VERSION) {
+        throw FsException.of(Errno.EIO, "operation frame version %d is not supported", version);
+      }
+      int tag = in.readUnsignedByte();
+      MetaOp op = switch (tag) {
+        case 1 -> new MetaOp.CreateNode(in.readLong(), str(in), in.readLong(), in.readInt(), in.readInt(),
+            in.readInt(), in.readLong(), optStr(in), in.readLong());
+        case 2 -> new MetaOp.Link(in.readLong(), in.readLong(), str(in), in.readLong());
+        case 3 -> new MetaOp.Remove(in.readLong(), str(in), in.readBoolean(), in.readBoolean(), in.readLong());
+        case 4 -> new MetaOp.Rename(in.readLong(), str(in), in.readLong(), str(in), in.readInt(), in.readBoolean(),
+            in.readLong());
+        case 5 -> new MetaOp.SetAttrs(in.readLong(), optInt(in), optInt(in), optInt(in), optLong(in), optLong(in),
+            in.readLong());
+        case 6 -> new MetaOp.SetXattr(in.readLong(), str(in), bytes(in), in.readInt(), in.readLong());
+        case 7 -> new MetaOp.RemoveXattr(in.readLong(), str(in), in.readLong());
+        case 8 -> commit(in);
+        case 9 -> new MetaOp.ReclaimInode(in.readLong());
+        default -> throw FsException.of(Errno.EIO, "unknown operation tag %d", tag);
+      };
+      if (in.available() != 0) {
+        throw FsException.of(Errno.EIO, "%d trailing bytes after operation", in.available());
+      }
+      return op;
+    } catch (EOFException e) {
+      throw new FsException(Errno.EIO, "operation frame is truncated", e);
+    } catch (FsException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new FsException(Errno.EIO, "operation frame is malformed: " + e.getMessage(), e);
+    }
+  }
+
+  private static MetaOp.CommitBlocks commit(DataInputStream in) throws IOException {
+    long ino = in.readLong();
+    long size = in.readLong();
+    long truncatedTo = in.readLong();
+    long mtime = in.readLong();
+    long ctime = in.readLong();
+    int n = in.readInt();
+    if (n < 0 || n > MAX_CHANGES) {
+      throw FsException.of(Errno.EIO, "bad change count %d", n);
+    }
+    List<MetaOp.ChunkChange> changes = new ArrayList<>(Math.min(n, 1024));
+    for (int i = 0; i < n; i++) {
+      long index = in.readLong();
+      int kind = in.readUnsignedByte();
+      switch (kind) {
+        case 0 -> changes.add(MetaOp.ChunkChange.hole(index));
+        case 1 -> {
+          byte[] id = new byte[BlockId.LENGTH];
+          in.readFully(id);
+          changes.add(MetaOp.ChunkChange.stored(index, BlockId.of(id, 0), in.readInt(), in.readInt(),
+              Codec.byId(in.readUnsignedByte())));
+        }
+        case 2 -> changes.add(MetaOp.ChunkChange.inline(index, bytes(in)));
+        default -> throw FsException.of(Errno.EIO, "bad chunk change kind %d", kind);
+      }
+    }
+    return new MetaOp.CommitBlocks(ino, size, truncatedTo, mtime, ctime, changes);
+  }
+
+  private static void str(DataOutputStream out, String s) throws IOException {
+    bytes(out, s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void optStr(DataOutputStream out, String s) throws IOException {
+    out.writeBoolean(s != null);
+    if (s != null) {
+      str(out, s);
+    }
+  }
+
+  private static void bytes(DataOutputStream out, byte[] b) throws IOException {
+    out.writeInt(b.length);
+    out.write(b);
+  }
+
+  private static void optInt(DataOutputStream out, Integer v) throws IOException {
+    out.writeBoolean(v != null);
+    if (v != null) {
+      out.writeInt(v);
+    }
+  }
+
+  private static void optLong(DataOutputStream out, Long v) throws IOException {
+    out.writeBoolean(v != null);
+    if (v != null) {
+      out.writeLong(v);
+    }
+  }
+
+  private static String str(DataInputStream in) throws IOException {
+    return new String(bytes(in, MAX_STRING), StandardCharsets.UTF_8);
+  }
+
+  private static String optStr(DataInputStream in) throws IOException {
+    return in.readBoolean() ? str(in) : null;
+  }
+
+  private static byte[] bytes(DataInputStream in) throws IOException {
+    return bytes(in, 1 << 24);
+  }
+
+  private static byte[] bytes(DataInputStream in, int max) throws IOException {
+    int n = in.readInt();
+    if (n < 0 || n > max || n > in.available()) {
+      throw FsException.of(Errno.EIO, "bad length %d in operation frame", n);
+    }
+    byte[] b = new byte[n];
+    in.readFully(b);
+    return b;
+  }
+
+  private static Integer optInt(DataInputStream in) throws IOException {
+    return in.readBoolean() ? in.readInt() : null;
+  }
+
+  private static Long optLong(DataInputStream in) throws IOException {
+    return in.readBoolean() ? in.readLong() : null;
+  }
+}
