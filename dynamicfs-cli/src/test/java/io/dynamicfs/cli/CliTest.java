@@ -181,4 +181,34 @@ class CliTest {
     assertEquals(1, f.code(), f.toString());
     assertTrue(f.out().contains("/docs/report.bin") && f.out().contains("corrupt"), f.out());
   }
+
+  @Test
+  void mount_segmentWithDamagedRecordHeader_refusedWithClearError_nothingMounted() throws Exception {
+    Path data = dir("data");
+    Path mnt = dir("mnt");
+    assertEquals(0, run("mount", data.toString(), mnt.toString()).code());
+    try {
+      byte[] content = new byte[5 << 20];
+      new java.util.Random(2).nextBytes(content);
+      Files.write(mnt.resolve("f"), content);
+    } finally {
+      assertEquals(0, run("umount", mnt.toString()).code());
+    }
+    Path seg;
+    try (Stream<Path> s = Files.list(data.resolve("blocks"))) {
+      seg = s.filter(p -> p.getFileName().toString().startsWith("seg-")).sorted().findFirst().orElseThrow();
+    }
+    // The second record's header starts after the first record (56-byte header + 1 MiB raw payload).
+    long second = 56 + (1 << 20);
+    try (var ch = java.nio.channels.FileChannel.open(seg, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), second + 20);
+    }
+    Result m = run("mount", data.toString(), mnt.toString(), "--foreground");
+    assertUsageError(m, "damaged at offset " + second);
+    assertTrue(m.err().contains("fsck"), m.err());
+    assertFalse(FuseMount.isMounted(mnt));
+    Result f = run("fsck", "-q", data.toString());
+    assertEquals(1, f.code(), f.toString());
+    assertTrue(f.out().contains("damaged at offset " + second), f.out());
+  }
 }
