@@ -8,6 +8,7 @@ import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.block.StoreStats;
 import io.dynamicfs.core.block.StoredBlock;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.function.Consumer;
 
@@ -20,6 +21,8 @@ import java.util.function.Consumer;
 public final class MemoryBlockCache implements BlockStore {
   private final BlockStore delegate;
   private final Cache<BlockId, byte[]> cache;
+  private final java.util.Set<BlockId> loading = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final java.util.concurrent.ThreadPoolExecutor prefetcher;
 
   public MemoryBlockCache(BlockStore delegate, long maxBytes) {
     if (maxBytes <= 0) {
@@ -31,6 +34,13 @@ public final class MemoryBlockCache implements BlockStore {
         .weigher((BlockId k, byte[] v) -> v.length + 64)
         .recordStats()
         .build();
+    this.prefetcher = new java.util.concurrent.ThreadPoolExecutor(2, 2, 30, java.util.concurrent.TimeUnit.SECONDS,
+        new java.util.concurrent.ArrayBlockingQueue<>(64), r -> {
+          Thread t = new Thread(r, "dfs-prefetch");
+          t.setDaemon(true);
+          return t;
+        });
+    prefetcher.allowCoreThreadTimeOut(true);
   }
 
   @Override
@@ -40,15 +50,45 @@ public final class MemoryBlockCache implements BlockStore {
     return sb;
   }
 
+  /** Concurrent misses on one block load it once; the others wait for that load. */
   @Override
   public byte[] get(BlockId id) throws IOException {
     byte[] b = cache.getIfPresent(id);
     if (b != null) {
       return b;
     }
-    b = delegate.get(id);
-    cache.put(id, b);
-    return b;
+    try {
+      return cache.get(id, k -> {
+        try {
+          return delegate.get(k);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  /** Loads the block into the cache on the prefetch pool unless it is there or already loading. */
+  @Override
+  public void prefetch(BlockId id) {
+    if (cache.getIfPresent(id) != null || !loading.add(id)) {
+      return;
+    }
+    try {
+      prefetcher.execute(() -> {
+        try {
+          get(id);
+        } catch (IOException | RuntimeException e) {
+          // a prefetch is only a hint; the real read reports the error
+        } finally {
+          loading.remove(id);
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      loading.remove(id);
+    }
   }
 
   @Override
@@ -84,6 +124,12 @@ public final class MemoryBlockCache implements BlockStore {
 
   @Override
   public void close() throws IOException {
+    prefetcher.shutdown();
+    try {
+      prefetcher.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     cache.invalidateAll();
     delegate.close();
   }

@@ -30,10 +30,9 @@ final class Daemonizer {
         cmd.add("/usr/bin/setsid");
       }
       cmd.add(ProcessHandle.current().info().command().orElse("java"));
-      long heapMiB = Math.max(1024, command.cacheMemory() / (1 << 20) + 768);
-      cmd.add("-Xmx" + heapMiB + "m");
-      cmd.add("-XX:+UseG1GC");
-      cmd.add("-XX:G1HeapRegionSize=8m");
+      for (String opt : MountCommand.daemonJvmOptions(command.cacheMemory())) {
+        cmd.add(opt);
+      }
       cmd.add("-cp");
       cmd.add(System.getProperty("java.class.path"));
       cmd.add(Main.class.getName());

@@ -19,6 +19,12 @@ public interface BlockStore extends Closeable {
   /** The verified plain bytes of a block; FsException(EIO) when missing or corrupt. */
   byte[] get(BlockId id) throws IOException;
 
+  /**
+   * A hint that {@code id} will be read soon: a caching layer may start loading it in the background.
+   * Stores without a cache ignore it.
+   */
+  default void prefetch(BlockId id) {}
+
   /** Where the block sits, or null when this store does not hold it. */
   StoredBlock stat(BlockId id);
 

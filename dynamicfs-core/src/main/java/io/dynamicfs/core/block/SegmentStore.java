@@ -169,18 +169,23 @@ public final class SegmentStore implements BlockStore {
   }
 
   private byte[] read(BlockId id, Location loc) throws IOException {
-    int total = RecordHeader.SIZE + loc.storedLength;
-    byte[] buf = new byte[total];
-    readFully(loc.segment.channel, ByteBuffer.wrap(buf), loc.offset);
+    // Header and payload in separate arrays: an uncompressed payload is returned as it was read.
+    byte[] head = new byte[RecordHeader.SIZE];
+    byte[] payload = new byte[loc.storedLength];
+    readFully(loc.segment.channel, ByteBuffer.wrap(head), loc.offset);
+    readFully(loc.segment.channel, ByteBuffer.wrap(payload), loc.offset + RecordHeader.SIZE);
     try {
-      RecordHeader h = RecordHeader.parse(buf, 0);
-      if (!h.id().equals(id) || h.storedLength() != loc.storedLength) {
+      RecordHeader h = RecordHeader.parse(head, 0);
+      if (!h.id().equals(id) || h.storedLength() != loc.storedLength || h.isTombstone()) {
         throw new FsException(Errno.EIO, "record header names another block");
       }
-      if (RecordHeader.crc(buf, RecordHeader.SIZE, h.storedLength()) != h.payloadCrc()) {
+      if (RecordHeader.crc(payload, 0, payload.length) != h.payloadCrc()) {
         throw new FsException(Errno.EIO, "payload checksum mismatch");
       }
-      return h.codec().decompress(buf, RecordHeader.SIZE, h.storedLength(), h.rawLength());
+      if (h.codec() == Codec.NONE && h.rawLength() == payload.length) {
+        return payload;
+      }
+      return h.codec().decompress(payload, 0, payload.length, h.rawLength());
     } catch (FsException e) {
       log.error("corrupt record block={} segment={} offset={} problem=\"{}\"",
           id.toHex(), loc.segment.path, loc.offset, e.getMessage());

@@ -66,9 +66,10 @@ public final class DynamicFileSystem implements FileSystem {
   private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
   private final AtomicLong nextHandle = new AtomicLong(1);
   private final ScheduledExecutorService committer;
+  private final java.util.concurrent.ExecutorService commitPool;
   private volatile boolean closed;
 
-  private record Handle(long id, long ino, OpenFile file, int flags) {}
+  private record Handle(long id, long ino, OpenFile file, int flags, OpenFile.ReadAhead readAhead) {}
 
   private DynamicFileSystem(DataDirectory data, EngineOptions options, MetadataStore meta, BlockStore baseStore)
       throws IOException {
@@ -83,6 +84,12 @@ public final class DynamicFileSystem implements FileSystem {
         format.blockSize());
     this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "dfs-committer");
+      t.setDaemon(true);
+      return t;
+    });
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    this.commitPool = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "dfs-commit-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
@@ -385,7 +392,8 @@ public final class DynamicFileSystem implements FileSystem {
       Inode now = meta.requireInode(i.ino());
       OpenFile of = openFiles.get(now.ino());
       if (of == null) {
-        of = new OpenFile(now, format.blockSize(), format.inlineMax(), meta, store, metaLog, pipeline, clock);
+        of = new OpenFile(now, format.blockSize(), format.inlineMax(), meta, store, metaLog, pipeline, clock,
+            commitPool);
         openFiles.put(now.ino(), of);
       }
       of.opens++;
@@ -446,7 +454,7 @@ public final class DynamicFileSystem implements FileSystem {
       }
     }
     long id = nextHandle.getAndIncrement();
-    handles.put(id, new Handle(id, ino, of, flags));
+    handles.put(id, new Handle(id, ino, of, flags, new OpenFile.ReadAhead()));
     return id;
   }
 
@@ -483,7 +491,9 @@ public final class DynamicFileSystem implements FileSystem {
     if (i != null && i.isDirectory()) {
       throw FsException.of(Errno.EISDIR, "inode %d is a directory", h.ino());
     }
-    return h.file().read(offset, dst, dstOffset, length);
+    int n = h.file().read(offset, dst, dstOffset, length);
+    h.file().readAhead(h.readAhead(), offset, n);
+    return n;
   }
 
   @Override
@@ -500,10 +510,7 @@ public final class DynamicFileSystem implements FileSystem {
 
   @Override
   public void flush(long handle) throws IOException {
-    Handle h = handle(handle);
-    if (h.file().hasChanges()) {
-      h.file().commit();
-    }
+    handle(handle).file().commit();
   }
 
   @Override
@@ -606,6 +613,7 @@ public final class DynamicFileSystem implements FileSystem {
         failure = failure == null ? e : failure;
       }
     }
+    commitPool.shutdown();
     pipeline.close();
     try {
       store.close();

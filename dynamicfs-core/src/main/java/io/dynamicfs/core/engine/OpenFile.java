@@ -26,13 +26,19 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Writes fill block-sized buffers (reading the old block first only when a write covers part of it);
  * a full buffer goes to the {@link BlockPipeline} at once, so a stream of writes is hashed, compressed and
- * appended in parallel. {@link #commit} waits for the pipeline, makes the blocks durable, and publishes
- * size, times and the changed block-list entries as one {@link MetaOp.CommitBlocks}. Until then readers
- * of this file (all go through this object) see the new bytes; after a crash they see the last commit.
+ * appended in parallel. A commit takes a snapshot of the stored blocks, size and times under the lock,
+ * then — without the lock — waits for the pipeline, makes the blocks durable and publishes them as one
+ * {@link MetaOp.CommitBlocks}; meanwhile the snapshot's blocks stay visible to readers
+ * ({@code committing}) and writers go on. Every {@value #COMMIT_EVERY_BLOCKS} blocks a commit starts in
+ * the background, so a long write does not stall on fsync; flush, fsync and release commit
+ * synchronously. Until a commit, readers of this file (all go through this object) see the new bytes;
+ * after a crash they see the last commit. A background commit's error is reported by the next
+ * flush/fsync, as a kernel reports a writeback error.
  *
- * <p>Locking: {@code lock} guards all mutable fields. Lock order is this lock, then the {@link MetaLog}
- * monitor; never the reverse. Block fetches for reads happen outside the lock (blocks are immutable);
- * if one vanished meanwhile (overwritten and freed), the read is retried under the lock.
+ * <p>Locking: {@code lock} guards all mutable fields; {@code commitMutex} serialises commits and is
+ * taken before {@code lock}. Lock order: commitMutex, lock, then the {@link MetaLog} monitor; never the
+ * reverse. Block fetches for reads happen outside the lock (blocks are immutable); if one vanished
+ * meanwhile (overwritten and freed), the read is retried under the lock.
  */
 final class OpenFile {
   private static final int MAX_DIRTY_BLOCKS = 8;
@@ -59,7 +65,15 @@ final class OpenFile {
   private boolean changed;
   private final TreeMap<Long, Dirty> dirty = new TreeMap<>();
   private final TreeMap<Long, CompletableFuture<ChunkChange>> pending = new TreeMap<>();
+  /** Blocks of a commit being published: still what readers must see until metadata has them. */
+  private final TreeMap<Long, CompletableFuture<ChunkChange>> committing = new TreeMap<>();
   private final List<CompletableFuture<ChunkChange>> superseded = new ArrayList<>();
+  private CompletableFuture<Void> inflight;
+  private IOException asyncFailure;
+
+  /** Serialises publishing commits of this file (held without {@code lock} while waiting on I/O). */
+  private final ReentrantLock commitMutex = new ReentrantLock();
+  private final java.util.concurrent.Executor commitExecutor;
 
   private static final class Dirty {
     final byte[] buf;
@@ -72,7 +86,8 @@ final class OpenFile {
   }
 
   OpenFile(Inode inode, int blockSize, int inlineMax, MetadataStore meta, BlockStore store, MetaLog log,
-      BlockPipeline pipeline, TimeSource clock) {
+      BlockPipeline pipeline, TimeSource clock, java.util.concurrent.Executor commitExecutor) {
+    this.commitExecutor = commitExecutor;
     this.ino = inode.ino();
     this.bs = blockSize;
     this.inlineMax = inlineMax;
@@ -139,11 +154,47 @@ final class OpenFile {
         submit(e.getKey(), e.getValue());
       }
       if (pending.size() >= COMMIT_EVERY_BLOCKS) {
-        commitLocked();
+        backgroundCommit();
       }
-      return len;
     } finally {
       lock.unlock();
+    }
+    awaitBackPressure();
+    return len;
+  }
+
+  /** Starts a commit on the commit executor unless one is running. */
+  // @GuardedBy("lock")
+  private void backgroundCommit() {
+    if (inflight != null && !inflight.isDone()) {
+      return;
+    }
+    inflight = CompletableFuture.runAsync(() -> {
+      try {
+        commit(false);
+      } catch (IOException | RuntimeException e) {
+        lock.lock();
+        try {
+          asyncFailure = asyncFailure == null ? (e instanceof IOException io ? io : new IOException(e))
+              : asyncFailure;
+        } finally {
+          lock.unlock();
+        }
+      }
+    }, commitExecutor);
+  }
+
+  /** A writer far ahead of its background commit waits for it (bounded memory for pending blocks). */
+  private void awaitBackPressure() {
+    CompletableFuture<Void> f;
+    lock.lock();
+    try {
+      f = pending.size() >= 4 * COMMIT_EVERY_BLOCKS ? inflight : null;
+    } finally {
+      lock.unlock();
+    }
+    if (f != null) {
+      f.join();
     }
   }
 
@@ -247,6 +298,53 @@ final class OpenFile {
     }
   }
 
+  /**
+   * Per-handle sequential-read detection: a read that starts where the previous one ended is
+   * sequential, and then the next {@link #WINDOW} blocks are announced to the store as prefetch hints
+   * (a cache loads them in the background). Random reads announce nothing.
+   */
+  static final class ReadAhead {
+    static final int WINDOW = 4;
+    long nextOffset = -1;
+    long prefetchedUpTo = -1;
+  }
+
+  /** After a read of [offset, offset+len): hints the blocks ahead if the handle reads sequentially. */
+  void readAhead(ReadAhead ra, long offset, int len) throws IOException {
+    long from;
+    long to;
+    synchronized (ra) {
+      // The kernel's own read-ahead sends several reads at once, so they may arrive slightly out of
+      // order: "sequential" means close to where the stream had got to.
+      boolean sequential = offset == 0 || Math.abs(offset - ra.nextOffset) <= bs;
+      ra.nextOffset = Math.max(ra.nextOffset, offset + len);
+      if (!sequential || len <= 0) {
+        return;
+      }
+      long last = (offset + len - 1) / bs;
+      from = Math.max(last + 1, ra.prefetchedUpTo + 1);
+      to = last + ReadAhead.WINDOW;
+      ra.prefetchedUpTo = Math.max(ra.prefetchedUpTo, to);
+    }
+    List<BlockId> hints = new ArrayList<>();
+    lock.lock();
+    try {
+      for (long idx = from; idx <= to && idx * bs < size; idx++) {
+        if (!dirty.containsKey(idx) && !pending.containsKey(idx) && !committing.containsKey(idx)) {
+          Source s = source(idx);
+          if (s.id != null) {
+            hints.add(s.id);
+          }
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    for (BlockId id : hints) {
+      store.prefetch(id);
+    }
+  }
+
   /** One block to copy from the store: bytes [from, from+n) of block {@code id} to dst[at..]. */
   private record Fetch(BlockId id, int from, int n, int at) {
     void copy(byte[] block, byte[] dst) {
@@ -313,6 +411,11 @@ final class OpenFile {
     if (truncatedTo >= 0 && idx >= (truncatedTo + bs - 1) / bs) {
       return new Source(null, null);
     }
+    CompletableFuture<ChunkChange> inCommit = committing.get(idx);
+    if (inCommit != null) {
+      ChunkChange c = await(inCommit);
+      return new Source(c.id(), c.inline());
+    }
     Chunk c = meta.chunk(ino, idx);
     if (c == null) {
       return new Source(null, null);
@@ -344,35 +447,64 @@ final class OpenFile {
     }
   }
 
-  /** Publishes everything written so far as one metadata operation (not yet synced to disk). */
+  /** Publishes everything written so far as one metadata operation (metadata not yet synced to disk). */
   void commit() throws IOException {
-    lock.lock();
-    try {
-      commitLocked();
-    } finally {
-      lock.unlock();
-    }
+    commit(true);
   }
 
-  /** Commits unless another thread holds the file (for the background flusher). */
+  /** Commits unless a commit of this file is already running (for the periodic flusher). */
   boolean tryCommit() throws IOException {
-    if (!lock.tryLock()) {
+    if (!commitMutex.tryLock()) {
       return false;
     }
     try {
-      commitLocked();
+      commit(false); // an earlier background failure stays for the next flush or fsync to report
       return true;
     } finally {
-      lock.unlock();
+      commitMutex.unlock();
     }
   }
 
-  // @GuardedBy("lock")
-  private void commitLocked() throws IOException {
-    if (!changed && dirty.isEmpty() && pending.isEmpty() && superseded.isEmpty()) {
-      return;
+  private record Snapshot(long size, long truncatedTo, long mtimeNs, long ctimeNs, List<ChunkChange> inline,
+      TreeMap<Long, CompletableFuture<ChunkChange>> blocks, List<CompletableFuture<ChunkChange>> superseded) {}
+
+  private void commit(boolean reportAsyncFailure) throws IOException {
+    commitMutex.lock();
+    try {
+      Snapshot snap;
+      lock.lock();
+      try {
+        snap = snapshotLocked();
+      } finally {
+        lock.unlock();
+      }
+      if (snap != null) {
+        publish(snap);
+      }
+      if (reportAsyncFailure) {
+        lock.lock();
+        try {
+          IOException f = asyncFailure;
+          asyncFailure = null;
+          if (f != null) {
+            throw f;
+          }
+        } finally {
+          lock.unlock();
+        }
+      }
+    } finally {
+      commitMutex.unlock();
     }
-    List<ChunkChange> changes = new ArrayList<>();
+  }
+
+  /** Takes what a commit publishes and moves its blocks to {@code committing}; null if nothing changed. */
+  // @GuardedBy("lock")
+  private Snapshot snapshotLocked() throws FsException {
+    if (!changed && dirty.isEmpty() && pending.isEmpty() && superseded.isEmpty()) {
+      return null;
+    }
+    List<ChunkChange> inline = new ArrayList<>();
     Dirty first = dirty.get(0L);
     if (first != null && size <= inlineMax && first.len <= inlineMax) {
       dirty.remove(0L);
@@ -380,45 +512,97 @@ final class OpenFile {
       if (old != null) {
         superseded.add(old);
       }
-      changes.add(first.len == 0 ? ChunkChange.hole(0) : ChunkChange.inline(0, Arrays.copyOf(first.buf, first.len)));
+      inline.add(first.len == 0 ? ChunkChange.hole(0)
+          : ChunkChange.inline(0, Arrays.copyOf(first.buf, first.len)));
     }
     while (!dirty.isEmpty()) {
       Map.Entry<Long, Dirty> e = dirty.pollFirstEntry();
-      CompletableFuture<ChunkChange> old = pending.put(e.getKey(),
-          pipeline.submit(e.getKey(), e.getValue().buf, e.getValue().len));
-      if (old != null) {
-        superseded.add(old);
-      }
+      submit(e.getKey(), e.getValue());
     }
-    boolean anyStored = false;
+    TreeMap<Long, CompletableFuture<ChunkChange>> blocks = new TreeMap<>(pending);
+    committing.putAll(blocks);
+    pending.clear();
+    Snapshot snap = new Snapshot(size, truncatedTo, mtimeNs, ctimeNs, inline, blocks, new ArrayList<>(superseded));
+    superseded.clear();
+    truncatedTo = -1;
+    changed = false;
+    return snap;
+  }
+
+  /** Waits for the snapshot's blocks, makes them durable and applies the commit; called with commitMutex. */
+  private void publish(Snapshot snap) throws IOException {
+    List<ChunkChange> changes = new ArrayList<>(snap.inline());
     List<BlockId> pinned = new ArrayList<>();
     IOException failure = null;
-    for (CompletableFuture<ChunkChange> f : pending.values()) {
+    for (CompletableFuture<ChunkChange> f : snap.blocks().values()) {
       try {
         ChunkChange c = await(f);
         changes.add(c);
         if (c.id() != null) {
           pinned.add(c.id());
-          anyStored = true;
         }
       } catch (IOException e) {
         failure = failure == null ? e : failure;
       }
     }
-    if (failure != null) {
-      throw failure; // pending stays: a later commit retries, or release reports it again
+    try {
+      if (failure != null) {
+        throw failure;
+      }
+      if (!pinned.isEmpty()) {
+        store.sync(); // invariant 1: block bytes are durable before metadata references them
+      }
+      log.submit(new MetaOp.CommitBlocks(ino, snap.size(), snap.truncatedTo(), snap.mtimeNs(), snap.ctimeNs(),
+          changes));
+    } catch (IOException | RuntimeException e) {
+      restore(snap);
+      throw e;
     }
-    if (anyStored) {
-      store.sync(); // invariant 1: block bytes are durable before metadata references them
+    lock.lock();
+    try {
+      snap.blocks().forEach((idx, f) -> committing.remove(idx, f));
+    } finally {
+      lock.unlock();
     }
-    log.submit(new MetaOp.CommitBlocks(ino, size, truncatedTo, mtimeNs, ctimeNs, changes));
-    pending.clear();
-    truncatedTo = -1;
-    changed = false;
     for (BlockId id : pinned) {
       log.unpin(id);
     }
-    for (CompletableFuture<ChunkChange> f : superseded) {
+    unpinAll(snap.superseded());
+  }
+
+  /** A commit failed: its blocks go back to pending (unless rewritten since) so a later commit retries. */
+  private void restore(Snapshot snap) {
+    lock.lock();
+    try {
+      snap.blocks().forEach((idx, f) -> {
+        committing.remove(idx, f);
+        if (pending.containsKey(idx) || dirty.containsKey(idx) || idx * (long) bs >= size) {
+          superseded.add(f);
+        } else {
+          pending.put(idx, f);
+        }
+      });
+      superseded.addAll(snap.superseded());
+      if (snap.truncatedTo() >= 0) {
+        truncatedTo = truncatedTo < 0 ? snap.truncatedTo() : Math.min(truncatedTo, snap.truncatedTo());
+      }
+      if (!snap.inline().isEmpty() && !dirty.containsKey(0L) && !pending.containsKey(0L)) {
+        ChunkChange c = snap.inline().get(0);
+        byte[] buf = new byte[bs];
+        int n = c.inline() == null ? 0 : c.inline().length;
+        if (n > 0) {
+          System.arraycopy(c.inline(), 0, buf, 0, n);
+        }
+        dirty.put(0L, new Dirty(buf, n));
+      }
+      changed = true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void unpinAll(List<CompletableFuture<ChunkChange>> futures) throws FsException {
+    for (CompletableFuture<ChunkChange> f : futures) {
       try {
         ChunkChange c = await(f);
         if (c.id() != null) {
@@ -428,30 +612,27 @@ final class OpenFile {
         // a block that failed to store was never pinned
       }
     }
-    superseded.clear();
   }
 
   /** Drops everything not committed (the inode is gone); unpins what was stored. */
-  void discard() {
-    lock.lock();
+  void discard() throws FsException {
+    commitMutex.lock();
     try {
-      dirty.clear();
-      superseded.addAll(pending.values());
-      pending.clear();
-      for (CompletableFuture<ChunkChange> f : superseded) {
-        try {
-          ChunkChange c = await(f);
-          if (c.id() != null) {
-            log.unpin(c.id());
-          }
-        } catch (IOException e) {
-          // nothing was pinned
-        }
+      List<CompletableFuture<ChunkChange>> drop;
+      lock.lock();
+      try {
+        dirty.clear();
+        drop = new ArrayList<>(superseded);
+        drop.addAll(pending.values());
+        pending.clear();
+        superseded.clear();
+        changed = false;
+      } finally {
+        lock.unlock();
       }
-      superseded.clear();
-      changed = false;
+      unpinAll(drop);
     } finally {
-      lock.unlock();
+      commitMutex.unlock();
     }
   }
 
