@@ -33,7 +33,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * <p>Run from the repository root with:
  *
  * <pre>
- * mvn -q -pl dynamicfs-bench -am package -DskipTests &amp;&amp; java -jar dynamicfs-bench/target/benchmarks.jar ReedSolomon -f 1 -wi 2 -i 3
+ * mvn -q -Pbench -pl dynamicfs-bench -am package -DskipTests &amp;&amp; java -jar dynamicfs-bench/target/benchmarks.jar ReedSolomon -f 1 -wi 2 -i 3
  * </pre>
  *
  * <p>Benchmarks run on one thread unless {@code -t} says otherwise; on a busy machine repeat the
