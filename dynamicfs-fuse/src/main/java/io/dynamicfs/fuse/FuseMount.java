@@ -23,7 +23,7 @@ public final class FuseMount implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(FuseMount.class);
 
   /** Java threads serving FUSE requests (reads block in the kernel, so more than the cores). */
-  private static final int WORKERS = 8;
+  private static final int WORKERS = Integer.getInteger("dfs.fuse.threads", 8);
 
   private final Path mountPoint;
   private final FuseAdapter adapter;

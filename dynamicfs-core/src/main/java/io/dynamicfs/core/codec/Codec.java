@@ -31,7 +31,7 @@ public enum Codec {
     @Override
     byte[] tryCompress(byte[] src, int off, int len) {
       LZ4Compressor c = Lz4.FACTORY.fastCompressor();
-      byte[] out = new byte[c.maxCompressedLength(len)];
+      byte[] out = scratch(c.maxCompressedLength(len));
       int n = c.compress(src, off, len, out, 0, out.length);
       return trimIfWorthIt(out, n, len);
     }
@@ -53,7 +53,7 @@ public enum Codec {
   ZSTD(2) {
     @Override
     byte[] tryCompress(byte[] src, int off, int len) {
-      byte[] out = new byte[(int) Zstd.compressBound(len)];
+      byte[] out = scratch((int) Zstd.compressBound(len));
       long n = Zstd.compressByteArray(out, 0, out.length, src, off, len, 3);
       if (Zstd.isError(n)) {
         return null;
@@ -118,6 +118,18 @@ public enum Codec {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("unknown compression '" + name + "' (choose lz4, zstd or none)");
     }
+  }
+
+  private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[0]);
+
+  /** A per-thread output buffer: most blocks do not compress, so they never need a copy of their own. */
+  private static byte[] scratch(int size) {
+    byte[] b = SCRATCH.get();
+    if (b.length < size) {
+      b = new byte[size];
+      SCRATCH.set(b);
+    }
+    return b;
   }
 
   private static byte[] trimIfWorthIt(byte[] out, int n, int rawLen) {
