@@ -53,10 +53,12 @@ public final class DynamicFileSystem implements FileSystem {
   private static final int O_APPEND = 02000;
   private static final int S_ISGID = 02000;
   private static final int REPORTED_BLKSIZE = 128 << 10;
+  private static final double COMPACT_BELOW_LIVE_FRACTION = 0.5;
 
   private final DataDirectory data;
   private final FormatOptions format;
   private final MetadataStore meta;
+  private final SegmentStore segments;
   private final BlockStore baseStore;
   private final BlockStore store;
   private final MetaLog metaLog;
@@ -71,8 +73,9 @@ public final class DynamicFileSystem implements FileSystem {
 
   private record Handle(long id, long ino, OpenFile file, int flags, OpenFile.ReadAhead readAhead) {}
 
-  private DynamicFileSystem(DataDirectory data, EngineOptions options, MetadataStore meta, BlockStore baseStore)
+  private DynamicFileSystem(DataDirectory data, EngineOptions options, MetadataStore meta, SegmentStore baseStore)
       throws IOException {
+    this.segments = baseStore;
     this.data = data;
     this.format = data.format();
     this.meta = meta;
@@ -95,6 +98,7 @@ public final class DynamicFileSystem implements FileSystem {
     });
     long every = options.commitInterval().toMillis();
     committer.scheduleWithFixedDelay(this::commitOpenFiles, every, every, TimeUnit.MILLISECONDS);
+    committer.scheduleWithFixedDelay(this::compact, 30, 30, TimeUnit.SECONDS);
   }
 
   /**
@@ -545,6 +549,16 @@ public final class DynamicFileSystem implements FileSystem {
       } catch (IOException | RuntimeException e) {
         log.warn("background commit failed ino={} error=\"{}\"", of.ino, e.getMessage());
       }
+    }
+  }
+
+  /** Reclaims segments that are more than half dead (runs every 30 s in the background). */
+  public long compact() {
+    try {
+      return segments.compact(COMPACT_BELOW_LIVE_FRACTION);
+    } catch (IOException | RuntimeException e) {
+      log.warn("segment compaction failed error=\"{}\"", e.getMessage());
+      return 0;
     }
   }
 
