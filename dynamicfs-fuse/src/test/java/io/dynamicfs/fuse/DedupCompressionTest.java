@@ -11,28 +11,11 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Dedup and compression proven by the space DATA takes on disk. */
-class DedupCompressionTest {
+class DedupCompressionTest extends MountedTestBase {
   private static final int MIB = 1 << 20;
-  @TempDir
-  Path base;
-  MountedFs fs;
-
-  @BeforeEach
-  void mount() throws IOException {
-    fs = MountedFs.mount(base);
-  }
-
-  @AfterEach
-  void unmountAndCheck() throws IOException {
-    fs.close();
-    FsckAssert.assertClean(fs.data);
-  }
 
   private long dataBytes() throws IOException {
     try (Stream<Path> s = Files.walk(fs.data)) {

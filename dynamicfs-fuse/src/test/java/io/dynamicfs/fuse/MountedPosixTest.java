@@ -29,27 +29,10 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** POSIX behaviour through a real kernel mount, checked with java.nio and a few coreutils. */
-class MountedPosixTest {
-  @TempDir
-  Path base;
-  MountedFs fs;
-
-  @BeforeEach
-  void mount() throws IOException {
-    fs = MountedFs.mount(base);
-  }
-
-  @AfterEach
-  void unmountAndCheck() throws IOException {
-    fs.close();
-    FsckAssert.assertClean(fs.data);
-  }
+class MountedPosixTest extends MountedTestBase {
 
   private static int nlink(Path p) throws IOException {
     return (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS);

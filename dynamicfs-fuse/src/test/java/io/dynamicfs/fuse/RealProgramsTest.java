@@ -10,27 +10,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Real programs that lean on POSIX semantics (git, tar, cp -a, sqlite3, Maven) inside a mount. */
-class RealProgramsTest {
-  @TempDir
-  Path base;
-  MountedFs fs;
-
-  @BeforeEach
-  void mount() throws IOException {
-    fs = MountedFs.mount(base);
-  }
-
-  @AfterEach
-  void unmountAndCheck() throws IOException {
-    fs.close();
-    FsckAssert.assertClean(fs.data);
-  }
+class RealProgramsTest extends MountedTestBase {
 
   private static String sh(Path dir, String script) throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>(List.of("bash", "-euo", "pipefail", "-c", script));
