@@ -374,6 +374,7 @@ public final class SegmentStore implements BlockStore {
     Path p = dir.resolve(String.format("seg-%08d.dfs", next));
     FileChannel ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
         StandardOpenOption.WRITE);
+    syncDirectory(); // the new file's name must be durable before any commit relies on its records
     Segment seg = new Segment(next, p, ch, 0);
     segments.put(next, seg);
     if (active != null && !unsynced.contains(active)) {
@@ -381,6 +382,14 @@ public final class SegmentStore implements BlockStore {
     }
     active = seg;
     log.debug("segment opened path={}", p);
+  }
+
+  private void syncDirectory() throws IOException {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException e) {
+      throw translate(e, "fsync of directory " + dir);
+    }
   }
 
   private void scanAll() throws IOException {

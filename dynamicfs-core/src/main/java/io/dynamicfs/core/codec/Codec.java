@@ -63,7 +63,12 @@ public enum Codec {
 
     @Override
     void decompressInto(byte[] src, int off, int len, byte[] dst, int rawLen) throws FsException {
-      long n = Zstd.decompressByteArray(dst, 0, rawLen, src, off, len);
+      long n;
+      try {
+        n = Zstd.decompressByteArray(dst, 0, rawLen, src, off, len);
+      } catch (RuntimeException e) {
+        throw new FsException(Errno.EIO, "zstd payload does not decompress", e);
+      }
       if (Zstd.isError(n) || n != rawLen) {
         throw FsException.of(Errno.EIO, "zstd payload does not decompress to %d bytes", rawLen);
       }

@@ -195,22 +195,22 @@ public final class DynamicFileSystem implements FileSystem {
 
   @Override
   public Attr getattr(long ino) throws IOException {
+    // The open file first, the inode second: a commit finishing in between then cannot leave us with
+    // the inode's old size and no live one.
+    OpenFile of = openFiles.get(ino);
+    long[] live = of != null ? of.liveAttrs() : null;
     Inode i = meta.requireInode(ino);
-    return toAttr(i);
+    return toAttr(i, live);
   }
 
-  private Attr toAttr(Inode i) {
+  private Attr toAttr(Inode i, long[] live) {
     long size = i.size();
     long mtime = i.mtimeNs();
     long ctime = i.ctimeNs();
-    OpenFile of = openFiles.get(i.ino());
-    if (of != null) {
-      long[] live = of.liveAttrs();
-      if (live != null) {
-        size = live[0];
-        mtime = Math.max(mtime, live[1]);
-        ctime = Math.max(ctime, live[2]);
-      }
+    if (live != null) {
+      size = live[0];
+      mtime = Math.max(mtime, live[1]);
+      ctime = Math.max(ctime, live[2]);
     }
     long stored = i.storedBytes();
     if (i.isDirectory()) {
@@ -422,6 +422,7 @@ public final class DynamicFileSystem implements FileSystem {
     } catch (IOException e) {
       failure = e;
     }
+    boolean reclaimed = false;
     synchronized (metaLog) {
       of.opens--;
       if (of.opens > 0) {
@@ -433,9 +434,13 @@ public final class DynamicFileSystem implements FileSystem {
       openFiles.remove(of.ino);
       Inode now = meta.inode(of.ino);
       if (now != null && now.nlink() == 0) {
-        of.discard();
         metaLog.submit(new MetaOp.ReclaimInode(of.ino));
+        reclaimed = true;
       }
+    }
+    if (reclaimed) {
+      // Outside the monitor: discard waits for blocks still in the pipeline, which need it to pin.
+      of.discard();
     }
     if (failure != null) {
       throw failure;

@@ -70,6 +70,10 @@ final class OpenFile {
   private final List<CompletableFuture<ChunkChange>> superseded = new ArrayList<>();
   private CompletableFuture<Void> inflight;
   private IOException asyncFailure;
+  /** A snapshot is being published: metadata does not have its size or truncation yet. */
+  private boolean publishing;
+  /** The truncation the publishing snapshot carries: chunks past it are holes until it applies. */
+  private long publishingTruncatedTo = -1;
 
   /** Serialises publishing commits of this file (held without {@code lock} while waiting on I/O). */
   private final ReentrantLock commitMutex = new ReentrantLock();
@@ -105,7 +109,7 @@ final class OpenFile {
   long[] liveAttrs() {
     lock.lock();
     try {
-      return changed ? new long[] {size, mtimeNs, ctimeNs} : null;
+      return changed || publishing ? new long[] {size, mtimeNs, ctimeNs} : null;
     } finally {
       lock.unlock();
     }
@@ -416,6 +420,9 @@ final class OpenFile {
       ChunkChange c = await(inCommit);
       return new Source(c.id(), c.inline());
     }
+    if (publishingTruncatedTo >= 0 && idx >= (publishingTruncatedTo + bs - 1) / bs) {
+      return new Source(null, null);
+    }
     Chunk c = meta.chunk(ino, idx);
     if (c == null) {
       return new Source(null, null);
@@ -524,6 +531,8 @@ final class OpenFile {
     pending.clear();
     Snapshot snap = new Snapshot(size, truncatedTo, mtimeNs, ctimeNs, inline, blocks, new ArrayList<>(superseded));
     superseded.clear();
+    publishing = true;
+    publishingTruncatedTo = truncatedTo;
     truncatedTo = -1;
     changed = false;
     return snap;
@@ -561,6 +570,8 @@ final class OpenFile {
     lock.lock();
     try {
       snap.blocks().forEach((idx, f) -> committing.remove(idx, f));
+      publishing = false;
+      publishingTruncatedTo = -1;
     } finally {
       lock.unlock();
     }
@@ -596,6 +607,8 @@ final class OpenFile {
         dirty.put(0L, new Dirty(buf, n));
       }
       changed = true;
+      publishing = false;
+      publishingTruncatedTo = -1;
     } finally {
       lock.unlock();
     }

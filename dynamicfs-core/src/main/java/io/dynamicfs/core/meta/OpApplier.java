@@ -98,7 +98,7 @@ public final class OpApplier {
       throw FsException.of(Errno.EEXIST, "'%s' exists in directory %d", c.name(), c.parent());
     }
     FileType type = FileType.ofMode(c.mode());
-    if (c.ino() < nextIno - 1 && store.inode(c.ino()) != null) {
+    if (store.inode(c.ino()) != null) {
       throw FsException.of(Errno.EIO, "inode number %d is already in use", c.ino());
     }
     nextIno = Math.max(nextIno, c.ino() + 1);

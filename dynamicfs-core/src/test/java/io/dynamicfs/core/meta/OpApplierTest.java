@@ -1,0 +1,943 @@
+package io.dynamicfs.core.meta;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dynamicfs.core.api.DirEntry;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FileSystem;
+import io.dynamicfs.core.api.FileType;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.SegmentStore;
+import io.dynamicfs.core.block.StoredBlock;
+import io.dynamicfs.core.check.Fsck;
+import io.dynamicfs.core.codec.Codec;
+import io.dynamicfs.core.meta.MetaOp.ChunkChange;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link OpApplier#apply} against a real RocksDB: every namespace, attribute, xattr and block-list operation,
+ * its errno cases, and the all-or-nothing rule. Blocks that commits reference are really put into a
+ * {@link SegmentStore}, so after every test {@link Fsck} (with data verification) must find the metadata
+ * consistent: link counts, directory parents, reference counts, block records.
+ */
+class OpApplierTest {
+  private static final int BS = 64 << 10;
+  private static final long ROOT = FileSystem.ROOT_INO;
+  private static final int DIR = FileType.DIRECTORY.bits();
+  private static final int REG = FileType.REGULAR.bits();
+  private static final int LNK = FileType.SYMLINK.bits();
+
+  @TempDir Path tmp;
+  private MetadataStore store;
+  private SegmentStore blocks;
+  private OpApplier ap;
+  private long clock = 1_000_000;
+  private final Random random = new Random(42);
+
+  @BeforeEach
+  void openStore() throws IOException {
+    store = MetadataStore.open(tmp.resolve("meta"), BS);
+    blocks = SegmentStore.open(tmp.resolve("blocks"), Codec.LZ4, 4L << 20);
+    ap = new OpApplier(store);
+    ap.apply(new MetaOp.CreateNode(0, "", ROOT, DIR | 0755, 0, 0, 0, null, now()));
+  }
+
+  @AfterEach
+  void fsckAndClose() throws IOException {
+    try {
+      if (store != null) {
+        Fsck.Report r = Fsck.check(store, blocks, true, s -> {});
+        assertTrue(r.clean(), () -> "fsck after the test: " + r.problems());
+      }
+    } finally {
+      if (store != null) {
+        store.close();
+      }
+      blocks.close();
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private long now() {
+    return clock += 1000;
+  }
+
+  private OpApplier.Applied apply(MetaOp op) throws FsException {
+    return ap.apply(op);
+  }
+
+  private long node(long parent, String name, int mode) throws FsException {
+    long ino = ap.allocateIno();
+    apply(new MetaOp.CreateNode(parent, name, ino, mode, 0, 0, 0,
+        (mode & FileType.S_IFMT) == LNK ? "target-of-" + name : null, now()));
+    return ino;
+  }
+
+  private long mkdir(long parent, String name) throws FsException {
+    return node(parent, name, DIR | 0755);
+  }
+
+  private long mkfile(long parent, String name) throws FsException {
+    return node(parent, name, REG | 0644);
+  }
+
+  private Errno failure(MetaOp op) {
+    return assertThrows(FsException.class, () -> ap.apply(op)).errno();
+  }
+
+  private Inode inode(long ino) throws FsException {
+    return store.requireInode(ino);
+  }
+
+  private int nlink(long ino) throws FsException {
+    return inode(ino).nlink();
+  }
+
+  private MetaOp.Remove unlink(long parent, String name) {
+    return new MetaOp.Remove(parent, name, false, false, now());
+  }
+
+  private MetaOp.Remove rmdir(long parent, String name) {
+    return new MetaOp.Remove(parent, name, true, false, now());
+  }
+
+  private MetaOp.Rename rename(long p, String n, long np, String nn, int flags) {
+    return new MetaOp.Rename(p, n, np, nn, flags, false, now());
+  }
+
+  private byte[] randomBytes(int n) {
+    byte[] b = new byte[n];
+    random.nextBytes(b);
+    return b;
+  }
+
+  /** Puts the bytes in the block store (as the engine does before committing) and describes the chunk. */
+  private ChunkChange stored(long index, byte[] data) throws IOException {
+    BlockId id = BlockId.hash(data, 0, data.length);
+    StoredBlock sb = blocks.put(id, data, data.length);
+    return ChunkChange.stored(index, id, data.length, sb.storedLength(), sb.codec());
+  }
+
+  private OpApplier.Applied commit(long ino, long size, long truncatedTo, ChunkChange... changes)
+      throws FsException {
+    long t = now();
+    return apply(new MetaOp.CommitBlocks(ino, size, truncatedTo, t, t, List.of(changes)));
+  }
+
+  private List<Long> chunkIndexes(long ino) throws FsException {
+    return store.chunks(ino, 0, Long.MAX_VALUE).stream().map(Chunk::index).collect(Collectors.toList());
+  }
+
+  private long refs(BlockId id) throws FsException {
+    BlockRecord r = store.block(id);
+    return r == null ? 0 : r.refs();
+  }
+
+  /** Everything the store holds, as text: what "nothing was written" is compared with. */
+  private String snapshot() throws FsException {
+    StringBuilder sb = new StringBuilder();
+    sb.append("applied=").append(store.appliedIndex()).append(" nextIno=").append(store.nextIno()).append('\n');
+    List<Inode> inodes = new ArrayList<>();
+    store.forEachInode(inodes::add);
+    for (Inode i : inodes) {
+      sb.append(i).append('\n');
+      for (String x : store.xattrNames(i.ino())) {
+        sb.append("  xattr ").append(x).append('=').append(HexFormat.of().formatHex(store.xattr(i.ino(), x)))
+            .append('\n');
+      }
+      if (i.type() == FileType.SYMLINK) {
+        sb.append("  -> ").append(store.symlink(i.ino())).append('\n');
+      }
+    }
+    store.forEachDirent((p, n, c) -> sb.append("dirent ").append(p).append('/').append(n).append('=').append(c)
+        .append('\n'));
+    store.forEachChunk((ino, c) -> sb.append("chunk ").append(ino).append('@').append(c.index()).append(' ')
+        .append(c.id() == null ? "inline:" + HexFormat.of().formatHex(c.inline()) : c.id().toHex())
+        .append(" len=").append(c.length()).append('\n'));
+    store.forEachBlock((id, r) -> sb.append("block ").append(id.toHex()).append(' ').append(r).append('\n'));
+    sb.append("orphans=").append(store.orphans()).append('\n');
+    return sb.toString();
+  }
+
+  // ---- create, mkdir, symlink -------------------------------------------------------------------
+
+  @Test
+  void create_newFile_hasNameModeAndOneLink() throws Exception {
+    long ino = mkfile(ROOT, "f");
+    Inode i = inode(ino);
+    assertEquals(REG | 0644, i.mode());
+    assertEquals(1, i.nlink());
+    assertEquals(0, i.size());
+    assertEquals(ino, store.lookup(ROOT, "f"));
+    assertEquals(List.of(new DirEntry("f", ino, FileType.REGULAR)), store.list(ROOT));
+  }
+
+  @Test
+  void create_duplicateName_failsEexist() throws Exception {
+    mkfile(ROOT, "f");
+    long d = mkdir(ROOT, "d");
+    long ino = ap.allocateIno();
+    assertEquals(Errno.EEXIST, failure(new MetaOp.CreateNode(ROOT, "f", ino, REG | 0644, 0, 0, 0, null, now())));
+    assertEquals(Errno.EEXIST, failure(new MetaOp.CreateNode(ROOT, "d", ino, DIR | 0755, 0, 0, 0, null, now())));
+    assertEquals(Errno.EEXIST, failure(new MetaOp.CreateNode(ROOT, "f", ino, LNK | 0777, 0, 0, 0, "x", now())));
+    assertEquals(2, store.list(ROOT).size());
+    assertEquals(2, nlink(d));
+    assertNull(store.inode(ino));
+  }
+
+  @Test
+  void create_parentIsAFile_failsEnotdir() throws Exception {
+    long f = mkfile(ROOT, "f");
+    for (int mode : new int[] {REG | 0644, DIR | 0755, LNK | 0777}) {
+      long ino = ap.allocateIno();
+      assertEquals(Errno.ENOTDIR, failure(new MetaOp.CreateNode(f, "x", ino, mode, 0, 0, 0, "t", now())));
+    }
+    assertEquals(List.of(), store.list(f));
+  }
+
+  @Test
+  void create_missingParent_failsEnoent() throws Exception {
+    long ino = ap.allocateIno();
+    assertEquals(Errno.ENOENT, failure(new MetaOp.CreateNode(999, "x", ino, REG | 0644, 0, 0, 0, null, now())));
+  }
+
+  @Test
+  void create_inodeNumberOfOlderInode_failsEio() throws Exception {
+    long older = mkfile(ROOT, "older");
+    mkfile(ROOT, "latest");
+    // A proposer bug or a replayed op must not overwrite a live inode.
+    assertEquals(Errno.EIO, failure(new MetaOp.CreateNode(ROOT, "x", older, REG | 0644, 0, 0, 0, null, now())));
+    assertEquals(1, nlink(older));
+    assertEquals(-1, store.lookup(ROOT, "x"));
+  }
+
+  @Test
+  void create_inodeNumberOfLatestInode_failsEio() throws Exception {
+    mkfile(ROOT, "older");
+    long latest = mkfile(ROOT, "latest");
+    // The most recently created inode too: a duplicate CreateNode for it (e.g. one op applied twice).
+    assertEquals(Errno.EIO, failure(new MetaOp.CreateNode(ROOT, "y", latest, REG | 0644, 0, 0, 0, null, now())));
+    assertEquals(1, nlink(latest));
+    assertEquals(-1, store.lookup(ROOT, "y"));
+  }
+
+  @Test
+  void symlink_create_storesTargetAsSize() throws Exception {
+    long ino = ap.allocateIno();
+    apply(new MetaOp.CreateNode(ROOT, "l", ino, LNK | 0777, 0, 0, 0, "../some/where", now()));
+    assertEquals("../some/where", store.symlink(ino));
+    assertEquals("../some/where".length(), inode(ino).size());
+    assertEquals(FileType.SYMLINK, inode(ino).type());
+    apply(unlink(ROOT, "l"));
+    assertNull(store.inode(ino));
+    assertThrows(FsException.class, () -> store.symlink(ino));
+  }
+
+  @Test
+  void mkdir_nested_parentNlinkIsTwoPlusSubdirs() throws Exception {
+    assertEquals(2, nlink(ROOT));
+    long a = mkdir(ROOT, "a");
+    long b = mkdir(ROOT, "b");
+    mkfile(ROOT, "f");
+    node(ROOT, "s", LNK | 0777);
+    assertEquals(4, nlink(ROOT));
+    long c = mkdir(a, "c");
+    mkdir(a, "d");
+    mkfile(a, "g");
+    assertEquals(4, nlink(a));
+    assertEquals(2, nlink(b));
+    assertEquals(2, nlink(c));
+    assertEquals(a, inode(c).parent());
+    apply(rmdir(a, "d"));
+    assertEquals(3, nlink(a));
+    apply(rmdir(ROOT, "b"));
+    assertEquals(3, nlink(ROOT));
+  }
+
+  // ---- link, unlink, rmdir ----------------------------------------------------------------------
+
+  @Test
+  void link_andUnlink_adjustNlinkAndKeepInodeUntilLastName() throws Exception {
+    long d = mkdir(ROOT, "d");
+    long f = mkfile(ROOT, "f");
+    apply(new MetaOp.Link(f, d, "f2", now()));
+    apply(new MetaOp.Link(f, ROOT, "f3", now()));
+    assertEquals(3, nlink(f));
+    assertEquals(f, store.lookup(d, "f2"));
+    assertEquals(2, nlink(d), "a hard link to a file is not a subdirectory");
+    apply(unlink(ROOT, "f"));
+    assertEquals(2, nlink(f));
+    apply(unlink(d, "f2"));
+    assertEquals(1, nlink(f));
+    apply(unlink(ROOT, "f3"));
+    assertNull(store.inode(f));
+  }
+
+  @Test
+  void link_errors() throws Exception {
+    long d = mkdir(ROOT, "d");
+    long f = mkfile(ROOT, "f");
+    assertEquals(Errno.EPERM, failure(new MetaOp.Link(d, ROOT, "d2", now())));
+    assertEquals(Errno.EEXIST, failure(new MetaOp.Link(f, ROOT, "d", now())));
+    assertEquals(Errno.ENOTDIR, failure(new MetaOp.Link(f, f, "x", now())));
+    assertEquals(Errno.ENOENT, failure(new MetaOp.Link(12345, ROOT, "x", now())));
+    assertEquals(1, nlink(f));
+  }
+
+  @Test
+  void link_ofOrphan_failsEnoent() throws Exception {
+    long f = mkfile(ROOT, "f");
+    apply(new MetaOp.Remove(ROOT, "f", false, true, now()));
+    assertEquals(Errno.ENOENT, failure(new MetaOp.Link(f, ROOT, "back", now())));
+    apply(new MetaOp.ReclaimInode(f));
+  }
+
+  @Test
+  void unlink_directory_failsEisdir() throws Exception {
+    long d = mkdir(ROOT, "d");
+    assertEquals(Errno.EISDIR, failure(unlink(ROOT, "d")));
+    assertEquals(d, store.lookup(ROOT, "d"));
+  }
+
+  @Test
+  void unlink_missing_failsEnoent() {
+    assertEquals(Errno.ENOENT, failure(unlink(ROOT, "nope")));
+  }
+
+  @Test
+  void rmdir_nonEmpty_failsEnotempty() throws Exception {
+    long d = mkdir(ROOT, "d");
+    mkfile(d, "f");
+    assertEquals(Errno.ENOTEMPTY, failure(rmdir(ROOT, "d")));
+    apply(unlink(d, "f"));
+    apply(rmdir(ROOT, "d"));
+    assertNull(store.inode(d));
+    assertEquals(2, nlink(ROOT));
+  }
+
+  @Test
+  void rmdir_file_failsEnotdir() throws Exception {
+    mkfile(ROOT, "f");
+    node(ROOT, "s", LNK | 0777);
+    assertEquals(Errno.ENOTDIR, failure(rmdir(ROOT, "f")));
+    assertEquals(Errno.ENOTDIR, failure(rmdir(ROOT, "s")));
+  }
+
+  @Test
+  void unlink_lastNameWhileOpen_orphansUntilReclaim() throws Exception {
+    long f = mkfile(ROOT, "f");
+    ChunkChange c = stored(0, randomBytes(1000));
+    commit(f, 1000, -1, c);
+    apply(new MetaOp.Remove(ROOT, "f", false, true, now()));
+    assertEquals(0, nlink(f));
+    assertEquals(List.of(f), store.orphans());
+    assertEquals(1, refs(c.id()), "an orphan keeps its blocks");
+    OpApplier.Applied a = apply(new MetaOp.ReclaimInode(f));
+    assertEquals(List.of(c.id()), a.freed());
+    assertNull(store.inode(f));
+    assertEquals(List.of(), store.orphans());
+    assertEquals(List.of(), chunkIndexes(f));
+  }
+
+  @Test
+  void reclaim_inodeStillLinked_onlyDropsOrphanMark() throws Exception {
+    long f = mkfile(ROOT, "f");
+    apply(new MetaOp.Link(f, ROOT, "g", now()));
+    apply(new MetaOp.ReclaimInode(f));
+    assertEquals(2, nlink(f));
+    apply(new MetaOp.ReclaimInode(777)); // unknown inode: nothing to do
+  }
+
+  // ---- rename -----------------------------------------------------------------------------------
+
+  @Test
+  void rename_fileToNewName_movesEntry() throws Exception {
+    long d = mkdir(ROOT, "d");
+    long f = mkfile(ROOT, "f");
+    apply(rename(ROOT, "f", d, "g", 0));
+    assertEquals(-1, store.lookup(ROOT, "f"));
+    assertEquals(f, store.lookup(d, "g"));
+    assertEquals(1, nlink(f));
+    assertEquals(3, nlink(ROOT));
+  }
+
+  @Test
+  void rename_fileOverFile_reclaimsReplacedInodeAndItsBlocks() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long b = mkfile(ROOT, "b");
+    ChunkChange ca = stored(0, randomBytes(5000));
+    ChunkChange cb0 = stored(0, randomBytes(BS));
+    ChunkChange cb1 = stored(1, randomBytes(7000));
+    commit(a, 5000, -1, ca);
+    commit(b, BS + 7000L, -1, cb0, cb1);
+    apply(new MetaOp.SetXattr(b, "user.x", new byte[] {1}, 0, now()));
+
+    OpApplier.Applied r = apply(rename(ROOT, "a", ROOT, "b", 0));
+
+    assertEquals(a, store.lookup(ROOT, "b"));
+    assertEquals(-1, store.lookup(ROOT, "a"));
+    assertNull(store.inode(b));
+    assertEquals(List.of(), chunkIndexes(b));
+    assertEquals(List.of(), store.xattrNames(b));
+    assertEquals(0, refs(cb0.id()));
+    assertEquals(0, refs(cb1.id()));
+    assertEquals(1, refs(ca.id()));
+    assertEquals(Map.of(cb0.id(), 1, cb1.id(), 1),
+        r.freed().stream().collect(Collectors.toMap(x -> x, x -> 1, Integer::sum)));
+  }
+
+  @Test
+  void rename_fileOverFileWithOtherLink_onlyDropsOneLink() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long b = mkfile(ROOT, "b");
+    ChunkChange cb = stored(0, randomBytes(3000));
+    commit(b, 3000, -1, cb);
+    apply(new MetaOp.Link(b, ROOT, "b2", now()));
+    OpApplier.Applied r = apply(rename(ROOT, "a", ROOT, "b", 0));
+    assertEquals(List.of(), r.freed());
+    assertEquals(1, nlink(b));
+    assertEquals(1, refs(cb.id()));
+    assertEquals(a, store.lookup(ROOT, "b"));
+  }
+
+  @Test
+  void rename_overOpenFile_orphansReplacedInode() throws Exception {
+    mkfile(ROOT, "a");
+    long b = mkfile(ROOT, "b");
+    ChunkChange cb = stored(0, randomBytes(3000));
+    commit(b, 3000, -1, cb);
+    OpApplier.Applied r = apply(new MetaOp.Rename(ROOT, "a", ROOT, "b", 0, true, now()));
+    assertEquals(List.of(), r.freed());
+    assertEquals(0, nlink(b));
+    assertEquals(List.of(b), store.orphans());
+    assertEquals(List.of(0L), chunkIndexes(b));
+    assertEquals(List.of(cb.id()), apply(new MetaOp.ReclaimInode(b)).freed());
+  }
+
+  @Test
+  void rename_dirOverEmptyDir_replacesItAndFixesNlinks() throws Exception {
+    long p1 = mkdir(ROOT, "p1");
+    long p2 = mkdir(ROOT, "p2");
+    long src = mkdir(p1, "src");
+    long sub = mkdir(src, "sub");
+    long dst = mkdir(p2, "dst");
+    apply(rename(p1, "src", p2, "dst", 0));
+    assertNull(store.inode(dst));
+    assertEquals(src, store.lookup(p2, "dst"));
+    assertEquals(2, nlink(p1));
+    assertEquals(3, nlink(p2));
+    assertEquals(p2, inode(src).parent());
+    assertEquals(src, inode(sub).parent());
+    assertEquals(3, nlink(src));
+  }
+
+  @Test
+  void rename_dirOverEmptyDirSameParent_dropsOneSubdirLink() throws Exception {
+    long a = mkdir(ROOT, "a");
+    mkdir(ROOT, "b");
+    assertEquals(4, nlink(ROOT));
+    apply(rename(ROOT, "a", ROOT, "b", 0));
+    assertEquals(3, nlink(ROOT));
+    assertEquals(a, store.lookup(ROOT, "b"));
+  }
+
+  @Test
+  void rename_dirOverNonEmptyDir_failsEnotempty() throws Exception {
+    mkdir(ROOT, "a");
+    long b = mkdir(ROOT, "b");
+    mkfile(b, "x");
+    assertEquals(Errno.ENOTEMPTY, failure(rename(ROOT, "a", ROOT, "b", 0)));
+  }
+
+  @Test
+  void rename_fileOverDir_failsEisdir() throws Exception {
+    mkfile(ROOT, "f");
+    mkdir(ROOT, "d");
+    assertEquals(Errno.EISDIR, failure(rename(ROOT, "f", ROOT, "d", 0)));
+  }
+
+  @Test
+  void rename_dirOverFile_failsEnotdir() throws Exception {
+    mkfile(ROOT, "f");
+    mkdir(ROOT, "d");
+    assertEquals(Errno.ENOTDIR, failure(rename(ROOT, "d", ROOT, "f", 0)));
+  }
+
+  @Test
+  void rename_dirIntoOwnSubtree_failsEinval() throws Exception {
+    long a = mkdir(ROOT, "a");
+    long b = mkdir(a, "b");
+    long c = mkdir(b, "c");
+    assertEquals(Errno.EINVAL, failure(rename(ROOT, "a", c, "a", 0)));
+    assertEquals(Errno.EINVAL, failure(rename(ROOT, "a", a, "self", 0)));
+    assertEquals(Errno.EINVAL, failure(rename(ROOT, "a", b, "x", FileSystem.RENAME_NOREPLACE)));
+    assertEquals(a, inode(b).parent());
+  }
+
+  @Test
+  void rename_missingSource_failsEnoent() {
+    assertEquals(Errno.ENOENT, failure(rename(ROOT, "nope", ROOT, "x", 0)));
+  }
+
+  @Test
+  void rename_badFlags_failsEinval() throws Exception {
+    mkfile(ROOT, "a");
+    mkfile(ROOT, "b");
+    assertEquals(Errno.EINVAL,
+        failure(rename(ROOT, "a", ROOT, "b", FileSystem.RENAME_NOREPLACE | FileSystem.RENAME_EXCHANGE)));
+    assertEquals(Errno.EINVAL, failure(rename(ROOT, "a", ROOT, "b", 8)));
+  }
+
+  @Test
+  void rename_betweenTwoHardLinksOfOneInode_isNoOp() throws Exception {
+    long f = mkfile(ROOT, "a");
+    apply(new MetaOp.Link(f, ROOT, "b", now()));
+    OpApplier.Applied r = apply(rename(ROOT, "a", ROOT, "b", 0));
+    assertEquals(List.of(), r.freed());
+    assertEquals(f, store.lookup(ROOT, "a"));
+    assertEquals(f, store.lookup(ROOT, "b"));
+    assertEquals(2, nlink(f));
+  }
+
+  @Test
+  void rename_noReplaceOverExisting_failsEexist() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long b = mkfile(ROOT, "b");
+    assertEquals(Errno.EEXIST, failure(rename(ROOT, "a", ROOT, "b", FileSystem.RENAME_NOREPLACE)));
+    assertEquals(a, store.lookup(ROOT, "a"));
+    assertEquals(b, store.lookup(ROOT, "b"));
+    apply(rename(ROOT, "a", ROOT, "c", FileSystem.RENAME_NOREPLACE));
+    assertEquals(a, store.lookup(ROOT, "c"));
+  }
+
+  @Test
+  void rename_exchangeTwoFiles_swapsEntries() throws Exception {
+    long d = mkdir(ROOT, "d");
+    long a = mkfile(ROOT, "a");
+    long b = mkfile(d, "b");
+    apply(rename(ROOT, "a", d, "b", FileSystem.RENAME_EXCHANGE));
+    assertEquals(b, store.lookup(ROOT, "a"));
+    assertEquals(a, store.lookup(d, "b"));
+    assertEquals(1, nlink(a));
+    assertEquals(1, nlink(b));
+    assertEquals(3, nlink(ROOT));
+    assertEquals(2, nlink(d));
+  }
+
+  @Test
+  void rename_exchangeDirWithFileAcrossParents_fixesParentAndNlinks() throws Exception {
+    long p1 = mkdir(ROOT, "p1");
+    long p2 = mkdir(ROOT, "p2");
+    long dir = mkdir(p1, "dir");
+    long file = mkfile(p2, "file");
+    apply(rename(p1, "dir", p2, "file", FileSystem.RENAME_EXCHANGE));
+    assertEquals(file, store.lookup(p1, "dir"));
+    assertEquals(dir, store.lookup(p2, "file"));
+    assertEquals(p2, inode(dir).parent());
+    assertEquals(2, nlink(p1));
+    assertEquals(3, nlink(p2));
+    assertEquals(FileType.REGULAR, store.list(p1).get(0).type());
+    assertEquals(FileType.DIRECTORY, store.list(p2).get(0).type());
+  }
+
+  @Test
+  void rename_exchangeTwoDirsAcrossParents_swapsParents() throws Exception {
+    long p1 = mkdir(ROOT, "p1");
+    long p2 = mkdir(ROOT, "p2");
+    long x = mkdir(p1, "x");
+    long y = mkdir(p2, "y");
+    mkdir(p2, "z");
+    apply(rename(p1, "x", p2, "y", FileSystem.RENAME_EXCHANGE));
+    assertEquals(y, store.lookup(p1, "x"));
+    assertEquals(x, store.lookup(p2, "y"));
+    assertEquals(p1, inode(y).parent());
+    assertEquals(p2, inode(x).parent());
+    assertEquals(3, nlink(p1));
+    assertEquals(4, nlink(p2));
+  }
+
+  @Test
+  void rename_exchangeWithMissingTarget_failsEnoent() throws Exception {
+    mkfile(ROOT, "a");
+    assertEquals(Errno.ENOENT, failure(rename(ROOT, "a", ROOT, "b", FileSystem.RENAME_EXCHANGE)));
+  }
+
+  @Test
+  void rename_exchangeIntoOwnSubtree_failsEinval() throws Exception {
+    long a = mkdir(ROOT, "a");
+    long b = mkdir(a, "b");
+    mkfile(b, "f");
+    assertEquals(Errno.EINVAL, failure(rename(ROOT, "a", b, "f", FileSystem.RENAME_EXCHANGE)));
+    assertEquals(Errno.EINVAL, failure(rename(b, "f", ROOT, "a", FileSystem.RENAME_EXCHANGE)));
+  }
+
+  // ---- setattr ----------------------------------------------------------------------------------
+
+  @Test
+  void chown_file_clearsSetuidAndGroupExecSetgid() throws Exception {
+    long f = mkfile(ROOT, "f");
+    apply(new MetaOp.SetAttrs(f, 06755, null, null, null, null, now()));
+    apply(new MetaOp.SetAttrs(f, null, 1000, null, null, null, now()));
+    assertEquals(REG | 0755, inode(f).mode());
+    assertEquals(1000, inode(f).uid());
+    assertEquals(0, inode(f).gid());
+  }
+
+  @Test
+  void chown_fileSetgidWithoutGroupExec_keepsSetgid() throws Exception {
+    long f = mkfile(ROOT, "f");
+    apply(new MetaOp.SetAttrs(f, 06744, null, null, null, null, now()));
+    apply(new MetaOp.SetAttrs(f, null, null, 100, null, null, now()));
+    assertEquals(REG | 02744, inode(f).mode(), "setgid without group-exec is mandatory locking: kept");
+    assertEquals(100, inode(f).gid());
+  }
+
+  @Test
+  void chown_directory_keepsSetuidAndSetgid() throws Exception {
+    long d = mkdir(ROOT, "d");
+    apply(new MetaOp.SetAttrs(d, 06775, null, null, null, null, now()));
+    apply(new MetaOp.SetAttrs(d, null, 1000, 1000, null, null, now()));
+    assertEquals(DIR | 06775, inode(d).mode());
+  }
+
+  @Test
+  void chmod_keepsTypeBits_andSetsCtime() throws Exception {
+    long f = mkfile(ROOT, "f");
+    long t = now();
+    apply(new MetaOp.SetAttrs(f, 0100600 | 07000, null, null, 11L, 22L, t));
+    Inode i = inode(f);
+    assertEquals(REG | 07600, i.mode());
+    assertEquals(11, i.atimeNs());
+    assertEquals(22, i.mtimeNs());
+    assertEquals(t, i.ctimeNs());
+  }
+
+  // ---- xattrs -----------------------------------------------------------------------------------
+
+  @Test
+  void setxattr_createFlagOnExisting_failsEexist() throws Exception {
+    long f = mkfile(ROOT, "f");
+    apply(new MetaOp.SetXattr(f, "user.a", new byte[] {1}, FileSystem.XATTR_CREATE, now()));
+    assertEquals(Errno.EEXIST, failure(new MetaOp.SetXattr(f, "user.a", new byte[] {2}, FileSystem.XATTR_CREATE,
+        now())));
+    assertArrayEquals(new byte[] {1}, store.xattr(f, "user.a"));
+  }
+
+  @Test
+  void setxattr_replaceFlagOnMissing_failsEnodata() throws Exception {
+    long f = mkfile(ROOT, "f");
+    assertEquals(Errno.ENODATA, failure(new MetaOp.SetXattr(f, "user.a", new byte[] {2},
+        FileSystem.XATTR_REPLACE, now())));
+    assertNull(store.xattr(f, "user.a"));
+    apply(new MetaOp.SetXattr(f, "user.a", new byte[] {1}, 0, now()));
+    apply(new MetaOp.SetXattr(f, "user.a", new byte[] {3, 4}, FileSystem.XATTR_REPLACE, now()));
+    assertArrayEquals(new byte[] {3, 4}, store.xattr(f, "user.a"));
+    apply(new MetaOp.SetXattr(f, "user.b", new byte[0], 0, now()));
+    assertEquals(List.of("user.a", "user.b"), store.xattrNames(f));
+  }
+
+  @Test
+  void setxattr_tooLarge_failsE2big() throws Exception {
+    long f = mkfile(ROOT, "f");
+    assertEquals(Errno.E2BIG, failure(new MetaOp.SetXattr(f, "user.a", new byte[OpApplier.XATTR_SIZE_MAX + 1], 0,
+        now())));
+    apply(new MetaOp.SetXattr(f, "user.a", new byte[OpApplier.XATTR_SIZE_MAX], 0, now()));
+  }
+
+  @Test
+  void removexattr_missing_failsEnodata() throws Exception {
+    long f = mkfile(ROOT, "f");
+    assertEquals(Errno.ENODATA, failure(new MetaOp.RemoveXattr(f, "user.none", now())));
+    apply(new MetaOp.SetXattr(f, "user.a", new byte[] {1}, 0, now()));
+    apply(new MetaOp.RemoveXattr(f, "user.a", now()));
+    assertNull(store.xattr(f, "user.a"));
+    assertEquals(Errno.ENODATA, failure(new MetaOp.RemoveXattr(f, "user.a", now())));
+  }
+
+  @Test
+  void xattrs_ofRemovedInode_areDeleted() throws Exception {
+    long d = mkdir(ROOT, "d");
+    long f = mkfile(ROOT, "f");
+    apply(new MetaOp.SetXattr(d, "user.a", new byte[] {1}, 0, now()));
+    apply(new MetaOp.SetXattr(f, "user.a", new byte[] {1}, 0, now()));
+    apply(rmdir(ROOT, "d"));
+    apply(unlink(ROOT, "f"));
+    assertEquals(List.of(), store.xattrNames(d));
+    assertEquals(List.of(), store.xattrNames(f));
+  }
+
+  // ---- block lists ------------------------------------------------------------------------------
+
+  @Test
+  void commitBlocks_sharedBlockAcrossTwoFiles_countsReferencesAndFreesAtLastOne() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long b = mkfile(ROOT, "b");
+    byte[] shared = randomBytes(BS);
+    ChunkChange ca = stored(0, shared);
+    ChunkChange cb = stored(1, shared);
+    assertTrue(commit(a, BS, -1, ca).freed().isEmpty());
+    assertEquals(1, refs(ca.id()));
+    assertTrue(commit(b, 2L * BS, -1, cb).freed().isEmpty());
+    assertEquals(2, refs(ca.id()));
+    assertEquals(BS, store.block(ca.id()).rawLength());
+
+    assertEquals(List.of(), apply(unlink(ROOT, "a")).freed());
+    assertEquals(1, refs(ca.id()));
+    assertEquals(List.of(ca.id()), apply(unlink(ROOT, "b")).freed());
+    assertNull(store.block(ca.id()));
+  }
+
+  @Test
+  void commitBlocks_sameBlockTwiceInOneFile_countsTwoReferences() throws Exception {
+    long a = mkfile(ROOT, "a");
+    byte[] data = randomBytes(BS);
+    ChunkChange c0 = stored(0, data);
+    ChunkChange c2 = stored(2, data);
+    commit(a, 3L * BS, -1, c0, c2);
+    assertEquals(2, refs(c0.id()));
+    assertEquals(2L * BS, inode(a).storedBytes());
+    assertEquals(List.of(), commit(a, 3L * BS, -1, ChunkChange.hole(2)).freed());
+    assertEquals(1, refs(c0.id()));
+    assertEquals(List.of(c0.id()), commit(a, 3L * BS, -1, ChunkChange.hole(0)).freed());
+    assertEquals(0, inode(a).storedBytes());
+  }
+
+  @Test
+  void commitBlocks_replaceChunk_freesOldBlockAndUpdatesSizeAndTimes() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange v1 = stored(0, randomBytes(2000));
+    commit(a, 2000, -1, v1);
+    ChunkChange v2 = stored(0, randomBytes(3000));
+    long t = now();
+    OpApplier.Applied r = apply(new MetaOp.CommitBlocks(a, 3000, -1, t, t + 1, List.of(v2)));
+    assertEquals(List.of(v1.id()), r.freed());
+    Inode i = inode(a);
+    assertEquals(3000, i.size());
+    assertEquals(3000, i.storedBytes());
+    assertEquals(t, i.mtimeNs());
+    assertEquals(t + 1, i.ctimeNs());
+    assertEquals(v2.id(), store.chunk(a, 0).id());
+  }
+
+  @Test
+  void commitBlocks_rewriteWithSameBlock_keepsItsSingleReference() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange c = stored(0, randomBytes(2000));
+    commit(a, 2000, -1, c);
+    assertEquals(List.of(), commit(a, 2000, -1, c).freed());
+    assertEquals(1, refs(c.id()));
+  }
+
+  @Test
+  void commitBlocks_truncatedTo_dropsEntriesPastTheCut() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange c0 = stored(0, randomBytes(BS));
+    ChunkChange c1 = stored(1, randomBytes(BS));
+    ChunkChange c2 = stored(2, randomBytes(BS));
+    commit(a, 3L * BS, -1, c0, c1, c2);
+    // Shrunk to one block and grown back to three before the commit: blocks 1 and 2 must read as holes.
+    OpApplier.Applied r = commit(a, 3L * BS, BS);
+    assertEquals(List.of(0L), chunkIndexes(a));
+    assertEquals(3L * BS, inode(a).size());
+    assertEquals(BS, inode(a).storedBytes());
+    assertEquals(Set.of(c1.id(), c2.id()), Set.copyOf(r.freed()));
+    assertEquals(2, r.freed().size());
+    assertNull(store.block(c1.id()));
+    assertNull(store.block(c2.id()));
+  }
+
+  @Test
+  void commitBlocks_truncatedToThenRewritten_keepsNewEntryAtTheCutIndex() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange c0 = stored(0, randomBytes(BS));
+    ChunkChange c1 = stored(1, randomBytes(BS));
+    commit(a, 2L * BS, -1, c0, c1);
+    ChunkChange n1 = stored(1, randomBytes(100));
+    OpApplier.Applied r = commit(a, BS + 100L, 0, ChunkChange.hole(0), n1);
+    assertEquals(List.of(1L), chunkIndexes(a));
+    assertEquals(n1.id(), store.chunk(a, 1).id());
+    assertEquals(100, inode(a).storedBytes());
+    assertEquals(2, r.freed().size());
+    assertEquals(0, refs(c0.id()));
+    assertEquals(0, refs(c1.id()));
+  }
+
+  @Test
+  void commitBlocks_shrinkWithoutTruncatedTo_dropsEntriesPastNewSize() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange c0 = stored(0, randomBytes(BS));
+    ChunkChange c1 = stored(1, randomBytes(BS));
+    commit(a, 2L * BS, -1, c0, c1);
+    assertEquals(List.of(c1.id()), commit(a, BS, -1).freed());
+    assertEquals(List.of(0L), chunkIndexes(a));
+  }
+
+  @Test
+  void commitBlocks_changePastNewSize_isIgnored() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange c0 = stored(0, randomBytes(100));
+    commit(a, BS, -1, c0, ChunkChange.inline(5, new byte[] {1, 2, 3}));
+    assertEquals(List.of(0L), chunkIndexes(a));
+  }
+
+  @Test
+  void commitBlocks_inlineChunks_needNoBlockRecord() throws Exception {
+    long a = mkfile(ROOT, "a");
+    byte[] small = "hello, inline world".getBytes(StandardCharsets.UTF_8);
+    commit(a, small.length, -1, ChunkChange.inline(0, small));
+    Chunk c = store.chunk(a, 0);
+    assertTrue(c.isInline());
+    assertArrayEquals(small, c.inline());
+    assertEquals(small.length, c.length());
+    assertEquals(small.length, inode(a).storedBytes());
+    List<BlockId> ids = new ArrayList<>();
+    store.forEachBlock((id, r) -> ids.add(id));
+    assertEquals(List.of(), ids);
+
+    // inline -> stored -> inline: the stored block is freed again.
+    ChunkChange big = stored(0, randomBytes(BS));
+    assertEquals(List.of(), commit(a, BS, -1, big).freed());
+    assertEquals(1, refs(big.id()));
+    assertEquals(List.of(big.id()), commit(a, 3, 3, ChunkChange.inline(0, new byte[] {7, 8, 9})).freed());
+    assertArrayEquals(new byte[] {7, 8, 9}, store.chunk(a, 0).inline());
+    assertEquals(List.of(), apply(unlink(ROOT, "a")).freed());
+  }
+
+  @Test
+  void commitBlocks_badRequests_fail() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long d = mkdir(ROOT, "d");
+    ChunkChange big = stored(0, randomBytes(BS));
+    ChunkChange bad = ChunkChange.stored(0, big.id(), BS + 1, BS + 1, Codec.NONE);
+    ChunkChange empty = ChunkChange.stored(0, big.id(), 0, 0, Codec.NONE);
+    assertEquals(Errno.EINVAL, failure(new MetaOp.CommitBlocks(d, 10, -1, 1, 1, List.of())));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.CommitBlocks(a, -1, -1, 1, 1, List.of())));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.CommitBlocks(a, 2L * BS, -1, 1, 1, List.of(bad))));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.CommitBlocks(a, 2L * BS, -1, 1, 1, List.of(empty))));
+    assertEquals(Errno.ENOENT, failure(new MetaOp.CommitBlocks(999, 10, -1, 1, 1, List.of())));
+    assertEquals(0, inode(a).size());
+    assertNull(store.block(big.id()));
+  }
+
+  // ---- atomicity and the applied index ---------------------------------------------------------
+
+  @Test
+  void failedOp_anyErrno_writesNothingAndKeepsAppliedIndex() throws Exception {
+    long d = mkdir(ROOT, "d");
+    long e = mkdir(ROOT, "e");
+    long f = mkfile(d, "f");
+    mkfile(e, "g");
+    ChunkChange c = stored(0, randomBytes(1000));
+    commit(f, 1000, -1, c);
+    apply(new MetaOp.SetXattr(f, "user.x", new byte[] {9}, 0, now()));
+
+    record Case(Errno expected, MetaOp op) {}
+    long fresh = ap.allocateIno();
+    List<Case> cases = List.of(
+        new Case(Errno.EEXIST, new MetaOp.CreateNode(d, "f", fresh, REG | 0644, 0, 0, 0, null, now())),
+        new Case(Errno.ENOTDIR, new MetaOp.CreateNode(f, "x", fresh, DIR | 0755, 0, 0, 0, null, now())),
+        new Case(Errno.ENOTEMPTY, rmdir(ROOT, "d")),
+        new Case(Errno.EISDIR, unlink(ROOT, "d")),
+        new Case(Errno.ENOTDIR, rmdir(d, "f")),
+        new Case(Errno.ENOTEMPTY, rename(ROOT, "d", ROOT, "e", 0)),
+        new Case(Errno.EISDIR, rename(d, "f", ROOT, "e", 0)),
+        new Case(Errno.ENOTDIR, rename(ROOT, "e", d, "f", 0)),
+        new Case(Errno.EINVAL, rename(ROOT, "d", d, "sub", 0)),
+        new Case(Errno.EEXIST, rename(ROOT, "d", ROOT, "e", FileSystem.RENAME_NOREPLACE)),
+        new Case(Errno.EEXIST, new MetaOp.SetXattr(f, "user.x", new byte[] {1}, FileSystem.XATTR_CREATE, now())),
+        new Case(Errno.ENODATA, new MetaOp.SetXattr(f, "user.y", new byte[] {1}, FileSystem.XATTR_REPLACE, now())),
+        new Case(Errno.ENODATA, new MetaOp.RemoveXattr(f, "user.y", now())),
+        new Case(Errno.EPERM, new MetaOp.Link(d, ROOT, "d2", now())),
+        new Case(Errno.EINVAL, new MetaOp.CommitBlocks(f, 5L * BS, -1, 1, 1,
+            List.of(stored(1, randomBytes(10)), ChunkChange.stored(2, c.id(), BS + 1, 1, Codec.NONE)))));
+    String before = snapshot();
+    long applied = ap.appliedIndex();
+    for (Case k : cases) {
+      assertEquals(k.expected(), failure(k.op()), () -> "errno of " + k.op());
+      assertEquals(applied, ap.appliedIndex(), () -> "applied index after " + k.op());
+      assertEquals(before, snapshot(), () -> "metadata after failed " + k.op());
+    }
+  }
+
+  @Test
+  void appliedIndex_incrementsByOnePerOp_andSurvivesReopen() throws Exception {
+    long start = ap.appliedIndex();
+    assertEquals(1, start, "the root creation is op 1");
+    long d = mkdir(ROOT, "d");
+    assertEquals(start + 1, ap.appliedIndex());
+    assertEquals(start + 2, apply(new MetaOp.SetXattr(d, "user.a", new byte[] {1}, 0, now())).index());
+    assertThrows(FsException.class, () -> ap.apply(rmdir(ROOT, "nope")));
+    assertEquals(start + 3, apply(rename(ROOT, "d", ROOT, "d2", 0)).index());
+    assertEquals(start + 3, store.appliedIndex());
+    long f = mkfile(ROOT, "f");
+    String before = snapshot();
+
+    store.close();
+    store = null;
+    store = MetadataStore.open(tmp.resolve("meta"), BS);
+    ap = new OpApplier(store);
+    assertEquals(start + 4, ap.appliedIndex());
+    assertEquals(before, snapshot());
+    long g = ap.allocateIno();
+    assertTrue(g > f, "inode numbers are not reused after a reopen");
+    assertEquals(start + 5, apply(new MetaOp.CreateNode(ROOT, "g", g, REG | 0644, 0, 0, 0, null, now())).index());
+  }
+
+  @Test
+  void nextIno_explicitNumbersFromReplicatedOps_advanceAllocator() throws Exception {
+    // A replica applies ops whose inode numbers were chosen elsewhere: its allocator must move past them.
+    apply(new MetaOp.CreateNode(ROOT, "far", 500, REG | 0644, 0, 0, 0, null, now()));
+    assertEquals(501, store.nextIno());
+    assertEquals(501, ap.allocateIno());
+  }
+
+  @Test
+  void manyEntries_listAndRemoveAll_leavesEmptyRoot() throws Exception {
+    TreeMap<String, Long> names = new TreeMap<>();
+    for (int i = 0; i < 200; i++) {
+      String n = "n" + i;
+      names.put(n, i % 3 == 0 ? mkdir(ROOT, n) : mkfile(ROOT, n));
+    }
+    assertEquals(2 + 67, nlink(ROOT));
+    assertEquals(names.keySet().stream().toList(), store.list(ROOT).stream().map(DirEntry::name).sorted().toList());
+    for (var e : names.entrySet()) {
+      apply(inode(e.getValue()).isDirectory() ? rmdir(ROOT, e.getKey()) : unlink(ROOT, e.getKey()));
+    }
+    assertEquals(List.of(), store.list(ROOT));
+    assertEquals(2, nlink(ROOT));
+    List<Long> left = new ArrayList<>();
+    store.forEachInode(i -> left.add(i.ino()));
+    assertEquals(List.of(ROOT), left);
+  }
+
+  @Test
+  void snapshot_isSensitive() throws Exception {
+    // The atomicity test compares snapshots; make sure a real change shows in one.
+    String before = snapshot();
+    long f = mkfile(ROOT, "f");
+    assertFalse(before.equals(snapshot()));
+    assertNotNull(store.inode(f));
+  }
+}
