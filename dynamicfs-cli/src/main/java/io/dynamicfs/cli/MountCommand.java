@@ -121,10 +121,10 @@ final class MountCommand implements Callable<Integer> {
             mo.extra(), true);
       }
       mount = FuseMount.mount(fs, mountPoint, mo);
-    } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+    } catch (IOException | RuntimeException | LinkageError e) {
       closeQuietly(fs);
       closeQuietly(dir);
-      String why = e instanceof UnsatisfiedLinkError || String.valueOf(e.getMessage()).contains("libfuse")
+      String why = e instanceof LinkageError || String.valueOf(e.getMessage()).contains("libfuse")
           ? "libfuse2 is not installed (Debian/Ubuntu: sudo apt-get install libfuse2 fuse3)"
           : plain(e);
       return fail(why);
