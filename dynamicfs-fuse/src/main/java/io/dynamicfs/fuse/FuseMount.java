@@ -29,15 +29,29 @@ public final class FuseMount implements Closeable {
   private final FuseAdapter adapter;
   private final FuseLoop loop;
   private volatile boolean unmounted;
+  // [lowlevel hook] set when -Ddfs.fuse.api=lowlevel: this mount delegates to the low-level binding.
+  private final io.dynamicfs.fuse.lowlevel.LowLevelMount lowLevel;
 
   private FuseMount(Path mountPoint, FuseAdapter adapter, FuseLoop loop) {
     this.mountPoint = mountPoint;
     this.adapter = adapter;
     this.loop = loop;
+    this.lowLevel = null;
+  }
+
+  // [lowlevel hook]
+  private FuseMount(io.dynamicfs.fuse.lowlevel.LowLevelMount lowLevel) {
+    this.mountPoint = lowLevel.mountPoint();
+    this.adapter = null;
+    this.loop = null;
+    this.lowLevel = lowLevel;
   }
 
   /** Mounts {@code fs} at {@code mnt}; a clear FsException when the mount point cannot be used. */
   public static FuseMount mount(FileSystem fs, Path mnt, MountOptions options) throws IOException {
+    if ("lowlevel".equals(System.getProperty("dfs.fuse.api"))) { // [lowlevel hook]
+      return new FuseMount(io.dynamicfs.fuse.lowlevel.LowLevelMount.mount(fs, mnt, options));
+    }
     Path mp = mnt.toAbsolutePath().normalize();
     checkMountPoint(mp);
     FuseAdapter adapter = new FuseAdapter(fs);
@@ -130,16 +144,27 @@ public final class FuseMount implements Closeable {
 
   /** Blocks until the filesystem is unmounted (by {@link #close}, fusermount -u, umount or a signal). */
   public void awaitUnmount() throws InterruptedException {
+    if (lowLevel != null) { // [lowlevel hook]
+      lowLevel.awaitUnmount();
+      return;
+    }
     loop.join();
   }
 
   public boolean isAlive() {
+    if (lowLevel != null) { // [lowlevel hook]
+      return lowLevel.isAlive();
+    }
     return loop.isRunning();
   }
 
   /** Unmounts (lazily if busy after a few tries) and waits for libfuse's loop to end. */
   @Override
   public void close() throws IOException {
+    if (lowLevel != null) { // [lowlevel hook]
+      lowLevel.close();
+      return;
+    }
     if (unmounted) {
       return;
     }

@@ -1,0 +1,124 @@
+package io.dynamicfs.fuse.lowlevel;
+
+/**
+ * Byte offsets of the C structs the low-level binding reads and writes directly (glibc, x86_64 Linux).
+ * Written through {@link jnr.ffi.Pointer} with these offsets rather than jnr {@code Struct}s: each
+ * worker thread reuses one native buffer per struct, so a request allocates nothing native.
+ */
+final class Layout {
+  private Layout() {}
+
+  /** {@code struct stat} (x86_64): 144 bytes. */
+  static final class Stat {
+    static final int SIZE = 144;
+    static final int DEV = 0;
+    static final int INO = 8;
+    static final int NLINK = 16; // unsigned long on x86_64
+    static final int MODE = 24; // unsigned int
+    static final int UID = 28;
+    static final int GID = 32;
+    static final int RDEV = 40;
+    static final int SIZE_ = 48;
+    static final int BLKSIZE = 56;
+    static final int BLOCKS = 64;
+    static final int ATIM = 72; // struct timespec {tv_sec; tv_nsec}
+    static final int MTIM = 88;
+    static final int CTIM = 104;
+
+    private Stat() {}
+  }
+
+  /**
+   * {@code struct fuse_entry_param}: {@code fuse_ino_t ino; unsigned long generation; struct stat attr;
+   * double attr_timeout; double entry_timeout;}.
+   */
+  static final class EntryParam {
+    static final int SIZE = 176;
+    static final int INO = 0;
+    static final int GENERATION = 8;
+    static final int ATTR = 16;
+    static final int ATTR_TIMEOUT = 160;
+    static final int ENTRY_TIMEOUT = 168;
+
+    private EntryParam() {}
+  }
+
+  /**
+   * {@code struct fuse_file_info} (2.9): {@code int flags; unsigned long fh_old; int writepage;
+   * unsigned direct_io:1, keep_cache:1, flush:1, nonseekable:1, flock_release:1, padding:27;
+   * uint64_t fh; uint64_t lock_owner;}.
+   */
+  static final class FileInfo {
+    static final int SIZE = 40;
+    static final int FLAGS = 0;
+    static final int FH_OLD = 8;
+    static final int WRITEPAGE = 16;
+    static final int BITS = 20;
+    static final int BIT_DIRECT_IO = 1;
+    static final int BIT_KEEP_CACHE = 2;
+    static final int BIT_FLUSH = 4;
+    static final int BIT_NONSEEKABLE = 8;
+    static final int FH = 24;
+    static final int LOCK_OWNER = 32;
+
+    private FileInfo() {}
+  }
+
+  /** {@code struct fuse_ctx}: {@code uid_t uid; gid_t gid; pid_t pid; mode_t umask;}. */
+  static final class Ctx {
+    static final int UID = 0;
+    static final int GID = 4;
+    static final int PID = 8;
+    static final int UMASK = 12;
+
+    private Ctx() {}
+  }
+
+  /** {@code struct statvfs} (x86_64 glibc): eleven unsigned longs, then int __f_spare[6]. */
+  static final class Statvfs {
+    static final int SIZE = 112;
+    static final int BSIZE = 0;
+    static final int FRSIZE = 8;
+    static final int BLOCKS = 16;
+    static final int BFREE = 24;
+    static final int BAVAIL = 32;
+    static final int FILES = 40;
+    static final int FFREE = 48;
+    static final int FAVAIL = 56;
+    static final int FSID = 64;
+    static final int FLAG = 72;
+    static final int NAMEMAX = 80;
+
+    private Statvfs() {}
+  }
+
+  /** {@code struct fuse_args}: {@code int argc; char **argv; int allocated;}. */
+  static final class Args {
+    static final int SIZE = 24;
+
+    private Args() {}
+  }
+
+  /**
+   * {@code struct fuse_conn_info} (2.9): {@code unsigned proto_major, proto_minor, async_read,
+   * max_write, max_readahead, capable, want, max_background, congestion_threshold, reserved[23];}.
+   */
+  static final class ConnInfo {
+    static final int CAPABLE = 20;
+    static final int WANT = 24;
+    static final int MAX_BACKGROUND = 28;
+    static final int CONGESTION_THRESHOLD = 32;
+
+    private ConnInfo() {}
+  }
+
+  /** setattr's {@code to_set} bits. */
+  static final int SET_ATTR_MODE = 1;
+  static final int SET_ATTR_UID = 2;
+  static final int SET_ATTR_GID = 4;
+  static final int SET_ATTR_SIZE = 8;
+  static final int SET_ATTR_ATIME = 16;
+  static final int SET_ATTR_MTIME = 32;
+  static final int SET_ATTR_ATIME_NOW = 128;
+  static final int SET_ATTR_MTIME_NOW = 256;
+}

@@ -1,0 +1,618 @@
+package io.dynamicfs.fuse.lowlevel;
+
+import io.dynamicfs.core.api.Attr;
+import io.dynamicfs.core.api.Caller;
+import io.dynamicfs.core.api.DirEntry;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FileSystem;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.api.OpenResult;
+import io.dynamicfs.core.api.SetAttr;
+import io.dynamicfs.core.api.StatFs;
+import io.dynamicfs.core.api.TimeSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Translates libfuse's low-level (inode-based) callbacks to {@link FileSystem}. Kernel inode numbers are
+ * the engine's: FUSE's root (1) is {@link FileSystem#ROOT_INO}, so nothing is resolved by path and hard
+ * links share one kernel inode (their nlink is coherent under attribute caching).
+ *
+ * <p>Every callback replies exactly once and never throws into native code: an {@link FsException}
+ * becomes {@code fuse_reply_err(errno)}, anything else EIO (logged).
+ *
+ * <p>Lookup counts: each reply that hands the kernel an inode reference (lookup, create, mknod, mkdir,
+ * symlink, link) counts +1 and {@code forget} −n, in {@link #lookups}. The engine keeps an unlinked
+ * inode only while it has open handles, so for now an inode the kernel still references but that is
+ * neither named nor open answers getattr with ENOENT (the kernel then drops it); the counts are kept so a
+ * later version can pin such inodes in the engine.
+ */
+final class LowLevelAdapter {
+  private static final Logger log = LoggerFactory.getLogger(LowLevelAdapter.class);
+  private static final int FALLOC_FL_KEEP_SIZE = 1;
+
+  private final FileSystem fs;
+  private final LibFuseLowLevel lib;
+  private final Runtime runtime;
+  private final double attrTimeout;
+  private final double entryTimeout;
+  final CountDownLatch initialized = new CountDownLatch(1);
+
+  /** Kernel lookup count per inode (absent = 0). */
+  private final Map<Long, Long> lookups = new ConcurrentHashMap<>();
+  /** Directory listings of open directory handles, built at readdir offset 0. */
+  private final Map<Long, Listing> listings = new ConcurrentHashMap<>();
+  private final AtomicLong nextDirHandle = new AtomicLong(1);
+
+  /** Per-thread native scratch structs (callbacks run on our worker threads). */
+  private final ThreadLocal<Scratch> scratch;
+
+  private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[128 << 10]);
+
+  private final class Scratch {
+    final Pointer entry = Memory.allocateDirect(runtime, Layout.EntryParam.SIZE, true);
+    final Pointer stat = Memory.allocateDirect(runtime, Layout.Stat.SIZE, true);
+    final Pointer statvfs = Memory.allocateDirect(runtime, Layout.Statvfs.SIZE, true);
+    Pointer data = Memory.allocateDirect(runtime, 128 << 10);
+    long dataSize = 128 << 10;
+
+    Pointer data(long size) {
+      if (size > dataSize) {
+        data = Memory.allocateDirect(runtime, size);
+        dataSize = size;
+      }
+      return data;
+    }
+  }
+
+  /** A directory's entries as the kernel's dirent records, with each record's start. */
+  private record Listing(Pointer buf, int[] starts, int end) {}
+
+  LowLevelAdapter(FileSystem fs, LibFuseLowLevel lib, double attrTimeout, double entryTimeout) {
+    this.fs = fs;
+    this.lib = lib;
+    this.runtime = Runtime.getRuntime(lib);
+    this.attrTimeout = attrTimeout;
+    this.entryTimeout = entryTimeout;
+    this.scratch = ThreadLocal.withInitial(Scratch::new);
+  }
+
+  /** Current lookup count of {@code ino} (for tests and diagnostics). */
+  long lookupCount(long ino) {
+    return lookups.getOrDefault(ino, 0L);
+  }
+
+  // ---- plumbing ---------------------------------------------------------------------------------
+
+  @FunctionalInterface
+  private interface Body {
+    void run() throws IOException;
+  }
+
+  private void call(Pointer req, String op, long ino, Body body) {
+    try {
+      body.run();
+    } catch (FsException e) {
+      if (e.errno() == Errno.EIO) {
+        log.error("fuse op failed op={} ino={} errno=EIO error=\"{}\"", op, ino, e.getMessage());
+      }
+      lib.fuse_reply_err(req, e.errno().code());
+    } catch (IOException | RuntimeException | Error e) {
+      log.error("fuse op failed op={} ino={} errno=EIO", op, ino, e);
+      try {
+        lib.fuse_reply_err(req, Errno.EIO.code());
+      } catch (RuntimeException | Error again) {
+        log.error("cannot reply to fuse request op={}", op, again);
+      }
+    }
+  }
+
+  private Caller caller(Pointer req) {
+    Pointer ctx = lib.fuse_req_ctx(req);
+    return new Caller(ctx.getInt(Layout.Ctx.UID), ctx.getInt(Layout.Ctx.GID), ctx.getInt(Layout.Ctx.PID));
+  }
+
+  private static void fillStat(Pointer st, long base, Attr a) {
+    st.putLong(base + Layout.Stat.DEV, 0);
+    st.putLong(base + Layout.Stat.INO, a.ino());
+    st.putLong(base + Layout.Stat.NLINK, a.nlink() & 0xFFFFFFFFL);
+    st.putInt(base + Layout.Stat.MODE, a.mode());
+    st.putInt(base + Layout.Stat.UID, a.uid());
+    st.putInt(base + Layout.Stat.GID, a.gid());
+    st.putInt(base + 36, 0);
+    st.putLong(base + Layout.Stat.RDEV, a.rdev());
+    st.putLong(base + Layout.Stat.SIZE_, a.size());
+    st.putLong(base + Layout.Stat.BLKSIZE, a.blockSize());
+    st.putLong(base + Layout.Stat.BLOCKS, a.blocks());
+    putTime(st, base + Layout.Stat.ATIM, a.atimeNs());
+    putTime(st, base + Layout.Stat.MTIM, a.mtimeNs());
+    putTime(st, base + Layout.Stat.CTIM, a.ctimeNs());
+  }
+
+  private static void putTime(Pointer p, long off, long ns) {
+    p.putLong(off, Math.floorDiv(ns, 1_000_000_000L));
+    p.putLong(off + 8, Math.floorMod(ns, 1_000_000_000L));
+  }
+
+  private Pointer entry(Attr a) {
+    Pointer e = scratch.get().entry;
+    e.putLong(Layout.EntryParam.INO, a.ino());
+    e.putLong(Layout.EntryParam.GENERATION, 0);
+    fillStat(e, Layout.EntryParam.ATTR, a);
+    e.putDouble(Layout.EntryParam.ATTR_TIMEOUT, attrTimeout);
+    e.putDouble(Layout.EntryParam.ENTRY_TIMEOUT, entryTimeout);
+    return e;
+  }
+
+  /** Replies with a new kernel reference to {@code a}'s inode, counting it. */
+  private void replyEntry(Pointer req, Attr a) {
+    lookups.merge(a.ino(), 1L, Long::sum);
+    if (lib.fuse_reply_entry(req, entry(a)) != 0) {
+      forget(a.ino(), 1); // the kernel never got it
+    }
+  }
+
+  private void replyAttr(Pointer req, Attr a) {
+    Pointer st = scratch.get().stat;
+    fillStat(st, 0, a);
+    lib.fuse_reply_attr(req, st, attrTimeout);
+  }
+
+  private void ok(Pointer req) {
+    lib.fuse_reply_err(req, 0);
+  }
+
+  private static long fh(Pointer fi) {
+    return fi.getLong(Layout.FileInfo.FH);
+  }
+
+  private static byte[] buffer(long size) {
+    byte[] b = BUFFERS.get();
+    if (b.length < size) {
+      b = new byte[(int) size];
+      BUFFERS.set(b);
+    }
+    return b;
+  }
+
+  private void forget(long ino, long n) {
+    lookups.computeIfPresent(ino, (k, v) -> v - n <= 0 ? null : v - n);
+  }
+
+  // ---- the operations table -----------------------------------------------------------------------
+
+  /** Fills {@code ops}; the callback objects stay reachable through the returned list. */
+  List<Object> install(LowLevelOps ops) {
+    LowLevelCallbacks.Init init = (userdata, conn) -> {
+      try {
+        // Let the kernel keep more requests in flight (read-ahead, async writes) than libfuse's 12.
+        conn.putInt(Layout.ConnInfo.MAX_BACKGROUND, 64);
+        conn.putInt(Layout.ConnInfo.CONGESTION_THRESHOLD, 48);
+      } catch (RuntimeException e) {
+        log.warn("cannot tune fuse connection", e);
+      }
+      initialized.countDown();
+    };
+    LowLevelCallbacks.Destroy destroy = userdata -> { };
+    LowLevelCallbacks.Lookup lookup = this::lookup;
+    LowLevelCallbacks.Forget forget = (req, ino, n) -> {
+      try {
+        forget(ino, n);
+      } catch (RuntimeException e) {
+        log.error("forget failed ino={}", ino, e);
+      }
+      lib.fuse_reply_none(req);
+    };
+    LowLevelCallbacks.GetAttr getattr = this::getattr;
+    LowLevelCallbacks.SetAttr setattr = this::setattr;
+    LowLevelCallbacks.ReadLink readlink = this::readlink;
+    LowLevelCallbacks.Mknod mknod = this::mknod;
+    LowLevelCallbacks.Mkdir mkdir = this::mkdir;
+    LowLevelCallbacks.Remove unlink = this::unlink;
+    LowLevelCallbacks.Remove rmdir = this::rmdir;
+    LowLevelCallbacks.Symlink symlink = this::symlink;
+    LowLevelCallbacks.Rename rename = this::rename;
+    LowLevelCallbacks.Link link = this::link;
+    LowLevelCallbacks.FileOp open = this::open;
+    LowLevelCallbacks.Read read = this::read;
+    LowLevelCallbacks.Write write = this::write;
+    LowLevelCallbacks.FileOp flush = this::flush;
+    LowLevelCallbacks.FileOp release = this::release;
+    LowLevelCallbacks.Fsync fsync = this::fsync;
+    LowLevelCallbacks.FileOp opendir = this::opendir;
+    LowLevelCallbacks.Read readdir = this::readdir;
+    LowLevelCallbacks.FileOp releasedir = this::releasedir;
+    LowLevelCallbacks.Fsync fsyncdir = this::fsyncdir;
+    LowLevelCallbacks.Statfs statfs = this::statfs;
+    LowLevelCallbacks.SetXattr setxattr = this::setxattr;
+    LowLevelCallbacks.GetXattr getxattr = this::getxattr;
+    LowLevelCallbacks.ListXattr listxattr = this::listxattr;
+    LowLevelCallbacks.RemoveXattr removexattr = this::removexattr;
+    LowLevelCallbacks.Access access = this::access;
+    LowLevelCallbacks.Create create = this::create;
+    LowLevelCallbacks.Fallocate fallocate = this::fallocate;
+    ops.init.set(init);
+    ops.destroy.set(destroy);
+    ops.lookup.set(lookup);
+    ops.forget.set(forget);
+    ops.getattr.set(getattr);
+    ops.setattr.set(setattr);
+    ops.readlink.set(readlink);
+    ops.mknod.set(mknod);
+    ops.mkdir.set(mkdir);
+    ops.unlink.set(unlink);
+    ops.rmdir.set(rmdir);
+    ops.symlink.set(symlink);
+    ops.rename.set(rename);
+    ops.link.set(link);
+    ops.open.set(open);
+    ops.read.set(read);
+    ops.write.set(write);
+    ops.flush.set(flush);
+    ops.release.set(release);
+    ops.fsync.set(fsync);
+    ops.opendir.set(opendir);
+    ops.readdir.set(readdir);
+    ops.releasedir.set(releasedir);
+    ops.fsyncdir.set(fsyncdir);
+    ops.statfs.set(statfs);
+    ops.setxattr.set(setxattr);
+    ops.getxattr.set(getxattr);
+    ops.listxattr.set(listxattr);
+    ops.removexattr.set(removexattr);
+    ops.access.set(access);
+    ops.create.set(create);
+    ops.fallocate.set(fallocate);
+    if (Struct.size(ops) != LowLevelOps.SIZE) {
+      throw new IllegalStateException("fuse_lowlevel_ops size " + Struct.size(ops) + " != " + LowLevelOps.SIZE);
+    }
+    return List.of(init, destroy, lookup, forget, getattr, setattr, readlink, mknod, mkdir, unlink, rmdir,
+        symlink, rename, link, open, read, write, flush, release, fsync, opendir, readdir, releasedir, fsyncdir,
+        statfs, setxattr, getxattr, listxattr, removexattr, access, create, fallocate);
+  }
+
+  // ---- callbacks ------------------------------------------------------------------------------
+
+  private void lookup(Pointer req, long parent, String name) {
+    call(req, "lookup", parent, () -> replyEntry(req, fs.getattr(fs.lookup(parent, name))));
+  }
+
+  private void getattr(Pointer req, long ino, Pointer fi) {
+    call(req, "getattr", ino, () -> replyAttr(req, fs.getattr(ino)));
+  }
+
+  private void setattr(Pointer req, long ino, Pointer st, int toSet, Pointer fi) {
+    call(req, "setattr", ino, () -> {
+      Integer mode = (toSet & Layout.SET_ATTR_MODE) != 0 ? st.getInt(Layout.Stat.MODE) & 07777 : null;
+      Integer uid = null;
+      Integer gid = null;
+      if ((toSet & Layout.SET_ATTR_UID) != 0 && st.getInt(Layout.Stat.UID) != -1) {
+        uid = st.getInt(Layout.Stat.UID);
+      }
+      if ((toSet & Layout.SET_ATTR_GID) != 0 && st.getInt(Layout.Stat.GID) != -1) {
+        gid = st.getInt(Layout.Stat.GID);
+      }
+      Long size = (toSet & Layout.SET_ATTR_SIZE) != 0 ? st.getLong(Layout.Stat.SIZE_) : null;
+      TimeSpec atime = time(st, toSet, Layout.SET_ATTR_ATIME, Layout.SET_ATTR_ATIME_NOW, Layout.Stat.ATIM);
+      TimeSpec mtime = time(st, toSet, Layout.SET_ATTR_MTIME, Layout.SET_ATTR_MTIME_NOW, Layout.Stat.MTIM);
+      if (atime != null || mtime != null) {
+        atime = atime == null ? TimeSpec.OMIT : atime;
+        mtime = mtime == null ? TimeSpec.OMIT : mtime;
+      }
+      long handle = fi != null ? fh(fi) : 0;
+      Attr a;
+      if (mode == null && uid == null && gid == null && size == null && atime == null) {
+        a = fs.getattr(ino); // e.g. chown(-1, -1)
+      } else {
+        a = fs.setattr(caller(req), ino, new SetAttr(mode, uid, gid, size, atime, mtime), handle);
+      }
+      replyAttr(req, a);
+    });
+  }
+
+  private static TimeSpec time(Pointer st, int toSet, int setBit, int nowBit, int off) {
+    if ((toSet & nowBit) != 0) {
+      return TimeSpec.NOW;
+    }
+    if ((toSet & setBit) != 0) {
+      return TimeSpec.of(st.getLong(off) * 1_000_000_000L + st.getLong(off + 8));
+    }
+    return null;
+  }
+
+  private void readlink(Pointer req, long ino) {
+    call(req, "readlink", ino, () -> lib.fuse_reply_readlink(req, fs.readlink(ino)));
+  }
+
+  private void mknod(Pointer req, long parent, String name, int mode, long rdev) {
+    call(req, "mknod", parent, () -> replyEntry(req, fs.mknod(caller(req), parent, name, mode, rdev)));
+  }
+
+  private void mkdir(Pointer req, long parent, String name, int mode) {
+    call(req, "mkdir", parent, () -> replyEntry(req, fs.mkdir(caller(req), parent, name, mode)));
+  }
+
+  private void unlink(Pointer req, long parent, String name) {
+    call(req, "unlink", parent, () -> {
+      fs.unlink(parent, name);
+      ok(req);
+    });
+  }
+
+  private void rmdir(Pointer req, long parent, String name) {
+    call(req, "rmdir", parent, () -> {
+      fs.rmdir(parent, name);
+      ok(req);
+    });
+  }
+
+  private void symlink(Pointer req, String target, long parent, String name) {
+    call(req, "symlink", parent, () -> replyEntry(req, fs.symlink(caller(req), parent, name, target)));
+  }
+
+  private void rename(Pointer req, long parent, String name, long newParent, String newName) {
+    call(req, "rename", parent, () -> {
+      fs.rename(parent, name, newParent, newName, 0);
+      ok(req);
+    });
+  }
+
+  private void link(Pointer req, long ino, long newParent, String newName) {
+    call(req, "link", ino, () -> replyEntry(req, fs.link(ino, newParent, newName)));
+  }
+
+  private void open(Pointer req, long ino, Pointer fi) {
+    call(req, "open", ino, () -> {
+      long h = fs.open(caller(req), ino, fi.getInt(Layout.FileInfo.FLAGS));
+      fi.putLong(Layout.FileInfo.FH, h);
+      if (lib.fuse_reply_open(req, fi) != 0) {
+        fs.release(h); // interrupted: the kernel will never release it
+      }
+    });
+  }
+
+  private void create(Pointer req, long parent, String name, int mode, Pointer fi) {
+    call(req, "create", parent, () -> {
+      OpenResult r = fs.create(caller(req), parent, name, mode, fi.getInt(Layout.FileInfo.FLAGS));
+      fi.putLong(Layout.FileInfo.FH, r.handle());
+      lookups.merge(r.attr().ino(), 1L, Long::sum);
+      if (lib.fuse_reply_create(req, entry(r.attr()), fi) != 0) {
+        forget(r.attr().ino(), 1);
+        fs.release(r.handle());
+      }
+    });
+  }
+
+  private void read(Pointer req, long ino, long size, long off, Pointer fi) {
+    call(req, "read", ino, () -> {
+      byte[] b = buffer(size);
+      int n = Math.max(fs.read(fh(fi), off, b, 0, (int) size), 0);
+      Pointer out = scratch.get().data(n);
+      out.put(0, b, 0, n);
+      lib.fuse_reply_buf(req, out, n);
+    });
+  }
+
+  private void write(Pointer req, long ino, Pointer buf, long size, long off, Pointer fi) {
+    call(req, "write", ino, () -> {
+      byte[] b = buffer(size);
+      buf.get(0, b, 0, (int) size);
+      int n = fs.write(fh(fi), off, b, 0, (int) size);
+      lib.fuse_reply_write(req, n);
+    });
+  }
+
+  private void flush(Pointer req, long ino, Pointer fi) {
+    call(req, "flush", ino, () -> {
+      fs.flush(fh(fi));
+      ok(req);
+    });
+  }
+
+  private void release(Pointer req, long ino, Pointer fi) {
+    call(req, "release", ino, () -> {
+      fs.release(fh(fi));
+      ok(req);
+    });
+  }
+
+  private void fsync(Pointer req, long ino, int datasync, Pointer fi) {
+    call(req, "fsync", ino, () -> {
+      fs.fsync(fh(fi), datasync != 0);
+      ok(req);
+    });
+  }
+
+  private void opendir(Pointer req, long ino, Pointer fi) {
+    call(req, "opendir", ino, () -> {
+      if (!fs.getattr(ino).isDirectory()) {
+        throw FsException.of(Errno.ENOTDIR, "inode %d is not a directory", ino);
+      }
+      fi.putLong(Layout.FileInfo.FH, nextDirHandle.getAndIncrement());
+      lib.fuse_reply_open(req, fi);
+    });
+  }
+
+  private void readdir(Pointer req, long ino, long size, long off, Pointer fi) {
+    call(req, "readdir", ino, () -> {
+      long dh = fh(fi);
+      Listing l = listings.get(dh);
+      if (l == null || off == 0) {
+        l = list(req, ino);
+        listings.put(dh, l);
+      }
+      int count = l.starts().length;
+      if (off < 0 || off >= count) {
+        lib.fuse_reply_buf(req, (Pointer) null, 0);
+        return;
+      }
+      int first = (int) off;
+      int start = l.starts()[first];
+      int last = first;
+      // Whole records only: take entries while the next record still ends within size.
+      while (last < count && recordEnd(l, last) - start <= size) {
+        last++;
+      }
+      int len = last == first ? 0 : recordEnd(l, last - 1) - start;
+      lib.fuse_reply_buf(req, l.buf().slice(start), len);
+    });
+  }
+
+  private static int recordEnd(Listing l, int i) {
+    return i + 1 < l.starts().length ? l.starts()[i + 1] : l.end();
+  }
+
+  /** All entries (".", "..", then the engine's) as dirent records; entry i carries offset i+1. */
+  private Listing list(Pointer req, long ino) throws IOException {
+    List<DirEntry> entries = fs.readdir(ino);
+    int n = entries.size() + 2;
+    String[] names = new String[n];
+    long[] inos = new long[n];
+    int[] modes = new int[n];
+    names[0] = ".";
+    names[1] = "..";
+    inos[0] = ino;
+    inos[1] = ino == FileSystem.ROOT_INO ? FileSystem.ROOT_INO : ino;
+    modes[0] = 0040000;
+    modes[1] = 0040000;
+    for (int i = 0; i < entries.size(); i++) {
+      DirEntry e = entries.get(i);
+      names[i + 2] = e.name();
+      inos[i + 2] = e.ino();
+      modes[i + 2] = e.type().bits();
+    }
+    int[] starts = new int[n];
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+      starts[i] = (int) total;
+      // FUSE_DIRENT_ALIGN(FUSE_NAME_OFFSET + namelen): 24-byte header, name, padded to 8
+      total += (24 + names[i].getBytes(StandardCharsets.UTF_8).length + 7) & ~7L;
+    }
+    Pointer buf = Memory.allocateDirect(runtime, (int) Math.max(total, 8), true);
+    Pointer st = scratch.get().stat;
+    for (int i = 0; i < n; i++) {
+      st.putLong(Layout.Stat.INO, inos[i]);
+      st.putInt(Layout.Stat.MODE, modes[i]);
+      long len = lib.fuse_add_direntry(req, buf.slice(starts[i]), total - starts[i], names[i], st, i + 1);
+      long want = (i + 1 < n ? starts[i + 1] : total) - starts[i];
+      if (len != want) {
+        throw FsException.of(Errno.EIO, "dirent size mismatch for \"%s\": %d != %d", names[i], len, want);
+      }
+    }
+    return new Listing(buf, starts, (int) total);
+  }
+
+  private void releasedir(Pointer req, long ino, Pointer fi) {
+    call(req, "releasedir", ino, () -> {
+      listings.remove(fh(fi));
+      ok(req);
+    });
+  }
+
+  private void fsyncdir(Pointer req, long ino, int datasync, Pointer fi) {
+    call(req, "fsyncdir", ino, () -> {
+      fs.syncMetadata();
+      ok(req);
+    });
+  }
+
+  private void statfs(Pointer req, long ino) {
+    call(req, "statfs", ino, () -> {
+      StatFs s = fs.statfs();
+      Pointer v = scratch.get().statvfs;
+      long bsize = s.blockSize();
+      v.putLong(Layout.Statvfs.BSIZE, bsize);
+      v.putLong(Layout.Statvfs.FRSIZE, bsize);
+      v.putLong(Layout.Statvfs.BLOCKS, s.totalBytes() / bsize);
+      v.putLong(Layout.Statvfs.BFREE, s.freeBytes() / bsize);
+      v.putLong(Layout.Statvfs.BAVAIL, s.availableBytes() / bsize);
+      v.putLong(Layout.Statvfs.FILES, s.totalInodes());
+      v.putLong(Layout.Statvfs.FFREE, s.freeInodes());
+      v.putLong(Layout.Statvfs.FAVAIL, s.freeInodes());
+      v.putLong(Layout.Statvfs.FSID, 0);
+      v.putLong(Layout.Statvfs.FLAG, 0);
+      v.putLong(Layout.Statvfs.NAMEMAX, s.nameMax());
+      lib.fuse_reply_statfs(req, v);
+    });
+  }
+
+  private void setxattr(Pointer req, long ino, String name, Pointer value, long size, int flags) {
+    call(req, "setxattr", ino, () -> {
+      byte[] v = new byte[(int) size];
+      if (size > 0) {
+        value.get(0, v, 0, v.length);
+      }
+      fs.setxattr(ino, name, v, flags);
+      ok(req);
+    });
+  }
+
+  private void getxattr(Pointer req, long ino, String name, long size) {
+    call(req, "getxattr", ino, () -> replySized(req, fs.getxattr(ino, name), size));
+  }
+
+  private void listxattr(Pointer req, long ino, long size) {
+    call(req, "listxattr", ino, () -> {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      for (String n : fs.listxattr(ino)) {
+        out.writeBytes(n.getBytes(StandardCharsets.UTF_8));
+        out.write(0);
+      }
+      replySized(req, out.toByteArray(), size);
+    });
+  }
+
+  /** getxattr/listxattr: size 0 asks for the length; a too small buffer is ERANGE. */
+  private void replySized(Pointer req, byte[] v, long size) throws FsException {
+    if (size == 0) {
+      lib.fuse_reply_xattr(req, v.length);
+    } else if (size < v.length) {
+      throw new FsException(Errno.ERANGE, "xattr value larger than buffer");
+    } else {
+      lib.fuse_reply_buf(req, v, v.length);
+    }
+  }
+
+  private void removexattr(Pointer req, long ino, String name) {
+    call(req, "removexattr", ino, () -> {
+      fs.removexattr(ino, name);
+      ok(req);
+    });
+  }
+
+  private void access(Pointer req, long ino, int mask) {
+    call(req, "access", ino, () -> {
+      fs.getattr(ino); // permissions are checked by the kernel (default_permissions)
+      ok(req);
+    });
+  }
+
+  private void fallocate(Pointer req, long ino, int mode, long off, long length, Pointer fi) {
+    call(req, "fallocate", ino, () -> {
+      if ((mode & ~FALLOC_FL_KEEP_SIZE) != 0) {
+        throw new FsException(Errno.EOPNOTSUPP, "fallocate mode " + mode);
+      }
+      if (off < 0 || length <= 0) {
+        throw new FsException(Errno.EINVAL, "fallocate range");
+      }
+      long h = fh(fi);
+      // Blocks are allocated when written; fallocate only has to make the size right.
+      if ((mode & FALLOC_FL_KEEP_SIZE) == 0 && off + length > fs.getattr(ino).size()) {
+        fs.setattr(caller(req), ino, SetAttr.truncate(off + length), h);
+      }
+      ok(req);
+    });
+  }
+}

@@ -1,0 +1,324 @@
+package io.dynamicfs.fuse.lowlevel;
+
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FileSystem;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.fuse.FuseMount;
+import io.dynamicfs.fuse.MountOptions;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A live FUSE mount of a {@link FileSystem} through libfuse 2.9's low-level (inode-based) API.
+ *
+ * <p>{@code fuse_mount} + {@code fuse_lowlevel_new} build the session; a fixed pool of Java threads each
+ * loops on {@code fuse_chan_recv}/{@code fuse_session_process} with its own buffer, so callbacks run on
+ * already-attached JVM threads (see {@code io.dynamicfs.fuse.FuseLoop} for why). {@link #mount} returns
+ * once the kernel's INIT was processed; {@link #close} runs {@code fusermount -u}, joins the workers and
+ * frees the session. The caller still owns (and closes) the FileSystem.
+ *
+ * <p>Kernel caching: entries and attributes are cached for {@code dfs.fuse.lowlevel.entryTimeout} /
+ * {@code dfs.fuse.lowlevel.attrTimeout} seconds (system properties, 1.0 by default; MountOptions'
+ * attrTimeout, 0 for the path-based API, is not used). This is coherent for a single mount: every change
+ * goes through this kernel inode, and hard links share it.
+ */
+public final class LowLevelMount implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(LowLevelMount.class);
+  private static final int WORKERS = Integer.getInteger("dfs.fuse.threads", 8);
+  private static final int EINTR = 4;
+  private static final int EAGAIN = 11;
+  /** Options only the path-based API (fuse.c) understands; fuse_lowlevel_new would reject them. */
+  private static final Set<String> HIGH_LEVEL_ONLY = Set.of("use_ino", "readdir_ino", "auto_cache",
+      "noauto_cache", "hard_remove", "kernel_cache", "direct_io", "intr", "nopath", "auto_unmount");
+  private static final List<String> HIGH_LEVEL_ONLY_PREFIX = List.of("attr_timeout=", "entry_timeout=",
+      "negative_timeout=", "ac_attr_timeout=", "umask=", "uid=", "gid=", "intr_signal=", "modules=");
+
+  private final Path mountPoint;
+  private final LibFuseLowLevel lib;
+  private final LowLevelAdapter adapter;
+  private final LowLevelOps ops;
+  private final List<Object> callbacks;
+  private final Pointer session;
+  private final Pointer channel;
+  private final List<Thread> workers = new ArrayList<>();
+  private boolean tornDown;
+  private volatile boolean unmounted;
+
+  private LowLevelMount(Path mountPoint, LibFuseLowLevel lib, LowLevelAdapter adapter, LowLevelOps ops,
+      List<Object> callbacks, Pointer session, Pointer channel) {
+    this.mountPoint = mountPoint;
+    this.lib = lib;
+    this.adapter = adapter;
+    this.ops = ops;
+    this.callbacks = callbacks;
+    this.session = session;
+    this.channel = channel;
+  }
+
+  /** Mounts {@code fs} at {@code mnt}; a clear FsException when the mount point cannot be used. */
+  public static LowLevelMount mount(FileSystem fs, Path mnt, MountOptions options) throws IOException {
+    Path mp = mnt.toAbsolutePath().normalize();
+    checkMountPoint(mp);
+    LibFuseLowLevel lib;
+    try {
+      lib = LibFuseLowLevel.Holder.LIB;
+    } catch (LinkageError | RuntimeException e) {
+      throw FsException.of(Errno.EIO, "cannot load libfuse.so.2: %s", e.getMessage());
+    }
+    Runtime rt = Runtime.getRuntime(lib);
+    double attrTimeout = Double.parseDouble(System.getProperty("dfs.fuse.lowlevel.attrTimeout", "1.0"));
+    double entryTimeout = Double.parseDouble(System.getProperty("dfs.fuse.lowlevel.entryTimeout", "1.0"));
+    LowLevelAdapter adapter = new LowLevelAdapter(fs, lib, attrTimeout, entryTimeout);
+    LowLevelOps ops = new LowLevelOps(rt);
+    List<Object> callbacks = adapter.install(ops);
+
+    String opts = String.join(",", options(options));
+    Pointer args = Memory.allocateDirect(rt, Layout.Args.SIZE, true);
+    for (String a : List.of("dynamicfs", "-o", opts)) {
+      if (lib.fuse_opt_add_arg(args, a) != 0) {
+        throw FsException.of(Errno.ENOMEM, "fuse_opt_add_arg failed");
+      }
+    }
+    String mpText = mp.toString();
+    Pointer ch = null;
+    Pointer se = null;
+    try {
+      ch = lib.fuse_mount(mpText, args);
+      if (ch == null) {
+        throw FsException.of(Errno.EIO, "cannot mount at %s: fuse_mount failed (its message is on stderr)", mp);
+      }
+      se = lib.fuse_lowlevel_new(args, Struct.getMemory(ops), LowLevelOps.SIZE, null);
+      if (se == null) {
+        lib.fuse_unmount(mpText, ch);
+        throw FsException.of(Errno.EIO, "cannot mount at %s: fuse_lowlevel_new rejected options \"%s\"", mp, opts);
+      }
+      lib.fuse_session_add_chan(se, ch);
+    } finally {
+      lib.fuse_opt_free_args(args);
+    }
+    LowLevelMount m = new LowLevelMount(mp, lib, adapter, ops, callbacks, se, ch);
+    m.start(rt);
+    try {
+      while (!adapter.initialized.await(50, TimeUnit.MILLISECONDS)) {
+        if (!m.isAlive()) {
+          m.close();
+          throw FsException.of(Errno.EIO, "cannot mount at %s: session ended before the kernel connected", mp);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      m.close();
+      throw new FsException(Errno.EIO, "interrupted while mounting");
+    }
+    m.raiseReadAhead();
+    log.info("mounted (low-level API) mountpoint={} options=\"{}\" attr_timeout={} entry_timeout={}", mp, opts,
+        attrTimeout, entryTimeout);
+    return m;
+  }
+
+  /** The -o options for fuse_mount + fuse_lowlevel_new. */
+  static List<String> options(MountOptions options) {
+    List<String> o = new ArrayList<>();
+    o.add("fsname=" + options.fsName().replace(",", "\\,"));
+    o.add("subtype=dynamicfs");
+    o.add("default_permissions");
+    if (options.allowOther()) {
+      o.add("allow_other");
+    }
+    o.add("big_writes");
+    o.add("max_write=" + options.maxWrite());
+    o.add("max_read=" + options.maxWrite());
+    o.add("max_readahead=" + (1 << 20));
+    if (options.debug()) {
+      o.add("debug");
+    }
+    for (String e : options.extra()) {
+      for (String one : e.split(",")) {
+        if (one.isEmpty() || HIGH_LEVEL_ONLY.contains(one)
+            || HIGH_LEVEL_ONLY_PREFIX.stream().anyMatch(one::startsWith)) {
+          log.debug("ignoring path-API-only fuse option {}", one);
+          continue;
+        }
+        o.add(one);
+      }
+    }
+    return o;
+  }
+
+  private void start(Runtime rt) {
+    long bufsize = lib.fuse_chan_bufsize(channel);
+    for (int i = 0; i < WORKERS; i++) {
+      Thread t = new Thread(() -> work(rt, bufsize), "fuse-ll-" + i);
+      t.setDaemon(true);
+      workers.add(t);
+    }
+    for (Thread t : workers) {
+      t.start();
+    }
+  }
+
+  private void work(Runtime rt, long bufsize) {
+    Pointer buf = Memory.allocateDirect(rt, bufsize);
+    Pointer chp = Memory.allocateDirect(rt, 8, true);
+    try {
+      while (lib.fuse_session_exited(session) == 0) {
+        chp.putPointer(0, channel);
+        int res = lib.fuse_chan_recv(chp, buf, bufsize);
+        if (res == -EINTR || res == -EAGAIN) {
+          continue;
+        }
+        if (res <= 0) {
+          if (res < 0) {
+            log.warn("fuse device read failed errno={}", -res);
+            lib.fuse_session_exit(session);
+          }
+          break;
+        }
+        lib.fuse_session_process(session, buf, res, chp.getPointer(0));
+      }
+    } catch (RuntimeException | Error e) {
+      log.error("fuse worker died", e);
+      lib.fuse_session_exit(session);
+    }
+  }
+
+  private static void checkMountPoint(Path mp) throws FsException {
+    if (!Files.exists(mp)) {
+      throw FsException.of(Errno.ENOENT, "mount point %s does not exist", mp);
+    }
+    if (!Files.isDirectory(mp)) {
+      throw FsException.of(Errno.ENOTDIR, "mount point %s is not a directory", mp);
+    }
+    if (FuseMount.isMounted(mp)) {
+      throw FsException.of(Errno.EBUSY, "%s is already a mount point; unmount it first", mp);
+    }
+    try (Stream<Path> s = Files.list(mp)) {
+      if (s.findAny().isPresent()) {
+        throw FsException.of(Errno.ENOTEMPTY, "mount point %s is not empty", mp);
+      }
+    } catch (FsException e) {
+      throw e;
+    } catch (IOException e) {
+      throw FsException.of(Errno.EACCES, "cannot read mount point %s: %s", mp, e.getMessage());
+    }
+  }
+
+  /** As root, lets the kernel read ahead up to 1 MiB (FUSE mounts default to 128 KiB). */
+  private void raiseReadAhead() {
+    try {
+      long dev = ((Number) Files.getAttribute(mountPoint, "unix:dev")).longValue();
+      long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+      long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
+      Path ra = Path.of("/sys/class/bdi/" + major + ":" + minor + "/read_ahead_kb");
+      if (Files.isWritable(ra)) {
+        Files.writeString(ra, "1024");
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("read-ahead not raised mountpoint={} error=\"{}\"", mountPoint, e.getMessage());
+    }
+  }
+
+  public Path mountPoint() {
+    return mountPoint;
+  }
+
+  /** The kernel's current lookup count of {@code ino} (diagnostics, tests). */
+  public long lookupCount(long ino) {
+    return adapter.lookupCount(ino);
+  }
+
+  /** Blocks until the filesystem is unmounted (by {@link #close}, fusermount -u, umount or a signal). */
+  public void awaitUnmount() throws InterruptedException {
+    join();
+  }
+
+  public boolean isAlive() {
+    for (Thread t : workers) {
+      if (t.isAlive()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Unmounts (lazily if still busy after a few tries), waits for the workers and frees the session. */
+  @Override
+  public void close() throws IOException {
+    if (unmounted) {
+      return;
+    }
+    unmounted = true;
+    if (isAlive()) {
+      for (int attempt = 0; attempt < 50 && FuseMount.isMounted(mountPoint); attempt++) {
+        if (runUnmount(false)) {
+          break;
+        }
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      if (FuseMount.isMounted(mountPoint)) {
+        log.warn("mount point busy, detaching lazily mountpoint={}", mountPoint);
+        runUnmount(true);
+      }
+    }
+    try {
+      join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    log.info("unmounted mountpoint={}", mountPoint);
+  }
+
+  /** Waits for the workers, then frees the session and channel (unmounting if still mounted), once. */
+  private synchronized void join() throws InterruptedException {
+    for (Thread t : workers) {
+      t.join();
+    }
+    if (!tornDown) {
+      tornDown = true;
+      lib.fuse_session_remove_chan(channel);
+      lib.fuse_session_destroy(session);
+      lib.fuse_unmount(mountPoint.toString(), channel);
+      log.debug("fuse low-level session torn down callbacks={} ops={}", callbacks.size(), ops);
+    }
+  }
+
+  private boolean runUnmount(boolean lazy) {
+    for (List<String> cmd : List.of(
+        lazy ? List.of("fusermount", "-u", "-z") : List.of("fusermount", "-u"),
+        lazy ? List.of("umount", "-l") : List.of("umount"))) {
+      try {
+        List<String> full = new ArrayList<>(cmd);
+        full.add(mountPoint.toString());
+        Process p = new ProcessBuilder(full).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        if (p.waitFor() == 0) {
+          return true;
+        }
+      } catch (IOException e) {
+        // that tool is not installed: try the next one
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
+  }
+}
