@@ -29,7 +29,7 @@ public final class FuseMount implements Closeable {
   private final FuseAdapter adapter;
   private final FuseLoop loop;
   private volatile boolean unmounted;
-  // [lowlevel hook] set when -Ddfs.fuse.api=lowlevel: this mount delegates to the low-level binding.
+  // Set for a low-level mount (the default): this object then delegates to it.
   private final io.dynamicfs.fuse.lowlevel.LowLevelMount lowLevel;
 
   private FuseMount(Path mountPoint, FuseAdapter adapter, FuseLoop loop) {
@@ -39,7 +39,6 @@ public final class FuseMount implements Closeable {
     this.lowLevel = null;
   }
 
-  // [lowlevel hook]
   private FuseMount(io.dynamicfs.fuse.lowlevel.LowLevelMount lowLevel) {
     this.mountPoint = lowLevel.mountPoint();
     this.adapter = null;
@@ -49,7 +48,9 @@ public final class FuseMount implements Closeable {
 
   /** Mounts {@code fs} at {@code mnt}; a clear FsException when the mount point cannot be used. */
   public static FuseMount mount(FileSystem fs, Path mnt, MountOptions options) throws IOException {
-    if ("lowlevel".equals(System.getProperty("dfs.fuse.api"))) { // [lowlevel hook]
+    // The low-level (inode) API is the default: the kernel inode is ours, so attribute caching is
+    // coherent for hard links. -Ddfs.fuse.api=highlevel selects the path-based jnr-fuse adapter.
+    if (!"highlevel".equals(System.getProperty("dfs.fuse.api", "lowlevel"))) {
       return new FuseMount(io.dynamicfs.fuse.lowlevel.LowLevelMount.mount(fs, mnt, options));
     }
     Path mp = mnt.toAbsolutePath().normalize();
@@ -144,7 +145,7 @@ public final class FuseMount implements Closeable {
 
   /** Blocks until the filesystem is unmounted (by {@link #close}, fusermount -u, umount or a signal). */
   public void awaitUnmount() throws InterruptedException {
-    if (lowLevel != null) { // [lowlevel hook]
+    if (lowLevel != null) {
       lowLevel.awaitUnmount();
       return;
     }
@@ -152,7 +153,7 @@ public final class FuseMount implements Closeable {
   }
 
   public boolean isAlive() {
-    if (lowLevel != null) { // [lowlevel hook]
+    if (lowLevel != null) {
       return lowLevel.isAlive();
     }
     return loop.isRunning();
@@ -161,7 +162,7 @@ public final class FuseMount implements Closeable {
   /** Unmounts (lazily if busy after a few tries) and waits for libfuse's loop to end. */
   @Override
   public void close() throws IOException {
-    if (lowLevel != null) { // [lowlevel hook]
+    if (lowLevel != null) {
       lowLevel.close();
       return;
     }

@@ -80,12 +80,14 @@ class LowLevelBenchTest {
 
   private static Closeable highLevel(DynamicFileSystem fs, Path mnt, MountOptions mo) throws IOException {
     String before = System.getProperty("dfs.fuse.api");
-    System.clearProperty("dfs.fuse.api");
+    System.setProperty("dfs.fuse.api", "highlevel");
     try {
       return FuseMount.mount(fs, mnt, mo);
     } finally {
       if (before != null) {
         System.setProperty("dfs.fuse.api", before);
+      } else {
+        System.clearProperty("dfs.fuse.api");
       }
     }
   }
