@@ -373,10 +373,19 @@ final class LowLevelAdapter {
     call(req, "link", ino, () -> replyEntry(req, fs.link(ino, newParent, newName)));
   }
 
+  /**
+   * Keeps the kernel's page cache of the file across opens. On a single mount every change to a file
+   * passes through this kernel (writes are write-through), so what it cached is never stale.
+   */
+  private static void keepCache(Pointer fi) {
+    fi.putInt(Layout.FileInfo.BITS, fi.getInt(Layout.FileInfo.BITS) | Layout.FileInfo.BIT_KEEP_CACHE);
+  }
+
   private void open(Pointer req, long ino, Pointer fi) {
     call(req, "open", ino, () -> {
       long h = fs.open(caller(req), ino, fi.getInt(Layout.FileInfo.FLAGS));
       fi.putLong(Layout.FileInfo.FH, h);
+      keepCache(fi);
       if (lib.fuse_reply_open(req, fi) != 0) {
         fs.release(h); // interrupted: the kernel will never release it
       }
@@ -387,6 +396,7 @@ final class LowLevelAdapter {
     call(req, "create", parent, () -> {
       OpenResult r = fs.create(caller(req), parent, name, mode, fi.getInt(Layout.FileInfo.FLAGS));
       fi.putLong(Layout.FileInfo.FH, r.handle());
+      keepCache(fi);
       lookups.merge(r.attr().ino(), 1L, Long::sum);
       if (lib.fuse_reply_create(req, entry(r.attr()), fi) != 0) {
         forget(r.attr().ino(), 1);
