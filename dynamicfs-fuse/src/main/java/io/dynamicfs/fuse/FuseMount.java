@@ -5,12 +5,9 @@ import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +51,7 @@ public final class FuseMount implements Closeable {
       return new FuseMount(io.dynamicfs.fuse.lowlevel.LowLevelMount.mount(fs, mnt, options));
     }
     Path mp = mnt.toAbsolutePath().normalize();
-    checkMountPoint(mp);
+    MountPoints.check(mp);
     FuseAdapter adapter = new FuseAdapter(fs);
     List<String> args = new java.util.ArrayList<>(List.of(options.toArgs()));
     if (options.debug()) {
@@ -78,65 +75,14 @@ public final class FuseMount implements Closeable {
       throw new FsException(Errno.EIO, "interrupted while mounting");
     }
     FuseMount m = new FuseMount(mp, adapter, loop);
-    m.raiseReadAhead();
+    MountPoints.raiseReadAhead(mp);
     log.info("mounted mountpoint={} options=\"{}\"", mp, String.join(" ", options.toArgs()));
     return m;
   }
 
-  private static void checkMountPoint(Path mp) throws FsException {
-    if (!Files.exists(mp)) {
-      throw FsException.of(Errno.ENOENT, "mount point %s does not exist", mp);
-    }
-    if (!Files.isDirectory(mp)) {
-      throw FsException.of(Errno.ENOTDIR, "mount point %s is not a directory", mp);
-    }
-    if (isMounted(mp)) {
-      throw FsException.of(Errno.EBUSY, "%s is already a mount point; unmount it first", mp);
-    }
-    try (Stream<Path> s = Files.list(mp)) {
-      if (s.findAny().isPresent()) {
-        throw FsException.of(Errno.ENOTEMPTY, "mount point %s is not empty", mp);
-      }
-    } catch (FsException e) {
-      throw e;
-    } catch (IOException e) {
-      throw FsException.of(Errno.EACCES, "cannot read mount point %s: %s", mp, e.getMessage());
-    }
-  }
-
   /** True if {@code mp} appears as a mount point in /proc/self/mountinfo. */
   public static boolean isMounted(Path mp) {
-    try {
-      String want = mp.toAbsolutePath().normalize().toString();
-      for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"), StandardCharsets.UTF_8)) {
-        String[] f = line.split(" ");
-        if (f.length > 4 && unescape(f[4]).equals(want)) {
-          return true;
-        }
-      }
-    } catch (IOException e) {
-      return false;
-    }
-    return false;
-  }
-
-  private static String unescape(String s) {
-    return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
-  }
-
-  /** As root, lets the kernel read ahead up to 1 MiB (FUSE mounts default to 128 KiB). */
-  private void raiseReadAhead() {
-    try {
-      long dev = ((Number) Files.getAttribute(mountPoint, "unix:dev")).longValue();
-      long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
-      long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
-      Path ra = Path.of("/sys/class/bdi/" + major + ":" + minor + "/read_ahead_kb");
-      if (Files.isWritable(ra)) {
-        Files.writeString(ra, "1024");
-      }
-    } catch (IOException | RuntimeException e) {
-      log.debug("read-ahead not raised mountpoint={} error=\"{}\"", mountPoint, e.getMessage());
-    }
+    return MountPoints.isMounted(mp);
   }
 
   public Path mountPoint() {
@@ -171,21 +117,7 @@ public final class FuseMount implements Closeable {
     }
     unmounted = true;
     if (loop.isRunning()) {
-      for (int attempt = 0; attempt < 50 && isMounted(mountPoint); attempt++) {
-        if (runUnmount(false)) {
-          break;
-        }
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
-      }
-      if (isMounted(mountPoint)) {
-        log.warn("mount point busy, detaching lazily mountpoint={}", mountPoint);
-        runUnmount(true);
-      }
+      MountPoints.unmount(mountPoint);
     }
     try {
       loop.join();
@@ -195,26 +127,5 @@ public final class FuseMount implements Closeable {
     log.info("unmounted mountpoint={}", mountPoint);
   }
 
-  private boolean runUnmount(boolean lazy) {
-    for (List<String> cmd : List.of(
-        lazy ? List.of("fusermount", "-u", "-z") : List.of("fusermount", "-u"),
-        lazy ? List.of("fusermount3", "-u", "-z") : List.of("fusermount3", "-u"),
-        lazy ? List.of("umount", "-l") : List.of("umount"))) {
-      try {
-        List<String> full = new java.util.ArrayList<>(cmd);
-        full.add(mountPoint.toString());
-        Process p = new ProcessBuilder(full).redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        if (p.waitFor() == 0) {
-          return true;
-        }
-      } catch (IOException e) {
-        // that tool is not installed: try the next one
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
-    return false;
-  }
+
 }

@@ -3,17 +3,14 @@ package io.dynamicfs.fuse.lowlevel;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
-import io.dynamicfs.fuse.FuseMount;
 import io.dynamicfs.fuse.MountOptions;
 import java.io.Closeable;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -71,7 +68,7 @@ public final class LowLevelMount implements Closeable {
   /** Mounts {@code fs} at {@code mnt}; a clear FsException when the mount point cannot be used. */
   public static LowLevelMount mount(FileSystem fs, Path mnt, MountOptions options) throws IOException {
     Path mp = mnt.toAbsolutePath().normalize();
-    checkMountPoint(mp);
+    io.dynamicfs.fuse.MountPoints.check(mp);
     LibFuseLowLevel lib;
     try {
       lib = LibFuseLowLevel.Holder.LIB;
@@ -123,7 +120,7 @@ public final class LowLevelMount implements Closeable {
       m.close();
       throw new FsException(Errno.EIO, "interrupted while mounting");
     }
-    m.raiseReadAhead();
+    io.dynamicfs.fuse.MountPoints.raiseReadAhead(m.mountPoint);
     log.info("mounted (low-level API) mountpoint={} options=\"{}\" attr_timeout={} entry_timeout={}", mp, opts,
         attrTimeout, entryTimeout);
     return m;
@@ -195,42 +192,6 @@ public final class LowLevelMount implements Closeable {
     }
   }
 
-  private static void checkMountPoint(Path mp) throws FsException {
-    if (!Files.exists(mp)) {
-      throw FsException.of(Errno.ENOENT, "mount point %s does not exist", mp);
-    }
-    if (!Files.isDirectory(mp)) {
-      throw FsException.of(Errno.ENOTDIR, "mount point %s is not a directory", mp);
-    }
-    if (FuseMount.isMounted(mp)) {
-      throw FsException.of(Errno.EBUSY, "%s is already a mount point; unmount it first", mp);
-    }
-    try (Stream<Path> s = Files.list(mp)) {
-      if (s.findAny().isPresent()) {
-        throw FsException.of(Errno.ENOTEMPTY, "mount point %s is not empty", mp);
-      }
-    } catch (FsException e) {
-      throw e;
-    } catch (IOException e) {
-      throw FsException.of(Errno.EACCES, "cannot read mount point %s: %s", mp, e.getMessage());
-    }
-  }
-
-  /** As root, lets the kernel read ahead up to 1 MiB (FUSE mounts default to 128 KiB). */
-  private void raiseReadAhead() {
-    try {
-      long dev = ((Number) Files.getAttribute(mountPoint, "unix:dev")).longValue();
-      long major = ((dev >>> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
-      long minor = (dev & 0xff) | ((dev >>> 12) & ~0xffL);
-      Path ra = Path.of("/sys/class/bdi/" + major + ":" + minor + "/read_ahead_kb");
-      if (Files.isWritable(ra)) {
-        Files.writeString(ra, "1024");
-      }
-    } catch (IOException | RuntimeException e) {
-      log.debug("read-ahead not raised mountpoint={} error=\"{}\"", mountPoint, e.getMessage());
-    }
-  }
-
   public Path mountPoint() {
     return mountPoint;
   }
@@ -262,21 +223,7 @@ public final class LowLevelMount implements Closeable {
     }
     unmounted = true;
     if (isAlive()) {
-      for (int attempt = 0; attempt < 50 && FuseMount.isMounted(mountPoint); attempt++) {
-        if (runUnmount(false)) {
-          break;
-        }
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
-      }
-      if (FuseMount.isMounted(mountPoint)) {
-        log.warn("mount point busy, detaching lazily mountpoint={}", mountPoint);
-        runUnmount(true);
-      }
+      io.dynamicfs.fuse.MountPoints.unmount(mountPoint);
     }
     try {
       join();
@@ -300,25 +247,5 @@ public final class LowLevelMount implements Closeable {
     }
   }
 
-  private boolean runUnmount(boolean lazy) {
-    for (List<String> cmd : List.of(
-        lazy ? List.of("fusermount", "-u", "-z") : List.of("fusermount", "-u"),
-        lazy ? List.of("umount", "-l") : List.of("umount"))) {
-      try {
-        List<String> full = new ArrayList<>(cmd);
-        full.add(mountPoint.toString());
-        Process p = new ProcessBuilder(full).redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        if (p.waitFor() == 0) {
-          return true;
-        }
-      } catch (IOException e) {
-        // that tool is not installed: try the next one
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return false;
-      }
-    }
-    return false;
-  }
+
 }
