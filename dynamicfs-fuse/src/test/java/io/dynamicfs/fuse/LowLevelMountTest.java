@@ -1,4 +1,4 @@
-package io.dynamicfs.fuse.lowlevel;
+package io.dynamicfs.fuse;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dynamicfs.fuse.FuseMount;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -34,11 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
 class LowLevelMountTest {
   @TempDir
   Path base;
-  LowLevelFs fs;
+  MountedFs fs;
 
   @BeforeEach
   void mount() throws IOException {
-    fs = LowLevelFs.mount(base);
+    fs = MountedFs.mount(base);
   }
 
   @AfterEach
