@@ -24,29 +24,10 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** A real DynamicFS through the low-level binding: the POSIX behaviour the kernel sees. */
-class LowLevelMountTest {
-  @TempDir
-  Path base;
-  MountedFs fs;
-
-  @BeforeEach
-  void mount() throws IOException {
-    fs = MountedFs.mount(base);
-  }
-
-  @AfterEach
-  void unmount() throws IOException {
-    if (fs != null) {
-      fs.close();
-    }
-    assertFalse(FuseMount.isMounted(base.resolve("mnt")), "mount left behind");
-  }
+class LowLevelMountTest extends MountedTestBase {
 
   private static int nlink(Path p) throws IOException {
     return (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
@@ -226,7 +207,6 @@ class LowLevelMountTest {
   @Test
   void fuseMountDelegatesWhenPropertySet() throws IOException {
     fs.close();
-    fs = null;
     Path mnt = base.resolve("mnt");
     String before = System.getProperty("dfs.fuse.api");
     System.setProperty("dfs.fuse.api", "lowlevel");
