@@ -7,6 +7,7 @@ import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.storage.StorageLayout;
 import io.dynamicfs.fuse.FuseMount;
 import io.dynamicfs.fuse.MountOptions;
 import java.io.IOException;
@@ -50,6 +51,17 @@ final class MountCommand implements Callable<Integer> {
       description = "Memory for decompressed blocks (default ${DEFAULT-VALUE}).")
   long cacheMemory;
 
+  @Option(names = "--config", paramLabel = "FILE",
+      description = {"Storage layout (YAML): tiers of device directories with their redundancy, and scrub settings.",
+          "Recorded when DATA is formatted; later mounts may repeat it but not change the tiers. See docs/storage.md."})
+  Path config;
+
+  @Option(names = "--tier", paramLabel = "NAME:REDUNDANCY:DIR[,DIR...]",
+      description = {"A storage tier when formatting (repeat for more, first = where new data lands), e.g.",
+          "--tier fast:replicate-2:/nvme0/dfs,/nvme1/dfs --tier slow:rs-4-2:/hdd0/dfs,...,/hdd5/dfs.",
+          "Default: one tier on DATA/blocks with one copy."})
+  List<String> tiers = new ArrayList<>();
+
   @Option(names = {"-o", "--fuse-option"}, paramLabel = "OPT", split = ",",
       description = "Extra libfuse mount option(s), comma-separated.")
   List<String> fuseOptions = new ArrayList<>();
@@ -72,10 +84,28 @@ final class MountCommand implements Callable<Integer> {
     if (cacheMemory < (1 << 20)) {
       return fail("--cache-memory must be at least 1M");
     }
+    try {
+      layout = requestedLayout();
+    } catch (FsException e) {
+      return fail(plain(e));
+    }
     if (!foreground) {
       return new Daemonizer(this).start();
     }
     return runForeground(format);
+  }
+
+  private StorageLayout layout;
+
+  /** The layout from --config or --tier, or null for "as recorded" (the default on a new DATA). */
+  private StorageLayout requestedLayout() throws FsException {
+    if (config != null && !tiers.isEmpty()) {
+      throw FsException.of(io.dynamicfs.core.api.Errno.EINVAL, "give either --config or --tier, not both");
+    }
+    if (config != null) {
+      return StorageLayout.read(config);
+    }
+    return tiers.isEmpty() ? null : StorageLayout.fromOptions(tiers);
   }
 
   private int fail(String message) {
@@ -98,7 +128,7 @@ final class MountCommand implements Callable<Integer> {
     DataDirectory dir;
     try {
       checkMountPoint();
-      dir = DataDirectory.open(data, format);
+      dir = DataDirectory.open(data, format, layout);
     } catch (FsException e) {
       return fail(plain(e));
     }
@@ -234,6 +264,14 @@ final class MountCommand implements Callable<Integer> {
         mountPoint.toAbsolutePath().toString(), "--foreground", "--ready-file", ready.toString(),
         "--block-size", Long.toString(blockSize), "--compression", compression,
         "--cache-memory", Long.toString(cacheMemory)));
+    if (config != null) {
+      a.add("--config");
+      a.add(config.toAbsolutePath().toString());
+    }
+    for (String t : tiers) {
+      a.add("--tier");
+      a.add(t);
+    }
     if (!fuseOptions.isEmpty()) {
       a.add("-o");
       a.add(String.join(",", fuseOptions));

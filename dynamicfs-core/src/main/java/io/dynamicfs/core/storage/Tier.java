@@ -297,6 +297,14 @@ public abstract sealed class Tier implements BlockStore permits ReplicatedTier, 
     return degradedWrites.get();
   }
 
+  /** A tier's figures for {@code tier status}: its devices' status and the degraded writes it took. */
+  public record Status(String name, String redundancy, long degradedWrites, List<Device.DeviceStatus> devices) {}
+
+  public Status status() {
+    return new Status(name, redundancy().toString(), degradedWrites.get(),
+        devices.stream().map(Device::status).toList());
+  }
+
   @Override
   public void close() throws IOException {
     IOException first = null;
