@@ -5,6 +5,7 @@ import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.storage.StorageLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,11 +20,13 @@ final class MountedFs implements AutoCloseable {
   final Path mnt;
   private final FormatOptions format;
   private final long cacheBytes;
+  private final StorageLayout layout;
   private DataDirectory dir;
   private DynamicFileSystem fs;
   private FuseMount mount;
 
-  private MountedFs(Path base, FormatOptions format, long cacheBytes) throws IOException {
+  private MountedFs(Path base, FormatOptions format, long cacheBytes, StorageLayout layout) throws IOException {
+    this.layout = layout;
     this.data = Files.createDirectories(base.resolve("data"));
     this.mnt = Files.createDirectories(base.resolve("mnt"));
     this.format = format;
@@ -35,7 +38,12 @@ final class MountedFs implements AutoCloseable {
   }
 
   static MountedFs mount(Path base, FormatOptions format, long cacheBytes) throws IOException {
-    MountedFs m = new MountedFs(base, format, cacheBytes);
+    return mount(base, format, cacheBytes, null);
+  }
+
+  /** Mounts with a storage layout (tiers of devices) recorded when DATA is formatted; null for the default. */
+  static MountedFs mount(Path base, FormatOptions format, long cacheBytes, StorageLayout layout) throws IOException {
+    MountedFs m = new MountedFs(base, format, cacheBytes, layout);
     try {
       m.start();
     } catch (IOException | RuntimeException e) {
@@ -46,7 +54,7 @@ final class MountedFs implements AutoCloseable {
   }
 
   private void start() throws IOException {
-    dir = DataDirectory.open(data, format);
+    dir = DataDirectory.open(data, format, layout);
     fs = DynamicFileSystem.open(dir, EngineOptions.defaults()
         .withStoreDecorator(s -> new MemoryBlockCache(s, cacheBytes)));
     mount = FuseMount.mount(fs, mnt, MountOptions.defaults("dynamicfs:" + data));

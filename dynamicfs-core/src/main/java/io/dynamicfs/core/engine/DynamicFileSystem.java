@@ -60,7 +60,6 @@ public final class DynamicFileSystem implements FileSystem {
   private static final int O_APPEND = 02000;
   private static final int S_ISGID = 02000;
   private static final int REPORTED_BLKSIZE = 128 << 10;
-  private static final double COMPACT_BELOW_LIVE_FRACTION = 0.5;
 
   private final DataDirectory data;
   private final FormatOptions format;
@@ -109,7 +108,8 @@ public final class DynamicFileSystem implements FileSystem {
     });
     long every = options.commitInterval().toMillis();
     committer.scheduleWithFixedDelay(this::commitOpenFiles, every, every, TimeUnit.MILLISECONDS);
-    committer.scheduleWithFixedDelay(this::compact, 30, 30, TimeUnit.SECONDS);
+    long compactMs = data.layout().compaction().interval().toMillis();
+    committer.scheduleWithFixedDelay(this::compact, compactMs, compactMs, TimeUnit.MILLISECONDS);
     committer.scheduleWithFixedDelay(tiers::recheckDevices, 10, 10, TimeUnit.SECONDS);
     StorageLayout.Scrub sc = data.layout().scrub();
     if (sc.enabled()) {
@@ -618,10 +618,13 @@ public final class DynamicFileSystem implements FileSystem {
     }
   }
 
-  /** Reclaims segments that are more than half dead (runs every 30 s in the background). */
+  /**
+   * Reclaims segments whose live fraction fell below the layout's threshold (half, by default); runs in the
+   * background every compaction interval (30 s by default).
+   */
   public long compact() {
     try {
-      return tiers.compact(COMPACT_BELOW_LIVE_FRACTION);
+      return tiers.compact(data.layout().compaction().liveFractionBelow());
     } catch (IOException | RuntimeException e) {
       log.warn("segment compaction failed error=\"{}\"", e.getMessage());
       return 0;
@@ -760,7 +763,7 @@ public final class DynamicFileSystem implements FileSystem {
       throw FsException.of(Errno.EINVAL, "no tier named '%s' (tiers: %s)", tierName,
           tiers.tiers().stream().map(Tier::name).toList());
     }
-    return new TierMove(meta, metaLog, tiers).run(ino, target, progress, () -> closed);
+    return new TierMove(meta, metaLog, tiers, data.layout().compaction().liveFractionBelow()).run(ino, target, progress, () -> closed);
   }
 
   @Override

@@ -42,7 +42,10 @@ public final class TierMove {
   private final MetaLog metaLog;
   private final TieredStore tiers;
 
-  TierMove(MetadataStore meta, MetaLog metaLog, TieredStore tiers) {
+  private final double compactBelow;
+
+  TierMove(MetadataStore meta, MetaLog metaLog, TieredStore tiers, double compactBelow) {
+    this.compactBelow = compactBelow;
     this.meta = meta;
     this.metaLog = metaLog;
     this.tiers = tiers;
@@ -64,11 +67,28 @@ public final class TierMove {
       bytes += b[1];
       progress.accept(new Progress(Math.min(all.size(), from + BATCH_BLOCKS), all.size(), bytes));
     }
+    if (moved > 0) {
+      compactSources(target);
+    }
     log.atInfo().addKeyValue("op", "tier_move").addKeyValue("ino", ino).addKeyValue("tier", target.name())
         .addKeyValue("files", files).addKeyValue("blocks", all.size()).addKeyValue("moved", moved)
         .addKeyValue("bytes", bytes).addKeyValue("latency_ms", (System.nanoTime() - start) / 1_000_000)
         .log("tier move finished");
     return new Result(files, all.size(), moved, bytes);
+  }
+
+  /** Gives the space of moved blocks back now rather than at the next background compaction. */
+  private void compactSources(Tier target) {
+    for (Tier t : tiers.tiers()) {
+      if (t != target) {
+        try {
+          t.compact(compactBelow);
+        } catch (IOException | RuntimeException e) {
+          log.atWarn().addKeyValue("tier", t.name()).addKeyValue("error", e.getMessage())
+              .log("compaction after tier move failed; the background compaction retries");
+        }
+      }
+    }
   }
 
   /** The regular files at or under {@code ino}; their stored blocks go into {@code out}. */

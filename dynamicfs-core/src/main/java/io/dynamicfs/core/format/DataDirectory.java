@@ -87,7 +87,7 @@ public final class DataDirectory implements Closeable {
                 "%s is not a DynamicFS data directory and not empty; give an empty or new directory", dir);
           }
         }
-        if (requested != null) {
+        if (requested != null && !requested.settingsOnly()) {
           requested.writeTiers(dir.resolve(LAYOUT));
         }
         writeDescriptor(dir, formatIfEmpty);
@@ -126,12 +126,12 @@ public final class DataDirectory implements Closeable {
       try {
         d.layout = recordedLayout(dir, d.blocksDir());
         if (requested != null) {
-          String diff = d.layout.tierDifference(requested);
+          String diff = requested.settingsOnly() ? null : d.layout.tierDifference(requested);
           if (diff != null) {
             throw FsException.of(Errno.EINVAL, "the storage config does not match the layout %s was formatted with: %s",
                 dir, diff);
           }
-          d.layout = d.layout.withScrub(requested.scrub());
+          d.layout = d.layout.withSettingsOf(requested);
         }
       } catch (FsException e) {
         lock.release();

@@ -183,8 +183,10 @@ public final class Device implements Closeable {
 
   private void refreshFullness() {
     try {
-      long free = Files.getFileStore(dir).getUsableSpace();
-      if (health == Health.FULL && free >= RESUME_FREE_BYTES + segmentBytes) {
+      var fs = Files.getFileStore(dir);
+      long free = fs.getUsableSpace();
+      long needed = Math.min(RESUME_FREE_BYTES + segmentBytes, fs.getTotalSpace() / 4);
+      if (health == Health.FULL && free >= needed) {
         health = Health.ONLINE;
         problem = null;
         log.atInfo().addKeyValue("tier", tier).addKeyValue("device", dir).log("device has space again");

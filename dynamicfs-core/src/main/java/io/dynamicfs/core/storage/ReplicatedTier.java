@@ -64,6 +64,13 @@ public final class ReplicatedTier extends Tier {
 
   @Override
   public byte[] get(BlockId id) throws IOException {
+    if (devices.size() == 1) {
+      SegmentStore s = devices.get(0).readable();
+      if (s == null) {
+        throw unreadable(id, "its only device is unavailable (" + devices.get(0).problem() + ")");
+      }
+      return s.get(id);
+    }
     List<Device> bad = new ArrayList<>();
     IOException last = null;
     for (Device d : holders(id)) {

@@ -40,9 +40,14 @@ import java.util.regex.Pattern;
  * scrub:
  *   rate_mib_per_second: 50
  *   interval_hours: 168
+ * compaction:
+ *   live_fraction_below: 0.5
+ *   interval_seconds: 30
  * </pre>
+ *
+ * A file without {@code tiers} keeps the recorded tiers (or the default) and only sets the rest.
  */
-public record StorageLayout(List<TierSpec> tiers, Scrub scrub) {
+public record StorageLayout(List<TierSpec> tiers, Scrub scrub, Compaction compaction) {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,31}");
 
   /** Background scrubbing: a pass every {@code interval} at most {@code rateBytesPerSecond}. */
@@ -59,8 +64,26 @@ public record StorageLayout(List<TierSpec> tiers, Scrub scrub) {
     }
   }
 
+  /** Background compaction: every {@code interval}, rewrite segments whose live fraction is below the threshold. */
+  public record Compaction(double liveFractionBelow, Duration interval) {
+    public static final Compaction DEFAULT = new Compaction(0.5, Duration.ofSeconds(30));
+
+    public Compaction {
+      if (!(liveFractionBelow > 0 && liveFractionBelow < 1)) {
+        throw new IllegalArgumentException("compaction live_fraction_below must be between 0 and 1 (exclusive)");
+      }
+      if (interval.isNegative() || interval.isZero()) {
+        throw new IllegalArgumentException("compaction interval must be positive");
+      }
+    }
+  }
+
   public StorageLayout {
     tiers = List.copyOf(tiers);
+  }
+
+  public StorageLayout(List<TierSpec> tiers, Scrub scrub) {
+    this(tiers, scrub, Compaction.DEFAULT);
   }
 
   /** The default: one tier on one device directory with a single copy. */
@@ -69,8 +92,9 @@ public record StorageLayout(List<TierSpec> tiers, Scrub scrub) {
         List.of(device.toAbsolutePath().normalize()))), Scrub.DEFAULT);
   }
 
-  public StorageLayout withScrub(Scrub s) {
-    return new StorageLayout(tiers, s);
+  /** These tiers with another layout's scrub and compaction settings. */
+  public StorageLayout withSettingsOf(StorageLayout other) {
+    return new StorageLayout(tiers, other.scrub(), other.compaction());
   }
 
   public int tierIndex(String name) {
@@ -88,7 +112,9 @@ public record StorageLayout(List<TierSpec> tiers, Scrub scrub) {
 
   record FileScrub(Boolean enabled, Double rateMibPerSecond, Double intervalHours) {}
 
-  record FileLayout(List<FileTier> tiers, FileScrub scrub) {}
+  record FileCompaction(Double liveFractionBelow, Double intervalSeconds) {}
+
+  record FileLayout(List<FileTier> tiers, FileScrub scrub, FileCompaction compaction) {}
 
   private static ObjectMapper yaml() {
     return new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER))
@@ -144,11 +170,12 @@ public record StorageLayout(List<TierSpec> tiers, Scrub scrub) {
   }
 
   private static StorageLayout fromFile(FileLayout f, Path base) {
-    if (f.tiers() == null || f.tiers().isEmpty()) {
-      throw new IllegalArgumentException("no tiers: give at least one under 'tiers:'");
+    if (f.tiers() != null && f.tiers().isEmpty()) {
+      throw new IllegalArgumentException("no tiers: give at least one under 'tiers:' (or leave 'tiers' out)");
     }
     List<TierSpec> tiers = new ArrayList<>();
-    for (FileTier t : f.tiers()) {
+    List<FileTier> fileTiers = f.tiers() == null ? List.of() : f.tiers();
+    for (FileTier t : fileTiers) {
       if (t == null) {
         throw new IllegalArgumentException("a tier entry is empty");
       }
@@ -179,7 +206,21 @@ public record StorageLayout(List<TierSpec> tiers, Scrub scrub) {
       scrub = new Scrub(s.enabled() == null || s.enabled(), (long) (rate * (1 << 20)),
           Duration.ofSeconds(Math.max(1, (long) (hours * 3600))));
     }
-    return validate(new StorageLayout(tiers, scrub));
+    Compaction compaction = Compaction.DEFAULT;
+    if (f.compaction() != null) {
+      FileCompaction c = f.compaction();
+      compaction = new Compaction(
+          c.liveFractionBelow() == null ? Compaction.DEFAULT.liveFractionBelow() : c.liveFractionBelow(),
+          c.intervalSeconds() == null ? Compaction.DEFAULT.interval()
+              : Duration.ofMillis(Math.max(1, (long) (c.intervalSeconds() * 1000))));
+    }
+    StorageLayout l = new StorageLayout(tiers, scrub, compaction);
+    return tiers.isEmpty() ? l : validate(l);
+  }
+
+  /** True when this layout only carries settings and leaves the tiers as recorded. */
+  public boolean settingsOnly() {
+    return tiers.isEmpty();
   }
 
   /**
@@ -262,7 +303,7 @@ public record StorageLayout(List<TierSpec> tiers, Scrub scrub) {
       ft.add(new FileTier(t.name(), t.redundancy().toString(), t.devices().stream().map(Path::toString).toList()));
     }
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    yaml().writeValue(tmp.toFile(), new FileLayout(ft, null));
+    yaml().writeValue(tmp.toFile(), new FileLayout(ft, null, null));
     try (var c = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
       c.force(true);
     }
