@@ -73,9 +73,11 @@ public final class ReplicatedTier extends Tier {
     }
     List<Device> bad = new ArrayList<>();
     IOException last = null;
-    for (Device d : holders(id)) {
+    // Reads prefer devices in a fixed order, not the block's placement order: a file's blocks then come
+    // off one device in sequence, which the kernel's read-ahead of the segment files can follow.
+    for (Device d : devices) {
       SegmentStore s = d.readable();
-      if (s == null) {
+      if (s == null || s.stat(id) == null) {
         continue;
       }
       try {
@@ -143,7 +145,7 @@ public final class ReplicatedTier extends Tier {
       }
       int missing = Math.max(0, copies - good.size() - bad.size());
       if (plain == null) {
-        if (!bad.isEmpty() || missing > 0) {
+        if (!bad.isEmpty()) {
           unreadable(id, bad.size() + " bad copies, " + missing + " missing");
         }
         return BlockCheck.unrepairable(id, bad.size(), missing, bytes);

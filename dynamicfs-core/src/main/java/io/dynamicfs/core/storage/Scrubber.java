@@ -66,60 +66,99 @@ public final class Scrubber {
     }
     log.atInfo().addKeyValue("blocks", ids.size()).addKeyValue("bytes", total[0]).addKeyValue("repair", repair)
         .addKeyValue("tier", tierName == null ? "all" : tierName).log("scrub started");
-    long healthy = 0;
-    long repaired = 0;
-    long degraded = 0;
-    long bytes = 0;
-    long done = 0;
-    List<BlockId> lost = new ArrayList<>();
-    long lastReport = 0;
-    boolean stopped = false;
-    for (int i = 0; i < ids.size(); i++) {
-      if (cancelled.getAsBoolean()) {
-        stopped = true;
-        break;
-      }
-      BlockId id = ids.get(i);
-      Tier tier = tierHolding(id, tierOf.get(i));
-      BlockCheck c = tier == null ? BlockCheck.unrepairable(id, 0, 1, 0) : tier.check(id, repair);
-      bytes += c.bytes();
-      done++;
-      switch (c.verdict()) {
-        case HEALTHY -> healthy++;
-        case REPAIRED -> repaired++;
-        case DEGRADED -> degraded++;
-        case UNREPAIRABLE -> lost.add(id);
-      }
-      if (rateBytesPerSecond > 0) {
-        long due = start + (long) (bytes * 1e9 / rateBytesPerSecond);
-        long wait = due - System.nanoTime();
-        if (wait > 1_000_000) {
-          try {
-            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stopped = true;
-            break;
+    java.util.concurrent.atomic.AtomicLong healthy = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong repaired = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong degraded = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    List<BlockId> lost = java.util.Collections.synchronizedList(new ArrayList<>());
+    long[] lastReport = {0};
+    // Blocks are checked by a few threads (checksums, decoding and hashing are CPU work); the rate limit
+    // and the progress reports are shared.
+    Runnable worker = () -> {
+      for (int i = next.getAndIncrement(); i < ids.size(); i = next.getAndIncrement()) {
+        if (stop.get() || cancelled.getAsBoolean()) {
+          stop.set(true);
+          return;
+        }
+        BlockId id = ids.get(i);
+        Tier tier = tierHolding(id, tierOf.get(i));
+        BlockCheck c = tier == null ? BlockCheck.unrepairable(id, 0, 1, 0) : tier.check(id, repair);
+        long b = bytes.addAndGet(c.bytes());
+        long n = done.incrementAndGet();
+        switch (c.verdict()) {
+          case HEALTHY -> healthy.incrementAndGet();
+          case REPAIRED -> repaired.incrementAndGet();
+          case DEGRADED -> degraded.incrementAndGet();
+          case UNREPAIRABLE -> {
+            if (stillReferenced(id)) {
+              lost.add(id);
+            } else {
+              healthy.incrementAndGet(); // deleted by a writer while the pass ran: nothing to scrub
+            }
+          }
+        }
+        if (rateBytesPerSecond > 0) {
+          long wait = start + (long) (b * 1e9 / rateBytesPerSecond) - System.nanoTime();
+          if (wait > 1_000_000) {
+            try {
+              Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              stop.set(true);
+              return;
+            }
+          }
+        }
+        synchronized (lastReport) {
+          long now = System.nanoTime();
+          if (now - lastReport[0] > 200_000_000L || n == ids.size()) {
+            lastReport[0] = now;
+            progress.accept(new Progress(n, ids.size(), b, total[0]));
           }
         }
       }
-      long now = System.nanoTime();
-      if (now - lastReport > 200_000_000L || i == ids.size() - 1) {
-        lastReport = now;
-        progress.accept(new Progress(done, ids.size(), bytes, total[0]));
+    };
+    int threads = rateBytesPerSecond > 0 ? 1 : Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    List<Thread> pool = new ArrayList<>();
+    for (int t = 1; t < threads; t++) {
+      Thread th = new Thread(worker, "dfs-scrub-" + t);
+      th.setDaemon(true);
+      th.start();
+      pool.add(th);
+    }
+    worker.run();
+    for (Thread th : pool) {
+      try {
+        th.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        stop.set(true);
       }
     }
+    boolean stopped = stop.get();
     List<DeviceReport> devices = new ArrayList<>();
     before.forEach((d, b) -> devices.add(new DeviceReport(d.tier(), d.directory().toString(),
         d.health().name().toLowerCase(java.util.Locale.ROOT), d.badRecords() - b[0], d.repairs() - b[1])));
-    List<String> files = lost.isEmpty() ? List.of() : filesOf(lost);
+    List<String> files = lost.isEmpty() ? List.of() : filesOf(List.copyOf(lost));
     Duration took = Duration.ofNanos(System.nanoTime() - start);
-    Report r = new Report(done, bytes, healthy, repaired, degraded, lost.size(), devices, files, took, stopped);
+    Report r = new Report(done.get(), bytes.get(), healthy.get(), repaired.get(), degraded.get(), lost.size(), devices,
+        files, took, stopped);
     var ev = lost.isEmpty() ? log.atInfo() : log.atError();
-    ev.addKeyValue("blocks", done).addKeyValue("bytes", bytes).addKeyValue("healthy", healthy)
-        .addKeyValue("repaired", repaired).addKeyValue("degraded", degraded).addKeyValue("unrepairable", lost.size())
+    ev.addKeyValue("blocks", r.blocks()).addKeyValue("bytes", r.bytes()).addKeyValue("healthy", r.healthy())
+        .addKeyValue("repaired", r.repaired()).addKeyValue("degraded", r.degraded()).addKeyValue("unrepairable", lost.size())
         .addKeyValue("latency_ms", took.toMillis()).addKeyValue("cancelled", stopped).log("scrub finished");
     return r;
+  }
+
+  private boolean stillReferenced(BlockId id) {
+    try {
+      return meta.block(id) != null;
+    } catch (FsException e) {
+      return true;
+    }
   }
 
   /** The tier the metadata names, or whichever holds the block (a move interrupted by a crash). */
