@@ -1,12 +1,15 @@
 package io.dynamicfs.cli;
 
+import io.dynamicfs.cli.bench.BenchCommand;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code dynamicfs} command. */
 @Command(name = "dynamicfs", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "A deduplicating, compressing, checksumming FUSE filesystem.",
-    subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, BenchCommand.class,
+        AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for bad usage, a bad option or input that cannot be used. */
   static final int EXIT_USAGE = 2;
@@ -25,6 +28,8 @@ public final class Main implements Runnable {
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    // `dynamicfs generate-completion` prints the bash/zsh completion script; not a command people need listed.
+    cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       cmd.getErr().println("dynamicfs: " + ex.getMessage());
       return EXIT_USAGE;

@@ -4,7 +4,7 @@ import java.util.Locale;
 import picocli.CommandLine;
 
 /** Parses sizes like 512M, 1G, 64K or plain bytes. */
-final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+public final class SizeConverter implements CommandLine.ITypeConverter<Long> {
   @Override
   public Long convert(String value) {
     return parse(value);
