@@ -7,11 +7,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,23 +24,31 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MountHelperTest {
   @TempDir
+  static Path installed;
+  static Path prefix;
+  @TempDir
   Path tmp;
-  Path prefix;
   Path data;
   Path mnt;
 
-  @BeforeEach
-  void install() throws Exception {
+  /** scripts/install into a temporary prefix, running the CLI from this test's class path. */
+  @BeforeAll
+  static void install() throws Exception {
     Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/mount")) || Files.isExecutable(Path.of("/bin/mount")),
         "mount(8) is not installed (Debian: apt-get install mount)");
-    prefix = tmp.resolve("prefix");
-    data = Files.createDirectories(tmp.resolve("data"));
-    mnt = Files.createDirectories(tmp.resolve("mnt"));
-    Run r = run(Map.of(), List.of(repo().resolve("scripts/install").toString(), "--prefix", prefix.toString(),
-        "--sbin", prefix.resolve("sbin").toString(), "--classpath", System.getProperty("java.class.path")));
+    prefix = installed.resolve("prefix");
+    Run r = run(installed, Map.of(), List.of(repo().resolve("scripts/install").toString(), "--prefix",
+        prefix.toString(), "--sbin", prefix.resolve("sbin").toString(), "--classpath",
+        System.getProperty("java.class.path")));
     assertEquals(0, r.code(), r.output());
     assertTrue(Files.isSymbolicLink(prefix.resolve("sbin/mount.fuse.dynamicfs")));
     assertTrue(Files.size(prefix.resolve("share/bash-completion/completions/dynamicfs")) > 1000, "completion");
+  }
+
+  @BeforeEach
+  void dirs() throws Exception {
+    data = Files.createDirectories(tmp.resolve("data"));
+    mnt = Files.createDirectories(tmp.resolve("mnt"));
   }
 
   private static Path repo() {
@@ -55,7 +63,11 @@ class MountHelperTest {
   record Run(int code, String output) {}
 
   private Run run(Map<String, String> env, List<String> cmd) throws Exception {
-    Path out = Files.createTempFile(tmp, "run-", ".out");
+    return run(tmp, env, cmd);
+  }
+
+  private static Run run(Path dir, Map<String, String> env, List<String> cmd) throws Exception {
+    Path out = Files.createTempFile(dir, "run-", ".out");
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
     pb.environment().putAll(env);
     Process p = pb.start();
