@@ -57,6 +57,7 @@ class BenchCommandTest {
     JsonNode root = new ObjectMapper().readTree(r.out());
     assertEquals(dir.toString(), root.get("dir").asText());
     assertEquals(2, root.get("settings").get("threads").asInt());
+    assertTrue(root.has("load_average_before") && root.has("page_cache_eviction"), r.out());
     List<String> names = new ArrayList<>();
     for (JsonNode p : root.get("phases")) {
       names.add(p.get("phase").asText());

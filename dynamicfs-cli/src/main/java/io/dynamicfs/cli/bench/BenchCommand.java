@@ -79,9 +79,12 @@ public final class BenchCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), target + " is not writable");
     }
     BenchReport report;
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    double loadBefore = os.getSystemLoadAverage();
     try (Workload w = Workload.create(target, settings, System.nanoTime())) {
       List<PhaseResult> phases = w.run();
-      report = new BenchReport(target, fsType(target), settings, w.eviction(), phases);
+      report = new BenchReport(target, fsType(target), settings, w.eviction(), loadBefore,
+          os.getSystemLoadAverage(), phases);
     } catch (IOException | RuntimeException e) {
       err.println("dynamicfs: bench failed: " + e.getMessage());
       err.flush();

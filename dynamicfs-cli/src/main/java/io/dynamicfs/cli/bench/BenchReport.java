@@ -9,16 +9,18 @@ import java.util.List;
 import java.util.Locale;
 
 /** A finished run as a table for people or as JSON for scripts (scripts/plot-bench reads the JSON). */
-record BenchReport(Path dir, String fsType, BenchSettings settings, String eviction, List<PhaseResult> phases) {
+record BenchReport(Path dir, String fsType, BenchSettings settings, String eviction, double loadBefore,
+    double loadAfter, List<PhaseResult> phases) {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   String table() {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "dynamicfs bench %s (%s): %d thread(s); big file %s, io %s; "
-            + "%d small files of %s; %d metadata files (per thread); page cache before reads: %s%n",
+            + "%d small files of %s; %d metadata files (per thread); page cache before reads: %s;"
+            + " load average %.2f -> %.2f%n",
         dir, fsType, settings.threads(), size(settings.bigFileSize()), size(settings.ioSize()),
         settings.smallFiles(), size(settings.smallFileSize()), settings.metaFiles(),
-        eviction.equals("none") ? "kept" : "dropped (" + eviction + ")"));
+        eviction.equals("none") ? "kept" : "dropped (" + eviction + ")", loadBefore, loadAfter));
     String header = String.format(Locale.ROOT, "%-12s %9s %11s %9s %10s %11s %10s %10s", "phase", "ops",
         "bytes", "seconds", "MiB/s", "ops/s", "avg ms", "p99 ms");
     sb.append(header).append('\n').append("-".repeat(header.length())).append('\n');
@@ -43,6 +45,8 @@ record BenchReport(Path dir, String fsType, BenchSettings settings, String evict
     s.put("small_files", settings.smallFiles());
     s.put("meta_files", settings.metaFiles());
     root.put("page_cache_eviction", eviction);
+    root.put("load_average_before", loadBefore);
+    root.put("load_average_after", loadAfter);
     ArrayNode arr = root.putArray("phases");
     for (PhaseResult p : phases) {
       ObjectNode o = arr.addObject();
