@@ -123,4 +123,26 @@ class BenchCommandTest {
     new ObjectMapper().readTree(r.out()).get("phases").forEach(p -> names.add(p.get("phase").asText()));
     assertEquals(List.of("create", "stat", "unlink"), names);
   }
+
+  @Test
+  void bench_terminatedMidRun_stillRemovesItsFiles() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("killed"));
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), Main.class.getName(), "bench", dir.toString(), "--big-file-size", "4G")
+        .redirectErrorStream(true).redirectOutput(tmp.resolve("bench.out").toFile()).start();
+    try {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+      while (list(dir).isEmpty() && p.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertEquals(1, list(dir).size(), "the run's work directory: " + Files.readString(tmp.resolve("bench.out")));
+      Thread.sleep(300); // into the big write
+      p.destroy(); // SIGTERM, as Ctrl-C or a timeout would
+      assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+    } finally {
+      p.destroyForcibly();
+    }
+    assertEquals(List.of(), list(dir), "a terminated bench must still remove what it wrote: "
+        + Files.readString(tmp.resolve("bench.out")));
+  }
 }

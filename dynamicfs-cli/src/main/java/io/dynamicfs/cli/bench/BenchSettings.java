@@ -19,7 +19,14 @@ record BenchSettings(int threads, long bigFileSize, int ioSize, int smallFileSiz
     require(smallFileSize >= 0, "--small-file-size must not be negative");
     require(smallFiles >= 0, "--small-files must not be negative");
     require(metaFiles >= 0, "--meta-files must not be negative");
+    // one latency slot per operation is kept in memory
+    require(bigFileSize / ioSize <= MAX_OPS, "--big-file-size / --io-size exceeds " + MAX_OPS + " calls");
+    require(smallFiles <= MAX_OPS / threads && metaFiles <= MAX_OPS / threads,
+        "--small-files and --meta-files times --threads must stay within " + MAX_OPS);
   }
+
+  /** The most operations one phase records (8 bytes of latency each). */
+  static final int MAX_OPS = 1 << 24;
 
   private static void require(boolean ok, String message) {
     if (!ok) {

@@ -43,6 +43,7 @@ final class Workload implements AutoCloseable {
   private final ExecutorService pool;
   private final long nonce;
   private boolean evictionFailed;
+  private final Thread cleanup = new Thread(this::removeOnShutdown, "bench-cleanup");
 
   private Workload(Path work, BenchSettings settings, PageCache pageCache, long nonce) {
     this.work = work;
@@ -56,10 +57,14 @@ final class Workload implements AutoCloseable {
     });
   }
 
-  /** A fresh work directory under {@code dir}, with one subdirectory per thread. */
+  /**
+   * A fresh work directory under {@code dir}, with one subdirectory per thread. Until {@link #close}, a
+   * shutdown hook removes it if the JVM is stopped mid-run (Ctrl-C, SIGTERM).
+   */
   static Workload create(Path dir, BenchSettings settings, long seed) throws IOException {
-    Path work = Files.createTempDirectory(dir, "dynamicfs-bench-");
-    Workload w = new Workload(work, settings, PageCache.open(), seed);
+    PageCache pageCache = PageCache.open(); // slow to load: before anything exists that needs removing
+    Workload w = new Workload(Files.createTempDirectory(dir, "dynamicfs-bench-"), settings, pageCache, seed);
+    Runtime.getRuntime().addShutdownHook(w.cleanup);
     try {
       for (int t = 0; t < settings.threads(); t++) {
         Files.createDirectory(w.threadDir(t));
@@ -335,9 +340,26 @@ final class Workload implements AutoCloseable {
     return v;
   }
 
+  private void removeOnShutdown() {
+    try {
+      delete();
+    } catch (IOException e) {
+      System.err.println("dynamicfs: bench could not remove " + work + ": " + e.getMessage());
+    }
+  }
+
   /** Stops the workers and deletes the work directory and everything in it. */
   @Override
   public void close() throws IOException {
+    try {
+      Runtime.getRuntime().removeShutdownHook(cleanup);
+    } catch (IllegalStateException e) {
+      return; // the JVM is shutting down: the hook is doing it
+    }
+    delete();
+  }
+
+  private synchronized void delete() throws IOException {
     pool.shutdownNow();
     try {
       pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
