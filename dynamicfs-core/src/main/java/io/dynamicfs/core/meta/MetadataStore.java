@@ -323,6 +323,22 @@ public final class MetadataStore implements Closeable {
     }
   }
 
+  /**
+   * A RocksDB figure for each column family by name (e.g. "rocksdb.estimate-num-keys",
+   * "rocksdb.estimate-live-data-size"); a family that cannot report it is left out.
+   */
+  public java.util.Map<String, Long> propertyByColumnFamily(String name) {
+    java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+    for (ColumnFamilyHandle h : handles) {
+      try {
+        out.put(new String(h.getName(), StandardCharsets.US_ASCII), db.getLongProperty(h, name));
+      } catch (RocksDBException e) {
+        // not reported for this family
+      }
+    }
+    return out;
+  }
+
   byte[] get(ColumnFamilyHandle cf, byte[] key) throws FsException {
     try {
       return db.get(cf, readOptions, key);

@@ -106,11 +106,13 @@ final class LowLevelAdapter {
       body.run();
     } catch (FsException e) {
       if (e.errno() == Errno.EIO) {
-        log.error("fuse op failed op={} ino={} errno=EIO error=\"{}\"", op, ino, e.getMessage());
+        log.atError().addKeyValue("op", op).addKeyValue("ino", ino).addKeyValue("errno", "EIO")
+            .addKeyValue("error", e.getMessage()).log("fuse op failed");
       }
       lib.fuse_reply_err(req, e.errno().code());
     } catch (IOException | RuntimeException | Error e) {
-      log.error("fuse op failed op={} ino={} errno=EIO", op, ino, e);
+      log.atError().addKeyValue("op", op).addKeyValue("ino", ino).addKeyValue("errno", "EIO").setCause(e)
+          .log("fuse op failed");
       try {
         lib.fuse_reply_err(req, Errno.EIO.code());
       } catch (RuntimeException | Error again) {

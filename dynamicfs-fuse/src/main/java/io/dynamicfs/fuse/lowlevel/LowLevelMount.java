@@ -121,8 +121,9 @@ public final class LowLevelMount implements Closeable {
       throw new FsException(Errno.EIO, "interrupted while mounting");
     }
     io.dynamicfs.fuse.MountPoints.raiseReadAhead(m.mountPoint);
-    log.info("mounted (low-level API) mountpoint={} options=\"{}\" attr_timeout={} entry_timeout={}", mp, opts,
-        attrTimeout, entryTimeout);
+    log.atInfo().addKeyValue("op", "mount").addKeyValue("path", mp.toString()).addKeyValue("options", opts)
+        .addKeyValue("attr_timeout", attrTimeout).addKeyValue("entry_timeout", entryTimeout)
+        .log("mounted (low-level API)");
     return m;
   }
 
@@ -230,7 +231,7 @@ public final class LowLevelMount implements Closeable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    log.info("unmounted mountpoint={}", mountPoint);
+    log.atInfo().addKeyValue("op", "unmount").addKeyValue("path", mountPoint.toString()).log("unmounted");
   }
 
   /** Waits for the workers, then frees the session and channel (unmounting if still mounted), once. */
