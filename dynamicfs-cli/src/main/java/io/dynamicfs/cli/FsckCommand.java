@@ -31,11 +31,10 @@ final class FsckCommand implements Callable<Integer> {
     try (DataDirectory dir = DataDirectory.open(data, null);
         MetadataStore meta = MetadataStore.open(dir.metaDir(), dir.format().blockSize());
         SegmentStore store = SegmentStore.openForCheck(dir.blocksDir(), dir.format().codec())) {
-      Fsck.Report r = Fsck.check(meta, store, !fast, step -> {
-        if (!quiet) {
-          System.out.println("fsck: " + step);
-        }
-      });
+      Fsck.Report r;
+      try (ProgressReporter progress = ProgressReporter.create("fsck", ProgressReporter.Unit.ITEMS)) {
+        r = Fsck.check(meta, store, !fast, quiet ? io.dynamicfs.core.api.ProgressListener.NONE : progress);
+      }
       for (String d : store.damage()) {
         System.out.println("ERROR " + d);
       }

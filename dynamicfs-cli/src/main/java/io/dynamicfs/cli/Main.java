@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code dynamicfs} command. */
 @Command(name = "dynamicfs", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "A deduplicating, compressing, checksumming FUSE filesystem.",
-    subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, StatusCommand.class,
+        StatsCommand.class, WarmupCommand.class, GcCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for bad usage, a bad option or input that cannot be used. */
   static final int EXIT_USAGE = 2;
@@ -16,7 +17,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (mount, umount, fsck)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (mount, umount, fsck, status, stats, warmup, gc)");
   }
 
   public static void main(String[] args) {

@@ -123,7 +123,7 @@ final class MountCommand implements Callable<Integer> {
     try {
       EngineOptions options = EngineOptions.defaults().withStoreDecorator(store -> {
         MemoryBlockCache l1 = new MemoryBlockCache(store, cacheMemory);
-        DaemonMetrics.bindCache(metrics.registry(), "l1", l1::cacheStats);
+        metrics.bindCache("l1", l1, MemoryBlockCache::cacheStats);
         return l1;
       });
       fs = DynamicFileSystem.open(dir, options);

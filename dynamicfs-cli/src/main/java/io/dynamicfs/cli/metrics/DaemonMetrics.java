@@ -11,7 +11,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.util.function.Supplier;
+import java.util.function.Function;
 
 /**
  * The mount daemon's meter registry: one {@link PrometheusMeterRegistry} created at mount, served at
@@ -25,6 +25,8 @@ import java.util.function.Supplier;
 public final class DaemonMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
+  /** FunctionCounter holds its object weakly: the bound caches are kept here. */
+  private final java.util.List<Object> caches = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public DaemonMetrics() {
     new JvmMemoryMetrics().bindTo(registry);
@@ -45,16 +47,19 @@ public final class DaemonMetrics implements AutoCloseable {
   }
 
   /**
-   * Hit and miss counters of a Caffeine-backed cache level. Used for the L1 memory cache until the cache
-   * module registers its own {@code dfs.cache.*} meters on the registry it is given.
+   * Hit and miss counters of a Caffeine-backed cache level, read from {@code cache} (held strongly: the
+   * registry must not lose it to the GC). Used for the L1 memory cache until the cache module registers its
+   * own {@code dfs.cache.*} meters on the registry it is given.
    */
-  public static void bindCache(MeterRegistry r, String level, Supplier<CacheStats> stats) {
-    FunctionCounter.builder("dfs.cache.requests", stats, s -> s.get().hitCount()).tag("cache", level)
+  public <T> void bindCache(String level, T cache, Function<T, CacheStats> stats) {
+    MeterRegistry r = registry;
+    FunctionCounter.builder("dfs.cache.requests", cache, c -> stats.apply(c).hitCount()).tag("cache", level)
         .tag("result", "hit").description("Block cache lookups").register(r);
-    FunctionCounter.builder("dfs.cache.requests", stats, s -> s.get().missCount()).tag("cache", level)
+    FunctionCounter.builder("dfs.cache.requests", cache, c -> stats.apply(c).missCount()).tag("cache", level)
         .tag("result", "miss").description("Block cache lookups").register(r);
-    FunctionCounter.builder("dfs.cache.evictions", stats, s -> s.get().evictionCount()).tag("cache", level)
+    FunctionCounter.builder("dfs.cache.evictions", cache, c -> stats.apply(c).evictionCount()).tag("cache", level)
         .description("Blocks evicted from the cache").register(r);
+    caches.add(cache);
   }
 
   @Override

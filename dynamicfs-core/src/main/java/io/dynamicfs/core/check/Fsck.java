@@ -58,10 +58,23 @@ public final class Fsck {
 
   public static Report check(MetadataStore meta, BlockStore store, boolean verifyData, Consumer<String> progress)
       throws IOException {
-    return new Fsck(meta, store).run(verifyData, progress);
+    String[] last = {null};
+    return check(meta, store, verifyData, (phase, done, total) -> {
+      if (!phase.equals(last[0])) {
+        last[0] = phase;
+        progress.accept(phase);
+      }
+    });
   }
 
-  private Report run(boolean verifyData, Consumer<String> progress) throws IOException {
+  /** As above, with counts: the block-record phase reports records done of all. */
+  public static Report check(MetadataStore meta, BlockStore store, boolean verifyData,
+      io.dynamicfs.core.api.ProgressListener progress) throws IOException {
+    return new Fsck(meta, store).run(verifyData, phase -> progress.progress(phase, 0, 0), progress);
+  }
+
+  private Report run(boolean verifyData, Consumer<String> progress, io.dynamicfs.core.api.ProgressListener counts)
+      throws IOException {
     progress.accept("reading inodes");
     meta.forEachInode(i -> inodes.put(i.ino(), i));
     Set<Long> orphans = new HashSet<>(meta.orphans());
@@ -153,7 +166,9 @@ public final class Fsck {
     Set<BlockId> known = new HashSet<>();
     List<Map.Entry<BlockId, BlockRecord>> records = new ArrayList<>();
     meta.forEachBlock((id, r) -> records.add(Map.entry(id, r)));
+    String phase = "checking block records" + (verifyData ? " and verifying data" : "");
     for (Map.Entry<BlockId, BlockRecord> e : records) {
+      counts.progress(phase, blocks[0], records.size());
       BlockId id = e.getKey();
       BlockRecord r = e.getValue();
       known.add(id);
@@ -181,6 +196,7 @@ public final class Fsck {
         }
       }
     }
+    counts.progress(phase, blocks[0], records.size());
     for (Map.Entry<BlockId, Long> e : counted.entrySet()) {
       if (!known.contains(e.getKey())) {
         error(firstUser.get(e.getKey()), "references block " + e.getKey() + " which has no record");
