@@ -88,9 +88,14 @@ public final class EngineMetrics implements MeterBinder {
   }
 
   /** The last scan of the block records, redone when older than the TTL (never concurrently). */
-  public synchronized SpaceUsage usage() {
+  public SpaceUsage usage() {
+    return usage(usageTtlMillis);
+  }
+
+  /** The last scan of the block records, redone when older than {@code maxAgeMillis}. */
+  public synchronized SpaceUsage usage(long maxAgeMillis) {
     long now = System.currentTimeMillis();
-    if (usage == null || now - usageAt >= usageTtlMillis) {
+    if (usage == null || now - usageAt >= maxAgeMillis) {
       try {
         usage = fs.usage();
         usageAt = now;
