@@ -13,9 +13,10 @@ import picocli.CommandLine.Parameters;
 
 /** {@code dynamicfs gc MNT}: reports, and with --apply reclaims, garbage in the block store. */
 @Command(name = "gc", mixinStandardHelpOptions = true,
-    description = {"Report unreferenced blocks and the dead space in segment files of a mounted DynamicFS, and",
-        "how much can be reclaimed. A dry run unless --apply: then unreferenced blocks are deleted and",
-        "segments at least --min-dead dead are compacted (live records copied, verified; the file deleted)."})
+    description = {"Report (and with --apply reclaim) unreferenced blocks and dead space.",
+        "Unreferenced blocks and the dead space in segment files of a mounted DynamicFS, and how much can be "
+            + "reclaimed. A dry run unless --apply: then unreferenced blocks are deleted and segments at least "
+            + "--min-dead dead are compacted (live records copied and verified, then the file deleted)."})
 final class GcCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MNT", description = "The mount point.")
   Path mountPoint;

@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 /** The mount's operations options: logs and the admin address (metrics and the admin API). */
 final class OperationsOptions {
   @Option(names = "--log-format", paramLabel = "FORMAT",
-      description = {"Log line format: json or text. Default: json in DATA/logs/dynamicfs.log,",
-          "text on stderr when attached (--foreground from a terminal or an init system)."})
+      description = "Log line format: json or text. Default: json in DATA/logs/dynamicfs.log, text on stderr "
+          + "when attached (--foreground from a terminal or an init system).")
   Logging.Format logFormat;
 
   @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info", converter = LevelConverter.class,
@@ -20,10 +20,10 @@ final class OperationsOptions {
 
   @Option(names = "--admin-address", paramLabel = "HOST:PORT", defaultValue = "127.0.0.1:0",
       converter = AdminAddressConverter.class,
-      description = {"Where /metrics and the admin API listen (default ${DEFAULT-VALUE}: loopback, a free port",
-          "chosen at mount and written to DATA/run/admin.json, so several mounts never collide).",
-          "Give a fixed port for Prometheus, e.g. 127.0.0.1:9567. Admin requests are accepted only from",
-          "this machine and with the token in DATA/run/admin.token, whatever the address."})
+      description = "Where /metrics and the admin API listen (default ${DEFAULT-VALUE}: loopback, a free port "
+          + "chosen at mount and written to DATA/run/admin.json, so several mounts never collide). Give a fixed "
+          + "port for Prometheus, e.g. 127.0.0.1:9567. Admin requests are accepted only from this machine and "
+          + "with the token in DATA/run/admin.token, whatever the address.")
   AdminAddress adminAddress;
 
   Logging.Format fileFormat() {

@@ -16,9 +16,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code dynamicfs stats MNT}: a live view of a mount, like top. */
 @Command(name = "stats", mixinStandardHelpOptions = true,
-    description = {"Live view of a mounted DynamicFS, refreshed every interval like top: operations per",
-        "second, read/write throughput, errors, latency (mean and p99 per operation) and cache hit ratios",
-        "over the last interval. Ctrl-C to stop."})
+    description = {"Live view of a mounted DynamicFS, like top: ops/s, throughput, latency, hit ratios.",
+        "Refreshed every interval: operations per second, read/write throughput, errors, latency (mean and "
+            + "p99 per operation) and cache hit ratios over the last interval. Ctrl-C to stop."})
 final class StatsCommand implements Callable<Integer> {
   private static final String CLEAR = "\033[H\033[2J";
 

@@ -13,9 +13,10 @@ import picocli.CommandLine.Parameters;
 
 /** {@code dynamicfs status MNT}: what a running mount is and how it is doing. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-    description = {"Show a mounted DynamicFS: version, pid, uptime, format, configuration, tiers, space",
-        "(dedup and compression ratios, dead bytes), caches and health. Asks the mount's daemon through its",
-        "admin API (needs the daemon's user: the token in DATA/run/admin.token)."})
+    description = {"Show how a mounted DynamicFS is doing: configuration, space, caches, health.",
+        "Version, pid, uptime, format, configuration, tiers, space (dedup and compression ratios, dead "
+            + "bytes), caches and health, from the mount's daemon through its admin API (needs the daemon's "
+            + "user: the token in DATA/run/admin.token)."})
 final class StatusCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "MNT", description = "The mount point.")
   Path mountPoint;

@@ -18,9 +18,10 @@ import picocli.CommandLine.Parameters;
 
 /** {@code dynamicfs warmup PATH...}: pulls files into the mount's caches. */
 @Command(name = "warmup", mixinStandardHelpOptions = true,
-    description = {"Pull files into the caches of the DynamicFS they live on, so the first reads are fast.",
-        "A directory means every file under it. Each block is read and verified by the daemon; a progress",
-        "bar shows the bytes done (plain progress lines when not on a terminal)."})
+    description = {"Pull files into the caches of the DynamicFS they live on.",
+        "So that the first reads are fast. A directory means every file under it. Each block is read and "
+            + "verified by the daemon; a progress bar shows the bytes done (plain progress lines when not on a "
+            + "terminal)."})
 final class WarmupCommand implements Callable<Integer> {
   @Parameters(arity = "1..*", paramLabel = "PATH", description = "Files or directories on a mounted DynamicFS.")
   List<Path> paths;

@@ -252,6 +252,20 @@ class OpsMountTest {
   }
 
   @Test
+  void help_onOperatorCommands_explainsOptions() {
+    for (String cmd : List.of("status", "stats", "warmup", "gc")) {
+      CliRun.Result r = CliRun.run(cmd, "--help");
+      assertEquals(0, r.code(), cmd);
+      assertTrue(r.out().contains("Usage: dynamicfs " + cmd), r.out());
+    }
+    assertTrue(CliRun.run("gc", "--help").out().contains("--apply"));
+    assertTrue(CliRun.run("stats", "--help").out().contains("--interval"));
+    String mount = CliRun.run("mount", "--help").out();
+    assertTrue(mount.contains("--log-format") && mount.contains("--log-level") && mount.contains("--admin-address"),
+        mount);
+  }
+
+  @Test
   void mount_adminAddressInUse_exit2_nothingMounted() throws Exception {
     try (java.net.ServerSocket busy = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       Path data = Files.createDirectories(tmp.resolve("d2"));

@@ -365,7 +365,8 @@ public final class MetadataStore implements Closeable {
     try {
       db.flushWal(true);
     } catch (RocksDBException e) {
-      log.warn("metadata WAL sync at close failed error=\"{}\"", e.getMessage());
+      log.atWarn().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage())
+          .log("metadata WAL sync at close failed");
     }
     for (ColumnFamilyHandle h : handles) {
       h.close();
@@ -380,7 +381,7 @@ public final class MetadataStore implements Closeable {
         try {
           c.close();
         } catch (Exception e) {
-          log.warn("closing a RocksDB object failed error=\"{}\"", e.getMessage());
+          log.atWarn().addKeyValue("error", e.getMessage()).log("closing a RocksDB object failed");
         }
       }
     }

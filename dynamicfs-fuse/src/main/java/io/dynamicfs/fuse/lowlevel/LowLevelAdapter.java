@@ -116,7 +116,7 @@ final class LowLevelAdapter {
       try {
         lib.fuse_reply_err(req, Errno.EIO.code());
       } catch (RuntimeException | Error again) {
-        log.error("cannot reply to fuse request op={}", op, again);
+        log.atError().addKeyValue("op", op).setCause(again).log("cannot reply to fuse request");
       }
     }
   }
@@ -213,7 +213,7 @@ final class LowLevelAdapter {
       try {
         forget(ino, n);
       } catch (RuntimeException e) {
-        log.error("forget failed ino={}", ino, e);
+        log.atError().addKeyValue("op", "forget").addKeyValue("ino", ino).setCause(e).log("forget failed");
       }
       lib.fuse_reply_none(req);
     };

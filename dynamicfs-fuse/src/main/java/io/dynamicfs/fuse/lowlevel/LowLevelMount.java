@@ -147,7 +147,7 @@ public final class LowLevelMount implements Closeable {
       for (String one : e.split(",")) {
         if (one.isEmpty() || HIGH_LEVEL_ONLY.contains(one)
             || HIGH_LEVEL_ONLY_PREFIX.stream().anyMatch(one::startsWith)) {
-          log.debug("ignoring path-API-only fuse option {}", one);
+          log.atDebug().addKeyValue("option", one).log("ignoring a path-API-only fuse option");
           continue;
         }
         o.add(one);
@@ -180,7 +180,7 @@ public final class LowLevelMount implements Closeable {
         }
         if (res <= 0) {
           if (res < 0) {
-            log.warn("fuse device read failed errno={}", -res);
+            log.atWarn().addKeyValue("errno", -res).log("fuse device read failed");
             lib.fuse_session_exit(session);
           }
           break;
@@ -244,7 +244,8 @@ public final class LowLevelMount implements Closeable {
       lib.fuse_session_remove_chan(channel);
       lib.fuse_session_destroy(session);
       lib.fuse_unmount(mountPoint.toString(), channel);
-      log.debug("fuse low-level session torn down callbacks={} ops={}", callbacks.size(), ops);
+      log.atDebug().addKeyValue("callbacks", callbacks.size()).addKeyValue("ops", ops)
+          .log("fuse low-level session torn down");
     }
   }
 
