@@ -68,6 +68,9 @@ final class Logging {
     SizeBasedTriggeringPolicy<ILoggingEvent> trigger = new SizeBasedTriggeringPolicy<>();
     trigger.setContext(ctx);
     trigger.setMaxFileSize(FileSize.valueOf("10MB"));
+    // Check the size by time, not by logback's default adaptive gate, which can go 65536 events between
+    // checks and so let a busy log grow far past the limit.
+    trigger.setCheckIncrement(ch.qos.logback.core.util.Duration.buildByMilliseconds(250));
     trigger.start();
     app.setRollingPolicy(roll);
     app.setTriggeringPolicy(trigger);

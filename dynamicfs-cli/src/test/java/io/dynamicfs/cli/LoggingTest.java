@@ -70,6 +70,41 @@ class LoggingTest {
   }
 
   @Test
+  void json_rollsBySize_everyLineOfEveryFileParses() throws Exception {
+    Path file = tmp.resolve("dynamicfs.log");
+    LoggerContext ctx = new LoggerContext();
+    ctx.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
+    ctx.start();
+    ch.qos.logback.classic.Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
+    root.addAppender(Logging.rollingFile(ctx, file, Logging.Format.JSON));
+    Logger log = ctx.getLogger("io.dynamicfs.test.Rotation");
+    String filler = "x".repeat(400);
+    for (int i = 0; i < 40_000; i++) { // about 20 MB: past the 10 MB trigger
+      log.atInfo().addKeyValue("ino", (long) i).addKeyValue("filler", filler).log("line");
+    }
+    ctx.stop();
+    assertTrue(Files.exists(tmp.resolve("dynamicfs.log.1")), "rolled to dynamicfs.log.1: " + listing());
+    assertTrue(Files.size(file) < 11L << 20, "the live file stays near the 10 MB limit: " + Files.size(file));
+    ObjectMapper json = new ObjectMapper();
+    long lines = 0;
+    for (Path p : List.of(file, tmp.resolve("dynamicfs.log.1"))) {
+      for (String line : Files.readAllLines(p, StandardCharsets.UTF_8)) {
+        assertEquals("line", json.readTree(line).get("message").asText());
+        lines++;
+      }
+    }
+    assertTrue(lines > 20_000, "lines kept: " + lines);
+  }
+
+  private String listing() throws java.io.IOException {
+    StringBuilder b = new StringBuilder();
+    try (var s = Files.list(tmp)) {
+      s.forEach(p -> b.append(p.getFileName()).append('=').append(p.toFile().length()).append(' '));
+    }
+    return b.toString();
+  }
+
+  @Test
   void text_readableLine_withKeyValuePairs() throws Exception {
     List<String> lines = logThrough(tmp.resolve("dynamicfs.log"), Logging.Format.TEXT);
     assertTrue(lines.get(0).contains("INFO") && lines.get(0).contains("block committed"), lines.get(0));
