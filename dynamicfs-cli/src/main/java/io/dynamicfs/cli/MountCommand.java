@@ -133,6 +133,17 @@ final class MountCommand implements Callable<Integer> {
     }
     EngineMetrics engineMetrics = new EngineMetrics(fs, 30_000);
     engineMetrics.bindTo(metrics.registry());
+    AdminServer admin; // before the mount: a busy admin port must not leave a mount behind
+    try {
+      DaemonContext ctx = new DaemonContext(fs, dir, mountPoint.toAbsolutePath().normalize(), started,
+          VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics);
+      admin = AdminServer.start(ops.adminAddress, dir.root().resolve("run"),
+          AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(fs);
+      closeQuietly(dir);
+      return fail(plain(e));
+    }
     FuseMount mount;
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + dir.root()).withExtra(fuseOptions);
@@ -142,24 +153,13 @@ final class MountCommand implements Callable<Integer> {
       }
       mount = FuseMount.mount(new MeteredFileSystem(fs, metrics.registry()), mountPoint, mo);
     } catch (IOException | RuntimeException | LinkageError e) {
+      admin.close();
       closeQuietly(fs);
       closeQuietly(dir);
       String why = e instanceof LinkageError || String.valueOf(e.getMessage()).contains("libfuse")
           ? "libfuse2 is not installed (Debian/Ubuntu: sudo apt-get install libfuse2 fuse3)"
           : plain(e);
       return fail(why);
-    }
-    AdminServer admin;
-    try {
-      DaemonContext ctx = new DaemonContext(fs, dir, mount.mountPoint(), started, VersionProvider.version(),
-          effectiveConfig(), metrics.registry(), engineMetrics);
-      admin = AdminServer.start(ops.adminAddress, dir.root().resolve("run"),
-          AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(mount);
-      closeQuietly(fs);
-      closeQuietly(dir);
-      return fail(plain(e));
     }
     Shutdown shutdown = new Shutdown(admin, metrics, mount, fs, dir, log);
     Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "dfs-shutdown"));
