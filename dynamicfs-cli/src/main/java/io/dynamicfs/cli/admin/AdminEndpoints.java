@@ -83,7 +83,7 @@ public final class AdminEndpoints {
 
     StatFs disk = ctx.fs().statfs();
     StoreStats store = ctx.fs().blockStore().stats();
-    SpaceUsage usage = ctx.engineMetrics().usage(1000); // an operator asks now: at most a second old
+    SpaceUsage usage = ctx.engineMetrics().usage(0); // an operator asks now: scan now (scrapes use the TTL)
     long dead = ctx.fs().segmentUsage().stream().mapToLong(u -> u.deadBytes()).sum();
     Map<String, Object> space = new LinkedHashMap<>();
     space.put("disk_total_bytes", disk.totalBytes());
