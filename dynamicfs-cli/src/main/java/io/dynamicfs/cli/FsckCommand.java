@@ -27,11 +27,10 @@ final class FsckCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try (DataDirectory dir = DataDirectory.open(data, null)) {
-      Fsck.Report r = Fsck.checkOffline(dir, !fast, step -> {
-        if (!quiet) {
-          System.out.println("fsck: " + step);
-        }
-      });
+      Fsck.Report r;
+      try (ProgressReporter progress = ProgressReporter.create("fsck", ProgressReporter.Unit.ITEMS)) {
+        r = Fsck.checkOffline(dir, !fast, quiet ? io.dynamicfs.core.api.ProgressListener.NONE : progress);
+      }
       for (Fsck.Problem p : r.problems()) {
         System.out.println(p);
       }

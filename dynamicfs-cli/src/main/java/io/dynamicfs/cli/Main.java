@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 /** The {@code dynamicfs} command. */
 @Command(name = "dynamicfs", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "A deduplicating, compressing, checksumming FUSE filesystem.",
-    subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, ScrubCommand.class, TierCommand.class,
+    subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, StatusCommand.class,
+        StatsCommand.class, WarmupCommand.class, GcCommand.class, ScrubCommand.class, TierCommand.class,
         RebuildCommand.class, BenchCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for bad usage, a bad option or input that cannot be used. */
@@ -22,7 +23,7 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (mount, umount, fsck)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required (mount, umount, fsck, status, stats, warmup, gc)");
   }
 
   public static void main(String[] args) {
@@ -33,6 +34,7 @@ public final class Main implements Runnable {
     CommandLine cl = new CommandLine(new Main());
     // `dynamicfs generate-completion` prints the bash/zsh completion script; not a command people need listed.
     cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       cmd.getErr().println("dynamicfs: " + ex.getMessage());
       return EXIT_USAGE;

@@ -1,6 +1,13 @@
 package io.dynamicfs.cli;
 
 import io.dynamicfs.cache.MemoryBlockCache;
+import io.dynamicfs.cli.admin.AdminEndpoints;
+import io.dynamicfs.cli.admin.AdminRoutes;
+import io.dynamicfs.cli.admin.AdminServer;
+import io.dynamicfs.cli.admin.DaemonContext;
+import io.dynamicfs.cli.metrics.DaemonMetrics;
+import io.dynamicfs.cli.metrics.EngineMetrics;
+import io.dynamicfs.cli.metrics.MeteredFileSystem;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.engine.DynamicFileSystem;
@@ -21,6 +28,7 @@ import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -68,6 +76,9 @@ final class MountCommand implements Callable<Integer> {
 
   @Option(names = "--debug-fuse", description = "Print every FUSE request (libfuse -d).")
   boolean debugFuse;
+
+  @Mixin
+  OperationsOptions ops = new OperationsOptions();
 
   @Option(names = "--ready-file", hidden = true, description = "Where a background child reports readiness.")
   Path readyFile;
@@ -132,14 +143,34 @@ final class MountCommand implements Callable<Integer> {
     } catch (FsException e) {
       return fail(plain(e));
     }
-    Logging.toFile(dir.logDir().resolve("dynamicfs.log"), readyFile == null);
+    // Attached (a terminal or an init system, not a background child): stderr gets every line too.
+    Logging.configure(dir.logDir().resolve("dynamicfs.log"), ops.fileFormat(), ops.logLevel,
+        readyFile == null ? ops.stderrFormat() : null);
     Logger log = LoggerFactory.getLogger(MountCommand.class);
+    long started = System.currentTimeMillis();
+    DaemonMetrics metrics = new DaemonMetrics();
     DynamicFileSystem fs;
     try {
-      EngineOptions options = EngineOptions.defaults()
-          .withStoreDecorator(store -> new MemoryBlockCache(store, cacheMemory));
+      EngineOptions options = EngineOptions.defaults().withStoreDecorator(store -> {
+        MemoryBlockCache l1 = new MemoryBlockCache(store, cacheMemory);
+        metrics.bindCache("l1", l1, MemoryBlockCache::cacheStats);
+        return l1;
+      });
       fs = DynamicFileSystem.open(dir, options);
     } catch (IOException | RuntimeException e) {
+      closeQuietly(dir);
+      return fail(plain(e));
+    }
+    EngineMetrics engineMetrics = new EngineMetrics(fs, 30_000);
+    engineMetrics.bindTo(metrics.registry());
+    AdminServer admin; // before the mount: a busy admin port must not leave a mount behind
+    try {
+      DaemonContext ctx = new DaemonContext(fs, dir, mountPoint.toAbsolutePath().normalize(), started,
+          VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics);
+      admin = AdminServer.start(ops.adminAddress, dir.root().resolve("run"),
+          AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(fs);
       closeQuietly(dir);
       return fail(plain(e));
     }
@@ -150,8 +181,9 @@ final class MountCommand implements Callable<Integer> {
         mo = new MountOptions(mo.fsName(), mo.allowOther(), mo.attrTimeout(), mo.entryTimeout(), mo.maxWrite(),
             mo.extra(), true);
       }
-      mount = FuseMount.mount(fs, mountPoint, mo);
+      mount = FuseMount.mount(new MeteredFileSystem(fs, metrics.registry()), mountPoint, mo);
     } catch (IOException | RuntimeException | LinkageError e) {
+      admin.close();
       closeQuietly(fs);
       closeQuietly(dir);
       String why = e instanceof LinkageError || String.valueOf(e.getMessage()).contains("libfuse")
@@ -159,10 +191,11 @@ final class MountCommand implements Callable<Integer> {
           : plain(e);
       return fail(why);
     }
-    Shutdown shutdown = new Shutdown(mount, fs, dir, log);
+    Shutdown shutdown = new Shutdown(admin, metrics, mount, fs, dir, log);
     Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "dfs-shutdown"));
-    log.info("dynamicfs mounted data={} mountpoint={} pid={}", dir.root(), mount.mountPoint(),
-        ProcessHandle.current().pid());
+    log.atInfo().addKeyValue("op", "mount").addKeyValue("data", dir.root().toString())
+        .addKeyValue("path", mount.mountPoint().toString()).addKeyValue("pid", ProcessHandle.current().pid())
+        .addKeyValue("admin_port", admin.port()).log("dynamicfs mounted");
     report("ok " + ProcessHandle.current().pid());
     try {
       mount.awaitUnmount();
@@ -212,8 +245,26 @@ final class MountCommand implements Callable<Integer> {
     }
   }
 
-  /** Unmount, then close the engine, then release DATA: once, whoever asks first (main or SIGTERM). */
+  /** The configuration as {@code dynamicfs status} shows it. */
+  private java.util.Map<String, Object> effectiveConfig() {
+    java.util.Map<String, Object> c = new java.util.LinkedHashMap<>();
+    c.put("cache_memory", cacheMemory);
+    c.put("fuse_options", fuseOptions);
+    c.put("fuse_api", System.getProperty("dfs.fuse.api", "lowlevel"));
+    c.put("log_file", data.toAbsolutePath().resolve("logs/dynamicfs.log").toString());
+    c.put("log_format", ops.fileFormat().name().toLowerCase(java.util.Locale.ROOT));
+    c.put("log_level", ops.logLevel.toString().toLowerCase(java.util.Locale.ROOT));
+    c.put("admin_address", ops.adminAddress.toString());
+    return c;
+  }
+
+  /**
+   * Stop the admin server, unmount, close the engine, release DATA: once, whoever asks first (main or
+   * SIGTERM).
+   */
   private static final class Shutdown {
+    private final AdminServer admin;
+    private final DaemonMetrics metrics;
     private final FuseMount mount;
     private final DynamicFileSystem fs;
     private final DataDirectory dir;
@@ -221,7 +272,10 @@ final class MountCommand implements Callable<Integer> {
     private boolean done;
     private boolean failed;
 
-    Shutdown(FuseMount mount, DynamicFileSystem fs, DataDirectory dir, Logger log) {
+    Shutdown(AdminServer admin, DaemonMetrics metrics, FuseMount mount, DynamicFileSystem fs, DataDirectory dir,
+        Logger log) {
+      this.admin = admin;
+      this.metrics = metrics;
       this.mount = mount;
       this.fs = fs;
       this.dir = dir;
@@ -233,24 +287,28 @@ final class MountCommand implements Callable<Integer> {
         return;
       }
       done = true;
+      admin.close(); // first: nothing may read the engine's gauges once it closes
       try {
         mount.close();
       } catch (IOException | RuntimeException e) {
         failed = true;
-        log.error("unmount failed error=\"{}\"", e.getMessage());
+        log.atError().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage()).log("unmount failed");
       }
       try {
         fs.close();
       } catch (IOException | RuntimeException e) {
         failed = true;
-        log.error("closing the filesystem failed error=\"{}\"", e.getMessage());
+        log.atError().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage())
+            .log("closing the filesystem failed");
       }
       try {
         dir.close();
       } catch (IOException e) {
-        log.warn("releasing the data directory lock failed error=\"{}\"", e.getMessage());
+        log.atWarn().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage())
+            .log("releasing the data directory lock failed");
       }
-      log.info("dynamicfs stopped cleanly={}", !failed);
+      metrics.close();
+      log.atInfo().addKeyValue("op", "unmount").addKeyValue("clean", !failed).log("dynamicfs stopped");
     }
 
     synchronized boolean failed() {
@@ -279,6 +337,7 @@ final class MountCommand implements Callable<Integer> {
     if (debugFuse) {
       a.add("--debug-fuse");
     }
+    a.addAll(ops.childArguments());
     return a;
   }
 

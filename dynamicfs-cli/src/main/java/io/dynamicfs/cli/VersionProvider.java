@@ -5,10 +5,15 @@ import picocli.CommandLine;
 
 /** Version from the jar manifest (or "dev" when run from classes). */
 final class VersionProvider implements CommandLine.IVersionProvider {
+  /** This build's version ("dev" when run from classes). */
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
   @Override
   public String[] getVersion() {
-    String v = Main.class.getPackage().getImplementationVersion();
-    return new String[] {"dynamicfs " + (v == null ? "dev" : v) + " (data format " + DataDirectory.FORMAT_VERSION
+    return new String[] {"dynamicfs " + version() + " (data format " + DataDirectory.FORMAT_VERSION
         + ", Java " + System.getProperty("java.version") + ")"};
   }
 }

@@ -90,11 +90,13 @@ final class FuseAdapter extends FuseStubFS {
       return body.run();
     } catch (FsException e) {
       if (e.errno() == Errno.EIO) {
-        log.error("fuse op failed op={} path=\"{}\" errno=EIO error=\"{}\"", op, path, e.getMessage());
+        log.atError().addKeyValue("op", op).addKeyValue("path", path).addKeyValue("errno", "EIO")
+            .addKeyValue("error", e.getMessage()).log("fuse op failed");
       }
       return -e.errno().code();
     } catch (IOException | RuntimeException | Error e) {
-      log.error("fuse op failed op={} path=\"{}\" errno=EIO", op, path, e);
+      log.atError().addKeyValue("op", op).addKeyValue("path", path).addKeyValue("errno", "EIO").setCause(e)
+          .log("fuse op failed");
       return -Errno.EIO.code();
     }
   }

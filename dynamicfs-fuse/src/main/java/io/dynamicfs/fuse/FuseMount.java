@@ -76,7 +76,8 @@ public final class FuseMount implements Closeable {
     }
     FuseMount m = new FuseMount(mp, adapter, loop);
     MountPoints.raiseReadAhead(mp);
-    log.info("mounted mountpoint={} options=\"{}\"", mp, String.join(" ", options.toArgs()));
+    log.atInfo().addKeyValue("op", "mount").addKeyValue("path", mp.toString())
+        .addKeyValue("options", String.join(" ", options.toArgs())).log("mounted");
     return m;
   }
 
@@ -124,7 +125,7 @@ public final class FuseMount implements Closeable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    log.info("unmounted mountpoint={}", mountPoint);
+    log.atInfo().addKeyValue("op", "unmount").addKeyValue("path", mountPoint.toString()).log("unmounted");
   }
 
 

@@ -71,7 +71,8 @@ public final class MountPoints {
         Files.writeString(ra, "1024");
       }
     } catch (IOException | RuntimeException e) {
-      log.debug("read-ahead not raised mountpoint={} error=\"{}\"", mp, e.getMessage());
+      log.atDebug().addKeyValue("path", mp.toString()).addKeyValue("error", e.getMessage())
+          .log("read-ahead not raised");
     }
   }
 
@@ -89,7 +90,8 @@ public final class MountPoints {
       }
     }
     if (isMounted(mp)) {
-      log.warn("mount point busy, detaching lazily mountpoint={}", mp);
+      log.atWarn().addKeyValue("op", "unmount").addKeyValue("path", mp.toString())
+          .log("mount point busy, detaching lazily");
       run(mp, true);
     }
   }

@@ -1,5 +1,6 @@
 package io.dynamicfs.cli.storage;
 
+import io.dynamicfs.cli.ProgressReporter;
 import io.dynamicfs.core.engine.TierMove;
 import io.dynamicfs.core.storage.Device;
 import io.dynamicfs.core.storage.Scrubber;
@@ -13,21 +14,11 @@ final class Reports {
   private Reports() {}
 
   static String bytes(long b) {
-    if (b < 0) {
-      return "?";
-    }
-    String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double v = b;
-    int u = 0;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return u == 0 ? b + " B" : String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    return b < 0 ? "?" : ProgressReporter.bytes(b);
   }
 
   static void scrub(PrintStream out, Scrubber.Report r) {
-    double secs = Math.max(0.001, r.took().toMillis() / 1000.0);
+    double secs = Math.max(0.001, r.tookMillis() / 1000.0);
     out.printf(Locale.ROOT, "scrub%s: %d blocks, %s read in %.1f s (%s/s)%n", r.cancelled() ? " (cancelled)" : "",
         r.blocks(), bytes(r.bytes()), secs, bytes((long) (r.bytes() / secs)));
     out.printf(Locale.ROOT, "  healthy %d, repaired %d, degraded %d, unrepairable %d%n", r.healthy(), r.repaired(),

@@ -1,9 +1,13 @@
 package io.dynamicfs.cli.storage;
 
+import io.dynamicfs.cli.ProgressReporter;
 import io.dynamicfs.cli.SizeConverter;
+import io.dynamicfs.cli.admin.AdminException;
 import io.dynamicfs.core.storage.Scrubber;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -11,8 +15,9 @@ import picocli.CommandLine.Parameters;
 /** {@code dynamicfs scrub MNT|DATA}: verify every copy and shard of every block now, repairing what is bad. */
 @Command(name = "scrub", mixinStandardHelpOptions = true,
     description = {"Verify every copy or shard of every block against its checksum and repair what is bad or",
-        "missing from the redundancy left (one pass, now). Works on a mount point or an unmounted DATA.",
-        "Exit code: 0 everything readable, 1 some blocks are unrepairable (listed by file), 2 cannot run."})
+        "missing from the redundancy left (one pass, now). Works on a mount point (through its daemon) or an",
+        "unmounted DATA. Exit code: 0 everything readable, 1 some blocks are unrepairable (listed by file),",
+        "2 cannot run."})
 public final class ScrubCommand extends StorageCommand {
   @Parameters(index = "0", paramLabel = "MNT|DATA", description = "A mount point or an unmounted DATA directory.")
   Path target;
@@ -28,16 +33,20 @@ public final class ScrubCommand extends StorageCommand {
   long rate;
 
   @Override
-  int run() throws IOException {
+  int run() throws IOException, AdminException {
     Target t = Target.resolve(target);
-    if (t.mounted()) {
-      throw needsOffline(t, "scrub");
-    }
-    ProgressLines p = new ProgressLines(System.err, "scrub");
     Scrubber.Report r;
-    try (OfflineFilesystem o = OfflineFilesystem.open(t.data())) {
-      r = o.fs().scrub(!noRepair, tier, rate, pr -> p.update(pr.blocksDone(), pr.blocksTotal(),
-          pr.blocksDone() + "/" + pr.blocksTotal() + " blocks, " + Reports.bytes(pr.bytesDone()) + " read"), () -> false);
+    if (t.mounted()) {
+      Map<String, Object> body = new HashMap<>();
+      body.put("repair", !noRepair);
+      body.put("tier", tier);
+      body.put("rate", rate);
+      r = online(t, "scrub", "/v1/scrub", body, Scrubber.Report.class);
+    } else {
+      try (OfflineFilesystem o = OfflineFilesystem.open(t.data()); ProgressReporter p = bar("scrub")) {
+        r = o.fs().scrub(!noRepair, tier, rate, pr -> p.progress("scrub", pr.blocksDone(), pr.blocksTotal()),
+            () -> false);
+      }
     }
     Reports.scrub(System.out, r);
     return r.unrepairable() > 0 ? 1 : 0;

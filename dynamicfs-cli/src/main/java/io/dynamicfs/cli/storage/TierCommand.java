@@ -1,10 +1,16 @@
 package io.dynamicfs.cli.storage;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.dynamicfs.cli.ProgressReporter;
+import io.dynamicfs.cli.admin.AdminClient;
+import io.dynamicfs.cli.admin.AdminException;
+import io.dynamicfs.cli.admin.AdminJson;
 import io.dynamicfs.core.engine.TierMove;
 import io.dynamicfs.core.storage.Tier;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -28,17 +34,26 @@ public final class TierCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "MNT|DATA", description = "A mount point or an unmounted DATA directory.")
     Path target;
 
+    @Option(names = "--json", description = "Print the figures as JSON.")
+    boolean json;
+
     @Override
-    int run() throws IOException {
+    int run() throws IOException, AdminException {
       Target t = Target.resolve(target);
-      if (t.mounted()) {
-        throw needsOffline(t, "tier status");
-      }
       List<Tier.Status> st;
-      try (OfflineFilesystem o = OfflineFilesystem.open(t.data())) {
-        st = o.fs().storage().tiers().stream().map(Tier::status).toList();
+      if (t.mounted()) {
+        st = AdminJson.mapper().convertValue(AdminClient.forMount(t.mountPoint()).get("/v1/tiers"),
+            new TypeReference<List<Tier.Status>>() { });
+      } else {
+        try (OfflineFilesystem o = OfflineFilesystem.open(t.data())) {
+          st = o.fs().storage().tiers().stream().map(Tier::status).toList();
+        }
       }
-      Reports.tiers(System.out, st);
+      if (json) {
+        System.out.println(AdminJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(st));
+      } else {
+        Reports.tiers(System.out, st);
+      }
       return 0;
     }
   }
@@ -58,18 +73,16 @@ public final class TierCommand implements Runnable {
     Path data;
 
     @Override
-    int run() throws IOException {
+    int run() throws IOException, AdminException {
       Target t = data != null ? Target.resolve(data) : Target.resolve(path);
       String inner = data != null ? "/" + path.toString() : t.inner();
-      if (t.mounted()) {
-        throw needsOffline(t, "tier move");
-      }
-      ProgressLines p = new ProgressLines(System.err, "tier move");
       TierMove.Result r;
-      try (OfflineFilesystem o = OfflineFilesystem.open(t.data())) {
-        long ino = o.lookup(inner);
-        r = o.fs().moveToTier(ino, to, pr -> p.update(pr.blocksDone(), pr.blocksTotal(),
-            Reports.bytes(pr.bytesMoved()) + " moved"));
+      if (t.mounted()) {
+        r = online(t, "tier move", "/v1/tier/move", Map.of("path", inner, "to", to), TierMove.Result.class);
+      } else {
+        try (OfflineFilesystem o = OfflineFilesystem.open(t.data()); ProgressReporter p = bar("tier move")) {
+          r = o.fs().moveToTier(o.lookup(inner), to, pr -> p.progress("move", pr.blocksDone(), pr.blocksTotal()));
+        }
       }
       Reports.move(System.out, to, r);
       return 0;

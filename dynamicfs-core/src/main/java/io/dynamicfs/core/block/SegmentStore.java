@@ -45,6 +45,7 @@ public final class SegmentStore implements BlockStore {
   private final ConcurrentSkipListMap<Integer, Segment> segments = new ConcurrentSkipListMap<>();
   private final Object appendLock = new Object();
   private final Object syncLock = new Object();
+  private final Object compactLock = new Object();
   private final AtomicLong rawBytes = new AtomicLong();
   private final AtomicLong storedBytes = new AtomicLong();
 
@@ -220,8 +221,9 @@ public final class SegmentStore implements BlockStore {
       }
       return h.codec().decompress(payload, 0, payload.length, h.rawLength());
     } catch (FsException e) {
-      log.error("corrupt record block={} segment={} offset={} problem=\"{}\"",
-          id.toHex(), loc.segment.path, loc.offset, e.getMessage());
+      log.atError().addKeyValue("op", "read").addKeyValue("block", id.toHex())
+          .addKeyValue("device", dir.toString()).addKeyValue("segment", loc.segment.path.toString())
+          .addKeyValue("offset", loc.offset).addKeyValue("error", e.getMessage()).log("corrupt record");
       throw FsException.of(Errno.EIO, "block %s in %s at offset %d is corrupt (%s)",
           id, loc.segment.path.getFileName(), loc.offset, e.getMessage());
     }
@@ -296,21 +298,61 @@ public final class SegmentStore implements BlockStore {
    * (content-addressed, so either serves), never none. Returns the bytes of segment files deleted.
    */
   public long compact(double threshold) throws IOException {
+    return compact(threshold, (done, total) -> {});
+  }
+
+  /**
+   * As {@link #compact(double)}, telling {@code progress} (segments done, segments to do) after each one.
+   * One compaction runs at a time (the background one and an operator's {@code gc} take turns).
+   */
+  public long compact(double threshold, CompactionProgress progress) throws IOException {
     if (readOnlyCheck) {
       return 0;
     }
-    long freed = 0;
-    for (Segment seg : new ArrayList<>(segments.values())) {
-      Segment act;
-      synchronized (appendLock) {
-        act = active;
+    synchronized (compactLock) {
+      List<Segment> todo = new ArrayList<>();
+      for (Segment seg : segments.values()) {
+        Segment act;
+        synchronized (appendLock) {
+          act = active;
+        }
+        if (seg != act && seg.size > 0 && (double) seg.liveBytes.get() / seg.size < threshold) {
+          todo.add(seg);
+        }
       }
-      if (seg == act || seg.size == 0 || (double) seg.liveBytes.get() / seg.size >= threshold) {
-        continue;
+      long freed = 0;
+      for (int i = 0; i < todo.size(); i++) {
+        freed += compact(todo.get(i));
+        progress.segmentDone(i + 1, todo.size());
       }
-      freed += compact(seg);
+      return freed;
     }
-    return freed;
+  }
+
+  /** Told after each segment a compaction has finished. */
+  @FunctionalInterface
+  public interface CompactionProgress {
+    void segmentDone(int done, int total);
+  }
+
+  /** One segment file: its size, the bytes of live records in it, and whether appends go to it now. */
+  public record SegmentUsage(Path path, long fileBytes, long liveBytes, boolean active) {
+    public long deadBytes() {
+      return Math.max(0, fileBytes - liveBytes);
+    }
+  }
+
+  /** Size and live bytes of every segment file, oldest first. */
+  public List<SegmentUsage> usage() {
+    Segment act;
+    synchronized (appendLock) {
+      act = active;
+    }
+    List<SegmentUsage> out = new ArrayList<>();
+    for (Segment s : segments.values()) {
+      out.add(new SegmentUsage(s.path, s.size, s.liveBytes.get(), s == act));
+    }
+    return out;
   }
 
   private long compact(Segment seg) throws IOException {
@@ -326,8 +368,9 @@ public final class SegmentStore implements BlockStore {
       if (!h.id().equals(e.getKey())
           || RecordHeader.crc(record, RecordHeader.SIZE, old.storedLength) != h.payloadCrc()) {
         // Never copy a bad record: leave the segment (and the problem) for fsck and reads to report.
-        log.error("compaction skipped a corrupt segment path={} block={} offset={}", seg.path, e.getKey(),
-            old.offset);
+        log.atError().addKeyValue("op", "compact").addKeyValue("segment", seg.path.toString())
+            .addKeyValue("block", e.getKey().toHex()).addKeyValue("offset", old.offset)
+            .log("compaction skipped a corrupt segment");
         return 0;
       }
       byte[] payload = java.util.Arrays.copyOfRange(record, RecordHeader.SIZE, record.length);
@@ -349,7 +392,8 @@ public final class SegmentStore implements BlockStore {
     long size = seg.size;
     seg.channel.close();
     Files.deleteIfExists(seg.path);
-    log.info("segment compacted path={} freed_bytes={} moved_bytes={}", seg.path, size, moved);
+    log.atInfo().addKeyValue("op", "compact").addKeyValue("segment", seg.path.toString())
+        .addKeyValue("bytes", size).addKeyValue("moved_bytes", moved).log("segment compacted");
     return size;
   }
 
@@ -411,7 +455,7 @@ public final class SegmentStore implements BlockStore {
       unsynced.add(active);
     }
     active = seg;
-    log.debug("segment opened path={}", p);
+    log.atDebug().addKeyValue("segment", p.toString()).log("segment opened");
   }
 
   private void syncDirectory() throws IOException {
@@ -448,8 +492,8 @@ public final class SegmentStore implements BlockStore {
         active = last;
       }
     }
-    log.info("block store opened dir={} segments={} blocks={} stored_bytes={}",
-        dir, segments.size(), index.size(), storedBytes.get());
+    log.atInfo().addKeyValue("device", dir.toString()).addKeyValue("segments", segments.size())
+        .addKeyValue("blocks", index.size()).addKeyValue("bytes", storedBytes.get()).log("block store opened");
   }
 
   private void scan(Segment seg) throws IOException {
@@ -564,8 +608,9 @@ public final class SegmentStore implements BlockStore {
           seg.path, pos, why));
       return;
     }
-    log.warn("segment tail torn by a crash, truncating path={} offset={} dropped_bytes={} reason=\"{}\"",
-        seg.path, pos, seg.size - pos, why);
+    log.atWarn().addKeyValue("op", "recover").addKeyValue("segment", seg.path.toString()).addKeyValue("offset", pos)
+        .addKeyValue("bytes", seg.size - pos).addKeyValue("reason", why)
+        .log("segment tail torn by a crash, truncating");
     seg.channel.truncate(pos);
     seg.channel.force(true);
     seg.size = pos;

@@ -63,7 +63,13 @@ public final class Fsck {
 
   public static Report check(MetadataStore meta, BlockStore store, boolean verifyData, Consumer<String> progress)
       throws IOException {
-    return new Fsck(meta, store).run(verifyData, progress);
+    String[] last = {null};
+    return check(meta, store, verifyData, (phase, done, total) -> {
+      if (!phase.equals(last[0])) {
+        last[0] = phase;
+        progress.accept(phase);
+      }
+    });
   }
 
   /**
@@ -73,6 +79,18 @@ public final class Fsck {
    */
   public static Report checkOffline(DataDirectory dir, boolean verifyData, Consumer<String> progress)
       throws IOException {
+    String[] last = {null};
+    return checkOffline(dir, verifyData, (phase, done, total) -> {
+      if (!phase.equals(last[0])) {
+        last[0] = phase;
+        progress.accept(phase);
+      }
+    });
+  }
+
+  /** As {@link #checkOffline(DataDirectory, boolean, Consumer)}, with counts for a progress bar. */
+  public static Report checkOffline(DataDirectory dir, boolean verifyData,
+      io.dynamicfs.core.api.ProgressListener progress) throws IOException {
     try (MetadataStore meta = MetadataStore.open(dir.metaDir(), dir.format().blockSize());
         TieredStore store = TieredStore.open(dir.layout(), dir.uuid(), dir.format().codec(), 64L << 20, false, true)) {
       Report r = check(meta, store, verifyData, progress);
@@ -95,7 +113,14 @@ public final class Fsck {
     }
   }
 
-  private Report run(boolean verifyData, Consumer<String> progress) throws IOException {
+  /** As {@link #check(MetadataStore, BlockStore, boolean, Consumer)}, with counts: the block-record phase reports records done of all. */
+  public static Report check(MetadataStore meta, BlockStore store, boolean verifyData,
+      io.dynamicfs.core.api.ProgressListener progress) throws IOException {
+    return new Fsck(meta, store).run(verifyData, phase -> progress.progress(phase, 0, 0), progress);
+  }
+
+  private Report run(boolean verifyData, Consumer<String> progress, io.dynamicfs.core.api.ProgressListener counts)
+      throws IOException {
     progress.accept("reading inodes");
     meta.forEachInode(i -> inodes.put(i.ino(), i));
     Set<Long> orphans = new HashSet<>(meta.orphans());
@@ -186,7 +211,9 @@ public final class Fsck {
     Set<BlockId> known = new HashSet<>();
     List<Map.Entry<BlockId, BlockRecord>> records = new ArrayList<>();
     meta.forEachBlock((id, r) -> records.add(Map.entry(id, r)));
+    String phase = "checking block records" + (verifyData ? " and verifying data" : "");
     for (Map.Entry<BlockId, BlockRecord> e : records) {
+      counts.progress(phase, blocks[0], records.size());
       BlockId id = e.getKey();
       BlockRecord r = e.getValue();
       known.add(id);
@@ -225,6 +252,7 @@ public final class Fsck {
         }
       }
     }
+    counts.progress(phase, blocks[0], records.size());
     for (Map.Entry<BlockId, Long> e : counted.entrySet()) {
       if (!known.contains(e.getKey())) {
         error(firstUser.get(e.getKey()), "references block " + e.getKey() + " which has no record");

@@ -161,8 +161,8 @@ public final class DynamicFileSystem implements FileSystem {
       long now = clock.nowNanos();
       metaLog.submit(new MetaOp.CreateNode(0, "", ROOT_INO, FileType.DIRECTORY.bits() | 0755,
           (int) currentUid(), (int) currentGid(), 0, null, now));
-      log.info("filesystem formatted data={} block_size={} compression={}", data.root(), format.blockSize(),
-          format.codec());
+      log.atInfo().addKeyValue("data", data.root().toString()).addKeyValue("block_size", format.blockSize())
+          .addKeyValue("compression", format.codec().toString()).log("filesystem formatted");
     }
     int orphans = 0;
     for (long ino : meta.orphans()) {
@@ -195,8 +195,8 @@ public final class DynamicFileSystem implements FileSystem {
       unreferenced.addAll(garbage);
     }
     if (orphans > 0 || !unreferenced.isEmpty()) {
-      log.info("recovered after unclean shutdown orphan_inodes={} unreferenced_blocks={}", orphans,
-          unreferenced.size());
+      log.atInfo().addKeyValue("orphan_inodes", orphans).addKeyValue("unreferenced_blocks", unreferenced.size())
+          .log("recovered after unclean shutdown");
     }
   }
 
@@ -613,7 +613,8 @@ public final class DynamicFileSystem implements FileSystem {
           of.tryCommit();
         }
       } catch (IOException | RuntimeException e) {
-        log.warn("background commit failed ino={} error=\"{}\"", of.ino, e.getMessage());
+        log.atWarn().addKeyValue("op", "commit").addKeyValue("ino", of.ino).addKeyValue("error", e.getMessage())
+            .log("background commit failed");
       }
     }
   }
@@ -626,9 +627,99 @@ public final class DynamicFileSystem implements FileSystem {
     try {
       return tiers.compact(data.layout().compaction().liveFractionBelow());
     } catch (IOException | RuntimeException e) {
-      log.warn("segment compaction failed error=\"{}\"", e.getMessage());
+      log.atWarn().addKeyValue("op", "compact").addKeyValue("error", e.getMessage()).log("segment compaction failed");
       return 0;
     }
+  }
+
+  /** Size and live bytes of each segment file of the block store. */
+  public List<io.dynamicfs.core.block.SegmentStore.SegmentUsage> segmentUsage() {
+    return tiers.segmentUsage();
+  }
+
+  /** Block and byte totals from the metadata (a full scan of the block records: seconds per million). */
+  public SpaceUsage usage() throws FsException {
+    long[] t = new long[4];
+    meta.forEachBlock((id, r) -> {
+      t[0]++;
+      t[1] += r.rawLength();
+      t[2] += r.refs() * r.rawLength();
+      t[3] += r.storedLength();
+    });
+    return new SpaceUsage(t[0], t[1], t[2], t[3]);
+  }
+
+  /**
+   * Finds, and with {@code apply} reclaims, garbage in the block store: records no metadata references
+   * (deleted only if still unreferenced and unpinned under the MetaLog monitor, so a concurrent writer
+   * never loses a block) and the dead space of sealed segments at least {@code minDeadFraction} dead
+   * (compacted, as the background task does with one half). A dry run changes nothing.
+   */
+  public GarbageReport collectGarbage(boolean apply, double minDeadFraction, io.dynamicfs.core.api.ProgressListener progress)
+      throws IOException {
+    if (!(minDeadFraction > 0 && minDeadFraction <= 1)) {
+      throw FsException.of(Errno.EINVAL, "dead fraction must be in (0, 1], got %s", minDeadFraction);
+    }
+    List<io.dynamicfs.core.block.StoredBlock> all = new ArrayList<>();
+    baseStore.forEach(all::add);
+    List<io.dynamicfs.core.block.StoredBlock> garbage = new ArrayList<>();
+    long scanned = 0;
+    for (io.dynamicfs.core.block.StoredBlock sb : all) {
+      if (meta.block(sb.id()) == null && !metaLog.isPinned(sb.id())) {
+        garbage.add(sb);
+      }
+      if (++scanned % 4096 == 0) {
+        progress.progress("scan", scanned, all.size());
+      }
+    }
+    progress.progress("scan", all.size(), all.size());
+    long garbageBytes = 0;
+    for (io.dynamicfs.core.block.StoredBlock sb : garbage) {
+      garbageBytes += sb.storedLength();
+    }
+    long deleted = 0;
+    if (apply) {
+      for (io.dynamicfs.core.block.StoredBlock sb : garbage) {
+        if (metaLog.deleteIfUnreferenced(sb.id())) {
+          deleted++;
+        }
+      }
+      if (deleted > 0) {
+        log.atInfo().addKeyValue("blocks", deleted).log("gc deleted unreferenced blocks");
+      }
+    }
+    long segmentBytes = 0;
+    long dead = 0;
+    long reclaimable = 0;
+    int reclaimableSegments = 0;
+    List<io.dynamicfs.core.block.SegmentStore.SegmentUsage> usage = tiers.segmentUsage();
+    for (io.dynamicfs.core.block.SegmentStore.SegmentUsage u : usage) {
+      segmentBytes += u.fileBytes();
+      dead += u.deadBytes();
+      if (!u.active() && u.fileBytes() > 0 && (double) u.deadBytes() / u.fileBytes() >= minDeadFraction) {
+        reclaimable += u.deadBytes();
+        reclaimableSegments++;
+      }
+    }
+    long freed = 0;
+    if (apply) {
+      // compact() takes segments strictly below the live fraction given; nudge so "exactly at" counts.
+      double live = Math.min(1.0, 1.0 - minDeadFraction + 1e-12);
+      long before = segmentBytes();
+      tiers.compact(live, (done, total) -> progress.progress("compact", done, total));
+      freed = Math.max(0, before - segmentBytes());
+      log.atInfo().addKeyValue("bytes", freed).addKeyValue("deleted_blocks", deleted).log("gc finished");
+    }
+    return new GarbageReport(apply, garbage.size(), garbageBytes, usage.size(), segmentBytes, dead,
+        reclaimableSegments, reclaimable, deleted, freed);
+  }
+
+  private long segmentBytes() {
+    long n = 0;
+    for (io.dynamicfs.core.block.SegmentStore.SegmentUsage u : tiers.segmentUsage()) {
+      n += u.fileBytes();
+    }
+    return n;
   }
 
   // ---- xattrs ---------------------------------------------------------------------------------
@@ -783,7 +874,8 @@ public final class DynamicFileSystem implements FileSystem {
       try {
         of.commit();
       } catch (IOException e) {
-        log.error("commit at unmount failed ino={} error=\"{}\"", of.ino, e.getMessage());
+        log.atError().addKeyValue("op", "commit").addKeyValue("ino", of.ino).addKeyValue("error", e.getMessage())
+            .log("commit at unmount failed");
         failure = failure == null ? e : failure;
       }
     }
@@ -796,7 +888,8 @@ public final class DynamicFileSystem implements FileSystem {
     } finally {
       meta.close();
     }
-    log.info("filesystem closed data={} open_handles_left={}", data.root(), handles.size());
+    log.atInfo().addKeyValue("data", data.root().toString()).addKeyValue("open_handles_left", handles.size())
+        .log("filesystem closed");
     if (failure != null) {
       throw failure;
     }

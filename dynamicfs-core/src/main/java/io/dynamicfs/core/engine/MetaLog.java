@@ -72,6 +72,23 @@ final class MetaLog {
     }
   }
 
+  synchronized boolean isPinned(BlockId id) {
+    return pins.containsKey(id);
+  }
+
+  /** Deletes a block that nothing references or pins, deciding both under this monitor. */
+  synchronized boolean deleteIfUnreferenced(BlockId id) throws FsException {
+    if (pins.containsKey(id) || meta.block(id) != null) {
+      return false;
+    }
+    try {
+      store.delete(id);
+      return true;
+    } catch (java.io.IOException e) {
+      throw new FsException(io.dynamicfs.core.api.Errno.EIO, "cannot delete block " + id + ": " + e.getMessage(), e);
+    }
+  }
+
   synchronized int pinnedCount() {
     return pins.size();
   }
@@ -81,7 +98,8 @@ final class MetaLog {
       store.delete(id);
     } catch (Exception e) {
       // The record stays as an orphan; the next mount's reconciliation removes it.
-      log.warn("block delete failed block={} error=\"{}\"", id, e.getMessage());
+      log.atWarn().addKeyValue("op", "delete").addKeyValue("block", id.toHex()).addKeyValue("error", e.getMessage())
+          .log("block delete failed");
     }
   }
 }

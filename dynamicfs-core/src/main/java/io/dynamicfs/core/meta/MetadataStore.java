@@ -323,6 +323,22 @@ public final class MetadataStore implements Closeable {
     }
   }
 
+  /**
+   * A RocksDB figure for each column family by name (e.g. "rocksdb.estimate-num-keys",
+   * "rocksdb.estimate-live-data-size"); a family that cannot report it is left out.
+   */
+  public java.util.Map<String, Long> propertyByColumnFamily(String name) {
+    java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
+    for (ColumnFamilyHandle h : handles) {
+      try {
+        out.put(new String(h.getName(), StandardCharsets.US_ASCII), db.getLongProperty(h, name));
+      } catch (RocksDBException e) {
+        // not reported for this family
+      }
+    }
+    return out;
+  }
+
   byte[] get(ColumnFamilyHandle cf, byte[] key) throws FsException {
     try {
       return db.get(cf, readOptions, key);
@@ -349,7 +365,8 @@ public final class MetadataStore implements Closeable {
     try {
       db.flushWal(true);
     } catch (RocksDBException e) {
-      log.warn("metadata WAL sync at close failed error=\"{}\"", e.getMessage());
+      log.atWarn().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage())
+          .log("metadata WAL sync at close failed");
     }
     for (ColumnFamilyHandle h : handles) {
       h.close();
@@ -364,7 +381,7 @@ public final class MetadataStore implements Closeable {
         try {
           c.close();
         } catch (Exception e) {
-          log.warn("closing a RocksDB object failed error=\"{}\"", e.getMessage());
+          log.atWarn().addKeyValue("error", e.getMessage()).log("closing a RocksDB object failed");
         }
       }
     }

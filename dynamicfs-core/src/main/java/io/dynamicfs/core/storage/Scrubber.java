@@ -39,7 +39,7 @@ public final class Scrubber {
   public record DeviceReport(String tier, String device, String health, long badRecords, long repairs) {}
 
   public record Report(long blocks, long bytes, long healthy, long repaired, long degraded, long unrepairable,
-      List<DeviceReport> devices, List<String> unrepairableFiles, Duration took, boolean cancelled) {}
+      List<DeviceReport> devices, List<String> unrepairableFiles, long tookMillis, boolean cancelled) {}
 
   /**
    * One pass. {@code tierName} null scrubs every tier; {@code rateBytesPerSecond} ≤ 0 means unlimited.
@@ -145,7 +145,7 @@ public final class Scrubber {
     List<String> files = lost.isEmpty() ? List.of() : filesOf(List.copyOf(lost));
     Duration took = Duration.ofNanos(System.nanoTime() - start);
     Report r = new Report(done.get(), bytes.get(), healthy.get(), repaired.get(), degraded.get(), lost.size(), devices,
-        files, took, stopped);
+        files, took.toMillis(), stopped);
     var ev = lost.isEmpty() ? log.atInfo() : log.atError();
     ev.addKeyValue("blocks", r.blocks()).addKeyValue("bytes", r.bytes()).addKeyValue("healthy", r.healthy())
         .addKeyValue("repaired", r.repaired()).addKeyValue("degraded", r.degraded()).addKeyValue("unrepairable", lost.size())

@@ -299,14 +299,31 @@ public abstract sealed class Tier implements BlockStore permits ReplicatedTier, 
 
   /** Compacts every writable device; returns the bytes freed. */
   public long compact(double threshold) throws IOException {
+    return compact(threshold, (done, total) -> { });
+  }
+
+  /** As {@link #compact(double)}, telling {@code progress} per device's segments. */
+  public long compact(double threshold, SegmentStore.CompactionProgress progress) throws IOException {
     long freed = 0;
     for (Device d : devices) {
       SegmentStore s = d.writable();
       if (s != null) {
-        freed += s.compact(threshold);
+        freed += s.compact(threshold, progress);
       }
     }
     return freed;
+  }
+
+  /** Size and live bytes of every segment file of every device that is open. */
+  public List<SegmentStore.SegmentUsage> segmentUsage() {
+    List<SegmentStore.SegmentUsage> out = new ArrayList<>();
+    for (Device d : devices) {
+      SegmentStore s = d.store();
+      if (s != null) {
+        out.addAll(s.usage());
+      }
+    }
+    return out;
   }
 
   /** Notices devices that vanished or regained space under a running mount. */

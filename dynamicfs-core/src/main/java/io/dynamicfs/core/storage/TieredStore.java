@@ -247,11 +247,26 @@ public final class TieredStore implements BlockStore {
 
   /** Compacts every tier's devices; returns bytes freed. */
   public long compact(double threshold) throws IOException {
+    return compact(threshold, (done, total) -> { });
+  }
+
+  /** As {@link #compact(double)}, telling {@code progress} as each device's segments are done. */
+  public long compact(double threshold, io.dynamicfs.core.block.SegmentStore.CompactionProgress progress)
+      throws IOException {
     long freed = 0;
     for (Tier t : tiers) {
-      freed += t.compact(threshold);
+      freed += t.compact(threshold, progress);
     }
     return freed;
+  }
+
+  /** Every segment file of every device, with its size and live bytes. */
+  public List<io.dynamicfs.core.block.SegmentStore.SegmentUsage> segmentUsage() {
+    List<io.dynamicfs.core.block.SegmentStore.SegmentUsage> out = new ArrayList<>();
+    for (Tier t : tiers) {
+      out.addAll(t.segmentUsage());
+    }
+    return out;
   }
 
   public void recheckDevices() {

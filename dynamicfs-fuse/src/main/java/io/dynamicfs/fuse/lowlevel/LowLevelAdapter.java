@@ -106,15 +106,17 @@ final class LowLevelAdapter {
       body.run();
     } catch (FsException e) {
       if (e.errno() == Errno.EIO) {
-        log.error("fuse op failed op={} ino={} errno=EIO error=\"{}\"", op, ino, e.getMessage());
+        log.atError().addKeyValue("op", op).addKeyValue("ino", ino).addKeyValue("errno", "EIO")
+            .addKeyValue("error", e.getMessage()).log("fuse op failed");
       }
       lib.fuse_reply_err(req, e.errno().code());
     } catch (IOException | RuntimeException | Error e) {
-      log.error("fuse op failed op={} ino={} errno=EIO", op, ino, e);
+      log.atError().addKeyValue("op", op).addKeyValue("ino", ino).addKeyValue("errno", "EIO").setCause(e)
+          .log("fuse op failed");
       try {
         lib.fuse_reply_err(req, Errno.EIO.code());
       } catch (RuntimeException | Error again) {
-        log.error("cannot reply to fuse request op={}", op, again);
+        log.atError().addKeyValue("op", op).setCause(again).log("cannot reply to fuse request");
       }
     }
   }
@@ -211,7 +213,7 @@ final class LowLevelAdapter {
       try {
         forget(ino, n);
       } catch (RuntimeException e) {
-        log.error("forget failed ino={}", ino, e);
+        log.atError().addKeyValue("op", "forget").addKeyValue("ino", ino).setCause(e).log("forget failed");
       }
       lib.fuse_reply_none(req);
     };

@@ -115,8 +115,9 @@ public final class LowLevelMount implements Closeable {
       throw new FsException(Errno.EIO, "interrupted while mounting");
     }
     io.dynamicfs.fuse.MountPoints.raiseReadAhead(m.mountPoint);
-    log.info("mounted (low-level API) mountpoint={} options=\"{}\" attr_timeout={} entry_timeout={}", mp, opts,
-        attrTimeout, entryTimeout);
+    log.atInfo().addKeyValue("op", "mount").addKeyValue("path", mp.toString()).addKeyValue("options", opts)
+        .addKeyValue("attr_timeout", attrTimeout).addKeyValue("entry_timeout", entryTimeout)
+        .log("mounted (low-level API)");
     return m;
   }
 
@@ -149,7 +150,7 @@ public final class LowLevelMount implements Closeable {
         }
         if (res <= 0) {
           if (res < 0) {
-            log.warn("fuse device read failed errno={}", -res);
+            log.atWarn().addKeyValue("errno", -res).log("fuse device read failed");
             lib.fuse_session_exit(session);
           }
           break;
@@ -200,7 +201,7 @@ public final class LowLevelMount implements Closeable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    log.info("unmounted mountpoint={}", mountPoint);
+    log.atInfo().addKeyValue("op", "unmount").addKeyValue("path", mountPoint.toString()).log("unmounted");
   }
 
   /** Waits for the workers, then frees the session and channel (unmounting if still mounted), once. */
@@ -213,7 +214,8 @@ public final class LowLevelMount implements Closeable {
       lib.fuse_session_remove_chan(channel);
       lib.fuse_session_destroy(session);
       lib.fuse_unmount(mountPoint.toString(), channel);
-      log.debug("fuse low-level session torn down callbacks={} ops={}", callbacks.size(), ops);
+      log.atDebug().addKeyValue("callbacks", callbacks.size()).addKeyValue("ops", ops)
+          .log("fuse low-level session torn down");
     }
   }
 
