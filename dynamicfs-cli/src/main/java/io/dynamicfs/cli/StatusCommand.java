@@ -65,8 +65,16 @@ final class StatusCommand implements Callable<Integer> {
         ProgressReporter.bytes(sp.path("disk_available_bytes").asLong()),
         ProgressReporter.bytes(sp.path("disk_total_bytes").asLong())));
     for (JsonNode t : s.path("tiers")) {
-      b.append(String.format(Locale.ROOT, "  tier     %s: %s (redundancy %s)%n", t.path("name").asText(),
-          join(t.path("devices")), t.path("redundancy").asText()));
+      b.append(String.format(Locale.ROOT, "  tier     %s (%s), %d devices%s%n", t.path("name").asText(),
+          t.path("redundancy").asText(), t.path("devices").size(), t.path("degraded_writes").asLong() > 0
+              ? ", " + t.path("degraded_writes").asLong() + " degraded writes" : ""));
+      for (JsonNode d : t.path("devices")) {
+        b.append(String.format(Locale.ROOT, "           %-7s %s: %s used, %s free%s%n", d.path("health").asText(),
+            d.path("directory").asText(), ProgressReporter.bytes(d.path("used_bytes").asLong()),
+            ProgressReporter.bytes(d.path("free_bytes").asLong()),
+            d.path("bad_records").asLong() + d.path("repairs").asLong() > 0 ? ", " + d.path("bad_records").asLong()
+                + " bad records, " + d.path("repairs").asLong() + " repairs" : ""));
+      }
     }
     for (Iterator<Map.Entry<String, JsonNode>> it = s.path("caches").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> c = it.next();
@@ -82,14 +90,6 @@ final class StatusCommand implements Callable<Integer> {
           : c.getValue().toString());
     }
     return b.append('\n').toString();
-  }
-
-  private static String join(JsonNode array) {
-    StringBuilder b = new StringBuilder();
-    for (JsonNode n : array) {
-      b.append(b.length() == 0 ? "" : ", ").append(n.asText());
-    }
-    return b.toString();
   }
 
   static String duration(long seconds) {

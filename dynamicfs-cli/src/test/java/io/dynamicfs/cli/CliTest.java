@@ -24,28 +24,8 @@ class CliTest {
   @TempDir
   Path tmp;
 
-  record Result(int code, String out, String err) {}
-
-  private static Result run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    PrintStream oldErr = System.err;
-    PrintStream oldOut = System.out;
-    ByteArrayOutputStream rawErr = new ByteArrayOutputStream();
-    ByteArrayOutputStream rawOut = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(rawErr, true, StandardCharsets.UTF_8));
-    System.setOut(new PrintStream(rawOut, true, StandardCharsets.UTF_8));
-    try {
-      var cl = Main.commandLine();
-      cl.setOut(new PrintWriter(out, true));
-      cl.setErr(new PrintWriter(err, true));
-      int code = cl.execute(args);
-      return new Result(code, out + rawOut.toString(StandardCharsets.UTF_8),
-          err + rawErr.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(oldErr);
-      System.setOut(oldOut);
-    }
+  private static CliRun.Result run(String... args) {
+    return CliRun.run(args);
   }
 
   private Path dir(String name) throws Exception {
@@ -58,7 +38,7 @@ class CliTest {
     }
   }
 
-  private static void assertUsageError(Result r, String expected) {
+  private static void assertUsageError(CliRun.Result r, String expected) {
     assertEquals(Main.EXIT_USAGE, r.code(), r.toString());
     assertTrue(r.err().contains(expected), "stderr should mention '" + expected + "': " + r.err());
     assertTrue(r.err().startsWith("dynamicfs: "), r.err());
@@ -66,7 +46,7 @@ class CliTest {
 
   @Test
   void version_printsVersionAndFormat() {
-    Result r = run("--version");
+    CliRun.Result r = run("--version");
     assertEquals(0, r.code());
     assertTrue(r.out().contains("dynamicfs") && r.out().contains("data format 1"), r.out());
   }
@@ -74,7 +54,7 @@ class CliTest {
   @Test
   void help_onEveryCommand_explainsOptions() {
     for (String cmd : List.of("mount", "umount", "fsck")) {
-      Result r = run(cmd, "--help");
+      CliRun.Result r = run(cmd, "--help");
       assertEquals(0, r.code(), cmd);
       assertTrue(r.out().contains("Usage: dynamicfs " + cmd), r.out());
     }
@@ -150,7 +130,7 @@ class CliTest {
   void backgroundMount_thenUmount_thenFsck_corruptSegment_reportsThePath() throws Exception {
     Path data = dir("data");
     Path mnt = dir("mnt");
-    Result m = run("mount", data.toString(), mnt.toString(), "--cache-memory", "16M");
+    CliRun.Result m = run("mount", data.toString(), mnt.toString(), "--cache-memory", "16M");
     assertEquals(0, m.code(), m.toString());
     try {
       assertTrue(FuseMount.isMounted(mnt));
@@ -159,7 +139,7 @@ class CliTest {
       Files.createDirectories(mnt.resolve("docs"));
       Files.write(mnt.resolve("docs/report.bin"), content);
     } finally {
-      Result u = run("umount", mnt.toString());
+      CliRun.Result u = run("umount", mnt.toString());
       assertEquals(0, u.code(), u.toString());
     }
     assertFalse(FuseMount.isMounted(mnt));
@@ -177,7 +157,7 @@ class CliTest {
       b.rewind();
       ch.write(b, 1000);
     }
-    Result f = run("fsck", "-q", data.toString());
+    CliRun.Result f = run("fsck", "-q", data.toString());
     assertEquals(1, f.code(), f.toString());
     assertTrue(f.out().contains("/docs/report.bin") && f.out().contains("corrupt"), f.out());
   }
@@ -203,11 +183,11 @@ class CliTest {
     try (var ch = java.nio.channels.FileChannel.open(seg, java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), second + 20);
     }
-    Result m = run("mount", data.toString(), mnt.toString(), "--foreground");
+    CliRun.Result m = run("mount", data.toString(), mnt.toString(), "--foreground");
     assertUsageError(m, "damaged at offset " + second);
     assertTrue(m.err().contains("fsck"), m.err());
     assertFalse(FuseMount.isMounted(mnt));
-    Result f = run("fsck", "-q", data.toString());
+    CliRun.Result f = run("fsck", "-q", data.toString());
     assertEquals(1, f.code(), f.toString());
     assertTrue(f.out().contains("damaged at offset " + second), f.out());
   }

@@ -122,9 +122,10 @@ public final class AdminEndpoints {
     Map<String, Object> space = new LinkedHashMap<>();
     space.put("disk_total_bytes", disk.totalBytes());
     space.put("disk_available_bytes", disk.availableBytes());
-    space.put("blocks", store.blocks());
-    space.put("unique_bytes", store.rawBytes());
-    space.put("stored_bytes", store.storedBytes());
+    // distinct blocks from the metadata: the store counts every copy and shard of a redundant tier
+    space.put("blocks", usage.blocks());
+    space.put("unique_bytes", usage.uniqueBytes());
+    space.put("stored_bytes", usage.storedBytes());
     space.put("segment_file_bytes", store.fileBytes());
     space.put("dead_bytes", dead);
     space.put("referenced_bytes", usage.referencedBytes());
