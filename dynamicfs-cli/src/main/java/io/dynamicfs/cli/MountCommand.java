@@ -7,6 +7,7 @@ import io.dynamicfs.cli.admin.AdminServer;
 import io.dynamicfs.cli.admin.DaemonContext;
 import io.dynamicfs.cli.metrics.DaemonMetrics;
 import io.dynamicfs.cli.metrics.EngineMetrics;
+import io.dynamicfs.cli.metrics.StorageMetrics;
 import io.dynamicfs.cli.metrics.MeteredFileSystem;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.codec.Codec;
@@ -163,6 +164,7 @@ final class MountCommand implements Callable<Integer> {
     }
     EngineMetrics engineMetrics = new EngineMetrics(fs, 30_000);
     engineMetrics.bindTo(metrics.registry());
+    new StorageMetrics(fs.storage()).bindTo(metrics.registry());
     AdminServer admin; // before the mount: a busy admin port must not leave a mount behind
     try {
       DaemonContext ctx = new DaemonContext(fs, dir, mountPoint.toAbsolutePath().normalize(), started,

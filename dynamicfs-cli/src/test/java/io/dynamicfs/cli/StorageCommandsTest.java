@@ -35,6 +35,15 @@ class StorageCommandsTest {
     }
   }
 
+  private static String scrape(Path data) throws Exception {
+    JsonNode info = new ObjectMapper().readTree(Files.readString(data.resolve("run/admin.json")));
+    var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(info.get("url").asText() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    return r.body();
+  }
+
   @Test
   void tierStatusMoveScrubAndRebuildOnAMount() throws Exception {
     Path data = Files.createDirectories(work.resolve("data"));
@@ -90,6 +99,12 @@ class StorageCommandsTest {
       assertTrue(rb.out().contains("unrepairable 0") && rb.out().contains("degraded 0"), rb.out());
       CliRun.Result clean = CliRun.run("scrub", "--no-repair", mnt.toString());
       assertTrue(clean.out().contains("repaired 0, degraded 0, unrepairable 0"), clean.out());
+      String metrics = scrape(data);
+      String s1 = work.resolve("s1").toString();
+      assertTrue(metrics.lines().anyMatch(l -> l.startsWith("dfs_device_repairs_total{") && l.contains(s1)
+          && !l.endsWith(" 0.0")), "repairs onto the rebuilt device are counted:\n" + metrics);
+      assertTrue(metrics.lines().anyMatch(l -> l.startsWith("dfs_device_up{") && l.contains(s1) && l.endsWith(" 1.0")),
+          metrics);
 
       CliRun.Result notDev = CliRun.run("rebuild", work.resolve("elsewhere").toString());
       assertEquals(Main.EXIT_USAGE, notDev.code(), notDev.toString());

@@ -46,6 +46,7 @@ class DashboardTest {
           return l1;
         }))) {
       new EngineMetrics(engine, 1000).bindTo(metrics.registry());
+      new StorageMetrics(engine.storage()).bindTo(metrics.registry());
       FileSystem fs = new MeteredFileSystem(engine, metrics.registry());
       OpenResult o = fs.create(Caller.ROOT, FileSystem.ROOT_INO, "f", 0644, 2);
       fs.write(o.handle(), 0, new byte[100_000], 0, 100_000);
