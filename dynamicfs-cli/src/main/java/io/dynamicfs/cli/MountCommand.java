@@ -1,6 +1,7 @@
 package io.dynamicfs.cli;
 
-import io.dynamicfs.cache.MemoryBlockCache;
+import io.dynamicfs.cache.Admission;
+import io.dynamicfs.cache.CacheStack;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.engine.DynamicFileSystem;
@@ -8,8 +9,12 @@ import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
 import io.dynamicfs.fuse.FuseMount;
+import io.dynamicfs.fuse.FusePreset;
 import io.dynamicfs.fuse.MountOptions;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +55,24 @@ final class MountCommand implements Callable<Integer> {
       description = "Memory for decompressed blocks (default ${DEFAULT-VALUE}).")
   long cacheMemory;
 
+  @Option(names = "--cache-dir", paramLabel = "DIR",
+      description = "Directory (ideally on a fast disk) for the persistent block cache (L2); off when absent.")
+  Path cacheDir;
+
+  @Option(names = "--cache-size", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "10G",
+      description = "Most bytes the --cache-dir cache may take (default ${DEFAULT-VALUE}).")
+  long cacheSize;
+
+  @Option(names = "--cache-admission", paramLabel = "POLICY", defaultValue = "always",
+      description = "Which blocks read from the store enter the disk cache: always, hot-only (on their second"
+          + " read) or sampled (1 in 8 reads) (default ${DEFAULT-VALUE}).")
+  String cacheAdmission;
+
+  @Option(names = "--fuse-preset", paramLabel = "PRESET", defaultValue = "balanced",
+      description = "Kernel caching and mount options: balanced, high-performance or safe (default"
+          + " ${DEFAULT-VALUE}; see docs/fuse-presets.md).")
+  String fusePreset;
+
   @Option(names = {"-o", "--fuse-option"}, paramLabel = "OPT", split = ",",
       description = "Extra libfuse mount option(s), comma-separated.")
   List<String> fuseOptions = new ArrayList<>();
@@ -72,10 +95,43 @@ final class MountCommand implements Callable<Integer> {
     if (cacheMemory < (1 << 20)) {
       return fail("--cache-memory must be at least 1M");
     }
+    try {
+      Admission.parse(cacheAdmission);
+      FusePreset.parse(fusePreset);
+    } catch (IllegalArgumentException e) {
+      return fail(e.getMessage());
+    }
+    if (cacheDir != null) {
+      String bad = checkCacheDir();
+      if (bad != null) {
+        return fail(bad);
+      }
+    }
     if (!foreground) {
       return new Daemonizer(this).start();
     }
     return runForeground(format);
+  }
+
+  /** Why --cache-dir/--cache-size cannot be used, or null. */
+  private String checkCacheDir() {
+    if (cacheSize < (16 << 20)) {
+      return "--cache-size must be at least 16M";
+    }
+    Path cd = cacheDir.toAbsolutePath().normalize();
+    Path mp = mountPoint.toAbsolutePath().normalize();
+    if (cd.startsWith(mp)) {
+      return "--cache-dir " + cd + " must not be inside the mount point";
+    }
+    if (Files.exists(cd) && !Files.isDirectory(cd)) {
+      return "--cache-dir " + cd + " is not a directory";
+    }
+    return null;
+  }
+
+  /** Where the cache meters go. The admin endpoint will pass its own (Prometheus) registry here. */
+  MeterRegistry meterRegistry() {
+    return new SimpleMeterRegistry();
   }
 
   private int fail(String message) {
@@ -106,20 +162,20 @@ final class MountCommand implements Callable<Integer> {
     Logger log = LoggerFactory.getLogger(MountCommand.class);
     DynamicFileSystem fs;
     try {
-      EngineOptions options = EngineOptions.defaults()
-          .withStoreDecorator(store -> new MemoryBlockCache(store, cacheMemory));
+      CacheStack.Builder caches = CacheStack.builder(meterRegistry()).memory(cacheMemory);
+      if (cacheDir != null) {
+        caches.disk(cacheDir, cacheSize, Admission.parse(cacheAdmission));
+      }
+      EngineOptions options = EngineOptions.defaults().withStoreDecorator(caches.build());
       fs = DynamicFileSystem.open(dir, options);
     } catch (IOException | RuntimeException e) {
       closeQuietly(dir);
-      return fail(plain(e));
+      return fail(plain(e instanceof UncheckedIOException u ? u.getCause() : e));
     }
     FuseMount mount;
     try {
-      MountOptions mo = MountOptions.defaults("dynamicfs:" + dir.root()).withExtra(fuseOptions);
-      if (debugFuse) {
-        mo = new MountOptions(mo.fsName(), mo.allowOther(), mo.attrTimeout(), mo.entryTimeout(), mo.maxWrite(),
-            mo.extra(), true);
-      }
+      MountOptions mo = MountOptions.defaults("dynamicfs:" + dir.root()).withExtra(fuseOptions)
+          .withPreset(FusePreset.parse(fusePreset)).withDebug(debugFuse);
       mount = FuseMount.mount(fs, mountPoint, mo);
     } catch (IOException | RuntimeException | LinkageError e) {
       closeQuietly(fs);
@@ -233,7 +289,11 @@ final class MountCommand implements Callable<Integer> {
     List<String> a = new ArrayList<>(Arrays.asList("mount", data.toAbsolutePath().toString(),
         mountPoint.toAbsolutePath().toString(), "--foreground", "--ready-file", ready.toString(),
         "--block-size", Long.toString(blockSize), "--compression", compression,
-        "--cache-memory", Long.toString(cacheMemory)));
+        "--cache-memory", Long.toString(cacheMemory), "--fuse-preset", fusePreset));
+    if (cacheDir != null) {
+      a.addAll(List.of("--cache-dir", cacheDir.toAbsolutePath().toString(), "--cache-size", Long.toString(cacheSize),
+          "--cache-admission", cacheAdmission));
+    }
     if (!fuseOptions.isEmpty()) {
       a.add("-o");
       a.add(String.join(",", fuseOptions));

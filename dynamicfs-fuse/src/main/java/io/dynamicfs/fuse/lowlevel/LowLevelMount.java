@@ -3,6 +3,7 @@ package io.dynamicfs.fuse.lowlevel;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.fuse.FusePreset;
 import io.dynamicfs.fuse.MountOptions;
 import java.io.Closeable;
 import java.io.IOException;
@@ -27,10 +28,11 @@ import org.slf4j.LoggerFactory;
  * once the kernel's INIT was processed; {@link #close} runs {@code fusermount -u}, joins the workers and
  * frees the session. The caller still owns (and closes) the FileSystem.
  *
- * <p>Kernel caching: entries and attributes are cached for {@code dfs.fuse.lowlevel.entryTimeout} /
- * {@code dfs.fuse.lowlevel.attrTimeout} seconds (system properties, 1.0 by default; MountOptions'
- * attrTimeout, 0 for the path-based API, is not used). This is coherent for a single mount: every change
- * goes through this kernel inode, and hard links share it.
+ * <p>Kernel caching comes from the mount's {@link FusePreset} (timeouts overridable by the system
+ * properties {@code dfs.fuse.lowlevel.attrTimeout}, {@code entryTimeout}, {@code negativeTimeout}; see
+ * {@link KernelCaching}); MountOptions' attrTimeout/entryTimeout belong to the path-based API and are not
+ * used here. Caching by time is coherent for a single mount: every change goes through this kernel inode,
+ * and hard links share it.
  */
 public final class LowLevelMount implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(LowLevelMount.class);
@@ -76,9 +78,8 @@ public final class LowLevelMount implements Closeable {
       throw FsException.of(Errno.EIO, "cannot load libfuse.so.2: %s", e.getMessage());
     }
     Runtime rt = Runtime.getRuntime(lib);
-    double attrTimeout = Double.parseDouble(System.getProperty("dfs.fuse.lowlevel.attrTimeout", "1.0"));
-    double entryTimeout = Double.parseDouble(System.getProperty("dfs.fuse.lowlevel.entryTimeout", "1.0"));
-    LowLevelAdapter adapter = new LowLevelAdapter(fs, lib, attrTimeout, entryTimeout);
+    KernelCaching caching = KernelCaching.of(options.preset());
+    LowLevelAdapter adapter = new LowLevelAdapter(fs, lib, caching);
     LowLevelOps ops = new LowLevelOps(rt);
     List<Object> callbacks = adapter.install(ops);
 
@@ -121,8 +122,10 @@ public final class LowLevelMount implements Closeable {
       throw new FsException(Errno.EIO, "interrupted while mounting");
     }
     io.dynamicfs.fuse.MountPoints.raiseReadAhead(m.mountPoint);
-    log.info("mounted (low-level API) mountpoint={} options=\"{}\" attr_timeout={} entry_timeout={}", mp, opts,
-        attrTimeout, entryTimeout);
+    log.info("mounted (low-level API) mountpoint={} preset={} options=\"{}\" attr_timeout={} entry_timeout={}"
+        + " negative_timeout={} keep_cache={} auto_inval_data={}", mp, options.preset().cliName(), opts,
+        caching.attrTimeout(), caching.entryTimeout(), caching.negativeTimeout(), caching.keepCache(),
+        caching.autoInvalData());
     return m;
   }
 
@@ -138,7 +141,10 @@ public final class LowLevelMount implements Closeable {
     o.add("big_writes");
     o.add("max_write=" + options.maxWrite());
     o.add("max_read=" + options.maxWrite());
-    o.add("max_readahead=" + (1 << 20));
+    o.add("max_readahead=" + FusePreset.MAX_READAHEAD);
+    if (options.preset().noatime()) {
+      o.add("noatime");
+    }
     if (options.debug()) {
       o.add("debug");
     }
@@ -194,6 +200,11 @@ public final class LowLevelMount implements Closeable {
 
   public Path mountPoint() {
     return mountPoint;
+  }
+
+  /** What the kernel was told it may cache (tests, diagnostics). */
+  public String caching() {
+    return adapter.caching().toString();
   }
 
   /** The kernel's current lookup count of {@code ino} (diagnostics, tests). */
