@@ -1,6 +1,7 @@
 package io.dynamicfs.fuse;
 
 import io.dynamicfs.cache.MemoryBlockCache;
+import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.DataDirectory;
@@ -8,6 +9,7 @@ import io.dynamicfs.core.format.FormatOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /**
  * A real DynamicFS mounted through the kernel for a test: DATA and MNT under a temp directory, the
@@ -18,16 +20,19 @@ final class MountedFs implements AutoCloseable {
   final Path data;
   final Path mnt;
   private final FormatOptions format;
-  private final long cacheBytes;
+  private final UnaryOperator<BlockStore> caches;
+  private final FusePreset preset;
   private DataDirectory dir;
   private DynamicFileSystem fs;
   private FuseMount mount;
 
-  private MountedFs(Path base, FormatOptions format, long cacheBytes) throws IOException {
+  private MountedFs(Path base, FormatOptions format, UnaryOperator<BlockStore> caches, FusePreset preset)
+      throws IOException {
     this.data = Files.createDirectories(base.resolve("data"));
     this.mnt = Files.createDirectories(base.resolve("mnt"));
     this.format = format;
-    this.cacheBytes = cacheBytes;
+    this.caches = caches;
+    this.preset = preset;
   }
 
   static MountedFs mount(Path base) throws IOException {
@@ -35,7 +40,13 @@ final class MountedFs implements AutoCloseable {
   }
 
   static MountedFs mount(Path base, FormatOptions format, long cacheBytes) throws IOException {
-    MountedFs m = new MountedFs(base, format, cacheBytes);
+    return mount(base, format, s -> new MemoryBlockCache(s, cacheBytes), FusePreset.BALANCED);
+  }
+
+  /** A mount whose block store is wrapped by {@code caches} (applied afresh at every (re)mount). */
+  static MountedFs mount(Path base, FormatOptions format, UnaryOperator<BlockStore> caches, FusePreset preset)
+      throws IOException {
+    MountedFs m = new MountedFs(base, format, caches, preset);
     try {
       m.start();
     } catch (IOException | RuntimeException e) {
@@ -47,9 +58,8 @@ final class MountedFs implements AutoCloseable {
 
   private void start() throws IOException {
     dir = DataDirectory.open(data, format);
-    fs = DynamicFileSystem.open(dir, EngineOptions.defaults()
-        .withStoreDecorator(s -> new MemoryBlockCache(s, cacheBytes)));
-    mount = FuseMount.mount(fs, mnt, MountOptions.defaults("dynamicfs:" + data));
+    fs = DynamicFileSystem.open(dir, EngineOptions.defaults().withStoreDecorator(caches));
+    mount = FuseMount.mount(fs, mnt, MountOptions.defaults("dynamicfs:" + data).withPreset(preset));
   }
 
   Path path(String first, String... more) {

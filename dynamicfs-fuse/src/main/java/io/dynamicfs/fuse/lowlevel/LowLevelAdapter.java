@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
 final class LowLevelAdapter {
   private static final Logger log = LoggerFactory.getLogger(LowLevelAdapter.class);
   private static final int FALLOC_FL_KEEP_SIZE = 1;
+  private static final int O_ACCMODE = 3;
+  private static final int O_RDONLY = 0;
 
   private final FileSystem fs;
   private final LibFuseLowLevel lib;
@@ -496,8 +498,11 @@ final class LowLevelAdapter {
   private void release(Pointer req, long ino, Pointer fi) {
     call(req, "release", ino, () -> {
       fs.release(fh(fi));
-      if (caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED && stamps.containsKey(ino)) {
+      boolean wrote = (fi.getInt(Layout.FileInfo.FLAGS) & O_ACCMODE) != O_RDONLY;
+      if (wrote && caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED && stamps.containsKey(ino)) {
         // What this kernel wrote through the handle is in its page cache: remember the result as seen.
+        // Only for writers: release arrives asynchronously, and a reader's late release must not bless
+        // a change made elsewhere in the meantime.
         try {
           stamps.put(ino, Stamp.of(fs.getattr(ino)));
         } catch (FsException e) {
