@@ -61,9 +61,9 @@ import org.slf4j.LoggerFactory;
  *       protected against damage, not against an adversary). A bad entry is counted
  *       ({@code dfs.cache.corrupt}), dropped, and the read falls through to the store.
  *   <li><b>Never grows past its size.</b> The index is a Caffeine cache weighed in on-disk bytes (rounded
- *       up to 4 KiB) whose bound is the size minus the bytes allowed to queue for writing (1/8 of the
- *       size, at most 64 MiB; a cache smaller than 8 blocks may exceed its size by the one block being
- *       written); an entry that leaves the index has its file deleted.
+ *       up to 4 KiB), bounded by the size. Before the writer creates an entry file it evicts the coldest
+ *       entries (deleting their files at once) until the new file fits, so the files on disk, including
+ *       the one being written, never add up to more than the size.
  *   <li><b>Heals itself.</b> A missing file is a miss; if the directory itself is gone (or emptied), the
  *       index is cleared and the layout recreated by the next write; reads keep coming from below.
  *   <li><b>Never the only copy.</b> Blocks are immutable and written through to the store first, so losing
@@ -75,8 +75,8 @@ import org.slf4j.LoggerFactory;
  * Readers only read files. Every file creation and deletion runs on one writer thread, in order, which
  * is what makes "evict X" and "admit X again" safe without locks: the delete task re-checks the index
  * and leaves the file alone when X was admitted again meanwhile. A miss hands its block to the writer and
- * returns at once (the caller never waits for the cache write); when more than the allowed bytes are
- * queued the block is simply not admitted.
+ * returns at once (the caller never waits for the cache write); when more than 1/8 of the size (at most
+ * 64 MiB, at least one block) is queued the block is simply not admitted.
  */
 public final class DiskBlockCache implements BlockStore {
   private static final Logger log = LoggerFactory.getLogger(DiskBlockCache.class);
@@ -100,6 +100,8 @@ public final class DiskBlockCache implements BlockStore {
   private final FileChannel lockChannel;
   private final FileLock lock;
   private volatile boolean closed;
+  private volatile Thread writerThread;
+  private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - 20_000_000_000L);
 
   /** One cached entry; identity matters (a stale reader drops only the entry it read). */
   private static final class Entry {
@@ -128,7 +130,7 @@ public final class DiskBlockCache implements BlockStore {
     this.delegate = delegate;
     this.root = dir.toAbsolutePath().normalize();
     this.capacity = capacity;
-    // Up to 1/8 of the cache (at most 64 MiB) may wait to be written; the index keeps room for it.
+    // Up to 1/8 of the cache (at most 64 MiB, at least one block) may wait in memory to be written.
     this.pendingLimit = Math.min(capacity / 8, 64L << 20);
     this.admission = admission.newFilter(Math.max(1024, capacity / ALIGN / 4), random);
     Files.createDirectories(root);
@@ -148,10 +150,11 @@ public final class DiskBlockCache implements BlockStore {
     this.writer = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "dfs-l2-writer");
       t.setDaemon(true);
+      writerThread = t;
       return t;
     });
     this.index = Caffeine.newBuilder()
-        .maximumWeight(capacity - pendingLimit)
+        .maximumWeight(capacity)
         .weigher((BlockId k, Entry e) -> e.weight)
         .executor(Runnable::run)
         .removalListener(this::removed)
@@ -361,7 +364,7 @@ public final class DiskBlockCache implements BlockStore {
       return;
     }
     int weight = weight(data.length);
-    if (weight > capacity - pendingLimit) {
+    if (weight > capacity) {
       metrics.rejections.increment(); // larger than the whole cache
       return;
     }
@@ -403,6 +406,7 @@ public final class DiskBlockCache implements BlockStore {
     if (holds(id)) {
       return;
     }
+    makeRoom(weight);
     Path p = pathOf(id);
     Path tmp = p.resolveSibling(p.getFileName() + ".tmp");
     for (int attempt = 0; ; attempt++) {
@@ -412,23 +416,55 @@ public final class DiskBlockCache implements BlockStore {
         index.put(id, new Entry(weight));
         metrics.admissions.increment();
         return;
-      } catch (NoSuchFileException e) {
+      } catch (IOException e) {
+        deleteQuietly(tmp);
         if (attempt > 0) {
-          log.warn("disk cache write failed block={} dir={} error=\"{}\"", id, root, e.toString());
+          warnRarely("disk cache write failed block={} dir={} error=\"{}\"", id, root, e.toString());
           return;
         }
         try {
-          ensureMarker(); // deleted under us: recreate and try once more
-          Files.createDirectories(p.getParent());
+          repairLayout(p.getParent()); // deleted or damaged under us: recreate and try once more
         } catch (IOException again) {
-          log.warn("cannot recreate disk cache dir={} error=\"{}\"", root, again.getMessage());
+          warnRarely("cannot repair disk cache dir={} error=\"{}\"", root, again.toString(), "");
           return;
         }
-      } catch (IOException e) {
-        log.warn("disk cache write failed block={} dir={} error=\"{}\"", id, root, e.toString());
-        deleteQuietly(tmp);
+      }
+    }
+  }
+
+  /** On the writer thread: evicts the coldest entries (their files go at once) until {@code weight} fits. */
+  private void makeRoom(int weight) {
+    index.cleanUp();
+    var eviction = index.policy().eviction().orElseThrow();
+    while (sizeBytes() + weight > capacity) {
+      var coldest = eviction.coldest(1).entrySet().iterator();
+      if (!coldest.hasNext()) {
         return;
       }
+      var victim = coldest.next();
+      if (index.asMap().remove(victim.getKey(), victim.getValue())) {
+        metrics.evictions.increment();
+      }
+      index.cleanUp();
+    }
+  }
+
+  /** Recreates the directory, the marker and {@code shard}, removing whatever squats on the shard's name. */
+  private void repairLayout(Path shard) throws IOException {
+    ensureMarker();
+    if (Files.exists(shard, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        && !Files.isDirectory(shard, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      deleteTree(shard);
+    }
+    Files.createDirectories(shard);
+  }
+
+  /** A warning at most every 10 s: a full or failing cache disk must not flood the log. */
+  private void warnRarely(String format, Object a, Object b, Object c) {
+    long now = System.nanoTime();
+    long last = lastWarn.get();
+    if (now - last > 10_000_000_000L && lastWarn.compareAndSet(last, now)) {
+      log.warn(format, a, b, c);
     }
   }
 
@@ -455,7 +491,10 @@ public final class DiskBlockCache implements BlockStore {
     }
   }
 
-  /** Caffeine's removal callback: count evictions and delete the file on the writer thread. */
+  /**
+   * Caffeine's removal callback: count evictions and delete the file on the writer thread (at once when
+   * the removal happens there, as in {@link #makeRoom}).
+   */
   private void removed(BlockId id, Entry e, RemovalCause cause) {
     if (id == null) {
       return;
@@ -466,11 +505,16 @@ public final class DiskBlockCache implements BlockStore {
     if (cause == RemovalCause.REPLACED) {
       return;
     }
-    runOnWriter(() -> {
+    Runnable delete = () -> {
       if (!holds(id)) { // admitted again since: that file is the new entry's
         deleteQuietly(pathOf(id));
       }
-    });
+    };
+    if (Thread.currentThread() == writerThread) {
+      delete.run();
+    } else {
+      runOnWriter(delete);
+    }
   }
 
   private static void deleteQuietly(Path p) {
@@ -506,8 +550,12 @@ public final class DiskBlockCache implements BlockStore {
     try (DirectoryStream<Path> shards = Files.newDirectoryStream(root)) {
       for (Path shard : shards) {
         String s = shard.getFileName().toString();
-        if (!Files.isDirectory(shard) || !isHex(s, 2)) {
+        if (!isHex(s, 2)) {
           continue; // the marker, the lock, anything that is not ours
+        }
+        if (!Files.isDirectory(shard, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          removed += deleteTree(shard); // squats on a shard's name
+          continue;
         }
         try (DirectoryStream<Path> files = Files.newDirectoryStream(shard)) {
           for (Path f : files) {
