@@ -213,6 +213,11 @@ public final class DiskBlockCache implements BlockStore {
   }
 
   @Override
+  public void forEachId(Consumer<BlockId> action) {
+    delegate.forEachId(action);
+  }
+
+  @Override
   public void sync() throws IOException {
     delegate.sync();
   }

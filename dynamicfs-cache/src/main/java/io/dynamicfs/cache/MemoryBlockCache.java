@@ -141,6 +141,11 @@ public final class MemoryBlockCache implements BlockStore {
   }
 
   @Override
+  public void forEachId(Consumer<BlockId> action) {
+    delegate.forEachId(action);
+  }
+
+  @Override
   public void sync() throws IOException {
     delegate.sync();
   }

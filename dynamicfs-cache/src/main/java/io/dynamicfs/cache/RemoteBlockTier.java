@@ -81,6 +81,11 @@ public final class RemoteBlockTier implements BlockStore {
   }
 
   @Override
+  public void forEachId(Consumer<BlockId> action) {
+    delegate.forEachId(action);
+  }
+
+  @Override
   public void sync() throws IOException {
     delegate.sync();
   }

@@ -1,10 +1,8 @@
 package io.dynamicfs.cli;
 
 import io.dynamicfs.core.api.FsException;
-import io.dynamicfs.core.block.SegmentStore;
 import io.dynamicfs.core.check.Fsck;
 import io.dynamicfs.core.format.DataDirectory;
-import io.dynamicfs.core.meta.MetadataStore;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -28,24 +26,19 @@ final class FsckCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (DataDirectory dir = DataDirectory.open(data, null);
-        MetadataStore meta = MetadataStore.open(dir.metaDir(), dir.format().blockSize());
-        SegmentStore store = SegmentStore.openForCheck(dir.blocksDir(), dir.format().codec())) {
-      Fsck.Report r = Fsck.check(meta, store, !fast, step -> {
+    try (DataDirectory dir = DataDirectory.open(data, null)) {
+      Fsck.Report r = Fsck.checkOffline(dir, !fast, step -> {
         if (!quiet) {
           System.out.println("fsck: " + step);
         }
       });
-      for (String d : store.damage()) {
-        System.out.println("ERROR " + d);
-      }
       for (Fsck.Problem p : r.problems()) {
         System.out.println(p);
       }
-      boolean clean = r.clean() && store.damage().isEmpty();
+      boolean clean = r.clean();
       System.out.printf("fsck: %s — %d inodes (%d directories), %d blocks, %d bytes verified, %d errors, %d warnings%n",
           clean ? "clean" : "ERRORS FOUND", r.inodes(), r.directories(), r.blocks(), r.bytesVerified(),
-          r.errors() + store.damage().size(), r.problems().size() - r.errors());
+          r.errors(), r.problems().size() - r.errors());
       return clean ? 0 : 1;
     } catch (FsException e) {
       System.err.println("dynamicfs: " + MountCommand.plain(e));

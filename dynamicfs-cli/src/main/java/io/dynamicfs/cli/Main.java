@@ -1,15 +1,19 @@
 package io.dynamicfs.cli;
 
+import io.dynamicfs.cli.storage.RebuildCommand;
+import io.dynamicfs.cli.storage.ScrubCommand;
+import io.dynamicfs.cli.storage.TierCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code dynamicfs} command. */
 @Command(name = "dynamicfs", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "A deduplicating, compressing, checksumming FUSE filesystem.",
-    subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, ScrubCommand.class, TierCommand.class,
+        RebuildCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for bad usage, a bad option or input that cannot be used. */
-  static final int EXIT_USAGE = 2;
+  public static final int EXIT_USAGE = 2;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

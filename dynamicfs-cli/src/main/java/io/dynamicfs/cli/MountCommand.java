@@ -8,6 +8,7 @@ import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.storage.StorageLayout;
 import io.dynamicfs.fuse.FuseMount;
 import io.dynamicfs.fuse.FusePreset;
 import io.dynamicfs.fuse.MountOptions;
@@ -73,6 +74,17 @@ final class MountCommand implements Callable<Integer> {
           + " ${DEFAULT-VALUE}; see docs/fuse-presets.md).")
   String fusePreset;
 
+  @Option(names = "--config", paramLabel = "FILE",
+      description = {"Storage layout (YAML): tiers of device directories with their redundancy, and scrub settings.",
+          "Recorded when DATA is formatted; later mounts may repeat it but not change the tiers. See docs/storage.md."})
+  Path config;
+
+  @Option(names = "--tier", paramLabel = "NAME:REDUNDANCY:DIR[,DIR...]",
+      description = {"A storage tier when formatting (repeat for more, first = where new data lands), e.g.",
+          "--tier fast:replicate-2:/nvme0/dfs,/nvme1/dfs --tier slow:rs-4-2:/hdd0/dfs,...,/hdd5/dfs.",
+          "Default: one tier on DATA/blocks with one copy."})
+  List<String> tiers = new ArrayList<>();
+
   @Option(names = {"-o", "--fuse-option"}, paramLabel = "OPT", split = ",",
       description = "Extra libfuse mount option(s), comma-separated.")
   List<String> fuseOptions = new ArrayList<>();
@@ -107,6 +119,11 @@ final class MountCommand implements Callable<Integer> {
         return fail(bad);
       }
     }
+    try {
+      layout = requestedLayout();
+    } catch (FsException e) {
+      return fail(plain(e));
+    }
     if (!foreground) {
       return new Daemonizer(this).start();
     }
@@ -134,6 +151,19 @@ final class MountCommand implements Callable<Integer> {
     return new SimpleMeterRegistry();
   }
 
+  private StorageLayout layout;
+
+  /** The layout from --config or --tier, or null for "as recorded" (the default on a new DATA). */
+  private StorageLayout requestedLayout() throws FsException {
+    if (config != null && !tiers.isEmpty()) {
+      throw FsException.of(io.dynamicfs.core.api.Errno.EINVAL, "give either --config or --tier, not both");
+    }
+    if (config != null) {
+      return StorageLayout.read(config);
+    }
+    return tiers.isEmpty() ? null : StorageLayout.fromOptions(tiers);
+  }
+
   private int fail(String message) {
     System.err.println("dynamicfs: " + message);
     report("error: " + message);
@@ -154,7 +184,7 @@ final class MountCommand implements Callable<Integer> {
     DataDirectory dir;
     try {
       checkMountPoint();
-      dir = DataDirectory.open(data, format);
+      dir = DataDirectory.open(data, format, layout);
     } catch (FsException e) {
       return fail(plain(e));
     }
@@ -293,6 +323,14 @@ final class MountCommand implements Callable<Integer> {
     if (cacheDir != null) {
       a.addAll(List.of("--cache-dir", cacheDir.toAbsolutePath().toString(), "--cache-size", Long.toString(cacheSize),
           "--cache-admission", cacheAdmission));
+    }
+    if (config != null) {
+      a.add("--config");
+      a.add(config.toAbsolutePath().toString());
+    }
+    for (String t : tiers) {
+      a.add("--tier");
+      a.add(t);
     }
     if (!fuseOptions.isEmpty()) {
       a.add("-o");

@@ -4,13 +4,13 @@ import java.util.Locale;
 import picocli.CommandLine;
 
 /** Parses sizes like 512M, 1G, 64K or plain bytes. */
-final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+public final class SizeConverter implements CommandLine.ITypeConverter<Long> {
   @Override
   public Long convert(String value) {
     return parse(value);
   }
 
-  static long parse(String value) {
+  public static long parse(String value) {
     String v = value.trim().toUpperCase(Locale.ROOT);
     if (v.endsWith("B")) {
       v = v.substring(0, v.length() - 1);

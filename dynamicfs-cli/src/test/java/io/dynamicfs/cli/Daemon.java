@@ -88,6 +88,15 @@ final class Daemon implements AutoCloseable {
     detach(mnt);
   }
 
+  /** Starts any other `dynamicfs` command in a separate JVM, output (both streams) into {@code log}. */
+  static Process command(Path log, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+        "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
   String output() throws IOException {
     return Files.readString(log);
   }

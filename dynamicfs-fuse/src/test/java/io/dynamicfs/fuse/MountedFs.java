@@ -6,6 +6,7 @@ import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.storage.StorageLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +23,14 @@ final class MountedFs implements AutoCloseable {
   private final FormatOptions format;
   private final UnaryOperator<BlockStore> caches;
   private final FusePreset preset;
+  private final StorageLayout layout;
   private DataDirectory dir;
   private DynamicFileSystem fs;
   private FuseMount mount;
 
-  private MountedFs(Path base, FormatOptions format, UnaryOperator<BlockStore> caches, FusePreset preset)
-      throws IOException {
+  private MountedFs(Path base, FormatOptions format, UnaryOperator<BlockStore> caches, FusePreset preset,
+      StorageLayout layout) throws IOException {
+    this.layout = layout;
     this.data = Files.createDirectories(base.resolve("data"));
     this.mnt = Files.createDirectories(base.resolve("mnt"));
     this.format = format;
@@ -40,13 +43,23 @@ final class MountedFs implements AutoCloseable {
   }
 
   static MountedFs mount(Path base, FormatOptions format, long cacheBytes) throws IOException {
-    return mount(base, format, s -> new MemoryBlockCache(s, cacheBytes), FusePreset.BALANCED);
+    return mount(base, format, cacheBytes, null);
+  }
+
+  /** Mounts with a storage layout (tiers of devices) recorded when DATA is formatted; null for the default. */
+  static MountedFs mount(Path base, FormatOptions format, long cacheBytes, StorageLayout layout) throws IOException {
+    return mount(base, format, s -> new MemoryBlockCache(s, cacheBytes), FusePreset.BALANCED, layout);
   }
 
   /** A mount whose block store is wrapped by {@code caches} (applied afresh at every (re)mount). */
   static MountedFs mount(Path base, FormatOptions format, UnaryOperator<BlockStore> caches, FusePreset preset)
       throws IOException {
-    MountedFs m = new MountedFs(base, format, caches, preset);
+    return mount(base, format, caches, preset, null);
+  }
+
+  private static MountedFs mount(Path base, FormatOptions format, UnaryOperator<BlockStore> caches,
+      FusePreset preset, StorageLayout layout) throws IOException {
+    MountedFs m = new MountedFs(base, format, caches, preset, layout);
     try {
       m.start();
     } catch (IOException | RuntimeException e) {
@@ -57,7 +70,7 @@ final class MountedFs implements AutoCloseable {
   }
 
   private void start() throws IOException {
-    dir = DataDirectory.open(data, format);
+    dir = DataDirectory.open(data, format, layout);
     fs = DynamicFileSystem.open(dir, EngineOptions.defaults().withStoreDecorator(caches));
     mount = FuseMount.mount(fs, mnt, MountOptions.defaults("dynamicfs:" + data).withPreset(preset));
   }

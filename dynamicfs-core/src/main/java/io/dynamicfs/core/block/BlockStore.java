@@ -38,6 +38,11 @@ public interface BlockStore extends Closeable {
   /** Calls {@code action} for every block held (a snapshot; concurrent changes may or may not show). */
   void forEach(Consumer<StoredBlock> action);
 
+  /** Calls {@code action} with the id of every block held, each once; cheaper than {@link #forEach}. */
+  default void forEachId(Consumer<BlockId> action) {
+    forEach(sb -> action.accept(sb.id()));
+  }
+
   /** Returns when everything put so far is durable. */
   void sync() throws IOException;
 

@@ -54,10 +54,12 @@ public final class SegmentStore implements BlockStore {
   private final List<Segment> unsynced = new ArrayList<>();
 
   private final boolean readOnlyCheck;
+  private final boolean salvage;
   private final List<String> damage = new ArrayList<>();
 
-  private SegmentStore(Path dir, Codec codec, long maxSegmentBytes, boolean readOnlyCheck) {
+  private SegmentStore(Path dir, Codec codec, long maxSegmentBytes, boolean readOnlyCheck, boolean salvage) {
     this.readOnlyCheck = readOnlyCheck;
+    this.salvage = salvage;
     this.dir = dir;
     this.codec = codec;
     this.maxSegmentBytes = maxSegmentBytes;
@@ -65,8 +67,18 @@ public final class SegmentStore implements BlockStore {
 
   /** Opens (creating the directory if needed) and indexes every segment. */
   public static SegmentStore open(Path dir, Codec codec, long maxSegmentBytes) throws IOException {
+    return open(dir, codec, maxSegmentBytes, false);
+  }
+
+  /**
+   * Opens for use, like {@link #open(Path, Codec, long)}; with {@code salvage} a damaged record header does not
+   * refuse the open: the scan skips to the next valid record, the damage is logged and listed in
+   * {@link #damage()}, and the damaged segment is never appended to. A store whose blocks have copies
+   * elsewhere (a device of a redundant tier) opens this way, so the lost records can be rebuilt.
+   */
+  public static SegmentStore open(Path dir, Codec codec, long maxSegmentBytes, boolean salvage) throws IOException {
     Files.createDirectories(dir);
-    SegmentStore s = new SegmentStore(dir, codec, maxSegmentBytes, false);
+    SegmentStore s = new SegmentStore(dir, codec, maxSegmentBytes, false, salvage);
     try {
       s.scanAll();
     } catch (IOException | RuntimeException e) {
@@ -81,7 +93,7 @@ public final class SegmentStore implements BlockStore {
    * {@link #damage()} instead of refusing to open (records after a damaged header are not indexed).
    */
   public static SegmentStore openForCheck(Path dir, Codec codec) throws IOException {
-    SegmentStore s = new SegmentStore(dir, codec, Long.MAX_VALUE, true);
+    SegmentStore s = new SegmentStore(dir, codec, Long.MAX_VALUE, true, true);
     try {
       s.scanAll();
     } catch (IOException | RuntimeException e) {
@@ -91,7 +103,7 @@ public final class SegmentStore implements BlockStore {
     return s;
   }
 
-  /** Structural damage found while opening for a check. */
+  /** Structural damage found while opening for a check or with salvage. */
   public List<String> damage() {
     return List.copyOf(damage);
   }
@@ -107,8 +119,21 @@ public final class SegmentStore implements BlockStore {
       return existing.describe(id);
     }
     Codec.Compressed c = codec.compress(data, 0, length);
-    byte[] payload = c.bytes();
-    RecordHeader h = new RecordHeader(c.codec(), length, payload.length, id,
+    return putEncoded(id, c.codec(), length, c.bytes());
+  }
+
+  /**
+   * Stores a payload already encoded with {@code payloadCodec} ({@code rawLength} bytes once decoded), as
+   * {@link #put} does after compressing; idempotent. Redundant tiers compress once and store the result on
+   * several devices, or store erasure-coded shards with {@link Codec#NONE}.
+   */
+  public StoredBlock putEncoded(BlockId id, Codec payloadCodec, int rawLength, byte[] payload) throws IOException {
+    Location existing = index.get(id);
+    if (existing != null) {
+      return existing.describe(id);
+    }
+    int length = rawLength;
+    RecordHeader h = new RecordHeader(payloadCodec, length, payload.length, id,
         RecordHeader.crc(payload, 0, payload.length), 0);
     Segment seg;
     long pos;
@@ -233,6 +258,11 @@ public final class SegmentStore implements BlockStore {
   @Override
   public void forEach(Consumer<StoredBlock> action) {
     index.forEach((id, loc) -> action.accept(loc.describe(id)));
+  }
+
+  @Override
+  public void forEachId(Consumer<BlockId> action) {
+    index.keySet().forEach(action);
   }
 
   @Override
@@ -414,7 +444,7 @@ public final class SegmentStore implements BlockStore {
     }
     if (!segments.isEmpty() && !readOnlyCheck) {
       Segment last = segments.lastEntry().getValue();
-      if (last.size < maxSegmentBytes) {
+      if (last.size < maxSegmentBytes && !last.damaged) {
         active = last;
       }
     }
@@ -441,9 +471,19 @@ public final class SegmentStore implements BlockStore {
           return;
         }
         String what = String.format("segment %s is damaged at offset %d (%s)", seg.path, pos, e.getMessage());
-        if (readOnlyCheck) {
-          damage.add(what + "; records after it are not readable");
-          return;
+        if (salvage) {
+          long next = nextValidRecord(seg, pos + 1, end);
+          damage.add(what + (next < 0 ? "; nothing after it is readable" : "; resumed at offset " + next));
+          seg.damaged = true;
+          if (!readOnlyCheck) {
+            log.error("damaged segment salvaged path={} offset={} resumed_at={} problem=\"{}\"", seg.path, pos, next,
+                e.getMessage());
+          }
+          if (next < 0) {
+            return;
+          }
+          pos = next;
+          continue;
         }
         throw FsException.of(Errno.EIO, "%s; run 'dynamicfs fsck' to list the affected files", what);
       }
@@ -473,6 +513,49 @@ public final class SegmentStore implements BlockStore {
       storedBytes.addAndGet(h.storedLength());
       pos += h.recordLength();
     }
+  }
+
+  /**
+   * The offset of the first record at or after {@code from} whose header and payload checksums are both
+   * right, or -1. Only used after damage, so a byte-by-byte search is fine.
+   */
+  private static long nextValidRecord(Segment seg, long from, long end) throws IOException {
+    byte[] head = new byte[RecordHeader.SIZE];
+    ByteBuffer window = ByteBuffer.allocate(1 << 16);
+    long base = from;
+    while (base + RecordHeader.SIZE <= end) {
+      window.clear();
+      int n = seg.channel.read(window, base);
+      if (n <= 0) {
+        return -1;
+      }
+      byte[] w = window.array();
+      for (int i = 0; i + 4 <= n; i++) {
+        if (w[i] != 'D' || w[i + 1] != 'F' || w[i + 2] != 'S' || w[i + 3] != 'R') {
+          continue;
+        }
+        long pos = base + i;
+        if (pos + RecordHeader.SIZE > end) {
+          return -1;
+        }
+        readFully(seg.channel, ByteBuffer.wrap(head), pos);
+        try {
+          RecordHeader h = RecordHeader.parse(head, 0);
+          if (pos + h.recordLength() > end) {
+            continue;
+          }
+          byte[] payload = new byte[h.storedLength()];
+          readFully(seg.channel, ByteBuffer.wrap(payload), pos + RecordHeader.SIZE);
+          if (RecordHeader.crc(payload, 0, payload.length) == h.payloadCrc()) {
+            return pos;
+          }
+        } catch (FsException notAHeader) {
+          // keep looking
+        }
+      }
+      base += Math.max(1, n - 3);
+    }
+    return -1;
   }
 
   private void truncateTornTail(Segment seg, long pos, String why) throws IOException {
@@ -532,6 +615,8 @@ public final class SegmentStore implements BlockStore {
     final FileChannel channel;
     final AtomicLong liveBytes = new AtomicLong();
     volatile long size;
+    /** A damaged header was skipped while opening: never append here (compaction may retire it). */
+    volatile boolean damaged;
 
     Segment(int number, Path path, FileChannel channel, long size) {
       this.number = number;

@@ -7,6 +7,12 @@ import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.meta.BlockRecord;
 import io.dynamicfs.core.meta.Inode;
 import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.meta.PathIndex;
+import io.dynamicfs.core.format.DataDirectory;
+import io.dynamicfs.core.storage.BlockCheck;
+import io.dynamicfs.core.storage.Device;
+import io.dynamicfs.core.storage.Tier;
+import io.dynamicfs.core.storage.TieredStore;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -48,8 +54,7 @@ public final class Fsck {
   private final BlockStore store;
   private final List<Problem> problems = new ArrayList<>();
   private final Map<Long, Inode> inodes = new HashMap<>();
-  private final Map<Long, long[]> parentOf = new HashMap<>();
-  private final Map<Long, String> nameOf = new HashMap<>();
+  private final PathIndex paths = new PathIndex();
 
   private Fsck(MetadataStore meta, BlockStore store) {
     this.meta = meta;
@@ -59,6 +64,35 @@ public final class Fsck {
   public static Report check(MetadataStore meta, BlockStore store, boolean verifyData, Consumer<String> progress)
       throws IOException {
     return new Fsck(meta, store).run(verifyData, progress);
+  }
+
+  /**
+   * Checks an unmounted DATA directory: opens its metadata and every device of every tier read-only (nothing
+   * is written, truncated or repaired) and adds the structural damage the devices show — an error on a
+   * single-copy tier, a warning where the tier's redundancy still covers it.
+   */
+  public static Report checkOffline(DataDirectory dir, boolean verifyData, Consumer<String> progress)
+      throws IOException {
+    try (MetadataStore meta = MetadataStore.open(dir.metaDir(), dir.format().blockSize());
+        TieredStore store = TieredStore.open(dir.layout(), dir.uuid(), dir.format().codec(), 64L << 20, false, true)) {
+      Report r = check(meta, store, verifyData, progress);
+      List<Problem> all = new ArrayList<>();
+      for (Tier t : store.tiers()) {
+        boolean redundant = t.redundancy().tolerance() > 0;
+        for (Device d : t.devices()) {
+          if (d.health() == Device.Health.FAILED) {
+            all.add(new Problem(redundant ? Severity.WARNING : Severity.ERROR, d.directory().toString(),
+                "device unavailable: " + d.problem()));
+          }
+          for (String damage : d.damage()) {
+            boolean torn = damage.contains("torn tail"); // left by a crash; the next mount truncates it
+            all.add(new Problem(redundant || torn ? Severity.WARNING : Severity.ERROR, d.directory().toString(), damage));
+          }
+        }
+      }
+      all.addAll(r.problems());
+      return new Report(List.copyOf(all), r.inodes(), r.directories(), r.blocks(), r.bytesVerified());
+    }
   }
 
   private Report run(boolean verifyData, Consumer<String> progress) throws IOException {
@@ -75,8 +109,7 @@ public final class Fsck {
       if (p == null || !p.isDirectory()) {
         error("inode " + parent, "holds entry '" + name + "' but is not a directory");
       }
-      parentOf.putIfAbsent(child, new long[] {parent});
-      nameOf.putIfAbsent(child, name);
+      paths.add(parent, name, child);
       if (c == null) {
         problems.add(new Problem(Severity.ERROR, pathOf(parent) + "/" + name, "names missing inode " + child));
         return;
@@ -100,9 +133,9 @@ public final class Fsck {
         if (i.ino() != FileSystem.ROOT_INO) {
           if (refs != 1) {
             error(pathOf(i.ino()), "directory has " + refs + " names");
-          } else if (parentOf.get(i.ino())[0] != i.parent()) {
+          } else if (paths.parentOf(i.ino()) != i.parent()) {
             error(pathOf(i.ino()), "parent recorded as " + i.parent() + " but entry is in "
-                + parentOf.get(i.ino())[0]);
+                + paths.parentOf(i.ino()));
           }
         }
       } else if (orphans.contains(i.ino()) && refs == 0 && i.nlink() == 0) {
@@ -163,11 +196,21 @@ public final class Fsck {
       if (c != r.refs()) {
         error(where, "block " + id + " has reference count " + r.refs() + " but " + c + " references");
       }
-      if (store.stat(id) == null) {
+      if (!store.contains(id)) {
         error(where, "block " + id + " is missing from the block store");
         continue;
       }
-      if (verifyData) {
+      if (verifyData && store instanceof TieredStore tiered && r.tier() < tiered.tiers().size()) {
+        BlockCheck bc = tiered.tiers().get(r.tier()).check(id, false);
+        verified[0] += bc.bytes();
+        switch (bc.verdict()) {
+          case UNREPAIRABLE -> error(where, "block " + id + " is unreadable: " + bc.bad() + " bad and " + bc.missing()
+              + " missing copies or shards, not enough left");
+          case HEALTHY -> { }
+          default -> problems.add(new Problem(Severity.WARNING, where, "block " + id + " has " + bc.bad() + " bad and "
+              + bc.missing() + " missing copies or shards; still readable ('dynamicfs scrub' repairs it)"));
+        }
+      } else if (verifyData) {
         try {
           byte[] b = store.get(id);
           verified[0] += b.length;
@@ -187,8 +230,8 @@ public final class Fsck {
       }
     }
     long[] unreferenced = {0};
-    store.forEach(sb -> {
-      if (!known.contains(sb.id())) {
+    store.forEachId(id -> {
+      if (!known.contains(id)) {
         unreferenced[0]++;
       }
     });
@@ -208,26 +251,7 @@ public final class Fsck {
     problems.add(new Problem(Severity.ERROR, path, message));
   }
 
-  /** The path of an inode as reached through the first entry naming it. */
   private String pathOf(long ino) {
-    if (ino == FileSystem.ROOT_INO) {
-      return "/";
-    }
-    List<String> parts = new ArrayList<>();
-    long cur = ino;
-    for (int depth = 0; depth < 4096 && cur != FileSystem.ROOT_INO; depth++) {
-      String n = nameOf.get(cur);
-      long[] p = parentOf.get(cur);
-      if (n == null || p == null) {
-        return "inode " + ino;
-      }
-      parts.add(n);
-      cur = p[0];
-    }
-    StringBuilder sb = new StringBuilder();
-    for (int i = parts.size() - 1; i >= 0; i--) {
-      sb.append('/').append(parts.get(i));
-    }
-    return sb.toString();
+    return paths.pathOf(ino);
   }
 }

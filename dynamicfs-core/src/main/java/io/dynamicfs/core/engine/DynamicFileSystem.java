@@ -13,12 +13,19 @@ import io.dynamicfs.core.api.StatFs;
 import io.dynamicfs.core.api.TimeSpec;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
-import io.dynamicfs.core.block.SegmentStore;
 import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
 import io.dynamicfs.core.meta.Inode;
 import io.dynamicfs.core.meta.MetaOp;
+import io.dynamicfs.core.meta.BlockRecord;
 import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.meta.PathIndex;
+import io.dynamicfs.core.storage.Device;
+import io.dynamicfs.core.storage.Redundancy;
+import io.dynamicfs.core.storage.Scrubber;
+import io.dynamicfs.core.storage.StorageLayout;
+import io.dynamicfs.core.storage.Tier;
+import io.dynamicfs.core.storage.TieredStore;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -53,13 +60,15 @@ public final class DynamicFileSystem implements FileSystem {
   private static final int O_APPEND = 02000;
   private static final int S_ISGID = 02000;
   private static final int REPORTED_BLKSIZE = 128 << 10;
-  private static final double COMPACT_BELOW_LIVE_FRACTION = 0.5;
 
   private final DataDirectory data;
   private final FormatOptions format;
   private final MetadataStore meta;
-  private final SegmentStore segments;
+  private final TieredStore tiers;
   private final BlockStore baseStore;
+  private final Scrubber scrubber;
+  private final java.util.concurrent.atomic.AtomicBoolean scrubbing = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.Set<Long> reportedUnreadable = ConcurrentHashMap.newKeySet();
   private final BlockStore store;
   private final MetaLog metaLog;
   private final BlockPipeline pipeline;
@@ -73,9 +82,10 @@ public final class DynamicFileSystem implements FileSystem {
 
   private record Handle(long id, long ino, OpenFile file, int flags, OpenFile.ReadAhead readAhead) {}
 
-  private DynamicFileSystem(DataDirectory data, EngineOptions options, MetadataStore meta, SegmentStore baseStore)
+  private DynamicFileSystem(DataDirectory data, EngineOptions options, MetadataStore meta, TieredStore baseStore)
       throws IOException {
-    this.segments = baseStore;
+    this.tiers = baseStore;
+    this.scrubber = new Scrubber(baseStore, meta);
     this.data = data;
     this.format = data.format();
     this.meta = meta;
@@ -98,7 +108,26 @@ public final class DynamicFileSystem implements FileSystem {
     });
     long every = options.commitInterval().toMillis();
     committer.scheduleWithFixedDelay(this::commitOpenFiles, every, every, TimeUnit.MILLISECONDS);
-    committer.scheduleWithFixedDelay(this::compact, 30, 30, TimeUnit.SECONDS);
+    long compactMs = data.layout().compaction().interval().toMillis();
+    committer.scheduleWithFixedDelay(this::compact, compactMs, compactMs, TimeUnit.MILLISECONDS);
+    committer.scheduleWithFixedDelay(tiers::recheckDevices, 10, 10, TimeUnit.SECONDS);
+    StorageLayout.Scrub sc = data.layout().scrub();
+    if (sc.enabled()) {
+      long scrubEvery = sc.interval().toSeconds();
+      committer.scheduleWithFixedDelay(() -> {
+        Thread t = new Thread(this::backgroundScrub, "dfs-scrub");
+        t.setDaemon(true);
+        t.start();
+      }, scrubEvery, scrubEvery, TimeUnit.SECONDS);
+    }
+  }
+
+  private void backgroundScrub() {
+    try {
+      scrub(true, null, data.layout().scrub().rateBytesPerSecond(), p -> { }, () -> closed);
+    } catch (IOException | RuntimeException e) {
+      log.atWarn().addKeyValue("error", e.getMessage()).log("background scrub failed");
+    }
   }
 
   /**
@@ -107,9 +136,10 @@ public final class DynamicFileSystem implements FileSystem {
    */
   public static DynamicFileSystem open(DataDirectory data, EngineOptions options) throws IOException {
     MetadataStore meta = MetadataStore.open(data.metaDir(), data.format().blockSize());
-    SegmentStore segments = null;
+    TieredStore segments = null;
     try {
-      segments = SegmentStore.open(data.blocksDir(), data.format().codec(), options.segmentBytes());
+      segments = TieredStore.open(data.layout(), data.uuid(), data.format().codec(), options.segmentBytes(),
+          data.isNew(), false);
       DynamicFileSystem fs = new DynamicFileSystem(data, options, meta, segments);
       fs.recover();
       return fs;
@@ -139,22 +169,30 @@ public final class DynamicFileSystem implements FileSystem {
       metaLog.submit(new MetaOp.ReclaimInode(ino));
       orphans++;
     }
-    List<BlockId> unreferenced = new ArrayList<>();
+    // A record is garbage on a tier when no metadata references the block, or when the metadata places it
+    // on another tier that holds it (a tier move interrupted by a crash, before or after its commit).
     List<FsException> failures = new ArrayList<>();
-    baseStore.forEach(sb -> {
-      try {
-        if (meta.block(sb.id()) == null) {
-          unreferenced.add(sb.id());
+    List<BlockId> unreferenced = new ArrayList<>();
+    for (Tier t : tiers.tiers()) {
+      List<BlockId> garbage = new ArrayList<>();
+      t.forEachId(id -> {
+        try {
+          BlockRecord r = meta.block(id);
+          if (r == null || (r.tier() != t.number() && r.tier() < tiers.tiers().size()
+              && tiers.tiers().get(r.tier()).contains(id))) {
+            garbage.add(id);
+          }
+        } catch (FsException e) {
+          failures.add(e);
         }
-      } catch (FsException e) {
-        failures.add(e);
+      });
+      if (!failures.isEmpty()) {
+        throw failures.get(0);
       }
-    });
-    if (!failures.isEmpty()) {
-      throw failures.get(0);
-    }
-    for (BlockId id : unreferenced) {
-      baseStore.delete(id);
+      for (BlockId id : garbage) {
+        t.delete(id);
+      }
+      unreferenced.addAll(garbage);
     }
     if (orphans > 0 || !unreferenced.isEmpty()) {
       log.info("recovered after unclean shutdown orphan_inodes={} unreferenced_blocks={}", orphans,
@@ -504,9 +542,32 @@ public final class DynamicFileSystem implements FileSystem {
     if (i != null && i.isDirectory()) {
       throw FsException.of(Errno.EISDIR, "inode %d is a directory", h.ino());
     }
-    int n = h.file().read(offset, dst, dstOffset, length);
+    int n;
+    try {
+      n = h.file().read(offset, dst, dstOffset, length);
+    } catch (FsException e) {
+      if (e.errno() == Errno.EIO) {
+        reportUnreadable(h.ino(), offset, e);
+      }
+      throw e;
+    }
     h.file().readAhead(h.readAhead(), offset, n);
     return n;
+  }
+
+  /** Logs an unreadable file position once per inode, naming the file. */
+  private void reportUnreadable(long ino, long offset, FsException e) {
+    if (!reportedUnreadable.add(ino)) {
+      return;
+    }
+    String path;
+    try {
+      path = PathIndex.scan(meta).pathOf(ino);
+    } catch (FsException | RuntimeException x) {
+      path = "inode " + ino;
+    }
+    log.atError().addKeyValue("op", "read").addKeyValue("path", path).addKeyValue("ino", ino)
+        .addKeyValue("offset", offset).addKeyValue("error", e.getMessage()).log("read failed: data unreadable");
   }
 
   @Override
@@ -561,10 +622,13 @@ public final class DynamicFileSystem implements FileSystem {
     }
   }
 
-  /** Reclaims segments that are more than half dead (runs every 30 s in the background). */
+  /**
+   * Reclaims segments whose live fraction fell below the layout's threshold (half, by default); runs in the
+   * background every compaction interval (30 s by default).
+   */
   public long compact() {
     try {
-      return segments.compact(COMPACT_BELOW_LIVE_FRACTION);
+      return tiers.compact(data.layout().compaction().liveFractionBelow());
     } catch (IOException | RuntimeException e) {
       log.warn("segment compaction failed error=\"{}\"", e.getMessage());
       return 0;
@@ -613,15 +677,106 @@ public final class DynamicFileSystem implements FileSystem {
 
   // ---- filesystem -----------------------------------------------------------------------------
 
+  /**
+   * Space of the tiers' devices: each distinct filesystem under them counted once, scaled by its tier's
+   * redundancy (two copies of everything halve what is left).
+   */
   @Override
   public StatFs statfs() throws IOException {
-    FileStore fsStore = Files.getFileStore(data.blocksDir());
-    long total = fsStore.getTotalSpace();
-    long free = fsStore.getUnallocatedSpace();
-    long avail = fsStore.getUsableSpace();
+    java.util.Set<FileStore> seen = new java.util.HashSet<>();
+    double total = 0;
+    double free = 0;
+    double avail = 0;
+    for (Tier t : tiers.tiers()) {
+      Redundancy r = t.redundancy();
+      double efficiency = r instanceof Redundancy.ReedSolomon rs ? rs.data() / (double) (rs.data() + rs.parity())
+          : 1.0 / ((Redundancy.Replicate) r).copies();
+      for (Device d : t.devices()) {
+        FileStore fsStore;
+        try {
+          fsStore = Files.getFileStore(d.directory());
+        } catch (IOException e) {
+          continue; // a missing device adds no space
+        }
+        if (!seen.add(fsStore)) {
+          continue;
+        }
+        total += fsStore.getTotalSpace() * efficiency;
+        if (d.health() == Device.Health.ONLINE) {
+          free += fsStore.getUnallocatedSpace() * efficiency;
+          avail += fsStore.getUsableSpace() * efficiency;
+        }
+      }
+    }
     long inodes = Math.max(0, meta.property("rocksdb.estimate-num-keys"));
-    long freeInodes = Math.max(1_000_000L, avail / 4096);
-    return new StatFs(total, free, avail, inodes + freeInodes, freeInodes, 4096, Names.NAME_MAX);
+    long freeInodes = Math.max(1_000_000L, (long) avail / 4096);
+    return new StatFs((long) total, (long) free, (long) avail, inodes + freeInodes, freeInodes, 4096,
+        Names.NAME_MAX);
+  }
+
+  // ---- storage tiers ----------------------------------------------------------------------------
+
+  /** The tiers and devices under this filesystem. */
+  public TieredStore storage() {
+    return tiers;
+  }
+
+  /**
+   * One scrub pass (see {@link Scrubber}); only one runs at a time, a second caller gets EBUSY.
+   * {@code tier} null scrubs all tiers.
+   */
+  public Scrubber.Report scrub(boolean repair, String tier, long rateBytesPerSecond,
+      java.util.function.Consumer<Scrubber.Progress> progress, java.util.function.BooleanSupplier cancelled)
+      throws IOException {
+    if (tier != null && tiers.tier(tier) == null) {
+      throw FsException.of(Errno.EINVAL, "no tier named '%s'", tier);
+    }
+    if (!scrubbing.compareAndSet(false, true)) {
+      throw FsException.of(Errno.EBUSY, "a scrub is already running");
+    }
+    try {
+      tiers.recheckDevices();
+      return scrubber.run(repair, tier, rateBytesPerSecond, progress, () -> closed || cancelled.getAsBoolean());
+    } finally {
+      scrubbing.set(false);
+    }
+  }
+
+  /**
+   * Restores redundancy onto a replaced (empty) or recovered device: reopens it, then scrubs its tier,
+   * which rewrites every missing copy or shard (preferring the devices that lack them).
+   */
+  public Scrubber.Report rebuild(java.nio.file.Path device, java.util.function.Consumer<Scrubber.Progress> progress,
+      java.util.function.BooleanSupplier cancelled) throws IOException {
+    Device d = tiers.device(device);
+    if (d == null) {
+      throw FsException.of(Errno.EINVAL, "%s is not a device of this filesystem", device);
+    }
+    if (d.health() != Device.Health.ONLINE || d.isFresh()) {
+      if (!Files.isDirectory(d.directory())) {
+        throw FsException.of(Errno.ENOENT, "device directory %s does not exist; create it (empty) first",
+            d.directory());
+      }
+      d.reopen();
+    }
+    log.atInfo().addKeyValue("tier", d.tier()).addKeyValue("device", d.directory()).log("rebuild started");
+    return scrub(true, d.tier(), 0, progress, cancelled);
+  }
+
+  /**
+   * Moves the blocks of a file, or of every file under a directory, to {@code tierName}. Crash-safe per
+   * block: the block is copied (read verified from its tier), synced, its metadata record switched in one
+   * operation, and only then removed from the old tier; recovery removes whichever copy a crash left
+   * behind. A block shared with files elsewhere (dedup) moves for all of them: one block, one tier.
+   */
+  public TierMove.Result moveToTier(long ino, String tierName, java.util.function.Consumer<TierMove.Progress> progress)
+      throws IOException {
+    Tier target = tiers.tier(tierName);
+    if (target == null) {
+      throw FsException.of(Errno.EINVAL, "no tier named '%s' (tiers: %s)", tierName,
+          tiers.tiers().stream().map(Tier::name).toList());
+    }
+    return new TierMove(meta, metaLog, tiers, data.layout().compaction().liveFractionBelow()).run(ino, target, progress, () -> closed);
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.dynamicfs.core.format;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.codec.Codec;
+import io.dynamicfs.core.storage.StorageLayout;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.Reader;
@@ -29,12 +30,16 @@ import java.util.stream.Stream;
 public final class DataDirectory implements Closeable {
   public static final int FORMAT_VERSION = 1;
   static final String DESCRIPTOR = "dynamicfs.properties";
+  /** The storage layout recorded at format time; absent for the default single directory. */
+  static final String LAYOUT = "storage.yaml";
 
   private final Path root;
   private final FormatOptions format;
   private final String uuid;
   private final FileChannel lockChannel;
   private final FileLock lock;
+  private boolean fresh;
+  private StorageLayout layout;
 
   private DataDirectory(Path root, FormatOptions format, String uuid, FileChannel lockChannel, FileLock lock) {
     this.root = root;
@@ -49,6 +54,16 @@ public final class DataDirectory implements Closeable {
    * lock. {@code formatIfEmpty} null means "never format".
    */
   public static DataDirectory open(Path root, FormatOptions formatIfEmpty) throws FsException {
+    return open(root, formatIfEmpty, null);
+  }
+
+  /**
+   * Opens DATA as {@link #open(Path, FormatOptions)} does, with a storage layout: recorded when DATA is
+   * formatted now (null: the default single directory {@code DATA/blocks}); otherwise it must name the same
+   * tiers as the recorded one (its scrub settings apply to this mount).
+   */
+  public static DataDirectory open(Path root, FormatOptions formatIfEmpty, StorageLayout requested)
+      throws FsException {
     Path dir = root.toAbsolutePath().normalize();
     if (!Files.exists(dir)) {
       throw FsException.of(Errno.ENOENT, "data directory %s does not exist", dir);
@@ -60,6 +75,7 @@ public final class DataDirectory implements Closeable {
       throw FsException.of(Errno.EACCES, "data directory %s is not readable and writable by this user", dir);
     }
     Path descriptor = dir.resolve(DESCRIPTOR);
+    boolean formatted = false;
     try {
       if (!Files.exists(descriptor)) {
         if (formatIfEmpty == null) {
@@ -71,7 +87,11 @@ public final class DataDirectory implements Closeable {
                 "%s is not a DynamicFS data directory and not empty; give an empty or new directory", dir);
           }
         }
+        if (requested != null && !requested.settingsOnly()) {
+          requested.writeTiers(dir.resolve(LAYOUT));
+        }
         writeDescriptor(dir, formatIfEmpty);
+        formatted = true;
       }
       FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.READ,
           StandardOpenOption.WRITE);
@@ -102,6 +122,22 @@ public final class DataDirectory implements Closeable {
         throw e;
       }
       DataDirectory d = new DataDirectory(dir, fo, p.getProperty("uuid", ""), ch, lock);
+      d.fresh = formatted;
+      try {
+        d.layout = recordedLayout(dir, d.blocksDir());
+        if (requested != null) {
+          String diff = requested.settingsOnly() ? null : d.layout.tierDifference(requested);
+          if (diff != null) {
+            throw FsException.of(Errno.EINVAL, "the storage config does not match the layout %s was formatted with: %s",
+                dir, diff);
+          }
+          d.layout = d.layout.withSettingsOf(requested);
+        }
+      } catch (FsException e) {
+        lock.release();
+        ch.close();
+        throw e;
+      }
       Files.createDirectories(d.metaDir());
       Files.createDirectories(d.blocksDir());
       Files.createDirectories(d.logDir());
@@ -113,6 +149,14 @@ public final class DataDirectory implements Closeable {
     } catch (IOException e) {
       throw new FsException(Errno.EIO, "cannot open data directory " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  private static StorageLayout recordedLayout(Path dir, Path blocks) throws FsException {
+    Path f = dir.resolve(LAYOUT);
+    if (!Files.exists(f)) {
+      return StorageLayout.single(blocks);
+    }
+    return StorageLayout.read(f);
   }
 
   private static Properties readDescriptor(Path descriptor) throws IOException {
@@ -162,6 +206,16 @@ public final class DataDirectory implements Closeable {
     } catch (IOException e) {
       // Some filesystems cannot fsync a directory; the rename is still atomic.
     }
+  }
+
+  /** True when this open formatted DATA. */
+  public boolean isNew() {
+    return fresh;
+  }
+
+  /** Tiers and devices (as recorded at format time) with this mount's scrub settings. */
+  public StorageLayout layout() {
+    return layout;
   }
 
   public Path root() {

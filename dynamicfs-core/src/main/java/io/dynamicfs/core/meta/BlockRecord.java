@@ -17,6 +17,10 @@ public record BlockRecord(long refs, int rawLength, int storedLength, Codec code
     return new BlockRecord(r, rawLength, storedLength, codec, tier, device);
   }
 
+  BlockRecord withTier(int t) {
+    return new BlockRecord(refs, rawLength, storedLength, codec, t, device);
+  }
+
   byte[] encode() {
     ByteBuffer b = ByteBuffer.allocate(ENCODED);
     b.put(VERSION).putLong(refs).putInt(rawLength).putInt(storedLength).put((byte) codec.id())

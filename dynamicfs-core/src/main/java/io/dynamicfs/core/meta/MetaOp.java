@@ -49,6 +49,12 @@ public sealed interface MetaOp {
   /** Frees an inode whose last name and last handle are gone. */
   record ReclaimInode(long ino) implements MetaOp {}
 
+  /**
+   * A block now lives on tier {@code toTier}: the proposer has stored and synced it there. Applies only
+   * while the block's record still says {@code fromTier} (a block deleted or moved meanwhile is left alone).
+   */
+  record MoveBlock(BlockId id, int fromTier, int toTier) implements MetaOp {}
+
   /** One block-list change of {@link CommitBlocks}: a stored block, inline bytes, or a hole (neither). */
   record ChunkChange(long index, BlockId id, int length, int storedLength, Codec codec, byte[] inline) {
     public static ChunkChange hole(long index) {

@@ -75,6 +75,8 @@ public final class OpApplier {
       commitBlocks(tx, c);
     } else if (op instanceof MetaOp.ReclaimInode r) {
       reclaim(tx, r);
+    } else if (op instanceof MetaOp.MoveBlock m) {
+      tx.moveBlock(m.id(), m.fromTier(), m.toTier());
     } else {
       throw new IllegalArgumentException("unknown operation " + op.getClass());
     }

@@ -109,6 +109,11 @@ public final class OpCodec {
       } else if (op instanceof MetaOp.ReclaimInode r) {
         out.writeByte(9);
         out.writeLong(r.ino());
+      } else if (op instanceof MetaOp.MoveBlock m) {
+        out.writeByte(10);
+        out.write(m.id().toBytes());
+        out.writeShort(m.fromTier());
+        out.writeShort(m.toTier());
       } else {
         throw new IllegalArgumentException("unknown operation " + op.getClass());
       }
@@ -138,6 +143,7 @@ public final class OpCodec {
         case 7 -> new MetaOp.RemoveXattr(in.readLong(), str(in), in.readLong());
         case 8 -> commit(in);
         case 9 -> new MetaOp.ReclaimInode(in.readLong());
+        case 10 -> new MetaOp.MoveBlock(blockId(in), in.readUnsignedShort(), in.readUnsignedShort());
         default -> throw FsException.of(Errno.EIO, "unknown operation tag %d", tag);
       };
       if (in.available() != 0) {
@@ -210,6 +216,12 @@ public final class OpCodec {
     if (v != null) {
       out.writeLong(v);
     }
+  }
+
+  private static BlockId blockId(DataInputStream in) throws IOException {
+    byte[] id = new byte[BlockId.LENGTH];
+    in.readFully(id);
+    return BlockId.of(id, 0);
   }
 
   private static String str(DataInputStream in) throws IOException {

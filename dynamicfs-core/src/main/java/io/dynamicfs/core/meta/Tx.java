@@ -120,6 +120,14 @@ final class Tx implements AutoCloseable {
     blockRecords.put(id, r.withRefs(r.refs() + delta));
   }
 
+  /** Records that a block moved from one tier to another, when its record still names {@code from}. */
+  void moveBlock(BlockId id, int from, int to) throws FsException {
+    BlockRecord r = blockRecords.containsKey(id) ? blockRecords.get(id) : store.block(id);
+    if (r != null && r.refs() > 0 && r.tier() == from) {
+      blockRecords.put(id, r.withTier(to));
+    }
+  }
+
   void put(org.rocksdb.ColumnFamilyHandle cf, byte[] key, byte[] value) throws FsException {
     try {
       batch.put(cf, key, value);

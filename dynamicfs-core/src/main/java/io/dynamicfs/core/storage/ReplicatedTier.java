@@ -1,0 +1,179 @@
+package io.dynamicfs.core.storage;
+
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.SegmentStore;
+import io.dynamicfs.core.block.StoredBlock;
+import io.dynamicfs.core.codec.Codec;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code replicate-N}: the compressed block, as one record, on N distinct devices. A read takes the first
+ * good copy; a copy that fails its checksum is rewritten from a good one. With one copy on one device (the
+ * default install) this is a thin wrapper over that device's segment store.
+ */
+public final class ReplicatedTier extends Tier {
+  private static final Logger log = LoggerFactory.getLogger(ReplicatedTier.class);
+  private final int copies;
+
+  ReplicatedTier(String name, int number, Codec codec, List<Device> devices, int copies) {
+    super(name, number, codec, devices);
+    this.copies = copies;
+  }
+
+  @Override
+  public Redundancy redundancy() {
+    return new Redundancy.Replicate(copies);
+  }
+
+  @Override
+  public StoredBlock put(BlockId id, byte[] data, int length) throws IOException {
+    StoredBlock existing = stat(id);
+    if (existing != null) {
+      return existing;
+    }
+    if (devices.size() == 1) {
+      SegmentStore s = devices.get(0).writable();
+      if (s == null) {
+        throw noDevice(id, "its device is " + devices.get(0).health() + " (" + devices.get(0).problem() + ")");
+      }
+      return s.put(id, data, length);
+    }
+    Codec.Compressed c = codec.compress(data, 0, length);
+    int written = 0;
+    for (Device d : placement(id)) {
+      if (written == copies) {
+        break;
+      }
+      if (putOn(d, id, c.codec(), length, c.bytes())) {
+        written++;
+      }
+    }
+    if (written == 0) {
+      throw noDevice(id, "no device could take it");
+    }
+    if (written < copies) {
+      degraded(id, written, copies);
+    }
+    return new StoredBlock(id, length, c.bytes().length, c.codec());
+  }
+
+  @Override
+  public byte[] get(BlockId id) throws IOException {
+    if (devices.size() == 1) {
+      SegmentStore s = devices.get(0).readable();
+      if (s == null) {
+        throw unreadable(id, "its only device is unavailable (" + devices.get(0).problem() + ")");
+      }
+      return s.get(id);
+    }
+    List<Device> bad = new ArrayList<>();
+    IOException last = null;
+    // Reads prefer devices in a fixed order, not the block's placement order: a file's blocks then come
+    // off one device in sequence, which the kernel's read-ahead of the segment files can follow.
+    for (Device d : devices) {
+      SegmentStore s = d.readable();
+      if (s == null || s.stat(id) == null) {
+        continue;
+      }
+      try {
+        byte[] b = s.get(id);
+        if (!bad.isEmpty()) {
+          rewrite(id, b, bad);
+        }
+        return b;
+      } catch (IOException e) {
+        last = e;
+        d.badRecord();
+        bad.add(d);
+      }
+    }
+    if (last != null && devices.size() == 1) {
+      throw last;
+    }
+    throw unreadable(id, bad.isEmpty() ? "no device holds it" : bad.size() + " bad copies, no good one");
+  }
+
+  private void rewrite(BlockId id, byte[] plain, List<Device> bad) {
+    Codec.Compressed c = codec.compress(plain, 0, plain.length);
+    synchronized (repairLock(id)) {
+      for (Device d : bad) {
+        if (rewriteOn(d, id, c.codec(), plain.length, c.bytes())) {
+          log.atWarn().addKeyValue("tier", name).addKeyValue("device", d.directory()).addKeyValue("block", id.toHex())
+              .log("bad copy rewritten from a good one");
+        }
+      }
+    }
+  }
+
+  @Override
+  public StoredBlock stat(BlockId id) {
+    for (Device d : devices) {
+      SegmentStore s = d.readable();
+      StoredBlock sb = s == null ? null : s.stat(id);
+      if (sb != null) {
+        return sb;
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public BlockCheck check(BlockId id, boolean repair) {
+    synchronized (repairLock(id)) {
+      List<Device> good = new ArrayList<>();
+      List<Device> bad = new ArrayList<>();
+      byte[] plain = null;
+      long bytes = 0;
+      for (Device d : holders(id)) {
+        try {
+          byte[] b = d.readable().get(id);
+          bytes += b.length;
+          if (!BlockId.hash(b, 0, b.length).equals(id)) {
+            throw new FsException(io.dynamicfs.core.api.Errno.EIO, "content does not match the block id");
+          }
+          plain = b;
+          good.add(d);
+        } catch (IOException | RuntimeException e) {
+          d.badRecord();
+          bad.add(d);
+        }
+      }
+      int missing = Math.max(0, copies - good.size() - bad.size());
+      if (plain == null) {
+        if (!bad.isEmpty()) {
+          unreadable(id, bad.size() + " bad copies, " + missing + " missing");
+        }
+        return BlockCheck.unrepairable(id, bad.size(), missing, bytes);
+      }
+      int repaired = 0;
+      if (repair && (!bad.isEmpty() || missing > 0)) {
+        Codec.Compressed c = codec.compress(plain, 0, plain.length);
+        for (Device d : bad) {
+          if (rewriteOn(d, id, c.codec(), plain.length, c.bytes())) {
+            repaired++;
+          }
+        }
+        int have = good.size() + repaired;
+        for (Device d : placement(id)) {
+          if (have >= copies) {
+            break;
+          }
+          if (good.contains(d) || bad.contains(d)) {
+            continue;
+          }
+          if (putOn(d, id, c.codec(), plain.length, c.bytes())) {
+            d.repaired();
+            have++;
+            repaired++;
+          }
+        }
+      }
+      return BlockCheck.of(id, bad.size(), missing, repaired, bytes);
+    }
+  }
+}
