@@ -1,8 +1,10 @@
 package io.dynamicfs.cli;
 
+import io.dynamicfs.cli.bench.BenchCommand;
 import io.dynamicfs.cli.storage.RebuildCommand;
 import io.dynamicfs.cli.storage.ScrubCommand;
 import io.dynamicfs.cli.storage.TierCommand;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dynamicfs", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
     description = "A deduplicating, compressing, checksumming FUSE filesystem.",
     subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, ScrubCommand.class, TierCommand.class,
-        RebuildCommand.class, CommandLine.HelpCommand.class})
+        RebuildCommand.class, BenchCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for bad usage, a bad option or input that cannot be used. */
   public static final int EXIT_USAGE = 2;
@@ -29,6 +31,8 @@ public final class Main implements Runnable {
 
   static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    // `dynamicfs generate-completion` prints the bash/zsh completion script; not a command people need listed.
+    cl.getSubcommands().get("generate-completion").getCommandSpec().usageMessage().hidden(true);
     cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
       cmd.getErr().println("dynamicfs: " + ex.getMessage());
       return EXIT_USAGE;

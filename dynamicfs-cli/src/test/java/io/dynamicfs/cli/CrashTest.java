@@ -100,8 +100,9 @@ class CrashTest {
           synced.put(name, sha256(content));
         }
         if (r.nextInt(5) == 0 && i > 0) {
-          Files.deleteIfExists(mnt.resolve(prefix + "-" + (i - 1)));
+          // forget it first: a delete the daemon applied just before dying may never answer
           synced.remove(prefix + "-" + (i - 1));
+          Files.deleteIfExists(mnt.resolve(prefix + "-" + (i - 1)));
         }
       }
     } catch (IOException e) {

@@ -57,7 +57,7 @@ public final class FuseMount implements Closeable {
     if (options.debug()) {
       args.add("-d");
     }
-    args.add(mp.toString());
+    args.add(io.dynamicfs.fuse.platform.Platform.current().mountTarget(mp.toString()));
     FuseLoop loop;
     try {
       loop = FuseLoop.start(adapter, args, WORKERS);

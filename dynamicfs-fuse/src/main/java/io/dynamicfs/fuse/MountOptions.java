@@ -1,6 +1,6 @@
 package io.dynamicfs.fuse;
 
-import java.util.ArrayList;
+import io.dynamicfs.fuse.platform.Platform;
 import java.util.List;
 
 /**
@@ -41,25 +41,8 @@ public record MountOptions(String fsName, boolean allowOther, double attrTimeout
     return "root".equals(System.getProperty("user.name"));
   }
 
-  /** The arguments for fuse_main after the mount point. */
+  /** The arguments for fuse_main before the mount point, as this OS's {@link Platform} writes them. */
   String[] toArgs() {
-    List<String> o = new ArrayList<>();
-    o.add("fsname=" + fsName.replace(",", "\\,"));
-    o.add("subtype=dynamicfs");
-    o.add("use_ino");
-    o.add("big_writes");
-    o.add("max_write=" + maxWrite);
-    o.add("max_read=" + maxWrite);
-    o.add("max_readahead=" + (1 << 20));
-    o.add("default_permissions");
-    o.add("auto_cache");
-    o.add("attr_timeout=" + attrTimeout);
-    o.add("entry_timeout=" + entryTimeout);
-    o.add("negative_timeout=0");
-    if (allowOther) {
-      o.add("allow_other");
-    }
-    o.addAll(extra);
-    return new String[] {"-o", String.join(",", o)};
+    return Platform.current().pathApiArguments(this).toArray(String[]::new);
   }
 }

@@ -200,7 +200,8 @@ public final class Fsck {
         error(where, "block " + id + " is missing from the block store");
         continue;
       }
-      if (verifyData && store instanceof TieredStore tiered && r.tier() < tiered.tiers().size()) {
+      if (verifyData && store instanceof TieredStore tiered && r.tier() < tiered.tiers().size()
+          && tiered.tiers().get(r.tier()).redundancy().tolerance() > 0) {
         BlockCheck bc = tiered.tiers().get(r.tier()).check(id, false);
         verified[0] += bc.bytes();
         switch (bc.verdict()) {

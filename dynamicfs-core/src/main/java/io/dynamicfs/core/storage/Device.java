@@ -69,10 +69,11 @@ public final class Device implements Closeable {
   void open(boolean required) throws IOException {
     String why = adopt();
     if (why != null) {
-      fail(why);
       if (required) {
+        problem = why;
         throw FsException.of(Errno.EIO, "device %s: %s", dir, why);
       }
+      fail(why);
       return;
     }
     try {
@@ -81,10 +82,11 @@ public final class Device implements Closeable {
       problem = null;
       refreshFullness();
     } catch (IOException e) {
-      fail("cannot open: " + e.getMessage());
       if (required) {
-        throw e;
+        problem = "cannot open: " + e.getMessage();
+        throw e; // the caller reports it; nothing else could serve this device's blocks
       }
+      fail("cannot open: " + e.getMessage());
     }
   }
 

@@ -225,24 +225,55 @@ public abstract sealed class Tier implements BlockStore permits ReplicatedTier, 
     });
   }
 
+  /** Syncs the devices in parallel: each is its own disk, and a commit waits for the slowest. */
   @Override
   public void sync() throws IOException {
-    for (Device d : devices) {
-      SegmentStore s = d.writable();
-      if (s == null && d.health() == Device.Health.FULL) {
-        s = d.store();
-      }
-      if (s == null) {
-        continue;
-      }
+    if (devices.size() == 1) {
+      syncDevice(devices.get(0));
+      return;
+    }
+    List<java.util.concurrent.Future<?>> pending = new ArrayList<>();
+    for (Device d : devices.subList(1, devices.size())) {
+      pending.add(SYNCERS.submit(() -> {
+        syncDevice(d);
+        return null;
+      }));
+    }
+    syncDevice(devices.get(0));
+    for (java.util.concurrent.Future<?> f : pending) {
       try {
-        s.sync();
-      } catch (IOException e) {
-        if (devices.size() == 1) {
-          throw e;
-        }
-        d.writeFailed(e);
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while syncing devices");
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
       }
+    }
+  }
+
+  private static final java.util.concurrent.ExecutorService SYNCERS =
+      java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "dfs-device-sync");
+        t.setDaemon(true);
+        return t;
+      });
+
+  private void syncDevice(Device d) throws IOException {
+    SegmentStore s = d.writable();
+    if (s == null && d.health() == Device.Health.FULL) {
+      s = d.store();
+    }
+    if (s == null) {
+      return;
+    }
+    try {
+      s.sync();
+    } catch (IOException e) {
+      if (devices.size() == 1) {
+        throw e;
+      }
+      d.writeFailed(e);
     }
   }
 

@@ -5,12 +5,12 @@ import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.fuse.FusePreset;
 import io.dynamicfs.fuse.MountOptions;
+import io.dynamicfs.fuse.platform.Platform;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -39,12 +39,6 @@ public final class LowLevelMount implements Closeable {
   private static final int WORKERS = Integer.getInteger("dfs.fuse.threads", 8);
   private static final int EINTR = 4;
   private static final int EAGAIN = 11;
-  /** Options only the path-based API (fuse.c) understands; fuse_lowlevel_new would reject them. */
-  private static final Set<String> HIGH_LEVEL_ONLY = Set.of("use_ino", "readdir_ino", "auto_cache",
-      "noauto_cache", "hard_remove", "kernel_cache", "direct_io", "intr", "nopath", "auto_unmount");
-  private static final List<String> HIGH_LEVEL_ONLY_PREFIX = List.of("attr_timeout=", "entry_timeout=",
-      "negative_timeout=", "ac_attr_timeout=", "umask=", "uid=", "gid=", "intr_signal=", "modules=");
-
   private final Path mountPoint;
   private final LibFuseLowLevel lib;
   private final LowLevelAdapter adapter;
@@ -90,7 +84,7 @@ public final class LowLevelMount implements Closeable {
         throw FsException.of(Errno.ENOMEM, "fuse_opt_add_arg failed");
       }
     }
-    String mpText = mp.toString();
+    String mpText = Platform.current().mountTarget(mp.toString());
     Pointer ch = null;
     Pointer se = null;
     try {
@@ -129,36 +123,9 @@ public final class LowLevelMount implements Closeable {
     return m;
   }
 
-  /** The -o options for fuse_mount + fuse_lowlevel_new. */
+  /** The -o options for fuse_mount + fuse_lowlevel_new, as this OS's {@link Platform} writes them. */
   static List<String> options(MountOptions options) {
-    List<String> o = new ArrayList<>();
-    o.add("fsname=" + options.fsName().replace(",", "\\,"));
-    o.add("subtype=dynamicfs");
-    o.add("default_permissions");
-    if (options.allowOther()) {
-      o.add("allow_other");
-    }
-    o.add("big_writes");
-    o.add("max_write=" + options.maxWrite());
-    o.add("max_read=" + options.maxWrite());
-    o.add("max_readahead=" + FusePreset.MAX_READAHEAD);
-    if (options.preset().noatime()) {
-      o.add("noatime");
-    }
-    if (options.debug()) {
-      o.add("debug");
-    }
-    for (String e : options.extra()) {
-      for (String one : e.split(",")) {
-        if (one.isEmpty() || HIGH_LEVEL_ONLY.contains(one)
-            || HIGH_LEVEL_ONLY_PREFIX.stream().anyMatch(one::startsWith)) {
-          log.debug("ignoring path-API-only fuse option {}", one);
-          continue;
-        }
-        o.add(one);
-      }
-    }
-    return o;
+    return Platform.current().lowLevelOptions(options);
   }
 
   private void start(Runtime rt) {
