@@ -7,6 +7,8 @@ import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.block.StoreStats;
 import io.dynamicfs.core.block.StoredBlock;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
@@ -16,15 +18,21 @@ import java.util.function.Consumer;
  * L1: plain (decompressed, verified) blocks in memory, in front of any {@link BlockStore}. A Caffeine
  * cache weighed in bytes. Blocks are immutable and content-addressed, so a cached block is never stale;
  * written blocks are cached too (a file is often read right after it is written). Cached arrays are
- * shared with callers, who must not modify them.
+ * shared with callers, who must not modify them. Meters: {@link LevelMetrics} with {@code level=l1}.
  */
 public final class MemoryBlockCache implements BlockStore {
   private final BlockStore delegate;
   private final Cache<BlockId, byte[]> cache;
   private final java.util.Set<BlockId> loading = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.ThreadPoolExecutor prefetcher;
+  private final LevelMetrics metrics;
 
+  /** An L1 whose meters go to a private registry (tests, tools). */
   public MemoryBlockCache(BlockStore delegate, long maxBytes) {
+    this(delegate, maxBytes, new SimpleMeterRegistry());
+  }
+
+  public MemoryBlockCache(BlockStore delegate, long maxBytes, MeterRegistry registry) {
     if (maxBytes <= 0) {
       throw new IllegalArgumentException("memory cache size must be positive, got " + maxBytes);
     }
@@ -32,8 +40,16 @@ public final class MemoryBlockCache implements BlockStore {
     this.cache = Caffeine.newBuilder()
         .maximumWeight(maxBytes)
         .weigher((BlockId k, byte[] v) -> v.length + 64)
+        .evictionListener((BlockId k, byte[] v, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
+          if (cause.wasEvicted()) {
+            evicted();
+          }
+        })
+        .executor(Runnable::run)
         .recordStats()
         .build();
+    this.metrics = new LevelMetrics(registry, "l1",
+        () -> cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L));
     this.prefetcher = new java.util.concurrent.ThreadPoolExecutor(2, 2, 30, java.util.concurrent.TimeUnit.SECONDS,
         new java.util.concurrent.ArrayBlockingQueue<>(64), r -> {
           Thread t = new Thread(r, "dfs-prefetch");
@@ -53,12 +69,16 @@ public final class MemoryBlockCache implements BlockStore {
   /** Concurrent misses on one block load it once; the others wait for that load. */
   @Override
   public byte[] get(BlockId id) throws IOException {
+    long start = System.nanoTime();
     byte[] b = cache.getIfPresent(id);
     if (b != null) {
+      metrics.hit(start, b.length);
       return b;
     }
+    boolean[] loaded = new boolean[1];
     try {
-      return cache.get(id, k -> {
+      b = cache.get(id, k -> {
+        loaded[0] = true;
         try {
           return delegate.get(k);
         } catch (IOException e) {
@@ -66,7 +86,20 @@ public final class MemoryBlockCache implements BlockStore {
         }
       });
     } catch (UncheckedIOException e) {
+      metrics.miss(start);
       throw e.getCause();
+    }
+    if (loaded[0]) {
+      metrics.miss(start);
+    } else {
+      metrics.hit(start, b.length); // another thread's load of the same block
+    }
+    return b;
+  }
+
+  private void evicted() {
+    if (metrics != null) {
+      metrics.evictions.increment();
     }
   }
 
@@ -108,6 +141,11 @@ public final class MemoryBlockCache implements BlockStore {
   }
 
   @Override
+  public void forEachId(Consumer<BlockId> action) {
+    delegate.forEachId(action);
+  }
+
+  @Override
   public void sync() throws IOException {
     delegate.sync();
   }
@@ -117,7 +155,7 @@ public final class MemoryBlockCache implements BlockStore {
     return delegate.stats();
   }
 
-  /** Hits, misses and evictions so far. */
+  /** Caffeine's own hits, misses and evictions so far (the Micrometer meters are {@link LevelMetrics}). */
   public CacheStats cacheStats() {
     return cache.stats();
   }
@@ -130,6 +168,7 @@ public final class MemoryBlockCache implements BlockStore {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    metrics.close();
     cache.invalidateAll();
     delegate.close();
   }

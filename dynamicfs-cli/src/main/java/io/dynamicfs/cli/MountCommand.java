@@ -1,6 +1,7 @@
 package io.dynamicfs.cli;
 
-import io.dynamicfs.cache.MemoryBlockCache;
+import io.dynamicfs.cache.Admission;
+import io.dynamicfs.cache.CacheStack;
 import io.dynamicfs.cli.admin.AdminEndpoints;
 import io.dynamicfs.cli.admin.AdminRoutes;
 import io.dynamicfs.cli.admin.AdminServer;
@@ -17,8 +18,10 @@ import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
 import io.dynamicfs.core.storage.StorageLayout;
 import io.dynamicfs.fuse.FuseMount;
+import io.dynamicfs.fuse.FusePreset;
 import io.dynamicfs.fuse.MountOptions;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -60,6 +63,24 @@ final class MountCommand implements Callable<Integer> {
       description = "Memory for decompressed blocks (default ${DEFAULT-VALUE}).")
   long cacheMemory;
 
+  @Option(names = "--cache-dir", paramLabel = "DIR",
+      description = "Directory (ideally on a fast disk) for the persistent block cache (L2); off when absent.")
+  Path cacheDir;
+
+  @Option(names = "--cache-size", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "10G",
+      description = "Most bytes the --cache-dir cache may take (default ${DEFAULT-VALUE}).")
+  long cacheSize;
+
+  @Option(names = "--cache-admission", paramLabel = "POLICY", defaultValue = "always",
+      description = "Which blocks read from the store enter the disk cache: always, hot-only (on their second"
+          + " read) or sampled (1 in 8 reads) (default ${DEFAULT-VALUE}).")
+  String cacheAdmission;
+
+  @Option(names = "--fuse-preset", paramLabel = "PRESET", defaultValue = "balanced",
+      description = "Kernel caching and mount options: balanced, high-performance or safe (default"
+          + " ${DEFAULT-VALUE}; see docs/fuse-presets.md).")
+  String fusePreset;
+
   @Option(names = "--config", paramLabel = "FILE",
       description = {"Storage layout (YAML): tiers of device directories with their redundancy, and scrub settings.",
           "Recorded when DATA is formatted; later mounts may repeat it but not change the tiers. See docs/storage.md."})
@@ -97,6 +118,18 @@ final class MountCommand implements Callable<Integer> {
       return fail("--cache-memory must be at least 1M");
     }
     try {
+      Admission.parse(cacheAdmission);
+      FusePreset.parse(fusePreset);
+    } catch (IllegalArgumentException e) {
+      return fail(e.getMessage());
+    }
+    if (cacheDir != null) {
+      String bad = checkCacheDir();
+      if (bad != null) {
+        return fail(bad);
+      }
+    }
+    try {
       layout = requestedLayout();
     } catch (FsException e) {
       return fail(plain(e));
@@ -105,6 +138,22 @@ final class MountCommand implements Callable<Integer> {
       return new Daemonizer(this).start();
     }
     return runForeground(format);
+  }
+
+  /** Why --cache-dir/--cache-size cannot be used, or null. */
+  private String checkCacheDir() {
+    if (cacheSize < (16 << 20)) {
+      return "--cache-size must be at least 16M";
+    }
+    Path cd = cacheDir.toAbsolutePath().normalize();
+    Path mp = mountPoint.toAbsolutePath().normalize();
+    if (cd.startsWith(mp)) {
+      return "--cache-dir " + cd + " must not be inside the mount point";
+    }
+    if (Files.exists(cd) && !Files.isDirectory(cd)) {
+      return "--cache-dir " + cd + " is not a directory";
+    }
+    return null;
   }
 
   private StorageLayout layout;
@@ -152,15 +201,15 @@ final class MountCommand implements Callable<Integer> {
     DaemonMetrics metrics = new DaemonMetrics();
     DynamicFileSystem fs;
     try {
-      EngineOptions options = EngineOptions.defaults().withStoreDecorator(store -> {
-        MemoryBlockCache l1 = new MemoryBlockCache(store, cacheMemory);
-        metrics.bindCache("l1", l1, MemoryBlockCache::cacheStats);
-        return l1;
-      });
+      CacheStack.Builder caches = CacheStack.builder(metrics.registry()).memory(cacheMemory);
+      if (cacheDir != null) {
+        caches.disk(cacheDir, cacheSize, Admission.parse(cacheAdmission));
+      }
+      EngineOptions options = EngineOptions.defaults().withStoreDecorator(caches.build());
       fs = DynamicFileSystem.open(dir, options);
     } catch (IOException | RuntimeException e) {
       closeQuietly(dir);
-      return fail(plain(e));
+      return fail(plain(e instanceof UncheckedIOException u ? u.getCause() : e));
     }
     EngineMetrics engineMetrics = new EngineMetrics(fs, 30_000);
     engineMetrics.bindTo(metrics.registry());
@@ -178,11 +227,8 @@ final class MountCommand implements Callable<Integer> {
     }
     FuseMount mount;
     try {
-      MountOptions mo = MountOptions.defaults("dynamicfs:" + dir.root()).withExtra(fuseOptions);
-      if (debugFuse) {
-        mo = new MountOptions(mo.fsName(), mo.allowOther(), mo.attrTimeout(), mo.entryTimeout(), mo.maxWrite(),
-            mo.extra(), true);
-      }
+      MountOptions mo = MountOptions.defaults("dynamicfs:" + dir.root()).withExtra(fuseOptions)
+          .withPreset(FusePreset.parse(fusePreset)).withDebug(debugFuse);
       mount = FuseMount.mount(new MeteredFileSystem(fs, metrics.registry()), mountPoint, mo);
     } catch (IOException | RuntimeException | LinkageError e) {
       admin.close();
@@ -323,7 +369,11 @@ final class MountCommand implements Callable<Integer> {
     List<String> a = new ArrayList<>(Arrays.asList("mount", data.toAbsolutePath().toString(),
         mountPoint.toAbsolutePath().toString(), "--foreground", "--ready-file", ready.toString(),
         "--block-size", Long.toString(blockSize), "--compression", compression,
-        "--cache-memory", Long.toString(cacheMemory)));
+        "--cache-memory", Long.toString(cacheMemory), "--fuse-preset", fusePreset));
+    if (cacheDir != null) {
+      a.addAll(List.of("--cache-dir", cacheDir.toAbsolutePath().toString(), "--cache-size", Long.toString(cacheSize),
+          "--cache-admission", cacheAdmission));
+    }
     if (config != null) {
       a.add("--config");
       a.add(config.toAbsolutePath().toString());

@@ -11,14 +11,30 @@ import java.util.List;
  * unlinked open file still vanishes from its directory at once.
  */
 public record MountOptions(String fsName, boolean allowOther, double attrTimeout, double entryTimeout,
-    int maxWrite, List<String> extra, boolean debug) {
+    int maxWrite, List<String> extra, boolean debug, FusePreset preset) {
+
+  /** The options as before presets existed: the {@link FusePreset#BALANCED} preset. */
+  public MountOptions(String fsName, boolean allowOther, double attrTimeout, double entryTimeout, int maxWrite,
+      List<String> extra, boolean debug) {
+    this(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, debug, FusePreset.BALANCED);
+  }
 
   public static MountOptions defaults(String fsName) {
-    return new MountOptions(fsName, isRoot(), 0, 1, 128 << 10, List.of(), false);
+    return new MountOptions(fsName, isRoot(), 0, 1, FusePreset.MAX_IO, List.of(), false, FusePreset.BALANCED);
   }
 
   public MountOptions withExtra(List<String> more) {
-    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, List.copyOf(more), debug);
+    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, List.copyOf(more), debug,
+        preset);
+  }
+
+  /** Kernel caching and mount flags of the low-level API (see {@link FusePreset}). */
+  public MountOptions withPreset(FusePreset p) {
+    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, debug, p);
+  }
+
+  public MountOptions withDebug(boolean on) {
+    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, on, preset);
   }
 
   static boolean isRoot() {

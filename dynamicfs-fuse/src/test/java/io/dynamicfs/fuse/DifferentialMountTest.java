@@ -21,11 +21,16 @@ class DifferentialMountTest {
   }
 
   private void runDifferential(MountedFs fs, int operations) throws IOException {
+    runDifferential(fs, operations, () -> { });
+  }
+
+  private void runDifferential(MountedFs fs, int operations, Runnable beforeRemount) throws IOException {
     Path reference = Files.createDirectories(base.resolve("reference"));
     long seed = seed();
     System.err.println("DifferentialMountTest seed=" + seed);
     FsDifferential diff = new FsDifferential(fs.mnt, reference, seed);
     diff.run(operations, 50);
+    beforeRemount.run();
     fs.remount();
     diff.compareTrees();
   }
@@ -43,6 +48,33 @@ class DifferentialMountTest {
     try (MountedFs fs = MountedFs.mount(base,
         new io.dynamicfs.core.format.FormatOptions(64 << 10, io.dynamicfs.core.codec.Codec.ZSTD, 4096), 1 << 20)) {
       runDifferential(fs, 3000);
+    }
+    FsckAssert.assertClean(base.resolve("data"));
+  }
+
+  /**
+   * Tiny L1 (4 blocks) over a tiny persistent L2 (8 blocks, always admitting): both evict constantly, L2
+   * entries are written behind reads, and the remount at the end reopens the same L2 directory.
+   */
+  @Test
+  void randomOperations_tinyL1AndL2_matchPlainDirectory() throws IOException {
+    io.dynamicfs.core.format.FormatOptions small =
+        new io.dynamicfs.core.format.FormatOptions(64 << 10, io.dynamicfs.core.codec.Codec.LZ4, 4096);
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    java.util.function.UnaryOperator<io.dynamicfs.core.block.BlockStore> caches =
+        io.dynamicfs.cache.CacheStack.builder(registry).memory(256 << 10)
+            .disk(base.resolve("l2"), 8 * (68 << 10) * 8 / 7, io.dynamicfs.cache.Admission.ALWAYS).build();
+    try (MountedFs fs = MountedFs.mount(base, small, caches, FusePreset.BALANCED)) {
+      runDifferential(fs, 3000, () -> {
+        double l2Hits = registry.get("dfs.cache.hits").tag("level", "l2").counter().count();
+        double l2Evictions = registry.get("dfs.cache.evictions").tag("level", "l2").counter().count();
+        double l1Evictions = registry.get("dfs.cache.evictions").tag("level", "l1").counter().count();
+        System.err.println("tiny caches: l1 evictions=" + l1Evictions + " l2 hits=" + l2Hits
+            + " l2 evictions=" + l2Evictions);
+        org.junit.jupiter.api.Assertions.assertTrue(l1Evictions > 0 && l2Evictions > 0,
+            "both caches must be evicting constantly");
+      });
     }
     FsckAssert.assertClean(base.resolve("data"));
   }

@@ -1,6 +1,7 @@
 package io.dynamicfs.fuse;
 
 import io.dynamicfs.cache.MemoryBlockCache;
+import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.DataDirectory;
@@ -9,6 +10,7 @@ import io.dynamicfs.core.storage.StorageLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /**
  * A real DynamicFS mounted through the kernel for a test: DATA and MNT under a temp directory, the
@@ -19,18 +21,21 @@ final class MountedFs implements AutoCloseable {
   final Path data;
   final Path mnt;
   private final FormatOptions format;
-  private final long cacheBytes;
+  private final UnaryOperator<BlockStore> caches;
+  private final FusePreset preset;
   private final StorageLayout layout;
   private DataDirectory dir;
   private DynamicFileSystem fs;
   private FuseMount mount;
 
-  private MountedFs(Path base, FormatOptions format, long cacheBytes, StorageLayout layout) throws IOException {
+  private MountedFs(Path base, FormatOptions format, UnaryOperator<BlockStore> caches, FusePreset preset,
+      StorageLayout layout) throws IOException {
     this.layout = layout;
     this.data = Files.createDirectories(base.resolve("data"));
     this.mnt = Files.createDirectories(base.resolve("mnt"));
     this.format = format;
-    this.cacheBytes = cacheBytes;
+    this.caches = caches;
+    this.preset = preset;
   }
 
   static MountedFs mount(Path base) throws IOException {
@@ -43,7 +48,18 @@ final class MountedFs implements AutoCloseable {
 
   /** Mounts with a storage layout (tiers of devices) recorded when DATA is formatted; null for the default. */
   static MountedFs mount(Path base, FormatOptions format, long cacheBytes, StorageLayout layout) throws IOException {
-    MountedFs m = new MountedFs(base, format, cacheBytes, layout);
+    return mount(base, format, s -> new MemoryBlockCache(s, cacheBytes), FusePreset.BALANCED, layout);
+  }
+
+  /** A mount whose block store is wrapped by {@code caches} (applied afresh at every (re)mount). */
+  static MountedFs mount(Path base, FormatOptions format, UnaryOperator<BlockStore> caches, FusePreset preset)
+      throws IOException {
+    return mount(base, format, caches, preset, null);
+  }
+
+  private static MountedFs mount(Path base, FormatOptions format, UnaryOperator<BlockStore> caches,
+      FusePreset preset, StorageLayout layout) throws IOException {
+    MountedFs m = new MountedFs(base, format, caches, preset, layout);
     try {
       m.start();
     } catch (IOException | RuntimeException e) {
@@ -55,9 +71,8 @@ final class MountedFs implements AutoCloseable {
 
   private void start() throws IOException {
     dir = DataDirectory.open(data, format, layout);
-    fs = DynamicFileSystem.open(dir, EngineOptions.defaults()
-        .withStoreDecorator(s -> new MemoryBlockCache(s, cacheBytes)));
-    mount = FuseMount.mount(fs, mnt, MountOptions.defaults("dynamicfs:" + data));
+    fs = DynamicFileSystem.open(dir, EngineOptions.defaults().withStoreDecorator(caches));
+    mount = FuseMount.mount(fs, mnt, MountOptions.defaults("dynamicfs:" + data).withPreset(preset));
   }
 
   Path path(String first, String... more) {

@@ -1,7 +1,6 @@
 package io.dynamicfs.cli.admin;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
@@ -48,11 +47,11 @@ final class StatsSnapshot {
     }
     Map<String, CacheStats> caches = new LinkedHashMap<>();
     Map<String, double[]> hm = new TreeMap<>();
-    for (FunctionCounter c : r.find("dfs.cache.requests").functionCounters()) {
-      add(hm, c.getId().getTag("cache"), c.getId().getTag("result"), c.count());
+    for (Counter c : r.find("dfs.cache.hits").counters()) {
+      add(hm, c.getId().getTag("level"), "hit", c.count());
     }
-    for (Counter c : r.find("dfs.cache.requests").counters()) {
-      add(hm, c.getId().getTag("cache"), c.getId().getTag("result"), c.count());
+    for (Counter c : r.find("dfs.cache.misses").counters()) {
+      add(hm, c.getId().getTag("level"), "miss", c.count());
     }
     hm.forEach((k, v) -> caches.put(k, new CacheStats(v[0], v[1])));
     long now = System.currentTimeMillis();

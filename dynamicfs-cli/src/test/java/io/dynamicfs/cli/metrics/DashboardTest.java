@@ -2,7 +2,7 @@ package io.dynamicfs.cli.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dynamicfs.cache.MemoryBlockCache;
+import io.dynamicfs.cache.CacheStack;
 import io.dynamicfs.core.api.Caller;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.OpenResult;
@@ -40,11 +40,8 @@ class DashboardTest {
     String scrape;
     try (DaemonMetrics metrics = new DaemonMetrics();
         DataDirectory dir = DataDirectory.open(data, FormatOptions.DEFAULT);
-        DynamicFileSystem engine = DynamicFileSystem.open(dir, EngineOptions.defaults().withStoreDecorator(s -> {
-          MemoryBlockCache l1 = new MemoryBlockCache(s, 16 << 20);
-          metrics.bindCache("l1", l1, MemoryBlockCache::cacheStats);
-          return l1;
-        }))) {
+        DynamicFileSystem engine = DynamicFileSystem.open(dir, EngineOptions.defaults().withStoreDecorator(
+            CacheStack.builder(metrics.registry()).memory(16 << 20).build()))) {
       new EngineMetrics(engine, 1000).bindTo(metrics.registry());
       new StorageMetrics(engine.storage()).bindTo(metrics.registry());
       FileSystem fs = new MeteredFileSystem(engine, metrics.registry());

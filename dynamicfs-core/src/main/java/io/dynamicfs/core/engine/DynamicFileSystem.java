@@ -225,6 +225,10 @@ public final class DynamicFileSystem implements FileSystem {
     return store;
   }
 
+  MetaLog metaLogForTest() {
+    return metaLog;
+  }
+
   public MetadataStore metadata() {
     return meta;
   }
@@ -726,13 +730,22 @@ public final class DynamicFileSystem implements FileSystem {
 
   @Override
   public byte[] getxattr(long ino, String name) throws IOException {
-    meta.requireInode(ino);
-    Names.requireValidXattr(name);
-    byte[] v = meta.xattr(ino, name);
+    XattrCache cache = metaLog.xattrs();
+    java.util.Optional<byte[]> v = cache.get(ino, name);
     if (v == null) {
+      // Read and fill under the MetaLog monitor, where ops apply and invalidate: never a stale fill.
+      synchronized (metaLog) {
+        meta.requireInode(ino);
+        Names.requireValidXattr(name);
+        byte[] read = meta.xattr(ino, name);
+        cache.put(ino, name, read);
+        v = java.util.Optional.ofNullable(read);
+      }
+    }
+    if (v.isEmpty()) {
       throw FsException.of(Errno.ENODATA, "no xattr '%s'", name);
     }
-    return v;
+    return v.get().clone();
   }
 
   @Override

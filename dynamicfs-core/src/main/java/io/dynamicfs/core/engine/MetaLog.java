@@ -29,6 +29,7 @@ final class MetaLog {
   private final BlockStore store;
   // @GuardedBy("this")
   private final Map<BlockId, Integer> pins = new HashMap<>();
+  private final XattrCache xattrs = new XattrCache();
 
   MetaLog(MetadataStore meta, BlockStore store) throws FsException {
     this.meta = meta;
@@ -37,6 +38,7 @@ final class MetaLog {
   }
 
   synchronized OpApplier.Applied submit(MetaOp op) throws FsException {
+    invalidateXattrs(op);
     OpApplier.Applied a = applier.apply(op);
     for (BlockId id : a.freed()) {
       if (!pins.containsKey(id)) {
@@ -44,6 +46,35 @@ final class MetaLog {
       }
     }
     return a;
+  }
+
+  /**
+   * Drops cached xattrs of every inode {@code op} may change or remove. Done before applying: if the op
+   * then fails nothing changed, and a dropped entry only costs a reload.
+   */
+  private void invalidateXattrs(MetaOp op) throws FsException {
+    if (op instanceof MetaOp.SetXattr x) {
+      xattrs.invalidate(x.ino());
+    } else if (op instanceof MetaOp.RemoveXattr x) {
+      xattrs.invalidate(x.ino());
+    } else if (op instanceof MetaOp.ReclaimInode r) {
+      xattrs.invalidate(r.ino());
+    } else if (op instanceof MetaOp.Remove r) {
+      invalidateName(r.parent(), r.name());
+    } else if (op instanceof MetaOp.Rename r) {
+      invalidateName(r.newParent(), r.newName()); // the inode it replaces, if any
+    }
+  }
+
+  private void invalidateName(long parent, String name) throws FsException {
+    long ino = meta.lookup(parent, name);
+    if (ino >= 0) {
+      xattrs.invalidate(ino);
+    }
+  }
+
+  XattrCache xattrs() {
+    return xattrs;
   }
 
   synchronized long allocateIno() {

@@ -112,6 +112,9 @@ final class Layout {
     private ConnInfo() {}
   }
 
+  /** fuse_conn_info capability: revalidate attributes on read, drop pages when mtime/size changed. */
+  static final int CAP_AUTO_INVAL_DATA = 1 << 12;
+
   /** setattr's {@code to_set} bits. */
   static final int SET_ATTR_MODE = 1;
   static final int SET_ATTR_UID = 2;

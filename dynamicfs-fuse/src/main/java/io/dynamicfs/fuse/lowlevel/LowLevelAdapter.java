@@ -10,6 +10,7 @@ import io.dynamicfs.core.api.OpenResult;
 import io.dynamicfs.core.api.SetAttr;
 import io.dynamicfs.core.api.StatFs;
 import io.dynamicfs.core.api.TimeSpec;
+import io.dynamicfs.fuse.FusePreset;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,12 +43,17 @@ import org.slf4j.LoggerFactory;
 final class LowLevelAdapter {
   private static final Logger log = LoggerFactory.getLogger(LowLevelAdapter.class);
   private static final int FALLOC_FL_KEEP_SIZE = 1;
+  private static final int O_ACCMODE = 3;
+  private static final int O_RDONLY = 0;
 
   private final FileSystem fs;
   private final LibFuseLowLevel lib;
   private final Runtime runtime;
   private final double attrTimeout;
   private final double entryTimeout;
+  private final KernelCaching caching;
+  /** Size and mtime of each file as this kernel last saw them at open or release (keep_cache IF_UNCHANGED). */
+  private final Map<Long, Stamp> stamps = new ConcurrentHashMap<>();
   final CountDownLatch initialized = new CountDownLatch(1);
 
   /** Kernel lookup count per inode (absent = 0). */
@@ -80,13 +86,24 @@ final class LowLevelAdapter {
   /** A directory's entries as the kernel's dirent records, with each record's start. */
   private record Listing(Pointer buf, int[] starts, int end) {}
 
-  LowLevelAdapter(FileSystem fs, LibFuseLowLevel lib, double attrTimeout, double entryTimeout) {
+  private record Stamp(long size, long mtimeNs) {
+    static Stamp of(Attr a) {
+      return new Stamp(a.size(), a.mtimeNs());
+    }
+  }
+
+  LowLevelAdapter(FileSystem fs, LibFuseLowLevel lib, KernelCaching caching) {
     this.fs = fs;
     this.lib = lib;
     this.runtime = Runtime.getRuntime(lib);
-    this.attrTimeout = attrTimeout;
-    this.entryTimeout = entryTimeout;
+    this.caching = caching;
+    this.attrTimeout = caching.attrTimeout();
+    this.entryTimeout = caching.entryTimeout();
     this.scratch = ThreadLocal.withInitial(Scratch::new);
+  }
+
+  KernelCaching caching() {
+    return caching;
   }
 
   /** Current lookup count of {@code ino} (for tests and diagnostics). */
@@ -190,7 +207,9 @@ final class LowLevelAdapter {
   }
 
   private void forget(long ino, long n) {
-    lookups.computeIfPresent(ino, (k, v) -> v - n <= 0 ? null : v - n);
+    if (lookups.computeIfPresent(ino, (k, v) -> v - n <= 0 ? null : v - n) == null) {
+      stamps.remove(ino); // the kernel dropped the inode, and its pages with it
+    }
   }
 
   // ---- the operations table -----------------------------------------------------------------------
@@ -202,6 +221,14 @@ final class LowLevelAdapter {
         // Let the kernel keep more requests in flight (read-ahead, async writes) than libfuse's 12.
         conn.putInt(Layout.ConnInfo.MAX_BACKGROUND, 64);
         conn.putInt(Layout.ConnInfo.CONGESTION_THRESHOLD, 48);
+        if (caching.autoInvalData()) {
+          int capable = conn.getInt(Layout.ConnInfo.CAPABLE);
+          if ((capable & Layout.CAP_AUTO_INVAL_DATA) != 0) {
+            conn.putInt(Layout.ConnInfo.WANT, conn.getInt(Layout.ConnInfo.WANT) | Layout.CAP_AUTO_INVAL_DATA);
+          } else {
+            log.warn("kernel cannot revalidate cached pages on read (no FUSE_AUTO_INVAL_DATA)");
+          }
+        }
       } catch (RuntimeException e) {
         log.warn("cannot tune fuse connection", e);
       }
@@ -288,7 +315,27 @@ final class LowLevelAdapter {
   // ---- callbacks ------------------------------------------------------------------------------
 
   private void lookup(Pointer req, long parent, String name) {
-    call(req, "lookup", parent, () -> replyEntry(req, fs.getattr(fs.lookup(parent, name))));
+    call(req, "lookup", parent, () -> {
+      long ino;
+      try {
+        ino = fs.lookup(parent, name);
+      } catch (FsException e) {
+        if (e.errno() != Errno.ENOENT || caching.negativeTimeout() <= 0) {
+          throw e;
+        }
+        replyNegative(req);
+        return;
+      }
+      replyEntry(req, fs.getattr(ino));
+    });
+  }
+
+  /** "No such name", cacheable by the kernel for the negative timeout (an entry with inode 0). */
+  private void replyNegative(Pointer req) {
+    Pointer e = scratch.get().entry;
+    e.setMemory(0, Layout.EntryParam.SIZE, (byte) 0);
+    e.putDouble(Layout.EntryParam.ENTRY_TIMEOUT, caching.negativeTimeout());
+    lib.fuse_reply_entry(req, e);
   }
 
   private void getattr(Pointer req, long ino, Pointer fi) {
@@ -376,18 +423,35 @@ final class LowLevelAdapter {
   }
 
   /**
-   * Keeps the kernel's page cache of the file across opens. On a single mount every change to a file
-   * passes through this kernel (writes are write-through), so what it cached is never stale.
+   * Keeps the kernel's page cache of the file across this open when the preset allows: always (a single
+   * mount: every change passes through this kernel, writes are write-through, so what it cached is never
+   * stale), never, or when size and mtime are what this kernel saw at its last open or release of the
+   * file (a change made elsewhere, e.g. by another mount, drops the cached pages).
    */
-  private static void keepCache(Pointer fi) {
-    fi.putInt(Layout.FileInfo.BITS, fi.getInt(Layout.FileInfo.BITS) | Layout.FileInfo.BIT_KEEP_CACHE);
+  private void keepCache(Pointer fi, long ino, Attr now) {
+    boolean keep = switch (caching.keepCache()) {
+      case ALWAYS -> true;
+      case NEVER -> false;
+      case IF_UNCHANGED -> {
+        Stamp seen = stamps.put(ino, Stamp.of(now));
+        yield seen != null && seen.equals(Stamp.of(now));
+      }
+    };
+    if (keep) {
+      fi.putInt(Layout.FileInfo.BITS, fi.getInt(Layout.FileInfo.BITS) | Layout.FileInfo.BIT_KEEP_CACHE);
+    }
   }
 
   private void open(Pointer req, long ino, Pointer fi) {
     call(req, "open", ino, () -> {
       long h = fs.open(caller(req), ino, fi.getInt(Layout.FileInfo.FLAGS));
       fi.putLong(Layout.FileInfo.FH, h);
-      keepCache(fi);
+      try {
+        keepCache(fi, ino, caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED ? fs.getattr(ino) : null);
+      } catch (IOException | RuntimeException e) {
+        fs.release(h);
+        throw e;
+      }
       if (lib.fuse_reply_open(req, fi) != 0) {
         fs.release(h); // interrupted: the kernel will never release it
       }
@@ -398,7 +462,7 @@ final class LowLevelAdapter {
     call(req, "create", parent, () -> {
       OpenResult r = fs.create(caller(req), parent, name, mode, fi.getInt(Layout.FileInfo.FLAGS));
       fi.putLong(Layout.FileInfo.FH, r.handle());
-      keepCache(fi);
+      keepCache(fi, r.attr().ino(), r.attr());
       lookups.merge(r.attr().ino(), 1L, Long::sum);
       if (lib.fuse_reply_create(req, entry(r.attr()), fi) != 0) {
         forget(r.attr().ino(), 1);
@@ -436,6 +500,17 @@ final class LowLevelAdapter {
   private void release(Pointer req, long ino, Pointer fi) {
     call(req, "release", ino, () -> {
       fs.release(fh(fi));
+      boolean wrote = (fi.getInt(Layout.FileInfo.FLAGS) & O_ACCMODE) != O_RDONLY;
+      if (wrote && caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED && stamps.containsKey(ino)) {
+        // What this kernel wrote through the handle is in its page cache: remember the result as seen.
+        // Only for writers: release arrives asynchronously, and a reader's late release must not bless
+        // a change made elsewhere in the meantime.
+        try {
+          stamps.put(ino, Stamp.of(fs.getattr(ino)));
+        } catch (FsException e) {
+          stamps.remove(ino); // unlinked and reclaimed
+        }
+      }
       ok(req);
     });
   }

@@ -3,6 +3,7 @@ package io.dynamicfs.fuse.lowlevel;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.fuse.FusePreset;
 import io.dynamicfs.fuse.MountOptions;
 import io.dynamicfs.fuse.platform.Platform;
 import java.io.Closeable;
@@ -27,10 +28,11 @@ import org.slf4j.LoggerFactory;
  * once the kernel's INIT was processed; {@link #close} runs {@code fusermount -u}, joins the workers and
  * frees the session. The caller still owns (and closes) the FileSystem.
  *
- * <p>Kernel caching: entries and attributes are cached for {@code dfs.fuse.lowlevel.entryTimeout} /
- * {@code dfs.fuse.lowlevel.attrTimeout} seconds (system properties, 1.0 by default; MountOptions'
- * attrTimeout, 0 for the path-based API, is not used). This is coherent for a single mount: every change
- * goes through this kernel inode, and hard links share it.
+ * <p>Kernel caching comes from the mount's {@link FusePreset} (timeouts overridable by the system
+ * properties {@code dfs.fuse.lowlevel.attrTimeout}, {@code entryTimeout}, {@code negativeTimeout}; see
+ * {@link KernelCaching}); MountOptions' attrTimeout/entryTimeout belong to the path-based API and are not
+ * used here. Caching by time is coherent for a single mount: every change goes through this kernel inode,
+ * and hard links share it.
  */
 public final class LowLevelMount implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(LowLevelMount.class);
@@ -70,9 +72,8 @@ public final class LowLevelMount implements Closeable {
       throw FsException.of(Errno.EIO, "cannot load libfuse.so.2: %s", e.getMessage());
     }
     Runtime rt = Runtime.getRuntime(lib);
-    double attrTimeout = Double.parseDouble(System.getProperty("dfs.fuse.lowlevel.attrTimeout", "1.0"));
-    double entryTimeout = Double.parseDouble(System.getProperty("dfs.fuse.lowlevel.entryTimeout", "1.0"));
-    LowLevelAdapter adapter = new LowLevelAdapter(fs, lib, attrTimeout, entryTimeout);
+    KernelCaching caching = KernelCaching.of(options.preset());
+    LowLevelAdapter adapter = new LowLevelAdapter(fs, lib, caching);
     LowLevelOps ops = new LowLevelOps(rt);
     List<Object> callbacks = adapter.install(ops);
 
@@ -115,8 +116,10 @@ public final class LowLevelMount implements Closeable {
       throw new FsException(Errno.EIO, "interrupted while mounting");
     }
     io.dynamicfs.fuse.MountPoints.raiseReadAhead(m.mountPoint);
-    log.atInfo().addKeyValue("op", "mount").addKeyValue("path", mp.toString()).addKeyValue("options", opts)
-        .addKeyValue("attr_timeout", attrTimeout).addKeyValue("entry_timeout", entryTimeout)
+    log.atInfo().addKeyValue("op", "mount").addKeyValue("path", mp.toString()).addKeyValue("preset",
+        options.preset().cliName()).addKeyValue("options", opts).addKeyValue("attr_timeout", caching.attrTimeout())
+        .addKeyValue("entry_timeout", caching.entryTimeout()).addKeyValue("negative_timeout", caching.negativeTimeout())
+        .addKeyValue("keep_cache", caching.keepCache()).addKeyValue("auto_inval_data", caching.autoInvalData())
         .log("mounted (low-level API)");
     return m;
   }
@@ -165,6 +168,11 @@ public final class LowLevelMount implements Closeable {
 
   public Path mountPoint() {
     return mountPoint;
+  }
+
+  /** What the kernel was told it may cache (tests, diagnostics). */
+  public String caching() {
+    return adapter.caching().toString();
   }
 
   /** The kernel's current lookup count of {@code ino} (diagnostics, tests). */

@@ -67,6 +67,9 @@ final class LinuxPlatform implements Platform {
     o.add("max_write=" + options.maxWrite());
     o.add("max_read=" + options.maxWrite());
     o.add("max_readahead=" + MAX_READAHEAD);
+    if (options.preset().noatime()) {
+      o.add("noatime");
+    }
     if (options.debug()) {
       o.add("debug");
     }

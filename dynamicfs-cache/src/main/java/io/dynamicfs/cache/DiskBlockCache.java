@@ -1,0 +1,618 @@
+package io.dynamicfs.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.block.StoreStats;
+import io.dynamicfs.core.block.StoredBlock;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.DoubleSupplier;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * L2: plain blocks in files on a fast directory, in front of any {@link BlockStore} (below L1).
+ *
+ * <h2>Layout</h2>
+ * {@code DIR/dynamicfs-cache} (marker), {@code DIR/lock} (held while open), and one file per block at
+ * {@code DIR/ab/abcdef…} (the 64-hex block id, sharded by its first byte). An entry is a 48-byte header
+ * (magic "DFC2", format version, the block id, the plain length, CRC32C of the plain bytes) followed by
+ * the plain bytes. Entries are written to {@code NAME.tmp} and renamed into place, so a name only ever
+ * holds a complete entry; nothing is fsynced: a torn entry after a power cut fails verification.
+ *
+ * <h2>What it guarantees</h2>
+ * <ul>
+ *   <li><b>Survives restarts.</b> Opening scans the directory and rebuilds the index from file names and
+ *       sizes (oldest first, so the eviction order roughly continues); stray and temporary files are deleted.
+ *   <li><b>Verifies what it serves.</b> Every hit checks magic, id, length against the file size and the
+ *       CRC32C of the bytes (CRC32C, not SHA-256: it runs at memory speed, and a cache entry only has to be
+ *       protected against damage, not against an adversary). A bad entry is counted
+ *       ({@code dfs.cache.corrupt}), dropped, and the read falls through to the store.
+ *   <li><b>Never grows past its size.</b> The index is a Caffeine cache weighed in on-disk bytes (rounded
+ *       up to 4 KiB), bounded by the size. Before the writer creates an entry file it evicts the coldest
+ *       entries (deleting their files at once) until the new file fits, so the files on disk, including
+ *       the one being written, never add up to more than the size.
+ *   <li><b>Heals itself.</b> A missing file is a miss; if the directory itself is gone (or emptied), the
+ *       index is cleared and the layout recreated by the next write; reads keep coming from below.
+ *   <li><b>Never the only copy.</b> Blocks are immutable and written through to the store first, so losing
+ *       any or all of the cache loses nothing. Written blocks are not admitted (L1 holds fresh writes);
+ *       only blocks read from below are, by the {@link Admission} policy.
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * Readers only read files. Every file creation and deletion runs on one writer thread, in order, which
+ * is what makes "evict X" and "admit X again" safe without locks: the delete task re-checks the index
+ * and leaves the file alone when X was admitted again meanwhile. A miss hands its block to the writer and
+ * returns at once (the caller never waits for the cache write); when more than 1/8 of the size (at most
+ * 64 MiB, at least one block) is queued the block is simply not admitted.
+ */
+public final class DiskBlockCache implements BlockStore {
+  private static final Logger log = LoggerFactory.getLogger(DiskBlockCache.class);
+  static final int HEADER = 48;
+  static final int MAGIC = 0x44464332; // "DFC2"
+  static final int VERSION = 1;
+  static final String MARKER = "dynamicfs-cache";
+  private static final int ALIGN = 4096;
+  private static final HexFormat HEX = HexFormat.of();
+
+  private final BlockStore delegate;
+  private final Path root;
+  private final long capacity;
+  private final long pendingLimit;
+  private final Admission.Filter admission;
+  private final Cache<BlockId, Entry> index;
+  private final ExecutorService writer;
+  private final AtomicLong pendingBytes = new AtomicLong();
+  private final Set<BlockId> queued = ConcurrentHashMap.newKeySet();
+  private final LevelMetrics metrics;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private volatile boolean closed;
+  private volatile Thread writerThread;
+  private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - 20_000_000_000L);
+
+  /** One cached entry; identity matters (a stale reader drops only the entry it read). */
+  private static final class Entry {
+    final int weight;
+
+    Entry(int weight) {
+      this.weight = weight;
+    }
+  }
+
+  /**
+   * Opens (creating it if needed) the cache in {@code dir}, holding at most {@code capacity} bytes.
+   * An IOException when the directory cannot be created or another process uses it.
+   */
+  public static DiskBlockCache open(BlockStore delegate, Path dir, long capacity, Admission admission,
+      MeterRegistry registry) throws IOException {
+    return new DiskBlockCache(delegate, dir, capacity, admission, registry,
+        () -> ThreadLocalRandom.current().nextDouble());
+  }
+
+  DiskBlockCache(BlockStore delegate, Path dir, long capacity, Admission admission, MeterRegistry registry,
+      DoubleSupplier random) throws IOException {
+    if (capacity < 4L * ALIGN) {
+      throw new IllegalArgumentException("disk cache size must be at least 16K, got " + capacity);
+    }
+    this.delegate = delegate;
+    this.root = dir.toAbsolutePath().normalize();
+    this.capacity = capacity;
+    // Up to 1/8 of the cache (at most 64 MiB, at least one block) may wait in memory to be written.
+    this.pendingLimit = Math.min(capacity / 8, 64L << 20);
+    this.admission = admission.newFilter(Math.max(1024, capacity / ALIGN / 4), random);
+    Files.createDirectories(root);
+    ensureMarker();
+    this.lockChannel = FileChannel.open(root.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock l;
+    try {
+      l = lockChannel.tryLock();
+    } catch (OverlappingFileLockException e) {
+      l = null;
+    }
+    if (l == null) {
+      lockChannel.close();
+      throw new IOException("cache directory " + root + " is in use by another mount");
+    }
+    this.lock = l;
+    this.writer = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "dfs-l2-writer");
+      t.setDaemon(true);
+      writerThread = t;
+      return t;
+    });
+    this.index = Caffeine.newBuilder()
+        .maximumWeight(capacity)
+        .weigher((BlockId k, Entry e) -> e.weight)
+        .executor(Runnable::run)
+        .removalListener(this::removed)
+        .build();
+    this.metrics = new LevelMetrics(registry, "l2", this::sizeBytes);
+    rebuild();
+  }
+
+  // ---- BlockStore ---------------------------------------------------------------------------------
+
+  @Override
+  public StoredBlock put(BlockId id, byte[] data, int length) throws IOException {
+    return delegate.put(id, data, length);
+  }
+
+  @Override
+  public byte[] get(BlockId id) throws IOException {
+    long start = System.nanoTime();
+    Entry e = index.getIfPresent(id);
+    if (e != null) {
+      byte[] b = read(id, e);
+      if (b != null) {
+        metrics.hit(start, b.length);
+        return b;
+      }
+    }
+    byte[] b;
+    try {
+      b = delegate.get(id);
+    } finally {
+      metrics.miss(start);
+    }
+    offer(id, b);
+    return b;
+  }
+
+  @Override
+  public void prefetch(BlockId id) {
+    delegate.prefetch(id);
+  }
+
+  @Override
+  public StoredBlock stat(BlockId id) {
+    return delegate.stat(id);
+  }
+
+  @Override
+  public void delete(BlockId id) throws IOException {
+    index.invalidate(id);
+    delegate.delete(id);
+  }
+
+  @Override
+  public void forEach(Consumer<StoredBlock> action) {
+    delegate.forEach(action);
+  }
+
+  @Override
+  public void forEachId(Consumer<BlockId> action) {
+    delegate.forEachId(action);
+  }
+
+  @Override
+  public void sync() throws IOException {
+    delegate.sync();
+  }
+
+  @Override
+  public StoreStats stats() {
+    return delegate.stats();
+  }
+
+  /** Stops the writer (queued admissions are finished), logs the summary; the files stay for next time. */
+  @Override
+  public void close() throws IOException {
+    if (closed) {
+      delegate.close();
+      return;
+    }
+    closed = true;
+    writer.shutdown();
+    try {
+      if (!writer.awaitTermination(30, TimeUnit.SECONDS)) {
+        log.warn("disk cache writer still busy at close dir={}", root);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    metrics.close();
+    try {
+      lock.release();
+    } catch (IOException e) {
+      log.debug("cache lock release failed dir={} error=\"{}\"", root, e.getMessage());
+    } finally {
+      lockChannel.close();
+      delegate.close();
+    }
+  }
+
+  // ---- for tests and diagnostics --------------------------------------------------------------------
+
+  /** Bytes the index accounts for (entries on disk, rounded up to 4 KiB each). */
+  public long sizeBytes() {
+    return index.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
+  }
+
+  /** The configured bound. */
+  public long capacity() {
+    return capacity;
+  }
+
+  /** True if the block is in the index (its file may still turn out damaged). */
+  public boolean holds(BlockId id) {
+    return index.policy().getIfPresentQuietly(id) != null;
+  }
+
+  /** Waits until every admission and deletion queued so far has run. */
+  void awaitWriter() throws IOException {
+    try {
+      writer.submit(() -> { }).get(60, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IOException("disk cache writer did not drain", e);
+    }
+  }
+
+  Path pathOf(BlockId id) {
+    String hex = id.toHex();
+    return root.resolve(hex.substring(0, 2)).resolve(hex);
+  }
+
+  // ---- reading --------------------------------------------------------------------------------------
+
+  /** The verified bytes of {@code e}'s file, or null (the entry is then dropped) when it is not usable. */
+  private byte[] read(BlockId id, Entry e) {
+    Path p = pathOf(id);
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      long size = ch.size();
+      ByteBuffer h = ByteBuffer.allocate(HEADER);
+      readFully(ch, h, 0);
+      h.flip();
+      int magic = h.getInt();
+      int version = h.getInt();
+      byte[] idBytes = new byte[BlockId.LENGTH];
+      h.get(idBytes);
+      int length = h.getInt();
+      int crc = h.getInt();
+      if (magic != MAGIC || version != VERSION || !Arrays.equals(idBytes, id.toBytes()) || length < 0
+          || size != (long) HEADER + length) {
+        return corrupt(id, e, "bad header or length");
+      }
+      byte[] data = new byte[length];
+      readFully(ch, ByteBuffer.wrap(data), HEADER);
+      CRC32C c = new CRC32C();
+      c.update(data, 0, length);
+      if ((int) c.getValue() != crc) {
+        return corrupt(id, e, "checksum mismatch");
+      }
+      return data;
+    } catch (NoSuchFileException ex) {
+      index.asMap().remove(id, e);
+      if (!Files.isRegularFile(root.resolve(MARKER))) {
+        directoryLost();
+      }
+      return null;
+    } catch (IOException ex) {
+      return corrupt(id, e, ex.toString());
+    }
+  }
+
+  private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+    while (b.hasRemaining()) {
+      int n = ch.read(b, pos);
+      if (n < 0) {
+        throw new java.io.EOFException("cache entry shorter than its header says");
+      }
+      pos += n;
+    }
+  }
+
+  private byte[] corrupt(BlockId id, Entry e, String why) {
+    metrics.corrupt.increment();
+    log.warn("disk cache entry dropped block={} dir={} reason=\"{}\"", id, root, why);
+    index.asMap().remove(id, e);
+    return null;
+  }
+
+  /** The directory (or its marker) vanished under us: forget everything; the next write recreates it. */
+  private void directoryLost() {
+    log.warn("disk cache directory lost, recreating dir={} entries_dropped={}", root, index.estimatedSize());
+    index.invalidateAll();
+    runOnWriter(() -> {
+      try {
+        ensureMarker();
+      } catch (IOException ex) {
+        log.warn("cannot recreate disk cache dir={} error=\"{}\"", root, ex.getMessage());
+      }
+    });
+  }
+
+  // ---- admission and writing ----------------------------------------------------------------------
+
+  /** A block just read from below: queue it for writing if the policy admits it and there is room. */
+  private void offer(BlockId id, byte[] data) {
+    if (closed || holds(id) || queued.contains(id)) {
+      return;
+    }
+    if (!admission.admit(id)) {
+      metrics.rejections.increment();
+      return;
+    }
+    int weight = weight(data.length);
+    if (weight > capacity) {
+      metrics.rejections.increment(); // larger than the whole cache
+      return;
+    }
+    long before = pendingBytes.getAndAdd(weight);
+    if (before > 0 && before + weight > pendingLimit) { // one block may always be in flight
+      pendingBytes.addAndGet(-weight);
+      metrics.rejections.increment();
+      return;
+    }
+    if (!queued.add(id)) {
+      pendingBytes.addAndGet(-weight);
+      return;
+    }
+    boolean ran = runOnWriter(() -> {
+      try {
+        write(id, data, weight);
+      } finally {
+        queued.remove(id);
+        pendingBytes.addAndGet(-weight);
+      }
+    });
+    if (!ran) {
+      queued.remove(id);
+      pendingBytes.addAndGet(-weight);
+    }
+  }
+
+  private boolean runOnWriter(Runnable task) {
+    try {
+      writer.execute(task);
+      return true;
+    } catch (RejectedExecutionException e) {
+      return false; // closing
+    }
+  }
+
+  /** On the writer thread: the entry file, then the index (so an indexed name always has its file). */
+  private void write(BlockId id, byte[] data, int weight) {
+    if (holds(id)) {
+      return;
+    }
+    makeRoom(weight);
+    Path p = pathOf(id);
+    Path tmp = p.resolveSibling(p.getFileName() + ".tmp");
+    for (int attempt = 0; ; attempt++) {
+      try {
+        writeEntry(tmp, id, data);
+        move(tmp, p);
+        index.put(id, new Entry(weight));
+        metrics.admissions.increment();
+        return;
+      } catch (IOException e) {
+        deleteQuietly(tmp);
+        if (attempt > 0) {
+          warnRarely("disk cache write failed block={} dir={} error=\"{}\"", id, root, e.toString());
+          return;
+        }
+        try {
+          repairLayout(p.getParent()); // deleted or damaged under us: recreate and try once more
+        } catch (IOException again) {
+          warnRarely("cannot repair disk cache dir={} error=\"{}\"", root, again.toString(), "");
+          return;
+        }
+      }
+    }
+  }
+
+  /** On the writer thread: evicts the coldest entries (their files go at once) until {@code weight} fits. */
+  private void makeRoom(int weight) {
+    index.cleanUp();
+    var eviction = index.policy().eviction().orElseThrow();
+    while (sizeBytes() + weight > capacity) {
+      var coldest = eviction.coldest(1).entrySet().iterator();
+      if (!coldest.hasNext()) {
+        return;
+      }
+      var victim = coldest.next();
+      if (index.asMap().remove(victim.getKey(), victim.getValue())) {
+        metrics.evictions.increment();
+      }
+      index.cleanUp();
+    }
+  }
+
+  /** Recreates the directory, the marker and {@code shard}, removing whatever squats on the shard's name. */
+  private void repairLayout(Path shard) throws IOException {
+    ensureMarker();
+    if (Files.exists(shard, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        && !Files.isDirectory(shard, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      deleteTree(shard);
+    }
+    Files.createDirectories(shard);
+  }
+
+  /** A warning at most every 10 s: a full or failing cache disk must not flood the log. */
+  private void warnRarely(String format, Object a, Object b, Object c) {
+    long now = System.nanoTime();
+    long last = lastWarn.get();
+    if (now - last > 10_000_000_000L && lastWarn.compareAndSet(last, now)) {
+      log.warn(format, a, b, c);
+    }
+  }
+
+  private static void writeEntry(Path tmp, BlockId id, byte[] data) throws IOException {
+    CRC32C c = new CRC32C();
+    c.update(data, 0, data.length);
+    ByteBuffer h = ByteBuffer.allocate(HEADER);
+    h.putInt(MAGIC).putInt(VERSION).put(id.toBytes()).putInt(data.length).putInt((int) c.getValue());
+    h.flip();
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      ByteBuffer[] parts = {h, ByteBuffer.wrap(data)};
+      while (parts[1].hasRemaining()) {
+        ch.write(parts);
+      }
+    }
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /**
+   * Caffeine's removal callback: count evictions and delete the file on the writer thread (at once when
+   * the removal happens there, as in {@link #makeRoom}).
+   */
+  private void removed(BlockId id, Entry e, RemovalCause cause) {
+    if (id == null) {
+      return;
+    }
+    if (cause.wasEvicted()) {
+      metrics.evictions.increment();
+    }
+    if (cause == RemovalCause.REPLACED) {
+      return;
+    }
+    Runnable delete = () -> {
+      if (!holds(id)) { // admitted again since: that file is the new entry's
+        deleteQuietly(pathOf(id));
+      }
+    };
+    if (Thread.currentThread() == writerThread) {
+      delete.run();
+    } else {
+      runOnWriter(delete);
+    }
+  }
+
+  private static void deleteQuietly(Path p) {
+    try {
+      Files.deleteIfExists(p);
+    } catch (IOException e) {
+      log.debug("cannot delete cache file path={} error=\"{}\"", p, e.getMessage());
+    }
+  }
+
+  private static int weight(int length) {
+    long w = ((long) HEADER + length + ALIGN - 1) / ALIGN * ALIGN;
+    return (int) Math.min(Integer.MAX_VALUE, w);
+  }
+
+  private void ensureMarker() throws IOException {
+    Files.createDirectories(root);
+    Path m = root.resolve(MARKER);
+    if (!Files.isRegularFile(m)) {
+      Files.writeString(m, "DynamicFS block cache (L2); safe to delete while unmounted\n");
+    }
+  }
+
+  // ---- rebuilding the index at open -------------------------------------------------------------------
+
+  private record Found(BlockId id, long size, long mtime) {}
+
+  /** Indexes every well-formed entry name; deletes temporaries and garbage in the shard directories. */
+  private void rebuild() throws IOException {
+    long t0 = System.nanoTime();
+    List<Found> found = new ArrayList<>();
+    int removed = 0;
+    try (DirectoryStream<Path> shards = Files.newDirectoryStream(root)) {
+      for (Path shard : shards) {
+        String s = shard.getFileName().toString();
+        if (!isHex(s, 2)) {
+          continue; // the marker, the lock, anything that is not ours
+        }
+        if (!Files.isDirectory(shard, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          removed += deleteTree(shard); // squats on a shard's name
+          continue;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(shard)) {
+          for (Path f : files) {
+            String name = f.getFileName().toString();
+            BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+            if (a.isRegularFile() && isHex(name, 64) && name.startsWith(s) && a.size() > HEADER) {
+              found.add(new Found(BlockId.of(HEX.parseHex(name), 0), a.size(), a.lastModifiedTime().toMillis()));
+            } else {
+              removed += deleteTree(f);
+            }
+          }
+        }
+      }
+    }
+    found.sort(Comparator.comparingLong(Found::mtime));
+    for (Found f : found) {
+      if (f.size() - HEADER <= Integer.MAX_VALUE) {
+        index.put(f.id(), new Entry(weight((int) (f.size() - HEADER))));
+      }
+    }
+    log.info("disk cache opened dir={} entries={} bytes={} capacity={} garbage_removed={} ms={}", root,
+        index.estimatedSize(), sizeBytes(), capacity, removed, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private static int deleteTree(Path p) {
+    try {
+      if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        try (var walk = Files.walk(p)) {
+          for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
+            Files.deleteIfExists(q);
+          }
+        }
+      } else {
+        Files.deleteIfExists(p);
+      }
+      return 1;
+    } catch (IOException e) {
+      log.warn("cannot remove stray cache file path={} error=\"{}\"", p, e.getMessage());
+      return 0;
+    }
+  }
+
+  private static boolean isHex(String s, int len) {
+    if (s.length() != len) {
+      return false;
+    }
+    for (int i = 0; i < len; i++) {
+      char c = s.charAt(i);
+      if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f')) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,107 @@
+package io.dynamicfs.cache;
+
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.block.StoreStats;
+import io.dynamicfs.core.block.StoredBlock;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * L3 as a {@link BlockStore} decorator: a read asks the {@link RemoteBlockSource} first and falls through
+ * to the block store below when the source has nothing, fails, or returns bytes whose SHA-256 is not the
+ * block id (counted as {@code dfs.cache.corrupt}). Writes, deletes and everything else go to the store:
+ * the source is a cache, never a copy we own. Meters: {@link LevelMetrics} with {@code level=l3}.
+ */
+public final class RemoteBlockTier implements BlockStore {
+  private static final Logger log = LoggerFactory.getLogger(RemoteBlockTier.class);
+
+  private final BlockStore delegate;
+  private final RemoteBlockSource source;
+  private final LevelMetrics metrics;
+
+  public RemoteBlockTier(BlockStore delegate, RemoteBlockSource source, MeterRegistry registry) {
+    this.delegate = delegate;
+    this.source = source;
+    this.metrics = new LevelMetrics(registry, "l3", () -> 0L);
+  }
+
+  @Override
+  public byte[] get(BlockId id) throws IOException {
+    long start = System.nanoTime();
+    byte[] b = null;
+    try {
+      b = source.fetch(id);
+    } catch (IOException | RuntimeException e) {
+      log.warn("remote block fetch failed source={} block={} error=\"{}\"", source.name(), id, e.toString());
+    }
+    if (b != null && !BlockId.hash(b, 0, b.length).equals(id)) {
+      metrics.corrupt.increment();
+      log.warn("remote block failed verification source={} block={}", source.name(), id);
+      b = null;
+    }
+    if (b != null) {
+      metrics.hit(start, b.length);
+      return b;
+    }
+    try {
+      return delegate.get(id);
+    } finally {
+      metrics.miss(start);
+    }
+  }
+
+  @Override
+  public void prefetch(BlockId id) {
+    source.prefetch(id);
+    delegate.prefetch(id);
+  }
+
+  @Override
+  public StoredBlock put(BlockId id, byte[] data, int length) throws IOException {
+    return delegate.put(id, data, length);
+  }
+
+  @Override
+  public StoredBlock stat(BlockId id) {
+    return delegate.stat(id);
+  }
+
+  @Override
+  public void delete(BlockId id) throws IOException {
+    delegate.delete(id);
+  }
+
+  @Override
+  public void forEach(Consumer<StoredBlock> action) {
+    delegate.forEach(action);
+  }
+
+  @Override
+  public void forEachId(Consumer<BlockId> action) {
+    delegate.forEachId(action);
+  }
+
+  @Override
+  public void sync() throws IOException {
+    delegate.sync();
+  }
+
+  @Override
+  public StoreStats stats() {
+    return delegate.stats();
+  }
+
+  @Override
+  public void close() throws IOException {
+    metrics.close();
+    try {
+      source.close();
+    } finally {
+      delegate.close();
+    }
+  }
+}
