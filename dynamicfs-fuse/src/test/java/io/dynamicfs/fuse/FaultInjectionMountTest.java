@@ -51,7 +51,7 @@ class FaultInjectionMountTest {
       Path reference = Files.createDirectories(base.resolve("reference"));
       FsDifferential diff = new FsDifferential(fs.mnt, reference, seed);
       diff.run(1200, 100);
-      writeBoth(fs.mnt, reference, 60);
+      writeBoth(fs.mnt, reference, "bulk", 60);
       fs.engine().syncMetadata();
 
       // 1. random bytes flipped in every segment file of two devices
@@ -76,6 +76,8 @@ class FaultInjectionMountTest {
         Path junk = devs.get(5).resolve("junk");
         fill(junk);
         diff.run(300, 100);
+        writeBoth(fs.mnt, reference, "bulk-full", 20); // stored blocks for sure: shards meet the full device
+        fs.engine().syncMetadata();
         Device full = fs.engine().storage().tiers().get(0).devices().get(5);
         assertEquals(Device.Health.FULL, full.health(), "the filled device stops taking writes");
         assertTrue(fs.engine().storage().tiers().get(0).degradedWrites() > 0);
@@ -113,9 +115,9 @@ class FaultInjectionMountTest {
   }
 
   /** The same files, a few MiB in all, written through the mount and into the reference directory. */
-  private void writeBoth(Path mnt, Path reference, int files) throws IOException {
-    Files.createDirectories(mnt.resolve("bulk"));
-    Files.createDirectories(reference.resolve("bulk"));
+  private void writeBoth(Path mnt, Path reference, String dir, int files) throws IOException {
+    Files.createDirectories(mnt.resolve(dir));
+    Files.createDirectories(reference.resolve(dir));
     for (int i = 0; i < files; i++) {
       byte[] b = new byte[10_000 + rnd.nextInt(400_000)];
       if (i % 2 == 0) {
@@ -125,8 +127,8 @@ class FaultInjectionMountTest {
           b[j] = (byte) ('a' + (j * 7 + i) % 23);
         }
       }
-      Files.write(mnt.resolve("bulk/f" + i), b);
-      Files.write(reference.resolve("bulk/f" + i), b);
+      Files.write(mnt.resolve(dir + "/f" + i), b);
+      Files.write(reference.resolve(dir + "/f" + i), b);
     }
   }
 
