@@ -105,12 +105,14 @@ final class LevelMetrics implements AutoCloseable {
   void logSummary() {
     HistogramSnapshot hit = hitLatency.takeSnapshot();
     HistogramSnapshot miss = missLatency.takeSnapshot();
-    log.info("cache summary level={} hits={} misses={} hit_ratio={} evictions={} admissions={} rejections={}"
-            + " corrupt={} size_bytes={} hit_bytes={} hit_p50_us={} hit_p99_us={} miss_p50_us={} miss_p99_us={}",
-        level, (long) hits.count(), (long) misses.count(), String.format("%.3f", hitRatio()),
-        (long) evictions.count(), (long) admissions.count(), (long) rejections.count(), (long) corrupt.count(),
-        residentBytes.getAsLong(), (long) hitBytes.count(), micros(hit, 0.5), micros(hit, 0.99), micros(miss, 0.5),
-        micros(miss, 0.99));
+    log.atInfo().addKeyValue("cache_level", level).addKeyValue("hits", (long) hits.count())
+        .addKeyValue("misses", (long) misses.count()).addKeyValue("hit_ratio", Math.round(hitRatio() * 1000) / 1000.0)
+        .addKeyValue("evictions", (long) evictions.count()).addKeyValue("admissions", (long) admissions.count())
+        .addKeyValue("rejections", (long) rejections.count()).addKeyValue("corrupt", (long) corrupt.count())
+        .addKeyValue("size_bytes", residentBytes.getAsLong()).addKeyValue("hit_bytes", (long) hitBytes.count())
+        .addKeyValue("hit_p50_us", micros(hit, 0.5)).addKeyValue("hit_p99_us", micros(hit, 0.99))
+        .addKeyValue("miss_p50_us", micros(miss, 0.5)).addKeyValue("miss_p99_us", micros(miss, 0.99))
+        .log("cache summary");
   }
 
   private static long micros(HistogramSnapshot s, double percentile) {

@@ -116,11 +116,20 @@ class CacheCliTest {
       d.terminate(); // SIGTERM: clean unmount (the JVM exits 143)
     }
     String log = Files.readString(data.resolve("logs/dynamicfs.log"));
-    assertTrue(log.contains("preset=safe"), "preset reached the mount");
-    assertEquals(3, log.lines().filter(l -> l.contains("dynamicfs stopped cleanly=true")).count());
-    String last = log.substring(log.lastIndexOf("cache summary level=l2"));
-    assertTrue(last.contains("misses=0") && !last.contains(" hits=0 "), last.lines().findFirst().orElse(""));
-    assertTrue(log.contains("cache summary level=l1"));
-    assertFalse(log.contains("ERROR"), "no errors logged");
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    java.util.List<com.fasterxml.jackson.databind.JsonNode> events = new java.util.ArrayList<>();
+    for (String line : log.lines().toList()) {
+      events.add(json.readTree(line));
+    }
+    assertTrue(events.stream().anyMatch(e -> "safe".equals(e.path("preset").asText())), "preset reached the mount");
+    assertEquals(3, events.stream().filter(e -> e.path("message").asText().equals("dynamicfs stopped")
+        && e.path("clean").asBoolean()).count());
+    com.fasterxml.jackson.databind.JsonNode l2 = events.stream()
+        .filter(e -> e.path("message").asText().equals("cache summary") && e.path("cache_level").asText().equals("l2"))
+        .reduce((first, second) -> second).orElseThrow();
+    assertTrue(l2.path("misses").asLong() == 0 && l2.path("hits").asLong() > 0, l2.toString());
+    assertTrue(events.stream().anyMatch(e -> e.path("message").asText().equals("cache summary")
+        && e.path("cache_level").asText().equals("l1")));
+    assertFalse(events.stream().anyMatch(e -> e.path("level").asText().equals("ERROR")), "no errors logged");
   }
 }
