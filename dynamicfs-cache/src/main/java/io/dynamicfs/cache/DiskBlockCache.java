@@ -5,8 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
-import io.dynamicfs.core.block.StoreStats;
-import io.dynamicfs.core.block.StoredBlock;
+import io.dynamicfs.core.block.ForwardingBlockStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,7 +35,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -78,7 +76,7 @@ import org.slf4j.LoggerFactory;
  * returns at once (the caller never waits for the cache write); when more than 1/8 of the size (at most
  * 64 MiB, at least one block) is queued the block is simply not admitted.
  */
-public final class DiskBlockCache implements BlockStore {
+public final class DiskBlockCache extends ForwardingBlockStore {
   private static final Logger log = LoggerFactory.getLogger(DiskBlockCache.class);
   static final int HEADER = 48;
   static final int MAGIC = 0x44464332; // "DFC2"
@@ -87,7 +85,6 @@ public final class DiskBlockCache implements BlockStore {
   private static final int ALIGN = 4096;
   private static final HexFormat HEX = HexFormat.of();
 
-  private final BlockStore delegate;
   private final Path root;
   private final long capacity;
   private final long pendingLimit;
@@ -124,10 +121,10 @@ public final class DiskBlockCache implements BlockStore {
 
   DiskBlockCache(BlockStore delegate, Path dir, long capacity, Admission admission, MeterRegistry registry,
       DoubleSupplier random) throws IOException {
+    super(delegate);
     if (capacity < 4L * ALIGN) {
       throw new IllegalArgumentException("disk cache size must be at least 16K, got " + capacity);
     }
-    this.delegate = delegate;
     this.root = dir.toAbsolutePath().normalize();
     this.capacity = capacity;
     // Up to 1/8 of the cache (at most 64 MiB, at least one block) may wait in memory to be written.
@@ -166,11 +163,6 @@ public final class DiskBlockCache implements BlockStore {
   // ---- BlockStore ---------------------------------------------------------------------------------
 
   @Override
-  public StoredBlock put(BlockId id, byte[] data, int length) throws IOException {
-    return delegate.put(id, data, length);
-  }
-
-  @Override
   public byte[] get(BlockId id) throws IOException {
     long start = System.nanoTime();
     Entry e = index.getIfPresent(id);
@@ -192,39 +184,9 @@ public final class DiskBlockCache implements BlockStore {
   }
 
   @Override
-  public void prefetch(BlockId id) {
-    delegate.prefetch(id);
-  }
-
-  @Override
-  public StoredBlock stat(BlockId id) {
-    return delegate.stat(id);
-  }
-
-  @Override
   public void delete(BlockId id) throws IOException {
     index.invalidate(id);
     delegate.delete(id);
-  }
-
-  @Override
-  public void forEach(Consumer<StoredBlock> action) {
-    delegate.forEach(action);
-  }
-
-  @Override
-  public void forEachId(Consumer<BlockId> action) {
-    delegate.forEachId(action);
-  }
-
-  @Override
-  public void sync() throws IOException {
-    delegate.sync();
-  }
-
-  @Override
-  public StoreStats stats() {
-    return delegate.stats();
   }
 
   /** Stops the writer (queued admissions are finished), logs the summary; the files stay for next time. */

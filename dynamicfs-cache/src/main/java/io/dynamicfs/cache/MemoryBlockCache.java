@@ -5,14 +5,13 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
-import io.dynamicfs.core.block.StoreStats;
+import io.dynamicfs.core.block.ForwardingBlockStore;
 import io.dynamicfs.core.block.StoredBlock;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
-import java.util.function.Consumer;
 
 /**
  * L1: plain (decompressed, verified) blocks in memory, in front of any {@link BlockStore}. A Caffeine
@@ -20,8 +19,7 @@ import java.util.function.Consumer;
  * written blocks are cached too (a file is often read right after it is written). Cached arrays are
  * shared with callers, who must not modify them. Meters: {@link LevelMetrics} with {@code level=l1}.
  */
-public final class MemoryBlockCache implements BlockStore {
-  private final BlockStore delegate;
+public final class MemoryBlockCache extends ForwardingBlockStore {
   private final Cache<BlockId, byte[]> cache;
   private final java.util.Set<BlockId> loading = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.ThreadPoolExecutor prefetcher;
@@ -33,10 +31,10 @@ public final class MemoryBlockCache implements BlockStore {
   }
 
   public MemoryBlockCache(BlockStore delegate, long maxBytes, MeterRegistry registry) {
+    super(delegate);
     if (maxBytes <= 0) {
       throw new IllegalArgumentException("memory cache size must be positive, got " + maxBytes);
     }
-    this.delegate = delegate;
     this.cache = Caffeine.newBuilder()
         .maximumWeight(maxBytes)
         .weigher((BlockId k, byte[] v) -> v.length + 64)
@@ -125,34 +123,9 @@ public final class MemoryBlockCache implements BlockStore {
   }
 
   @Override
-  public StoredBlock stat(BlockId id) {
-    return delegate.stat(id);
-  }
-
-  @Override
   public void delete(BlockId id) throws IOException {
     cache.invalidate(id);
     delegate.delete(id);
-  }
-
-  @Override
-  public void forEach(Consumer<StoredBlock> action) {
-    delegate.forEach(action);
-  }
-
-  @Override
-  public void forEachId(Consumer<BlockId> action) {
-    delegate.forEachId(action);
-  }
-
-  @Override
-  public void sync() throws IOException {
-    delegate.sync();
-  }
-
-  @Override
-  public StoreStats stats() {
-    return delegate.stats();
   }
 
   /** Caffeine's own hits, misses and evictions so far (the Micrometer meters are {@link LevelMetrics}). */

@@ -2,11 +2,9 @@ package io.dynamicfs.cache;
 
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
-import io.dynamicfs.core.block.StoreStats;
-import io.dynamicfs.core.block.StoredBlock;
+import io.dynamicfs.core.block.ForwardingBlockStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,15 +14,14 @@ import org.slf4j.LoggerFactory;
  * block id (counted as {@code dfs.cache.corrupt}). Writes, deletes and everything else go to the store:
  * the source is a cache, never a copy we own. Meters: {@link LevelMetrics} with {@code level=l3}.
  */
-public final class RemoteBlockTier implements BlockStore {
+public final class RemoteBlockTier extends ForwardingBlockStore {
   private static final Logger log = LoggerFactory.getLogger(RemoteBlockTier.class);
 
-  private final BlockStore delegate;
   private final RemoteBlockSource source;
   private final LevelMetrics metrics;
 
   public RemoteBlockTier(BlockStore delegate, RemoteBlockSource source, MeterRegistry registry) {
-    this.delegate = delegate;
+    super(delegate);
     this.source = source;
     this.metrics = new LevelMetrics(registry, "l3", () -> 0L);
   }
@@ -58,41 +55,6 @@ public final class RemoteBlockTier implements BlockStore {
   public void prefetch(BlockId id) {
     source.prefetch(id);
     delegate.prefetch(id);
-  }
-
-  @Override
-  public StoredBlock put(BlockId id, byte[] data, int length) throws IOException {
-    return delegate.put(id, data, length);
-  }
-
-  @Override
-  public StoredBlock stat(BlockId id) {
-    return delegate.stat(id);
-  }
-
-  @Override
-  public void delete(BlockId id) throws IOException {
-    delegate.delete(id);
-  }
-
-  @Override
-  public void forEach(Consumer<StoredBlock> action) {
-    delegate.forEach(action);
-  }
-
-  @Override
-  public void forEachId(Consumer<BlockId> action) {
-    delegate.forEachId(action);
-  }
-
-  @Override
-  public void sync() throws IOException {
-    delegate.sync();
-  }
-
-  @Override
-  public StoreStats stats() {
-    return delegate.stats();
   }
 
   @Override
