@@ -43,6 +43,35 @@ public interface BlockStore extends Closeable {
     forEach(sb -> action.accept(sb.id()));
   }
 
+  /**
+   * Calls {@code action} once for every id held by any of {@code stores} (a store made of several that may
+   * hold the same block more than once: copies on devices, a block on two tiers mid-move).
+   */
+  static void forEachIdOnce(java.util.List<? extends BlockStore> stores, Consumer<BlockId> action) {
+    if (stores.size() == 1) {
+      stores.get(0).forEachId(action);
+      return;
+    }
+    java.util.Set<BlockId> seen = new java.util.HashSet<>();
+    for (BlockStore s : stores) {
+      s.forEachId(id -> {
+        if (seen.add(id)) {
+          action.accept(id);
+        }
+      });
+    }
+  }
+
+  /** {@link #forEach} for a store whose ids are cheap to list and whose {@link #stat} describes each. */
+  static void forEachStat(BlockStore store, Consumer<StoredBlock> action) {
+    store.forEachId(id -> {
+      StoredBlock sb = store.stat(id);
+      if (sb != null) {
+        action.accept(sb);
+      }
+    });
+  }
+
   /** Returns when everything put so far is durable. */
   void sync() throws IOException;
 

@@ -12,9 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -195,34 +193,23 @@ public abstract sealed class Tier implements BlockStore permits ReplicatedTier, 
 
   @Override
   public void forEachId(Consumer<BlockId> action) {
-    if (devices.size() == 1) {
-      SegmentStore s = devices.get(0).readable();
-      if (s != null) {
-        s.forEachId(action);
-      }
-      return;
-    }
-    Set<BlockId> seen = new HashSet<>();
+    BlockStore.forEachIdOnce(readableStores(), action);
+  }
+
+  private List<SegmentStore> readableStores() {
+    List<SegmentStore> out = new ArrayList<>();
     for (Device d : devices) {
       SegmentStore s = d.readable();
       if (s != null) {
-        s.forEachId(id -> {
-          if (seen.add(id)) {
-            action.accept(id);
-          }
-        });
+        out.add(s);
       }
     }
+    return out;
   }
 
   @Override
   public void forEach(Consumer<StoredBlock> action) {
-    forEachId(id -> {
-      StoredBlock sb = stat(id);
-      if (sb != null) {
-        action.accept(sb);
-      }
-    });
+    BlockStore.forEachStat(this, action);
   }
 
   /** Syncs the devices in parallel: each is its own disk, and a commit waits for the slowest. */
@@ -280,21 +267,14 @@ public abstract sealed class Tier implements BlockStore permits ReplicatedTier, 
   /** Sums of the devices' figures (records of copies or shards, not distinct blocks). */
   @Override
   public StoreStats stats() {
-    long blocks = 0;
-    long raw = 0;
-    long stored = 0;
-    long files = 0;
+    StoreStats sum = StoreStats.EMPTY;
     for (Device d : devices) {
       SegmentStore s = d.store();
       if (s != null) {
-        StoreStats st = s.stats();
-        blocks += st.blocks();
-        raw += st.rawBytes();
-        stored += st.storedBytes();
-        files += st.fileBytes();
+        sum = sum.plus(s.stats());
       }
     }
-    return new StoreStats(blocks, raw, stored, files);
+    return sum;
   }
 
   /** Compacts every writable device; returns the bytes freed. */

@@ -11,9 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -198,28 +196,12 @@ public final class TieredStore implements BlockStore {
 
   @Override
   public void forEachId(Consumer<BlockId> action) {
-    if (tiers.size() == 1) {
-      tiers.get(0).forEachId(action);
-      return;
-    }
-    Set<BlockId> seen = new HashSet<>();
-    for (Tier t : tiers) {
-      t.forEachId(id -> {
-        if (seen.add(id)) {
-          action.accept(id);
-        }
-      });
-    }
+    BlockStore.forEachIdOnce(tiers, action);
   }
 
   @Override
   public void forEach(Consumer<StoredBlock> action) {
-    forEachId(id -> {
-      StoredBlock sb = stat(id);
-      if (sb != null) {
-        action.accept(sb);
-      }
-    });
+    BlockStore.forEachStat(this, action);
   }
 
   @Override
@@ -231,18 +213,11 @@ public final class TieredStore implements BlockStore {
 
   @Override
   public StoreStats stats() {
-    long b = 0;
-    long r = 0;
-    long s = 0;
-    long f = 0;
+    StoreStats sum = StoreStats.EMPTY;
     for (Tier t : tiers) {
-      StoreStats st = t.stats();
-      b += st.blocks();
-      r += st.rawBytes();
-      s += st.storedBytes();
-      f += st.fileBytes();
+      sum = sum.plus(t.stats());
     }
-    return new StoreStats(b, r, s, f);
+    return sum;
   }
 
   /** Compacts every tier's devices; returns bytes freed. */
