@@ -48,8 +48,7 @@ final class GcCommand implements Callable<Integer> {
     return DaemonCall.run(mountPoint, client -> {
       JsonNode r;
       try (ProgressReporter bar = ProgressReporter.create("gc", ProgressReporter.Unit.ITEMS)) {
-        r = client.stream("/v1/gc", Map.of("apply", apply, "min_dead", minDeadPercent / 100),
-            p -> bar.progress(p.path("phase").asText(), p.path("done").asLong(), p.path("total").asLong()));
+        r = client.stream("/v1/gc", Map.of("apply", apply, "min_dead", minDeadPercent / 100), bar);
       }
       if (json) {
         System.out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(r));

@@ -277,12 +277,7 @@ final class MountCommand implements Callable<Integer> {
 
   /** A message without the errno prefix the engine puts in front. */
   static String plain(Throwable e) {
-    String m = String.valueOf(e.getMessage());
-    int colon = m.indexOf(": ");
-    if (e instanceof FsException && colon > 0 && colon < 14) {
-      return m.substring(colon + 2);
-    }
-    return m;
+    return e instanceof FsException fe ? fe.detail() : String.valueOf(e.getMessage());
   }
 
   private static void closeQuietly(AutoCloseable c) {

@@ -49,8 +49,7 @@ final class WarmupCommand implements Callable<Integer> {
       JsonNode r;
       try (ProgressReporter bar = ProgressReporter.create("warmup", ProgressReporter.Unit.BYTES)) {
         AdminClient client = AdminClient.forData(e.getKey().data());
-        r = client.stream("/v1/warmup", Map.of("paths", e.getValue()),
-            p -> bar.progress(p.path("phase").asText(), p.path("done").asLong(), p.path("total").asLong()));
+        r = client.stream("/v1/warmup", Map.of("paths", e.getValue()), bar);
       } catch (AdminException ex) {
         return DaemonCall.fail(ex);
       }

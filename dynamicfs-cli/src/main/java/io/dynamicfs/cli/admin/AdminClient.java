@@ -73,6 +73,13 @@ public final class AdminClient {
     return send(request(path).POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body))).build());
   }
 
+  /** A streaming POST whose progress objects ({@code phase}, {@code done}, {@code total}) go to {@code progress}. */
+  public JsonNode stream(String path, Object body, io.dynamicfs.core.api.ProgressListener progress)
+      throws AdminException, IOException {
+    return stream(path, body, (Consumer<JsonNode>) p -> progress.progress(p.path("phase").asText(),
+        p.path("done").asLong(), p.path("total").asLong()));
+  }
+
   /**
    * A streaming POST: {@code onProgress} gets each progress object ({@code phase}, {@code done},
    * {@code total}) as it arrives; returns the result.

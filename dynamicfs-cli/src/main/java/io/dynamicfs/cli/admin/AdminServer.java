@@ -287,9 +287,7 @@ public final class AdminServer implements AutoCloseable {
   }
 
   private static String messageOf(Exception e) {
-    String m = String.valueOf(e.getMessage());
-    return e instanceof FsException && m.indexOf(": ") > 0 && m.indexOf(": ") < 14 ? m.substring(m.indexOf(": ") + 2)
-        : m;
+    return e instanceof FsException fe ? fe.detail() : String.valueOf(e.getMessage());
   }
 
   private static void logFailure(String path, Exception e) {

@@ -22,7 +22,7 @@ abstract class StorageCommand implements Callable<Integer> {
     try {
       return run();
     } catch (FsException e) {
-      System.err.println("dynamicfs: " + plain(e));
+      System.err.println("dynamicfs: " + e.detail());
       return Main.EXIT_USAGE;
     } catch (AdminException e) {
       return DaemonCall.fail(e);
@@ -37,20 +37,13 @@ abstract class StorageCommand implements Callable<Integer> {
 
   abstract int run() throws IOException, AdminException, InterruptedException;
 
-  static String plain(FsException e) {
-    String m = String.valueOf(e.getMessage());
-    int colon = m.indexOf(": ");
-    return colon > 0 && colon < 14 ? m.substring(colon + 2) : m;
-  }
-
   /** Runs a streaming admin call against a mount with a progress bar; the result as {@code type}. */
   static <T> T online(Target t, String label, String path, Map<String, Object> body, Class<T> type)
       throws IOException, AdminException {
     AdminClient client = AdminClient.forMount(t.mountPoint());
     JsonNode r;
-    try (ProgressReporter bar = ProgressReporter.create(label, ProgressReporter.Unit.ITEMS)) {
-      r = client.stream(path, body, p -> bar.progress(p.path("phase").asText(), p.path("done").asLong(),
-          p.path("total").asLong()));
+    try (ProgressReporter bar = bar(label)) {
+      r = client.stream(path, body, bar);
     }
     return AdminJson.mapper().treeToValue(r, type);
   }

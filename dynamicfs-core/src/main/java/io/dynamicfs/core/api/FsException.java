@@ -6,19 +6,27 @@ import java.io.IOException;
 public class FsException extends IOException {
   private static final long serialVersionUID = 1L;
   private final Errno errno;
+  private final String detail;
 
   public FsException(Errno errno, String message) {
     super(errno + ": " + message);
     this.errno = errno;
+    this.detail = message;
   }
 
   public FsException(Errno errno, String message, Throwable cause) {
     super(errno + ": " + message, cause);
     this.errno = errno;
+    this.detail = message;
   }
 
   public Errno errno() {
     return errno;
+  }
+
+  /** The message without the errno in front: what a command prints for a person. */
+  public String detail() {
+    return detail;
   }
 
   public static FsException of(Errno errno, String format, Object... args) {
