@@ -59,7 +59,7 @@ public final class AdminEndpoints {
             (req, progress) -> ctx.fs().scrub(req.bool("repair", true), text(req, "tier"), (long) req.number("rate", 0),
                 p -> progress.progress("scrub", p.blocksDone(), p.blocksTotal()), () -> false))
         .stream("/v1/tier/move", "Move a file or tree to a tier: {\"path\": relative to the mount root, \"to\": tier}",
-            (req, progress) -> ctx.fs().moveToTier(new Warmup(ctx.fs()).resolve(required(req, "path")),
+            (req, progress) -> ctx.fs().moveToTier(ctx.fs().resolve(required(req, "path")),
                 required(req, "to"), p -> progress.progress("move", p.blocksDone(), p.blocksTotal())))
         .stream("/v1/rebuild", "Restore redundancy onto a replaced device: {\"device\": directory}",
             (req, progress) -> ctx.fs().rebuild(java.nio.file.Path.of(required(req, "device")),

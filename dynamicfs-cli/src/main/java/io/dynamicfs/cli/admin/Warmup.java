@@ -2,10 +2,7 @@ package io.dynamicfs.cli.admin;
 
 import io.dynamicfs.core.api.Attr;
 import io.dynamicfs.core.api.DirEntry;
-import io.dynamicfs.core.api.Errno;
-import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FileType;
-import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.api.ProgressListener;
 import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.engine.DynamicFileSystem;
@@ -38,7 +35,7 @@ final class Warmup {
     List<long[]> files = new ArrayList<>();
     long total = 0;
     for (String p : paths) {
-      total += collect(resolve(p), files);
+      total += collect(fs.resolve(p), files);
     }
     progress.progress("warm", 0, total);
     BlockStore store = fs.blockStore();
@@ -67,21 +64,6 @@ final class Warmup {
     }
     progress.progress("warm", total, total);
     return new Result(files.size(), blocks, done, inline);
-  }
-
-  /** The inode of a path relative to the root ("" or "/" is the root); ".." is refused. */
-  long resolve(String path) throws IOException {
-    long ino = FileSystem.ROOT_INO;
-    for (String part : path.split("/")) {
-      if (part.isEmpty() || part.equals(".")) {
-        continue;
-      }
-      if (part.equals("..")) {
-        throw FsException.of(Errno.EINVAL, "path '%s' must not contain '..'", path);
-      }
-      ino = fs.lookup(ino, part);
-    }
-    return ino;
   }
 
   /** Adds the regular files at or under {@code ino} to {@code out}; returns the sum of their sizes. */

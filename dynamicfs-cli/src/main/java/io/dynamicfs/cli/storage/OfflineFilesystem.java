@@ -1,8 +1,5 @@
 package io.dynamicfs.cli.storage;
 
-import io.dynamicfs.core.api.Errno;
-import io.dynamicfs.core.api.FileSystem;
-import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.DataDirectory;
@@ -34,21 +31,6 @@ final class OfflineFilesystem implements AutoCloseable {
 
   DynamicFileSystem fs() {
     return fs;
-  }
-
-  /** The inode at a path from the filesystem's root ("/" is the root). */
-  long lookup(String path) throws IOException {
-    long ino = FileSystem.ROOT_INO;
-    for (String part : path.split("/")) {
-      if (part.isEmpty() || part.equals(".")) {
-        continue;
-      }
-      if (part.equals("..")) {
-        throw FsException.of(Errno.EINVAL, "'..' is not allowed in %s", path);
-      }
-      ino = fs.lookup(ino, part);
-    }
-    return ino;
   }
 
   @Override

@@ -81,7 +81,7 @@ public final class TierCommand implements Runnable {
         r = online(t, "tier move", "/v1/tier/move", Map.of("path", inner, "to", to), TierMove.Result.class);
       } else {
         try (OfflineFilesystem o = OfflineFilesystem.open(t.data()); ProgressReporter p = bar("tier move")) {
-          r = o.fs().moveToTier(o.lookup(inner), to, pr -> p.progress("move", pr.blocksDone(), pr.blocksTotal()));
+          r = o.fs().moveToTier(o.fs().resolve(inner), to, pr -> p.progress("move", pr.blocksDone(), pr.blocksTotal()));
         }
       }
       Reports.move(System.out, to, r);

@@ -279,6 +279,24 @@ public final class DynamicFileSystem implements FileSystem {
     return ino;
   }
 
+  /**
+   * The inode at a path from the filesystem's root ("" or "/" is the root), for the operator's commands
+   * that name files by path; "." is skipped and ".." refused.
+   */
+  public long resolve(String path) throws IOException {
+    long ino = ROOT_INO;
+    for (String part : path.split("/")) {
+      if (part.isEmpty() || part.equals(".")) {
+        continue;
+      }
+      if (part.equals("..")) {
+        throw FsException.of(Errno.EINVAL, "path '%s' must not contain '..'", path);
+      }
+      ino = lookup(ino, part);
+    }
+    return ino;
+  }
+
   @Override
   public List<DirEntry> readdir(long ino) throws IOException {
     Inode i = meta.requireInode(ino);
