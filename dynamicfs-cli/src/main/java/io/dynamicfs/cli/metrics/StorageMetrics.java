@@ -47,9 +47,9 @@ public final class StorageMetrics implements MeterBinder {
             .description("Records found corrupt or unreadable on the device").register(r);
         FunctionCounter.builder("dfs.device.repairs", d, Device::repairs).tags(tags)
             .description("Copies or shards rewritten onto the device").register(r);
-        FunctionCounter.builder("dfs.device.write.errors", d, x -> x.status().writeErrors()).tags(tags)
+        FunctionCounter.builder("dfs.device.write.errors", d, Device::writeErrors).tags(tags)
             .description("Writes or syncs to the device that failed").register(r);
-        Gauge.builder("dfs.device.used", d, x -> x.status().usedBytes()).tags(tags).baseUnit("bytes")
+        Gauge.builder("dfs.device.used", d, Device::usedBytes).tags(tags).baseUnit("bytes")
             .description("Bytes of the device's segment files").register(r);
         Gauge.builder("dfs.device.free", d, StorageMetrics::free).tags(tags).baseUnit("bytes")
             .description("Free bytes of the disk under the device").register(r);

@@ -5,6 +5,7 @@ import io.dynamicfs.cli.admin.AdminException;
 import io.dynamicfs.cli.admin.DynamicFsMounts;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.storage.Scrubber;
 import io.dynamicfs.core.storage.StorageLayout;
 import io.dynamicfs.core.storage.TierSpec;
@@ -47,7 +48,7 @@ public final class RebuildCommand extends StorageCommand {
   /** The mounted filesystem whose recorded layout lists this device. */
   private static Target owner(Path dev) throws IOException {
     for (DynamicFsMounts.Mount m : DynamicFsMounts.list()) {
-      Path rec = m.data().resolve("storage.yaml");
+      Path rec = m.data().resolve(DataDirectory.LAYOUT);
       if (!Files.exists(rec)) {
         continue;
       }

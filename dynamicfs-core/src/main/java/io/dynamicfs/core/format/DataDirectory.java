@@ -31,7 +31,7 @@ public final class DataDirectory implements Closeable {
   public static final int FORMAT_VERSION = 1;
   static final String DESCRIPTOR = "dynamicfs.properties";
   /** The storage layout recorded at format time; absent for the default single directory. */
-  static final String LAYOUT = "storage.yaml";
+  public static final String LAYOUT = "storage.yaml";
 
   private final Path root;
   private final FormatOptions format;

@@ -265,6 +265,16 @@ public final class Device implements Closeable {
     return repairs.get();
   }
 
+  public long writeErrors() {
+    return writeErrors.get();
+  }
+
+  /** Bytes of the device's segment files (0 while it has no open store). */
+  public long usedBytes() {
+    SegmentStore s = store;
+    return s == null ? 0 : s.stats().fileBytes();
+  }
+
   /** Status figures for {@code tier status}. */
   public DeviceStatus status() {
     long total = -1;
@@ -278,10 +288,9 @@ public final class Device implements Closeable {
     }
     SegmentStore s = store;
     var st = s == null ? null : s.stats();
-    List<String> damage = damage();
     return new DeviceStatus(tier, number, dir.toString(), health.name().toLowerCase(java.util.Locale.ROOT),
         problem, total, usable, st == null ? 0 : st.fileBytes(), st == null ? 0 : st.blocks(), badRecords.get(),
-        repairs.get(), writeErrors.get(), damage.size());
+        repairs.get(), writeErrors.get(), damage().size());
   }
 
   /** A device's figures: capacity and free space of its filesystem, bytes and records held, health. */
