@@ -1,6 +1,5 @@
 package io.dynamicfs.fuse.platform;
 
-import io.dynamicfs.core.api.FileType;
 import io.dynamicfs.fuse.MountOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * Linux with libfuse 2.9: the options DynamicFS has always mounted with (see {@link MountOptions} for why
  * each), names are case-sensitive byte strings, permissions are the POSIX mode itself.
  */
-final class LinuxPlatform implements Platform {
+final class LinuxPlatform extends PosixPlatform {
   private static final Logger log = LoggerFactory.getLogger(LinuxPlatform.class);
   /** Options only the path-based API (fuse.c) understands; fuse_lowlevel_new would reject them. */
   private static final Set<String> HIGH_LEVEL_ONLY = Set.of("use_ino", "readdir_ino", "auto_cache",
@@ -91,37 +90,7 @@ final class LinuxPlatform implements Platform {
   }
 
   @Override
-  public String mountTarget(String userArgument) {
-    return PosixNames.absoluteDirectory(userArgument);
-  }
-
-  @Override
-  public List<String> splitPath(String path) {
-    return PosixNames.split(path, this);
-  }
-
-  @Override
-  public String invalidNameReason(String name) {
-    return PosixNames.invalidNameReason(name);
-  }
-
-  @Override
-  public boolean caseSensitive() {
-    return true;
-  }
-
-  @Override
   public String nameKey(String name) {
     return name;
-  }
-
-  @Override
-  public int fileAttributes(FileType type, int mode, String name) {
-    return 0;
-  }
-
-  @Override
-  public int modeWithAttributes(FileType type, int mode, int attributes) {
-    return mode;
   }
 }

@@ -1,6 +1,5 @@
 package io.dynamicfs.fuse.platform;
 
-import io.dynamicfs.core.api.FileType;
 import io.dynamicfs.fuse.MountOptions;
 import java.text.Normalizer;
 import java.util.ArrayList;
@@ -14,7 +13,7 @@ import java.util.Set;
  * macOS hands some names decomposed (NFD), so two names are the same file when their NFC forms are equal.
  * Not run yet: written from macFUSE's mount option documentation.
  */
-final class MacPlatform implements Platform {
+final class MacPlatform extends PosixPlatform {
   /** Linux-only options that macFUSE refuses, dropped from user extras. */
   private static final Set<String> LINUX_ONLY = Set.of("big_writes", "nonempty", "auto_unmount");
   private static final List<String> LINUX_ONLY_PREFIX = List.of("max_readahead=", "subtype=");
@@ -77,37 +76,7 @@ final class MacPlatform implements Platform {
   }
 
   @Override
-  public String mountTarget(String userArgument) {
-    return PosixNames.absoluteDirectory(userArgument);
-  }
-
-  @Override
-  public List<String> splitPath(String path) {
-    return PosixNames.split(path, this);
-  }
-
-  @Override
-  public String invalidNameReason(String name) {
-    return PosixNames.invalidNameReason(name);
-  }
-
-  @Override
-  public boolean caseSensitive() {
-    return true;
-  }
-
-  @Override
   public String nameKey(String name) {
     return Normalizer.normalize(name, Normalizer.Form.NFC);
-  }
-
-  @Override
-  public int fileAttributes(FileType type, int mode, String name) {
-    return 0;
-  }
-
-  @Override
-  public int modeWithAttributes(FileType type, int mode, int attributes) {
-    return mode;
   }
 }
