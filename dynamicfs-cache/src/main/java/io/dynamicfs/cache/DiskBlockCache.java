@@ -46,18 +46,23 @@ import org.slf4j.LoggerFactory;
  * <h2>Layout</h2>
  * {@code DIR/dynamicfs-cache} (marker), {@code DIR/lock} (held while open), and one file per block at
  * {@code DIR/ab/abcdef…} (the 64-hex block id, sharded by its first byte). An entry is a 48-byte header
- * (magic "DFC2", format version, the block id, the plain length, CRC32C of the plain bytes) followed by
- * the plain bytes. Entries are written to {@code NAME.tmp} and renamed into place, so a name only ever
- * holds a complete entry; nothing is fsynced: a torn entry after a power cut fails verification.
+ * (magic "DFC2", format version 2, the block id, the plain length, CRC32C of the header and the table),
+ * a table with the CRC32C of every 64 KiB chunk of the plain bytes, then the plain bytes. Entries are
+ * written to {@code NAME.tmp} and renamed into place, so a name only ever holds a complete entry; nothing
+ * is fsynced: a torn entry after a power cut fails verification. Entries of format 1 (one CRC for the
+ * whole block) are dropped quietly when met.
  *
  * <h2>What it guarantees</h2>
  * <ul>
  *   <li><b>Survives restarts.</b> Opening scans the directory and rebuilds the index from file names and
  *       sizes (oldest first, so the eviction order roughly continues); stray and temporary files are deleted.
- *   <li><b>Verifies what it serves.</b> Every hit checks magic, id, length against the file size and the
- *       CRC32C of the bytes (CRC32C, not SHA-256: it runs at memory speed, and a cache entry only has to be
- *       protected against damage, not against an adversary). A bad entry is counted
+ *   <li><b>Verifies what it serves.</b> The header (magic, id, length against the file size, the table's
+ *       checksum) is checked when an entry is first read and its table then kept in memory; every hit
+ *       checks the CRC32C of each chunk it returns (CRC32C, not SHA-256: it runs at memory speed, and a cache
+ *       entry only has to be protected against damage, not against an adversary). A bad entry is counted
  *       ({@code dfs.cache.corrupt}), dropped, and the read falls through to the store.
+ *   <li><b>Serves ranges.</b> {@link #readRange} reads and verifies only the 64 KiB chunks a read touches,
+ *       so a 4 KiB random read costs one chunk, not the whole block.
  *   <li><b>Never grows past its size.</b> The index is a Caffeine cache weighed in on-disk bytes (rounded
  *       up to 4 KiB), bounded by the size. Before the writer creates an entry file it evicts the coldest
  *       entries (deleting their files at once) until the new file fits, so the files on disk, including
@@ -80,7 +85,8 @@ public final class DiskBlockCache extends ForwardingBlockStore {
   private static final Logger log = LoggerFactory.getLogger(DiskBlockCache.class);
   static final int HEADER = 48;
   static final int MAGIC = 0x44464332; // "DFC2"
-  static final int VERSION = 1;
+  static final int VERSION = 2;
+  static final int CHUNK = 64 << 10;
   static final String MARKER = "dynamicfs-cache";
   private static final int ALIGN = 4096;
   private static final HexFormat HEX = HexFormat.of();
@@ -103,11 +109,29 @@ public final class DiskBlockCache extends ForwardingBlockStore {
   /** One cached entry; identity matters (a stale reader drops only the entry it read). */
   private static final class Entry {
     final int weight;
+    /** The verified header, once read (entries found at open are not read until first used). */
+    volatile Table table;
 
-    Entry(int weight) {
+    Entry(int weight, Table table) {
       this.weight = weight;
+      this.table = table;
     }
   }
+
+  /** An entry's plain length and the CRC32C of each of its chunks. */
+  private record Table(int length, int[] crcs) {
+    long dataOffset() {
+      return HEADER + 4L * crcs.length;
+    }
+
+    long fileSize() {
+      return dataOffset() + length;
+    }
+  }
+
+  /** Per-thread read buffer for range reads (direct: the kernel fills it without a bounce copy). */
+  private static final ThreadLocal<ByteBuffer> RANGE_BUFFER =
+      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(4 * CHUNK));
 
   /**
    * Opens (creating it if needed) the cache in {@code dir}, holding at most {@code capacity} bytes.
@@ -180,6 +204,69 @@ public final class DiskBlockCache extends ForwardingBlockStore {
       metrics.miss(start);
     }
     offer(id, b);
+    return b;
+  }
+
+  /**
+   * Serves {@code [offset, offset + length)} from the entry's file, reading and verifying only the chunks
+   * it touches; -1 (the caller then uses {@link #get}, which counts the miss) when the block is not cached
+   * or its entry turns out unusable.
+   */
+  @Override
+  public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+    long start = System.nanoTime();
+    Entry e = index.getIfPresent(id);
+    if (e == null) {
+      return -1;
+    }
+    Path p = pathOf(id);
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      Table t = table(id, e, ch);
+      if (t == null) {
+        return -1;
+      }
+      int n = Math.max(0, Math.min(length, t.length() - offset));
+      if (n == 0) {
+        metrics.hit(start, 0);
+        return 0;
+      }
+      int first = offset / CHUNK;
+      int last = (offset + n - 1) / CHUNK;
+      int spanStart = first * CHUNK;
+      int span = Math.min(t.length(), (last + 1) * CHUNK) - spanStart;
+      ByteBuffer buf = rangeBuffer(span);
+      readFully(ch, buf, t.dataOffset() + spanStart);
+      buf.flip();
+      CRC32C c = new CRC32C();
+      for (int k = first; k <= last; k++) {
+        int from = (k - first) * CHUNK;
+        int len = Math.min(CHUNK, span - from);
+        c.reset();
+        c.update(buf.slice(from, len));
+        if ((int) c.getValue() != t.crcs()[k]) {
+          corrupt(id, e, "checksum mismatch in chunk " + k);
+          return -1;
+        }
+      }
+      buf.get(offset - spanStart, dst, dstOffset, n);
+      metrics.hit(start, n);
+      return n;
+    } catch (NoSuchFileException ex) {
+      lost(id, e);
+      return -1;
+    } catch (IOException ex) {
+      corrupt(id, e, ex.toString());
+      return -1;
+    }
+  }
+
+  private static ByteBuffer rangeBuffer(int span) {
+    ByteBuffer b = RANGE_BUFFER.get();
+    if (b.capacity() < span) {
+      b = ByteBuffer.allocateDirect(Integer.highestOneBit(span - 1) << 1);
+      RANGE_BUFFER.set(b);
+    }
+    b.clear().limit(span);
     return b;
   }
 
@@ -256,37 +343,99 @@ public final class DiskBlockCache extends ForwardingBlockStore {
   private byte[] read(BlockId id, Entry e) {
     Path p = pathOf(id);
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-      long size = ch.size();
-      ByteBuffer h = ByteBuffer.allocate(HEADER);
-      readFully(ch, h, 0);
-      h.flip();
-      int magic = h.getInt();
-      int version = h.getInt();
-      byte[] idBytes = new byte[BlockId.LENGTH];
-      h.get(idBytes);
-      int length = h.getInt();
-      int crc = h.getInt();
-      if (magic != MAGIC || version != VERSION || !Arrays.equals(idBytes, id.toBytes()) || length < 0
-          || size != (long) HEADER + length) {
-        return corrupt(id, e, "bad header or length");
+      Table t = table(id, e, ch);
+      if (t == null) {
+        return null;
       }
-      byte[] data = new byte[length];
-      readFully(ch, ByteBuffer.wrap(data), HEADER);
+      byte[] data = new byte[t.length()];
+      readFully(ch, ByteBuffer.wrap(data), t.dataOffset());
       CRC32C c = new CRC32C();
-      c.update(data, 0, length);
-      if ((int) c.getValue() != crc) {
-        return corrupt(id, e, "checksum mismatch");
+      for (int k = 0; k < t.crcs().length; k++) {
+        int from = k * CHUNK;
+        c.reset();
+        c.update(data, from, Math.min(CHUNK, data.length - from));
+        if ((int) c.getValue() != t.crcs()[k]) {
+          return corrupt(id, e, "checksum mismatch in chunk " + k);
+        }
       }
       return data;
     } catch (NoSuchFileException ex) {
-      index.asMap().remove(id, e);
-      if (!Files.isRegularFile(root.resolve(MARKER))) {
-        directoryLost();
-      }
+      lost(id, e);
       return null;
     } catch (IOException ex) {
       return corrupt(id, e, ex.toString());
     }
+  }
+
+  /**
+   * The entry's table: kept from an earlier read, else read from the header and verified (magic, version,
+   * id, the table's checksum, the file size). Null when the entry is unusable; it is then dropped.
+   */
+  private Table table(BlockId id, Entry e, FileChannel ch) throws IOException {
+    Table known = e.table;
+    long size = ch.size();
+    if (known != null) {
+      return size == known.fileSize() ? known : corrupt(id, e, "size changed");
+    }
+    if (size < HEADER) {
+      return corrupt(id, e, "shorter than its header");
+    }
+    // At most ceil((size - HEADER) / CHUNK) chunks: read the header and that much table in one go.
+    long maxTable = 4L * ((size - HEADER + CHUNK - 1) / CHUNK);
+    ByteBuffer h = ByteBuffer.allocate((int) Math.min(size, HEADER + maxTable));
+    readFully(ch, h, 0);
+    h.flip();
+    int magic = h.getInt();
+    int version = h.getInt();
+    if (magic == MAGIC && version != VERSION) {
+      log.debug("disk cache entry of another format dropped block={} version={}", id, version);
+      index.asMap().remove(id, e);
+      return null;
+    }
+    byte[] idBytes = new byte[BlockId.LENGTH];
+    h.get(idBytes);
+    int length = h.getInt();
+    int headerCrc = h.getInt();
+    if (magic != MAGIC || !Arrays.equals(idBytes, id.toBytes()) || length < 0) {
+      return corrupt(id, e, "bad header");
+    }
+    int[] crcs = new int[chunks(length)];
+    Table t = new Table(length, crcs);
+    if (t.fileSize() != size || HEADER + 4L * crcs.length > h.limit()) {
+      return corrupt(id, e, "length does not match the file size");
+    }
+    for (int k = 0; k < crcs.length; k++) {
+      crcs[k] = h.getInt();
+    }
+    if (headerCrc(id, length, crcs) != headerCrc) {
+      return corrupt(id, e, "header checksum mismatch");
+    }
+    e.table = t;
+    return t;
+  }
+
+  /** The entry file vanished: a miss; if the whole directory went, forget everything. */
+  private void lost(BlockId id, Entry e) {
+    index.asMap().remove(id, e);
+    if (!Files.isRegularFile(root.resolve(MARKER))) {
+      directoryLost();
+    }
+  }
+
+  private static int chunks(int length) {
+    return (int) ((length + (long) CHUNK - 1) / CHUNK);
+  }
+
+  /** CRC32C over the header's fixed fields (magic, version, id, length) and the chunk table. */
+  private static int headerCrc(BlockId id, int length, int[] crcs) {
+    ByteBuffer b = ByteBuffer.allocate(44 + 4 * crcs.length);
+    b.putInt(MAGIC).putInt(VERSION).put(id.toBytes()).putInt(length);
+    for (int crc : crcs) {
+      b.putInt(crc);
+    }
+    CRC32C c = new CRC32C();
+    c.update(b.array(), 0, b.position());
+    return (int) c.getValue();
   }
 
   private static void readFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
@@ -299,7 +448,7 @@ public final class DiskBlockCache extends ForwardingBlockStore {
     }
   }
 
-  private byte[] corrupt(BlockId id, Entry e, String why) {
+  private <T> T corrupt(BlockId id, Entry e, String why) {
     metrics.corrupt.increment();
     log.warn("disk cache entry dropped block={} dir={} reason=\"{}\"", id, root, why);
     index.asMap().remove(id, e);
@@ -378,9 +527,9 @@ public final class DiskBlockCache extends ForwardingBlockStore {
     Path tmp = p.resolveSibling(p.getFileName() + ".tmp");
     for (int attempt = 0; ; attempt++) {
       try {
-        writeEntry(tmp, id, data);
+        Table t = writeEntry(tmp, id, data);
         move(tmp, p);
-        index.put(id, new Entry(weight));
+        index.put(id, new Entry(weight, t));
         metrics.admissions.increment();
         return;
       } catch (IOException e) {
@@ -435,11 +584,20 @@ public final class DiskBlockCache extends ForwardingBlockStore {
     }
   }
 
-  private static void writeEntry(Path tmp, BlockId id, byte[] data) throws IOException {
+  private static Table writeEntry(Path tmp, BlockId id, byte[] data) throws IOException {
+    int[] crcs = new int[chunks(data.length)];
     CRC32C c = new CRC32C();
-    c.update(data, 0, data.length);
-    ByteBuffer h = ByteBuffer.allocate(HEADER);
-    h.putInt(MAGIC).putInt(VERSION).put(id.toBytes()).putInt(data.length).putInt((int) c.getValue());
+    for (int k = 0; k < crcs.length; k++) {
+      int from = k * CHUNK;
+      c.reset();
+      c.update(data, from, Math.min(CHUNK, data.length - from));
+      crcs[k] = (int) c.getValue();
+    }
+    ByteBuffer h = ByteBuffer.allocate(HEADER + 4 * crcs.length);
+    h.putInt(MAGIC).putInt(VERSION).put(id.toBytes()).putInt(data.length).putInt(headerCrc(id, data.length, crcs));
+    for (int crc : crcs) {
+      h.putInt(crc);
+    }
     h.flip();
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -448,6 +606,7 @@ public final class DiskBlockCache extends ForwardingBlockStore {
         ch.write(parts);
       }
     }
+    return new Table(data.length, crcs);
   }
 
   private static void move(Path from, Path to) throws IOException {
@@ -493,7 +652,11 @@ public final class DiskBlockCache extends ForwardingBlockStore {
   }
 
   private static int weight(int length) {
-    long w = ((long) HEADER + length + ALIGN - 1) / ALIGN * ALIGN;
+    return weightOfFile(HEADER + 4L * chunks(length) + length);
+  }
+
+  private static int weightOfFile(long size) {
+    long w = (size + ALIGN - 1) / ALIGN * ALIGN;
     return (int) Math.min(Integer.MAX_VALUE, w);
   }
 
@@ -540,7 +703,7 @@ public final class DiskBlockCache extends ForwardingBlockStore {
     found.sort(Comparator.comparingLong(Found::mtime));
     for (Found f : found) {
       if (f.size() - HEADER <= Integer.MAX_VALUE) {
-        index.put(f.id(), new Entry(weight((int) (f.size() - HEADER))));
+        index.put(f.id(), new Entry(weightOfFile(f.size()), null));
       }
     }
     log.info("disk cache opened dir={} entries={} bytes={} capacity={} garbage_removed={} ms={}", root,

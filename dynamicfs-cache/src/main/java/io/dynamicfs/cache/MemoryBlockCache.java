@@ -18,12 +18,22 @@ import java.util.Arrays;
  * cache weighed in bytes. Blocks are immutable and content-addressed, so a cached block is never stale;
  * written blocks are cached too (a file is often read right after it is written). Cached arrays are
  * shared with callers, who must not modify them. Meters: {@link LevelMetrics} with {@code level=l1}.
+ *
+ * <h2>Range reads</h2>
+ * {@link #readRange} copies from a cached block; on a miss it asks the level below for just the range (an
+ * L2 entry serves it chunk by chunk). Such a block is not loaded at once: a random reader touching a few
+ * KiB of many blocks would otherwise pull a whole block through for every read and churn this cache. Once
+ * the range reads of one block have moved as many bytes as the block holds, it is promoted (loaded whole
+ * in the background), as a block that is read that often has earned its place. When the level below
+ * cannot serve ranges, {@code readRange} returns -1 and the caller's {@link #get} loads and keeps the block.
  */
 public final class MemoryBlockCache extends ForwardingBlockStore {
   private final Cache<BlockId, byte[]> cache;
   private final java.util.Set<BlockId> loading = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final java.util.concurrent.ThreadPoolExecutor prefetcher;
   private final LevelMetrics metrics;
+  /** Bytes served by range reads from below, per block not (yet) held here; bounded, approximate. */
+  private final Cache<BlockId, java.util.concurrent.atomic.AtomicLong> rangeBytes;
 
   /** An L1 whose meters go to a private registry (tests, tools). */
   public MemoryBlockCache(BlockStore delegate, long maxBytes) {
@@ -55,6 +65,10 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
           return t;
         });
     prefetcher.allowCoreThreadTimeOut(true);
+    this.rangeBytes = Caffeine.newBuilder()
+        .maximumSize(Math.max(1024, Math.min(1 << 16, maxBytes >> 14)))
+        .executor(Runnable::run)
+        .build();
   }
 
   @Override
@@ -94,6 +108,38 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
     }
     return b;
   }
+
+  /** A cached block's range; on a miss the range from below when it can serve it (see the class notes). */
+  @Override
+  public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+    long start = System.nanoTime();
+    byte[] b = cache.getIfPresent(id);
+    if (b != null) {
+      int n = Math.max(0, Math.min(length, b.length - offset));
+      if (n > 0) {
+        System.arraycopy(b, offset, dst, dstOffset, n);
+      }
+      metrics.hit(start, n);
+      return n;
+    }
+    if (loading.contains(id)) {
+      return -1; // a prefetch is loading it: get() waits for that load instead of reading twice
+    }
+    int n = delegate.readRange(id, offset, dst, dstOffset, length);
+    if (n < 0) {
+      return -1;
+    }
+    metrics.miss(start);
+    var served = rangeBytes.get(id, k -> new java.util.concurrent.atomic.AtomicLong());
+    if (served.addAndGet(Math.max(n, 1)) >= PROMOTE_AFTER_BYTES) {
+      rangeBytes.invalidate(id);
+      prefetch(id);
+    }
+    return n;
+  }
+
+  /** Range reads of one block from below that earn it a place here (one block's worth at the usual size). */
+  static final long PROMOTE_AFTER_BYTES = 1 << 20;
 
   private void evicted() {
     if (metrics != null) {

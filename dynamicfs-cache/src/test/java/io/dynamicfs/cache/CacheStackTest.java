@@ -93,6 +93,49 @@ class CacheStackTest {
   }
 
   @Test
+  void rangeReads_comeFromL2WithoutLoadingTheBlock_untilItEarnsPromotion() throws Exception {
+    BlockId id = local.putRandom(BLOCK, random);
+    byte[] block = local.expected(id);
+    byte[] dst = new byte[4096];
+    try (BlockStore s = stack(0)) {
+      assertEquals(-1, s.readRange(id, 0, dst, 0, dst.length), "nowhere cached: the caller must get()");
+      s.get(id); // admitted into L2
+    }
+    local.resetReads();
+    registry = new SimpleMeterRegistry();
+    try (BlockStore s = stack(4L << 20)) {
+      int reads = 0;
+      long served = 0;
+      // Range reads short of one block's worth: all from L2, none loads the block into L1.
+      while (served + dst.length < MemoryBlockCache.PROMOTE_AFTER_BYTES) {
+        int offset = random.nextInt(BLOCK - dst.length);
+        assertEquals(dst.length, s.readRange(id, offset, dst, 0, dst.length));
+        assertArrayEquals(java.util.Arrays.copyOfRange(block, offset, offset + dst.length), dst);
+        served += dst.length;
+        reads++;
+      }
+      assertEquals(reads, count("dfs.cache.hits", "l2"));
+      assertEquals(reads, count("dfs.cache.misses", "l1"));
+      assertEquals(0, count("dfs.cache.hits", "l1"));
+      assertEquals(0, local.reads() + count("dfs.cache.hits", "l3"), "nothing below L2 was asked");
+      // One more earns the block its place in L1 (loaded in the background); then L1 serves.
+      assertEquals(dst.length, s.readRange(id, 0, dst, 0, dst.length));
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (count("dfs.cache.hits", "l1") == 0 && System.nanoTime() < deadline) {
+        if (s.readRange(id, 100, dst, 0, dst.length) < 0) { // being loaded: the caller gets the block
+          System.arraycopy(s.get(id), 100, dst, 0, dst.length);
+        }
+        assertArrayEquals(java.util.Arrays.copyOfRange(block, 100, 100 + dst.length), dst);
+        Thread.sleep(5);
+      }
+      assertTrue(count("dfs.cache.hits", "l1") > 0, "promoted into L1");
+      assertEquals(dst.length, s.readRange(id, BLOCK - dst.length, dst, 0, dst.length + 10), "cut at the end");
+      assertArrayEquals(java.util.Arrays.copyOfRange(block, BLOCK - dst.length, BLOCK), dst);
+      assertEquals(0, s.readRange(id, BLOCK + 5000, dst, 0, dst.length), "past the end of a cached block");
+    }
+  }
+
+  @Test
   void blockThePeerLacks_comesFromTheStore() throws IOException {
     BlockId id = local.putRandom(BLOCK, random);
     try (BlockStore s = stack(4L << 20)) {

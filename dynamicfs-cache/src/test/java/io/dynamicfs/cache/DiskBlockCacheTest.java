@@ -134,6 +134,115 @@ class DiskBlockCacheTest {
     }
   }
 
+  /** The bytes {@code readRange} should give: the block's, cut at its end. */
+  private static byte[] slice(byte[] block, int offset, int length) {
+    int n = Math.max(0, Math.min(length, block.length - offset));
+    return java.util.Arrays.copyOfRange(block, offset, offset + n);
+  }
+
+  @Test
+  void readRange_servesAnyRangeFromTheEntry_withoutTheStore() throws IOException {
+    int size = 5 * DiskBlockCache.CHUNK + 1234; // a short last chunk
+    BlockId id = stores.putRandom(size, random);
+    BlockId absent = stores.putRandom(1000, random);
+    try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
+      byte[] dst = new byte[3 * DiskBlockCache.CHUNK];
+      assertEquals(-1, l2.readRange(id, 0, dst, 0, 4096), "not cached yet: the caller must get()");
+      l2.get(id);
+      l2.awaitWriter();
+      stores.resetReads();
+      for (int i = 0; i < 2000; i++) {
+        int offset = random.nextInt(size + 100);
+        int length = random.nextInt(i % 10 == 0 ? dst.length - 7 : 9000);
+        int at = random.nextInt(7);
+        int n = l2.readRange(id, offset, dst, at, length);
+        byte[] want = slice(stores.expected(id), offset, length);
+        assertEquals(want.length, n, "offset " + offset + " length " + length);
+        assertArrayEquals(want, java.util.Arrays.copyOfRange(dst, at, at + n));
+      }
+      assertEquals(0, stores.reads(), "every range came from the entry");
+      assertEquals(-1, l2.readRange(absent, 0, dst, 0, 10));
+    }
+    // Reopened: the table is read from the header on first use.
+    try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
+      byte[] dst = new byte[10_000];
+      assertEquals(10_000, l2.readRange(id, 3 * DiskBlockCache.CHUNK - 5000, dst, 0, 10_000));
+      assertArrayEquals(slice(stores.expected(id), 3 * DiskBlockCache.CHUNK - 5000, 10_000), dst);
+      assertEquals(0, stores.reads());
+    }
+  }
+
+  @Test
+  void readRange_damagedChunk_isCaughtWhenTouched_andTheEntryDropped() throws IOException {
+    int size = 4 * DiskBlockCache.CHUNK;
+    BlockId id = stores.putRandom(size, random);
+    Path f;
+    try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
+      l2.get(id);
+      l2.awaitWriter();
+      f = l2.pathOf(id);
+    }
+    byte[] bytes = Files.readAllBytes(f);
+    long dataOffset = bytes.length - size;
+    bytes[(int) dataOffset + 2 * DiskBlockCache.CHUNK + 17] ^= 0x01;
+    Files.write(f, bytes);
+    try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
+      byte[] dst = new byte[100];
+      assertEquals(100, l2.readRange(id, 10, dst, 0, 100), "an intact chunk still serves");
+      assertArrayEquals(slice(stores.expected(id), 10, 100), dst);
+      assertEquals(-1, l2.readRange(id, 2 * DiskBlockCache.CHUNK + 10, dst, 0, 100), "the bad chunk is refused");
+      assertEquals(1, count("dfs.cache.corrupt"));
+      assertFalse(l2.holds(id), "the damaged entry is dropped");
+      stores.resetReads();
+      assertArrayEquals(stores.expected(id), l2.get(id));
+      assertEquals(1, stores.reads(), "the read falls through to the store");
+    }
+  }
+
+  @Test
+  void damagedTable_isCaughtBeforeAnythingIsServed() throws IOException {
+    BlockId id = stores.putRandom(3 * DiskBlockCache.CHUNK, random);
+    Path f;
+    try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
+      l2.get(id);
+      l2.awaitWriter();
+      f = l2.pathOf(id);
+    }
+    byte[] bytes = Files.readAllBytes(f);
+    bytes[DiskBlockCache.HEADER + 5] ^= 0x40; // the second chunk's CRC in the table
+    Files.write(f, bytes);
+    try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
+      assertEquals(-1, l2.readRange(id, 0, new byte[10], 0, 10));
+      assertEquals(1, count("dfs.cache.corrupt"));
+      assertFalse(l2.holds(id));
+    }
+  }
+
+  @Test
+  void entryOfTheOldFormat_isDroppedQuietly() throws IOException {
+    BlockId id = stores.putRandom(BLOCK, random);
+    Path f;
+    try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
+      l2.get(id);
+      l2.awaitWriter();
+      f = l2.pathOf(id);
+    }
+    byte[] bytes = Files.readAllBytes(f);
+    java.nio.ByteBuffer.wrap(bytes).putInt(4, 1); // format 1
+    Files.write(f, bytes);
+    try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
+      assertTrue(l2.holds(id), "indexed by name at open");
+      stores.resetReads();
+      assertArrayEquals(stores.expected(id), l2.get(id));
+      assertEquals(1, stores.reads(), "not served from the old entry");
+      assertEquals(0, count("dfs.cache.corrupt"), "an old format is not damage");
+      l2.awaitWriter();
+      assertTrue(l2.holds(id), "rewritten in the current format");
+      assertArrayEquals(stores.expected(id), l2.get(id));
+      assertEquals(1, stores.reads());
+    }
+  }
+
   @Test
   void truncatedEntry_isDroppedAndReadFallsThrough() throws IOException {
     BlockId id = stores.putRandom(BLOCK, random);

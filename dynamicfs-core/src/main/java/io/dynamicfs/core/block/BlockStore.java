@@ -20,6 +20,17 @@ public interface BlockStore extends Closeable {
   byte[] get(BlockId id) throws IOException;
 
   /**
+   * Copies bytes {@code [offset, offset + length)} of the block's plain bytes to {@code dst[dstOffset..]}
+   * (fewer at the block's end) and returns the count, <em>if</em> this store can serve and verify that range
+   * without loading the whole block; otherwise returns -1 and the caller uses {@link #get}. A cache holding the
+   * block (in memory, or on disk with per-chunk checksums) serves a small random read this way at the cost of
+   * the bytes asked for; a segment store, whose records are compressed and checksummed whole, cannot.
+   */
+  default int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+    return -1;
+  }
+
+  /**
    * A hint that {@code id} will be read soon: a caching layer may start loading it in the background.
    * Stores without a cache ignore it.
    */

@@ -283,7 +283,7 @@ final class OpenFile {
     }
     try {
       for (Fetch f : fetches) {
-        f.copy(store.get(f.id), dst);
+        fetch(f, dst);
       }
       return total;
     } catch (FsException e) {
@@ -293,7 +293,7 @@ final class OpenFile {
         fetches.clear();
         total = plan(offset, dst, dstOff, len, fetches);
         for (Fetch f : fetches) {
-          f.copy(store.get(f.id), dst);
+          fetch(f, dst);
         }
         return total;
       } finally {
@@ -346,6 +346,16 @@ final class OpenFile {
     }
     for (BlockId id : hints) {
       store.prefetch(id);
+    }
+  }
+
+  /** Copies one fetch's bytes: just the range when a cache can serve it so, else from the whole block. */
+  private void fetch(Fetch f, byte[] dst) throws IOException {
+    int got = store.readRange(f.id, f.from, dst, f.at, f.n);
+    if (got < 0) {
+      f.copy(store.get(f.id), dst);
+    } else if (got < f.n) {
+      Arrays.fill(dst, f.at + got, f.at + f.n, (byte) 0);
     }
   }
 
