@@ -71,6 +71,12 @@ record RecordHeader(Codec codec, int rawLength, int storedLength, BlockId id, in
     return new RecordHeader(codec, raw, stored, id, payloadCrc, flags);
   }
 
+  static int crc(ByteBuffer data) {
+    CRC32C c = new CRC32C();
+    c.update(data.duplicate());
+    return (int) c.getValue();
+  }
+
   static int crc(byte[] data, int off, int len) {
     CRC32C c = new CRC32C();
     c.update(data, off, len);

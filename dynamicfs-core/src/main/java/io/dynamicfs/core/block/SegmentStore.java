@@ -58,6 +58,9 @@ public final class SegmentStore implements BlockStore {
   private final boolean salvage;
   private final List<String> damage = new ArrayList<>();
 
+  /** Whether reads use {@code O_DIRECT} where possible (see {@link #readRecord}). */
+  private final boolean directReads = Boolean.parseBoolean(System.getProperty("dfs.store.direct-reads", "true"));
+
   private SegmentStore(Path dir, Codec codec, long maxSegmentBytes, boolean readOnlyCheck, boolean salvage) {
     this.readOnlyCheck = readOnlyCheck;
     this.salvage = salvage;
@@ -203,23 +206,19 @@ public final class SegmentStore implements BlockStore {
   }
 
   private byte[] read(BlockId id, Location loc) throws IOException {
-    // Header and payload in separate arrays: an uncompressed payload is returned as it was read.
+    ByteBuffer record = readRecord(loc.segment, loc.offset, RecordHeader.SIZE + loc.storedLength);
     byte[] head = new byte[RecordHeader.SIZE];
-    byte[] payload = new byte[loc.storedLength];
-    readFully(loc.segment.channel, ByteBuffer.wrap(head), loc.offset);
-    readFully(loc.segment.channel, ByteBuffer.wrap(payload), loc.offset + RecordHeader.SIZE);
+    record.get(0, head);
     try {
       RecordHeader h = RecordHeader.parse(head, 0);
       if (!h.id().equals(id) || h.storedLength() != loc.storedLength || h.isTombstone()) {
         throw new FsException(Errno.EIO, "record header names another block");
       }
-      if (RecordHeader.crc(payload, 0, payload.length) != h.payloadCrc()) {
+      ByteBuffer payload = record.slice(RecordHeader.SIZE, loc.storedLength);
+      if (RecordHeader.crc(payload) != h.payloadCrc()) {
         throw new FsException(Errno.EIO, "payload checksum mismatch");
       }
-      if (h.codec() == Codec.NONE && h.rawLength() == payload.length) {
-        return payload;
-      }
-      return h.codec().decompress(payload, 0, payload.length, h.rawLength());
+      return h.codec().decompress(payload, h.rawLength());
     } catch (FsException e) {
       log.atError().addKeyValue("op", "read").addKeyValue("block", id.toHex())
           .addKeyValue("device", dir.toString()).addKeyValue("segment", loc.segment.path.toString())
@@ -227,6 +226,33 @@ public final class SegmentStore implements BlockStore {
       throw FsException.of(Errno.EIO, "block %s in %s at offset %d is corrupt (%s)",
           id, loc.segment.path.getFileName(), loc.offset, e.getMessage());
     }
+  }
+
+  /**
+   * Bytes {@code [pos, pos + len)} of a segment, as a slice of this thread's {@link ReadBuffer}. Read with
+   * {@code O_DIRECT} (the aligned span around them) where the device's filesystem allows it: a block read
+   * once goes to the caches above, so copying it through the page cache too costs CPU for nothing.
+   */
+  private ByteBuffer readRecord(Segment seg, long pos, int len) throws IOException {
+    FileChannel direct = directReads ? seg.directChannel() : null;
+    if (direct == null) {
+      ByteBuffer b = ReadBuffer.get(len).limit(len);
+      readFully(seg.channel, b, pos);
+      return b.flip();
+    }
+    long start = pos & -(long) ReadBuffer.ALIGN;
+    int lead = (int) (pos - start);
+    int span = (lead + len + ReadBuffer.ALIGN - 1) / ReadBuffer.ALIGN * ReadBuffer.ALIGN;
+    ByteBuffer b = ReadBuffer.get(span).limit(span);
+    long p = start;
+    while (b.position() < lead + len) {
+      int n = direct.read(b, p);
+      if (n <= 0) { // the last record ends short of an aligned boundary: a short read, then end of file
+        throw FsException.of(Errno.EIO, "unexpected end of segment at offset %d", p);
+      }
+      p += n;
+    }
+    return b.slice(lead, len);
   }
 
   @Override
@@ -390,7 +416,7 @@ public final class SegmentStore implements BlockStore {
     sync();
     segments.remove(seg.number, seg);
     long size = seg.size;
-    seg.channel.close();
+    seg.close();
     Files.deleteIfExists(seg.path);
     log.atInfo().addKeyValue("op", "compact").addKeyValue("segment", seg.path.toString())
         .addKeyValue("bytes", size).addKeyValue("moved_bytes", moved).log("segment compacted");
@@ -427,7 +453,7 @@ public final class SegmentStore implements BlockStore {
     }
     for (Segment s : segments.values()) {
       try {
-        s.channel.close();
+        s.close();
       } catch (IOException e) {
         if (first == null) {
           first = e;
@@ -658,6 +684,9 @@ public final class SegmentStore implements BlockStore {
     final int number;
     final Path path;
     final FileChannel channel;
+    /** Opened on the first read; null when {@code O_DIRECT} is not possible here (tmpfs, …). */
+    private FileChannel direct;
+    private boolean directTried;
     final AtomicLong liveBytes = new AtomicLong();
     volatile long size;
     /** A damaged header was skipped while opening: never append here (compaction may retire it). */
@@ -668,6 +697,34 @@ public final class SegmentStore implements BlockStore {
       this.path = path;
       this.channel = channel;
       this.size = size;
+    }
+
+    /** The {@code O_DIRECT} read channel, opened on first use; null when the filesystem refuses it. */
+    synchronized FileChannel directChannel() {
+      if (!directTried) {
+        directTried = true;
+        try {
+          if (ReadBuffer.ALIGN % Files.getFileStore(path).getBlockSize() == 0) {
+            direct = FileChannel.open(path, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT);
+          }
+        } catch (IOException | UnsupportedOperationException e) {
+          log.atDebug().addKeyValue("segment", path.toString()).addKeyValue("error", String.valueOf(e.getMessage()))
+              .log("direct reads not possible, reading through the page cache");
+        }
+      }
+      return direct;
+    }
+
+    /** Closes both channels. */
+    synchronized void close() throws IOException {
+      try {
+        channel.close();
+      } finally {
+        directTried = true;
+        if (direct != null) {
+          direct.close();
+        }
+      }
     }
 
     @Override

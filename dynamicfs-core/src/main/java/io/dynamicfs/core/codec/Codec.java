@@ -3,6 +3,7 @@ package io.dynamicfs.core.codec;
 import com.github.luben.zstd.Zstd;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
+import java.nio.ByteBuffer;
 import java.util.Locale;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
@@ -26,6 +27,14 @@ public enum Codec {
       }
       System.arraycopy(src, off, dst, 0, len);
     }
+
+    @Override
+    void decompressInto(ByteBuffer src, byte[] dst, int rawLen) throws FsException {
+      if (src.remaining() != rawLen) {
+        throw FsException.of(Errno.EIO, "raw record length %d differs from header %d", src.remaining(), rawLen);
+      }
+      src.get(src.position(), dst, 0, rawLen);
+    }
   },
   LZ4(1) {
     @Override
@@ -42,6 +51,20 @@ public enum Codec {
       int n;
       try {
         n = d.decompress(src, off, len, dst, 0, rawLen);
+      } catch (RuntimeException e) {
+        throw new FsException(Errno.EIO, "lz4 payload does not decompress", e);
+      }
+      if (n != rawLen) {
+        throw FsException.of(Errno.EIO, "lz4 payload decompressed to %d bytes, header says %d", n, rawLen);
+      }
+    }
+
+    @Override
+    void decompressInto(ByteBuffer src, byte[] dst, int rawLen) throws FsException {
+      LZ4SafeDecompressor d = Lz4.FACTORY.safeDecompressor();
+      int n;
+      try {
+        n = d.decompress(src, src.position(), src.remaining(), ByteBuffer.wrap(dst), 0, rawLen);
       } catch (RuntimeException e) {
         throw new FsException(Errno.EIO, "lz4 payload does not decompress", e);
       }
@@ -73,6 +96,13 @@ public enum Codec {
         throw FsException.of(Errno.EIO, "zstd payload does not decompress to %d bytes", rawLen);
       }
     }
+
+    @Override
+    void decompressInto(ByteBuffer src, byte[] dst, int rawLen) throws FsException {
+      byte[] heap = new byte[src.remaining()];
+      src.get(src.position(), heap);
+      decompressInto(heap, 0, heap.length, dst, rawLen);
+    }
   };
 
   private final int id;
@@ -90,6 +120,9 @@ public enum Codec {
 
   abstract void decompressInto(byte[] src, int off, int len, byte[] dst, int rawLen) throws FsException;
 
+  /** As above from the remaining bytes of {@code src} (a direct read buffer), leaving its position. */
+  abstract void decompressInto(ByteBuffer src, byte[] dst, int rawLen) throws FsException;
+
   /** Compresses with this codec; the result says which codec was actually used. */
   public Compressed compress(byte[] src, int off, int len) {
     byte[] c = tryCompress(src, off, len);
@@ -98,6 +131,13 @@ public enum Codec {
       return new Compressed(NONE, raw);
     }
     return new Compressed(this, c);
+  }
+
+  /** Decompresses the remaining bytes of {@code src} into a new array of {@code rawLen} bytes. */
+  public byte[] decompress(ByteBuffer src, int rawLen) throws FsException {
+    byte[] dst = new byte[rawLen];
+    decompressInto(src, dst, rawLen);
+    return dst;
   }
 
   /** Decompresses {@code len} stored bytes into a new array of {@code rawLen} bytes. */
