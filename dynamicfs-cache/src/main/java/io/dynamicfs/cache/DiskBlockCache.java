@@ -188,6 +188,16 @@ public final class DiskBlockCache extends ForwardingBlockStore {
 
   @Override
   public byte[] get(BlockId id) throws IOException {
+    return get(id, false);
+  }
+
+  /** As {@link #get}; a miss is read from below as a sequential read too. */
+  @Override
+  public byte[] getSequential(BlockId id) throws IOException {
+    return get(id, true);
+  }
+
+  private byte[] get(BlockId id, boolean sequential) throws IOException {
     long start = System.nanoTime();
     Entry e = index.getIfPresent(id);
     if (e != null) {
@@ -199,7 +209,7 @@ public final class DiskBlockCache extends ForwardingBlockStore {
     }
     byte[] b;
     try {
-      b = delegate.get(id);
+      b = sequential ? delegate.getSequential(id) : delegate.get(id);
     } finally {
       metrics.miss(start);
     }

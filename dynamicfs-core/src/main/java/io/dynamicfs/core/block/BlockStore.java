@@ -20,6 +20,16 @@ public interface BlockStore extends Closeable {
   byte[] get(BlockId id) throws IOException;
 
   /**
+   * {@link #get} for a sequential reader that reads the block once (read-ahead of a stream): a store may
+   * read it around the OS page cache, which would only keep a second copy of bytes the caches above
+   * already hold, at the price of a copy per byte. A decorator that serves {@code get} itself serves this
+   * too, or leaves this default, which is {@code get}.
+   */
+  default byte[] getSequential(BlockId id) throws IOException {
+    return get(id);
+  }
+
+  /**
    * Copies bytes {@code [offset, offset + length)} of the block's plain bytes to {@code dst[dstOffset..]}
    * (fewer at the block's end) and returns the count, <em>if</em> this store can serve and verify that range
    * without loading the whole block; otherwise returns -1 and the caller uses {@link #get}. A cache holding the

@@ -148,6 +148,15 @@ public final class ErasureCodedTier extends Tier {
 
   @Override
   public byte[] get(BlockId id) throws IOException {
+    return get(id, false);
+  }
+
+  @Override
+  public byte[] getSequential(BlockId id) throws IOException {
+    return get(id, true);
+  }
+
+  private byte[] get(BlockId id, boolean sequential) throws IOException {
     Shard[] got = new Shard[k + m];
     Shard proto = null;
     int valid = 0;
@@ -157,7 +166,7 @@ public final class ErasureCodedTier extends Tier {
         break;
       }
       try {
-        Shard s = parse(d.readable().get(id));
+        Shard s = parse(sequential ? d.readable().getSequential(id) : d.readable().get(id));
         if (proto != null && !s.sameBlockAs(proto)) {
           throw FsException.of(Errno.EIO, "shard %d disagrees with the others about the block", s.index());
         }
@@ -180,7 +189,7 @@ public final class ErasureCodedTier extends Tier {
       if (c.verdict() == BlockCheck.Verdict.UNREPAIRABLE) {
         throw unreadable(id, valid + " good shards of " + k + " needed");
       }
-      return get(id);
+      return get(id, sequential);
     }
     byte[] plain = assemble(id, got, proto, false);
     if (bad > 0) {

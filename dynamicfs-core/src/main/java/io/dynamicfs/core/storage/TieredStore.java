@@ -145,14 +145,23 @@ public final class TieredStore implements BlockStore {
 
   @Override
   public byte[] get(BlockId id) throws IOException {
+    return get(id, false);
+  }
+
+  @Override
+  public byte[] getSequential(BlockId id) throws IOException {
+    return get(id, true);
+  }
+
+  private byte[] get(BlockId id, boolean sequential) throws IOException {
     if (tiers.size() == 1) {
-      return tiers.get(0).get(id);
+      return sequential ? tiers.get(0).getSequential(id) : tiers.get(0).get(id);
     }
     IOException first = null;
     for (Tier t : tiers) {
       if (t.contains(id)) {
         try {
-          return t.get(id);
+          return sequential ? t.getSequential(id) : t.get(id);
         } catch (IOException e) {
           first = first == null ? e : first;
         }
