@@ -205,6 +205,24 @@ class LowLevelMountTest extends MountedTestBase {
   }
 
   @Test
+  void readdirDotDotNamesTheParent_alsoAfterTheDirectoryMoved() throws IOException {
+    Path a = Files.createDirectory(fs.path("a"));
+    Path b = Files.createDirectory(a.resolve("b"));
+    Path c = Files.createDirectory(fs.path("c"));
+    assertEquals(ino(a), dotDotInListing(b));
+    assertEquals(ino(fs.mnt), dotDotInListing(a));
+    Path moved = Files.move(b, c.resolve("b"));
+    assertEquals(ino(c), dotDotInListing(moved));
+  }
+
+  /** The inode number readdir gives for ".." ({@code ls -ai} prints what getdents returned). */
+  private long dotDotInListing(Path dir) throws IOException {
+    return run("ls", "-ai1", dir.toString()).lines().map(String::trim).filter(l -> l.endsWith(" .."))
+        .mapToLong(l -> Long.parseLong(l.substring(0, l.indexOf(' ')))).findFirst()
+        .orElseThrow(() -> new AssertionError("no '..' in the listing of " + dir));
+  }
+
+  @Test
   void fuseMountDelegatesWhenPropertySet() throws IOException {
     fs.close();
     Path mnt = base.resolve("mnt");

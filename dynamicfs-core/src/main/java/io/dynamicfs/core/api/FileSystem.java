@@ -23,7 +23,10 @@ public interface FileSystem extends Closeable {
 
   Attr getattr(long ino) throws IOException;
 
-  /** The inode a name in a directory refers to; ENOENT if none, ENOTDIR if parent is not a directory. */
+  /**
+   * The inode a name in a directory refers to ("." the directory, ".." its parent, the root's own);
+   * ENOENT if none, ENOTDIR if parent is not a directory.
+   */
   long lookup(long parent, String name) throws IOException;
 
   /** Creates a regular file, FIFO, socket or device node. {@code mode} carries type and permission bits. */

@@ -268,6 +268,13 @@ public final class DynamicFileSystem implements FileSystem {
     if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > Names.NAME_MAX) {
       throw FsException.of(Errno.ENAMETOOLONG, "name longer than %d bytes", Names.NAME_MAX);
     }
+    if (name.equals(".") || name.equals("..")) {
+      Inode dir = meta.requireInode(parent);
+      if (!dir.isDirectory()) {
+        throw FsException.of(Errno.ENOTDIR, "inode %d is not a directory", parent);
+      }
+      return name.equals(".") || parent == ROOT_INO ? parent : dir.parent();
+    }
     long ino = meta.lookup(parent, name);
     if (ino < 0) {
       Inode p = meta.requireInode(parent);

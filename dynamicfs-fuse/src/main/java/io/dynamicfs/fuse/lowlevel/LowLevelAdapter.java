@@ -571,7 +571,7 @@ final class LowLevelAdapter {
     names[0] = ".";
     names[1] = "..";
     inos[0] = ino;
-    inos[1] = ino == FileSystem.ROOT_INO ? FileSystem.ROOT_INO : ino;
+    inos[1] = fs.lookup(ino, "..");
     modes[0] = 0040000;
     modes[1] = 0040000;
     for (int i = 0; i < entries.size(); i++) {
