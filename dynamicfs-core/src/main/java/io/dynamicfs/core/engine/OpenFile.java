@@ -24,9 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * The content of one regular file while any handle has it open: committed block list (in metadata)
  * overlaid with blocks being stored ({@code pending}) and blocks being written ({@code dirty}).
  *
- * <p>Writes fill block-sized buffers (reading the old block first only when a write covers part of it);
- * a full buffer goes to the {@link BlockPipeline} at once, so a stream of writes is hashed, compressed and
- * appended in parallel. A commit takes a snapshot of the stored blocks, size and times under the lock,
+ * <p>Writes fill per-block buffers that grow with them up to a block (reading the old block first only
+ * when a write covers part of it); a full buffer goes to the {@link BlockPipeline} at once, so a stream of
+ * writes is hashed, compressed and appended in parallel. A commit takes a snapshot of the stored blocks, size and times under the lock,
  * then — without the lock — waits for the pipeline, makes the blocks durable and publishes them as one
  * {@link MetaOp.CommitBlocks}; meanwhile the snapshot's blocks stay visible to readers
  * ({@code committing}) and writers go on. Every {@value #COMMIT_EVERY_BLOCKS} blocks a commit starts in
@@ -79,13 +79,30 @@ final class OpenFile {
   private final ReentrantLock commitMutex = new ReentrantLock();
   private final java.util.concurrent.Executor commitExecutor;
 
+  /**
+   * A block's bytes being written: {@code buf[0, len)}, zeros beyond. The buffer grows with the writes
+   * (64 KiB granules, up to a block), so a small file does not allocate and zero a whole block.
+   */
   private static final class Dirty {
-    final byte[] buf;
+    static final int GRANULE = 64 << 10;
+    byte[] buf;
     int len;
 
     Dirty(byte[] buf, int len) {
       this.buf = buf;
       this.len = len;
+    }
+
+    /** Room for bytes up to {@code end} (at most {@code blockSize}), new room zeroed. */
+    void ensure(int end, int blockSize) {
+      if (end > buf.length) {
+        buf = Arrays.copyOf(buf, capacity(Math.max(end, 2 * buf.length), blockSize));
+      }
+    }
+
+    static int capacity(int end, int blockSize) {
+      long rounded = ((long) end + GRANULE - 1) / GRANULE * GRANULE;
+      return (int) Math.min(blockSize, Math.max(GRANULE, rounded));
     }
   }
 
@@ -144,6 +161,7 @@ final class OpenFile {
           d = newDirty(idx, in, n);
           dirty.put(idx, d);
         }
+        d.ensure(in + n, bs);
         System.arraycopy(src, srcOff + done, d.buf, in, n);
         d.len = Math.max(d.len, in + n);
         done += n;
@@ -224,7 +242,7 @@ final class OpenFile {
             d = newDirty(idx, 0, 0);
             dirty.put(idx, d);
           }
-          Arrays.fill(d.buf, tail, bs, (byte) 0);
+          Arrays.fill(d.buf, Math.min(tail, d.buf.length), d.buf.length, (byte) 0);
           d.len = Math.min(d.len, tail);
         }
         truncatedTo = truncatedTo < 0 ? newSize : Math.min(truncatedTo, newSize);
@@ -245,15 +263,15 @@ final class OpenFile {
 
   /** A buffer for block {@code idx}, holding its current bytes unless the write replaces all of them. */
   private Dirty newDirty(long idx, int writeOff, int writeLen) throws IOException {
-    byte[] buf = new byte[bs];
     long start = idx * bs;
     long existing = Math.min(bs, size - start);
     boolean covers = writeOff == 0 && writeLen >= existing;
     if (covers || existing <= 0) {
-      return new Dirty(buf, 0);
+      return new Dirty(new byte[Dirty.capacity(writeOff + writeLen, bs)], 0);
     }
     byte[] old = blockContent(idx);
     int n = (int) Math.min(old.length, existing);
+    byte[] buf = new byte[Dirty.capacity(Math.max(n, writeOff + writeLen), bs)];
     System.arraycopy(old, 0, buf, 0, n);
     return new Dirty(buf, n);
   }
@@ -609,8 +627,8 @@ final class OpenFile {
       }
       if (!snap.inline().isEmpty() && !dirty.containsKey(0L) && !pending.containsKey(0L)) {
         ChunkChange c = snap.inline().get(0);
-        byte[] buf = new byte[bs];
         int n = c.inline() == null ? 0 : c.inline().length;
+        byte[] buf = new byte[Dirty.capacity(n, bs)];
         if (n > 0) {
           System.arraycopy(c.inline(), 0, buf, 0, n);
         }

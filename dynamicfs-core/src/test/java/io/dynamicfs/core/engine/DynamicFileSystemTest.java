@@ -302,6 +302,30 @@ class DynamicFileSystemTest {
   }
 
   @Test
+  void write_scatteredInOneBlock_gapsReadAsZeros_whileTheBufferGrows() throws IOException {
+    // The block buffer starts small and grows in 64 KiB steps: every write below lands past its end.
+    byte[] expect = new byte[1 << 20];
+    OpenResult r = create(ROOT, "scattered");
+    long h = r.handle();
+    int[] offsets = {10, 70_000, 69_990, 300_000, 1_048_000, 5};
+    for (int at : offsets) {
+      byte[] b = randomBytes(Math.min(500, expect.length - at));
+      writeFully(h, at, b);
+      System.arraycopy(b, 0, expect, at, b.length);
+      int size = (int) fs.getattr(r.attr().ino()).size();
+      assertArrayEquals(Arrays.copyOf(expect, size), read(h, 0, size), "after the write at " + at);
+    }
+    fs.setattr(ME, r.attr().ino(), SetAttr.truncate(200_000), h);
+    Arrays.fill(expect, 200_000, expect.length, (byte) 0);
+    writeFully(h, 900_000, new byte[] {7});
+    expect[900_000] = 7;
+    assertArrayEquals(Arrays.copyOf(expect, 900_001), read(h, 0, 900_001), "truncated, then extended");
+    fs.release(h);
+    reopen();
+    assertArrayEquals(Arrays.copyOf(expect, 900_001), readFile(r.attr().ino()), "after reopen");
+  }
+
+  @Test
   void write_partialOverwriteOfStoredBlocks_keepsSurroundingBytes() throws IOException {
     byte[] content = randomBytes(3 << 20);
     long ino = writeFile(ROOT, "f", content);
