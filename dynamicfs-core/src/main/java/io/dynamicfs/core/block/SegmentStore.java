@@ -237,7 +237,7 @@ public final class SegmentStore implements BlockStore {
 
   /**
    * Bytes {@code [pos, pos + len)} of a segment, as a slice of this thread's {@link ReadBuffer}. With
-   * {@code direct}, read with {@code O_DIRECT} (the aligned span around them) where the device's
+   * {@code useDirect}, read with {@code O_DIRECT} (the aligned span around them) where the device's
    * filesystem allows it: a streamed block goes to the caches above and is not read again, so copying it
    * through the page cache as well costs CPU (on a 2-core VM, reading 2 GiB through the page cache cost
    * 1.5-2 s of system time, with O_DIRECT 0.25 s) and evicts what the page cache holds for random readers.
