@@ -186,18 +186,9 @@ public final class DiskBlockCache extends ForwardingBlockStore {
 
   // ---- BlockStore ---------------------------------------------------------------------------------
 
+  /** A hit from the entry's file; a miss from below (as a sequential read if this is one), then offered. */
   @Override
-  public byte[] get(BlockId id) throws IOException {
-    return get(id, false);
-  }
-
-  /** As {@link #get}; a miss is read from below as a sequential read too. */
-  @Override
-  public byte[] getSequential(BlockId id) throws IOException {
-    return get(id, true);
-  }
-
-  private byte[] get(BlockId id, boolean sequential) throws IOException {
+  public byte[] get(BlockId id, boolean sequential) throws IOException {
     long start = System.nanoTime();
     Entry e = index.getIfPresent(id);
     if (e != null) {
@@ -209,7 +200,7 @@ public final class DiskBlockCache extends ForwardingBlockStore {
     }
     byte[] b;
     try {
-      b = sequential ? delegate.getSequential(id) : delegate.get(id);
+      b = delegate.get(id, sequential);
     } finally {
       metrics.miss(start);
     }

@@ -131,9 +131,12 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
     return ahead.get(id);
   }
 
-  /** Concurrent misses on one block load it once; the others wait for that load. */
+  /**
+   * Concurrent misses on one block load it once; the others wait for that load. A block read this way is
+   * cached, sequential or not: only {@link #prefetch} feeds the read-ahead ring.
+   */
   @Override
-  public byte[] get(BlockId id) throws IOException {
+  public byte[] get(BlockId id, boolean sequential) throws IOException {
     long start = System.nanoTime();
     byte[] b = held(id);
     if (b != null) {
@@ -145,7 +148,7 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
       b = cache.get(id, k -> {
         loaded[0] = true;
         try {
-          return delegate.get(k);
+          return delegate.get(k, sequential);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
@@ -215,7 +218,7 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
       loader.execute(() -> {
         long start = System.nanoTime();
         try {
-          byte[] b = intoCache ? delegate.get(id) : delegate.getSequential(id);
+          byte[] b = delegate.get(id, !intoCache); // read-ahead is a sequential read
           metrics.miss(start);
           if (intoCache) { // before the future is dropped: a reader finds one or the other
             cache.put(id, b);

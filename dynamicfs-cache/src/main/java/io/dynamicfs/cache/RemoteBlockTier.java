@@ -27,7 +27,7 @@ public final class RemoteBlockTier extends ForwardingBlockStore {
   }
 
   @Override
-  public byte[] get(BlockId id) throws IOException {
+  public byte[] get(BlockId id, boolean sequential) throws IOException {
     long start = System.nanoTime();
     byte[] b = null;
     try {
@@ -45,7 +45,7 @@ public final class RemoteBlockTier extends ForwardingBlockStore {
       return b;
     }
     try {
-      return delegate.get(id);
+      return delegate.get(id, sequential);
     } finally {
       metrics.miss(start);
     }

@@ -66,9 +66,9 @@ final class TestStores implements AutoCloseable {
     }
 
     @Override
-    public byte[] get(BlockId id) throws IOException {
+    public byte[] get(BlockId id, boolean sequential) throws IOException {
       reads.incrementAndGet();
-      return segments.get(id);
+      return segments.get(id, sequential);
     }
 
     @Override

@@ -17,17 +17,22 @@ public interface BlockStore extends Closeable {
   StoredBlock put(BlockId id, byte[] data, int length) throws IOException;
 
   /** The verified plain bytes of a block; FsException(EIO) when missing or corrupt. */
-  byte[] get(BlockId id) throws IOException;
+  default byte[] get(BlockId id) throws IOException {
+    return get(id, false);
+  }
+
+  /** {@link #get} for a sequential reader that reads the block once (read-ahead of a stream). */
+  default byte[] getSequential(BlockId id) throws IOException {
+    return get(id, true);
+  }
 
   /**
-   * {@link #get} for a sequential reader that reads the block once (read-ahead of a stream): a store may
-   * read it around the OS page cache, which would only keep a second copy of bytes the caches above
-   * already hold, at the price of a copy per byte. A decorator that serves {@code get} itself serves this
-   * too, or leaves this default, which is {@code get}.
+   * What {@link #get} and {@link #getSequential} call, and what a store implements. {@code sequential}
+   * says the block is read once by a stream: a store may then read it around the OS page cache, which
+   * would only keep a second copy of bytes the caches above already hold, at the price of a copy per
+   * byte. A decorator passes it on to what it reads from.
    */
-  default byte[] getSequential(BlockId id) throws IOException {
-    return get(id);
-  }
+  byte[] get(BlockId id, boolean sequential) throws IOException;
 
   /**
    * Copies bytes {@code [offset, offset + length)} of the block's plain bytes to {@code dst[dstOffset..]}

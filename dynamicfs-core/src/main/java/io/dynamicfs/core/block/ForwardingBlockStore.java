@@ -7,9 +7,9 @@ import java.util.function.Consumer;
  * A {@link BlockStore} that passes every call to another: the base of the decorators stacked on a store
  * (the cache levels), which override only what they change.
  *
- * <p>{@link #readRange} and {@link #getSequential} are deliberately not forwarded: a decorator that
- * changes {@link #get} (a cache, a remote source) would be skipped by such a read passed straight to its
- * delegate, so each decorator says itself whether it serves them.
+ * <p>{@link #readRange} is deliberately not forwarded: a decorator that changes {@link #get} (a cache, a
+ * remote source) would be skipped by a range read passed straight to its delegate, so each decorator
+ * says itself whether it serves ranges.
  */
 public abstract class ForwardingBlockStore implements BlockStore {
   protected final BlockStore delegate;
@@ -24,8 +24,8 @@ public abstract class ForwardingBlockStore implements BlockStore {
   }
 
   @Override
-  public byte[] get(BlockId id) throws IOException {
-    return delegate.get(id);
+  public byte[] get(BlockId id, boolean sequential) throws IOException {
+    return delegate.get(id, sequential);
   }
 
   @Override

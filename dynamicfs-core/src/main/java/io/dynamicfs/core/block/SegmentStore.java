@@ -185,25 +185,16 @@ public final class SegmentStore implements BlockStore {
     return pos;
   }
 
+  /** A sequential read uses {@code O_DIRECT} where the device's filesystem allows it ({@link #readRecord}). */
   @Override
-  public byte[] get(BlockId id) throws IOException {
-    return get(id, false);
-  }
-
-  /** Reads with {@code O_DIRECT} where the device's filesystem allows it (see {@link #readRecord}). */
-  @Override
-  public byte[] getSequential(BlockId id) throws IOException {
-    return get(id, true);
-  }
-
-  private byte[] get(BlockId id, boolean direct) throws IOException {
+  public byte[] get(BlockId id, boolean sequential) throws IOException {
     for (int attempt = 0; ; attempt++) {
       Location loc = index.get(id);
       if (loc == null) {
         throw FsException.of(Errno.EIO, "block %s is not in store %s", id, dir);
       }
       try {
-        return read(id, loc, direct);
+        return read(id, loc, sequential);
       } catch (java.nio.channels.ClosedChannelException e) {
         if (attempt > 0) {
           throw e; // compaction moved it once; a second closed segment is a real failure

@@ -147,16 +147,7 @@ public final class ErasureCodedTier extends Tier {
   }
 
   @Override
-  public byte[] get(BlockId id) throws IOException {
-    return get(id, false);
-  }
-
-  @Override
-  public byte[] getSequential(BlockId id) throws IOException {
-    return get(id, true);
-  }
-
-  private byte[] get(BlockId id, boolean sequential) throws IOException {
+  public byte[] get(BlockId id, boolean sequential) throws IOException {
     Shard[] got = new Shard[k + m];
     Shard proto = null;
     int valid = 0;
@@ -166,7 +157,7 @@ public final class ErasureCodedTier extends Tier {
         break;
       }
       try {
-        Shard s = parse(sequential ? d.readable().getSequential(id) : d.readable().get(id));
+        Shard s = parse(d.readable().get(id, sequential));
         if (proto != null && !s.sameBlockAs(proto)) {
           throw FsException.of(Errno.EIO, "shard %d disagrees with the others about the block", s.index());
         }

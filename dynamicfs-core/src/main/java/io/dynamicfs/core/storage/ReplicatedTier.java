@@ -63,22 +63,13 @@ public final class ReplicatedTier extends Tier {
   }
 
   @Override
-  public byte[] get(BlockId id) throws IOException {
-    return get(id, false);
-  }
-
-  @Override
-  public byte[] getSequential(BlockId id) throws IOException {
-    return get(id, true);
-  }
-
-  private byte[] get(BlockId id, boolean sequential) throws IOException {
+  public byte[] get(BlockId id, boolean sequential) throws IOException {
     if (devices.size() == 1) {
       SegmentStore s = devices.get(0).readable();
       if (s == null) {
         throw unreadable(id, "its only device is unavailable (" + devices.get(0).problem() + ")");
       }
-      return sequential ? s.getSequential(id) : s.get(id);
+      return s.get(id, sequential);
     }
     List<Device> bad = new ArrayList<>();
     IOException last = null;
@@ -90,7 +81,7 @@ public final class ReplicatedTier extends Tier {
         continue;
       }
       try {
-        byte[] b = sequential ? s.getSequential(id) : s.get(id);
+        byte[] b = s.get(id, sequential);
         if (!bad.isEmpty()) {
           rewrite(id, b, bad);
         }

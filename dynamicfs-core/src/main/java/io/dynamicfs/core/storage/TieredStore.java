@@ -144,24 +144,15 @@ public final class TieredStore implements BlockStore {
   }
 
   @Override
-  public byte[] get(BlockId id) throws IOException {
-    return get(id, false);
-  }
-
-  @Override
-  public byte[] getSequential(BlockId id) throws IOException {
-    return get(id, true);
-  }
-
-  private byte[] get(BlockId id, boolean sequential) throws IOException {
+  public byte[] get(BlockId id, boolean sequential) throws IOException {
     if (tiers.size() == 1) {
-      return sequential ? tiers.get(0).getSequential(id) : tiers.get(0).get(id);
+      return tiers.get(0).get(id, sequential);
     }
     IOException first = null;
     for (Tier t : tiers) {
       if (t.contains(id)) {
         try {
-          return sequential ? t.getSequential(id) : t.get(id);
+          return t.get(id, sequential);
         } catch (IOException e) {
           first = first == null ? e : first;
         }

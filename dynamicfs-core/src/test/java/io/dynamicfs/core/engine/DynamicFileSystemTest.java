@@ -612,8 +612,8 @@ class DynamicFileSystemTest {
     }
 
     @Override
-    public byte[] get(BlockId id) throws IOException {
-      return inner.get(id);
+    public byte[] get(BlockId id, boolean sequential) throws IOException {
+      return inner.get(id, sequential);
     }
 
     @Override
