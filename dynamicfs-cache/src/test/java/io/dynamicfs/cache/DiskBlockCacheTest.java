@@ -172,10 +172,8 @@ class DiskBlockCacheTest {
     }
   }
 
-  @Test
-  void readRange_damagedChunk_isCaughtWhenTouched_andTheEntryDropped() throws IOException {
-    int size = 4 * DiskBlockCache.CHUNK;
-    BlockId id = stores.putRandom(size, random);
+  /** Admits {@code id} into a cache that is then closed, and changes the bytes of its entry file. */
+  private void changeEntryWhileClosed(BlockId id, java.util.function.Consumer<byte[]> change) throws IOException {
     Path f;
     try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
       l2.get(id);
@@ -183,9 +181,15 @@ class DiskBlockCacheTest {
       f = l2.pathOf(id);
     }
     byte[] bytes = Files.readAllBytes(f);
-    long dataOffset = bytes.length - size;
-    bytes[(int) dataOffset + 2 * DiskBlockCache.CHUNK + 17] ^= 0x01;
+    change.accept(bytes);
     Files.write(f, bytes);
+  }
+
+  @Test
+  void readRange_damagedChunk_isCaughtWhenTouched_andTheEntryDropped() throws IOException {
+    int size = 4 * DiskBlockCache.CHUNK;
+    BlockId id = stores.putRandom(size, random);
+    changeEntryWhileClosed(id, bytes -> bytes[bytes.length - size + 2 * DiskBlockCache.CHUNK + 17] ^= 0x01);
     try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
       byte[] dst = new byte[100];
       assertEquals(100, l2.readRange(id, 10, dst, 0, 100), "an intact chunk still serves");
@@ -202,15 +206,7 @@ class DiskBlockCacheTest {
   @Test
   void damagedTable_isCaughtBeforeAnythingIsServed() throws IOException {
     BlockId id = stores.putRandom(3 * DiskBlockCache.CHUNK, random);
-    Path f;
-    try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
-      l2.get(id);
-      l2.awaitWriter();
-      f = l2.pathOf(id);
-    }
-    byte[] bytes = Files.readAllBytes(f);
-    bytes[DiskBlockCache.HEADER + 5] ^= 0x40; // the second chunk's CRC in the table
-    Files.write(f, bytes);
+    changeEntryWhileClosed(id, bytes -> bytes[DiskBlockCache.HEADER + 5] ^= 0x40); // 2nd chunk's CRC in the table
     try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
       assertEquals(-1, l2.readRange(id, 0, new byte[10], 0, 10));
       assertEquals(1, count("dfs.cache.corrupt"));
@@ -221,15 +217,7 @@ class DiskBlockCacheTest {
   @Test
   void entryOfTheOldFormat_isDroppedQuietly() throws IOException {
     BlockId id = stores.putRandom(BLOCK, random);
-    Path f;
-    try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
-      l2.get(id);
-      l2.awaitWriter();
-      f = l2.pathOf(id);
-    }
-    byte[] bytes = Files.readAllBytes(f);
-    java.nio.ByteBuffer.wrap(bytes).putInt(4, 1); // format 1
-    Files.write(f, bytes);
+    changeEntryWhileClosed(id, bytes -> java.nio.ByteBuffer.wrap(bytes).putInt(4, 1)); // format 1
     try (DiskBlockCache l2 = open(8L << 20, Admission.ALWAYS)) {
       assertTrue(l2.holds(id), "indexed by name at open");
       stores.resetReads();
