@@ -6,6 +6,7 @@ import com.github.benmanes.caffeine.cache.RemovalCause;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.block.ForwardingBlockStore;
+import io.dynamicfs.core.block.ReadBuffer;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -129,10 +130,6 @@ public final class DiskBlockCache extends ForwardingBlockStore {
     }
   }
 
-  /** Per-thread read buffer for range reads (direct: the kernel fills it without a bounce copy). */
-  private static final ThreadLocal<ByteBuffer> RANGE_BUFFER =
-      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(4 * CHUNK));
-
   /**
    * Opens (creating it if needed) the cache in {@code dir}, holding at most {@code capacity} bytes.
    * An IOException when the directory cannot be created or another process uses it.
@@ -235,7 +232,7 @@ public final class DiskBlockCache extends ForwardingBlockStore {
       int last = (offset + n - 1) / CHUNK;
       int spanStart = first * CHUNK;
       int span = Math.min(t.length(), (last + 1) * CHUNK) - spanStart;
-      ByteBuffer buf = rangeBuffer(span);
+      ByteBuffer buf = ReadBuffer.get(span).limit(span);
       readFully(ch, buf, t.dataOffset() + spanStart);
       buf.flip();
       CRC32C c = new CRC32C();
@@ -259,16 +256,6 @@ public final class DiskBlockCache extends ForwardingBlockStore {
       corrupt(id, e, ex.toString());
       return -1;
     }
-  }
-
-  private static ByteBuffer rangeBuffer(int span) {
-    ByteBuffer b = RANGE_BUFFER.get();
-    if (b.capacity() < span) {
-      b = ByteBuffer.allocateDirect(Integer.highestOneBit(span - 1) << 1);
-      RANGE_BUFFER.set(b);
-    }
-    b.clear().limit(span);
-    return b;
   }
 
   @Override
@@ -350,16 +337,8 @@ public final class DiskBlockCache extends ForwardingBlockStore {
       }
       byte[] data = new byte[t.length()];
       readFully(ch, ByteBuffer.wrap(data), t.dataOffset());
-      CRC32C c = new CRC32C();
-      for (int k = 0; k < t.crcs().length; k++) {
-        int from = k * CHUNK;
-        c.reset();
-        c.update(data, from, Math.min(CHUNK, data.length - from));
-        if ((int) c.getValue() != t.crcs()[k]) {
-          return corrupt(id, e, "checksum mismatch in chunk " + k);
-        }
-      }
-      return data;
+      int bad = Arrays.mismatch(chunkCrcs(data), t.crcs());
+      return bad < 0 ? data : corrupt(id, e, "checksum mismatch in chunk " + bad);
     } catch (NoSuchFileException ex) {
       lost(id, e);
       return null;
@@ -585,7 +564,8 @@ public final class DiskBlockCache extends ForwardingBlockStore {
     }
   }
 
-  private static Table writeEntry(Path tmp, BlockId id, byte[] data) throws IOException {
+  /** The CRC32C of each {@link #CHUNK} of {@code data}. */
+  private static int[] chunkCrcs(byte[] data) {
     int[] crcs = new int[chunks(data.length)];
     CRC32C c = new CRC32C();
     for (int k = 0; k < crcs.length; k++) {
@@ -594,6 +574,11 @@ public final class DiskBlockCache extends ForwardingBlockStore {
       c.update(data, from, Math.min(CHUNK, data.length - from));
       crcs[k] = (int) c.getValue();
     }
+    return crcs;
+  }
+
+  private static Table writeEntry(Path tmp, BlockId id, byte[] data) throws IOException {
+    int[] crcs = chunkCrcs(data);
     ByteBuffer h = ByteBuffer.allocate(HEADER + 4 * crcs.length);
     h.putInt(MAGIC).putInt(VERSION).put(id.toBytes()).putInt(data.length).putInt(headerCrc(id, data.length, crcs));
     for (int crc : crcs) {

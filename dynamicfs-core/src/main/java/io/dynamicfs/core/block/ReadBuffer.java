@@ -3,11 +3,12 @@ package io.dynamicfs.core.block;
 import java.nio.ByteBuffer;
 
 /**
- * A per-thread direct buffer that records are read into, aligned for {@code O_DIRECT}. Reading into a
- * direct buffer spares the bounce copy the JDK makes for a heap buffer, and reusing one buffer per thread
- * keeps the destination of every read in memory that is already mapped and warm.
+ * A per-thread direct buffer that stored bytes are read into (segment records, L2 cache chunks), aligned
+ * for {@code O_DIRECT}. Reading into a direct buffer spares the bounce copy the JDK makes for a heap
+ * buffer, and reusing one buffer per thread keeps the destination of every read in memory that is already
+ * mapped and warm. A caller copies out what it needs before its next read on the same thread.
  */
-final class ReadBuffer {
+public final class ReadBuffer {
   /** Alignment of file offsets, lengths and the buffer's address for {@code O_DIRECT} reads. */
   static final int ALIGN = 4096;
   private static final int INITIAL = 2 << 20;
@@ -16,7 +17,7 @@ final class ReadBuffer {
   private ReadBuffer() {}
 
   /** This thread's buffer, cleared, with room for at least {@code bytes}. */
-  static ByteBuffer get(int bytes) {
+  public static ByteBuffer get(int bytes) {
     ByteBuffer b = BUFFER.get();
     if (b.capacity() < bytes) {
       b = allocate(Math.max(bytes, b.capacity() * 2));
