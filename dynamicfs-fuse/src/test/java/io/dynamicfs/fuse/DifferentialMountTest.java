@@ -67,6 +67,7 @@ class DifferentialMountTest {
             .disk(base.resolve("l2"), 8 * (68 << 10) * 8 / 7, io.dynamicfs.cache.Admission.ALWAYS).build();
     try (MountedFs fs = MountedFs.mount(base, small, caches, FusePreset.BALANCED)) {
       runDifferential(fs, 3000, () -> {
+        streamThroughTheCaches(fs.mnt, 24 * (64 << 10));
         double l2Hits = registry.get("dfs.cache.hits").tag("level", "l2").counter().count();
         double l2Evictions = registry.get("dfs.cache.evictions").tag("level", "l2").counter().count();
         double l1Evictions = registry.get("dfs.cache.evictions").tag("level", "l1").counter().count();
@@ -77,5 +78,36 @@ class DifferentialMountTest {
       });
     }
     FsckAssert.assertClean(base.resolve("data"));
+  }
+
+  /**
+   * Writes a file of {@code size} random bytes, reads it back three times with O_DIRECT (the kernel's page
+   * cache would answer otherwise) and removes it. The random operations do not always read more distinct
+   * blocks than a tiny L2 holds (a seed that read 47-61 blocks from L2 never overflowed its 8); this makes
+   * every block of the file pass through both levels, so their eviction does not depend on the seed.
+   */
+  private static void streamThroughTheCaches(Path mnt, int size) {
+    Path f = mnt.resolve(".stream-through-caches");
+    try {
+      byte[] bytes = new byte[size];
+      new java.util.Random(size).nextBytes(bytes);
+      Files.write(f, bytes);
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(size + 4096).alignedSlice(4096);
+      for (int pass = 0; pass < 3; pass++) {
+        buf.clear().limit(size);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+            java.nio.file.StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+          while (buf.hasRemaining() && ch.read(buf, buf.position()) > 0) {
+            // reads until the buffer is full
+          }
+        }
+        byte[] back = new byte[size];
+        buf.flip().get(back);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(bytes, back, "pass " + pass);
+      }
+      Files.delete(f);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }
