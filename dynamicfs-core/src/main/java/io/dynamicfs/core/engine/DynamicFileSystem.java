@@ -19,6 +19,7 @@ import io.dynamicfs.core.meta.Inode;
 import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.BlockRecord;
 import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.meta.Names;
 import io.dynamicfs.core.meta.PathIndex;
 import io.dynamicfs.core.storage.Device;
 import io.dynamicfs.core.storage.Redundancy;
@@ -58,7 +59,6 @@ public final class DynamicFileSystem implements FileSystem {
   private static final int O_WRONLY = 1;
   private static final int O_TRUNC = 01000;
   private static final int O_APPEND = 02000;
-  private static final int S_ISGID = 02000;
   private static final int REPORTED_BLKSIZE = 128 << 10;
 
   private final DataDirectory data;
@@ -159,8 +159,8 @@ public final class DynamicFileSystem implements FileSystem {
   private void recover() throws IOException {
     if (meta.inode(ROOT_INO) == null) {
       long now = clock.nowNanos();
-      metaLog.submit(new MetaOp.CreateNode(0, "", ROOT_INO, FileType.DIRECTORY.bits() | 0755,
-          (int) currentUid(), (int) currentGid(), 0, null, now));
+      metaLog.submit(MetaOp.CreateNode.root(FileType.DIRECTORY.bits() | 0755, (int) currentUid(),
+          (int) currentGid(), now));
       log.atInfo().addKeyValue("data", data.root().toString()).addKeyValue("block_size", format.blockSize())
           .addKeyValue("compression", format.codec().toString()).log("filesystem formatted");
     }
@@ -346,24 +346,8 @@ public final class DynamicFileSystem implements FileSystem {
   private Attr createNode(Caller caller, long parent, String name, int mode, long rdev, String target)
       throws IOException {
     Names.requireValid(name);
-    Inode p = meta.requireInode(parent);
-    int gid = caller.gid();
-    if ((p.mode() & S_ISGID) != 0) {
-      gid = p.gid();
-      if ((mode & FileType.S_IFMT) == FileType.DIRECTORY.bits()) {
-        mode |= S_ISGID;
-      }
-    }
-    if ((mode & FileType.S_IFMT) != FileType.DIRECTORY.bits() && (mode & S_ISGID) != 0 && !caller.isRoot()
-        && gid != caller.gid()) {
-      mode &= ~S_ISGID;
-    }
-    long ino;
-    synchronized (metaLog) {
-      ino = metaLog.allocateIno();
-      metaLog.submit(new MetaOp.CreateNode(parent, name, ino, mode, caller.uid(), gid, rdev, target,
-          clock.nowNanos()));
-    }
+    long ino = metaLog.submit(new MetaOp.CreateNode(parent, name, mode, caller.uid(), caller.gid(), caller.isRoot(),
+        rdev, target, clock.nowNanos())).ino();
     return getattr(ino);
   }
 

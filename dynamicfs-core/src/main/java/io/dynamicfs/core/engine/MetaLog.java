@@ -37,48 +37,25 @@ final class MetaLog {
     this.applier = new OpApplier(meta);
   }
 
-  synchronized OpApplier.Applied submit(MetaOp op) throws FsException {
-    invalidateXattrs(op);
-    OpApplier.Applied a = applier.apply(op);
-    for (BlockId id : a.freed()) {
+  /**
+   * Applies {@code op} as the next log entry; its failure comes back as the FsException a local filesystem
+   * gives. Cached xattrs of every inode it touched are dropped under this monitor, where reads fill them.
+   */
+  synchronized OpApplier.Result submit(MetaOp op) throws FsException {
+    OpApplier.Result r = applier.apply(applier.appliedIndex() + 1, op);
+    for (long ino : r.touched()) {
+      xattrs.invalidate(ino);
+    }
+    for (BlockId id : r.freed()) {
       if (!pins.containsKey(id)) {
         deleteQuietly(id);
       }
     }
-    return a;
-  }
-
-  /**
-   * Drops cached xattrs of every inode {@code op} may change or remove. Done before applying: if the op
-   * then fails nothing changed, and a dropped entry only costs a reload.
-   */
-  private void invalidateXattrs(MetaOp op) throws FsException {
-    if (op instanceof MetaOp.SetXattr x) {
-      xattrs.invalidate(x.ino());
-    } else if (op instanceof MetaOp.RemoveXattr x) {
-      xattrs.invalidate(x.ino());
-    } else if (op instanceof MetaOp.ReclaimInode r) {
-      xattrs.invalidate(r.ino());
-    } else if (op instanceof MetaOp.Remove r) {
-      invalidateName(r.parent(), r.name());
-    } else if (op instanceof MetaOp.Rename r) {
-      invalidateName(r.newParent(), r.newName()); // the inode it replaces, if any
-    }
-  }
-
-  private void invalidateName(long parent, String name) throws FsException {
-    long ino = meta.lookup(parent, name);
-    if (ino >= 0) {
-      xattrs.invalidate(ino);
-    }
+    return r.orThrow();
   }
 
   XattrCache xattrs() {
     return xattrs;
-  }
-
-  synchronized long allocateIno() {
-    return applier.allocateIno();
   }
 
   /** Pins a block and says whether the store already holds it (then it stays there while pinned). */

@@ -5,15 +5,26 @@ import io.dynamicfs.core.codec.Codec;
 import java.util.List;
 
 /**
- * Every metadata mutation, as an immutable record. Clock values and new inode numbers are chosen by the
- * proposer and carried in the record, so {@link OpApplier#apply} is deterministic: the same log of
- * operations gives the same metadata on every replica. {@link OpCodec} serialises them.
+ * Every metadata mutation, as an immutable record. Clock values are stamped by the proposer (the leader,
+ * in a cluster) and carried in the record; new inode numbers are allocated by {@link OpApplier#apply}
+ * itself, from a counter kept in the same store. So apply is deterministic: the same log of operations
+ * gives byte-identical metadata on every replica. {@link OpCodec} serialises them.
  */
 public sealed interface MetaOp {
 
-  /** mknod, mkdir, symlink and create: a new inode and its name. {@code target} only for symlinks. */
-  record CreateNode(long parent, String name, long ino, int mode, int uid, int gid, long rdev, String target,
-      long timeNs) implements MetaOp {}
+  /**
+   * mknod, mkdir, symlink and create: a new inode, numbered by apply, and its name. {@code uid}/{@code gid}
+   * are the caller's; apply gives the new inode the group of a set-group-ID parent (and a new directory
+   * the set-group-ID bit), and drops set-group-ID from a file whose group the caller is not in unless
+   * {@code privileged}. {@code target} only for symlinks. Parent 0 with an empty name creates the root.
+   */
+  record CreateNode(long parent, String name, int mode, int uid, int gid, boolean privileged, long rdev,
+      String target, long timeNs) implements MetaOp {
+    /** The root directory of a new filesystem, owned by {@code uid}/{@code gid}. */
+    public static CreateNode root(int mode, int uid, int gid, long timeNs) {
+      return new CreateNode(0, "", mode, uid, gid, true, 0, null, timeNs);
+    }
+  }
 
   /** A new name for an existing non-directory. */
   record Link(long ino, long newParent, String newName, long timeNs) implements MetaOp {}

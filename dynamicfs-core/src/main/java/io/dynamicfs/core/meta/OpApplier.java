@@ -8,20 +8,28 @@ import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.meta.MetaOp.ChunkChange;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one writer of metadata: {@link #apply} turns an operation into one atomic batch. It validates first
  * (every errno a caller can see is raised before anything is written), reads only the store and the
- * operation, and records the applied index in the same batch, so replaying a log after a crash is
- * idempotent (ops at or below the stored index are skipped by the caller).
+ * operation (never a clock, never the proposer's state), allocates new inode numbers from a counter kept
+ * in the store, and records the log index in the same batch. A failed operation is an answer, not an
+ * exception: its errno is returned and its index is still recorded (alone), so the applied index follows
+ * the log one entry at a time on every replica, and replaying a log after a crash is idempotent (entries
+ * at or below the stored index are skipped).
  *
  * <p>Not thread-safe: the caller serialises {@code apply} (one lock on a single node, the Raft log in a
  * cluster).
  */
 public final class OpApplier {
+  private static final Logger log = LoggerFactory.getLogger(OpApplier.class);
   /** Largest link count of a file (as ext4). */
   static final int LINK_MAX = 65000;
   static final int XATTR_SIZE_MAX = 65536;
+  private static final int S_ISGID = 02000;
 
   private final MetadataStore store;
   private long applied;
@@ -29,36 +37,87 @@ public final class OpApplier {
 
   public OpApplier(MetadataStore store) throws FsException {
     this.store = store;
-    this.applied = store.appliedIndex();
-    this.nextIno = store.nextIno();
+    reload();
   }
 
-  /** The result of one operation: its log index and the blocks that lost their last reference. */
-  public record Applied(long index, List<BlockId> freed) {}
+  /**
+   * The answer to one log entry: its index, the errno it failed with (null when it succeeded), the inode
+   * a create made, the blocks that lost their last reference (now pending deletion) and the inodes whose
+   * records it changed or removed (for cache invalidation).
+   */
+  public record Result(long index, Errno errno, String message, long ino, List<BlockId> freed,
+      Set<Long> touched) {
+    public boolean ok() {
+      return errno == null;
+    }
+
+    /** This result, or its failure as the FsException the caller would have seen on a local filesystem. */
+    public Result orThrow() throws FsException {
+      if (errno != null) {
+        throw new FsException(errno, message);
+      }
+      return this;
+    }
+
+    static Result failed(long index, Errno errno, String message) {
+      return new Result(index, errno, message, 0, List.of(), Set.of());
+    }
+  }
 
   public long appliedIndex() {
     return applied;
   }
 
-  /** Hands out the next inode number (the proposer puts it in the op record). */
-  public long allocateIno() {
-    return nextIno++;
+  /** Re-reads the applied index and inode counter, after the store under this applier was replaced. */
+  public void reload() throws FsException {
+    this.applied = store.appliedIndex();
+    this.nextIno = store.nextIno();
   }
 
-  public Applied apply(MetaOp op) throws FsException {
+  /**
+   * Applies the log entry at {@code index}. Validation failures come back as a failed {@link Result}
+   * (index recorded); an entry at or below the applied index is not applied again and comes back failed
+   * with EALREADY-like EINVAL. Throws only when the store cannot write the batch: then this replica must
+   * stop, not go on with a hole in its history.
+   */
+  public Result apply(long index, MetaOp op) throws FsException {
+    if (index <= applied) {
+      return Result.failed(index, Errno.EINVAL, "log index " + index + " is at or below the applied index " + applied);
+    }
+    long inoBefore = nextIno;
     try (Tx tx = new Tx(store)) {
-      dispatch(tx, op);
-      long index = applied + 1;
+      long ino = dispatch(tx, op);
       List<BlockId> freed = tx.commit(index, nextIno);
       applied = index;
-      return new Applied(index, freed);
+      return new Result(index, null, null, ino, freed, tx.touchedInodes());
+    } catch (FsException e) {
+      nextIno = inoBefore;
+      if (e.getCause() instanceof org.rocksdb.RocksDBException) {
+        throw e; // the store itself failed
+      }
+      return recordFailure(index, e.errno(), e.getMessage());
+    } catch (RuntimeException e) {
+      nextIno = inoBefore;
+      // A malformed operation (a bug in some proposer); deterministic, so every replica answers the same.
+      log.atError().addKeyValue("index", index).addKeyValue("op", op.getClass().getSimpleName())
+          .addKeyValue("error", String.valueOf(e)).log("operation could not be applied");
+      return recordFailure(index, Errno.EIO, "operation could not be applied: " + e);
     }
   }
 
+  private Result recordFailure(long index, Errno errno, String message) throws FsException {
+    try (Tx tx = new Tx(store)) {
+      tx.commit(index, nextIno);
+    }
+    applied = index;
+    return Result.failed(index, errno, message);
+  }
+
   // Java 17 has no pattern switch; the sealed interface keeps this list complete by review.
-  private void dispatch(Tx tx, MetaOp op) throws FsException {
+  /** Applies {@code op} to {@code tx}; returns the inode a create made, else 0. */
+  private long dispatch(Tx tx, MetaOp op) throws FsException {
     if (op instanceof MetaOp.CreateNode c) {
-      create(tx, c);
+      return create(tx, c);
     } else if (op instanceof MetaOp.Link l) {
       link(tx, l);
     } else if (op instanceof MetaOp.Remove r) {
@@ -80,18 +139,21 @@ public final class OpApplier {
     } else {
       throw new IllegalArgumentException("unknown operation " + op.getClass());
     }
+    return 0;
   }
 
-  private void create(Tx tx, MetaOp.CreateNode c) throws FsException {
-    if (c.parent() == 0 && c.ino() == FileSystem.ROOT_INO) {
+  private long create(Tx tx, MetaOp.CreateNode c) throws FsException {
+    FileType type = FileType.ofMode(c.mode());
+    if (c.parent() == 0 && c.name().isEmpty()) {
       if (store.inode(FileSystem.ROOT_INO) != null) {
         throw new FsException(Errno.EEXIST, "the root directory exists");
       }
       tx.put(new Inode(FileSystem.ROOT_INO, FileType.DIRECTORY.bits() | (c.mode() & 07777), c.uid(), c.gid(), 2,
           0, 0, 0, c.timeNs(), c.timeNs(), c.timeNs(), FileSystem.ROOT_INO));
       nextIno = Math.max(nextIno, FileSystem.ROOT_INO + 1);
-      return;
+      return FileSystem.ROOT_INO;
     }
+    Names.requireValid(c.name());
     Inode parent = tx.directory(c.parent());
     if (parent.nlink() == 0) {
       throw FsException.of(Errno.ENOENT, "directory %d was removed", c.parent());
@@ -99,27 +161,39 @@ public final class OpApplier {
     if (tx.dirent(c.parent(), c.name()) != null) {
       throw FsException.of(Errno.EEXIST, "'%s' exists in directory %d", c.name(), c.parent());
     }
-    FileType type = FileType.ofMode(c.mode());
-    if (store.inode(c.ino()) != null) {
-      throw FsException.of(Errno.EIO, "inode number %d is already in use", c.ino());
-    }
-    nextIno = Math.max(nextIno, c.ino() + 1);
     boolean dir = type == FileType.DIRECTORY;
+    int mode = type.bits() | (c.mode() & 07777);
+    int gid = c.gid();
+    if ((parent.mode() & S_ISGID) != 0) {
+      gid = parent.gid();
+      if (dir) {
+        mode |= S_ISGID;
+      }
+    }
+    if (!dir && (mode & S_ISGID) != 0 && !c.privileged() && gid != c.gid()) {
+      mode &= ~S_ISGID;
+    }
+    long ino = nextIno;
+    if (store.inode(ino) != null) {
+      throw FsException.of(Errno.EIO, "inode number %d is already in use (damaged counter)", ino);
+    }
+    nextIno = ino + 1;
     long size = 0;
     if (type == FileType.SYMLINK) {
-      byte[] target = c.target().getBytes(StandardCharsets.UTF_8);
+      byte[] target = Names.requireValidTarget(c.target()).getBytes(StandardCharsets.UTF_8);
       size = target.length;
-      tx.put(store.symlinks, Keys.ino(c.ino()), target);
+      tx.put(store.symlinks, Keys.ino(ino), target);
     }
-    int mode = type.bits() | (c.mode() & 07777);
-    tx.put(new Inode(c.ino(), mode, c.uid(), c.gid(), dir ? 2 : 1, c.rdev(), size, 0, c.timeNs(), c.timeNs(),
+    tx.put(new Inode(ino, mode, c.uid(), gid, dir ? 2 : 1, c.rdev(), size, 0, c.timeNs(), c.timeNs(),
         c.timeNs(), dir ? c.parent() : 0));
-    tx.putDirent(c.parent(), c.name(), new Dirent(c.ino(), type));
+    tx.putDirent(c.parent(), c.name(), new Dirent(ino, type));
     Inode p = tx.inode(c.parent());
     tx.put(p.withNlink(p.nlink() + (dir ? 1 : 0)).withTimes(p.atimeNs(), c.timeNs(), c.timeNs()));
+    return ino;
   }
 
   private void link(Tx tx, MetaOp.Link l) throws FsException {
+    Names.requireValid(l.newName());
     Inode target = tx.inode(l.ino());
     if (target.isDirectory()) {
       throw FsException.of(Errno.EPERM, "cannot hard-link directory %d", l.ino());
@@ -169,6 +243,7 @@ public final class OpApplier {
         || r.flags() == (FileSystem.RENAME_NOREPLACE | FileSystem.RENAME_EXCHANGE)) {
       throw FsException.of(Errno.EINVAL, "bad rename flags %d", r.flags());
     }
+    Names.requireValid(r.newName());
     tx.directory(r.parent());
     Inode newParent = tx.directory(r.newParent());
     Dirent src = tx.dirent(r.parent(), r.name());
@@ -322,6 +397,7 @@ public final class OpApplier {
   }
 
   private void setXattr(Tx tx, MetaOp.SetXattr s) throws FsException {
+    Names.requireValidXattr(s.name());
     Inode i = tx.inode(s.ino());
     if (s.value().length > XATTR_SIZE_MAX) {
       throw FsException.of(Errno.E2BIG, "xattr value of %d bytes exceeds %d", s.value().length, XATTR_SIZE_MAX);
@@ -338,6 +414,7 @@ public final class OpApplier {
   }
 
   private void removeXattr(Tx tx, MetaOp.RemoveXattr r) throws FsException {
+    Names.requireValidXattr(r.name());
     Inode i = tx.inode(r.ino());
     if (store.xattr(r.ino(), r.name()) == null) {
       throw FsException.of(Errno.ENODATA, "no xattr '%s'", r.name());

@@ -21,7 +21,7 @@ import java.util.List;
  * is an EIO, never a wrong operation.
  */
 public final class OpCodec {
-  private static final int VERSION = 1;
+  private static final int VERSION = 2; // 2: CreateNode without an inode number, with the caller's privilege
   private static final int MAX_STRING = 1 << 16;
   private static final int MAX_CHANGES = 1 << 20;
 
@@ -35,10 +35,10 @@ public final class OpCodec {
         out.writeByte(1);
         out.writeLong(c.parent());
         str(out, c.name());
-        out.writeLong(c.ino());
         out.writeInt(c.mode());
         out.writeInt(c.uid());
         out.writeInt(c.gid());
+        out.writeBoolean(c.privileged());
         out.writeLong(c.rdev());
         optStr(out, c.target());
         out.writeLong(c.timeNs());
@@ -131,8 +131,8 @@ public final class OpCodec {
       }
       int tag = in.readUnsignedByte();
       MetaOp op = switch (tag) {
-        case 1 -> new MetaOp.CreateNode(in.readLong(), str(in), in.readLong(), in.readInt(), in.readInt(),
-            in.readInt(), in.readLong(), optStr(in), in.readLong());
+        case 1 -> new MetaOp.CreateNode(in.readLong(), str(in), in.readInt(), in.readInt(), in.readInt(),
+            in.readBoolean(), in.readLong(), optStr(in), in.readLong());
         case 2 -> new MetaOp.Link(in.readLong(), in.readLong(), str(in), in.readLong());
         case 3 -> new MetaOp.Remove(in.readLong(), str(in), in.readBoolean(), in.readBoolean(), in.readLong());
         case 4 -> new MetaOp.Rename(in.readLong(), str(in), in.readLong(), str(in), in.readInt(), in.readBoolean(),

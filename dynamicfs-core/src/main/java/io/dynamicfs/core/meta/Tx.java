@@ -172,6 +172,11 @@ final class Tx implements AutoCloseable {
     return freed;
   }
 
+  /** The inodes this operation changed or removed. */
+  java.util.Set<Long> touchedInodes() {
+    return java.util.Set.copyOf(inodes.keySet());
+  }
+
   @Override
   public void close() {
     batch.close();

@@ -60,7 +60,7 @@ class OpApplierTest {
     store = MetadataStore.open(tmp.resolve("meta"), BS);
     blocks = SegmentStore.open(tmp.resolve("blocks"), Codec.LZ4, 4L << 20);
     ap = new OpApplier(store);
-    ap.apply(new MetaOp.CreateNode(0, "", ROOT, DIR | 0755, 0, 0, 0, null, now()));
+    apply(MetaOp.CreateNode.root(DIR | 0755, 0, 0, now()));
   }
 
   @AfterEach
@@ -84,15 +84,18 @@ class OpApplierTest {
     return clock += 1000;
   }
 
-  private OpApplier.Applied apply(MetaOp op) throws FsException {
-    return ap.apply(op);
+  /** Applies {@code op} as the next log entry; its failure is thrown as the engine would. */
+  private OpApplier.Result apply(MetaOp op) throws FsException {
+    return ap.apply(ap.appliedIndex() + 1, op).orThrow();
+  }
+
+  private static MetaOp.CreateNode create(long parent, String name, int mode, String target, long time) {
+    return new MetaOp.CreateNode(parent, name, mode, 0, 0, false, 0, target, time);
   }
 
   private long node(long parent, String name, int mode) throws FsException {
-    long ino = ap.allocateIno();
-    apply(new MetaOp.CreateNode(parent, name, ino, mode, 0, 0, 0,
-        (mode & FileType.S_IFMT) == LNK ? "target-of-" + name : null, now()));
-    return ino;
+    return apply(create(parent, name, mode, (mode & FileType.S_IFMT) == LNK ? "target-of-" + name : null, now()))
+        .ino();
   }
 
   private long mkdir(long parent, String name) throws FsException {
@@ -103,8 +106,13 @@ class OpApplierTest {
     return node(parent, name, REG | 0644);
   }
 
-  private Errno failure(MetaOp op) {
-    return assertThrows(FsException.class, () -> ap.apply(op)).errno();
+  /** The errno {@code op} fails with; a failed op still takes its log index. */
+  private Errno failure(MetaOp op) throws FsException {
+    long index = ap.appliedIndex() + 1;
+    OpApplier.Result r = ap.apply(index, op);
+    assertFalse(r.ok(), () -> op + " succeeded");
+    assertEquals(index, ap.appliedIndex(), () -> "applied index after failed " + op);
+    return r.errno();
   }
 
   private Inode inode(long ino) throws FsException {
@@ -140,7 +148,7 @@ class OpApplierTest {
     return ChunkChange.stored(index, id, data.length, sb.storedLength(), sb.codec());
   }
 
-  private OpApplier.Applied commit(long ino, long size, long truncatedTo, ChunkChange... changes)
+  private OpApplier.Result commit(long ino, long size, long truncatedTo, ChunkChange... changes)
       throws FsException {
     long t = now();
     return apply(new MetaOp.CommitBlocks(ino, size, truncatedTo, t, t, List.of(changes)));
@@ -155,10 +163,10 @@ class OpApplierTest {
     return r == null ? 0 : r.refs();
   }
 
-  /** Everything the store holds, as text: what "nothing was written" is compared with. */
+  /** Everything the store holds but the applied index, as text: what "nothing changed" is compared with. */
   private String snapshot() throws FsException {
     StringBuilder sb = new StringBuilder();
-    sb.append("applied=").append(store.appliedIndex()).append(" nextIno=").append(store.nextIno()).append('\n');
+    sb.append("nextIno=").append(store.nextIno()).append('\n');
     List<Inode> inodes = new ArrayList<>();
     store.forEachInode(inodes::add);
     for (Inode i : inodes) {
@@ -195,58 +203,73 @@ class OpApplierTest {
   }
 
   @Test
-  void create_duplicateName_failsEexist() throws Exception {
+  void create_duplicateName_failsEexistAndAllocatesNoInode() throws Exception {
     mkfile(ROOT, "f");
     long d = mkdir(ROOT, "d");
-    long ino = ap.allocateIno();
-    assertEquals(Errno.EEXIST, failure(new MetaOp.CreateNode(ROOT, "f", ino, REG | 0644, 0, 0, 0, null, now())));
-    assertEquals(Errno.EEXIST, failure(new MetaOp.CreateNode(ROOT, "d", ino, DIR | 0755, 0, 0, 0, null, now())));
-    assertEquals(Errno.EEXIST, failure(new MetaOp.CreateNode(ROOT, "f", ino, LNK | 0777, 0, 0, 0, "x", now())));
+    long next = store.nextIno();
+    assertEquals(Errno.EEXIST, failure(create(ROOT, "f", REG | 0644, null, now())));
+    assertEquals(Errno.EEXIST, failure(create(ROOT, "d", DIR | 0755, null, now())));
+    assertEquals(Errno.EEXIST, failure(create(ROOT, "f", LNK | 0777, "x", now())));
     assertEquals(2, store.list(ROOT).size());
     assertEquals(2, nlink(d));
-    assertNull(store.inode(ino));
+    assertEquals(next, store.nextIno(), "a failed create uses no inode number");
+    assertEquals(next, mkfile(ROOT, "g"));
   }
 
   @Test
   void create_parentIsAFile_failsEnotdir() throws Exception {
     long f = mkfile(ROOT, "f");
     for (int mode : new int[] {REG | 0644, DIR | 0755, LNK | 0777}) {
-      long ino = ap.allocateIno();
-      assertEquals(Errno.ENOTDIR, failure(new MetaOp.CreateNode(f, "x", ino, mode, 0, 0, 0, "t", now())));
+      assertEquals(Errno.ENOTDIR, failure(create(f, "x", mode, "t", now())));
     }
     assertEquals(List.of(), store.list(f));
   }
 
   @Test
   void create_missingParent_failsEnoent() throws Exception {
-    long ino = ap.allocateIno();
-    assertEquals(Errno.ENOENT, failure(new MetaOp.CreateNode(999, "x", ino, REG | 0644, 0, 0, 0, null, now())));
+    assertEquals(Errno.ENOENT, failure(create(999, "x", REG | 0644, null, now())));
   }
 
   @Test
-  void create_inodeNumberOfOlderInode_failsEio() throws Exception {
-    long older = mkfile(ROOT, "older");
-    mkfile(ROOT, "latest");
-    // A proposer bug or a replayed op must not overwrite a live inode.
-    assertEquals(Errno.EIO, failure(new MetaOp.CreateNode(ROOT, "x", older, REG | 0644, 0, 0, 0, null, now())));
-    assertEquals(1, nlink(older));
-    assertEquals(-1, store.lookup(ROOT, "x"));
+  void create_invalidNameOrTypeOrTarget_failsInApply() throws Exception {
+    // A replica validates what its proposer should have: a bad op is refused the same way everywhere.
+    assertEquals(Errno.EINVAL, failure(create(ROOT, "a/b", REG | 0644, null, now())));
+    assertEquals(Errno.EINVAL, failure(create(ROOT, "nul\0", REG | 0644, null, now())));
+    assertEquals(Errno.EINVAL, failure(create(ROOT, "..", DIR | 0755, null, now())));
+    assertEquals(Errno.ENOENT, failure(create(ROOT, "", REG | 0644, null, now())));
+    assertEquals(Errno.ENAMETOOLONG, failure(create(ROOT, "x".repeat(256), REG | 0644, null, now())));
+    assertEquals(Errno.EINVAL, failure(create(ROOT, "t", 0170644, null, now())));
+    assertEquals(Errno.ENOENT, failure(create(ROOT, "l", LNK | 0777, null, now())));
+    assertEquals(Errno.ENAMETOOLONG, failure(create(ROOT, "l", LNK | 0777, "y".repeat(4096), now())));
+    assertEquals(List.of(), store.list(ROOT));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Link(ROOT, ROOT, "a/b", now())));
+    long f = mkfile(ROOT, "f");
+    assertEquals(Errno.EOPNOTSUPP, failure(new MetaOp.SetXattr(f, "system.x", new byte[1], 0, now())));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Rename(ROOT, "f", ROOT, "g/h", 0, false, now())));
   }
 
   @Test
-  void create_inodeNumberOfLatestInode_failsEio() throws Exception {
-    mkfile(ROOT, "older");
-    long latest = mkfile(ROOT, "latest");
-    // The most recently created inode too: a duplicate CreateNode for it (e.g. one op applied twice).
-    assertEquals(Errno.EIO, failure(new MetaOp.CreateNode(ROOT, "y", latest, REG | 0644, 0, 0, 0, null, now())));
-    assertEquals(1, nlink(latest));
-    assertEquals(-1, store.lookup(ROOT, "y"));
+  void create_underSetgidDirectory_takesItsGroupAndDirectoriesInheritTheBit() throws Exception {
+    long d = apply(new MetaOp.CreateNode(ROOT, "d", DIR | 02775, 1000, 50, false, 0, null, now())).ino();
+    assertEquals(DIR | 02775, inode(d).mode());
+    long sub = apply(new MetaOp.CreateNode(d, "sub", DIR | 0755, 1001, 60, false, 0, null, now())).ino();
+    assertEquals(50, inode(sub).gid());
+    assertEquals(DIR | 02755, inode(sub).mode(), "a new directory inherits set-group-ID");
+    long f = apply(new MetaOp.CreateNode(d, "f", REG | 0644, 1001, 60, false, 0, null, now())).ino();
+    assertEquals(50, inode(f).gid());
+    assertEquals(REG | 0644, inode(f).mode());
+    // A non-member cannot make a set-group-ID file in a group it is not in; root can.
+    long g = apply(new MetaOp.CreateNode(d, "g", REG | 02755, 1001, 60, false, 0, null, now())).ino();
+    assertEquals(REG | 0755, inode(g).mode());
+    long h = apply(new MetaOp.CreateNode(d, "h", REG | 02755, 0, 0, true, 0, null, now())).ino();
+    assertEquals(REG | 02755, inode(h).mode());
+    long own = apply(new MetaOp.CreateNode(ROOT, "own", REG | 02755, 1001, 60, false, 0, null, now())).ino();
+    assertEquals(REG | 02755, inode(own).mode(), "in its own group the bit stays");
   }
 
   @Test
   void symlink_create_storesTargetAsSize() throws Exception {
-    long ino = ap.allocateIno();
-    apply(new MetaOp.CreateNode(ROOT, "l", ino, LNK | 0777, 0, 0, 0, "../some/where", now()));
+    long ino = apply(create(ROOT, "l", LNK | 0777, "../some/where", now())).ino();
     assertEquals("../some/where", store.symlink(ino));
     assertEquals("../some/where".length(), inode(ino).size());
     assertEquals(FileType.SYMLINK, inode(ino).type());
@@ -322,7 +345,7 @@ class OpApplierTest {
   }
 
   @Test
-  void unlink_missing_failsEnoent() {
+  void unlink_missing_failsEnoent() throws Exception {
     assertEquals(Errno.ENOENT, failure(unlink(ROOT, "nope")));
   }
 
@@ -354,7 +377,7 @@ class OpApplierTest {
     assertEquals(0, nlink(f));
     assertEquals(List.of(f), store.orphans());
     assertEquals(1, refs(c.id()), "an orphan keeps its blocks");
-    OpApplier.Applied a = apply(new MetaOp.ReclaimInode(f));
+    OpApplier.Result a = apply(new MetaOp.ReclaimInode(f));
     assertEquals(List.of(c.id()), a.freed());
     assertNull(store.inode(f));
     assertEquals(List.of(), store.orphans());
@@ -394,7 +417,7 @@ class OpApplierTest {
     commit(b, BS + 7000L, -1, cb0, cb1);
     apply(new MetaOp.SetXattr(b, "user.x", new byte[] {1}, 0, now()));
 
-    OpApplier.Applied r = apply(rename(ROOT, "a", ROOT, "b", 0));
+    OpApplier.Result r = apply(rename(ROOT, "a", ROOT, "b", 0));
 
     assertEquals(a, store.lookup(ROOT, "b"));
     assertEquals(-1, store.lookup(ROOT, "a"));
@@ -415,7 +438,7 @@ class OpApplierTest {
     ChunkChange cb = stored(0, randomBytes(3000));
     commit(b, 3000, -1, cb);
     apply(new MetaOp.Link(b, ROOT, "b2", now()));
-    OpApplier.Applied r = apply(rename(ROOT, "a", ROOT, "b", 0));
+    OpApplier.Result r = apply(rename(ROOT, "a", ROOT, "b", 0));
     assertEquals(List.of(), r.freed());
     assertEquals(1, nlink(b));
     assertEquals(1, refs(cb.id()));
@@ -428,7 +451,7 @@ class OpApplierTest {
     long b = mkfile(ROOT, "b");
     ChunkChange cb = stored(0, randomBytes(3000));
     commit(b, 3000, -1, cb);
-    OpApplier.Applied r = apply(new MetaOp.Rename(ROOT, "a", ROOT, "b", 0, true, now()));
+    OpApplier.Result r = apply(new MetaOp.Rename(ROOT, "a", ROOT, "b", 0, true, now()));
     assertEquals(List.of(), r.freed());
     assertEquals(0, nlink(b));
     assertEquals(List.of(b), store.orphans());
@@ -497,7 +520,7 @@ class OpApplierTest {
   }
 
   @Test
-  void rename_missingSource_failsEnoent() {
+  void rename_missingSource_failsEnoent() throws Exception {
     assertEquals(Errno.ENOENT, failure(rename(ROOT, "nope", ROOT, "x", 0)));
   }
 
@@ -514,7 +537,7 @@ class OpApplierTest {
   void rename_betweenTwoHardLinksOfOneInode_isNoOp() throws Exception {
     long f = mkfile(ROOT, "a");
     apply(new MetaOp.Link(f, ROOT, "b", now()));
-    OpApplier.Applied r = apply(rename(ROOT, "a", ROOT, "b", 0));
+    OpApplier.Result r = apply(rename(ROOT, "a", ROOT, "b", 0));
     assertEquals(List.of(), r.freed());
     assertEquals(f, store.lookup(ROOT, "a"));
     assertEquals(f, store.lookup(ROOT, "b"));
@@ -731,7 +754,7 @@ class OpApplierTest {
     commit(a, 2000, -1, v1);
     ChunkChange v2 = stored(0, randomBytes(3000));
     long t = now();
-    OpApplier.Applied r = apply(new MetaOp.CommitBlocks(a, 3000, -1, t, t + 1, List.of(v2)));
+    OpApplier.Result r = apply(new MetaOp.CommitBlocks(a, 3000, -1, t, t + 1, List.of(v2)));
     assertEquals(List.of(v1.id()), r.freed());
     Inode i = inode(a);
     assertEquals(3000, i.size());
@@ -758,7 +781,7 @@ class OpApplierTest {
     ChunkChange c2 = stored(2, randomBytes(BS));
     commit(a, 3L * BS, -1, c0, c1, c2);
     // Shrunk to one block and grown back to three before the commit: blocks 1 and 2 must read as holes.
-    OpApplier.Applied r = commit(a, 3L * BS, BS);
+    OpApplier.Result r = commit(a, 3L * BS, BS);
     assertEquals(List.of(0L), chunkIndexes(a));
     assertEquals(3L * BS, inode(a).size());
     assertEquals(BS, inode(a).storedBytes());
@@ -775,7 +798,7 @@ class OpApplierTest {
     ChunkChange c1 = stored(1, randomBytes(BS));
     commit(a, 2L * BS, -1, c0, c1);
     ChunkChange n1 = stored(1, randomBytes(100));
-    OpApplier.Applied r = commit(a, BS + 100L, 0, ChunkChange.hole(0), n1);
+    OpApplier.Result r = commit(a, BS + 100L, 0, ChunkChange.hole(0), n1);
     assertEquals(List.of(1L), chunkIndexes(a));
     assertEquals(n1.id(), store.chunk(a, 1).id());
     assertEquals(100, inode(a).storedBytes());
@@ -844,7 +867,7 @@ class OpApplierTest {
   // ---- atomicity and the applied index ---------------------------------------------------------
 
   @Test
-  void failedOp_anyErrno_writesNothingAndKeepsAppliedIndex() throws Exception {
+  void failedOp_anyErrno_changesNothingButTakesItsLogIndex() throws Exception {
     long d = mkdir(ROOT, "d");
     long e = mkdir(ROOT, "e");
     long f = mkfile(d, "f");
@@ -854,10 +877,9 @@ class OpApplierTest {
     apply(new MetaOp.SetXattr(f, "user.x", new byte[] {9}, 0, now()));
 
     record Case(Errno expected, MetaOp op) {}
-    long fresh = ap.allocateIno();
     List<Case> cases = List.of(
-        new Case(Errno.EEXIST, new MetaOp.CreateNode(d, "f", fresh, REG | 0644, 0, 0, 0, null, now())),
-        new Case(Errno.ENOTDIR, new MetaOp.CreateNode(f, "x", fresh, DIR | 0755, 0, 0, 0, null, now())),
+        new Case(Errno.EEXIST, create(d, "f", REG | 0644, null, now())),
+        new Case(Errno.ENOTDIR, create(f, "x", DIR | 0755, null, now())),
         new Case(Errno.ENOTEMPTY, rmdir(ROOT, "d")),
         new Case(Errno.EISDIR, unlink(ROOT, "d")),
         new Case(Errno.ENOTDIR, rmdir(d, "f")),
@@ -876,9 +898,29 @@ class OpApplierTest {
     long applied = ap.appliedIndex();
     for (Case k : cases) {
       assertEquals(k.expected(), failure(k.op()), () -> "errno of " + k.op());
-      assertEquals(applied, ap.appliedIndex(), () -> "applied index after " + k.op());
+      assertEquals(++applied, store.appliedIndex(), () -> "stored applied index after " + k.op());
       assertEquals(before, snapshot(), () -> "metadata after failed " + k.op());
     }
+  }
+
+  @Test
+  void apply_indexAtOrBelowApplied_isRefusedAndChangesNothing() throws Exception {
+    mkfile(ROOT, "f");
+    long applied = ap.appliedIndex();
+    String before = snapshot();
+    OpApplier.Result again = ap.apply(applied, create(ROOT, "g", REG | 0644, null, now()));
+    assertFalse(again.ok());
+    assertEquals(applied, store.appliedIndex());
+    assertEquals(before, snapshot());
+  }
+
+  @Test
+  void apply_malformedOp_answersEioInsteadOfThrowing() throws Exception {
+    long f = mkfile(ROOT, "f");
+    long index = ap.appliedIndex() + 1;
+    OpApplier.Result r = ap.apply(index, new MetaOp.CommitBlocks(f, 10, -1, 1, 1, null));
+    assertEquals(Errno.EIO, r.errno());
+    assertEquals(index, store.appliedIndex());
   }
 
   @Test
@@ -888,9 +930,10 @@ class OpApplierTest {
     long d = mkdir(ROOT, "d");
     assertEquals(start + 1, ap.appliedIndex());
     assertEquals(start + 2, apply(new MetaOp.SetXattr(d, "user.a", new byte[] {1}, 0, now())).index());
-    assertThrows(FsException.class, () -> ap.apply(rmdir(ROOT, "nope")));
-    assertEquals(start + 3, apply(rename(ROOT, "d", ROOT, "d2", 0)).index());
-    assertEquals(start + 3, store.appliedIndex());
+    assertEquals(Errno.ENOENT, failure(rmdir(ROOT, "nope")));
+    assertEquals(start + 3, store.appliedIndex(), "a failed op takes its index too");
+    assertEquals(start + 4, apply(rename(ROOT, "d", ROOT, "d2", 0)).index());
+    assertEquals(start + 4, store.appliedIndex());
     long f = mkfile(ROOT, "f");
     String before = snapshot();
 
@@ -898,19 +941,20 @@ class OpApplierTest {
     store = null;
     store = MetadataStore.open(tmp.resolve("meta"), BS);
     ap = new OpApplier(store);
-    assertEquals(start + 4, ap.appliedIndex());
+    assertEquals(start + 5, ap.appliedIndex());
     assertEquals(before, snapshot());
-    long g = ap.allocateIno();
-    assertTrue(g > f, "inode numbers are not reused after a reopen");
-    assertEquals(start + 5, apply(new MetaOp.CreateNode(ROOT, "g", g, REG | 0644, 0, 0, 0, null, now())).index());
+    OpApplier.Result g = apply(create(ROOT, "g", REG | 0644, null, now()));
+    assertTrue(g.ino() > f, "inode numbers are not reused after a reopen");
+    assertEquals(start + 6, g.index());
   }
 
   @Test
-  void nextIno_explicitNumbersFromReplicatedOps_advanceAllocator() throws Exception {
-    // A replica applies ops whose inode numbers were chosen elsewhere: its allocator must move past them.
-    apply(new MetaOp.CreateNode(ROOT, "far", 500, REG | 0644, 0, 0, 0, null, now()));
-    assertEquals(501, store.nextIno());
-    assertEquals(501, ap.allocateIno());
+  void create_inodeNumbers_comeFromTheStoreInOrder() throws Exception {
+    long a = mkfile(ROOT, "a");
+    apply(unlink(ROOT, "a"));
+    long b = mkdir(ROOT, "b");
+    assertEquals(a + 1, b, "numbers are never reused, even after an unlink");
+    assertEquals(b + 1, store.nextIno());
   }
 
   @Test

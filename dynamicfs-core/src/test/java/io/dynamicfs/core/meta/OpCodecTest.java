@@ -18,8 +18,8 @@ class OpCodecTest {
 
   static List<MetaOp> samples() {
     return List.of(
-        new MetaOp.CreateNode(1, "naïve 😀", 7, 0100644, 1000, 100, 0, null, 123456789L),
-        new MetaOp.CreateNode(1, "l", 8, 0120777, 0, 0, 0, "../target", -5L),
+        new MetaOp.CreateNode(1, "naïve 😀", 0100644, 1000, 100, false, 0, null, 123456789L),
+        new MetaOp.CreateNode(1, "l", 0120777, 0, 0, true, 0, "../target", -5L),
         new MetaOp.Link(7, 1, "hard", 1L),
         new MetaOp.Remove(1, "x", true, false, 2L),
         new MetaOp.Rename(1, "a", 9, "b", 2, true, 3L),

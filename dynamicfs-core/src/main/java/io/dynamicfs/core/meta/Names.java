@@ -1,18 +1,21 @@
-package io.dynamicfs.core.engine;
+package io.dynamicfs.core.meta;
 
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import java.nio.charset.StandardCharsets;
 
-/** Checks on names handed to the engine: one component, at most NAME_MAX bytes of UTF-8. */
-final class Names {
-  static final int NAME_MAX = 255;
-  static final int PATH_MAX = 4096;
-  static final int XATTR_NAME_MAX = 255;
+/**
+ * Checks on names: one component, at most NAME_MAX bytes of UTF-8. The engine checks early (no log entry
+ * for a bad name) and {@link OpApplier} checks again, so a replica never relies on its proposer.
+ */
+public final class Names {
+  public static final int NAME_MAX = 255;
+  public static final int PATH_MAX = 4096;
+  public static final int XATTR_NAME_MAX = 255;
 
   private Names() {}
 
-  static String requireValid(String name) throws FsException {
+  public static String requireValid(String name) throws FsException {
     if (name == null || name.isEmpty()) {
       throw new FsException(Errno.ENOENT, "empty name");
     }
@@ -29,7 +32,7 @@ final class Names {
     return name;
   }
 
-  static String requireValidTarget(String target) throws FsException {
+  public static String requireValidTarget(String target) throws FsException {
     if (target == null || target.isEmpty()) {
       throw new FsException(Errno.ENOENT, "empty symlink target");
     }
@@ -40,7 +43,7 @@ final class Names {
   }
 
   /** xattr names: a supported namespace, 1–255 bytes. POSIX ACLs are not supported (EOPNOTSUPP). */
-  static String requireValidXattr(String name) throws FsException {
+  public static String requireValidXattr(String name) throws FsException {
     if (name == null || name.isEmpty()) {
       throw new FsException(Errno.EINVAL, "empty xattr name");
     }
