@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
 public final class MetadataStore implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(MetadataStore.class);
   static final byte[] APPLIED_KEY = "applied-index".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] APPLIED_TERM_KEY = "applied-term".getBytes(StandardCharsets.US_ASCII);
   static final byte[] NEXT_INO_KEY = "next-ino".getBytes(StandardCharsets.US_ASCII);
 
   static {
@@ -212,6 +213,10 @@ public final class MetadataStore implements Closeable {
     return getLong(meta, APPLIED_KEY, 0);
   }
 
+  public long appliedTerm() throws FsException {
+    return getLong(meta, APPLIED_TERM_KEY, 0);
+  }
+
   public long nextIno() throws FsException {
     return getLong(meta, NEXT_INO_KEY, io.dynamicfs.core.api.FileSystem.ROOT_INO + 1);
   }
@@ -277,6 +282,31 @@ public final class MetadataStore implements Closeable {
         check(it);
       }
     }
+  }
+
+  /**
+   * Calls {@code action(columnFamily, key, value)} for every record of every column family, in key order:
+   * what replicas are compared by (they must hold byte-identical records).
+   */
+  public void forEachRecord(RecordVisitor action) throws FsException {
+    for (ColumnFamilyHandle h : handles) {
+      String family;
+      try {
+        family = new String(h.getName(), StandardCharsets.US_ASCII);
+      } catch (RocksDBException e) {
+        throw new FsException(Errno.EIO, "column family name: " + e.getMessage(), e);
+      }
+      try (RocksIterator it = db.newIterator(h, readOptions)) {
+        for (it.seekToFirst(); it.isValid(); it.next()) {
+          action.visit(family, it.key(), it.value());
+        }
+        check(it);
+      }
+    }
+  }
+
+  public interface RecordVisitor {
+    void visit(String columnFamily, byte[] key, byte[] value) throws FsException;
   }
 
   public interface DirentVisitor {

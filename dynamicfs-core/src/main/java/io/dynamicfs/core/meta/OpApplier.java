@@ -33,6 +33,7 @@ public final class OpApplier {
 
   private final MetadataStore store;
   private long applied;
+  private long appliedTerm;
   private long nextIno;
 
   public OpApplier(MetadataStore store) throws FsException {
@@ -68,48 +69,73 @@ public final class OpApplier {
     return applied;
   }
 
-  /** Re-reads the applied index and inode counter, after the store under this applier was replaced. */
+  /** The Raft term of the last applied entry (0 on a single node). */
+  public long appliedTerm() {
+    return appliedTerm;
+  }
+
+  /** Re-reads the applied position and inode counter, after the store under this applier was replaced. */
   public void reload() throws FsException {
     this.applied = store.appliedIndex();
+    this.appliedTerm = store.appliedTerm();
     this.nextIno = store.nextIno();
   }
 
+  /** {@link #apply(long, long, MetaOp)} at term 0: a single node's own log. */
+  public Result apply(long index, MetaOp op) throws FsException {
+    return apply(0, index, op);
+  }
+
   /**
-   * Applies the log entry at {@code index}. Validation failures come back as a failed {@link Result}
+   * Records a log entry that carries no operation (a Raft configuration change or a leader's no-op) as
+   * applied, so the stored position follows the log without holes. An index at or below the applied one
+   * is ignored.
+   */
+  public void advance(long term, long index) throws FsException {
+    if (index > applied) {
+      recordFailure(term, index, null, null);
+    }
+  }
+
+  /**
+   * Applies the log entry at {@code index} (of Raft term {@code term}), recording both with its effects. Validation failures come back as a failed {@link Result}
    * (index recorded); an entry at or below the applied index is not applied again and comes back failed
    * with EALREADY-like EINVAL. Throws only when the store cannot write the batch: then this replica must
    * stop, not go on with a hole in its history.
    */
-  public Result apply(long index, MetaOp op) throws FsException {
+  public Result apply(long term, long index, MetaOp op) throws FsException {
     if (index <= applied) {
       return Result.failed(index, Errno.EINVAL, "log index " + index + " is at or below the applied index " + applied);
     }
     long inoBefore = nextIno;
     try (Tx tx = new Tx(store)) {
       long ino = dispatch(tx, op);
-      List<BlockId> freed = tx.commit(index, nextIno);
+      List<BlockId> freed = tx.commit(term, index, nextIno);
       applied = index;
+      appliedTerm = term;
       return new Result(index, null, null, ino, freed, tx.touchedInodes());
     } catch (FsException e) {
       nextIno = inoBefore;
       if (e.getCause() instanceof org.rocksdb.RocksDBException) {
         throw e; // the store itself failed
       }
-      return recordFailure(index, e.errno(), e.getMessage());
+      return recordFailure(term, index, e.errno(), e.getMessage());
     } catch (RuntimeException e) {
       nextIno = inoBefore;
       // A malformed operation (a bug in some proposer); deterministic, so every replica answers the same.
       log.atError().addKeyValue("index", index).addKeyValue("op", op.getClass().getSimpleName())
           .addKeyValue("error", String.valueOf(e)).log("operation could not be applied");
-      return recordFailure(index, Errno.EIO, "operation could not be applied: " + e);
+      return recordFailure(term, index, Errno.EIO, "operation could not be applied: " + e);
     }
   }
 
-  private Result recordFailure(long index, Errno errno, String message) throws FsException {
+  /** Writes the new applied position alone (a failed or empty entry). */
+  private Result recordFailure(long term, long index, Errno errno, String message) throws FsException {
     try (Tx tx = new Tx(store)) {
-      tx.commit(index, nextIno);
+      tx.commit(term, index, nextIno);
     }
     applied = index;
+    appliedTerm = term;
     return Result.failed(index, errno, message);
   }
 

@@ -145,7 +145,7 @@ final class Tx implements AutoCloseable {
   }
 
   /** Writes everything in one atomic batch with the new applied index; returns blocks that lost their last reference. */
-  List<BlockId> commit(long appliedIndex, long nextIno) throws FsException {
+  List<BlockId> commit(long appliedTerm, long appliedIndex, long nextIno) throws FsException {
     for (Map.Entry<Long, Object> e : inodes.entrySet()) {
       byte[] key = Keys.ino(e.getKey());
       if (e.getValue() == DELETED) {
@@ -167,6 +167,7 @@ final class Tx implements AutoCloseable {
       }
     }
     put(store.meta, MetadataStore.APPLIED_KEY, ByteBuffer.allocate(8).putLong(appliedIndex).array());
+    put(store.meta, MetadataStore.APPLIED_TERM_KEY, ByteBuffer.allocate(8).putLong(appliedTerm).array());
     put(store.meta, MetadataStore.NEXT_INO_KEY, ByteBuffer.allocate(8).putLong(nextIno).array());
     store.write(batch);
     return freed;
