@@ -258,9 +258,15 @@ public final class Fsck {
         error(firstUser.get(e.getKey()), "references block " + e.getKey() + " which has no record");
       }
     }
+    Set<BlockId> pending = meta.pendingDeletes(Integer.MAX_VALUE).keySet();
+    for (BlockId id : pending) {
+      if (known.contains(id)) {
+        error("block " + id, "is both referenced and pending deletion");
+      }
+    }
     long[] unreferenced = {0};
     store.forEachId(id -> {
-      if (!known.contains(id)) {
+      if (!known.contains(id) && !pending.contains(id)) {
         unreferenced[0]++;
       }
     });

@@ -71,6 +71,7 @@ public final class DynamicFileSystem implements FileSystem {
   private final java.util.Set<Long> reportedUnreadable = ConcurrentHashMap.newKeySet();
   private final BlockStore store;
   private final MetaLog metaLog;
+  private final BlockReclaimer reclaimer;
   private final BlockPipeline pipeline;
   private final TimeSource clock;
   private final Map<Long, OpenFile> openFiles = new ConcurrentHashMap<>();
@@ -93,6 +94,7 @@ public final class DynamicFileSystem implements FileSystem {
     this.store = options.storeDecorator().apply(baseStore);
     this.clock = options.clock();
     this.metaLog = new MetaLog(meta, store);
+    this.reclaimer = new BlockReclaimer(meta, metaLog, java.time.Duration.ZERO, System::nanoTime);
     this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
         format.blockSize());
     this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -111,6 +113,7 @@ public final class DynamicFileSystem implements FileSystem {
     long compactMs = data.layout().compaction().interval().toMillis();
     committer.scheduleWithFixedDelay(this::compact, compactMs, compactMs, TimeUnit.MILLISECONDS);
     committer.scheduleWithFixedDelay(tiers::recheckDevices, 10, 10, TimeUnit.SECONDS);
+    committer.scheduleWithFixedDelay(this::reclaimBlocks, 1, 1, TimeUnit.SECONDS);
     StorageLayout.Scrub sc = data.layout().scrub();
     if (sc.enabled()) {
       long scrubEvery = sc.interval().toSeconds();
@@ -178,9 +181,9 @@ public final class DynamicFileSystem implements FileSystem {
       t.forEachId(id -> {
         try {
           BlockRecord r = meta.block(id);
-          if (r == null || (r.tier() != t.number() && r.tier() < tiers.tiers().size()
+          if (r == null ? !meta.isPendingDelete(id) : (r.tier() != t.number() && r.tier() < tiers.tiers().size()
               && tiers.tiers().get(r.tier()).contains(id))) {
-            garbage.add(id);
+            garbage.add(id); // (pending deletions are the reclaimer's, below)
           }
         } catch (FsException e) {
           failures.add(e);
@@ -194,9 +197,10 @@ public final class DynamicFileSystem implements FileSystem {
       }
       unreferenced.addAll(garbage);
     }
+    int purged = reclaimer.reclaim();
     if (orphans > 0 || !unreferenced.isEmpty()) {
       log.atInfo().addKeyValue("orphan_inodes", orphans).addKeyValue("unreferenced_blocks", unreferenced.size())
-          .log("recovered after unclean shutdown");
+          .addKeyValue("purged_blocks", purged).log("recovered after unclean shutdown");
     }
   }
 
@@ -632,6 +636,20 @@ public final class DynamicFileSystem implements FileSystem {
     }
   }
 
+  /** Deletes the bytes of blocks no metadata references any more (see {@link BlockReclaimer}). */
+  private void reclaimBlocks() {
+    try {
+      reclaimer.reclaim();
+    } catch (IOException | RuntimeException e) {
+      log.atWarn().addKeyValue("op", "reclaim").addKeyValue("error", e.getMessage()).log("block reclaim failed");
+    }
+  }
+
+  /** Runs the block reclaimer now; returns the blocks whose bytes it deleted. */
+  public int reclaimNow() throws FsException {
+    return reclaimer.reclaim();
+  }
+
   /**
    * Reclaims segments whose live fraction fell below the layout's threshold (half, by default); runs in the
    * background every compaction interval (30 s by default).
@@ -678,7 +696,7 @@ public final class DynamicFileSystem implements FileSystem {
     List<io.dynamicfs.core.block.StoredBlock> garbage = new ArrayList<>();
     long scanned = 0;
     for (io.dynamicfs.core.block.StoredBlock sb : all) {
-      if (meta.block(sb.id()) == null && !metaLog.isPinned(sb.id())) {
+      if (meta.block(sb.id()) == null && !metaLog.isPinned(sb.id())) { // pending deletions included
         garbage.add(sb);
       }
       if (++scanned % 4096 == 0) {
@@ -692,6 +710,7 @@ public final class DynamicFileSystem implements FileSystem {
     }
     long deleted = 0;
     if (apply) {
+      deleted += reclaimer.reclaim(); // the pending ones go through a purge first
       for (io.dynamicfs.core.block.StoredBlock sb : garbage) {
         if (metaLog.deleteIfUnreferenced(sb.id())) {
           deleted++;
@@ -903,6 +922,7 @@ public final class DynamicFileSystem implements FileSystem {
     }
     commitPool.shutdown();
     pipeline.close();
+    reclaimBlocks();
     try {
       store.close();
     } catch (IOException e) {

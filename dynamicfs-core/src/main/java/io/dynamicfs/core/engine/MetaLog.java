@@ -12,8 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single-node metadata log: operations are applied one at a time under this object's monitor, and
- * blocks that lose their last reference are deleted from the store right after, unless pinned.
+ * The single-node metadata log: operations are applied one at a time under this object's monitor, each as
+ * the next log index. Blocks that lose their last reference wait in the metadata's pending deletions until
+ * the {@link BlockReclaimer} purges them and deletes their bytes, unless pinned.
  *
  * <p>Pins close the race between dedup and deletion: a writer pins a block id before it checks whether
  * the store holds it, and unpins after its commit (or when it drops the block). A block is deleted only
@@ -46,11 +47,6 @@ final class MetaLog {
     for (long ino : r.touched()) {
       xattrs.invalidate(ino);
     }
-    for (BlockId id : r.freed()) {
-      if (!pins.containsKey(id)) {
-        deleteQuietly(id);
-      }
-    }
     return r.orThrow();
   }
 
@@ -75,8 +71,8 @@ final class MetaLog {
       return;
     }
     pins.remove(id);
-    if (meta.block(id) == null) {
-      deleteQuietly(id);
+    if (meta.block(id) == null && !meta.isPendingDelete(id)) {
+      deleteBytes(id); // written but never committed; a pending one is the reclaimer's
     }
   }
 
@@ -86,7 +82,7 @@ final class MetaLog {
 
   /** Deletes a block that nothing references or pins, deciding both under this monitor. */
   synchronized boolean deleteIfUnreferenced(BlockId id) throws FsException {
-    if (pins.containsKey(id) || meta.block(id) != null) {
+    if (pins.containsKey(id) || meta.block(id) != null || meta.isPendingDelete(id)) {
       return false;
     }
     try {
@@ -101,7 +97,8 @@ final class MetaLog {
     return pins.size();
   }
 
-  private void deleteQuietly(BlockId id) {
+  /** Deletes a block's bytes; a failure is logged (the next mount's recovery removes the record). */
+  synchronized void deleteBytes(BlockId id) {
     try {
       store.delete(id);
     } catch (Exception e) {

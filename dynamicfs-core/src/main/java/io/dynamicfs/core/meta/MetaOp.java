@@ -66,6 +66,12 @@ public sealed interface MetaOp {
    */
   record MoveBlock(BlockId id, int fromTier, int toTier) implements MetaOp {}
 
+  /**
+   * Removes blocks from pending deletion for good: each one still unreferenced is purged (the result lists
+   * it in {@code purged}, and its bytes may then be deleted); one referenced again meanwhile is left alone.
+   */
+  record PurgeBlocks(List<BlockId> ids) implements MetaOp {}
+
   /** One block-list change of {@link CommitBlocks}: a stored block, inline bytes, or a hole (neither). */
   record ChunkChange(long index, BlockId id, int length, int storedLength, Codec codec, byte[] inline) {
     public static ChunkChange hole(long index) {

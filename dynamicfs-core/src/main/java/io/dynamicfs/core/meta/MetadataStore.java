@@ -33,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * The RocksDB that holds all metadata, one column family per kind of record. This class owns every
  * native object it creates and closes them in reverse order (handles before the DB). It reads; the only
  * writer is {@link OpApplier}, through {@link #write(WriteBatch)}.
+ *
+ * <p>A block whose reference count reaches zero leaves {@code blocks} for {@code pending_deletes} (keyed
+ * by id, valued by the log index where that happened); a later commit that references it revives it, and a
+ * {@link MetaOp.PurgeBlocks} removes it for good, after which its bytes may go.
  */
 public final class MetadataStore implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(MetadataStore.class);
@@ -61,6 +65,7 @@ public final class MetadataStore implements Closeable {
   final ColumnFamilyHandle chunks;
   final ColumnFamilyHandle blocks;
   final ColumnFamilyHandle orphans;
+  final ColumnFamilyHandle pendingDeletes;
 
   private MetadataStore(Path dir, int blockSize) throws IOException {
     this.blockSize = blockSize;
@@ -77,7 +82,7 @@ public final class MetadataStore implements Closeable {
       readOptions = new ReadOptions();
       List<ColumnFamilyDescriptor> cfs = new ArrayList<>();
       for (String name : List.of("default", "inodes", "dirents", "xattrs", "symlinks", "chunks", "blocks",
-          "orphans")) {
+          "orphans", "pending_deletes")) {
         cfs.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
       }
       db = RocksDB.open(dbOptions, dir.toString(), cfs, handles);
@@ -93,6 +98,7 @@ public final class MetadataStore implements Closeable {
     chunks = handles.get(5);
     blocks = handles.get(6);
     orphans = handles.get(7);
+    pendingDeletes = handles.get(8);
   }
 
   /** Opens or creates the metadata database in {@code dir}. */
@@ -219,6 +225,26 @@ public final class MetadataStore implements Closeable {
 
   public long nextIno() throws FsException {
     return getLong(meta, NEXT_INO_KEY, io.dynamicfs.core.api.FileSystem.ROOT_INO + 1);
+  }
+
+  /**
+   * Blocks that lost their last reference and wait for {@link BlockReclaimer}-style purging, each with the
+   * log index at which it became unreferenced, in id order; at most {@code limit}.
+   */
+  public java.util.Map<BlockId, Long> pendingDeletes(int limit) throws FsException {
+    java.util.Map<BlockId, Long> out = new java.util.LinkedHashMap<>();
+    try (RocksIterator it = db.newIterator(pendingDeletes, readOptions)) {
+      for (it.seekToFirst(); it.isValid() && out.size() < limit; it.next()) {
+        out.put(BlockId.of(it.key(), 0), ByteBuffer.wrap(it.value()).getLong());
+      }
+      check(it);
+    }
+    return out;
+  }
+
+  /** True when the block is unreferenced and waiting to be purged. */
+  public boolean isPendingDelete(BlockId id) throws FsException {
+    return get(pendingDeletes, id.toBytes()) != null;
   }
 
   public List<Long> orphans() throws FsException {

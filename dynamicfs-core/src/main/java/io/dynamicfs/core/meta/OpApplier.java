@@ -43,11 +43,12 @@ public final class OpApplier {
 
   /**
    * The answer to one log entry: its index, the errno it failed with (null when it succeeded), the inode
-   * a create made, the blocks that lost their last reference (now pending deletion) and the inodes whose
-   * records it changed or removed (for cache invalidation).
+   * a create made, the blocks that lost their last reference (now pending deletion), the blocks a
+   * {@link MetaOp.PurgeBlocks} removed for good (their bytes may go now) and the inodes whose records it
+   * changed or removed (for cache invalidation).
    */
   public record Result(long index, Errno errno, String message, long ino, List<BlockId> freed,
-      Set<Long> touched) {
+      List<BlockId> purged, Set<Long> touched) {
     public boolean ok() {
       return errno == null;
     }
@@ -61,7 +62,7 @@ public final class OpApplier {
     }
 
     static Result failed(long index, Errno errno, String message) {
-      return new Result(index, errno, message, 0, List.of(), Set.of());
+      return new Result(index, errno, message, 0, List.of(), List.of(), Set.of());
     }
   }
 
@@ -113,7 +114,7 @@ public final class OpApplier {
       List<BlockId> freed = tx.commit(term, index, nextIno);
       applied = index;
       appliedTerm = term;
-      return new Result(index, null, null, ino, freed, tx.touchedInodes());
+      return new Result(index, null, null, ino, freed, tx.purged(), tx.touchedInodes());
     } catch (FsException e) {
       nextIno = inoBefore;
       if (e.getCause() instanceof org.rocksdb.RocksDBException) {
@@ -162,6 +163,10 @@ public final class OpApplier {
       reclaim(tx, r);
     } else if (op instanceof MetaOp.MoveBlock m) {
       tx.moveBlock(m.id(), m.fromTier(), m.toTier());
+    } else if (op instanceof MetaOp.PurgeBlocks p) {
+      for (BlockId id : p.ids()) {
+        tx.purge(id);
+      }
     } else {
       throw new IllegalArgumentException("unknown operation " + op.getClass());
     }

@@ -114,6 +114,12 @@ public final class OpCodec {
         out.write(m.id().toBytes());
         out.writeShort(m.fromTier());
         out.writeShort(m.toTier());
+      } else if (op instanceof MetaOp.PurgeBlocks p) {
+        out.writeByte(11);
+        out.writeInt(p.ids().size());
+        for (BlockId id : p.ids()) {
+          out.write(id.toBytes());
+        }
       } else {
         throw new IllegalArgumentException("unknown operation " + op.getClass());
       }
@@ -144,6 +150,7 @@ public final class OpCodec {
         case 8 -> commit(in);
         case 9 -> new MetaOp.ReclaimInode(in.readLong());
         case 10 -> new MetaOp.MoveBlock(blockId(in), in.readUnsignedShort(), in.readUnsignedShort());
+        case 11 -> purge(in);
         default -> throw FsException.of(Errno.EIO, "unknown operation tag %d", tag);
       };
       if (in.available() != 0) {
@@ -186,6 +193,18 @@ public final class OpCodec {
       }
     }
     return new MetaOp.CommitBlocks(ino, size, truncatedTo, mtime, ctime, changes);
+  }
+
+  private static MetaOp.PurgeBlocks purge(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n < 0 || n > MAX_CHANGES || (long) n * BlockId.LENGTH > in.available()) {
+      throw FsException.of(Errno.EIO, "bad purge count %d", n);
+    }
+    List<BlockId> ids = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      ids.add(blockId(in));
+    }
+    return new MetaOp.PurgeBlocks(ids);
   }
 
   private static void str(DataOutputStream out, String s) throws IOException {

@@ -26,6 +26,8 @@ final class Tx implements AutoCloseable {
   private final Map<String, Object> dirents = new HashMap<>();
   private final Map<BlockId, BlockRecord> blockRecords = new LinkedHashMap<>();
   private final List<BlockId> freed = new ArrayList<>();
+  private final List<BlockId> purged = new ArrayList<>();
+  private final java.util.Set<BlockId> revived = new java.util.HashSet<>();
 
   Tx(MetadataStore store) {
     this.store = store;
@@ -116,8 +118,23 @@ final class Tx implements AutoCloseable {
         throw FsException.of(Errno.EIO, "block %s is referenced but has no record", id);
       }
       r = proto.withRefs(0);
+      revived.add(id); // it may be waiting in pending_deletes
     }
     blockRecords.put(id, r.withRefs(r.refs() + delta));
+  }
+
+  /** Purges a block pending deletion, unless this operation or an earlier one referenced it again. */
+  void purge(BlockId id) throws FsException {
+    byte[] key = id.toBytes();
+    if (!blockRecords.containsKey(id) && store.block(id) == null && store.get(store.pendingDeletes, key) != null
+        && !purged.contains(id)) {
+      delete(store.pendingDeletes, key);
+      purged.add(id);
+    }
+  }
+
+  List<BlockId> purged() {
+    return List.copyOf(purged);
   }
 
   /** Records that a block moved from one tier to another, when its record still names {@code from}. */
@@ -159,11 +176,16 @@ final class Tx implements AutoCloseable {
       if (r.refs() < 0) {
         throw FsException.of(Errno.EIO, "block %s would have %d references", e.getKey(), r.refs());
       }
+      byte[] key = e.getKey().toBytes();
       if (r.refs() == 0) {
-        delete(store.blocks, e.getKey().toBytes());
+        delete(store.blocks, key);
+        put(store.pendingDeletes, key, ByteBuffer.allocate(8).putLong(appliedIndex).array());
         freed.add(e.getKey());
       } else {
-        put(store.blocks, e.getKey().toBytes(), r.encode());
+        put(store.blocks, key, r.encode());
+        if (revived.contains(e.getKey())) {
+          delete(store.pendingDeletes, key);
+        }
       }
     }
     put(store.meta, MetadataStore.APPLIED_KEY, ByteBuffer.allocate(8).putLong(appliedIndex).array());

@@ -86,6 +86,7 @@ class GarbageCollectionTest {
           fs.unlink(FileSystem.ROOT_INO, "f" + i);
         }
       }
+      fs.reclaimNow(); // what the background reclaimer does within a second: deleted files' blocks go
       // A record no metadata references, as a failed delete would leave behind.
       fs.blockStore().put(strayId, stray, stray.length);
       fs.blockStore().sync();

@@ -864,6 +864,52 @@ class OpApplierTest {
     assertNull(store.block(big.id()));
   }
 
+  // ---- pending deletion ------------------------------------------------------------------------
+
+  @Test
+  void unlink_lastReference_movesBlockToPendingDeletesAtItsIndex() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange c = stored(0, randomBytes(5000));
+    commit(a, 5000, -1, c);
+    OpApplier.Result r = apply(unlink(ROOT, "a"));
+    assertEquals(List.of(c.id()), r.freed());
+    assertNull(store.block(c.id()));
+    assertEquals(Map.of(c.id(), r.index()), store.pendingDeletes(10));
+    assertTrue(store.isPendingDelete(c.id()));
+  }
+
+  @Test
+  void commitBlocks_pendingBlock_isRevivedAndNotPurged() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange c = stored(0, randomBytes(5000));
+    commit(a, 5000, -1, c);
+    apply(unlink(ROOT, "a"));
+    long b = mkfile(ROOT, "b");
+    commit(b, 5000, -1, c); // another writer's dedup hit on the pending block
+    assertEquals(1, refs(c.id()));
+    assertFalse(store.isPendingDelete(c.id()));
+    OpApplier.Result p = apply(new MetaOp.PurgeBlocks(List.of(c.id())));
+    assertEquals(List.of(), p.purged());
+    assertEquals(1, refs(c.id()));
+  }
+
+  @Test
+  void purgeBlocks_unreferencedPending_arePurgedOnce_othersIgnored() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange gone = stored(0, randomBytes(3000));
+    ChunkChange kept = stored(1, randomBytes(BS));
+    commit(a, BS + 3000L, -1, ChunkChange.stored(0, kept.id(), BS, kept.storedLength(), kept.codec()),
+        ChunkChange.stored(1, gone.id(), 3000, gone.storedLength(), gone.codec()));
+    commit(a, BS, -1); // drops block 1
+    BlockId never = BlockId.hash(new byte[] {42}, 0, 1);
+    OpApplier.Result p = apply(new MetaOp.PurgeBlocks(List.of(gone.id(), kept.id(), never, gone.id())));
+    assertEquals(List.of(gone.id()), p.purged());
+    assertEquals(Map.of(), store.pendingDeletes(10));
+    assertEquals(1, refs(kept.id()));
+    blocks.delete(gone.id()); // what the reclaimer does after the purge
+    assertEquals(List.of(), apply(new MetaOp.PurgeBlocks(List.of(gone.id()))).purged());
+  }
+
   // ---- atomicity and the applied index ---------------------------------------------------------
 
   @Test

@@ -30,7 +30,9 @@ class OpCodecTest {
             MetaOp.ChunkChange.stored(0, ID, 1 << 20, 1000, Codec.LZ4),
             MetaOp.ChunkChange.hole(1),
             MetaOp.ChunkChange.inline(2, new byte[] {9, 9}))),
-        new MetaOp.ReclaimInode(7));
+        new MetaOp.ReclaimInode(7),
+        new MetaOp.MoveBlock(ID, 0, 1),
+        new MetaOp.PurgeBlocks(List.of(ID, BlockId.hash(new byte[] {4}, 0, 1))));
   }
 
   @Test
