@@ -93,7 +93,7 @@ public final class DynamicFileSystem implements FileSystem {
     this.baseStore = baseStore;
     this.store = options.storeDecorator().apply(baseStore);
     this.clock = options.clock();
-    this.metaLog = new MetaLog(meta, store);
+    this.metaLog = new MetaLog(meta, store, options.applyListener());
     this.reclaimer = new BlockReclaimer(meta, metaLog, java.time.Duration.ZERO, System::nanoTime);
     this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
         format.blockSize());

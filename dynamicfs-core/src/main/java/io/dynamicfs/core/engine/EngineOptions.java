@@ -1,15 +1,22 @@
 package io.dynamicfs.core.engine;
 
 import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.meta.ApplyListener;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 
 /**
  * How the engine runs (not how data is laid out, which {@link io.dynamicfs.core.format.FormatOptions}
- * fixes). {@code storeDecorator} wraps the block store, e.g. with caches.
+ * fixes). {@code storeDecorator} wraps the block store, e.g. with caches; {@code applyListener} is told of
+ * every applied metadata operation (after the engine's own listeners).
  */
 public record EngineOptions(UnaryOperator<BlockStore> storeDecorator, TimeSource clock, int workerThreads,
-    Duration commitInterval, long segmentBytes) {
+    Duration commitInterval, long segmentBytes, ApplyListener applyListener) {
+
+  public EngineOptions(UnaryOperator<BlockStore> storeDecorator, TimeSource clock, int workerThreads,
+      Duration commitInterval, long segmentBytes) {
+    this(storeDecorator, clock, workerThreads, commitInterval, segmentBytes, ApplyListener.NONE);
+  }
 
   public EngineOptions {
     if (workerThreads < 1) {
@@ -29,10 +36,14 @@ public record EngineOptions(UnaryOperator<BlockStore> storeDecorator, TimeSource
   }
 
   public EngineOptions withStoreDecorator(UnaryOperator<BlockStore> d) {
-    return new EngineOptions(d, clock, workerThreads, commitInterval, segmentBytes);
+    return new EngineOptions(d, clock, workerThreads, commitInterval, segmentBytes, applyListener);
   }
 
   public EngineOptions withClock(TimeSource c) {
-    return new EngineOptions(storeDecorator, c, workerThreads, commitInterval, segmentBytes);
+    return new EngineOptions(storeDecorator, c, workerThreads, commitInterval, segmentBytes, applyListener);
+  }
+
+  public EngineOptions withApplyListener(ApplyListener l) {
+    return new EngineOptions(storeDecorator, clock, workerThreads, commitInterval, segmentBytes, l);
   }
 }

@@ -3,7 +3,9 @@ package io.dynamicfs.core.engine;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.meta.ApplyListener;
 import io.dynamicfs.core.meta.MetaOp;
+import io.dynamicfs.core.meta.OpCodec;
 import io.dynamicfs.core.meta.MetadataStore;
 import io.dynamicfs.core.meta.OpApplier;
 import java.util.HashMap;
@@ -31,22 +33,33 @@ final class MetaLog {
   // @GuardedBy("this")
   private final Map<BlockId, Integer> pins = new HashMap<>();
   private final XattrCache xattrs = new XattrCache();
+  private final ApplyListener listener;
 
   MetaLog(MetadataStore meta, BlockStore store) throws FsException {
+    this(meta, store, ApplyListener.NONE);
+  }
+
+  /** {@code listener} hears of every applied operation after the xattr cache has dropped what it touched. */
+  MetaLog(MetadataStore meta, BlockStore store, ApplyListener listener) throws FsException {
     this.meta = meta;
     this.store = store;
     this.applier = new OpApplier(meta);
+    this.listener = listener;
   }
 
   /**
    * Applies {@code op} as the next log entry; its failure comes back as the FsException a local filesystem
-   * gives. Cached xattrs of every inode it touched are dropped under this monitor, where reads fill them.
+   * gives. The op is applied in the form a Raft log entry carries it (encoded and decoded by
+   * {@link OpCodec}), so the single node runs exactly what a replica would. Cached xattrs of every inode it
+   * touched are dropped under this monitor, where reads fill them; then the listener hears of it.
    */
   synchronized OpApplier.Result submit(MetaOp op) throws FsException {
-    OpApplier.Result r = applier.apply(applier.appliedIndex() + 1, op);
+    MetaOp logged = OpCodec.decode(OpCodec.encode(op));
+    OpApplier.Result r = applier.apply(applier.appliedIndex() + 1, logged);
     for (long ino : r.touched()) {
       xattrs.invalidate(ino);
     }
+    listener.applied(logged, r);
     return r.orThrow();
   }
 
