@@ -54,6 +54,20 @@ public final class SegmentStore implements BlockStore {
   // @GuardedBy("appendLock")
   private final List<Segment> unsynced = new ArrayList<>();
 
+  /**
+   * The first failed fsync, for good: after one, Linux may drop the dirty pages and report the next fsync
+   * clean, so retrying would claim durability for lost data. Every later sync and put fails.
+   */
+  private volatile IOException syncFailure;
+  /** How segments are made durable; tests inject a failing one (a real fsync cannot be made to fail here). */
+  private volatile ChannelSync channelSync = ch -> ch.force(false);
+
+  /** The fsync of one segment file. */
+  @FunctionalInterface
+  interface ChannelSync {
+    void force(java.nio.channels.FileChannel channel) throws IOException;
+  }
+
   private final boolean readOnlyCheck;
   private final boolean salvage;
   private final List<String> damage = new ArrayList<>();
@@ -129,6 +143,7 @@ public final class SegmentStore implements BlockStore {
    * several devices, or store erasure-coded shards with {@link Codec#NONE}.
    */
   public StoredBlock putEncoded(BlockId id, Codec payloadCodec, int rawLength, byte[] payload) throws IOException {
+    requireNoSyncFailure();
     Location existing = index.get(id);
     if (existing != null) {
       return existing.describe(id);
@@ -293,9 +308,14 @@ public final class SegmentStore implements BlockStore {
     index.keySet().forEach(action);
   }
 
+  /**
+   * Makes every record put so far durable. A failed fsync fails this store for good (see
+   * {@link #syncFailure}); the device above takes it out of service.
+   */
   @Override
   public void sync() throws IOException {
     synchronized (syncLock) {
+      requireNoSyncFailure();
       List<Segment> toSync;
       synchronized (appendLock) {
         if (unsynced.isEmpty()) {
@@ -306,15 +326,31 @@ public final class SegmentStore implements BlockStore {
       }
       for (Segment s : toSync) {
         try {
-          s.channel.force(false);
+          channelSync.force(s.channel);
         } catch (IOException e) {
-          synchronized (appendLock) {
-            unsynced.addAll(toSync);
-          }
-          throw translate(e, "fsync " + s.path);
+          IOException failure = translate(e, "fsync " + s.path);
+          syncFailure = failure;
+          throw failure;
         }
       }
     }
+  }
+
+  private void requireNoSyncFailure() throws FsException {
+    IOException f = syncFailure;
+    if (f != null) {
+      throw new FsException(Errno.EIO, "an earlier fsync in " + dir + " failed (" + f.getMessage()
+          + "); its data may be lost, so this store takes no more writes", f);
+    }
+  }
+
+  /** True once an fsync failed: nothing written here since the last good sync is known durable. */
+  public boolean syncFailed() {
+    return syncFailure != null;
+  }
+
+  void injectChannelSyncForTest(ChannelSync sync) {
+    this.channelSync = sync;
   }
 
   /**

@@ -257,10 +257,13 @@ public abstract sealed class Tier implements BlockStore permits ReplicatedTier, 
     try {
       s.sync();
     } catch (IOException e) {
+      // Never retried: after a failed fsync the kernel may report the next one clean with the data gone.
+      // The segment store refuses writes and syncs from now on; a device with peers is taken out (its
+      // copies are rebuilt elsewhere by scrub), the only device keeps serving what was durable before.
       if (devices.size() == 1) {
         throw e;
       }
-      d.writeFailed(e);
+      d.fail("fsync failed: " + e.getMessage());
     }
   }
 

@@ -183,6 +183,32 @@ class SegmentStoreTest {
   }
 
   @Test
+  void sync_afterAFailedFsync_failsForGood_evenWhenTheNextFsyncWouldSucceed() throws IOException {
+    SegmentStore s = open(Codec.LZ4);
+    BlockId durable = put(s, randomBytes(5000));
+    s.sync();
+    put(s, randomBytes(5000));
+    int[] calls = {0};
+    s.injectChannelSyncForTest(ch -> {
+      if (calls[0]++ == 0) {
+        throw new IOException("Input/output error"); // what a failing disk's fsync reports once
+      }
+      ch.force(false);
+    });
+    FsException first = assertThrows(FsException.class, s::sync);
+    assertEquals(Errno.EIO, first.errno());
+    FsException again = assertThrows(FsException.class, s::sync);
+    assertEquals(Errno.EIO, again.errno(), "never report clean after a failed fsync");
+    assertEquals(1, calls[0], "the failed fsync is not retried");
+    assertTrue(s.syncFailed());
+    byte[] more = randomBytes(100);
+    assertThrows(FsException.class, () -> s.put(BlockId.hash(more, 0, more.length), more, more.length));
+    assertEquals(5000, s.get(durable).length, "what was durable before still reads");
+    open.remove(s);
+    assertThrows(FsException.class, s::close, "close releases the files but reports the lost durability");
+  }
+
+  @Test
   void put_sameIdTwice_isIdempotent() throws IOException {
     SegmentStore s = open(Codec.LZ4);
     byte[] b = text(100_000);
