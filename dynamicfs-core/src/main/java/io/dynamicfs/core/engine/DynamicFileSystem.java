@@ -404,6 +404,13 @@ public final class DynamicFileSystem implements FileSystem {
   @Override
   public Attr setattr(Caller caller, long ino, SetAttr changes, long handle) throws IOException {
     Inode i = meta.requireInode(ino);
+    boolean times = isSet(changes.atime()) || isSet(changes.mtime());
+    MetaOp.SetAttrs attrs = null;
+    if (changes.mode() != null || changes.uid() != null || changes.gid() != null || times) {
+      long now = clock.nowNanos();
+      attrs = new MetaOp.SetAttrs(ino, changes.mode(), changes.uid(), changes.gid(), resolve(changes.atime(), now),
+          resolve(changes.mtime(), now), now);
+    }
     if (changes.size() != null) {
       if (i.isDirectory()) {
         throw FsException.of(Errno.EISDIR, "cannot truncate directory %d", ino);
@@ -414,20 +421,16 @@ public final class DynamicFileSystem implements FileSystem {
       OpenFile of = acquire(i);
       try {
         of.truncate(changes.size());
-        of.commit();
+        of.commit(attrs); // invariant 2: the new size and the other changes in one operation
       } finally {
         releaseFile(of);
       }
-    }
-    boolean times = isSet(changes.atime()) || isSet(changes.mtime());
-    if (changes.mode() != null || changes.uid() != null || changes.gid() != null || times) {
+    } else if (attrs != null) {
       OpenFile of = openFiles.get(ino);
       if (of != null && times) {
         of.commit(); // an explicit time must not be overwritten by a later commit of earlier writes
       }
-      long now = clock.nowNanos();
-      metaLog.submit(new MetaOp.SetAttrs(ino, changes.mode(), changes.uid(), changes.gid(),
-          resolve(changes.atime(), now), resolve(changes.mtime(), now), now));
+      metaLog.submit(attrs);
     }
     return getattr(ino);
   }

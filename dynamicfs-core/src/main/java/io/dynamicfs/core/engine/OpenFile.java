@@ -193,7 +193,7 @@ final class OpenFile {
     }
     inflight = CompletableFuture.runAsync(() -> {
       try {
-        commit(false);
+        commit(false, null);
       } catch (IOException | RuntimeException e) {
         lock.lock();
         try {
@@ -484,7 +484,15 @@ final class OpenFile {
 
   /** Publishes everything written so far as one metadata operation (metadata not yet synced to disk). */
   void commit() throws IOException {
-    commit(true);
+    commit(true, null);
+  }
+
+  /**
+   * {@link #commit()} with attribute changes of this inode in the same metadata operation (a truncating
+   * setattr); when nothing else changed they are applied alone.
+   */
+  void commit(MetaOp.SetAttrs attrs) throws IOException {
+    commit(true, attrs);
   }
 
   /** Commits unless a commit of this file is already running (for the periodic flusher). */
@@ -493,7 +501,7 @@ final class OpenFile {
       return false;
     }
     try {
-      commit(false); // an earlier background failure stays for the next flush or fsync to report
+      commit(false, null); // an earlier background failure stays for the next flush or fsync to report
       return true;
     } finally {
       commitMutex.unlock();
@@ -503,7 +511,7 @@ final class OpenFile {
   private record Snapshot(long size, long truncatedTo, long mtimeNs, long ctimeNs, List<ChunkChange> inline,
       TreeMap<Long, CompletableFuture<ChunkChange>> blocks, List<CompletableFuture<ChunkChange>> superseded) {}
 
-  private void commit(boolean reportAsyncFailure) throws IOException {
+  private void commit(boolean reportAsyncFailure, MetaOp.SetAttrs attrs) throws IOException {
     commitMutex.lock();
     try {
       Snapshot snap;
@@ -514,7 +522,9 @@ final class OpenFile {
         lock.unlock();
       }
       if (snap != null) {
-        publish(snap);
+        publish(snap, attrs);
+      } else if (attrs != null) {
+        log.submit(attrs);
       }
       if (reportAsyncFailure) {
         lock.lock();
@@ -567,7 +577,7 @@ final class OpenFile {
   }
 
   /** Waits for the snapshot's blocks, makes them durable and applies the commit; called with commitMutex. */
-  private void publish(Snapshot snap) throws IOException {
+  private void publish(Snapshot snap, MetaOp.SetAttrs attrs) throws IOException {
     List<ChunkChange> changes = new ArrayList<>(snap.inline());
     List<BlockId> pinned = new ArrayList<>();
     IOException failure = null;
@@ -590,7 +600,7 @@ final class OpenFile {
         store.sync(); // invariant 1: block bytes are durable before metadata references them
       }
       log.submit(new MetaOp.CommitBlocks(ino, snap.size(), snap.truncatedTo(), snap.mtimeNs(), snap.ctimeNs(),
-          changes));
+          changes, attrs));
     } catch (IOException | RuntimeException e) {
       restore(snap);
       throw e;

@@ -52,10 +52,16 @@ public sealed interface MetaOp {
    * hole). Entries past the smallest size the file had since the last commit ({@code truncatedTo}, or -1
    * when it did not shrink) and past the new size are dropped before the changes apply. A block that
    * metadata does not know yet is registered with the lengths and codec given here; the proposer
-   * guarantees it is in the store.
+   * guarantees it is in the store. {@code attrs} (or null), for the same inode, applies in the same batch:
+   * a truncating setattr that also changes mode, owner or times is one operation.
    */
   record CommitBlocks(long ino, long size, long truncatedTo, long mtimeNs, long ctimeNs,
-      List<ChunkChange> changes) implements MetaOp {}
+      List<ChunkChange> changes, SetAttrs attrs) implements MetaOp {
+    public CommitBlocks(long ino, long size, long truncatedTo, long mtimeNs, long ctimeNs,
+        List<ChunkChange> changes) {
+      this(ino, size, truncatedTo, mtimeNs, ctimeNs, changes, null);
+    }
+  }
 
   /** Frees an inode whose last name and last handle are gone. */
   record ReclaimInode(long ino) implements MetaOp {}

@@ -501,6 +501,12 @@ public final class OpApplier {
       }
     }
     tx.put(i.withSize(c.size(), stored).withTimes(i.atimeNs(), c.mtimeNs(), c.ctimeNs()));
+    if (c.attrs() != null) {
+      if (c.attrs().ino() != c.ino()) {
+        throw FsException.of(Errno.EINVAL, "attributes for inode %d in a commit of %d", c.attrs().ino(), c.ino());
+      }
+      setAttrs(tx, c.attrs());
+    }
   }
 
   private void reclaim(Tx tx, MetaOp.ReclaimInode r) throws FsException {

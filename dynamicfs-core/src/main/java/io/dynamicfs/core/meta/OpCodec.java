@@ -66,13 +66,7 @@ public final class OpCodec {
         out.writeLong(r.timeNs());
       } else if (op instanceof MetaOp.SetAttrs s) {
         out.writeByte(5);
-        out.writeLong(s.ino());
-        optInt(out, s.mode());
-        optInt(out, s.uid());
-        optInt(out, s.gid());
-        optLong(out, s.atimeNs());
-        optLong(out, s.mtimeNs());
-        out.writeLong(s.timeNs());
+        setAttrs(out, s);
       } else if (op instanceof MetaOp.SetXattr s) {
         out.writeByte(6);
         out.writeLong(s.ino());
@@ -105,6 +99,10 @@ public final class OpCodec {
           } else if (kind == 2) {
             bytes(out, ch.inline());
           }
+        }
+        out.writeBoolean(c.attrs() != null);
+        if (c.attrs() != null) {
+          setAttrs(out, c.attrs());
         }
       } else if (op instanceof MetaOp.ReclaimInode r) {
         out.writeByte(9);
@@ -143,8 +141,7 @@ public final class OpCodec {
         case 3 -> new MetaOp.Remove(in.readLong(), str(in), in.readBoolean(), in.readBoolean(), in.readLong());
         case 4 -> new MetaOp.Rename(in.readLong(), str(in), in.readLong(), str(in), in.readInt(), in.readBoolean(),
             in.readLong());
-        case 5 -> new MetaOp.SetAttrs(in.readLong(), optInt(in), optInt(in), optInt(in), optLong(in), optLong(in),
-            in.readLong());
+        case 5 -> setAttrs(in);
         case 6 -> new MetaOp.SetXattr(in.readLong(), str(in), bytes(in), in.readInt(), in.readLong());
         case 7 -> new MetaOp.RemoveXattr(in.readLong(), str(in), in.readLong());
         case 8 -> commit(in);
@@ -192,7 +189,22 @@ public final class OpCodec {
         default -> throw FsException.of(Errno.EIO, "bad chunk change kind %d", kind);
       }
     }
-    return new MetaOp.CommitBlocks(ino, size, truncatedTo, mtime, ctime, changes);
+    return new MetaOp.CommitBlocks(ino, size, truncatedTo, mtime, ctime, changes, in.readBoolean() ? setAttrs(in) : null);
+  }
+
+  private static void setAttrs(DataOutputStream out, MetaOp.SetAttrs s) throws IOException {
+    out.writeLong(s.ino());
+    optInt(out, s.mode());
+    optInt(out, s.uid());
+    optInt(out, s.gid());
+    optLong(out, s.atimeNs());
+    optLong(out, s.mtimeNs());
+    out.writeLong(s.timeNs());
+  }
+
+  private static MetaOp.SetAttrs setAttrs(DataInputStream in) throws IOException {
+    return new MetaOp.SetAttrs(in.readLong(), optInt(in), optInt(in), optInt(in), optLong(in), optLong(in),
+        in.readLong());
   }
 
   private static MetaOp.PurgeBlocks purge(DataInputStream in) throws IOException {

@@ -3,6 +3,7 @@ package io.dynamicfs.core.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,6 +18,8 @@ import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.api.OpenResult;
 import io.dynamicfs.core.api.SetAttr;
+import io.dynamicfs.core.api.FileType;
+import io.dynamicfs.core.api.TimeSpec;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.block.SegmentStore;
@@ -27,6 +30,7 @@ import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
 import io.dynamicfs.core.meta.Chunk;
+import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.MetadataStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -665,6 +669,35 @@ class DynamicFileSystemTest {
     engine.open();
     fs = engine.fs;
     return gated.get();
+  }
+
+  @Test
+  void setattr_truncateWithChmodAndTimes_isOneMetadataOperation() throws Exception {
+    useFormat(SMALL_BLOCKS);
+    List<MetaOp> applied = new java.util.concurrent.CopyOnWriteArrayList<>();
+    engine.close();
+    engine.options = EngineOptions.defaults().withApplyListener((op, r) -> applied.add(op));
+    engine.open();
+    fs = engine.fs;
+    OpenResult r = fs.create(ME, ROOT, "f", 0644, O_RDWR);
+    byte[] content = randomBytes(200_000);
+    fs.write(r.handle(), 0, content, 0, content.length);
+    fs.release(r.handle());
+    long ino = r.attr().ino();
+    applied.clear();
+
+    Attr a = fs.setattr(ME, ino, new SetAttr(0600, null, null, 70_000L, null, TimeSpec.of(5_000_000_000L)), 0);
+
+    assertEquals(1, applied.size(), () -> "ops: " + applied);
+    MetaOp.CommitBlocks c = assertInstanceOf(MetaOp.CommitBlocks.class, applied.get(0));
+    assertNotNull(c.attrs());
+    assertEquals(70_000, a.size());
+    assertEquals(FileType.REGULAR.bits() | 0600, a.mode());
+    assertEquals(5_000_000_000L, a.mtimeNs());
+    assertArrayEquals(Arrays.copyOf(content, 70_000), readFile(ino));
+    reopen();
+    assertEquals(FileType.REGULAR.bits() | 0600, fs.getattr(ino).mode());
+    assertEquals(70_000, fs.getattr(ino).size());
   }
 
   @Test

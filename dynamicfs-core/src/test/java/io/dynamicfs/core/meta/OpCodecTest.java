@@ -30,6 +30,7 @@ class OpCodecTest {
             MetaOp.ChunkChange.stored(0, ID, 1 << 20, 1000, Codec.LZ4),
             MetaOp.ChunkChange.hole(1),
             MetaOp.ChunkChange.inline(2, new byte[] {9, 9}))),
+        new MetaOp.CommitBlocks(7, 10, 5, 1L, 2L, List.of(), new MetaOp.SetAttrs(7, 0600, 3, null, 4L, null, 5L)),
         new MetaOp.ReclaimInode(7),
         new MetaOp.MoveBlock(ID, 0, 1),
         new MetaOp.PurgeBlocks(List.of(ID, BlockId.hash(new byte[] {4}, 0, 1))));
