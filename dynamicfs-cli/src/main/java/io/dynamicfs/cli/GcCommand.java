@@ -64,6 +64,8 @@ final class GcCommand implements Callable<Integer> {
     boolean applied = r.path("applied").asBoolean();
     b.append(String.format(Locale.ROOT, "gc %s%s%n", mnt,
         applied ? "" : " (dry run: nothing changed; --apply reclaims)"));
+    b.append(String.format(Locale.ROOT, "  pending deletion     %d blocks (the reclaimer deletes them within a second)%n",
+        r.path("pending_blocks").asLong()));
     b.append(String.format(Locale.ROOT, "  unreferenced blocks  %d (%s)%n", r.path("unreferenced_blocks").asLong(),
         ProgressReporter.bytes(r.path("unreferenced_bytes").asLong())));
     b.append(String.format(Locale.ROOT, "  segment files        %d, %s, of which dead %s%n",

@@ -699,7 +699,7 @@ public final class DynamicFileSystem implements FileSystem {
     List<io.dynamicfs.core.block.StoredBlock> garbage = new ArrayList<>();
     long scanned = 0;
     for (io.dynamicfs.core.block.StoredBlock sb : all) {
-      if (meta.block(sb.id()) == null && !metaLog.isPinned(sb.id())) { // pending deletions included
+      if (meta.block(sb.id()) == null && !meta.isPendingDelete(sb.id()) && !metaLog.isPinned(sb.id())) {
         garbage.add(sb);
       }
       if (++scanned % 4096 == 0) {
@@ -711,6 +711,7 @@ public final class DynamicFileSystem implements FileSystem {
     for (io.dynamicfs.core.block.StoredBlock sb : garbage) {
       garbageBytes += sb.storedLength();
     }
+    long pendingBlocks = meta.pendingDeletes(Integer.MAX_VALUE).size();
     long deleted = 0;
     if (apply) {
       deleted += reclaimer.reclaim(); // the pending ones go through a purge first
@@ -745,7 +746,7 @@ public final class DynamicFileSystem implements FileSystem {
       freed = Math.max(0, before - segmentBytes());
       log.atInfo().addKeyValue("bytes", freed).addKeyValue("deleted_blocks", deleted).log("gc finished");
     }
-    return new GarbageReport(apply, garbage.size(), garbageBytes, usage.size(), segmentBytes, dead,
+    return new GarbageReport(apply, pendingBlocks, garbage.size(), garbageBytes, usage.size(), segmentBytes, dead,
         reclaimableSegments, reclaimable, deleted, freed);
   }
 

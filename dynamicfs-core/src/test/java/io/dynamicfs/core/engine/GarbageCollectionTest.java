@@ -87,6 +87,7 @@ class GarbageCollectionTest {
         }
       }
       fs.reclaimNow(); // what the background reclaimer does within a second: deleted files' blocks go
+      assertEquals(0, fs.collectGarbage(false, 0.1, ProgressListener.NONE).pendingBlocks());
       // A record no metadata references, as a failed delete would leave behind.
       fs.blockStore().put(strayId, stray, stray.length);
       fs.blockStore().sync();
