@@ -72,6 +72,8 @@ public final class DynamicFileSystem implements FileSystem {
   private final BlockStore store;
   private final MetaLog metaLog;
   private final BlockReclaimer reclaimer;
+  /** This mount's client session: it owns the files held open here after their last name went. */
+  private final long session = newSessionId();
   private final BlockPipeline pipeline;
   private final TimeSource clock;
   private final Map<Long, OpenFile> openFiles = new ConcurrentHashMap<>();
@@ -167,11 +169,16 @@ public final class DynamicFileSystem implements FileSystem {
       log.atInfo().addKeyValue("data", data.root().toString()).addKeyValue("block_size", format.blockSize())
           .addKeyValue("compression", format.codec().toString()).log("filesystem formatted");
     }
-    int orphans = 0;
-    for (long ino : meta.orphans()) {
-      metaLog.submit(new MetaOp.ReclaimInode(ino));
-      orphans++;
+    // DATA is locked: every session recorded is an earlier run of this daemon that did not close, so it
+    // is over, and so are the files it kept open. Orphans of no live session (0) go too.
+    int orphans = meta.orphans().size();
+    for (MetadataStore.Session s : meta.sessions()) {
+      metaLog.submit(new MetaOp.CloseSession(s.id()));
     }
+    for (var e : meta.orphanSessions().entrySet()) {
+      metaLog.submit(new MetaOp.ReclaimInode(e.getKey()));
+    }
+    metaLog.submit(new MetaOp.OpenSession(session, "local pid " + ProcessHandle.current().pid(), Long.MAX_VALUE));
     // A record is garbage on a tier when no metadata references the block, or when the metadata places it
     // on another tier that holds it (a tier move interrupted by a crash, before or after its commit).
     List<FsException> failures = new ArrayList<>();
@@ -202,6 +209,14 @@ public final class DynamicFileSystem implements FileSystem {
       log.atInfo().addKeyValue("orphan_inodes", orphans).addKeyValue("unreferenced_blocks", unreferenced.size())
           .addKeyValue("purged_blocks", purged).log("recovered after unclean shutdown");
     }
+  }
+
+  private static long newSessionId() {
+    long id;
+    do {
+      id = new java.security.SecureRandom().nextLong();
+    } while (id == 0);
+    return id;
   }
 
   private static long currentUid() {
@@ -375,7 +390,7 @@ public final class DynamicFileSystem implements FileSystem {
     synchronized (metaLog) {
       long ino = meta.lookup(parent, name);
       boolean open = ino >= 0 && openFiles.containsKey(ino);
-      metaLog.submit(new MetaOp.Remove(parent, name, directory, open, clock.nowNanos()));
+      metaLog.submit(new MetaOp.Remove(parent, name, directory, open ? session : 0, clock.nowNanos()));
     }
   }
 
@@ -388,7 +403,8 @@ public final class DynamicFileSystem implements FileSystem {
     synchronized (metaLog) {
       long victim = meta.lookup(newParent, newName);
       boolean open = victim >= 0 && openFiles.containsKey(victim);
-      metaLog.submit(new MetaOp.Rename(parent, name, newParent, newName, flags, open, clock.nowNanos()));
+      metaLog.submit(new MetaOp.Rename(parent, name, newParent, newName, flags, open ? session : 0,
+          clock.nowNanos()));
     }
   }
 
@@ -926,6 +942,12 @@ public final class DynamicFileSystem implements FileSystem {
     }
     commitPool.shutdown();
     pipeline.close();
+    try {
+      metaLog.submit(new MetaOp.CloseSession(session)); // reclaims what was still open past its last name
+    } catch (IOException e) {
+      log.atWarn().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage())
+          .log("closing the session failed; the next mount reclaims its files");
+    }
     reclaimBlocks();
     try {
       store.close();

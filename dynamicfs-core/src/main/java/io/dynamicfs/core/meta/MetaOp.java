@@ -30,14 +30,31 @@ public sealed interface MetaOp {
   record Link(long ino, long newParent, String newName, long timeNs) implements MetaOp {}
 
   /**
-   * unlink or rmdir. When the last name of a file goes and {@code keepOpen} is set (the proposer has it
-   * open), the inode becomes an orphan, reclaimed by {@link ReclaimInode} at last close or next mount.
+   * unlink or rmdir. When the last name of a file goes and {@code session} is not 0 (that client session
+   * has it open), the inode becomes an orphan of the session, reclaimed by {@link ReclaimInode} at its last
+   * close, or with the session when it closes or expires ({@link CloseSession}, {@link ExpireSessions}).
    */
-  record Remove(long parent, String name, boolean directory, boolean keepOpen, long timeNs) implements MetaOp {}
+  record Remove(long parent, String name, boolean directory, long session, long timeNs) implements MetaOp {}
 
-  /** rename(2) with renameat2 flags; {@code keepOpen} as for {@link Remove}, for a replaced target. */
-  record Rename(long parent, String name, long newParent, String newName, int flags, boolean keepOpen,
+  /** rename(2) with renameat2 flags; {@code session} as for {@link Remove}, for a replaced target. */
+  record Rename(long parent, String name, long newParent, String newName, int flags, long session,
       long timeNs) implements MetaOp {}
+
+  /**
+   * A client (a mount) starts a session: it owns the files it holds open after their last name is gone.
+   * {@code id} is chosen at random by the client (a duplicate fails EEXIST); {@code expiresNs} is when the
+   * session ends unless renewed (Long.MAX_VALUE: only an explicit close ends it).
+   */
+  record OpenSession(long id, String client, long expiresNs) implements MetaOp {}
+
+  /** Moves a live session's expiry (a client's heartbeat); ENOENT when it has already ended. */
+  record RenewSession(long id, long expiresNs) implements MetaOp {}
+
+  /** Ends a session and reclaims its orphans (a clean unmount, or recovery of a crashed single node). */
+  record CloseSession(long id) implements MetaOp {}
+
+  /** Ends every session whose expiry is at or before {@code nowNs} (stamped by the proposer), with its orphans. */
+  record ExpireSessions(long nowNs) implements MetaOp {}
 
   /** chmod (permission bits), chown and utimens; null fields are unchanged. ctime becomes {@code timeNs}. */
   record SetAttrs(long ino, Integer mode, Integer uid, Integer gid, Long atimeNs, Long mtimeNs, long timeNs)

@@ -66,6 +66,7 @@ public final class MetadataStore implements Closeable {
   final ColumnFamilyHandle blocks;
   final ColumnFamilyHandle orphans;
   final ColumnFamilyHandle pendingDeletes;
+  final ColumnFamilyHandle sessions;
 
   private MetadataStore(Path dir, int blockSize) throws IOException {
     this.blockSize = blockSize;
@@ -82,7 +83,7 @@ public final class MetadataStore implements Closeable {
       readOptions = new ReadOptions();
       List<ColumnFamilyDescriptor> cfs = new ArrayList<>();
       for (String name : List.of("default", "inodes", "dirents", "xattrs", "symlinks", "chunks", "blocks",
-          "orphans", "pending_deletes")) {
+          "orphans", "pending_deletes", "sessions")) {
         cfs.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
       }
       db = RocksDB.open(dbOptions, dir.toString(), cfs, handles);
@@ -99,6 +100,7 @@ public final class MetadataStore implements Closeable {
     blocks = handles.get(6);
     orphans = handles.get(7);
     pendingDeletes = handles.get(8);
+    sessions = handles.get(9);
   }
 
   /** Opens or creates the metadata database in {@code dir}. */
@@ -245,6 +247,52 @@ public final class MetadataStore implements Closeable {
   /** True when the block is unreferenced and waiting to be purged. */
   public boolean isPendingDelete(BlockId id) throws FsException {
     return get(pendingDeletes, id.toBytes()) != null;
+  }
+
+  /** A client session: who holds it and when it ends unless renewed. */
+  public record Session(long id, String client, long expiresNs) {
+    byte[] encodeValue() {
+      byte[] c = client.getBytes(StandardCharsets.UTF_8);
+      return ByteBuffer.allocate(8 + c.length).putLong(expiresNs).put(c).array();
+    }
+
+    static Session decode(long id, byte[] v) throws FsException {
+      if (v.length < 8) {
+        throw FsException.of(Errno.EIO, "session record %d is malformed (%d bytes)", id, v.length);
+      }
+      return new Session(id, new String(v, 8, v.length - 8, StandardCharsets.UTF_8), ByteBuffer.wrap(v).getLong());
+    }
+  }
+
+  /** The session, or null. */
+  public Session session(long id) throws FsException {
+    byte[] v = get(sessions, Keys.ino(id));
+    return v == null ? null : Session.decode(id, v);
+  }
+
+  /** Every live session, by id. */
+  public List<Session> sessions() throws FsException {
+    List<Session> out = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(sessions, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        out.add(Session.decode(Keys.readIno(it.key()), it.value()));
+      }
+      check(it);
+    }
+    return out;
+  }
+
+  /** Orphaned inodes with the session that holds each (0: none, as written before sessions existed). */
+  public java.util.Map<Long, Long> orphanSessions() throws FsException {
+    java.util.Map<Long, Long> out = new java.util.LinkedHashMap<>();
+    try (RocksIterator it = db.newIterator(orphans, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        byte[] v = it.value();
+        out.put(Keys.readIno(it.key()), v.length == 8 ? ByteBuffer.wrap(v).getLong() : 0L);
+      }
+      check(it);
+    }
+    return out;
   }
 
   public List<Long> orphans() throws FsException {

@@ -163,6 +163,26 @@ public final class OpApplier {
       reclaim(tx, r);
     } else if (op instanceof MetaOp.MoveBlock m) {
       tx.moveBlock(m.id(), m.fromTier(), m.toTier());
+    } else if (op instanceof MetaOp.OpenSession o) {
+      openSession(tx, o);
+    } else if (op instanceof MetaOp.RenewSession r) {
+      MetadataStore.Session live = store.session(r.id());
+      if (live == null) {
+        throw FsException.of(Errno.ENOENT, "session %x has ended", r.id());
+      }
+      tx.put(store.sessions, Keys.ino(r.id()),
+          new MetadataStore.Session(r.id(), live.client(), r.expiresNs()).encodeValue());
+    } else if (op instanceof MetaOp.CloseSession c) {
+      if (store.session(c.id()) == null) {
+        throw FsException.of(Errno.ENOENT, "session %x has ended", c.id());
+      }
+      closeSession(tx, c.id());
+    } else if (op instanceof MetaOp.ExpireSessions e) {
+      for (MetadataStore.Session s : store.sessions()) {
+        if (s.expiresNs() <= e.nowNs()) {
+          closeSession(tx, s.id());
+        }
+      }
     } else if (op instanceof MetaOp.PurgeBlocks p) {
       for (BlockId id : p.ids()) {
         tx.purge(id);
@@ -265,7 +285,7 @@ public final class OpApplier {
       throw FsException.of(Errno.EISDIR, "'%s' is a directory", r.name());
     }
     tx.deleteDirent(r.parent(), r.name());
-    dropName(tx, victim, r.parent(), r.keepOpen(), r.timeNs());
+    dropName(tx, victim, r.parent(), r.session(), r.timeNs());
     touchDir(tx, r.parent(), r.timeNs());
   }
 
@@ -322,7 +342,7 @@ public final class OpApplier {
         throw FsException.of(Errno.EISDIR, "'%s' is a directory", r.newName());
       }
       tx.deleteDirent(r.newParent(), r.newName());
-      dropName(tx, victim, r.newParent(), r.keepOpen(), r.timeNs());
+      dropName(tx, victim, r.newParent(), r.session(), r.timeNs());
     }
     if (newParent.nlink() == 0) {
       throw FsException.of(Errno.ENOENT, "directory %d was removed", r.newParent());
@@ -361,7 +381,7 @@ public final class OpApplier {
   }
 
   /** One name of {@code victim} is gone: update links and reclaim or orphan when none remain. */
-  private void dropName(Tx tx, Inode victim, long parent, boolean keepOpen, long timeNs) throws FsException {
+  private void dropName(Tx tx, Inode victim, long parent, long session, long timeNs) throws FsException {
     if (victim.isDirectory()) {
       Inode p = tx.inode(parent);
       tx.put(p.withNlink(p.nlink() - 1));
@@ -371,9 +391,9 @@ public final class OpApplier {
     int n = victim.nlink() - 1;
     if (n > 0) {
       tx.put(victim.withNlink(n).withCtime(timeNs));
-    } else if (keepOpen) {
+    } else if (session != 0 && store.session(session) != null) {
       tx.put(victim.withNlink(0).withCtime(timeNs));
-      tx.put(store.orphans, Keys.ino(victim.ino()), new byte[0]);
+      tx.put(store.orphans, Keys.ino(victim.ino()), Keys.ino(session));
     } else {
       deleteInode(tx, victim.ino());
     }
@@ -506,6 +526,34 @@ public final class OpApplier {
         throw FsException.of(Errno.EINVAL, "attributes for inode %d in a commit of %d", c.attrs().ino(), c.ino());
       }
       setAttrs(tx, c.attrs());
+    }
+  }
+
+  private void openSession(Tx tx, MetaOp.OpenSession o) throws FsException {
+    if (o.id() == 0) {
+      throw new FsException(Errno.EINVAL, "session id 0 means no session");
+    }
+    if (o.client().length() > 1024) {
+      throw FsException.of(Errno.EINVAL, "client name of %d characters", o.client().length());
+    }
+    if (store.session(o.id()) != null) {
+      throw FsException.of(Errno.EEXIST, "session %x exists", o.id());
+    }
+    tx.put(store.sessions, Keys.ino(o.id()), new MetadataStore.Session(o.id(), o.client(), o.expiresNs()).encodeValue());
+  }
+
+  /** Ends a session: its record goes, and every inode it kept open past its last name is reclaimed. */
+  private void closeSession(Tx tx, long id) throws FsException {
+    tx.delete(store.sessions, Keys.ino(id));
+    for (var e : store.orphanSessions().entrySet()) {
+      if (e.getValue() == id) {
+        Inode i = store.inode(e.getKey());
+        if (i == null || i.nlink() > 0) {
+          tx.delete(store.orphans, Keys.ino(e.getKey()));
+        } else {
+          deleteInode(tx, e.getKey());
+        }
+      }
     }
   }
 

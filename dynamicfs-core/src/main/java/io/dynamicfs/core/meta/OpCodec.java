@@ -21,7 +21,7 @@ import java.util.List;
  * is an EIO, never a wrong operation.
  */
 public final class OpCodec {
-  private static final int VERSION = 2; // 2: CreateNode without an inode number, with the caller's privilege
+  private static final int VERSION = 2; // 2: CreateNode numbered by apply; sessions own orphans
   private static final int MAX_STRING = 1 << 16;
   private static final int MAX_CHANGES = 1 << 20;
 
@@ -53,7 +53,7 @@ public final class OpCodec {
         out.writeLong(r.parent());
         str(out, r.name());
         out.writeBoolean(r.directory());
-        out.writeBoolean(r.keepOpen());
+        out.writeLong(r.session());
         out.writeLong(r.timeNs());
       } else if (op instanceof MetaOp.Rename r) {
         out.writeByte(4);
@@ -62,7 +62,7 @@ public final class OpCodec {
         out.writeLong(r.newParent());
         str(out, r.newName());
         out.writeInt(r.flags());
-        out.writeBoolean(r.keepOpen());
+        out.writeLong(r.session());
         out.writeLong(r.timeNs());
       } else if (op instanceof MetaOp.SetAttrs s) {
         out.writeByte(5);
@@ -112,6 +112,21 @@ public final class OpCodec {
         out.write(m.id().toBytes());
         out.writeShort(m.fromTier());
         out.writeShort(m.toTier());
+      } else if (op instanceof MetaOp.OpenSession o) {
+        out.writeByte(12);
+        out.writeLong(o.id());
+        str(out, o.client());
+        out.writeLong(o.expiresNs());
+      } else if (op instanceof MetaOp.RenewSession r) {
+        out.writeByte(13);
+        out.writeLong(r.id());
+        out.writeLong(r.expiresNs());
+      } else if (op instanceof MetaOp.CloseSession c) {
+        out.writeByte(14);
+        out.writeLong(c.id());
+      } else if (op instanceof MetaOp.ExpireSessions e) {
+        out.writeByte(15);
+        out.writeLong(e.nowNs());
       } else if (op instanceof MetaOp.PurgeBlocks p) {
         out.writeByte(11);
         out.writeInt(p.ids().size());
@@ -138,8 +153,8 @@ public final class OpCodec {
         case 1 -> new MetaOp.CreateNode(in.readLong(), str(in), in.readInt(), in.readInt(), in.readInt(),
             in.readBoolean(), in.readLong(), optStr(in), in.readLong());
         case 2 -> new MetaOp.Link(in.readLong(), in.readLong(), str(in), in.readLong());
-        case 3 -> new MetaOp.Remove(in.readLong(), str(in), in.readBoolean(), in.readBoolean(), in.readLong());
-        case 4 -> new MetaOp.Rename(in.readLong(), str(in), in.readLong(), str(in), in.readInt(), in.readBoolean(),
+        case 3 -> new MetaOp.Remove(in.readLong(), str(in), in.readBoolean(), in.readLong(), in.readLong());
+        case 4 -> new MetaOp.Rename(in.readLong(), str(in), in.readLong(), str(in), in.readInt(), in.readLong(),
             in.readLong());
         case 5 -> setAttrs(in);
         case 6 -> new MetaOp.SetXattr(in.readLong(), str(in), bytes(in), in.readInt(), in.readLong());
@@ -148,6 +163,10 @@ public final class OpCodec {
         case 9 -> new MetaOp.ReclaimInode(in.readLong());
         case 10 -> new MetaOp.MoveBlock(blockId(in), in.readUnsignedShort(), in.readUnsignedShort());
         case 11 -> purge(in);
+        case 12 -> new MetaOp.OpenSession(in.readLong(), str(in), in.readLong());
+        case 13 -> new MetaOp.RenewSession(in.readLong(), in.readLong());
+        case 14 -> new MetaOp.CloseSession(in.readLong());
+        case 15 -> new MetaOp.ExpireSessions(in.readLong());
         default -> throw FsException.of(Errno.EIO, "unknown operation tag %d", tag);
       };
       if (in.available() != 0) {

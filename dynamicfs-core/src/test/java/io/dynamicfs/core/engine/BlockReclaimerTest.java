@@ -62,7 +62,7 @@ class BlockReclaimerTest {
   }
 
   private void unlink(String name) throws Exception {
-    metaLog.submit(new MetaOp.Remove(FileSystem.ROOT_INO, name, false, false, time++));
+    metaLog.submit(new MetaOp.Remove(FileSystem.ROOT_INO, name, false, 0, time++));
   }
 
   @Test

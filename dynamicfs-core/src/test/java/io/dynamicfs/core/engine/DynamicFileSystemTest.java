@@ -32,6 +32,7 @@ import io.dynamicfs.core.format.FormatOptions;
 import io.dynamicfs.core.meta.Chunk;
 import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.meta.OpApplier;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -565,23 +566,49 @@ class DynamicFileSystemTest {
   }
 
   @Test
-  void unlinkWhileOpen_neverReleased_isReclaimedAtNextOpen() throws IOException {
+  void unlinkWhileOpen_neverReleased_isReclaimedWhenItsSessionCloses() throws IOException {
     byte[] content = randomBytes(2 << 20);
     OpenResult r = create(ROOT, "f");
     long ino = r.attr().ino();
     writeFully(r.handle(), 0, content);
     fs.flush(r.handle());
     fs.unlink(ROOT, "f");
-    // Close without release: as if the daemon stopped with the file still open.
+    assertEquals(List.of(ino), fs.metadata().orphans(), "the orphan belongs to this mount's session");
+    // Close without release: the unmount closes the session, and its orphans go with it.
     engine.closeEngine();
     try (MetadataStore meta = MetadataStore.open(engine.dir.metaDir(), engine.format.blockSize())) {
-      assertEquals(List.of(ino), meta.orphans(), "the orphan is recorded on disk");
+      assertEquals(List.of(), meta.orphans());
+      assertNull(meta.inode(ino));
+      assertEquals(List.of(), meta.sessions());
+    }
+    engine.close();
+    engine.open();
+    fs = engine.fs;
+    assertEquals(0, storedBlocks());
+  }
+
+  @Test
+  void open_afterACrashedSessionKeptFilesOpen_reclaimsThemAndEndsIt() throws IOException {
+    OpenResult r = create(ROOT, "f");
+    long ino = r.attr().ino();
+    writeFully(r.handle(), 0, randomBytes(300_000));
+    fs.release(r.handle());
+    engine.closeEngine();
+    // What a daemon killed with the file open leaves: its session, and the file as that session's orphan.
+    long crashed = 0xdead;
+    try (MetadataStore meta = MetadataStore.open(engine.dir.metaDir(), engine.format.blockSize())) {
+      OpApplier ap = new OpApplier(meta);
+      ap.apply(ap.appliedIndex() + 1, new MetaOp.OpenSession(crashed, "killed", Long.MAX_VALUE)).orThrow();
+      ap.apply(ap.appliedIndex() + 1, new MetaOp.Remove(ROOT, "f", false, crashed, 1)).orThrow();
+      assertEquals(java.util.Map.of(ino, crashed), meta.orphanSessions());
     }
     engine.close();
     engine.open();
     fs = engine.fs;
     assertNull(fs.metadata().inode(ino));
     assertEquals(List.of(), fs.metadata().orphans());
+    assertNull(fs.metadata().session(crashed));
+    assertEquals(1, fs.metadata().sessions().size(), "only the new mount's own session");
     assertEquals(0, storedBlocks());
   }
 

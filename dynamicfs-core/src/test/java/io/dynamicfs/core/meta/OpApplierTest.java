@@ -47,6 +47,8 @@ class OpApplierTest {
   private static final int DIR = FileType.DIRECTORY.bits();
   private static final int REG = FileType.REGULAR.bits();
   private static final int LNK = FileType.SYMLINK.bits();
+  /** The client session the tests' open files belong to. */
+  private static final long SESSION = 0x5e55;
 
   @TempDir Path tmp;
   private MetadataStore store;
@@ -61,6 +63,7 @@ class OpApplierTest {
     blocks = SegmentStore.open(tmp.resolve("blocks"), Codec.LZ4, 4L << 20);
     ap = new OpApplier(store);
     apply(MetaOp.CreateNode.root(DIR | 0755, 0, 0, now()));
+    apply(new MetaOp.OpenSession(SESSION, "test", Long.MAX_VALUE));
   }
 
   @AfterEach
@@ -124,15 +127,15 @@ class OpApplierTest {
   }
 
   private MetaOp.Remove unlink(long parent, String name) {
-    return new MetaOp.Remove(parent, name, false, false, now());
+    return new MetaOp.Remove(parent, name, false, 0, now());
   }
 
   private MetaOp.Remove rmdir(long parent, String name) {
-    return new MetaOp.Remove(parent, name, true, false, now());
+    return new MetaOp.Remove(parent, name, true, 0, now());
   }
 
   private MetaOp.Rename rename(long p, String n, long np, String nn, int flags) {
-    return new MetaOp.Rename(p, n, np, nn, flags, false, now());
+    return new MetaOp.Rename(p, n, np, nn, flags, 0, now());
   }
 
   private byte[] randomBytes(int n) {
@@ -245,7 +248,7 @@ class OpApplierTest {
     assertEquals(Errno.EINVAL, failure(new MetaOp.Link(ROOT, ROOT, "a/b", now())));
     long f = mkfile(ROOT, "f");
     assertEquals(Errno.EOPNOTSUPP, failure(new MetaOp.SetXattr(f, "system.x", new byte[1], 0, now())));
-    assertEquals(Errno.EINVAL, failure(new MetaOp.Rename(ROOT, "f", ROOT, "g/h", 0, false, now())));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Rename(ROOT, "f", ROOT, "g/h", 0, 0, now())));
   }
 
   @Test
@@ -332,7 +335,7 @@ class OpApplierTest {
   @Test
   void link_ofOrphan_failsEnoent() throws Exception {
     long f = mkfile(ROOT, "f");
-    apply(new MetaOp.Remove(ROOT, "f", false, true, now()));
+    apply(new MetaOp.Remove(ROOT, "f", false, SESSION, now()));
     assertEquals(Errno.ENOENT, failure(new MetaOp.Link(f, ROOT, "back", now())));
     apply(new MetaOp.ReclaimInode(f));
   }
@@ -373,7 +376,7 @@ class OpApplierTest {
     long f = mkfile(ROOT, "f");
     ChunkChange c = stored(0, randomBytes(1000));
     commit(f, 1000, -1, c);
-    apply(new MetaOp.Remove(ROOT, "f", false, true, now()));
+    apply(new MetaOp.Remove(ROOT, "f", false, SESSION, now()));
     assertEquals(0, nlink(f));
     assertEquals(List.of(f), store.orphans());
     assertEquals(1, refs(c.id()), "an orphan keeps its blocks");
@@ -451,7 +454,7 @@ class OpApplierTest {
     long b = mkfile(ROOT, "b");
     ChunkChange cb = stored(0, randomBytes(3000));
     commit(b, 3000, -1, cb);
-    OpApplier.Result r = apply(new MetaOp.Rename(ROOT, "a", ROOT, "b", 0, true, now()));
+    OpApplier.Result r = apply(new MetaOp.Rename(ROOT, "a", ROOT, "b", 0, SESSION, now()));
     assertEquals(List.of(), r.freed());
     assertEquals(0, nlink(b));
     assertEquals(List.of(b), store.orphans());
@@ -864,6 +867,63 @@ class OpApplierTest {
     assertNull(store.block(big.id()));
   }
 
+  // ---- sessions --------------------------------------------------------------------------------
+
+  @Test
+  void unlink_openInUnknownSession_reclaimsAtOnce() throws Exception {
+    long f = mkfile(ROOT, "f");
+    ChunkChange c = stored(0, randomBytes(1000));
+    commit(f, 1000, -1, c);
+    OpApplier.Result r = apply(new MetaOp.Remove(ROOT, "f", false, 999, now()));
+    assertNull(store.inode(f), "a session that does not exist holds nothing open");
+    assertEquals(List.of(c.id()), r.freed());
+  }
+
+  @Test
+  void closeSession_reclaimsOnlyItsOwnOrphans() throws Exception {
+    long other = 0x0111;
+    apply(new MetaOp.OpenSession(other, "other mount", Long.MAX_VALUE));
+    long a = mkfile(ROOT, "a");
+    long b = mkfile(ROOT, "b");
+    ChunkChange ca = stored(0, randomBytes(1000));
+    commit(a, 1000, -1, ca);
+    apply(new MetaOp.Remove(ROOT, "a", false, SESSION, now()));
+    apply(new MetaOp.Remove(ROOT, "b", false, other, now()));
+    assertEquals(Map.of(a, SESSION, b, other), store.orphanSessions());
+
+    OpApplier.Result r = apply(new MetaOp.CloseSession(other));
+    assertNull(store.inode(b));
+    assertEquals(0, nlink(a), "another session's orphan stays");
+    assertEquals(Map.of(a, SESSION), store.orphanSessions());
+    assertNull(store.session(other));
+    assertEquals(List.of(), r.freed());
+    assertEquals(Errno.ENOENT, failure(new MetaOp.CloseSession(other)));
+    assertEquals(Errno.ENOENT, failure(new MetaOp.RenewSession(other, 5)));
+  }
+
+  @Test
+  void expireSessions_endsOnlyExpiredOnes_renewalKeepsOneAlive() throws Exception {
+    apply(new MetaOp.OpenSession(1, "x", 1_000));
+    apply(new MetaOp.OpenSession(2, "y", 1_000));
+    apply(new MetaOp.OpenSession(3, "z", 5_000));
+    apply(new MetaOp.RenewSession(2, 10_000));
+    long f = mkfile(ROOT, "f");
+    apply(new MetaOp.Remove(ROOT, "f", false, 1, now()));
+    assertEquals(Errno.EEXIST, failure(new MetaOp.OpenSession(3, "dup", 1)));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.OpenSession(0, "zero", 1)));
+
+    apply(new MetaOp.ExpireSessions(1_000));
+
+    assertNull(store.session(1));
+    assertNull(store.inode(f), "the expired session's orphan is reclaimed");
+    assertEquals(10_000, store.session(2).expiresNs());
+    assertEquals("z", store.session(3).client());
+    apply(new MetaOp.ExpireSessions(7_000));
+    assertNull(store.session(3));
+    assertNotNull(store.session(2));
+    assertNotNull(store.session(SESSION));
+  }
+
   // ---- pending deletion ------------------------------------------------------------------------
 
   @Test
@@ -972,7 +1032,7 @@ class OpApplierTest {
   @Test
   void appliedIndex_incrementsByOnePerOp_andSurvivesReopen() throws Exception {
     long start = ap.appliedIndex();
-    assertEquals(1, start, "the root creation is op 1");
+    assertEquals(2, start, "the root creation and the test's session are ops 1 and 2");
     long d = mkdir(ROOT, "d");
     assertEquals(start + 1, ap.appliedIndex());
     assertEquals(start + 2, apply(new MetaOp.SetXattr(d, "user.a", new byte[] {1}, 0, now())).index());
