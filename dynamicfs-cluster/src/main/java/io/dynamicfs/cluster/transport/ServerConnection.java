@@ -106,13 +106,10 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     if (!cluster.equals(shared.credentials().clusterId())) {
-      log.atWarn().addKeyValue("peer", peer).addKeyValue("cluster", cluster)
-          .log("block client refused: client of another cluster");
-      refuse(ctx, f.requestId(), Errno.EACCES, "client of another cluster", true);
+      refuse(ctx, f.requestId(), Errno.EACCES, "client of another cluster " + cluster, true);
       return;
     }
     if (!shared.credentials().tokenMatches(token)) {
-      log.atWarn().addKeyValue("peer", peer).log("block client refused: bad token");
       refuse(ctx, f.requestId(), Errno.EACCES, "bad token", true);
       return;
     }
