@@ -139,6 +139,37 @@ class BlockServerTest {
   }
 
   @Test
+  void put_concurrentFromManyThreads_acknowledgedOnlyAfterSyncCoveringIt() throws Exception {
+    SyncTrackingStore tracking = new SyncTrackingStore(store);
+    try (BlockServer s = BlockServer.builder(tracking, CREDS).start()) {
+      RemoteBlockStore r = remote(s.address(), CREDS);
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          long seed = 50 + t;
+          done.add(pool.submit(() -> {
+            Random rnd = new Random(seed);
+            for (int i = 0; i < 16; i++) {
+              byte[] b = block(rnd, 1 + rnd.nextInt(64 * 1024));
+              r.put(idOf(b), b, b.length);
+              assertTrue(tracking.isSynced(idOf(b)), "acknowledged before a sync covered it");
+            }
+            return null;
+          }));
+        }
+        for (Future<?> f : done) {
+          f.get(60, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertEquals(128, tracking.puts.get());
+      assertTrue(tracking.syncs.get() <= tracking.puts.get(), "syncs " + tracking.syncs + " puts " + tracking.puts);
+    }
+  }
+
+  @Test
   void put_bytesThatDoNotHashToId_refusedAndNothingStored() throws IOException {
     RemoteBlockStore remote = remote();
     byte[] b = block(new Random(1), 10_000);
