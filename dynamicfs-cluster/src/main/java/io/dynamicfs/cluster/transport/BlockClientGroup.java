@@ -3,7 +3,6 @@ package io.dynamicfs.cluster.transport;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -11,6 +10,7 @@ import java.util.concurrent.TimeUnit;
  * few threads). Close it after the stores that use it; close joins its threads.
  */
 public final class BlockClientGroup implements AutoCloseable {
+  private final JoiningThreadFactory threads = new JoiningThreadFactory("dfs-block-client");
   private final EventLoopGroup group;
 
   /** {@code ioThreads}: 1 or 2 event loop threads. */
@@ -18,7 +18,7 @@ public final class BlockClientGroup implements AutoCloseable {
     if (ioThreads < 1 || ioThreads > 2) {
       throw new IllegalArgumentException("ioThreads " + ioThreads + " outside 1 to 2");
     }
-    group = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("dfs-block-client"),
+    group = new MultiThreadIoEventLoopGroup(ioThreads, threads,
         NioIoHandler.newFactory());
   }
 
@@ -29,5 +29,6 @@ public final class BlockClientGroup implements AutoCloseable {
   @Override
   public void close() {
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    threads.joinAll();
   }
 }

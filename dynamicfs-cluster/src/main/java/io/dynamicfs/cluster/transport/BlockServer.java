@@ -15,7 +15,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.FileStore;
@@ -46,6 +45,10 @@ import org.slf4j.LoggerFactory;
 public final class BlockServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BlockServer.class);
 
+  private final JoiningThreadFactory acceptThreads = new JoiningThreadFactory("dfs-block-accept");
+  private final JoiningThreadFactory ioThreads = new JoiningThreadFactory("dfs-block-io");
+  private final JoiningThreadFactory storeThreads = new JoiningThreadFactory("dfs-block-store");
+  private final JoiningThreadFactory commitThread = new JoiningThreadFactory("dfs-block-commit");
   private final EventLoopGroup acceptGroup;
   private final EventLoopGroup ioGroup;
   private final ThreadPoolExecutor workers;
@@ -56,13 +59,13 @@ public final class BlockServer implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private BlockServer(Builder b) throws IOException {
-    acceptGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("dfs-block-accept"),
+    acceptGroup = new MultiThreadIoEventLoopGroup(1, acceptThreads,
         NioIoHandler.newFactory());
-    ioGroup = new MultiThreadIoEventLoopGroup(b.ioThreads, new DefaultThreadFactory("dfs-block-io"),
+    ioGroup = new MultiThreadIoEventLoopGroup(b.ioThreads, ioThreads,
         NioIoHandler.newFactory());
     workers = new ThreadPoolExecutor(b.storeThreads, b.storeThreads, 0, TimeUnit.MILLISECONDS,
-        new ArrayBlockingQueue<>(b.storeQueue), new DefaultThreadFactory("dfs-block-store"));
-    commit = new GroupCommit(b.store, new DefaultThreadFactory("dfs-block-commit"));
+        new ArrayBlockingQueue<>(b.storeQueue), storeThreads);
+    commit = new GroupCommit(b.store, commitThread);
     channels = new DefaultChannelGroup("block-clients", acceptGroup.next());
     BlockOps ops = new BlockOps(b.store, commit, b.blockSize, BlockFrame.maxPayload(b.maxFrameBytes), b.freeSpace);
     ServerConnection.Shared shared = new ServerConnection.Shared(b.credentials, ops, workers, channels,
@@ -136,6 +139,10 @@ public final class BlockServer implements AutoCloseable {
       workers.shutdownNow();
     }
     commit.close();
+    acceptThreads.joinAll();
+    ioThreads.joinAll();
+    storeThreads.joinAll();
+    commitThread.joinAll();
     if (interrupted) {
       Thread.currentThread().interrupt();
     }

@@ -33,6 +33,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
   private final Shared shared;
   private String peer = "?";
   private boolean authenticated;
+  /** Set by a refusal that closes the connection: frames already decoded behind it are dropped unread. */
+  private boolean closing;
   private int inFlight;
   private ScheduledFuture<?> helloTimer;
 
@@ -50,7 +52,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     helloTimer = ctx.executor().schedule(() -> {
-      if (!authenticated) {
+      if (!authenticated && !closing) {
         refuse(ctx, BlockFrame.NO_REQUEST, Errno.EACCES,
             "no HELLO within " + shared.helloTimeoutMillis() + " ms", true);
       }
@@ -68,6 +70,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closing) {
+      return;
+    }
     if (msg instanceof BlockFrame.Refused r) {
       refuse(ctx, r.requestId(), r.errno(), r.reason(), r.fatal());
       return;
@@ -114,7 +119,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     authenticated = true;
-    helloTimer.cancel(false);
+    if (helloTimer != null) {
+      helloTimer.cancel(false);
+    }
     log.atDebug().addKeyValue("peer", peer).log("block client authenticated");
     byte[] ok = new Payload.Writer().i32(shared.blockSize()).i32(shared.maxFrameBytes()).toBytes();
     ctx.writeAndFlush(BlockFrame.encode(ctx.alloc(), Type.OK, f.requestId(), ok));
@@ -151,6 +158,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
         .addKeyValue("reason", reason).addKeyValue("closing", close).log("block frame refused");
     var written = ctx.writeAndFlush(BlockFrame.error(ctx.alloc(), requestId, errno, reason));
     if (close) {
+      closing = true;
       ctx.channel().config().setAutoRead(false);
       written.addListener(ChannelFutureListener.CLOSE);
     }

@@ -13,6 +13,7 @@ import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.SegmentStore;
 import io.dynamicfs.core.codec.Codec;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -219,6 +220,39 @@ class BlockServerFuzzTest {
       assertSame(RawClient.CLOSED, raw.read());
     }
     assertGoodClientKeptWorking(before);
+  }
+
+  @Test
+  void frame_beforeHelloWithValidHelloBehindIt_nothingAfterTheRefusalIsServed() throws Exception {
+    int before = goodRounds.get();
+    byte[] b = {4, 5, 6};
+    BlockId id = BlockServerTest.idOf(b);
+    byte[] hello = new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(CREDS.token()).toBytes();
+    byte[] put = new Payload.Writer().id(id).toBytes();
+    put = Arrays.copyOf(put, put.length + b.length);
+    System.arraycopy(b, 0, put, BlockId.LENGTH, b.length);
+    ByteArrayOutputStream oneWrite = new ByteArrayOutputStream();
+    oneWrite.write(RawClient.frame(Type.STATS, 20, new byte[0]));
+    oneWrite.write(RawClient.frame(Type.HELLO, 21, hello));
+    oneWrite.write(RawClient.frame(Type.PUT, 22, put));
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.send(oneWrite.toByteArray());
+      assertError(raw.read(), Errno.EACCES, 20);
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    assertGoodClientKeptWorking(before);
+    assertTrue(!store.contains(id), "a PUT behind a refused first frame was served");
+  }
+
+  @Test
+  void sync_afterHello_answeredOk() throws Exception {
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      raw.send(RawClient.frame(Type.SYNC, 23, new byte[0]));
+      BlockFrame ok = assertInstanceOf(BlockFrame.class, raw.read());
+      assertEquals(Type.OK, ok.type());
+      assertEquals(23, ok.requestId());
+    }
   }
 
   @Test
