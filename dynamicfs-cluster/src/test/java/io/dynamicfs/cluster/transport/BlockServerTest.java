@@ -3,8 +3,10 @@ package io.dynamicfs.cluster.transport;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -286,6 +288,18 @@ class BlockServerTest {
     assertTrue(e.getMessage().contains("bad token"), e.getMessage());
     assertFalse(e.getMessage().contains("guess-42"), e.getMessage());
     assertFalse(CREDS.toString().contains("test-token-1"));
+  }
+
+  @Test
+  void connect_silentClient_refusedAfterHelloTimeoutAndClosed() throws IOException {
+    try (BlockServer s = BlockServer.builder(store, CREDS).helloTimeout(Duration.ofMillis(200)).start();
+        RawClient raw = new RawClient(s.address())) {
+      Object answer = raw.read(); // sends nothing; the read gives up after 5 s
+      BlockFrame f = assertInstanceOf(BlockFrame.class, answer);
+      assertEquals(BlockFrame.Type.ERROR, f.type());
+      assertEquals(Errno.EACCES.code(), new Payload.Reader(f.payload(), "ERROR").u16());
+      assertSame(RawClient.CLOSED, raw.read());
+    }
   }
 
   @Test
