@@ -1,0 +1,189 @@
+package io.dynamicfs.cluster.transport;
+
+import io.dynamicfs.cluster.transport.BlockFrame.Type;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.block.StoreStats;
+import io.dynamicfs.core.block.StoredBlock;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The block server's requests against its store: each runs on a store worker (never an event loop) and
+ * ends in exactly one answer. A PUT is answered only after the group commit made it durable.
+ */
+final class BlockOps {
+  private static final Logger log = LoggerFactory.getLogger(BlockOps.class);
+  /** Most ids one LIST page carries, whatever the client asks. */
+  static final int MAX_LIST_PAGE = 4096;
+
+  /** An answer frame's type and payload. */
+  record Answer(Type type, byte[] payload) {
+    static final Answer OK_EMPTY = new Answer(Type.OK, new byte[0]);
+
+    static Answer error(Errno errno, String reason) {
+      return new Answer(Type.ERROR, BlockFrame.errorPayload(errno, reason));
+    }
+  }
+
+  private final BlockStore store;
+  private final GroupCommit commit;
+  private final int blockSize;
+  private final LongSupplier freeBytes;
+  private final int pageLimit;
+
+  /** {@code maxPayload}: the largest answer payload the frame bound allows (limits a LIST page). */
+  BlockOps(BlockStore store, GroupCommit commit, int blockSize, int maxPayload, LongSupplier freeBytes) {
+    this.store = store;
+    this.pageLimit = Math.min(MAX_LIST_PAGE, (maxPayload - 5) / Payload.STORED_BLOCK_BYTES);
+    this.commit = commit;
+    this.blockSize = blockSize;
+    this.freeBytes = freeBytes;
+  }
+
+  /** Runs one request; {@code answer} is called once, maybe on another thread (the commit thread for PUT). */
+  void run(BlockFrame req, String peer, Consumer<Answer> answer) {
+    try {
+      Payload.Reader r = new Payload.Reader(req.payload(), req.type().name());
+      switch (req.type()) {
+        case PUT -> put(r, peer, answer);
+        case GET -> answer.accept(get(r));
+        case HAS -> answer.accept(has(r));
+        case DELETE -> answer.accept(delete(r));
+        case LIST -> answer.accept(list(r));
+        case STATS -> answer.accept(stats(r));
+        case SYNC -> {
+          r.end();
+          commit.whenDurable(e -> answer.accept(e == null ? Answer.OK_EMPTY : failure(e, req.type(), peer)));
+        }
+        default -> answer.accept(Answer.error(Errno.EINVAL, req.type() + " is not a request"));
+      }
+    } catch (IOException | RuntimeException e) {
+      answer.accept(failure(e, req.type(), peer));
+    }
+  }
+
+  private static Answer failure(Exception e, Type op, String peer) {
+    if (e instanceof FsException fs) {
+      if (fs.errno() != Errno.EINVAL && fs.errno() != Errno.ENOENT) {
+        log.atWarn().addKeyValue("peer", peer).addKeyValue("op", op).addKeyValue("errno", fs.errno())
+            .addKeyValue("error", fs.detail()).log("block request failed");
+      }
+      return Answer.error(fs.errno(), fs.detail());
+    }
+    log.atError().addKeyValue("peer", peer).addKeyValue("op", op).setCause(e).log("block request failed");
+    return Answer.error(Errno.EIO, e.toString());
+  }
+
+  private void put(Payload.Reader r, String peer, Consumer<Answer> answer) throws IOException {
+    BlockId id = r.id();
+    byte[] data = r.rest();
+    if (data.length > blockSize) {
+      throw FsException.of(Errno.EFBIG, "block of %d bytes over the node's block size %d", data.length, blockSize);
+    }
+    BlockId actual = BlockId.hash(data, 0, data.length);
+    if (!actual.equals(id)) {
+      log.atWarn().addKeyValue("peer", peer).addKeyValue("block", id.toHex()).addKeyValue("actual", actual.toHex())
+          .log("PUT refused: bytes do not hash to the block id");
+      throw FsException.of(Errno.EINVAL, "bytes of block %s hash to %s", id, actual);
+    }
+    StoredBlock sb = store.put(id, data, data.length);
+    byte[] ok = new Payload.Writer().storedBlock(sb).toBytes();
+    commit.whenDurable(e -> answer.accept(e == null ? new Answer(Type.OK, ok)
+        : failure(e, Type.PUT, peer)));
+  }
+
+  private Answer get(Payload.Reader r) throws IOException {
+    BlockId id = r.id();
+    int flags = r.u8();
+    r.end();
+    if ((flags & ~1) != 0) {
+      throw FsException.of(Errno.EINVAL, "GET flags %#x unknown", flags);
+    }
+    if (store.stat(id) == null) {
+      throw missing(id);
+    }
+    try {
+      return new Answer(Type.DATA, store.get(id, (flags & 1) != 0));
+    } catch (FsException e) {
+      if (store.stat(id) == null) {
+        throw missing(id); // deleted between the stat and the read
+      }
+      throw e;
+    }
+  }
+
+  private static FsException missing(BlockId id) {
+    return FsException.of(Errno.ENOENT, "node holds no block %s", id.toHex());
+  }
+
+  private Answer has(Payload.Reader r) throws IOException {
+    BlockId id = r.id();
+    r.end();
+    StoredBlock sb = store.stat(id);
+    Payload.Writer w = new Payload.Writer();
+    return new Answer(Type.OK, sb == null ? w.u8(0).toBytes() : w.u8(1).storedBlock(sb).toBytes());
+  }
+
+  private Answer delete(Payload.Reader r) throws IOException {
+    BlockId id = r.id();
+    r.end();
+    store.delete(id);
+    return Answer.OK_EMPTY;
+  }
+
+  /**
+   * One page of the held blocks in id order, after the cursor, of at most the asked size and the server's own
+   * limit: one pass over the store keeping the smallest {@code limit + 1} ids in a heap, so memory is bounded by the page and the answer needs no server state
+   * between pages (a client may resume from any id after a reconnect).
+   */
+  private Answer list(Payload.Reader r) throws IOException {
+    BlockId after = r.u8() == 0 ? null : r.id();
+    int max = r.i32();
+    r.end();
+    if (max < 1) {
+      throw FsException.of(Errno.EINVAL, "LIST page of %d blocks", max);
+    }
+    int limit = Math.min(max, pageLimit);
+    PriorityQueue<StoredBlock> smallest = new PriorityQueue<>(Comparator.comparing(StoredBlock::id).reversed());
+    store.forEach(sb -> {
+      if (after != null && sb.id().compareTo(after) <= 0) {
+        return;
+      }
+      if (smallest.size() <= limit) {
+        smallest.add(sb);
+      } else if (sb.id().compareTo(smallest.peek().id()) < 0) {
+        smallest.poll();
+        smallest.add(sb);
+      }
+    });
+    boolean more = smallest.size() > limit;
+    if (more) {
+      smallest.poll(); // the largest: only there to say another page follows
+    }
+    List<StoredBlock> page = new ArrayList<>(smallest);
+    page.sort(Comparator.comparing(StoredBlock::id));
+    Payload.Writer w = new Payload.Writer().u8(more ? 1 : 0).i32(page.size());
+    for (StoredBlock sb : page) {
+      w.storedBlock(sb);
+    }
+    return new Answer(Type.OK, w.toBytes());
+  }
+
+  private Answer stats(Payload.Reader r) throws IOException {
+    r.end();
+    StoreStats s = store.stats();
+    long free = freeBytes.getAsLong();
+    return new Answer(Type.OK, new Payload.Writer().i64(s.blocks()).i64(s.rawBytes()).i64(s.storedBytes())
+        .i64(s.fileBytes()).i64(free).toBytes());
+  }
+}

@@ -1,0 +1,270 @@
+package io.dynamicfs.cluster.transport;
+
+import io.dynamicfs.cluster.transport.BlockFrame.Type;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.block.StoreStats;
+import io.dynamicfs.core.block.StoredBlock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The block store of one remote node, through its {@link BlockServer}: what a mount writes each replica to
+ * and reads from. Thread-safe; requests from many threads share a few connections (round robin), each
+ * carrying many requests at once.
+ *
+ * <p>{@link #put} returns once the node answered that the block is durable there, so {@link #sync} has
+ * nothing to do. {@link #get} checks the bytes hash to the id before returning them. Every call waits at
+ * most the configured timeout; a timeout, a refused connection or a dropped one is FsException(EIO) naming
+ * the node, and an ERROR from the node is FsException with the node's errno (ENOENT: the node does not hold
+ * the block). A dropped connection is opened again by the next call that needs it. The methods of
+ * {@link BlockStore} that cannot throw IOException ({@link #stat}, {@link #contains}, {@link #forEach},
+ * {@link #stats}) throw {@link UncheckedIOException} around it: a remote "don't know" is never reported as
+ * "absent".
+ */
+public final class RemoteBlockStore implements BlockStore {
+  private static final Logger log = LoggerFactory.getLogger(RemoteBlockStore.class);
+  private static final int LIST_PAGE = 4096;
+  private static final byte[] NONE = new byte[0];
+
+  private final BlockClientGroup group;
+  private final InetSocketAddress node;
+  private final ClusterCredentials credentials;
+  private final long timeoutMillis;
+  private final int maxFrameBytes;
+  private final AtomicReferenceArray<ClientConnection> connections;
+  private final Object[] connectLocks;
+  private final AtomicInteger next = new AtomicInteger();
+  private volatile boolean closed;
+
+  private RemoteBlockStore(Builder b) {
+    this.group = b.group;
+    this.node = b.node;
+    this.credentials = b.credentials;
+    this.timeoutMillis = b.timeout.toMillis();
+    this.maxFrameBytes = b.maxFrameBytes;
+    this.connections = new AtomicReferenceArray<>(b.connections);
+    this.connectLocks = new Object[b.connections];
+    for (int i = 0; i < connectLocks.length; i++) {
+      connectLocks[i] = new Object();
+    }
+  }
+
+  /** A store of the block server at {@code node}, reached through {@code group}'s threads. */
+  public static Builder builder(BlockClientGroup group, InetSocketAddress node, ClusterCredentials credentials) {
+    return new Builder(group, node, credentials);
+  }
+
+  public InetSocketAddress node() {
+    return node;
+  }
+
+  /** Sends the block and returns once the node has it durably (the node checked the bytes hash to the id). */
+  @Override
+  public StoredBlock put(BlockId id, byte[] data, int length) throws IOException {
+    ClientConnection c = connection();
+    int max = Math.min(c.blockSize(), BlockFrame.maxPayload(Math.min(maxFrameBytes, c.maxFrameBytes()))
+        - BlockId.LENGTH);
+    if (length < 0 || length > max) {
+      throw FsException.of(Errno.EFBIG, "block of %d bytes over the %d block server %s takes", length, max, node);
+    }
+    BlockFrame answer = c.call(Type.PUT, id.toBytes(), data, 0, length, timeoutMillis);
+    Payload.Reader r = c.expect(answer, Type.OK);
+    StoredBlock sb = r.storedBlock();
+    r.end();
+    return sb;
+  }
+
+  /** The block's bytes, checked against the id; ENOENT when the node does not hold it. */
+  @Override
+  public byte[] get(BlockId id, boolean sequential) throws IOException {
+    ClientConnection c = connection();
+    byte[] req = new Payload.Writer().id(id).u8(sequential ? 1 : 0).toBytes();
+    byte[] data = c.expect(c.call(Type.GET, req, NONE, 0, 0, timeoutMillis), Type.DATA).rest();
+    BlockId actual = BlockId.hash(data, 0, data.length);
+    if (!actual.equals(id)) {
+      log.atError().addKeyValue("node", node.toString()).addKeyValue("block", id.toHex())
+          .addKeyValue("actual", actual.toHex()).log("block server returned bytes of another block");
+      throw FsException.of(Errno.EIO, "block server %s returned bytes for %s that hash to %s", node, id, actual);
+    }
+    return data;
+  }
+
+  @Override
+  public StoredBlock stat(BlockId id) {
+    try {
+      ClientConnection c = connection();
+      byte[] req = new Payload.Writer().id(id).toBytes();
+      Payload.Reader r = c.expect(c.call(Type.HAS, req, NONE, 0, 0, timeoutMillis), Type.OK);
+      StoredBlock sb = r.u8() == 0 ? null : r.storedBlock();
+      r.end();
+      return sb;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void delete(BlockId id) throws IOException {
+    ClientConnection c = connection();
+    byte[] req = new Payload.Writer().id(id).toBytes();
+    c.expect(c.call(Type.DELETE, req, NONE, 0, 0, timeoutMillis), Type.OK).end();
+  }
+
+  /** Pages through the node's blocks in id order; a page is one request (each within the timeout). */
+  @Override
+  public void forEach(Consumer<StoredBlock> action) {
+    try {
+      BlockId after = null;
+      while (true) {
+        ClientConnection c = connection();
+        Payload.Writer w = new Payload.Writer();
+        byte[] req = (after == null ? w.u8(0) : w.u8(1).id(after)).i32(LIST_PAGE).toBytes();
+        Payload.Reader r = c.expect(c.call(Type.LIST, req, NONE, 0, 0, timeoutMillis), Type.OK);
+        boolean more = r.u8() != 0;
+        int count = r.i32();
+        if (count < 0 || count > r.remaining() / Payload.STORED_BLOCK_BYTES || (more && count == 0)) {
+          throw FsException.of(Errno.EIO, "block server %s sent a LIST page of %d blocks", node, count);
+        }
+        StoredBlock[] page = new StoredBlock[count];
+        for (int i = 0; i < count; i++) {
+          page[i] = r.storedBlock();
+        }
+        r.end();
+        for (StoredBlock sb : page) {
+          action.accept(sb);
+        }
+        if (!more) {
+          return;
+        }
+        after = page[count - 1].id();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Nothing to do: {@link #put} returned only once the node had the block durably. */
+  @Override
+  public void sync() {}
+
+  @Override
+  public StoreStats stats() {
+    try {
+      return nodeStats().store();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The node's store figures and its free space. */
+  public NodeStats nodeStats() throws IOException {
+    ClientConnection c = connection();
+    Payload.Reader r = c.expect(c.call(Type.STATS, NONE, NONE, 0, 0, timeoutMillis), Type.OK);
+    NodeStats s = new NodeStats(new StoreStats(r.i64(), r.i64(), r.i64(), r.i64()), r.i64());
+    r.end();
+    return s;
+  }
+
+  /** Closes the connections (requests waiting on them fail). Idempotent; the group stays open. */
+  @Override
+  public void close() {
+    closed = true;
+    for (int i = 0; i < connections.length(); i++) {
+      synchronized (connectLocks[i]) {
+        ClientConnection c = connections.getAndSet(i, null);
+        if (c != null) {
+          c.close();
+        }
+      }
+    }
+  }
+
+  /** The next connection in turn, opened (again) when it is missing or dropped. */
+  private ClientConnection connection() throws FsException {
+    int i = Math.floorMod(next.getAndIncrement(), connections.length());
+    ClientConnection c = connections.get(i);
+    if (c != null && c.usable()) {
+      return c;
+    }
+    synchronized (connectLocks[i]) {
+      if (closed) {
+        throw FsException.of(Errno.EIO, "remote block store %s is closed", node);
+      }
+      c = connections.get(i);
+      if (c != null && c.usable()) {
+        return c;
+      }
+      if (c != null) {
+        c.close();
+        log.atInfo().addKeyValue("node", node.toString()).log("reconnecting to block server");
+      }
+      c = ClientConnection.open(group.eventLoops(), node, credentials, maxFrameBytes, timeoutMillis);
+      connections.set(i, c);
+      return c;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "RemoteBlockStore[" + node + "]";
+  }
+
+  /** Options, each checked when set (IllegalArgumentException naming it). */
+  public static final class Builder {
+    private final BlockClientGroup group;
+    private final InetSocketAddress node;
+    private final ClusterCredentials credentials;
+    private Duration timeout = Duration.ofSeconds(10);
+    private int connections = 2;
+    private int maxFrameBytes = 4 << 20;
+
+    private Builder(BlockClientGroup group, InetSocketAddress node, ClusterCredentials credentials) {
+      this.group = Objects.requireNonNull(group, "group");
+      this.node = Objects.requireNonNull(node, "node");
+      this.credentials = Objects.requireNonNull(credentials, "credentials");
+    }
+
+    /** How long one request (and a connect, and its HELLO) may take. Default 10 s. */
+    public Builder timeout(Duration d) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("timeout " + d + " must be positive");
+      }
+      this.timeout = d;
+      return this;
+    }
+
+    /** Connections to the node, opened on first use. Default 2. */
+    public Builder connections(int n) {
+      if (n < 1 || n > 16) {
+        throw new IllegalArgumentException("connections " + n + " outside 1 to 16");
+      }
+      this.connections = n;
+      return this;
+    }
+
+    /** The largest frame this client reads or sends. Default 4 MiB, as the server's. */
+    public Builder maxFrameBytes(int bytes) {
+      if (bytes < 4096 || bytes > (256 << 20)) {
+        throw new IllegalArgumentException("maxFrameBytes " + bytes + " outside 4 KiB to 256 MiB");
+      }
+      this.maxFrameBytes = bytes;
+      return this;
+    }
+
+    /** The store; it connects on its first call. */
+    public RemoteBlockStore build() {
+      return new RemoteBlockStore(this);
+    }
+  }
+}

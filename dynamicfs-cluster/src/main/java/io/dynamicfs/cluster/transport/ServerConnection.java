@@ -1,0 +1,172 @@
+package io.dynamicfs.cluster.transport;
+
+import io.dynamicfs.cluster.transport.BlockFrame.Type;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.group.ChannelGroup;
+import java.util.UUID;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection of a {@link BlockServer}: authenticates the HELLO, hands requests to the store
+ * workers, answers refused frames, and stops reading while too many of its requests are in flight.
+ *
+ * <p>Threads: every field is touched on the connection's event loop only; answers are written from store
+ * workers or the commit thread (Netty hands the write to the event loop) and the in-flight count is
+ * decremented back on the event loop.
+ */
+final class ServerConnection extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(ServerConnection.class);
+
+  /** What every connection of one server shares. */
+  record Shared(ClusterCredentials credentials, BlockOps ops, Executor workers, ChannelGroup channels,
+      int blockSize, int maxFrameBytes, int maxInFlight, int maxConnections, long helloTimeoutMillis) {}
+
+  private final Shared shared;
+  private String peer = "?";
+  private boolean authenticated;
+  /** Set by a refusal that closes the connection: frames already decoded behind it are dropped unread. */
+  private boolean closing;
+  private int inFlight;
+  private ScheduledFuture<?> helloTimer;
+
+  ServerConnection(Shared shared) {
+    this.shared = shared;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    peer = String.valueOf(ctx.channel().remoteAddress());
+    shared.channels().add(ctx.channel());
+    if (shared.channels().size() > shared.maxConnections()) {
+      refuse(ctx, BlockFrame.NO_REQUEST, Errno.EAGAIN,
+          "block server has " + shared.maxConnections() + " connections already", true);
+      return;
+    }
+    helloTimer = ctx.executor().schedule(() -> {
+      if (!authenticated && !closing) {
+        refuse(ctx, BlockFrame.NO_REQUEST, Errno.EACCES,
+            "no HELLO within " + shared.helloTimeoutMillis() + " ms", true);
+      }
+    }, shared.helloTimeoutMillis(), TimeUnit.MILLISECONDS);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (helloTimer != null) {
+      helloTimer.cancel(false);
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closing) {
+      return;
+    }
+    if (msg instanceof BlockFrame.Refused r) {
+      refuse(ctx, r.requestId(), r.errno(), r.reason(), r.fatal());
+      return;
+    }
+    BlockFrame f = (BlockFrame) msg;
+    if (!authenticated) {
+      hello(ctx, f);
+    } else if (f.type() == Type.HELLO) {
+      refuse(ctx, f.requestId(), Errno.EINVAL, "HELLO sent twice", false);
+    } else if (f.type().isAnswer()) {
+      refuse(ctx, f.requestId(), Errno.EINVAL, f.type() + " is an answer, not a request", false);
+    } else {
+      submit(ctx, f);
+    }
+  }
+
+  private void hello(ChannelHandlerContext ctx, BlockFrame f) {
+    if (f.type() != Type.HELLO) {
+      refuse(ctx, f.requestId(), Errno.EACCES, "HELLO must be the first frame, not " + f.type(), true);
+      return;
+    }
+    UUID cluster;
+    byte[] token;
+    try {
+      Payload.Reader r = new Payload.Reader(f.payload(), "HELLO");
+      String presented = r.string();
+      token = r.bytes16();
+      r.end();
+      try {
+        cluster = UUID.fromString(presented);
+      } catch (IllegalArgumentException e) {
+        throw FsException.of(Errno.EINVAL, "HELLO cluster id is not a UUID");
+      }
+    } catch (FsException e) {
+      refuse(ctx, f.requestId(), e.errno(), e.detail(), true);
+      return;
+    }
+    if (!cluster.equals(shared.credentials().clusterId())) {
+      refuse(ctx, f.requestId(), Errno.EACCES, "client of another cluster " + cluster, true);
+      return;
+    }
+    if (!shared.credentials().tokenMatches(token)) {
+      refuse(ctx, f.requestId(), Errno.EACCES, "bad token", true);
+      return;
+    }
+    authenticated = true;
+    if (helloTimer != null) {
+      helloTimer.cancel(false);
+    }
+    log.atDebug().addKeyValue("peer", peer).log("block client authenticated");
+    byte[] ok = new Payload.Writer().i32(shared.blockSize()).i32(shared.maxFrameBytes()).toBytes();
+    ctx.writeAndFlush(BlockFrame.encode(ctx.alloc(), Type.OK, f.requestId(), ok));
+  }
+
+  private void submit(ChannelHandlerContext ctx, BlockFrame f) {
+    if (++inFlight >= shared.maxInFlight()) {
+      ctx.channel().config().setAutoRead(false);
+    }
+    try {
+      shared.workers().execute(() -> shared.ops().run(f, peer, answer -> {
+        ctx.writeAndFlush(BlockFrame.encode(ctx.alloc(), answer.type(), f.requestId(), answer.payload()));
+        try {
+          ctx.executor().execute(() -> done(ctx));
+        } catch (RejectedExecutionException e) {
+          // the event loop is shutting down with the server: nothing left to resume
+        }
+      }));
+    } catch (RejectedExecutionException e) {
+      done(ctx);
+      refuse(ctx, f.requestId(), Errno.EAGAIN, "block server busy", false);
+    }
+  }
+
+  private void done(ChannelHandlerContext ctx) {
+    if (--inFlight < shared.maxInFlight() && !ctx.channel().config().isAutoRead()) {
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  /** Answers ERROR; with {@code close}, closes the connection once the answer is written. */
+  private void refuse(ChannelHandlerContext ctx, long requestId, Errno errno, String reason, boolean close) {
+    log.atWarn().addKeyValue("peer", peer).addKeyValue("request", requestId).addKeyValue("errno", errno)
+        .addKeyValue("reason", reason).addKeyValue("closing", close).log("block frame refused");
+    var written = ctx.writeAndFlush(BlockFrame.error(ctx.alloc(), requestId, errno, reason));
+    if (close) {
+      closing = true;
+      ctx.channel().config().setAutoRead(false);
+      written.addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    log.atDebug().addKeyValue("peer", peer).addKeyValue("error", cause.toString()).log("block connection failed");
+    ctx.close();
+  }
+}

@@ -1,0 +1,290 @@
+package io.dynamicfs.cluster.transport;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dynamicfs.cluster.transport.BlockFrame.Type;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.SegmentStore;
+import io.dynamicfs.core.codec.Codec;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad bytes on raw sockets: each gets an ERROR or a closed connection (never a hang: reads give up after
+ * 5 s), and a well-behaved client on its own connection keeps working throughout.
+ */
+class BlockServerFuzzTest {
+  private static final ClusterCredentials CREDS = BlockServerTest.CREDS;
+  private static final int MAX_FRAME = 4 << 20;
+
+  @TempDir Path dir;
+  private SegmentStore store;
+  private BlockServer server;
+  private BlockClientGroup clients;
+  private RemoteBlockStore good;
+  private Thread goodThread;
+  private final AtomicBoolean stop = new AtomicBoolean();
+  private final AtomicInteger goodRounds = new AtomicInteger();
+  private final List<Throwable> goodFailures = new CopyOnWriteArrayList<>();
+
+  @BeforeEach
+  void start() throws IOException {
+    store = SegmentStore.open(dir.resolve("node"), Codec.LZ4, 64 << 20);
+    server = BlockServer.builder(store, CREDS).maxFrameBytes(MAX_FRAME).start();
+    clients = new BlockClientGroup(1);
+    good = RemoteBlockStore.builder(clients, server.address(), CREDS).timeout(Duration.ofSeconds(10)).build();
+    goodThread = new Thread(this::behaveWell, "well-behaved-client");
+    goodThread.start();
+  }
+
+  /** Puts and reads back blocks until told to stop, recording any failure. */
+  private void behaveWell() {
+    Random rnd = new Random(99);
+    while (!stop.get()) {
+      try {
+        byte[] b = BlockServerTest.block(rnd, rnd.nextInt(200_000));
+        BlockId id = BlockServerTest.idOf(b);
+        good.put(id, b, b.length);
+        assertArrayEquals(b, good.get(id));
+        goodRounds.incrementAndGet();
+      } catch (Throwable t) {
+        goodFailures.add(t);
+        return;
+      }
+    }
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    stop.set(true);
+    goodThread.join(30_000);
+    good.close();
+    clients.close();
+    server.close();
+    store.close();
+  }
+
+  /** The well-behaved client never failed and made progress since {@code before}. */
+  private void assertGoodClientKeptWorking(int before) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (goodRounds.get() < before + 3 && goodFailures.isEmpty() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertTrue(goodFailures.isEmpty(), () -> "well-behaved client failed: " + goodFailures);
+    assertTrue(goodRounds.get() >= before + 3, "well-behaved client stalled at " + goodRounds.get());
+  }
+
+  private static BlockFrame assertError(Object answer, Errno errno, long requestId) throws FsException {
+    BlockFrame f = assertInstanceOf(BlockFrame.class, answer);
+    assertEquals(Type.ERROR, f.type());
+    assertEquals(requestId, f.requestId());
+    assertEquals(errno.code(), new Payload.Reader(f.payload(), "ERROR").u16());
+    return f;
+  }
+
+  private static String reason(BlockFrame error) throws FsException {
+    Payload.Reader r = new Payload.Reader(error.payload(), "ERROR");
+    r.u16();
+    return r.string();
+  }
+
+  private byte[] hasPayload() {
+    return new Payload.Writer().id(BlockServerTest.idOf(new byte[] {1})).toBytes();
+  }
+
+  @Test
+  void connection_randomBytes_answeredErrorOrClosedWhileOthersServed() throws Exception {
+    int before = goodRounds.get();
+    Random rnd = new Random(20240611);
+    for (int round = 0; round < 30; round++) {
+      byte[] junk = new byte[1 + rnd.nextInt(round % 3 == 0 ? 100_000 : 64)];
+      rnd.nextBytes(junk);
+      boolean afterHello = round % 2 == 1;
+      try (RawClient raw = new RawClient(server.address())) {
+        if (afterHello) {
+          raw.hello(CREDS);
+        }
+        raw.send(junk);
+        Object answer = raw.read();
+        if (answer != RawClient.CLOSED) {
+          assertEquals(Type.ERROR, assertInstanceOf(BlockFrame.class, answer).type(), "round " + round);
+          assertSame(RawClient.CLOSED, raw.read(), "round " + round + ": connection not closed after lost framing");
+        }
+      } catch (java.net.SocketException e) {
+        // the server closed while our junk was still being sent: a closed connection, as allowed
+      }
+    }
+    assertGoodClientKeptWorking(before);
+  }
+
+  @Test
+  void frame_lengthOverBound_answeredE2bigAndClosed() throws Exception {
+    int before = goodRounds.get();
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      byte[] header = Arrays.copyOf(RawClient.rawFrame(BlockFrame.MAGIC, 1, Type.PUT.code, 5,
+          BlockFrame.maxPayload(MAX_FRAME) + 1, new byte[0], true), BlockFrame.HEADER);
+      raw.send(header); // the payload is never sent: the refusal cannot wait for it
+      assertError(raw.read(), Errno.E2BIG, 5);
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      raw.send(Arrays.copyOf(RawClient.rawFrame(BlockFrame.MAGIC, 1, Type.PUT.code, 6, Integer.MIN_VALUE,
+          new byte[0], true), BlockFrame.HEADER));
+      assertError(raw.read(), Errno.E2BIG, 6);
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    assertGoodClientKeptWorking(before);
+  }
+
+  @Test
+  void frame_truncatedThenClientCloses_serverUnaffected() throws Exception {
+    int before = goodRounds.get();
+    for (int cut : new int[] {3, BlockFrame.HEADER - 1, BlockFrame.HEADER + 500_000}) {
+      try (RawClient raw = new RawClient(server.address())) {
+        raw.hello(CREDS);
+        byte[] frame = RawClient.frame(Type.PUT, 7, new byte[1_000_000]);
+        raw.send(Arrays.copyOf(frame, cut));
+      }
+    }
+    assertGoodClientKeptWorking(before);
+    assertTrue(!store.contains(BlockId.of(new byte[BlockId.LENGTH], 0)), "a truncated PUT stored something");
+  }
+
+  @Test
+  void frame_badCrc_answeredEioWithRequestIdAndConnectionStaysUsable() throws Exception {
+    int before = goodRounds.get();
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      byte[] p = hasPayload();
+      raw.send(RawClient.rawFrame(BlockFrame.MAGIC, 1, Type.HAS.code, 8, p.length, p, false));
+      assertTrue(reason(assertError(raw.read(), Errno.EIO, 8)).contains("checksum"));
+      raw.send(RawClient.frame(Type.HAS, 9, p));
+      BlockFrame ok = assertInstanceOf(BlockFrame.class, raw.read());
+      assertEquals(Type.OK, ok.type());
+      assertEquals(9, ok.requestId());
+    }
+    assertGoodClientKeptWorking(before);
+  }
+
+  @Test
+  void frame_unknownTypeOrReplyTypeOrTrailingBytes_answeredEinvalAndConnectionStaysUsable() throws Exception {
+    int before = goodRounds.get();
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      raw.send(RawClient.rawFrame(BlockFrame.MAGIC, 1, 200, 10, 0, new byte[0], true));
+      assertError(raw.read(), Errno.EINVAL, 10);
+      raw.send(RawClient.frame(Type.OK, 11, new byte[0]));
+      assertError(raw.read(), Errno.EINVAL, 11);
+      byte[] trailing = Arrays.copyOf(hasPayload(), BlockId.LENGTH + 1);
+      raw.send(RawClient.frame(Type.HAS, 12, trailing));
+      assertTrue(reason(assertError(raw.read(), Errno.EINVAL, 12)).contains("trailing"));
+      raw.send(RawClient.frame(Type.GET, 13, new byte[5]));
+      assertError(raw.read(), Errno.EINVAL, 13);
+      raw.send(RawClient.frame(Type.HELLO, 14, new byte[0]));
+      assertError(raw.read(), Errno.EINVAL, 14);
+      raw.send(RawClient.frame(Type.HAS, 15, hasPayload()));
+      assertEquals(Type.OK, assertInstanceOf(BlockFrame.class, raw.read()).type());
+    }
+    assertGoodClientKeptWorking(before);
+  }
+
+  @Test
+  void frame_beforeHello_answeredEaccesAndClosed() throws Exception {
+    int before = goodRounds.get();
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.send(RawClient.frame(Type.GET, 16, new Payload.Writer().id(BlockServerTest.idOf(new byte[0])).u8(0)
+          .toBytes()));
+      assertTrue(reason(assertError(raw.read(), Errno.EACCES, 16)).contains("HELLO"));
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    assertGoodClientKeptWorking(before);
+  }
+
+  @Test
+  void frame_beforeHelloWithValidHelloBehindIt_nothingAfterTheRefusalIsServed() throws Exception {
+    int before = goodRounds.get();
+    byte[] b = {4, 5, 6};
+    BlockId id = BlockServerTest.idOf(b);
+    byte[] hello = new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(CREDS.token()).toBytes();
+    byte[] put = new Payload.Writer().id(id).toBytes();
+    put = Arrays.copyOf(put, put.length + b.length);
+    System.arraycopy(b, 0, put, BlockId.LENGTH, b.length);
+    ByteArrayOutputStream oneWrite = new ByteArrayOutputStream();
+    oneWrite.write(RawClient.frame(Type.STATS, 20, new byte[0]));
+    oneWrite.write(RawClient.frame(Type.HELLO, 21, hello));
+    oneWrite.write(RawClient.frame(Type.PUT, 22, put));
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.send(oneWrite.toByteArray());
+      assertError(raw.read(), Errno.EACCES, 20);
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    assertGoodClientKeptWorking(before);
+    assertTrue(!store.contains(id), "a PUT behind a refused first frame was served");
+  }
+
+  @Test
+  void sync_afterHello_answeredOk() throws Exception {
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      raw.send(RawClient.frame(Type.SYNC, 23, new byte[0]));
+      BlockFrame ok = assertInstanceOf(BlockFrame.class, raw.read());
+      assertEquals(Type.OK, ok.type());
+      assertEquals(23, ok.requestId());
+    }
+  }
+
+  @Test
+  void frame_unsupportedVersion_answeredAndClosed() throws Exception {
+    int before = goodRounds.get();
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      raw.send(RawClient.rawFrame(BlockFrame.MAGIC, 9, Type.GET.code, 17, 0, new byte[0], true));
+      assertError(raw.read(), Errno.EINVAL, BlockFrame.NO_REQUEST);
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    assertGoodClientKeptWorking(before);
+  }
+
+  @Test
+  void hello_malformedOrWrong_answeredEaccesOrEinvalAndClosed() throws Exception {
+    int before = goodRounds.get();
+    byte[][] hellos = {
+        new byte[0],
+        new Payload.Writer().string("not-a-uuid", 64).bytes16(new byte[] {1}).toBytes(),
+        new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(new byte[] {1}).toBytes(),
+        new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(CREDS.token()).u8(0).toBytes(),
+    };
+    for (byte[] hello : hellos) {
+      try (RawClient raw = new RawClient(server.address())) {
+        raw.send(RawClient.frame(Type.HELLO, 18, hello));
+        BlockFrame f = assertInstanceOf(BlockFrame.class, raw.read());
+        assertEquals(Type.ERROR, f.type());
+        assertNotEquals(0, f.payload().length);
+        assertSame(RawClient.CLOSED, raw.read());
+      }
+    }
+    assertGoodClientKeptWorking(before);
+  }
+}

@@ -1,0 +1,326 @@
+package io.dynamicfs.cluster.transport;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.SegmentStore;
+import io.dynamicfs.core.block.StoredBlock;
+import io.dynamicfs.core.codec.Codec;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real BlockServer over a real SegmentStore, reached through RemoteBlockStore on 127.0.0.1. */
+class BlockServerTest {
+  static final ClusterCredentials CREDS =
+      new ClusterCredentials(UUID.fromString("6f1d7a52-0c1e-4a4e-9a3f-2b7c1d0e5f11"), "test-token-1");
+  private static final int BLOCK = 1 << 20;
+
+  @TempDir Path dir;
+  private SegmentStore store;
+  private BlockServer server;
+  private BlockClientGroup clients;
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @BeforeEach
+  void start() throws IOException {
+    store = SegmentStore.open(dir.resolve("node"), Codec.LZ4, 64 << 20);
+    server = BlockServer.builder(store, CREDS).blockSize(BLOCK).start();
+    clients = new BlockClientGroup(2);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : toClose) {
+      c.close();
+    }
+    clients.close();
+    server.close();
+    store.close();
+  }
+
+  private RemoteBlockStore remote(InetSocketAddress at, ClusterCredentials creds) {
+    RemoteBlockStore r = RemoteBlockStore.builder(clients, at, creds).timeout(Duration.ofSeconds(10)).build();
+    toClose.add(r);
+    return r;
+  }
+
+  private RemoteBlockStore remote() {
+    return remote(server.address(), CREDS);
+  }
+
+  /** Random bytes, half of them runs of one value, so both raw and compressed records are stored. */
+  static byte[] block(Random rnd, int size) {
+    byte[] b = new byte[size];
+    rnd.nextBytes(b);
+    for (int i = 0; i < size / 2; i++) {
+      b[i] = (byte) (i >> 10);
+    }
+    return b;
+  }
+
+  static BlockId idOf(byte[] b) {
+    return BlockId.hash(b, 0, b.length);
+  }
+
+  @Test
+  void put_randomBlocksFromSeveralThreads_readBackIdenticalAndSurviveRestart() throws Exception {
+    RemoteBlockStore remote = remote();
+    Map<BlockId, byte[]> acked = new ConcurrentHashMap<>();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        long seed = 1000 + t;
+        done.add(pool.submit(() -> {
+          Random rnd = new Random(seed);
+          int[] sizes = {0, 1, BLOCK, BLOCK - 1, 4096, 4097};
+          for (int i = 0; i < 16; i++) {
+            byte[] b = block(rnd, i < sizes.length ? sizes[(i + (int) seed) % sizes.length] : rnd.nextInt(BLOCK + 1));
+            StoredBlock sb = remote.put(idOf(b), b, b.length);
+            assertEquals(b.length, sb.rawLength());
+            acked.put(idOf(b), b);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+      assertTrue(acked.size() >= 20, "distinct blocks " + acked.size());
+      List<Future<?>> reads = new ArrayList<>();
+      for (Map.Entry<BlockId, byte[]> e : acked.entrySet()) {
+        reads.add(pool.submit(() -> {
+          assertArrayEquals(e.getValue(), remote.get(e.getKey()));
+          return null;
+        }));
+      }
+      for (Future<?> f : reads) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+
+      int port = server.port();
+      server.close();
+      store.close();
+      store = SegmentStore.open(dir.resolve("node"), Codec.LZ4, 64 << 20);
+      server = BlockServer.builder(store, CREDS).bind(new InetSocketAddress("127.0.0.1", port)).start();
+
+      // the same client: its connections dropped with the old server; the next calls open new ones
+      for (Map.Entry<BlockId, byte[]> e : acked.entrySet()) {
+        assertArrayEquals(e.getValue(), remote.get(e.getKey()), "block " + e.getKey());
+      }
+      assertEquals(acked.size(), remote.stats().blocks());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void put_concurrentFromManyThreads_acknowledgedOnlyAfterSyncCoveringIt() throws Exception {
+    SyncTrackingStore tracking = new SyncTrackingStore(store);
+    try (BlockServer s = BlockServer.builder(tracking, CREDS).start()) {
+      RemoteBlockStore r = remote(s.address(), CREDS);
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          long seed = 50 + t;
+          done.add(pool.submit(() -> {
+            Random rnd = new Random(seed);
+            for (int i = 0; i < 16; i++) {
+              byte[] b = block(rnd, 1 + rnd.nextInt(64 * 1024));
+              r.put(idOf(b), b, b.length);
+              assertTrue(tracking.isSynced(idOf(b)), "acknowledged before a sync covered it");
+            }
+            return null;
+          }));
+        }
+        for (Future<?> f : done) {
+          f.get(60, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertEquals(128, tracking.puts.get());
+      assertTrue(tracking.syncs.get() <= tracking.puts.get(), "syncs " + tracking.syncs + " puts " + tracking.puts);
+    }
+  }
+
+  @Test
+  void put_bytesThatDoNotHashToId_refusedAndNothingStored() throws IOException {
+    RemoteBlockStore remote = remote();
+    byte[] b = block(new Random(1), 10_000);
+    BlockId wrong = idOf(new byte[] {1, 2, 3});
+    FsException e = assertThrows(FsException.class, () -> remote.put(wrong, b, b.length));
+    assertEquals(Errno.EINVAL, e.errno());
+    assertFalse(store.contains(wrong));
+    assertFalse(store.contains(idOf(b)));
+    assertEquals(0, store.stats().blocks());
+    assertFalse(remote.contains(wrong));
+  }
+
+  @Test
+  void put_blockOverBlockSize_failsEfbigWithoutSending() throws IOException {
+    RemoteBlockStore remote = remote();
+    byte[] b = new byte[BLOCK + 1];
+    FsException e = assertThrows(FsException.class, () -> remote.put(idOf(b), b, b.length));
+    assertEquals(Errno.EFBIG, e.errno());
+    assertEquals(0, store.stats().blocks());
+  }
+
+  @Test
+  void put_frameOfExactlyTheBound_storedAndReadBack() throws IOException {
+    int maxFrame = 64 * 1024;
+    int blockSize = maxFrame - BlockFrame.HEADER - BlockFrame.TRAILER - BlockId.LENGTH;
+    try (SegmentStore small = SegmentStore.open(dir.resolve("small"), Codec.LZ4, 1 << 20);
+        BlockServer s = BlockServer.builder(small, CREDS).blockSize(blockSize).maxFrameBytes(maxFrame).start()) {
+      RemoteBlockStore r = RemoteBlockStore.builder(clients, s.address(), CREDS).maxFrameBytes(maxFrame).build();
+      toClose.add(r);
+      byte[] b = block(new Random(3), blockSize); // PUT frame = 20 + 32 + blockSize + 4 = maxFrame
+      r.put(idOf(b), b, b.length);
+      assertArrayEquals(b, r.get(idOf(b)));
+      byte[] over = new byte[blockSize + 1];
+      assertEquals(Errno.EFBIG, assertThrows(FsException.class, () -> r.put(idOf(over), over, over.length)).errno());
+    }
+  }
+
+  @Test
+  void get_blockNotHeld_failsEnoent() {
+    RemoteBlockStore remote = remote();
+    FsException e = assertThrows(FsException.class, () -> remote.get(idOf(new byte[] {9})));
+    assertEquals(Errno.ENOENT, e.errno());
+  }
+
+  @Test
+  void statAndDelete_putBlock_describedThenGone() throws IOException {
+    RemoteBlockStore remote = remote();
+    byte[] b = block(new Random(5), 50_000);
+    BlockId id = idOf(b);
+    assertNull(remote.stat(id));
+    StoredBlock put = remote.put(id, b, b.length);
+    assertEquals(store.stat(id), remote.stat(id));
+    assertEquals(put, remote.stat(id));
+    assertTrue(remote.contains(id));
+    remote.delete(id);
+    assertFalse(store.contains(id));
+    assertFalse(remote.contains(id));
+    assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> remote.get(id)).errno());
+  }
+
+  @Test
+  void stats_afterPuts_reportStoreFiguresAndFreeSpace() throws IOException {
+    RemoteBlockStore remote = remote();
+    Random rnd = new Random(6);
+    for (int i = 0; i < 5; i++) {
+      byte[] b = block(rnd, 1000 * (i + 1));
+      remote.put(idOf(b), b, b.length);
+    }
+    NodeStats s = remote.nodeStats();
+    assertEquals(store.stats(), s.store());
+    assertEquals(5, s.store().blocks());
+    assertEquals(15_000, s.store().rawBytes());
+    assertTrue(s.freeBytes() > 0, "free bytes " + s.freeBytes());
+  }
+
+  @Test
+  void forEach_blocksSpanningSeveralPages_listsEachOnceInIdOrder() throws IOException {
+    // a 64 KiB frame bound makes the server's pages at most 1597 blocks
+    try (SegmentStore small = SegmentStore.open(dir.resolve("list"), Codec.LZ4, 8 << 20);
+        BlockServer s = BlockServer.builder(small, CREDS).blockSize(16 * 1024).maxFrameBytes(64 * 1024).start()) {
+      List<BlockId> ids = new ArrayList<>();
+      for (int i = 0; i < 4000; i++) {
+        byte[] b = ("block " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ids.add(idOf(b));
+        small.put(idOf(b), b, b.length);
+      }
+      small.sync();
+      RemoteBlockStore r = RemoteBlockStore.builder(clients, s.address(), CREDS).maxFrameBytes(64 * 1024).build();
+      toClose.add(r);
+      List<BlockId> listed = new ArrayList<>();
+      r.forEachId(listed::add);
+      ids.sort(null);
+      assertEquals(ids, listed);
+      List<StoredBlock> described = new ArrayList<>();
+      r.forEach(described::add);
+      assertEquals(4000, described.size());
+      assertEquals(small.stat(ids.get(17)), described.get(17));
+    }
+  }
+
+  @Test
+  void connect_wrongClusterId_refusedAsClientOfAnotherCluster() {
+    RemoteBlockStore other = remote(server.address(), new ClusterCredentials(UUID.randomUUID(), "test-token-1"));
+    FsException e = assertThrows(FsException.class, () -> other.get(idOf(new byte[1])));
+    assertEquals(Errno.EACCES, e.errno());
+    assertTrue(e.getMessage().contains("client of another cluster"), e.getMessage());
+  }
+
+  @Test
+  void connect_wrongToken_refusedAsBadTokenWithoutEchoingIt() {
+    RemoteBlockStore other = remote(server.address(), new ClusterCredentials(CREDS.clusterId(), "guess-42"));
+    FsException e = assertThrows(FsException.class, () -> other.nodeStats());
+    assertEquals(Errno.EACCES, e.errno());
+    assertTrue(e.getMessage().contains("bad token"), e.getMessage());
+    assertFalse(e.getMessage().contains("guess-42"), e.getMessage());
+    assertFalse(CREDS.toString().contains("test-token-1"));
+  }
+
+  @Test
+  void connect_silentClient_refusedAfterHelloTimeoutAndClosed() throws IOException {
+    try (BlockServer s = BlockServer.builder(store, CREDS).helloTimeout(Duration.ofMillis(200)).start();
+        RawClient raw = new RawClient(s.address())) {
+      Object answer = raw.read(); // sends nothing; the read gives up after 5 s
+      BlockFrame f = assertInstanceOf(BlockFrame.class, answer);
+      assertEquals(BlockFrame.Type.ERROR, f.type());
+      assertEquals(Errno.EACCES.code(), new Payload.Reader(f.payload(), "ERROR").u16());
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+  }
+
+  @Test
+  void builder_frameBoundTooSmallForBlockSize_failsNamingBoth() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> BlockServer.builder(store, CREDS).blockSize(BLOCK).maxFrameBytes(BLOCK).start());
+    assertTrue(e.getMessage().contains("maxFrameBytes") && e.getMessage().contains("blockSize"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> BlockServer.builder(store, CREDS).ioThreads(3));
+  }
+
+  @Test
+  void close_afterUse_joinsEveryThreadItStarted() throws IOException {
+    RemoteBlockStore remote = remote();
+    byte[] b = block(new Random(8), 1000);
+    remote.put(idOf(b), b, b.length);
+    server.close();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      String n = t.getName();
+      assertFalse(n.startsWith("dfs-block-accept") || n.startsWith("dfs-block-io")
+          || n.startsWith("dfs-block-store") || n.startsWith("dfs-block-commit"), "still running: " + n);
+    }
+    assertNotNull(store.stat(idOf(b)));
+  }
+}
