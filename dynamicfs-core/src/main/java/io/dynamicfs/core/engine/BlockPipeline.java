@@ -83,7 +83,7 @@ final class BlockPipeline implements AutoCloseable {
       if (sb == null) {
         sb = store.put(id, buf, len);
       }
-      return ChunkChange.stored(index, id, len, sb.storedLength(), sb.codec());
+      return ChunkChange.stored(index, id, len, sb.storedLength(), sb.codec(), sb.placement());
     } catch (IOException | RuntimeException e) {
       log.unpin(id);
       throw e;

@@ -121,6 +121,7 @@ public final class TierMove {
     List<BlockId> pinned = new ArrayList<>();
     List<BlockRecord> copied = new ArrayList<>();
     List<BlockId> copiedIds = new ArrayList<>();
+    java.util.Map<BlockId, io.dynamicfs.core.block.Placement> placed = new java.util.HashMap<>();
     long bytes = 0;
     try {
       for (BlockId id : batch) {
@@ -132,7 +133,7 @@ public final class TierMove {
         }
         Tier source = tiers.tiers().get(r.tier());
         byte[] plain = source.contains(id) ? source.get(id) : tiers.get(id);
-        target.put(id, plain, plain.length);
+        placed.put(id, target.put(id, plain, plain.length).placement());
         copied.add(r);
         copiedIds.add(id);
         bytes += plain.length;
@@ -144,7 +145,7 @@ public final class TierMove {
       for (int i = 0; i < copied.size(); i++) {
         BlockId id = copiedIds.get(i);
         int fromTier = copied.get(i).tier();
-        metaLog.submit(new MetaOp.MoveBlock(id, fromTier, target.number()));
+        metaLog.submit(new MetaOp.MoveBlock(id, fromTier, placed.get(id).withTier(target.number())));
         BlockRecord now = meta.block(id);
         if (now != null && now.tier() == target.number()) {
           tiers.tiers().get(fromTier).delete(id);

@@ -1,6 +1,7 @@
 package io.dynamicfs.core.meta;
 
 import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.Placement;
 import io.dynamicfs.core.codec.Codec;
 import java.util.List;
 
@@ -84,10 +85,11 @@ public sealed interface MetaOp {
   record ReclaimInode(long ino) implements MetaOp {}
 
   /**
-   * A block now lives on tier {@code toTier}: the proposer has stored and synced it there. Applies only
-   * while the block's record still says {@code fromTier} (a block deleted or moved meanwhile is left alone).
+   * A block now lives at {@code to} (a tier and the devices or nodes holding it): the proposer has stored
+   * and synced it there. Applies only while the block's record still says tier {@code fromTier} (a block
+   * deleted or moved meanwhile is left alone).
    */
-  record MoveBlock(BlockId id, int fromTier, int toTier) implements MetaOp {}
+  record MoveBlock(BlockId id, int fromTier, Placement to) implements MetaOp {}
 
   /**
    * Removes blocks from pending deletion for good: each one still unreferenced is purged (the result lists
@@ -95,18 +97,27 @@ public sealed interface MetaOp {
    */
   record PurgeBlocks(List<BlockId> ids) implements MetaOp {}
 
-  /** One block-list change of {@link CommitBlocks}: a stored block, inline bytes, or a hole (neither). */
-  record ChunkChange(long index, BlockId id, int length, int storedLength, Codec codec, byte[] inline) {
+  /**
+   * One block-list change of {@link CommitBlocks}: a stored block (with where the proposer stored it, used
+   * when metadata does not know the block yet), inline bytes, or a hole (neither).
+   */
+  record ChunkChange(long index, BlockId id, int length, int storedLength, Codec codec, Placement placement,
+      byte[] inline) {
     public static ChunkChange hole(long index) {
-      return new ChunkChange(index, null, 0, 0, Codec.NONE, null);
+      return new ChunkChange(index, null, 0, 0, Codec.NONE, Placement.UNKNOWN, null);
     }
 
     public static ChunkChange inline(long index, byte[] data) {
-      return new ChunkChange(index, null, data.length, data.length, Codec.NONE, data);
+      return new ChunkChange(index, null, data.length, data.length, Codec.NONE, Placement.UNKNOWN, data);
+    }
+
+    public static ChunkChange stored(long index, BlockId id, int length, int storedLength, Codec codec,
+        Placement placement) {
+      return new ChunkChange(index, id, length, storedLength, codec, placement, null);
     }
 
     public static ChunkChange stored(long index, BlockId id, int length, int storedLength, Codec codec) {
-      return new ChunkChange(index, id, length, storedLength, codec, null);
+      return stored(index, id, length, storedLength, codec, Placement.UNKNOWN);
     }
 
     public boolean isHole() {

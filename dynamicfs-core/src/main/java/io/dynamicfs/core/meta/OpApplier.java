@@ -162,7 +162,7 @@ public final class OpApplier {
     } else if (op instanceof MetaOp.ReclaimInode r) {
       reclaim(tx, r);
     } else if (op instanceof MetaOp.MoveBlock m) {
-      tx.moveBlock(m.id(), m.fromTier(), m.toTier());
+      tx.moveBlock(m.id(), m.fromTier(), m.to());
     } else if (op instanceof MetaOp.OpenSession o) {
       openSession(tx, o);
     } else if (op instanceof MetaOp.RenewSession r) {
@@ -514,7 +514,7 @@ public final class OpApplier {
             new Chunk(ch.index(), null, ch.length(), ch.inline()).encodeValue());
         stored += ch.length();
       } else if (ch.id() != null) {
-        tx.addRef(ch.id(), 1, new BlockRecord(0, ch.length(), ch.storedLength(), ch.codec(), 0, 0));
+        tx.addRef(ch.id(), 1, new BlockRecord(0, ch.length(), ch.storedLength(), ch.codec(), ch.placement()));
         tx.put(store.chunks, Keys.chunk(c.ino(), ch.index()),
             new Chunk(ch.index(), ch.id(), ch.length(), null).encodeValue());
         stored += ch.length();

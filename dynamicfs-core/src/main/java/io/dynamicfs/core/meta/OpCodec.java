@@ -3,6 +3,7 @@ package io.dynamicfs.core.meta;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.Placement;
 import io.dynamicfs.core.codec.Codec;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -96,6 +97,7 @@ public final class OpCodec {
             out.writeInt(ch.length());
             out.writeInt(ch.storedLength());
             out.writeByte(ch.codec().id());
+            placement(out, ch.placement());
           } else if (kind == 2) {
             bytes(out, ch.inline());
           }
@@ -111,7 +113,7 @@ public final class OpCodec {
         out.writeByte(10);
         out.write(m.id().toBytes());
         out.writeShort(m.fromTier());
-        out.writeShort(m.toTier());
+        placement(out, m.to());
       } else if (op instanceof MetaOp.OpenSession o) {
         out.writeByte(12);
         out.writeLong(o.id());
@@ -161,7 +163,7 @@ public final class OpCodec {
         case 7 -> new MetaOp.RemoveXattr(in.readLong(), str(in), in.readLong());
         case 8 -> commit(in);
         case 9 -> new MetaOp.ReclaimInode(in.readLong());
-        case 10 -> new MetaOp.MoveBlock(blockId(in), in.readUnsignedShort(), in.readUnsignedShort());
+        case 10 -> new MetaOp.MoveBlock(blockId(in), in.readUnsignedShort(), placement(in));
         case 11 -> purge(in);
         case 12 -> new MetaOp.OpenSession(in.readLong(), str(in), in.readLong());
         case 13 -> new MetaOp.RenewSession(in.readLong(), in.readLong());
@@ -202,7 +204,7 @@ public final class OpCodec {
           byte[] id = new byte[BlockId.LENGTH];
           in.readFully(id);
           changes.add(MetaOp.ChunkChange.stored(index, BlockId.of(id, 0), in.readInt(), in.readInt(),
-              Codec.byId(in.readUnsignedByte())));
+              Codec.byId(in.readUnsignedByte()), placement(in)));
         }
         case 2 -> changes.add(MetaOp.ChunkChange.inline(index, bytes(in)));
         default -> throw FsException.of(Errno.EIO, "bad chunk change kind %d", kind);
@@ -236,6 +238,24 @@ public final class OpCodec {
       ids.add(blockId(in));
     }
     return new MetaOp.PurgeBlocks(ids);
+  }
+
+  private static void placement(DataOutputStream out, Placement p) throws IOException {
+    out.writeShort(p.tier());
+    out.writeByte(p.locations().size());
+    for (int l : p.locations()) {
+      out.writeInt(l);
+    }
+  }
+
+  private static Placement placement(DataInputStream in) throws IOException {
+    int tier = in.readUnsignedShort();
+    int n = in.readUnsignedByte();
+    List<Integer> locs = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      locs.add(in.readInt());
+    }
+    return new Placement(tier, locs);
   }
 
   private static void str(DataOutputStream out, String s) throws IOException {

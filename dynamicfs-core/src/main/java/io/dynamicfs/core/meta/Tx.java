@@ -138,10 +138,10 @@ final class Tx implements AutoCloseable {
   }
 
   /** Records that a block moved from one tier to another, when its record still names {@code from}. */
-  void moveBlock(BlockId id, int from, int to) throws FsException {
+  void moveBlock(BlockId id, int from, io.dynamicfs.core.block.Placement to) throws FsException {
     BlockRecord r = blockRecords.containsKey(id) ? blockRecords.get(id) : store.block(id);
     if (r != null && r.refs() > 0 && r.tier() == from) {
-      blockRecords.put(id, r.withTier(to));
+      blockRecords.put(id, r.withPlacement(to));
     }
   }
 

@@ -3,6 +3,7 @@ package io.dynamicfs.core.storage;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.Placement;
 import io.dynamicfs.core.block.StoredBlock;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.erasure.ReedSolomon;
@@ -143,7 +144,11 @@ public final class ErasureCodedTier extends Tier {
     if (used.size() < k + m) {
       degraded(id, used.size(), k + m);
     }
-    return new StoredBlock(id, length, c.bytes().length, c.codec());
+    List<Integer> where = new ArrayList<>(used.size());
+    for (Device d : used) {
+      where.add(d.number());
+    }
+    return new StoredBlock(id, length, c.bytes().length, c.codec(), new Placement(number, where));
   }
 
   @Override
@@ -236,7 +241,11 @@ public final class ErasureCodedTier extends Tier {
     for (Device d : holders(id)) {
       try {
         Shard s = parse(d.readable().get(id));
-        return new StoredBlock(id, s.rawLength(), s.storedLength(), s.codec());
+        List<Integer> where = new ArrayList<>();
+        for (Device h : holders(id)) {
+          where.add(h.number());
+        }
+        return new StoredBlock(id, s.rawLength(), s.storedLength(), s.codec(), new Placement(number, where));
       } catch (IOException | RuntimeException e) {
         // try the next shard
       }

@@ -2,6 +2,7 @@ package io.dynamicfs.core.storage;
 
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.Placement;
 import io.dynamicfs.core.block.SegmentStore;
 import io.dynamicfs.core.block.StoredBlock;
 import io.dynamicfs.core.codec.Codec;
@@ -41,16 +42,18 @@ public final class ReplicatedTier extends Tier {
       if (s == null) {
         throw noDevice(id, "its device is " + devices.get(0).health() + " (" + devices.get(0).problem() + ")");
       }
-      return s.put(id, data, length);
+      return s.put(id, data, length).withPlacement(new Placement(number, List.of(devices.get(0).number())));
     }
     Codec.Compressed c = codec.compress(data, 0, length);
     int written = 0;
+    List<Integer> where = new ArrayList<>(copies);
     for (Device d : placement(id)) {
       if (written == copies) {
         break;
       }
       if (putOn(d, id, c.codec(), length, c.bytes())) {
         written++;
+        where.add(d.number());
       }
     }
     if (written == 0) {
@@ -59,7 +62,7 @@ public final class ReplicatedTier extends Tier {
     if (written < copies) {
       degraded(id, written, copies);
     }
-    return new StoredBlock(id, length, c.bytes().length, c.codec());
+    return new StoredBlock(id, length, c.bytes().length, c.codec(), new Placement(number, where));
   }
 
   @Override
@@ -112,14 +115,17 @@ public final class ReplicatedTier extends Tier {
 
   @Override
   public StoredBlock stat(BlockId id) {
+    StoredBlock found = null;
+    List<Integer> where = new ArrayList<>();
     for (Device d : devices) {
       SegmentStore s = d.readable();
       StoredBlock sb = s == null ? null : s.stat(id);
       if (sb != null) {
-        return sb;
+        found = found == null ? sb : found;
+        where.add(d.number());
       }
     }
-    return null;
+    return found == null ? null : found.withPlacement(new Placement(number, where));
   }
 
   @Override

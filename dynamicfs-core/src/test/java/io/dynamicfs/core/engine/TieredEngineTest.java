@@ -97,6 +97,10 @@ class TieredEngineTest {
     }
   }
 
+  private static List<Integer> sorted(List<Integer> l) {
+    return l.stream().sorted().toList();
+  }
+
   private static long tierOf(DynamicFileSystem fs, BlockId id) throws IOException {
     return fs.metadata().block(id).tier();
   }
@@ -117,12 +121,17 @@ class TieredEngineTest {
       shared = write(fs, FileSystem.ROOT_INO, "copy-of-a", a); // same blocks as cold/a
       for (Chunk c : fs.metadata().chunks(fa, 0, Long.MAX_VALUE)) {
         assertEquals(0, tierOf(fs, c.id()), "new blocks land on the first tier");
+        assertEquals(List.of(0, 1), sorted(fs.metadata().block(c.id()).placement().locations()),
+            "the commit records both devices of the replicate-2 tier");
       }
       TierMove.Result r = fs.moveToTier(dir, "slow", p -> { });
       assertEquals(2, r.files());
       assertEquals(r.blocks(), r.blocksMoved());
       for (Chunk c : fs.metadata().chunks(fa, 0, Long.MAX_VALUE)) {
         assertEquals(1, tierOf(fs, c.id()));
+        List<Integer> shards = fs.metadata().block(c.id()).placement().locations();
+        assertEquals(3, shards.size(), "the move records the three devices holding rs-2-1 shards: " + shards);
+        assertEquals(List.of(0, 1, 2), sorted(shards));
         assertTrue(!fs.storage().tiers().get(0).contains(c.id()), "old copy released");
         assertEquals(2, fs.metadata().block(c.id()).refs(), "still shared by copy-of-a: dedup kept");
       }

@@ -31,12 +31,12 @@ class OpCodecTest {
         new MetaOp.SetXattr(7, "user.k", new byte[] {0, 1, 2}, 1, 5L),
         new MetaOp.RemoveXattr(7, "user.k", 6L),
         new MetaOp.CommitBlocks(7, 3_000_000, 10, 7L, 8L, List.of(
-            MetaOp.ChunkChange.stored(0, ID, 1 << 20, 1000, Codec.LZ4),
+            MetaOp.ChunkChange.stored(0, ID, 1 << 20, 1000, Codec.LZ4, new io.dynamicfs.core.block.Placement(2, List.of(0, 5, 7))),
             MetaOp.ChunkChange.hole(1),
             MetaOp.ChunkChange.inline(2, new byte[] {9, 9}))),
         new MetaOp.CommitBlocks(7, 10, 5, 1L, 2L, List.of(), new MetaOp.SetAttrs(7, 0600, 3, null, 4L, null, 5L)),
         new MetaOp.ReclaimInode(7),
-        new MetaOp.MoveBlock(ID, 0, 1),
+        new MetaOp.MoveBlock(ID, 0, new io.dynamicfs.core.block.Placement(1, List.of(3, 4))),
         new MetaOp.PurgeBlocks(List.of(ID, BlockId.hash(new byte[] {4}, 0, 1))));
   }
 
