@@ -116,7 +116,7 @@ public final class AdminEndpoints {
     s.put("config", ctx.config());
 
     StatFs disk = ctx.fs().statfs();
-    StoreStats store = ctx.fs().blockStore().stats();
+    StoreStats store = ctx.fs().storeStats();
     SpaceUsage usage = ctx.engineMetrics().usage(0); // an operator asks now: scan now (scrapes use the TTL)
     long dead = ctx.fs().segmentUsage().stream().mapToLong(u -> u.deadBytes()).sum();
     Map<String, Object> space = new LinkedHashMap<>();

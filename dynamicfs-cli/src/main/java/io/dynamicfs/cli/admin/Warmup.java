@@ -4,9 +4,7 @@ import io.dynamicfs.core.api.Attr;
 import io.dynamicfs.core.api.DirEntry;
 import io.dynamicfs.core.api.FileType;
 import io.dynamicfs.core.api.ProgressListener;
-import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.engine.DynamicFileSystem;
-import io.dynamicfs.core.meta.Chunk;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -20,7 +18,6 @@ import java.util.List;
  * and need no warming. Progress is in bytes.
  */
 final class Warmup {
-  private static final int CHUNKS_PER_PAGE = 1024;
 
   /** What was warmed. */
   record Result(long files, long blocks, long bytes, long inlineFiles) {}
@@ -33,37 +30,27 @@ final class Warmup {
 
   Result run(List<String> paths, ProgressListener progress) throws IOException {
     List<long[]> files = new ArrayList<>();
-    long total = 0;
+    long sum = 0;
     for (String p : paths) {
-      total += collect(fs.resolve(p), files);
+      sum += collect(fs.resolve(p), files);
     }
+    long total = sum;
     progress.progress("warm", 0, total);
-    BlockStore store = fs.blockStore();
-    int blockSize = fs.format().blockSize();
-    long done = 0;
+    long[] done = {0};
     long blocks = 0;
     long inline = 0;
     for (long[] f : files) {
-      long ino = f[0];
-      long lastIndex = (f[1] - 1) / blockSize;
-      boolean anyBlock = false;
-      for (long from = 0; f[1] > 0 && from <= lastIndex; from += CHUNKS_PER_PAGE) {
-        for (Chunk c : fs.metadata().chunks(ino, from, from + CHUNKS_PER_PAGE)) {
-          if (!c.isInline()) {
-            store.get(c.id());
-            anyBlock = true;
-            blocks++;
-          }
-          done += c.length();
-          progress.progress("warm", done, total);
-        }
-      }
-      if (!anyBlock) {
+      long read = fs.warm(f[0], bytes -> {
+        done[0] += bytes;
+        progress.progress("warm", done[0], total);
+      });
+      blocks += read;
+      if (read == 0) {
         inline++;
       }
     }
     progress.progress("warm", total, total);
-    return new Result(files.size(), blocks, done, inline);
+    return new Result(files.size(), blocks, done[0], inline);
   }
 
   /** Adds the regular files at or under {@code ino} to {@code out}; returns the sum of their sizes. */

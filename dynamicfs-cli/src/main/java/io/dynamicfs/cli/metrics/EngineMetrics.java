@@ -63,8 +63,8 @@ public final class EngineMetrics implements MeterBinder {
         f -> statfs().availableBytes());
     for (Map.Entry<String, String> e : ROCKSDB.entrySet()) {
       String property = e.getValue();
-      for (String cf : fs.metadata().propertyByColumnFamily(property).keySet()) {
-        Gauge.builder(e.getKey(), fs, f -> f.metadata().propertyByColumnFamily(property).getOrDefault(cf, 0L))
+      for (String cf : fs.metadataFigures(property).keySet()) {
+        Gauge.builder(e.getKey(), fs, f -> f.metadataFigures(property).getOrDefault(cf, 0L))
             .tag("cf", cf).baseUnit(e.getKey().equals("dfs.meta.keys") ? null : "bytes")
             .description("RocksDB " + property).register(r);
       }
@@ -76,7 +76,7 @@ public final class EngineMetrics implements MeterBinder {
   }
 
   private StoreStats store() {
-    return fs.blockStore().stats();
+    return fs.storeStats();
   }
 
   private StatFs statfs() {

@@ -76,11 +76,10 @@ public final class DynamicFileSystem implements FileSystem {
   private final long session = newSessionId();
   private final BlockPipeline pipeline;
   private final TimeSource clock;
-  private final Map<Long, OpenFile> openFiles = new ConcurrentHashMap<>();
+  private final OpenFiles openFiles;
   private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
   private final AtomicLong nextHandle = new AtomicLong(1);
-  private final ScheduledExecutorService committer;
-  private final java.util.concurrent.ExecutorService commitPool;
+  private final Maintenance maintenance = new Maintenance();
   private volatile boolean closed;
 
   private record Handle(long id, long ino, OpenFile file, int flags, OpenFile.ReadAhead readAhead) {}
@@ -99,37 +98,20 @@ public final class DynamicFileSystem implements FileSystem {
     this.reclaimer = new BlockReclaimer(meta, metaLog, java.time.Duration.ZERO, System::nanoTime);
     this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
         format.blockSize());
-    this.committer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "dfs-committer");
-      t.setDaemon(true);
-      return t;
-    });
-    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
-    this.commitPool = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "dfs-commit-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    long every = options.commitInterval().toMillis();
-    committer.scheduleWithFixedDelay(this::commitOpenFiles, every, every, TimeUnit.MILLISECONDS);
-    long compactMs = data.layout().compaction().interval().toMillis();
-    committer.scheduleWithFixedDelay(this::compact, compactMs, compactMs, TimeUnit.MILLISECONDS);
-    committer.scheduleWithFixedDelay(tiers::recheckDevices, 10, 10, TimeUnit.SECONDS);
-    committer.scheduleWithFixedDelay(this::reclaimBlocks, 1, 1, TimeUnit.SECONDS);
+    this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock);
+    maintenance.every(options.commitInterval(), "commit", openFiles::commitChanged);
+    maintenance.every(data.layout().compaction().interval(), "compact", this::compact);
+    maintenance.every(java.time.Duration.ofSeconds(10), "recheck-devices", tiers::recheckDevices);
+    maintenance.every(java.time.Duration.ofSeconds(1), "reclaim", this::reclaimBlocks);
     StorageLayout.Scrub sc = data.layout().scrub();
     if (sc.enabled()) {
-      long scrubEvery = sc.interval().toSeconds();
-      committer.scheduleWithFixedDelay(() -> {
-        Thread t = new Thread(this::backgroundScrub, "dfs-scrub");
-        t.setDaemon(true);
-        t.start();
-      }, scrubEvery, scrubEvery, TimeUnit.SECONDS);
+      maintenance.longTaskEvery(sc.interval(), "scrub", this::backgroundScrub);
     }
   }
 
   private void backgroundScrub() {
     try {
-      scrub(true, null, data.layout().scrub().rateBytesPerSecond(), p -> { }, () -> closed);
+      scrub(true, null, data.layout().scrub().rateBytesPerSecond(), p -> { }, maintenance::closing);
     } catch (IOException | RuntimeException e) {
       log.atWarn().addKeyValue("error", e.getMessage()).log("background scrub failed");
     }
@@ -162,53 +144,7 @@ public final class DynamicFileSystem implements FileSystem {
   }
 
   private void recover() throws IOException {
-    if (meta.inode(ROOT_INO) == null) {
-      long now = clock.nowNanos();
-      metaLog.submit(MetaOp.CreateNode.root(FileType.DIRECTORY.bits() | 0755, (int) currentUid(),
-          (int) currentGid(), now));
-      log.atInfo().addKeyValue("data", data.root().toString()).addKeyValue("block_size", format.blockSize())
-          .addKeyValue("compression", format.codec().toString()).log("filesystem formatted");
-    }
-    // DATA is locked: every session recorded is an earlier run of this daemon that did not close, so it
-    // is over, and so are the files it kept open. Orphans of no live session (0) go too.
-    int orphans = meta.orphans().size();
-    for (MetadataStore.Session s : meta.sessions()) {
-      metaLog.submit(new MetaOp.CloseSession(s.id()));
-    }
-    for (var e : meta.orphanSessions().entrySet()) {
-      metaLog.submit(new MetaOp.ReclaimInode(e.getKey()));
-    }
-    metaLog.submit(new MetaOp.OpenSession(session, "local pid " + ProcessHandle.current().pid(), Long.MAX_VALUE));
-    // A record is garbage on a tier when no metadata references the block, or when the metadata places it
-    // on another tier that holds it (a tier move interrupted by a crash, before or after its commit).
-    List<FsException> failures = new ArrayList<>();
-    List<BlockId> unreferenced = new ArrayList<>();
-    for (Tier t : tiers.tiers()) {
-      List<BlockId> garbage = new ArrayList<>();
-      t.forEachId(id -> {
-        try {
-          BlockRecord r = meta.block(id);
-          if (r == null ? !meta.isPendingDelete(id) : (r.tier() != t.number() && r.tier() < tiers.tiers().size()
-              && tiers.tiers().get(r.tier()).contains(id))) {
-            garbage.add(id); // (pending deletions are the reclaimer's, below)
-          }
-        } catch (FsException e) {
-          failures.add(e);
-        }
-      });
-      if (!failures.isEmpty()) {
-        throw failures.get(0);
-      }
-      for (BlockId id : garbage) {
-        t.delete(id);
-      }
-      unreferenced.addAll(garbage);
-    }
-    int purged = reclaimer.reclaim();
-    if (orphans > 0 || !unreferenced.isEmpty()) {
-      log.atInfo().addKeyValue("orphan_inodes", orphans).addKeyValue("unreferenced_blocks", unreferenced.size())
-          .addKeyValue("purged_blocks", purged).log("recovered after unclean shutdown");
-    }
+    new Recovery(data, meta, metaLog, tiers, reclaimer, clock).run(session);
   }
 
   private static long newSessionId() {
@@ -219,20 +155,39 @@ public final class DynamicFileSystem implements FileSystem {
     return id;
   }
 
-  private static long currentUid() {
-    return unixAttr("uid");
+  /** Count and space figures of the block store (with its caches' view). */
+  public io.dynamicfs.core.block.StoreStats storeStats() {
+    return store.stats();
   }
 
-  private static long currentGid() {
-    return unixAttr("gid");
+  /** A RocksDB figure of the metadata per column family (e.g. "rocksdb.estimate-num-keys"). */
+  public Map<String, Long> metadataFigures(String property) {
+    return meta.propertyByColumnFamily(property);
   }
 
-  private static long unixAttr(String name) {
-    try {
-      Object v = Files.getAttribute(java.nio.file.Path.of("/proc/self"), "unix:" + name);
-      return ((Number) v).longValue();
-    } catch (IOException | RuntimeException e) {
-      return 0;
+  /**
+   * Reads every stored block of a regular file into the caches (warmup); {@code onBytes} hears the plain
+   * length of each block-list entry as it is done. Returns how many stored (not inline) blocks were read.
+   */
+  public long warm(long ino, java.util.function.LongConsumer onBytes) throws IOException {
+    final int page = 1024;
+    long blocks = 0;
+    for (long from = 0; ; from += page) {
+      List<io.dynamicfs.core.meta.Chunk> chunks = meta.chunks(ino, from, from + page);
+      if (chunks.isEmpty()) {
+        Inode i = meta.requireInode(ino);
+        if (from * format.blockSize() >= i.size()) {
+          return blocks;
+        }
+        continue; // a hole of a whole page
+      }
+      for (io.dynamicfs.core.meta.Chunk c : chunks) {
+        if (!c.isInline()) {
+          store.get(c.id());
+          blocks++;
+        }
+        onBytes.accept(c.length());
+      }
     }
   }
 
@@ -242,6 +197,10 @@ public final class DynamicFileSystem implements FileSystem {
 
   public BlockStore blockStore() {
     return store;
+  }
+
+  OpenFile openFileForTest(long ino) {
+    return openFiles.get(ino);
   }
 
   MetaLog metaLogForTest() {
@@ -389,7 +348,7 @@ public final class DynamicFileSystem implements FileSystem {
     }
     synchronized (metaLog) {
       long ino = meta.lookup(parent, name);
-      boolean open = ino >= 0 && openFiles.containsKey(ino);
+      boolean open = ino >= 0 && openFiles.isOpen(ino);
       metaLog.submit(new MetaOp.Remove(parent, name, directory, open ? session : 0, clock.nowNanos()));
     }
   }
@@ -402,7 +361,7 @@ public final class DynamicFileSystem implements FileSystem {
     }
     synchronized (metaLog) {
       long victim = meta.lookup(newParent, newName);
-      boolean open = victim >= 0 && openFiles.containsKey(victim);
+      boolean open = victim >= 0 && openFiles.isOpen(victim);
       metaLog.submit(new MetaOp.Rename(parent, name, newParent, newName, flags, open ? session : 0,
           clock.nowNanos()));
     }
@@ -464,61 +423,12 @@ public final class DynamicFileSystem implements FileSystem {
 
   // ---- open files -----------------------------------------------------------------------------
 
-  /** Registers one more user of the inode's OpenFile, creating it if needed. */
   private OpenFile acquire(Inode i) throws FsException {
-    synchronized (metaLog) {
-      Inode now = meta.requireInode(i.ino());
-      OpenFile of = openFiles.get(now.ino());
-      if (of == null) {
-        of = new OpenFile(now, format.blockSize(), format.inlineMax(), meta, store, metaLog, pipeline, clock,
-            commitPool);
-        openFiles.put(now.ino(), of);
-      }
-      of.opens++;
-      return of;
-    }
+    return openFiles.acquire(i);
   }
 
-  /** Drops one user; the last one commits (or discards, if the inode is gone) and reclaims an orphan. */
   private void releaseFile(OpenFile of) throws IOException {
-    IOException failure = null;
-    synchronized (metaLog) {
-      if (of.opens > 1) {
-        of.opens--;
-        return;
-      }
-    }
-    Inode i = meta.inode(of.ino);
-    try {
-      if (i != null && i.nlink() > 0) {
-        of.commit();
-      }
-    } catch (IOException e) {
-      failure = e;
-    }
-    boolean reclaimed = false;
-    synchronized (metaLog) {
-      of.opens--;
-      if (of.opens > 0) {
-        if (failure != null) {
-          throw failure;
-        }
-        return;
-      }
-      openFiles.remove(of.ino);
-      Inode now = meta.inode(of.ino);
-      if (now != null && now.nlink() == 0) {
-        metaLog.submit(new MetaOp.ReclaimInode(of.ino));
-        reclaimed = true;
-      }
-    }
-    if (reclaimed) {
-      // Outside the monitor: discard waits for blocks still in the pipeline, which need it to pin.
-      of.discard();
-    }
-    if (failure != null) {
-      throw failure;
-    }
+    openFiles.release(of);
   }
 
   @Override
@@ -642,19 +552,6 @@ public final class DynamicFileSystem implements FileSystem {
     meta.sync();
   }
 
-  private void commitOpenFiles() {
-    for (OpenFile of : openFiles.values()) {
-      try {
-        if (of.hasChanges()) {
-          of.tryCommit();
-        }
-      } catch (IOException | RuntimeException e) {
-        log.atWarn().addKeyValue("op", "commit").addKeyValue("ino", of.ino).addKeyValue("error", e.getMessage())
-            .log("background commit failed");
-      }
-    }
-  }
-
   /** Deletes the bytes of blocks no metadata references any more (see {@link BlockReclaimer}). */
   private void reclaimBlocks() {
     try {
@@ -700,78 +597,11 @@ public final class DynamicFileSystem implements FileSystem {
   }
 
   /**
-   * Finds, and with {@code apply} reclaims, garbage in the block store: records no metadata references
-   * (deleted only if still unreferenced and unpinned under the MetaLog monitor, so a concurrent writer
-   * never loses a block) and the dead space of sealed segments at least {@code minDeadFraction} dead
-   * (compacted, as the background task does with one half). A dry run changes nothing.
+   * Finds, and with {@code apply} reclaims, garbage in the block store (see {@link GarbageCollector}).
    */
   public GarbageReport collectGarbage(boolean apply, double minDeadFraction, io.dynamicfs.core.api.ProgressListener progress)
       throws IOException {
-    if (!(minDeadFraction > 0 && minDeadFraction <= 1)) {
-      throw FsException.of(Errno.EINVAL, "dead fraction must be in (0, 1], got %s", minDeadFraction);
-    }
-    List<io.dynamicfs.core.block.StoredBlock> all = new ArrayList<>();
-    baseStore.forEach(all::add);
-    List<io.dynamicfs.core.block.StoredBlock> garbage = new ArrayList<>();
-    long scanned = 0;
-    for (io.dynamicfs.core.block.StoredBlock sb : all) {
-      if (meta.block(sb.id()) == null && !meta.isPendingDelete(sb.id()) && !metaLog.isPinned(sb.id())) {
-        garbage.add(sb);
-      }
-      if (++scanned % 4096 == 0) {
-        progress.progress("scan", scanned, all.size());
-      }
-    }
-    progress.progress("scan", all.size(), all.size());
-    long garbageBytes = 0;
-    for (io.dynamicfs.core.block.StoredBlock sb : garbage) {
-      garbageBytes += sb.storedLength();
-    }
-    long pendingBlocks = meta.pendingDeletes(Integer.MAX_VALUE).size();
-    long deleted = 0;
-    if (apply) {
-      deleted += reclaimer.reclaim(); // the pending ones go through a purge first
-      for (io.dynamicfs.core.block.StoredBlock sb : garbage) {
-        if (metaLog.deleteIfUnreferenced(sb.id())) {
-          deleted++;
-        }
-      }
-      if (deleted > 0) {
-        log.atInfo().addKeyValue("blocks", deleted).log("gc deleted unreferenced blocks");
-      }
-    }
-    long segmentBytes = 0;
-    long dead = 0;
-    long reclaimable = 0;
-    int reclaimableSegments = 0;
-    List<io.dynamicfs.core.block.SegmentStore.SegmentUsage> usage = tiers.segmentUsage();
-    for (io.dynamicfs.core.block.SegmentStore.SegmentUsage u : usage) {
-      segmentBytes += u.fileBytes();
-      dead += u.deadBytes();
-      if (!u.active() && u.fileBytes() > 0 && (double) u.deadBytes() / u.fileBytes() >= minDeadFraction) {
-        reclaimable += u.deadBytes();
-        reclaimableSegments++;
-      }
-    }
-    long freed = 0;
-    if (apply) {
-      // compact() takes segments strictly below the live fraction given; nudge so "exactly at" counts.
-      double live = Math.min(1.0, 1.0 - minDeadFraction + 1e-12);
-      long before = segmentBytes();
-      tiers.compact(live, (done, total) -> progress.progress("compact", done, total));
-      freed = Math.max(0, before - segmentBytes());
-      log.atInfo().addKeyValue("bytes", freed).addKeyValue("deleted_blocks", deleted).log("gc finished");
-    }
-    return new GarbageReport(apply, pendingBlocks, garbage.size(), garbageBytes, usage.size(), segmentBytes, dead,
-        reclaimableSegments, reclaimable, deleted, freed);
-  }
-
-  private long segmentBytes() {
-    long n = 0;
-    for (io.dynamicfs.core.block.SegmentStore.SegmentUsage u : tiers.segmentUsage()) {
-      n += u.fileBytes();
-    }
-    return n;
+    return new GarbageCollector(meta, metaLog, reclaimer, baseStore, tiers).run(apply, minDeadFraction, progress);
   }
 
   // ---- xattrs ---------------------------------------------------------------------------------
@@ -924,14 +754,9 @@ public final class DynamicFileSystem implements FileSystem {
       return;
     }
     closed = true;
-    committer.shutdown();
-    try {
-      committer.awaitTermination(30, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    maintenance.close();
     IOException failure = null;
-    for (OpenFile of : openFiles.values()) {
+    for (OpenFile of : openFiles.files()) {
       try {
         of.commit();
       } catch (IOException e) {
@@ -940,7 +765,7 @@ public final class DynamicFileSystem implements FileSystem {
         failure = failure == null ? e : failure;
       }
     }
-    commitPool.shutdown();
+    openFiles.close();
     pipeline.close();
     try {
       metaLog.submit(new MetaOp.CloseSession(session)); // reclaims what was still open past its last name

@@ -327,15 +327,7 @@ class ContentModelTest {
     }
 
     OpenFile openFile() {
-      try {
-        var f = DynamicFileSystem.class.getDeclaredField("openFiles");
-        f.setAccessible(true);
-        @SuppressWarnings("unchecked")
-        Map<Long, OpenFile> m = (Map<Long, OpenFile>) f.get(fs);
-        return m.get(ino);
-      } catch (ReflectiveOperationException e) {
-        throw new AssertionError(e);
-      }
+      return fs.openFileForTest(ino);
     }
 
     @Override

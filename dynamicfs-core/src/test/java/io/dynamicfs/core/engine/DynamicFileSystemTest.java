@@ -497,19 +497,12 @@ class DynamicFileSystemTest {
   }
 
   private OpenFile openFileOf(long ino) throws IOException {
-    // The engine keeps one OpenFile per open inode in a private map; the API has no uncommitted truncate.
-    try {
-      var f = DynamicFileSystem.class.getDeclaredField("openFiles");
-      f.setAccessible(true);
-      @SuppressWarnings("unchecked")
-      Map<Long, OpenFile> m = (Map<Long, OpenFile>) f.get(fs);
-      OpenFile of = m.get(ino);
-      assertNotNull(of, "inode " + ino + " is not open");
-      return of;
-    } catch (ReflectiveOperationException e) {
-      throw new AssertionError(e);
-    }
+    // The API has no uncommitted truncate: reach the engine's OpenFile of the inode.
+    OpenFile of = fs.openFileForTest(ino);
+    assertNotNull(of, "inode " + ino + " is not open");
+    return of;
   }
+
 
   // ---- handles ----------------------------------------------------------------------------------
 
