@@ -62,6 +62,8 @@ public final class DynamicFileSystem implements FileSystem {
   private static final int REPORTED_BLKSIZE = 128 << 10;
 
   private final DataDirectory data;
+  /** Null on a single node. */
+  private final ClusterMount cluster;
   private final FormatOptions format;
   private final MetadataStore meta;
   private final TieredStore tiers;
@@ -84,11 +86,13 @@ public final class DynamicFileSystem implements FileSystem {
 
   private record Handle(long id, long ino, OpenFile file, int flags, OpenFile.ReadAhead readAhead) {}
 
+  /** A single node over a locked DATA directory. */
   private DynamicFileSystem(DataDirectory data, EngineOptions options, MetadataStore meta, TieredStore baseStore)
       throws IOException {
     this.tiers = baseStore;
     this.scrubber = new Scrubber(baseStore, meta);
     this.data = data;
+    this.cluster = null;
     this.format = data.format();
     this.meta = meta;
     this.baseStore = baseStore;
@@ -106,6 +110,69 @@ public final class DynamicFileSystem implements FileSystem {
     StorageLayout.Scrub sc = data.layout().scrub();
     if (sc.enabled()) {
       maintenance.longTaskEvery(sc.interval(), "scrub", this::backgroundScrub);
+    }
+  }
+
+  /**
+   * A cluster mount: metadata read from a local replica and changed through the Raft group, blocks on
+   * the nodes. Storage upkeep (compaction, scrub, reclaim, tier moves) is the nodes' work, not a mount's.
+   */
+  private DynamicFileSystem(ClusterMount cluster, EngineOptions options) {
+    this.data = null;
+    this.tiers = null;
+    this.scrubber = null;
+    this.cluster = cluster;
+    this.format = cluster.format();
+    this.meta = cluster.replica();
+    this.baseStore = cluster.blocks();
+    this.store = options.storeDecorator().apply(baseStore);
+    this.clock = options.clock();
+    this.metaLog = new MetaLog(meta, store, cluster.journal());
+    this.reclaimer = null;
+    this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
+        format.blockSize());
+    this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock);
+    maintenance.every(options.commitInterval(), "commit", openFiles::commitChanged);
+    maintenance.every(cluster.sessionTtl().dividedBy(3), "renew-session", this::renewSession);
+  }
+
+  /**
+   * Opens a cluster mount (see {@link ClusterMount}): the root must exist (cluster-init made it); the
+   * mount's session is opened with the cluster's lifetime. On failure the mount's resources are closed.
+   */
+  public static DynamicFileSystem openCluster(ClusterMount cluster, EngineOptions options) throws IOException {
+    DynamicFileSystem fs = new DynamicFileSystem(cluster, options);
+    try {
+      fs.meta.requireInode(ROOT_INO);
+      fs.metaLog.submit(new MetaOp.OpenSession(fs.session, cluster.client(), fs.sessionExpiry()));
+      return fs;
+    } catch (IOException | RuntimeException e) {
+      try {
+        fs.close();
+      } catch (IOException | RuntimeException c) {
+        e.addSuppressed(c);
+      }
+      throw e;
+    }
+  }
+
+  private long sessionExpiry() {
+    return clock.nowNanos() + cluster.sessionTtl().toNanos();
+  }
+
+  private void renewSession() {
+    try {
+      metaLog.submit(new MetaOp.RenewSession(session, sessionExpiry()));
+    } catch (FsException e) {
+      log.atError().addKeyValue("op", "renew-session").addKeyValue("error", e.getMessage())
+          .log("client session could not be renewed; files this mount keeps open after unlink may be reclaimed");
+    }
+  }
+
+  /** ENOTSUP for storage upkeep on a cluster mount (the nodes do it). */
+  private void requireLocalStorage(String what) throws FsException {
+    if (tiers == null) {
+      throw FsException.of(Errno.EOPNOTSUPP, "%s runs on the cluster's nodes, not on a mount", what);
     }
   }
 
@@ -554,6 +621,9 @@ public final class DynamicFileSystem implements FileSystem {
 
   /** Deletes the bytes of blocks no metadata references any more (see {@link BlockReclaimer}). */
   private void reclaimBlocks() {
+    if (reclaimer == null) {
+      return; // a cluster's leader reclaims
+    }
     try {
       reclaimer.reclaim();
     } catch (IOException | RuntimeException e) {
@@ -563,6 +633,9 @@ public final class DynamicFileSystem implements FileSystem {
 
   /** Runs the block reclaimer now; returns the blocks whose bytes it deleted. */
   public int reclaimNow() throws FsException {
+    if (reclaimer == null) {
+      return 0;
+    }
     return reclaimer.reclaim();
   }
 
@@ -571,6 +644,9 @@ public final class DynamicFileSystem implements FileSystem {
    * background every compaction interval (30 s by default).
    */
   public long compact() {
+    if (tiers == null) {
+      return 0;
+    }
     try {
       return tiers.compact(data.layout().compaction().liveFractionBelow());
     } catch (IOException | RuntimeException e) {
@@ -581,6 +657,9 @@ public final class DynamicFileSystem implements FileSystem {
 
   /** Size and live bytes of each segment file of the block store. */
   public List<io.dynamicfs.core.block.SegmentStore.SegmentUsage> segmentUsage() {
+    if (tiers == null) {
+      return List.of();
+    }
     return tiers.segmentUsage();
   }
 
@@ -601,6 +680,7 @@ public final class DynamicFileSystem implements FileSystem {
    */
   public GarbageReport collectGarbage(boolean apply, double minDeadFraction, io.dynamicfs.core.api.ProgressListener progress)
       throws IOException {
+    requireLocalStorage("gc");
     return new GarbageCollector(meta, metaLog, reclaimer, baseStore, tiers).run(apply, minDeadFraction, progress);
   }
 
@@ -609,14 +689,16 @@ public final class DynamicFileSystem implements FileSystem {
   @Override
   public byte[] getxattr(long ino, String name) throws IOException {
     XattrCache cache = metaLog.xattrs();
-    java.util.Optional<byte[]> v = cache.get(ino, name);
+    java.util.Optional<byte[]> v = metaLog.cachesXattrs() ? cache.get(ino, name) : null;
     if (v == null) {
       // Read and fill under the MetaLog monitor, where ops apply and invalidate: never a stale fill.
       synchronized (metaLog) {
         meta.requireInode(ino);
         Names.requireValidXattr(name);
         byte[] read = meta.xattr(ino, name);
-        cache.put(ino, name, read);
+        if (metaLog.cachesXattrs()) {
+          cache.put(ino, name, read);
+        }
         v = java.util.Optional.ofNullable(read);
       }
     }
@@ -652,6 +734,9 @@ public final class DynamicFileSystem implements FileSystem {
    */
   @Override
   public StatFs statfs() throws IOException {
+    if (cluster != null) {
+      return cluster.space().statfs();
+    }
     java.util.Set<FileStore> seen = new java.util.HashSet<>();
     double total = 0;
     double free = 0;
@@ -685,7 +770,7 @@ public final class DynamicFileSystem implements FileSystem {
 
   // ---- storage tiers ----------------------------------------------------------------------------
 
-  /** The tiers and devices under this filesystem. */
+  /** The tiers and devices under this filesystem; null on a cluster mount. */
   public TieredStore storage() {
     return tiers;
   }
@@ -697,6 +782,7 @@ public final class DynamicFileSystem implements FileSystem {
   public Scrubber.Report scrub(boolean repair, String tier, long rateBytesPerSecond,
       java.util.function.Consumer<Scrubber.Progress> progress, java.util.function.BooleanSupplier cancelled)
       throws IOException {
+    requireLocalStorage("scrub");
     if (tier != null && tiers.tier(tier) == null) {
       throw FsException.of(Errno.EINVAL, "no tier named '%s'", tier);
     }
@@ -717,6 +803,7 @@ public final class DynamicFileSystem implements FileSystem {
    */
   public Scrubber.Report rebuild(java.nio.file.Path device, java.util.function.Consumer<Scrubber.Progress> progress,
       java.util.function.BooleanSupplier cancelled) throws IOException {
+    requireLocalStorage("rebuild");
     Device d = tiers.device(device);
     if (d == null) {
       throw FsException.of(Errno.EINVAL, "%s is not a device of this filesystem", device);
@@ -740,6 +827,7 @@ public final class DynamicFileSystem implements FileSystem {
    */
   public TierMove.Result moveToTier(long ino, String tierName, java.util.function.Consumer<TierMove.Progress> progress)
       throws IOException {
+    requireLocalStorage("tier move");
     Tier target = tiers.tier(tierName);
     if (target == null) {
       throw FsException.of(Errno.EINVAL, "no tier named '%s' (tiers: %s)", tierName,
@@ -779,10 +867,18 @@ public final class DynamicFileSystem implements FileSystem {
     } catch (IOException e) {
       failure = failure == null ? e : failure;
     } finally {
-      meta.close();
+      if (cluster == null) {
+        meta.close();
+      } else {
+        try {
+          cluster.resources().close();
+        } catch (Exception e) {
+          failure = failure == null ? new IOException("closing the cluster connection: " + e.getMessage(), e) : failure;
+        }
+      }
     }
-    log.atInfo().addKeyValue("data", data.root().toString()).addKeyValue("open_handles_left", handles.size())
-        .log("filesystem closed");
+    log.atInfo().addKeyValue("data", data != null ? data.root().toString() : "cluster " + cluster.client())
+        .addKeyValue("open_handles_left", handles.size()).log("filesystem closed");
     if (failure != null) {
       throw failure;
     }

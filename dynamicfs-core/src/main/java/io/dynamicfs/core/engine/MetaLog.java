@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single-node metadata log: operations are applied one at a time under this object's monitor, each as
- * the next log index. Blocks that lose their last reference wait in the metadata's pending deletions until
+ * The engine's way to metadata changes: operations go to an {@link OpJournal} — on a single node applied
+ * here one at a time under this object's monitor, each as the next log index; on a cluster mount proposed
+ * to the Raft group. Blocks that lose their last reference wait in the metadata's pending deletions until
  * the {@link BlockReclaimer} purges them and deletes their bytes, unless pinned.
  *
  * <p>Pins close the race between dedup and deletion: a writer pins a block id before it checks whether
@@ -28,39 +29,70 @@ final class MetaLog {
   private static final Logger log = LoggerFactory.getLogger(MetaLog.class);
 
   private final MetadataStore meta;
-  private final OpApplier applier;
+  private final OpJournal journal;
   private final BlockStore store;
   // @GuardedBy("this")
   private final Map<BlockId, Integer> pins = new HashMap<>();
   private final XattrCache xattrs = new XattrCache();
-  private final ApplyListener listener;
 
   MetaLog(MetadataStore meta, BlockStore store) throws FsException {
     this(meta, store, ApplyListener.NONE);
   }
 
-  /** {@code listener} hears of every applied operation after the xattr cache has dropped what it touched. */
+  /** A single node's: {@code listener} hears of every applied operation after the xattr cache. */
   MetaLog(MetadataStore meta, BlockStore store, ApplyListener listener) throws FsException {
     this.meta = meta;
     this.store = store;
-    this.applier = new OpApplier(meta);
-    this.listener = listener;
+    this.journal = new LocalJournal(meta, listener);
+  }
+
+  /** A cluster mount's: ops go to {@code journal}; no xattr cache (other clients change xattrs too). */
+  MetaLog(MetadataStore meta, BlockStore store, OpJournal journal) {
+    this.meta = meta;
+    this.store = store;
+    this.journal = journal;
+  }
+
+  /** Applies ops in this process, each as the next index, in the form a Raft log entry carries them. */
+  private final class LocalJournal implements OpJournal {
+    private final OpApplier applier;
+    private final ApplyListener listener;
+
+    LocalJournal(MetadataStore meta, ApplyListener listener) throws FsException {
+      this.applier = new OpApplier(meta);
+      this.listener = listener;
+    }
+
+    @Override
+    public OpApplier.Result append(MetaOp op) throws FsException {
+      // Called under the MetaLog monitor (submit): one index after the other.
+      MetaOp logged = OpCodec.decode(OpCodec.encode(op));
+      OpApplier.Result r = applier.apply(applier.appliedIndex() + 1, logged);
+      for (long ino : r.touched()) {
+        xattrs.invalidate(ino);
+      }
+      listener.applied(logged, r);
+      return r;
+    }
+
+    @Override
+    public boolean exclusive() {
+      return true;
+    }
   }
 
   /**
-   * Applies {@code op} as the next log entry; its failure comes back as the FsException a local filesystem
-   * gives. The op is applied in the form a Raft log entry carries it (encoded and decoded by
-   * {@link OpCodec}), so the single node runs exactly what a replica would. Cached xattrs of every inode it
-   * touched are dropped under this monitor, where reads fill them; then the listener hears of it.
+   * Logs {@code op} as the next entry; its failure comes back as the FsException a local filesystem gives.
+   * On a single node cached xattrs of every inode it touched are dropped under this monitor, where reads
+   * fill them; then the listener hears of it.
    */
   synchronized OpApplier.Result submit(MetaOp op) throws FsException {
-    MetaOp logged = OpCodec.decode(OpCodec.encode(op));
-    OpApplier.Result r = applier.apply(applier.appliedIndex() + 1, logged);
-    for (long ino : r.touched()) {
-      xattrs.invalidate(ino);
-    }
-    listener.applied(logged, r);
-    return r.orThrow();
+    return journal.append(op).orThrow();
+  }
+
+  /** True when cached xattrs can be trusted (only this process changes the metadata). */
+  boolean cachesXattrs() {
+    return journal.exclusive();
   }
 
   XattrCache xattrs() {
@@ -68,8 +100,11 @@ final class MetaLog {
   }
 
   /** Pins a block and says whether the store already holds it (then it stays there while pinned). */
-  synchronized boolean pin(BlockId id) {
+  synchronized boolean pin(BlockId id) throws FsException {
     pins.merge(id, 1, Integer::sum);
+    if (!journal.exclusive()) {
+      return meta.block(id) != null; // referenced: its bytes stay on the nodes (a pending one may be purged)
+    }
     return store.contains(id);
   }
 
@@ -84,7 +119,7 @@ final class MetaLog {
       return;
     }
     pins.remove(id);
-    if (meta.block(id) == null && !meta.isPendingDelete(id)) {
+    if (journal.exclusive() && meta.block(id) == null && !meta.isPendingDelete(id)) {
       deleteBytes(id); // written but never committed; a pending one is the reclaimer's
     }
   }

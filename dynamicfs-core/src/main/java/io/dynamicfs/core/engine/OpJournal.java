@@ -1,0 +1,25 @@
+package io.dynamicfs.core.engine;
+
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.meta.MetaOp;
+import io.dynamicfs.core.meta.OpApplier;
+
+/**
+ * Where the engine's metadata operations go. A single node applies them itself, one log index after the
+ * other; a cluster mount proposes them to the Raft group and returns once its own replica of the metadata
+ * (the store the engine reads) has applied the entry, so a read after a write sees it.
+ */
+public interface OpJournal {
+  /**
+   * Logs {@code op} and returns its result (failed or not) once the metadata this engine reads has applied
+   * it. Throws when the op could not be logged (no leader in time, the store failed).
+   */
+  OpApplier.Result append(MetaOp op) throws FsException;
+
+  /**
+   * True when this engine is the only writer of its metadata (a single node): its own pins then decide
+   * whether a block's bytes may go. A cluster mount shares blocks with other clients, so it never deletes
+   * bytes itself and trusts the metadata, not a store probe, for dedup.
+   */
+  boolean exclusive();
+}
