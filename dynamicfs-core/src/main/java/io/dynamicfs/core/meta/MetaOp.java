@@ -92,6 +92,22 @@ public sealed interface MetaOp {
   record MoveBlock(BlockId id, int fromTier, Placement to) implements MetaOp {}
 
   /**
+   * The cluster's settings, written once by cluster-init with the root: what every mount formats its
+   * blocks with and how blocks are spread over nodes ({@code redundancy}, e.g. "replicate-2", "rs-4-2").
+   */
+  record SetClusterConfig(String clusterId, int blockSize, int codecId, int inlineMax, String redundancy)
+      implements MetaOp {}
+
+  /**
+   * A node joins: it gets the next node number (the result's {@code ino} field carries it), the addresses
+   * its Raft server and block server listen on, and state ACTIVE. EEXIST if {@code nodeId} is known.
+   */
+  record AddNode(String nodeId, String raftAddress, String blockAddress, long timeNs) implements MetaOp {}
+
+  /** A node's state changes (ACTIVE, DRAINING while its blocks move away, REMOVED); its number is kept. */
+  record SetNodeState(String nodeId, String state, long timeNs) implements MetaOp {}
+
+  /**
    * Removes blocks from pending deletion for good: each one still unreferenced is purged (the result lists
    * it in {@code purged}, and its bytes may then be deleted); one referenced again meanwhile is left alone.
    */

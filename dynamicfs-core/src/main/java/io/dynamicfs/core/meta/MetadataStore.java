@@ -42,6 +42,8 @@ public final class MetadataStore implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(MetadataStore.class);
   static final byte[] APPLIED_KEY = "applied-index".getBytes(StandardCharsets.US_ASCII);
   static final byte[] APPLIED_TERM_KEY = "applied-term".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] CLUSTER_KEY = "cluster".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] NEXT_NODE_KEY = "next-node".getBytes(StandardCharsets.US_ASCII);
   static final byte[] NEXT_INO_KEY = "next-ino".getBytes(StandardCharsets.US_ASCII);
 
   static {
@@ -67,6 +69,7 @@ public final class MetadataStore implements Closeable {
   final ColumnFamilyHandle orphans;
   final ColumnFamilyHandle pendingDeletes;
   final ColumnFamilyHandle sessions;
+  final ColumnFamilyHandle nodes;
 
   private MetadataStore(Path dir, int blockSize) throws IOException {
     this.blockSize = blockSize;
@@ -83,7 +86,7 @@ public final class MetadataStore implements Closeable {
       readOptions = new ReadOptions();
       List<ColumnFamilyDescriptor> cfs = new ArrayList<>();
       for (String name : List.of("default", "inodes", "dirents", "xattrs", "symlinks", "chunks", "blocks",
-          "orphans", "pending_deletes", "sessions")) {
+          "orphans", "pending_deletes", "sessions", "nodes")) {
         cfs.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
       }
       db = RocksDB.open(dbOptions, dir.toString(), cfs, handles);
@@ -101,6 +104,7 @@ public final class MetadataStore implements Closeable {
     orphans = handles.get(7);
     pendingDeletes = handles.get(8);
     sessions = handles.get(9);
+    nodes = handles.get(10);
   }
 
   /** Opens or creates the metadata database in {@code dir}. */
@@ -247,6 +251,77 @@ public final class MetadataStore implements Closeable {
   /** True when the block is unreferenced and waiting to be purged. */
   public boolean isPendingDelete(BlockId id) throws FsException {
     return get(pendingDeletes, id.toBytes()) != null;
+  }
+
+  /** The cluster's settings ({@link MetaOp.SetClusterConfig}), or null on a single node. */
+  public MetaOp.SetClusterConfig clusterConfig() throws FsException {
+    byte[] v = get(meta, CLUSTER_KEY);
+    if (v == null) {
+      return null;
+    }
+    MetaOp op = OpCodec.decode(v);
+    if (!(op instanceof MetaOp.SetClusterConfig c)) {
+      throw new FsException(Errno.EIO, "cluster settings record is malformed");
+    }
+    return c;
+  }
+
+  /** A member of the cluster: its number (used in placements), id, addresses and state. */
+  public record Node(int number, String nodeId, String raftAddress, String blockAddress, String state) {
+    byte[] encodeValue() {
+      byte[][] f = {nodeId.getBytes(StandardCharsets.UTF_8), raftAddress.getBytes(StandardCharsets.UTF_8),
+          blockAddress.getBytes(StandardCharsets.UTF_8), state.getBytes(StandardCharsets.UTF_8)};
+      int n = 4;
+      for (byte[] b : f) {
+        n += 2 + b.length;
+      }
+      ByteBuffer buf = ByteBuffer.allocate(n).putInt(number);
+      for (byte[] b : f) {
+        buf.putShort((short) b.length).put(b);
+      }
+      return buf.array();
+    }
+
+    static Node decode(byte[] v) throws FsException {
+      try {
+        ByteBuffer b = ByteBuffer.wrap(v);
+        int number = b.getInt();
+        String[] f = new String[4];
+        for (int i = 0; i < 4; i++) {
+          byte[] s = new byte[b.getShort() & 0xFFFF];
+          b.get(s);
+          f[i] = new String(s, StandardCharsets.UTF_8);
+        }
+        if (b.hasRemaining()) {
+          throw new IllegalArgumentException("trailing bytes");
+        }
+        return new Node(number, f[0], f[1], f[2], f[3]);
+      } catch (RuntimeException e) {
+        throw new FsException(Errno.EIO, "node record is malformed: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** The node with this id, or null. */
+  public Node node(String nodeId) throws FsException {
+    byte[] v = get(nodes, nodeId.getBytes(StandardCharsets.UTF_8));
+    return v == null ? null : Node.decode(v);
+  }
+
+  /** Every node ever added (REMOVED ones too), by id. */
+  public List<Node> nodes() throws FsException {
+    List<Node> out = new ArrayList<>();
+    try (RocksIterator it = db.newIterator(nodes, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        out.add(Node.decode(it.value()));
+      }
+      check(it);
+    }
+    return out;
+  }
+
+  long nextNodeNumber() throws FsException {
+    return getLong(meta, NEXT_NODE_KEY, 1);
   }
 
   /** A client session: who holds it and when it ends unless renewed. */

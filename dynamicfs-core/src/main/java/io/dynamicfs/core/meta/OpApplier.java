@@ -183,6 +183,27 @@ public final class OpApplier {
           closeSession(tx, s.id());
         }
       }
+    } else if (op instanceof MetaOp.SetClusterConfig c) {
+      if (store.clusterConfig() != null) {
+        throw new FsException(Errno.EEXIST, "the cluster settings are written once, at cluster-init");
+      }
+      if (c.blockSize() < 4096 || Integer.bitCount(c.blockSize()) != 1 || c.inlineMax() < 0) {
+        throw FsException.of(Errno.EINVAL, "bad block size %d or inline maximum %d", c.blockSize(), c.inlineMax());
+      }
+      io.dynamicfs.core.codec.Codec.byId(c.codecId());
+      tx.put(store.meta, MetadataStore.CLUSTER_KEY, OpCodec.encode(c));
+    } else if (op instanceof MetaOp.AddNode a) {
+      return addNode(tx, a);
+    } else if (op instanceof MetaOp.SetNodeState n) {
+      MetadataStore.Node node = store.node(n.nodeId());
+      if (node == null) {
+        throw FsException.of(Errno.ENOENT, "no node '%s' in the cluster", n.nodeId());
+      }
+      if (!java.util.Set.of("ACTIVE", "DRAINING", "REMOVED").contains(n.state())) {
+        throw FsException.of(Errno.EINVAL, "unknown node state '%s'", n.state());
+      }
+      tx.put(store.nodes, n.nodeId().getBytes(StandardCharsets.UTF_8), new MetadataStore.Node(node.number(),
+          node.nodeId(), node.raftAddress(), node.blockAddress(), n.state()).encodeValue());
     } else if (op instanceof MetaOp.PurgeBlocks p) {
       for (BlockId id : p.ids()) {
         tx.purge(id);
@@ -527,6 +548,21 @@ public final class OpApplier {
       }
       setAttrs(tx, c.attrs());
     }
+  }
+
+  private long addNode(Tx tx, MetaOp.AddNode a) throws FsException {
+    if (a.nodeId().isEmpty() || a.nodeId().length() > 64 || !a.nodeId().matches("[A-Za-z0-9._-]+")) {
+      throw FsException.of(Errno.EINVAL, "node id '%s' must be 1-64 letters, digits, '.', '_' or '-'", a.nodeId());
+    }
+    MetadataStore.Node known = store.node(a.nodeId());
+    if (known != null) {
+      throw FsException.of(Errno.EEXIST, "node id '%s' is already in use (node %d)", a.nodeId(), known.number());
+    }
+    long number = store.nextNodeNumber();
+    tx.put(store.meta, MetadataStore.NEXT_NODE_KEY, java.nio.ByteBuffer.allocate(8).putLong(number + 1).array());
+    tx.put(store.nodes, a.nodeId().getBytes(StandardCharsets.UTF_8),
+        new MetadataStore.Node((int) number, a.nodeId(), a.raftAddress(), a.blockAddress(), "ACTIVE").encodeValue());
+    return number;
   }
 
   private void openSession(Tx tx, MetaOp.OpenSession o) throws FsException {

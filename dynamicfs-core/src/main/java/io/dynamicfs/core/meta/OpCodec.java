@@ -129,6 +129,24 @@ public final class OpCodec {
       } else if (op instanceof MetaOp.ExpireSessions e) {
         out.writeByte(15);
         out.writeLong(e.nowNs());
+      } else if (op instanceof MetaOp.SetClusterConfig c) {
+        out.writeByte(16);
+        str(out, c.clusterId());
+        out.writeInt(c.blockSize());
+        out.writeByte(c.codecId());
+        out.writeInt(c.inlineMax());
+        str(out, c.redundancy());
+      } else if (op instanceof MetaOp.AddNode a) {
+        out.writeByte(17);
+        str(out, a.nodeId());
+        str(out, a.raftAddress());
+        str(out, a.blockAddress());
+        out.writeLong(a.timeNs());
+      } else if (op instanceof MetaOp.SetNodeState n) {
+        out.writeByte(18);
+        str(out, n.nodeId());
+        str(out, n.state());
+        out.writeLong(n.timeNs());
       } else if (op instanceof MetaOp.PurgeBlocks p) {
         out.writeByte(11);
         out.writeInt(p.ids().size());
@@ -169,6 +187,9 @@ public final class OpCodec {
         case 13 -> new MetaOp.RenewSession(in.readLong(), in.readLong());
         case 14 -> new MetaOp.CloseSession(in.readLong());
         case 15 -> new MetaOp.ExpireSessions(in.readLong());
+        case 16 -> new MetaOp.SetClusterConfig(str(in), in.readInt(), in.readUnsignedByte(), in.readInt(), str(in));
+        case 17 -> new MetaOp.AddNode(str(in), str(in), str(in), in.readLong());
+        case 18 -> new MetaOp.SetNodeState(str(in), str(in), in.readLong());
         default -> throw FsException.of(Errno.EIO, "unknown operation tag %d", tag);
       };
       if (in.available() != 0) {

@@ -924,6 +924,32 @@ class OpApplierTest {
     assertNotNull(store.session(SESSION));
   }
 
+  // ---- cluster membership ----------------------------------------------------------------------
+
+  @Test
+  void addNode_numbersNodesInOrder_refusesDuplicateAndBadIds() throws Exception {
+    assertEquals(1, apply(new MetaOp.AddNode("n1", "h:1", "h:2", now())).ino());
+    assertEquals(2, apply(new MetaOp.AddNode("n2", "h:3", "h:4", now())).ino());
+    assertEquals(Errno.EEXIST, failure(new MetaOp.AddNode("n1", "x:1", "x:2", now())));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.AddNode("bad id", "x:1", "x:2", now())));
+    apply(new MetaOp.SetNodeState("n1", "DRAINING", now()));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.SetNodeState("n1", "SLEEPY", now())));
+    assertEquals(Errno.ENOENT, failure(new MetaOp.SetNodeState("n9", "REMOVED", now())));
+    assertEquals(List.of(new MetadataStore.Node(1, "n1", "h:1", "h:2", "DRAINING"),
+        new MetadataStore.Node(2, "n2", "h:3", "h:4", "ACTIVE")), store.nodes());
+    assertEquals(3, apply(new MetaOp.AddNode("n3", "h:5", "h:6", now())).ino(), "numbers are never reused");
+  }
+
+  @Test
+  void setClusterConfig_writtenOnce() throws Exception {
+    assertNull(store.clusterConfig());
+    MetaOp.SetClusterConfig c = new MetaOp.SetClusterConfig("id", 1 << 20, Codec.LZ4.id(), 4096, "replicate-2");
+    apply(c);
+    assertEquals(c, store.clusterConfig());
+    assertEquals(Errno.EEXIST, failure(new MetaOp.SetClusterConfig("id", 1 << 20, 1, 4096, "replicate-3")));
+    assertEquals(c, store.clusterConfig());
+  }
+
   // ---- pending deletion ------------------------------------------------------------------------
 
   @Test
