@@ -200,21 +200,34 @@ final class TestCluster implements AutoCloseable {
     }
   }
 
+  /** Stops every running server, in parallel (each gRPC shutdown waits), keeping the first failure. */
   @Override
   public void close() throws IOException {
-    IOException first = null;
+    List<java.util.concurrent.CompletableFuture<Void>> closing = new ArrayList<>();
     for (int i = 0; i < servers.length; i++) {
-      if (servers[i] != null) {
-        try {
-          servers[i].close();
-        } catch (IOException | RuntimeException e) {
-          if (first == null) {
-            first = e instanceof IOException io ? io : new IOException(e);
-          } else {
-            first.addSuppressed(e);
+      RaftMetaServer s = servers[i];
+      servers[i] = null;
+      if (s != null) {
+        closing.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
+          try {
+            s.close();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
           }
+        }));
+      }
+    }
+    IOException first = null;
+    for (var f : closing) {
+      try {
+        f.join();
+      } catch (java.util.concurrent.CompletionException e) {
+        Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+        if (first == null) {
+          first = cause instanceof IOException io ? io : new IOException(cause);
+        } else {
+          first.addSuppressed(cause);
         }
-        servers[i] = null;
       }
     }
     if (first != null) {
