@@ -8,6 +8,8 @@ import io.dynamicfs.core.meta.MetadataStore;
 import io.dynamicfs.core.meta.OpApplier;
 import io.dynamicfs.core.meta.OpCodec;
 import java.io.IOException;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -152,17 +154,16 @@ public final class MetadataStateMachine extends BaseStateMachine {
     MetaOp op = trx.getStateMachineContext() instanceof MetaOp m ? m : null;
     OpApplier.Result result;
     try {
-      if (op == null) {
+      if (op == null) { // a follower, or a leader after restart: decode the logged bytes
         try {
           op = OpCodec.decode(entry.getStateMachineLogEntry().getLogData().toByteArray());
         } catch (FsException e) {
-          // Refused by startTransaction on any leader of this version; every replica answers the same.
-          op = null;
+          // startTransaction refuses such bytes, so only a proposer of another version could log them;
+          // every replica decodes the same bytes the same way, so every replica answers the same.
           applier.advance(term, index);
-          result = new OpApplier.Result(index, Errno.EIO, "log entry does not decode: " + e.detail(), 0,
-              java.util.List.of(), java.util.List.of(), java.util.Set.of());
           updateLastAppliedTermIndex(term, index);
-          return reply(result);
+          return reply(new OpApplier.Result(index, Errno.EIO, "log entry does not decode: " + e.detail(), 0,
+              List.of(), List.of(), Set.of()));
         }
       }
       result = applier.apply(term, index, op);

@@ -195,6 +195,23 @@ class RaftReplicationTest {
     }
   }
 
+  @Test
+  void submit_withoutQuorumLongerThanTimeout_failsEioNamingTheCause() throws Exception {
+    try (TestCluster cluster = TestCluster.start(tmp.resolve("c"), 3, b -> b);
+        RaftMetaClient client = new RaftMetaClient(cluster.group(), Duration.ofSeconds(3))) {
+      client.submit(RandomOps.root()).orThrow();
+      int leader = cluster.awaitLeader(WAIT);
+      cluster.stop(leader);
+      cluster.stop((leader + 1) % 3);
+      long start = System.nanoTime();
+      FsException e = assertThrows(FsException.class, () -> client.submit(mkdir("lost", 1)));
+      long tookMs = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(Errno.EIO, e.errno());
+      assertTrue(e.getMessage().contains("no leader"), e.getMessage());
+      assertTrue(tookMs >= 3000 && tookMs < 15_000, "gave up after " + tookMs + " ms");
+    }
+  }
+
   private static MetaOp mkdir(String name, long t) {
     return new MetaOp.CreateNode(FileSystem.ROOT_INO, name, FileType.DIRECTORY.bits() | 0755, 0, 0, true, 0, null,
         1_000_000L + t);
