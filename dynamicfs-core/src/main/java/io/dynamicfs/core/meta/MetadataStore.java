@@ -565,4 +565,23 @@ public final class MetadataStore implements Closeable {
       }
     }
   }
+
+  // ---- checkpoints (Raft snapshots) -------------------------------------------------------------
+
+  /**
+   * Flushes every column family (so the applied position is in SST files, durable without the WAL) and
+   * writes an openable RocksDB checkpoint of this store into {@code dir}, which must not exist yet: SST
+   * files are hard-linked when {@code dir} is on the same filesystem, copied otherwise; the small
+   * MANIFEST, OPTIONS and CURRENT files are copied. The caller serialises this with {@link OpApplier#apply}
+   * so the checkpoint holds exactly {@link #appliedIndex()}.
+   */
+  public void checkpoint(Path dir) throws FsException {
+    try (org.rocksdb.FlushOptions flush = new org.rocksdb.FlushOptions().setWaitForFlush(true);
+        org.rocksdb.Checkpoint checkpoint = org.rocksdb.Checkpoint.create(db)) {
+      db.flush(flush, handles);
+      checkpoint.createCheckpoint(dir.toString());
+    } catch (RocksDBException e) {
+      throw new FsException(Errno.EIO, "metadata checkpoint to " + dir + " failed: " + e.getMessage(), e);
+    }
+  }
 }

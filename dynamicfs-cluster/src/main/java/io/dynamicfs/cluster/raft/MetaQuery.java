@@ -1,0 +1,45 @@
+package io.dynamicfs.cluster.raft;
+
+import io.dynamicfs.core.api.DirEntry;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.meta.BlockRecord;
+import io.dynamicfs.core.meta.Chunk;
+import io.dynamicfs.core.meta.Inode;
+import java.util.List;
+
+/**
+ * A read of replicated metadata, answered by a replica's state machine from its own store
+ * ({@link MetadataStateMachine#query}); {@code R} is the answer's type. Failures come back as the errno a
+ * local store read raises (ENOENT for a missing name or inode, ENODATA for a missing xattr, EINVAL for
+ * readlink of a non-symlink). {@link QueryCodec} is the wire form.
+ */
+public sealed interface MetaQuery<R> {
+
+  /** The inode a name in a directory refers to; ENOENT when the name is absent. */
+  record Lookup(long parent, String name) implements MetaQuery<Inode> {}
+
+  /** getattr; ENOENT when absent. */
+  record GetInode(long ino) implements MetaQuery<Inode> {}
+
+  /** Every entry of a directory, in name order. */
+  record ReadDir(long dir) implements MetaQuery<List<DirEntry>> {}
+
+  record ReadLink(long ino) implements MetaQuery<String> {}
+
+  /** An xattr's value; ENODATA when absent. */
+  record GetXattr(long ino, String name) implements MetaQuery<byte[]> {}
+
+  record ListXattrs(long ino) implements MetaQuery<List<String>> {}
+
+  /** Block-list entries of a file with {@code from <= index < to}. */
+  record Chunks(long ino, long from, long to) implements MetaQuery<List<Chunk>> {}
+
+  /** A block's record; ENOENT when no file references it (nor is it pending deletion). */
+  record Block(BlockId id) implements MetaQuery<BlockRecord> {}
+
+  /** The replica's applied position (for read-your-writes stale reads and for tests). */
+  record Applied() implements MetaQuery<Position> {}
+
+  /** A Raft log position. */
+  record Position(long term, long index) {}
+}

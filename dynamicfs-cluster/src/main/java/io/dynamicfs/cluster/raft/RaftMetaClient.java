@@ -1,0 +1,146 @@
+package io.dynamicfs.cluster.raft;
+
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.meta.MetaOp;
+import io.dynamicfs.core.meta.OpApplier;
+import io.dynamicfs.core.meta.OpCodec;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * A mount's (or an admin tool's) handle on the replicated metadata: operations go through the Raft log,
+ * reads are linearizable (ReadIndex on the leader) or, for relaxed mounts, stale reads from a chosen
+ * replica at an index this client has already seen (read-your-writes).
+ *
+ * <p>A request that meets no leader (an election, a partition) is retried with the same call id until
+ * {@code noLeaderTimeout} has passed since it was first sent; the servers' retry cache answers a retry of
+ * an operation that was already applied with its first answer, so a retried create or rename happens once.
+ * After the timeout the call fails with EIO naming the cause. Thread-safe.
+ */
+public final class RaftMetaClient implements Closeable {
+  public static final Duration DEFAULT_NO_LEADER_TIMEOUT = Duration.ofSeconds(30);
+  private static final TimeDuration RETRY_SLEEP = TimeDuration.valueOf(200, TimeUnit.MILLISECONDS);
+
+  private final RaftClient client;
+  private final RaftGroup group;
+  private final Duration noLeaderTimeout;
+  private final AtomicLong lastSeenIndex = new AtomicLong();
+
+  public RaftMetaClient(RaftGroup group) {
+    this(group, DEFAULT_NO_LEADER_TIMEOUT);
+  }
+
+  public RaftMetaClient(RaftGroup group, Duration noLeaderTimeout) {
+    this.group = group;
+    this.noLeaderTimeout = noLeaderTimeout;
+    TimeDuration timeout = TimeDuration.valueOf(noLeaderTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    RetryPolicy retryForever = RetryPolicies.retryForeverWithSleep(RETRY_SLEEP);
+    RequestTypeDependentRetryPolicy.Builder policy = RequestTypeDependentRetryPolicy.newBuilder();
+    for (TypeCase type : new TypeCase[] {TypeCase.WRITE, TypeCase.READ, TypeCase.STALEREAD}) {
+      policy.setRetryPolicy(type, retryForever).setTimeout(type, timeout);
+    }
+    this.client = RaftClient.newBuilder()
+        .setProperties(new RaftProperties())
+        .setRaftGroup(group)
+        .setRetryPolicy(policy.build())
+        .build();
+  }
+
+  /**
+   * Proposes {@code op} and waits until it is applied; returns its answer (a failed operation is a
+   * {@link OpApplier.Result} with an errno, use {@link OpApplier.Result#orThrow()}). Throws EIO when no
+   * leader answered within the timeout or the leader refused the frame.
+   */
+  public OpApplier.Result submit(MetaOp op) throws FsException {
+    RaftClientReply reply = send(() -> client.io().send(message(OpCodec.encode(op))), "submit");
+    seen(reply.getLogIndex());
+    return ResultCodec.decode(reply.getMessage().getContent().toByteArray());
+  }
+
+  /** A linearizable read: it sees every operation that completed before it was sent, from any client. */
+  public <R> R query(MetaQuery<R> q) throws FsException {
+    RaftClientReply reply = send(() -> client.io().sendReadOnly(message(QueryCodec.encode(q))), "query");
+    return QueryCodec.decodeAnswer(q, reply.getMessage().getContent().toByteArray());
+  }
+
+  /**
+   * A read from {@code server}'s own store once it has applied everything this client has seen (its own
+   * writes and earlier reads' positions), without a round to the leader: may miss other clients' latest
+   * writes.
+   */
+  public <R> R queryStale(MetaQuery<R> q, RaftPeerId server) throws FsException {
+    RaftClientReply reply = send(() -> client.io().sendStaleRead(message(QueryCodec.encode(q)), lastSeenIndex.get(),
+        server), "stale query");
+    return QueryCodec.decodeAnswer(q, reply.getMessage().getContent().toByteArray());
+  }
+
+  /** The highest log index an answer to this client has come from. */
+  public long lastSeenIndex() {
+    return lastSeenIndex.get();
+  }
+
+  public RaftGroup group() {
+    return group;
+  }
+
+  private void seen(long index) {
+    lastSeenIndex.accumulateAndGet(index, Math::max);
+  }
+
+  private interface Call {
+    RaftClientReply call() throws IOException;
+  }
+
+  private RaftClientReply send(Call call, String what) throws FsException {
+    RaftClientReply reply;
+    try {
+      reply = call.call();
+    } catch (StateMachineException e) {
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof FsException fe) {
+        throw new FsException(fe.errno(), "metadata " + what + " refused: " + fe.detail(), e);
+      }
+      throw new FsException(Errno.EIO, "metadata " + what + " refused: " + cause.getMessage(), e);
+    } catch (RaftRetryFailureException e) {
+      throw new FsException(Errno.EIO, "metadata cluster unavailable: no leader answered the " + what + " within "
+          + noLeaderTimeout.toSeconds() + " s (" + e.getCause() + ")", e);
+    } catch (InterruptedIOException e) {
+      Thread.currentThread().interrupt();
+      throw new FsException(Errno.EIO, "metadata " + what + " interrupted", e);
+    } catch (IOException e) {
+      throw new FsException(Errno.EIO, "metadata " + what + " failed: " + e, e);
+    }
+    if (!reply.isSuccess()) {
+      throw new FsException(Errno.EIO, "metadata " + what + " failed: " + reply.getException());
+    }
+    return reply;
+  }
+
+  private static Message message(byte[] bytes) {
+    return Message.valueOf(UnsafeByteOperations.unsafeWrap(bytes));
+  }
+
+  @Override
+  public void close() throws IOException {
+    client.close();
+  }
+}

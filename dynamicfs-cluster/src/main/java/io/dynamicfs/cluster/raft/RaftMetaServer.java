@@ -1,0 +1,90 @@
+package io.dynamicfs.cluster.raft;
+
+import io.dynamicfs.core.meta.ApplyListener;
+import java.io.Closeable;
+import java.io.IOException;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+
+/**
+ * One metadata replica process-side: a Ratis server (gRPC) in {@code group} running a
+ * {@link MetadataStateMachine}. Starting recovers what {@link RaftNodeConfig#storageDir()} holds (or
+ * formats it when empty); {@link #close} stops the server and closes the store.
+ */
+public final class RaftMetaServer implements Closeable {
+  private final RaftServer server;
+  private final RaftGroup group;
+  private final MetadataStateMachine stateMachine;
+
+  private RaftMetaServer(RaftServer server, RaftGroup group, MetadataStateMachine stateMachine) {
+    this.server = server;
+    this.group = group;
+    this.stateMachine = stateMachine;
+  }
+
+  /**
+   * Starts the replica {@code config} describes as a member of {@code group} (which must list it).
+   *
+   * @param blockSize the filesystem's block size, the same on every replica
+   * @param listener told of every applied operation on this replica (block reclaim, cache invalidation)
+   */
+  public static RaftMetaServer start(RaftNodeConfig config, RaftGroup group, int blockSize, ApplyListener listener)
+      throws IOException {
+    if (group.getPeer(config.peerId()) == null) {
+      throw new IllegalArgumentException("group " + group + " does not list peer " + config.peerId());
+    }
+    MetadataStateMachine sm = new MetadataStateMachine(blockSize, listener);
+    RaftServer server = RaftServer.newBuilder()
+        .setServerId(config.peerId())
+        .setGroup(group)
+        .setProperties(config.toProperties())
+        .setStateMachine(sm)
+        .setOption(RaftStorage.StartupOption.RECOVER)
+        .build();
+    try {
+      server.start();
+    } catch (IOException | RuntimeException e) {
+      try {
+        server.close();
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    return new RaftMetaServer(server, group, sm);
+  }
+
+  public RaftPeerId id() {
+    return server.getId();
+  }
+
+  public RaftGroup group() {
+    return group;
+  }
+
+  public MetadataStateMachine stateMachine() {
+    return stateMachine;
+  }
+
+  /** The Ratis server, for administration (membership changes, leadership transfer). */
+  public RaftServer raftServer() {
+    return server;
+  }
+
+  /** True while this replica is the group's leader and ready to serve. */
+  public boolean isLeader() {
+    try {
+      RaftServer.Division d = server.getDivision(group.getGroupId());
+      return d.getInfo().isLeader() && d.getInfo().isLeaderReady();
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}

@@ -1,0 +1,214 @@
+package io.dynamicfs.cluster.raft;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * How one metadata replica runs: its id and gRPC address, where Raft keeps its log and the state machine
+ * its RocksDB, and Ratis settings sized for a small, shared machine (DESIGN.md, 2-core machine):
+ * election timeouts of a second or more, bounded thread pools, small log segments, linearizable reads.
+ * Built with {@link #builder}; every setter checks its value and {@link Builder#build} the combinations,
+ * naming the option at fault.
+ */
+public final class RaftNodeConfig {
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+  private final String id;
+  private final String host;
+  private final int port;
+  private final Path storageDir;
+  private final Duration electionMin;
+  private final Duration electionMax;
+  private final Duration requestTimeout;
+  private final long snapshotThreshold;
+  private final long segmentBytes;
+  private final int purgeGap;
+  private final int threads;
+
+  private RaftNodeConfig(Builder b) {
+    this.id = b.id;
+    this.host = b.host;
+    this.port = b.port;
+    this.storageDir = b.storageDir;
+    this.electionMin = b.electionMin;
+    this.electionMax = b.electionMax;
+    this.requestTimeout = b.requestTimeout;
+    this.snapshotThreshold = b.snapshotThreshold;
+    this.segmentBytes = b.segmentBytes;
+    this.purgeGap = b.purgeGap;
+    this.threads = b.threads;
+  }
+
+  /** A replica named {@code id} listening on {@code host:port}, keeping its state under {@code storageDir}. */
+  public static Builder builder(String id, String host, int port, Path storageDir) {
+    return new Builder(id, host, port, storageDir);
+  }
+
+  /** The group every metadata replica of cluster {@code clusterId} joins (its id derives from the name). */
+  public static RaftGroup group(String clusterId, Collection<RaftPeer> peers) {
+    return RaftGroup.valueOf(groupId(clusterId), peers);
+  }
+
+  public static RaftGroupId groupId(String clusterId) {
+    return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(("dynamicfs-meta:" + clusterId).getBytes(StandardCharsets.UTF_8)));
+  }
+
+  public RaftPeerId peerId() {
+    return RaftPeerId.valueOf(id);
+  }
+
+  /** This replica as a member of a group. */
+  public RaftPeer peer() {
+    return RaftPeer.newBuilder().setId(id).setAddress(host + ":" + port).build();
+  }
+
+  public Path storageDir() {
+    return storageDir;
+  }
+
+  /** The Ratis server properties this configuration stands for. */
+  public RaftProperties toProperties() {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(storageDir.toFile()));
+    GrpcConfigKeys.Server.setHost(p, host);
+    GrpcConfigKeys.Server.setPort(p, port);
+
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, millis(electionMin));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, millis(electionMax));
+    RaftServerConfigKeys.Rpc.setRequestTimeout(p, millis(requestTimeout));
+    // A stalled JVM on a busy machine is not a reason to step down at once (default 300 ms).
+    RaftServerConfigKeys.setSleepDeviationThreshold(p, millis(electionMin));
+
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotThreshold);
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    // The store is durable by itself; a restart checkpoints it (MetadataStateMachine#initialize).
+    RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, false);
+
+    SizeInBytes segment = SizeInBytes.valueOf(segmentBytes);
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, segment);
+    RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(Math.min(segmentBytes, 4L << 20)));
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, purgeGap);
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("4MB"));
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+
+    RaftServerConfigKeys.ThreadPool.setProxyCached(p, false);
+    RaftServerConfigKeys.ThreadPool.setProxySize(p, threads);
+    RaftServerConfigKeys.ThreadPool.setServerCached(p, false);
+    RaftServerConfigKeys.ThreadPool.setServerSize(p, threads);
+    RaftServerConfigKeys.ThreadPool.setClientCached(p, false);
+    RaftServerConfigKeys.ThreadPool.setClientSize(p, threads);
+    GrpcConfigKeys.Server.setAsyncRequestThreadPoolCached(p, false);
+    GrpcConfigKeys.Server.setAsyncRequestThreadPoolSize(p, threads);
+    return p;
+  }
+
+  private static TimeDuration millis(Duration d) {
+    return TimeDuration.valueOf(d.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public String toString() {
+    return "RaftNodeConfig{" + id + "@" + host + ":" + port + ", storage=" + storageDir + ", election="
+        + electionMin.toMillis() + "-" + electionMax.toMillis() + "ms, snapshotThreshold=" + snapshotThreshold
+        + ", segment=" + segmentBytes + ", purgeGap=" + purgeGap + ", threads=" + threads + "}";
+  }
+
+  /** Fail-fast builder: each setter checks its own value, {@link #build} the combinations. */
+  public static final class Builder {
+    private final String id;
+    private final String host;
+    private final int port;
+    private final Path storageDir;
+    private Duration electionMin = Duration.ofMillis(1000);
+    private Duration electionMax = Duration.ofMillis(2500);
+    private Duration requestTimeout = Duration.ofSeconds(3);
+    private long snapshotThreshold = 10_000;
+    private long segmentBytes = 8L << 20;
+    private int purgeGap = 1024;
+    private int threads = 4;
+
+    private Builder(String id, String host, int port, Path storageDir) {
+      require(id != null && ID.matcher(id).matches(), "peer id '" + id + "' must be 1-64 of [A-Za-z0-9_-]");
+      require(host != null && !host.isBlank(), "host must be given");
+      require(port > 0 && port < 65536, "port " + port + " must be in 1..65535");
+      this.id = id;
+      this.host = host;
+      this.port = port;
+      this.storageDir = Objects.requireNonNull(storageDir, "storageDir");
+    }
+
+    /** Election timeout range; Ratis' 150-300 ms default churns leaders on a loaded machine. */
+    public Builder electionTimeout(Duration min, Duration max) {
+      require(min.toMillis() >= 200, "election timeout min " + min.toMillis() + " ms is below 200 ms");
+      require(max.compareTo(min) > 0, "election timeout max " + max.toMillis() + " ms must exceed min "
+          + min.toMillis() + " ms");
+      this.electionMin = min;
+      this.electionMax = max;
+      return this;
+    }
+
+    public Builder requestTimeout(Duration t) {
+      require(t.toMillis() >= 100, "request timeout " + t.toMillis() + " ms is below 100 ms");
+      this.requestTimeout = t;
+      return this;
+    }
+
+    /** Applied entries between automatic checkpoints (after which the log is purged). */
+    public Builder snapshotThreshold(long entries) {
+      require(entries >= 1, "snapshot threshold " + entries + " must be at least 1");
+      this.snapshotThreshold = entries;
+      return this;
+    }
+
+    public Builder segmentBytes(long bytes) {
+      require(bytes >= 16 << 10, "log segment size " + bytes + " is below 16 KiB");
+      this.segmentBytes = bytes;
+      return this;
+    }
+
+    /** Log entries that must separate two purges (Ratis purges closed segments only). */
+    public Builder purgeGap(int entries) {
+      require(entries >= 1, "purge gap " + entries + " must be at least 1");
+      this.purgeGap = entries;
+      return this;
+    }
+
+    /** Size of each of Ratis' server, proxy, client and gRPC request pools. */
+    public Builder threads(int n) {
+      require(n >= 1 && n <= 64, "thread pool size " + n + " must be in 1..64");
+      this.threads = n;
+      return this;
+    }
+
+    public RaftNodeConfig build() {
+      return new RaftNodeConfig(this);
+    }
+
+    private static void require(boolean ok, String message) {
+      if (!ok) {
+        throw new IllegalArgumentException(message);
+      }
+    }
+  }
+}

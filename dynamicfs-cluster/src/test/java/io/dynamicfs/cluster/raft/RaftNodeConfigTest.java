@@ -1,0 +1,43 @@
+package io.dynamicfs.cluster.raft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.junit.jupiter.api.Test;
+
+class RaftNodeConfigTest {
+  private static final Path DIR = Path.of("/tmp/none");
+
+  @Test
+  void defaults_areSizedForASmallMachine() {
+    RaftProperties p = RaftNodeConfig.builder("n1", "127.0.0.1", 9000, DIR).build().toProperties();
+    assertTrue(RaftServerConfigKeys.Rpc.timeoutMin(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS) >= 1000);
+    assertEquals(RaftServerConfigKeys.Read.Option.LINEARIZABLE, RaftServerConfigKeys.Read.option(p));
+    assertEquals(false, RaftServerConfigKeys.ThreadPool.serverCached(p));
+    assertEquals(true, RaftServerConfigKeys.Snapshot.autoTriggerEnabled(p));
+    assertEquals(List.of(DIR.toFile()), RaftServerConfigKeys.storageDir(p));
+  }
+
+  @Test
+  void badValues_failNamingTheOption() {
+    assertMessage("peer id", () -> RaftNodeConfig.builder("a b", "h", 1, DIR));
+    assertMessage("port", () -> RaftNodeConfig.builder("n", "h", 0, DIR));
+    var b = RaftNodeConfig.builder("n", "h", 1, DIR);
+    assertMessage("election timeout min", () -> b.electionTimeout(Duration.ofMillis(50), Duration.ofSeconds(1)));
+    assertMessage("must exceed min", () -> b.electionTimeout(Duration.ofSeconds(2), Duration.ofSeconds(1)));
+    assertMessage("snapshot threshold", () -> b.snapshotThreshold(0));
+    assertMessage("log segment size", () -> b.segmentBytes(100));
+    assertMessage("thread pool size", () -> b.threads(0));
+  }
+
+  private static void assertMessage(String part, org.junit.jupiter.api.function.Executable e) {
+    IllegalArgumentException x = assertThrows(IllegalArgumentException.class, e);
+    assertTrue(x.getMessage().contains(part), x.getMessage());
+  }
+}
