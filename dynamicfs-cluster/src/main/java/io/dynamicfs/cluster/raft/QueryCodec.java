@@ -154,7 +154,10 @@ final class QueryCodec {
         out.writeInt(r.storedLength());
         out.writeByte(r.codec().id());
         out.writeInt(r.tier());
-        out.writeInt(r.device());
+        out.writeInt(r.placement().locations().size());
+        for (int l : r.placement().locations()) {
+          out.writeInt(l);
+        }
       } else if (q instanceof MetaQuery.Applied) {
         MetaQuery.Position p = (MetaQuery.Position) value;
         out.writeLong(p.term());
@@ -220,8 +223,20 @@ final class QueryCodec {
         }
         value = chunks;
       } else if (q instanceof MetaQuery.Block) {
-        value = new BlockRecord(b.getLong(), b.getInt(), b.getInt(), Codec.byId(b.get() & 0xff), b.getInt(),
-            b.getInt());
+        long refs = b.getLong();
+        int raw = b.getInt();
+        int stored = b.getInt();
+        Codec codec = Codec.byId(b.get() & 0xff);
+        int tier = b.getInt();
+        int n = b.getInt();
+        if (n < 0 || n > io.dynamicfs.core.block.Placement.MAX_LOCATIONS) {
+          throw new IllegalArgumentException("bad location count " + n);
+        }
+        List<Integer> locs = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          locs.add(b.getInt());
+        }
+        value = new BlockRecord(refs, raw, stored, codec, new io.dynamicfs.core.block.Placement(tier, locs));
       } else if (q instanceof MetaQuery.Applied) {
         value = new MetaQuery.Position(b.getLong(), b.getLong());
       } else {

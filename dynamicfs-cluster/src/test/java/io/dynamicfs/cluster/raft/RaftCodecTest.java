@@ -74,7 +74,7 @@ class RaftCodecTest {
     assertEquals(4096, chunks.get(0).length());
     assertArrayEquals(new byte[] {9, 9}, chunks.get(1).inline());
     assertEquals(3, chunks.get(1).index());
-    BlockRecord record = new BlockRecord(2, 4096, 1000, Codec.NONE, 1, 3);
+    BlockRecord record = new BlockRecord(2, 4096, 1000, Codec.NONE, new io.dynamicfs.core.block.Placement(1, java.util.List.of(3, -1, 7)));
     assertEquals(record, roundTrip(new MetaQuery.Block(ID), record));
     assertEquals(new MetaQuery.Position(3, 99), roundTrip(new MetaQuery.Applied(), new MetaQuery.Position(3, 99)));
   }
