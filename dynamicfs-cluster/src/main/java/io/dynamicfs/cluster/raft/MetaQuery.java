@@ -40,6 +40,12 @@ public sealed interface MetaQuery<R> {
   /** The replica's applied position (for read-your-writes stale reads and for tests). */
   record Applied() implements MetaQuery<Position> {}
 
+  /** The cluster's members, every state, by node id. */
+  record Nodes() implements MetaQuery<List<io.dynamicfs.core.meta.MetadataStore.Node>> {}
+
+  /** The cluster's settings (written by cluster-init); ENOENT before. */
+  record Config() implements MetaQuery<io.dynamicfs.core.meta.MetaOp.SetClusterConfig> {}
+
   /** A Raft log position. */
   record Position(long term, long index) {}
 }

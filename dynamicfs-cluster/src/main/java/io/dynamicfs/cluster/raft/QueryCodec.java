@@ -67,6 +67,10 @@ final class QueryCodec {
         out.write(b.id().toBytes());
       } else if (q instanceof MetaQuery.Applied) {
         out.writeByte(9);
+      } else if (q instanceof MetaQuery.Nodes) {
+        out.writeByte(10);
+      } else if (q instanceof MetaQuery.Config) {
+        out.writeByte(11);
       } else {
         throw new IllegalArgumentException("unknown query " + q.getClass());
       }
@@ -88,6 +92,8 @@ final class QueryCodec {
         case 7 -> new MetaQuery.Chunks(b.getLong(), b.getLong(), b.getLong());
         case 8 -> new MetaQuery.Block(blockId(b));
         case 9 -> new MetaQuery.Applied();
+        case 10 -> new MetaQuery.Nodes();
+        case 11 -> new MetaQuery.Config();
         default -> throw FsException.of(Errno.EIO, "unknown query tag %d", tag);
       };
       end(b, "query");
@@ -162,6 +168,21 @@ final class QueryCodec {
         MetaQuery.Position p = (MetaQuery.Position) value;
         out.writeLong(p.term());
         out.writeLong(p.index());
+      } else if (q instanceof MetaQuery.Nodes) {
+        @SuppressWarnings("unchecked")
+        List<io.dynamicfs.core.meta.MetadataStore.Node> nodes = (List<io.dynamicfs.core.meta.MetadataStore.Node>) value;
+        out.writeInt(nodes.size());
+        for (var n : nodes) {
+          out.writeInt(n.number());
+          str(out, n.nodeId());
+          str(out, n.raftAddress());
+          str(out, n.blockAddress());
+          str(out, n.state());
+        }
+      } else if (q instanceof MetaQuery.Config) {
+        byte[] op = io.dynamicfs.core.meta.OpCodec.encode((io.dynamicfs.core.meta.MetaOp) value);
+        out.writeInt(op.length);
+        out.write(op);
       } else {
         throw new IllegalArgumentException("unknown query " + q.getClass());
       }
@@ -239,6 +260,24 @@ final class QueryCodec {
         value = new BlockRecord(refs, raw, stored, codec, new io.dynamicfs.core.block.Placement(tier, locs));
       } else if (q instanceof MetaQuery.Applied) {
         value = new MetaQuery.Position(b.getLong(), b.getLong());
+      } else if (q instanceof MetaQuery.Nodes) {
+        int n = b.getInt();
+        if (n < 0 || n > 100_000) {
+          throw FsException.of(Errno.EIO, "bad node count %d", n);
+        }
+        List<io.dynamicfs.core.meta.MetadataStore.Node> nodes = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          nodes.add(new io.dynamicfs.core.meta.MetadataStore.Node(b.getInt(), str(b), str(b), str(b), str(b)));
+        }
+        value = nodes;
+      } else if (q instanceof MetaQuery.Config) {
+        int n = b.getInt();
+        if (n < 0 || n > b.remaining()) {
+          throw FsException.of(Errno.EIO, "bad settings length %d", n);
+        }
+        byte[] op = new byte[n];
+        b.get(op);
+        value = io.dynamicfs.core.meta.OpCodec.decode(op);
       } else {
         throw new IllegalArgumentException("unknown query " + q.getClass());
       }

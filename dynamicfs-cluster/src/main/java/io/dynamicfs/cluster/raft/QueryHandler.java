@@ -45,6 +45,14 @@ final class QueryHandler {
       return r;
     } else if (q instanceof MetaQuery.Applied) {
       return new MetaQuery.Position(store.appliedTerm(), store.appliedIndex());
+    } else if (q instanceof MetaQuery.Nodes) {
+      return store.nodes();
+    } else if (q instanceof MetaQuery.Config) {
+      var c = store.clusterConfig();
+      if (c == null) {
+        throw new FsException(Errno.ENOENT, "the cluster has no settings yet (cluster-init did not finish)");
+      }
+      return c;
     }
     throw new IllegalArgumentException("unknown query " + q.getClass());
   }

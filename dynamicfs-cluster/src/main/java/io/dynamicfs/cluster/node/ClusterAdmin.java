@@ -1,0 +1,219 @@
+package io.dynamicfs.cluster.node;
+
+import io.dynamicfs.cluster.raft.MetaQuery;
+import io.dynamicfs.cluster.raft.RaftMetaClient;
+import io.dynamicfs.cluster.transport.BlockClientGroup;
+import io.dynamicfs.cluster.transport.NodeStats;
+import io.dynamicfs.cluster.transport.RemoteBlockStore;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.meta.MetadataStore;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.util.TimeDuration;
+
+/**
+ * A handle on a running cluster from any machine that has its token: finds the metadata group through
+ * one {@code --peer}, then talks to all of it (a {@link RaftMetaClient} for operations and queries), adds
+ * voters, and gathers {@code cluster status}. A peer that does not answer, or answers for another
+ * cluster, is a clear error.
+ */
+public final class ClusterAdmin implements Closeable {
+  private final ClusterToken token;
+  private final RaftGroup group;
+  private final RaftMetaClient meta;
+
+  private ClusterAdmin(ClusterToken token, RaftGroup group, Duration noLeaderTimeout) {
+    this.token = token;
+    this.group = group;
+    this.meta = new RaftMetaClient(group, noLeaderTimeout);
+  }
+
+  /** The cluster's Raft group id: the cluster id itself. */
+  public static RaftGroupId groupId(ClusterToken token) {
+    return RaftGroupId.valueOf(token.clusterId());
+  }
+
+  static RaftPeer peer(Endpoint e) {
+    return RaftPeer.newBuilder().setId(e.peerId()).setAddress(e.raftAddress()).build();
+  }
+
+  /** Connects through the first of {@code peers} that answers for this cluster. */
+  public static ClusterAdmin connect(ClusterToken token, List<Endpoint> peers, Duration noLeaderTimeout)
+      throws FsException {
+    FsException last = null;
+    for (Endpoint p : peers) {
+      try {
+        RaftGroup g = discover(token, p);
+        return new ClusterAdmin(token, g, noLeaderTimeout);
+      } catch (FsException e) {
+        last = e;
+      }
+    }
+    throw last != null ? last : new FsException(Errno.EINVAL, "no peer given");
+  }
+
+  /** The group's current voters as {@code peer} knows them. */
+  static RaftGroup discover(ClusterToken token, Endpoint peer) throws FsException {
+    GroupInfoReply info = info(token, peer);
+    return info.getGroup();
+  }
+
+  static GroupInfoReply info(ClusterToken token, Endpoint peer) throws FsException {
+    RaftGroup one = RaftGroup.valueOf(groupId(token), peer(peer));
+    try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(one)
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3,
+            TimeDuration.valueOf(300, java.util.concurrent.TimeUnit.MILLISECONDS)))
+        .build()) {
+      GroupInfoReply r = c.getGroupManagementApi(RaftPeerId.valueOf(peer.peerId())).info(groupId(token));
+      if (!r.isSuccess()) {
+        throw FsException.of(Errno.EINVAL, "peer %s is not a node of cluster %s: %s", peer, token.clusterId(),
+            r.getException());
+      }
+      return r;
+    } catch (FsException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      String why = String.valueOf(e.getMessage());
+      if (why.contains("not found") || why.contains("GroupMismatch") || why.contains("not exist")) {
+        throw FsException.of(Errno.EINVAL, "peer %s is not a node of cluster %s (is the token file from another "
+            + "cluster?)", peer, token.clusterId());
+      }
+      throw FsException.of(Errno.EIO, "peer %s does not answer: %s", peer, why);
+    }
+  }
+
+  public RaftGroup group() {
+    return group;
+  }
+
+  public RaftMetaClient meta() {
+    return meta;
+  }
+
+  public ClusterToken token() {
+    return token;
+  }
+
+  public List<MetadataStore.Node> nodes() throws FsException {
+    return meta.query(new MetaQuery.Nodes());
+  }
+
+  /** Adds {@code peer} to the voters (the leader brings it up to date, by snapshot if needed). */
+  void addVoter(Endpoint peer) throws FsException {
+    List<RaftPeer> add = List.of(peer(peer));
+    try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(group).build()) {
+      var reply = c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+          .setServersInNewConf(add).setMode(SetConfigurationRequest.Mode.ADD).build());
+      if (!reply.isSuccess()) {
+        throw FsException.of(Errno.EIO, "adding %s to the metadata group failed: %s", peer, reply.getException());
+      }
+    } catch (IOException e) {
+      throw FsException.of(Errno.EIO, "adding %s to the metadata group failed: %s", peer, e.getMessage());
+    }
+  }
+
+  /** One member as {@code cluster status} shows it. */
+  public record Member(String nodeId, int number, String address, String role, String health, long lastContactMs,
+      long commitIndex, long blocks, long usedBytes, long freeBytes) {}
+
+  public record Status(String clusterId, String leader, long term, long commitIndex, List<Member> members) {}
+
+  /** Leader, term, commit index, and each member's role, health, last contact, space and block count. */
+  public Status status(Endpoint asked) throws FsException {
+    GroupInfoReply mine = info(token, asked);
+    RaftProtos.RoleInfoProto role = mine.getRoleInfoProto();
+    String leaderPeer = null;
+    if (role.getRole() == RaftProtos.RaftPeerRole.LEADER) {
+      leaderPeer = role.getSelf().getId().toStringUtf8();
+    } else if (role.hasFollowerInfo()) {
+      leaderPeer = role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8();
+    }
+    GroupInfoReply leaderInfo = mine;
+    if (leaderPeer != null && !leaderPeer.equals(asked.peerId())) {
+      for (RaftPeer p : mine.getGroup().getPeers()) {
+        if (p.getId().toString().equals(leaderPeer)) {
+          leaderInfo = info(token, Endpoint.parse("leader", p.getAddress()));
+        }
+      }
+    }
+    Map<String, Long> contact = new HashMap<>();
+    long term = 0;
+    if (leaderInfo.getRoleInfoProto().hasLeaderInfo()) {
+      term = leaderInfo.getRoleInfoProto().getLeaderInfo().getTerm();
+      for (RaftProtos.ServerRpcProto f : leaderInfo.getRoleInfoProto().getLeaderInfo().getFollowerInfoList()) {
+        contact.put(f.getId().getId().toStringUtf8(), f.getLastRpcElapsedTimeMs());
+      }
+    }
+    Map<String, Long> commits = new HashMap<>();
+    long commitIndex = 0;
+    for (RaftProtos.CommitInfoProto ci : leaderInfo.getCommitInfos()) {
+      String id = ci.getServer().getId().toStringUtf8();
+      commits.put(id, ci.getCommitIndex());
+      if (id.equals(leaderPeer)) {
+        commitIndex = ci.getCommitIndex();
+      }
+    }
+    java.util.Set<String> voters = new java.util.HashSet<>();
+    for (RaftPeer p : leaderInfo.getGroup().getPeers()) {
+      voters.add(p.getId().toString());
+    }
+    List<Member> members = new ArrayList<>();
+    String leaderNode = null;
+    try (BlockClientGroup g = new BlockClientGroup(1)) {
+      for (MetadataStore.Node n : nodes()) {
+        Endpoint e = Endpoint.parse("node address", n.raftAddress());
+        String pid = e.peerId();
+        boolean isLeader = pid.equals(leaderPeer);
+        if (isLeader) {
+          leaderNode = n.nodeId();
+        }
+        String r = n.state().equals("REMOVED") ? "removed" : isLeader ? "leader" : voters.contains(pid) ? "follower"
+            : "blocks";
+        long lastContact = isLeader ? 0 : contact.getOrDefault(pid, -1L);
+        long blocks = -1;
+        long used = -1;
+        long free = -1;
+        String health;
+        try (RemoteBlockStore s = RemoteBlockStore.builder(g, e.blockAddress(), token.credentials())
+            .timeout(Duration.ofSeconds(3)).build()) {
+          NodeStats st = s.nodeStats();
+          blocks = st.store().blocks();
+          used = st.store().fileBytes();
+          free = st.freeBytes();
+          health = voters.contains(pid) && !isLeader && (lastContact < 0 || lastContact > 5000) ? "lagging"
+              : "healthy";
+        } catch (IOException | RuntimeException x) {
+          health = "unreachable";
+        }
+        if (n.state().equals("REMOVED")) {
+          health = "removed";
+        }
+        members.add(new Member(n.nodeId(), n.number(), n.raftAddress(), r, health, lastContact,
+            commits.getOrDefault(pid, -1L), blocks, used, free));
+      }
+    }
+    return new Status(token.clusterId().toString(), leaderNode, term, commitIndex, members);
+  }
+
+  @Override
+  public void close() throws IOException {
+    meta.close();
+  }
+}

@@ -1,0 +1,391 @@
+package io.dynamicfs.cluster.node;
+
+import io.dynamicfs.cluster.raft.MetaQuery;
+import io.dynamicfs.cluster.raft.RaftMetaClient;
+import io.dynamicfs.cluster.raft.RaftMetaServer;
+import io.dynamicfs.cluster.raft.RaftNodeConfig;
+import io.dynamicfs.cluster.transport.BlockServer;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FileType;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.SegmentStore;
+import io.dynamicfs.core.codec.Codec;
+import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.meta.ApplyListener;
+import io.dynamicfs.core.meta.MetaOp;
+import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.meta.OpApplier;
+import io.dynamicfs.core.storage.Redundancy;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One server of a DynamicFS cluster, over its own DATA directory: a metadata replica (a Raft voter, for
+ * the first three nodes) and a block server over a local segment store (every node). While it leads the
+ * metadata group it also ends expired client sessions and reclaims blocks that have waited out the grace
+ * period in pending deletion (a purge op, then the bytes deleted on every node).
+ *
+ * <p>Layout of DATA: {@code cluster/node.json} and {@code cluster/token} (what the node is),
+ * {@code cluster/lock} (one process per DATA), {@code raft/} (Ratis log and the metadata RocksDB),
+ * {@code blocks/} (segment files).
+ */
+public final class ClusterNode implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+  /** Most metadata voters; later nodes hold blocks only. */
+  public static final int MAX_VOTERS = 3;
+  static final long SEGMENT_BYTES = 64L << 20;
+
+  private final Path data;
+  private final NodeFile file;
+  private final ClusterToken token;
+  private final FileChannel lockChannel;
+  private final SegmentStore blocks;
+  private final BlockServer blockServer;
+  private final RaftMetaServer raft;
+  private final RaftMetaClient client;
+  private final NodeDirectory directory;
+  private final ScheduledExecutorService duties;
+  private final Duration reclaimGrace;
+  private final Map<BlockId, Long> pendingSeen = new HashMap<>();
+
+  /** Tunables a test shortens. */
+  public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize) {
+    public static final Options DEFAULT = new Options(Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20);
+  }
+
+  private ClusterNode(Path data, NodeFile file, ClusterToken token, FileChannel lockChannel, Options options)
+      throws IOException {
+    this.data = data;
+    this.file = file;
+    this.token = token;
+    this.lockChannel = lockChannel;
+    this.reclaimGrace = options.reclaimGrace();
+    SegmentStore s = null;
+    BlockServer bs = null;
+    RaftMetaServer r = null;
+    RaftMetaClient c = null;
+    try {
+      s = SegmentStore.open(data.resolve("blocks"), Codec.LZ4, SEGMENT_BYTES);
+      bs = BlockServer.builder(s, token.credentials()).bind(file.listen().blockAddress())
+          .blockSize(options.blockSize()).start();
+      List<RaftPeer> peers = new ArrayList<>();
+      for (Endpoint e : file.peers()) {
+        peers.add(ClusterAdmin.peer(e));
+      }
+      RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), peers);
+      if (file.voter()) {
+        RaftNodeConfig cfg = RaftNodeConfig.builder(file.listen().peerId(), file.listen().host(), file.listen().port(),
+            data.resolve("raft")).build();
+        r = RaftMetaServer.start(cfg, group, options.blockSize(), ApplyListener.NONE);
+      }
+      c = new RaftMetaClient(group);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(c, r, bs, s);
+      throw e;
+    }
+    this.blocks = s;
+    this.blockServer = bs;
+    this.raft = r;
+    this.client = c;
+    this.directory = new NodeDirectory(() -> client.query(new MetaQuery.Nodes()), token.credentials(),
+        Duration.ofSeconds(10));
+    this.duties = Executors.newSingleThreadScheduledExecutor(t -> {
+      Thread th = new Thread(t, "dfs-node-duties");
+      th.setDaemon(true);
+      return th;
+    });
+    long ms = options.dutyPeriod().toMillis();
+    duties.scheduleWithFixedDelay(this::leaderDuties, ms, ms, TimeUnit.MILLISECONDS);
+  }
+
+  // ---- making and starting nodes -------------------------------------------------------------------
+
+  /**
+   * Makes the first node of a new cluster in an empty {@code data}: a new cluster id and token, this node
+   * as the only voter, the root directory, the cluster's settings and this node's registration.
+   */
+  public static ClusterNode init(Path data, String nodeId, Endpoint listen, String redundancy, FormatOptions format,
+      Options options) throws IOException {
+    try {
+      Redundancy r = Redundancy.parse(redundancy); // a clear error before anything is made
+      if (!(r instanceof Redundancy.Replicate rep) || rep.copies() < 1 || rep.copies() > 3) {
+        throw new IllegalArgumentException("a cluster spreads blocks with replicate-1, replicate-2 or replicate-3 "
+            + "(rs-K-M over nodes is not available yet)");
+      }
+    } catch (IllegalArgumentException e) {
+      throw FsException.of(Errno.EINVAL, "--redundancy %s: %s", redundancy, e.getMessage());
+    }
+    requireFresh(data);
+    FileChannel lock = lock(data);
+    ClusterToken token = ClusterToken.generate();
+    NodeFile file = new NodeFile(token.clusterId(), nodeId, listen, true, List.of(listen));
+    ClusterNode node = null;
+    try {
+      node = new ClusterNode(data, file, token, lock, options);
+      long now = System.currentTimeMillis() * 1_000_000L;
+      node.client.submit(MetaOp.CreateNode.root(FileType.DIRECTORY.bits() | 0755, 0, 0, now)).orThrow();
+      node.client.submit(new MetaOp.SetClusterConfig(token.clusterId().toString(), format.blockSize(),
+          format.codec().id(), format.inlineMax(), redundancy)).orThrow();
+      node.client.submit(new MetaOp.AddNode(nodeId, listen.raftAddress(), listen.blockAddressText(), now)).orThrow();
+      token.write(NodeFile.tokenPath(data));
+      file.write(data); // last: a node file means a complete node
+      log.atInfo().addKeyValue("cluster", token.clusterId().toString()).addKeyValue("node", nodeId)
+          .addKeyValue("listen", listen.raftAddress()).log("cluster created");
+      return node;
+    } catch (IOException | RuntimeException e) {
+      if (node != null) {
+        node.close();
+      } else {
+        lock.close();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Adds a node to the cluster {@code peer} belongs to, in an empty {@code data}: registers it (a node id
+   * in use is refused), makes it a metadata voter while there are fewer than {@link #MAX_VOTERS}, and
+   * starts its block server.
+   */
+  public static ClusterNode join(Path data, String nodeId, Endpoint listen, Endpoint peer, ClusterToken token,
+      Options options) throws IOException {
+    requireFresh(data);
+    FileChannel lock = lock(data);
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(peer), Duration.ofSeconds(30))) {
+      for (MetadataStore.Node n : admin.nodes()) {
+        if (n.nodeId().equals(nodeId)) {
+          throw FsException.of(Errno.EEXIST, "node id '%s' is already in use in cluster %s (node %d at %s)", nodeId,
+              token.clusterId(), n.number(), n.raftAddress());
+        }
+        if (n.raftAddress().equals(listen.raftAddress()) && !n.state().equals("REMOVED")) {
+          throw FsException.of(Errno.EEXIST, "address %s is already node '%s' of cluster %s", listen,
+              n.nodeId(), token.clusterId());
+        }
+      }
+      List<Endpoint> voters = new ArrayList<>();
+      for (RaftPeer p : admin.group().getPeers()) {
+        voters.add(Endpoint.parse("voter", p.getAddress()));
+      }
+      boolean voter = voters.size() < MAX_VOTERS;
+      List<Endpoint> peers = new ArrayList<>(voters);
+      if (voter) {
+        peers.add(listen);
+      }
+      NodeFile file = new NodeFile(token.clusterId(), nodeId, listen, voter, peers);
+      ClusterNode node = new ClusterNode(data, file, token, lock, options);
+      try {
+        if (voter) {
+          admin.addVoter(listen);
+        }
+        long now = System.currentTimeMillis() * 1_000_000L;
+        admin.meta().submit(new MetaOp.AddNode(nodeId, listen.raftAddress(), listen.blockAddressText(), now))
+            .orThrow();
+        token.write(NodeFile.tokenPath(data));
+        file.write(data);
+        log.atInfo().addKeyValue("cluster", token.clusterId().toString()).addKeyValue("node", nodeId)
+            .addKeyValue("voter", voter).log("node joined");
+        return node;
+      } catch (IOException | RuntimeException e) {
+        node.close();
+        throw e;
+      }
+    } catch (IOException | RuntimeException e) {
+      if (lock.isOpen()) {
+        lock.close();
+      }
+      throw e;
+    }
+  }
+
+  /** Starts an existing node again (after a crash or reboot) from what its DATA holds. */
+  public static ClusterNode restart(Path data, Options options) throws IOException {
+    NodeFile file = NodeFile.read(data);
+    if (file == null) {
+      throw FsException.of(Errno.EINVAL, "%s is not a cluster node's DATA (no cluster/node.json)", data);
+    }
+    ClusterToken token = ClusterToken.read(NodeFile.tokenPath(data));
+    if (!token.clusterId().equals(file.clusterId())) {
+      throw FsException.of(Errno.EINVAL, "%s: the token is for cluster %s, the node of cluster %s", data,
+          token.clusterId(), file.clusterId());
+    }
+    FileChannel lock = lock(data);
+    try {
+      ClusterNode node = new ClusterNode(data, file, token, lock, options);
+      log.atInfo().addKeyValue("cluster", file.clusterId().toString()).addKeyValue("node", file.nodeId())
+          .log("node restarted");
+      return node;
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  /** EINVAL unless {@code data} can become a node: absent or empty, not a single-node DATA, not a node. */
+  static void requireFresh(Path data) throws IOException {
+    if (NodeFile.read(data) != null) {
+      NodeFile f = NodeFile.read(data);
+      throw FsException.of(Errno.EEXIST, "%s is already node '%s' of cluster %s; to start it again run "
+          + "'dynamicfs cluster-join --data %s'", data, f.nodeId(), f.clusterId(), data);
+    }
+    if (Files.exists(data.resolve("dynamicfs.properties"))) {
+      throw FsException.of(Errno.EINVAL, "%s holds a single-node filesystem; a cluster node needs an empty "
+          + "directory", data);
+    }
+    if (Files.isDirectory(data)) {
+      try (var s = Files.list(data)) {
+        List<String> other = s.map(p -> p.getFileName().toString())
+            .filter(n -> !n.equals("logs") && !n.equals("run") && !n.equals("cluster")).toList();
+        if (!other.isEmpty()) {
+          throw FsException.of(Errno.ENOTEMPTY, "%s is not empty (%s); a new node needs an empty directory", data,
+              other);
+        }
+      }
+    } else if (Files.exists(data)) {
+      throw FsException.of(Errno.ENOTDIR, "%s is not a directory", data);
+    }
+  }
+
+  private static FileChannel lock(Path data) throws IOException {
+    Files.createDirectories(data.resolve("cluster"));
+    FileChannel ch = FileChannel.open(data.resolve("cluster").resolve("lock"), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE);
+    FileLock l;
+    try {
+      l = ch.tryLock();
+    } catch (IOException e) {
+      ch.close();
+      throw e;
+    }
+    if (l == null) {
+      ch.close();
+      throw FsException.of(Errno.EBUSY, "%s is in use by another running node", data);
+    }
+    return ch;
+  }
+
+  // ---- the leader's duties ---------------------------------------------------------------------------
+
+  /** While this node leads: end expired sessions, reclaim blocks that waited out the grace period. */
+  private void leaderDuties() {
+    if (raft == null || !raft.isLeader()) {
+      pendingSeen.clear();
+      return;
+    }
+    try {
+      client.submit(new MetaOp.ExpireSessions(System.currentTimeMillis() * 1_000_000L));
+      reclaim();
+    } catch (IOException | RuntimeException e) {
+      log.atWarn().addKeyValue("error", String.valueOf(e)).log("leader duties failed; retried next period");
+    }
+  }
+
+  private void reclaim() throws IOException {
+    Map<BlockId, Long> pending = raft.stateMachine().read(s -> s.pendingDeletes(4096));
+    long now = System.nanoTime();
+    pendingSeen.keySet().retainAll(pending.keySet());
+    List<BlockId> due = new ArrayList<>();
+    for (BlockId id : pending.keySet()) {
+      long seen = pendingSeen.computeIfAbsent(id, k -> now);
+      if (now - seen >= reclaimGrace.toNanos()) {
+        due.add(id);
+      }
+    }
+    if (due.isEmpty()) {
+      return;
+    }
+    OpApplier.Result r = client.submit(new MetaOp.PurgeBlocks(due)).orThrow();
+    directory.refresh();
+    int deleted = 0;
+    for (BlockId id : r.purged()) {
+      for (var n : directory.nodes().nodes()) {
+        try {
+          n.store().delete(id);
+        } catch (IOException | RuntimeException e) {
+          log.atWarn().addKeyValue("block", id.toHex()).addKeyValue("node", n.number())
+              .addKeyValue("error", String.valueOf(e)).log("block delete on a node failed; left as garbage");
+        }
+      }
+      pendingSeen.remove(id);
+      deleted++;
+    }
+    log.atInfo().addKeyValue("blocks", deleted).log("reclaimed blocks");
+  }
+
+  // ---- accessors -------------------------------------------------------------------------------------
+
+  public NodeFile file() {
+    return file;
+  }
+
+  public ClusterToken token() {
+    return token;
+  }
+
+  public Path data() {
+    return data;
+  }
+
+  public boolean isLeader() {
+    return raft != null && raft.isLeader();
+  }
+
+  /** This node's metadata replica, or null on a block-only node. */
+  public RaftMetaServer raft() {
+    return raft;
+  }
+
+  public SegmentStore blocks() {
+    return blocks;
+  }
+
+  @Override
+  public void close() throws IOException {
+    duties.shutdownNow();
+    try {
+      duties.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    directory.close();
+    IOException failure = closeQuietly(client, raft, blockServer, blocks);
+    lockChannel.close();
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private static IOException closeQuietly(AutoCloseable... things) {
+    IOException first = null;
+    for (AutoCloseable c : things) {
+      if (c == null) {
+        continue;
+      }
+      try {
+        c.close();
+      } catch (Exception e) {
+        if (first == null) {
+          first = e instanceof IOException io ? io : new IOException(e);
+        }
+      }
+    }
+    return first;
+  }
+}
