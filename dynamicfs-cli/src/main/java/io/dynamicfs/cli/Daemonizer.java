@@ -9,18 +9,47 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Runs the mount in a detached child JVM (a new session via setsid when available) and returns once the
- * child reports that the filesystem is mounted, or prints the child's error. The JVM cannot fork, so the
- * child is this same program started again with {@code --foreground --ready-file}.
+ * Runs a daemon (a mount, a cluster node) in a detached child JVM (a new session via setsid when
+ * available) and returns once the child reports that it is up, or prints the child's error. The JVM cannot
+ * fork, so the child is this same program started again with {@code --foreground --ready-file}.
  */
-final class Daemonizer {
-  private final MountCommand command;
+public final class Daemonizer {
+  /** What to start: the child's JVM options and its arguments (with the ready file it reports to). */
+  public interface Daemon {
+    List<String> jvmOptions();
 
-  Daemonizer(MountCommand command) {
+    List<String> childArguments(Path ready);
+
+    /** What the daemon is, for messages ("the mount process", "the node process"). */
+    String what();
+  }
+
+  private final Daemon command;
+
+  public Daemonizer(Daemon command) {
     this.command = command;
   }
 
-  int start() throws IOException, InterruptedException {
+  Daemonizer(MountCommand mount) {
+    this(new Daemon() {
+      @Override
+      public List<String> jvmOptions() {
+        return MountCommand.daemonJvmOptions(mount.cacheMemory());
+      }
+
+      @Override
+      public List<String> childArguments(Path ready) {
+        return mount.childArguments(ready);
+      }
+
+      @Override
+      public String what() {
+        return "the mount process";
+      }
+    });
+  }
+
+  public int start() throws IOException, InterruptedException {
     Path ready = Files.createTempFile("dynamicfs-ready-", ".txt");
     Path output = Files.createTempFile("dynamicfs-daemon-", ".out");
     try {
@@ -30,9 +59,7 @@ final class Daemonizer {
         cmd.add("/usr/bin/setsid");
       }
       cmd.add(ProcessHandle.current().info().command().orElse("java"));
-      for (String opt : MountCommand.daemonJvmOptions(command.cacheMemory())) {
-        cmd.add(opt);
-      }
+      cmd.addAll(command.jvmOptions());
       cmd.add("-cp");
       cmd.add(System.getProperty("java.class.path"));
       cmd.add(Main.class.getName());
@@ -54,14 +81,14 @@ final class Daemonizer {
           return child.exitValue() == 0 ? Main.EXIT_USAGE : child.exitValue();
         }
         if (!child.isAlive()) {
-          System.err.println("dynamicfs: the mount process exited (code " + child.exitValue() + ") before mounting:");
+          System.err.println("dynamicfs: " + command.what() + " exited (code " + child.exitValue() + ") before it was up:");
           System.err.print(tail(output));
           return 1;
         }
         Thread.sleep(50);
       }
       child.destroy();
-      System.err.println("dynamicfs: the filesystem did not come up within 180 s");
+      System.err.println("dynamicfs: " + command.what() + " did not come up within 180 s");
       return 1;
     } finally {
       Files.deleteIfExists(ready);

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * {@code bytes}, {@code latency_ms}, {@code device}, {@code node}, {@code error}…). Text lines are the
  * classic pattern followed by the same pairs as {@code key="value"}.
  */
-final class Logging {
+public final class Logging {
   static final String FILE_APPENDER = "FILE";
   static final String STDERR_APPENDER = "STDERR";
   static final String TEXT_PATTERN = "%d{ISO8601} %-5level [%thread] %logger{36} - %msg %kvp%n";
@@ -41,7 +41,7 @@ final class Logging {
    * Sends the root logger at {@code level} to {@code file} in {@code fileFormat}; when {@code stderrFormat}
    * is non-null, stderr gets every event at that level too (instead of warnings only).
    */
-  static void configure(Path file, Format fileFormat, Level level, Format stderrFormat) {
+  public static void configure(Path file, Format fileFormat, Level level, Format stderrFormat) {
     LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
     ch.qos.logback.classic.Logger root = ctx.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.addAppender(rollingFile(ctx, file, fileFormat));

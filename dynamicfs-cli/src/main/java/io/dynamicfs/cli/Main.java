@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
     description = "A deduplicating, compressing, checksumming FUSE filesystem.",
     subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, StatusCommand.class,
         StatsCommand.class, WarmupCommand.class, GcCommand.class, ScrubCommand.class, TierCommand.class,
-        RebuildCommand.class, BenchCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
+        RebuildCommand.class, BenchCommand.class, ClusterInitCommand.class, ClusterJoinCommand.class,
+        ClusterCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for bad usage, a bad option or input that cannot be used. */
   public static final int EXIT_USAGE = 2;

@@ -145,6 +145,19 @@ public final class ClusterAdmin implements Closeable {
     } else if (role.hasFollowerInfo()) {
       leaderPeer = role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8();
     }
+    if (leaderPeer == null || leaderPeer.isEmpty()) {
+      // the asked node does not know the leader (yet): ask the others who leads
+      for (RaftPeer p : mine.getGroup().getPeers()) {
+        try {
+          GroupInfoReply other = info(token, Endpoint.parse("peer", p.getAddress()));
+          if (other.getRoleInfoProto().getRole() == RaftProtos.RaftPeerRole.LEADER) {
+            leaderPeer = p.getId().toString();
+          }
+        } catch (FsException unreachable) {
+          // skip
+        }
+      }
+    }
     GroupInfoReply leaderInfo = mine;
     if (leaderPeer != null && !leaderPeer.equals(asked.peerId())) {
       for (RaftPeer p : mine.getGroup().getPeers()) {

@@ -1,0 +1,82 @@
+package io.dynamicfs.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dynamicfs.cluster.node.ClusterAdmin;
+import io.dynamicfs.cluster.node.ClusterToken;
+import io.dynamicfs.cluster.node.Endpoint;
+import io.dynamicfs.core.api.FsException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code dynamicfs cluster …}: commands on a running cluster. */
+@Command(name = "cluster", mixinStandardHelpOptions = true, description = "Look at a running cluster.",
+    subcommands = {ClusterCommand.Status.class})
+final class ClusterCommand implements Runnable {
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "a subcommand is required (status)");
+  }
+
+  /** {@code dynamicfs cluster status --peer HOST:PORT [--json]}. */
+  @Command(name = "status", mixinStandardHelpOptions = true,
+      description = "Leader, term, commit index, and each member's role, health, last contact, space and blocks.")
+  static final class Status implements Callable<Integer> {
+    @Option(names = "--peer", required = true, paramLabel = "HOST:PORT", description = "Any node of the cluster.")
+    String peer;
+
+    @Option(names = "--token-file", paramLabel = "FILE", description = "The cluster's token (default $DYNAMICFS_TOKEN_FILE).")
+    Path tokenFile;
+
+    @Option(names = "--json", description = "One JSON object instead of a table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      ClusterAdmin.Status st;
+      try {
+        ClusterToken token = ClusterToken.read(TokenFiles.resolve(tokenFile));
+        Endpoint at = Endpoint.parse("--peer", peer);
+        try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(at), Duration.ofSeconds(15))) {
+          st = admin.status(at);
+        }
+      } catch (FsException e) {
+        System.err.println("dynamicfs: " + e.detail());
+        return Main.EXIT_USAGE;
+      }
+      if (json) {
+        ObjectMapper m = new ObjectMapper();
+        ObjectNode o = m.createObjectNode();
+        o.put("cluster_id", st.clusterId()).put("leader", st.leader()).put("term", st.term())
+            .put("commit_index", st.commitIndex());
+        ArrayNode members = o.putArray("members");
+        for (ClusterAdmin.Member mb : st.members()) {
+          members.addObject().put("node_id", mb.nodeId()).put("number", mb.number()).put("address", mb.address())
+              .put("role", mb.role()).put("health", mb.health()).put("last_contact_ms", mb.lastContactMs())
+              .put("commit_index", mb.commitIndex()).put("blocks", mb.blocks()).put("used_bytes", mb.usedBytes())
+              .put("free_bytes", mb.freeBytes());
+        }
+        System.out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(o));
+        return 0;
+      }
+      StringBuilder b = new StringBuilder();
+      b.append(String.format(Locale.ROOT, "cluster %s%n  leader %s, term %d, commit index %d%n", st.clusterId(),
+          st.leader(), st.term(), st.commitIndex()));
+      b.append(String.format(Locale.ROOT, "  %-12s %-22s %-9s %-11s %12s %10s %12s %12s%n", "node", "address", "role",
+          "health", "contact ms", "blocks", "used", "free"));
+      for (ClusterAdmin.Member mb : st.members()) {
+        b.append(String.format(Locale.ROOT, "  %-12s %-22s %-9s %-11s %12d %10d %12s %12s%n", mb.nodeId(), mb.address(),
+            mb.role(), mb.health(), mb.lastContactMs(), mb.blocks(), ProgressReporter.bytes(Math.max(0, mb.usedBytes())),
+            mb.freeBytes() < 0 ? "?" : ProgressReporter.bytes(mb.freeBytes())));
+      }
+      System.out.print(b);
+      return 0;
+    }
+  }
+}

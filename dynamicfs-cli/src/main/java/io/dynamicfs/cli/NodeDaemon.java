@@ -1,0 +1,124 @@
+package io.dynamicfs.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dynamicfs.cluster.node.ClusterNode;
+import io.dynamicfs.core.api.FsException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What cluster-init and cluster-join share: run the node attached (--foreground) or as a background child,
+ * log to DATA/logs/dynamicfs.log, write DATA/run/node.json (pid, node id, address) once up, and stop
+ * cleanly on SIGTERM.
+ */
+final class NodeDaemon {
+  /** Starts (makes, joins or restarts) the node once logging is set up. */
+  interface Starter {
+    ClusterNode start() throws IOException;
+  }
+
+  private NodeDaemon() {}
+
+  static int runForeground(Path data, OperationsOptions ops, Path readyFile, Starter starter) {
+    try {
+      Files.createDirectories(data.resolve("logs"));
+    } catch (IOException e) {
+      return fail(readyFile, "cannot create " + data.resolve("logs") + ": " + e.getMessage());
+    }
+    Logging.configure(data.resolve("logs").resolve("dynamicfs.log"), ops.fileFormat(), ops.logLevel,
+        readyFile == null ? ops.stderrFormat() : null);
+    Logger log = LoggerFactory.getLogger(NodeDaemon.class);
+    ClusterNode node;
+    try {
+      node = starter.start();
+    } catch (IOException | RuntimeException e) {
+      log.atError().addKeyValue("error", String.valueOf(e.getMessage())).log("node did not start");
+      return fail(readyFile, e instanceof FsException fe ? fe.detail() : String.valueOf(e.getMessage()));
+    }
+    Path run = data.resolve("run").resolve("node.json");
+    try {
+      Files.createDirectories(run.getParent());
+      Map<String, Object> info = new LinkedHashMap<>();
+      info.put("pid", ProcessHandle.current().pid());
+      info.put("node_id", node.file().nodeId());
+      info.put("listen", node.file().listen().raftAddress());
+      info.put("block_listen", node.file().listen().blockAddressText());
+      info.put("cluster_id", node.file().clusterId().toString());
+      info.put("voter", node.file().voter());
+      Files.writeString(run, new ObjectMapper().writeValueAsString(info) + "\n");
+    } catch (IOException e) {
+      log.atWarn().addKeyValue("error", e.getMessage()).log("cannot write run/node.json");
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        node.close();
+        Files.deleteIfExists(run);
+      } catch (IOException | RuntimeException e) {
+        log.atError().addKeyValue("error", String.valueOf(e)).log("node did not stop cleanly");
+      }
+      log.atInfo().addKeyValue("node", node.file().nodeId()).log("node stopped");
+      stopped.countDown();
+    }, "dfs-node-shutdown"));
+    log.atInfo().addKeyValue("node", node.file().nodeId()).addKeyValue("listen", node.file().listen().raftAddress())
+        .addKeyValue("pid", ProcessHandle.current().pid()).log("node running");
+    if (readyFile != null) {
+      report(readyFile, "ok " + ProcessHandle.current().pid());
+    } else {
+      System.out.println("node " + node.file().nodeId() + " of cluster " + node.file().clusterId() + " is running on "
+          + node.file().listen() + " (token: " + data.resolve("cluster/token") + ")");
+    }
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  static int fail(Path readyFile, String message) {
+    System.err.println("dynamicfs: " + message);
+    if (readyFile != null) {
+      report(readyFile, "error: " + message);
+    }
+    return Main.EXIT_USAGE;
+  }
+
+  private static void report(Path readyFile, String line) {
+    try {
+      Files.writeString(readyFile, line + "\n", StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      System.err.println("dynamicfs: cannot write " + readyFile + ": " + e.getMessage());
+    }
+  }
+
+  /** A background child running {@code args} with {@code --foreground --ready-file}. */
+  static Daemonizer.Daemon daemon(List<String> args) {
+    return new Daemonizer.Daemon() {
+      @Override
+      public List<String> jvmOptions() {
+        return List.of("-Xmx512m", "-XX:+UseG1GC");
+      }
+
+      @Override
+      public List<String> childArguments(Path ready) {
+        List<String> a = new java.util.ArrayList<>(args);
+        a.addAll(List.of("--foreground", "--ready-file", ready.toString()));
+        return a;
+      }
+
+      @Override
+      public String what() {
+        return "the node process";
+      }
+    };
+  }
+}
