@@ -12,11 +12,21 @@ import java.time.Duration;
  * the cluster), a local replica of the metadata that the Raft group keeps up to date (read-only to the
  * engine), the journal that proposes operations to the group, the block store over the nodes (caches go
  * on top through {@link EngineOptions#storeDecorator}), where free space comes from, and the client
- * session's lifetime (renewed every third of it; the leader ends it when not renewed).
+ * session's lifetime (renewed every third of it; the leader ends it when not renewed). Before every open
+ * the engine passes the {@code openBarrier}.
  * {@code resources} is closed after the engine (the replica, the Raft client, the node connections).
  */
 public record ClusterMount(FormatOptions format, MetadataStore replica, OpJournal journal, BlockStore blocks,
-    SpaceSource space, Duration sessionTtl, String client, AutoCloseable resources) {
+    SpaceSource space, OpenBarrier openBarrier, Duration sessionTtl, String client, AutoCloseable resources) {
+
+  /**
+   * Called before a file is opened: returns once the replica has applied everything the cluster had
+   * committed (close-to-open consistency: a file closed elsewhere is read whole after open).
+   */
+  @FunctionalInterface
+  public interface OpenBarrier {
+    void await() throws IOException;
+  }
 
   /** The cluster's space, as statfs reports it. */
   @FunctionalInterface

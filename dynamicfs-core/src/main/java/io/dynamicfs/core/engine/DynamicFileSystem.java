@@ -500,6 +500,9 @@ public final class DynamicFileSystem implements FileSystem {
 
   @Override
   public long open(Caller caller, long ino, int flags) throws IOException {
+    if (cluster != null) {
+      cluster.openBarrier().await(); // close-to-open: what was closed elsewhere is here before we read
+    }
     Inode i = meta.requireInode(ino);
     if (i.isDirectory() && (flags & O_ACCMODE) != O_RDONLY) {
       throw FsException.of(Errno.EISDIR, "cannot open directory %d for writing", ino);

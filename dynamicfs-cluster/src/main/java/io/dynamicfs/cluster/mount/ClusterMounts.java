@@ -1,0 +1,294 @@
+package io.dynamicfs.cluster.mount;
+
+import io.dynamicfs.cluster.blocks.ReplicatedNodeStore;
+import io.dynamicfs.cluster.node.ClusterAdmin;
+import io.dynamicfs.cluster.node.ClusterToken;
+import io.dynamicfs.cluster.node.Endpoint;
+import io.dynamicfs.cluster.node.NodeDirectory;
+import io.dynamicfs.cluster.raft.MetaQuery;
+import io.dynamicfs.cluster.raft.RaftMetaClient;
+import io.dynamicfs.cluster.raft.RaftMetaServer;
+import io.dynamicfs.cluster.raft.RaftNodeConfig;
+import io.dynamicfs.cluster.transport.NodeStats;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.api.StatFs;
+import io.dynamicfs.core.codec.Codec;
+import io.dynamicfs.core.engine.ClusterMount;
+import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.meta.MetaOp;
+import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.storage.Redundancy;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Builds what the engine runs on in a cluster mount ({@link ClusterMount}): the mount joins the metadata
+ * group as a Raft <em>listener</em> (a non-voting replica: it receives every entry, or a checkpoint when
+ * new, but never votes or counts for a majority), so the engine reads metadata locally at RocksDB speed;
+ * operations go to the leader through a {@link RaftJournal}, which returns once the local replica has
+ * applied them (read-your-writes). Blocks go to the nodes through a {@link ReplicatedNodeStore} kept in
+ * step with the nodes table. On close the mount leaves the group and removes its replica.
+ *
+ * <p>Consistency: the replica follows the leader within milliseconds; {@link #catchUp} (called by open
+ * with the {@code safe} preset, and by the kernel-cache timeouts otherwise) waits until it has applied
+ * the leader's commit index, which gives close-to-open consistency.
+ */
+public final class ClusterMounts implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ClusterMounts.class);
+  static final Duration CATCH_UP = Duration.ofSeconds(60);
+
+  private final ClusterAdmin admin;
+  private final RaftMetaServer replica;
+  private final RaftPeer self;
+  private final Path replicaDir;
+  private final AppliedWaiter waiter;
+  private final NodeDirectory directory;
+  private final ReplicatedNodeStore blocks;
+  private final ScheduledExecutorService refresher;
+  private final MetadataStore store;
+  private final FormatOptions format;
+  private volatile StatFs lastSpace;
+  private volatile long lastSpaceAt;
+
+  private ClusterMounts(ClusterAdmin admin, RaftMetaServer replica, RaftPeer self, Path replicaDir,
+      AppliedWaiter waiter, NodeDirectory directory, ReplicatedNodeStore blocks, MetadataStore store,
+      FormatOptions format) {
+    this.admin = admin;
+    this.replica = replica;
+    this.self = self;
+    this.replicaDir = replicaDir;
+    this.waiter = waiter;
+    this.directory = directory;
+    this.blocks = blocks;
+    this.store = store;
+    this.format = format;
+    this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "dfs-cluster-nodes");
+      t.setDaemon(true);
+      return t;
+    });
+    refresher.scheduleWithFixedDelay(directory::refresh, 5, 5, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Connects to the cluster through {@code peers}, starts the local replica listening on {@code host}
+   * (an address the nodes can reach), waits until it has caught up with the leader, and opens the block
+   * store over the nodes.
+   */
+  public static ClusterMounts connect(ClusterToken token, List<Endpoint> peers, String host) throws IOException {
+    ClusterAdmin admin = ClusterAdmin.connect(token, peers, Duration.ofSeconds(30));
+    RaftMetaServer replica = null;
+    RaftPeer self = null;
+    Path dir = null;
+    NodeDirectory directory = null;
+    try {
+      MetaOp.SetClusterConfig config = admin.meta().query(new MetaQuery.Config());
+      Redundancy r = Redundancy.parse(config.redundancy());
+      int copies = r instanceof Redundancy.Replicate rep ? rep.copies() : 2;
+      FormatOptions format = new FormatOptions(config.blockSize(), Codec.byId(config.codecId()), config.inlineMax());
+      int port = freePort();
+      String id = "m-" + host.replaceAll("[^A-Za-z0-9]", "-") + "_" + port;
+      dir = Files.createTempDirectory("dynamicfs-mount-replica-");
+      self = RaftPeer.newBuilder().setId(id).setAddress(host + ":" + port)
+          .setStartupRole(RaftProtos.RaftPeerRole.LISTENER).build();
+      List<RaftPeer> members = new ArrayList<>(admin.group().getPeers());
+      members.add(self);
+      RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), members);
+      AppliedWaiter waiter = new AppliedWaiter();
+      RaftNodeConfig cfg = RaftNodeConfig.builder(id, host, port, dir).build();
+      replica = RaftMetaServer.start(cfg, group, format.blockSize(), waiter);
+      RaftMetaServer started = replica;
+      waiter.attach(() -> started.stateMachine().appliedIndex());
+      addListener(admin, self);
+      long commit = admin.meta().query(new MetaQuery.Applied()).index();
+      waiter.await(commit, CATCH_UP);
+      MetadataStore store = replica.stateMachine().read(s -> s);
+      MetadataStore replicaStore = store;
+      directory = new NodeDirectory(() -> replicaStore.nodes(), token.credentials(), Duration.ofSeconds(10));
+      directory.refresh();
+      ReplicatedNodeStore blocks = ReplicatedNodeStore.builder(directory.nodes(), copies).build();
+      log.atInfo().addKeyValue("cluster", token.clusterId().toString()).addKeyValue("replica", id)
+          .addKeyValue("applied", commit).addKeyValue("redundancy", config.redundancy()).log("cluster mount connected");
+      return new ClusterMounts(admin, replica, self, dir, waiter, directory, blocks, store, format);
+    } catch (IOException | RuntimeException e) {
+      if (directory != null) {
+        directory.close();
+      }
+      if (replica != null) {
+        removeListener(admin, self);
+        closeQuietly(replica);
+      }
+      closeQuietly(admin);
+      deleteTree(dir);
+      throw e;
+    }
+  }
+
+  /** The engine's view of this connection; {@code client} names the mount in its session. */
+  public ClusterMount engineParts(String client, Duration sessionTtl) {
+    RaftJournal journal = new RaftJournal(admin.meta(), waiter, CATCH_UP);
+    return new ClusterMount(format, store, journal, blocks, this::space, this::catchUp, sessionTtl, client, this);
+  }
+
+  /** Waits until the local replica has applied everything the leader had committed when asked. */
+  public void catchUp() throws FsException {
+    long commit = admin.meta().query(new MetaQuery.Applied()).index();
+    waiter.await(commit, CATCH_UP);
+  }
+
+  public RaftMetaClient meta() {
+    return admin.meta();
+  }
+
+  /** Free space over the nodes (each node counted once, divided by the copies kept), cached for 5 s. */
+  private StatFs space() throws IOException {
+    long now = System.nanoTime();
+    StatFs cached = lastSpace;
+    if (cached != null && now - lastSpaceAt < 5_000_000_000L) {
+      return cached;
+    }
+    long free = 0;
+    long used = 0;
+    for (var n : directory.nodes().nodes()) {
+      try {
+        NodeStats st = ((io.dynamicfs.cluster.transport.RemoteBlockStore) n.store()).nodeStats();
+        free += Math.max(0, st.freeBytes());
+        used += st.store().fileBytes();
+      } catch (IOException | RuntimeException e) {
+        // an unreachable node adds nothing
+      }
+    }
+    int copies = Math.max(1, blocks.copies());
+    long total = (free + used) / copies;
+    long avail = free / copies;
+    long inodes = 1_000_000L + avail / 4096;
+    StatFs s = new StatFs(total, avail, avail, inodes, inodes, 4096, 255);
+    lastSpace = s;
+    lastSpaceAt = now;
+    return s;
+  }
+
+  private static void addListener(ClusterAdmin admin, RaftPeer self) throws FsException {
+    changeListeners(admin, self, true);
+  }
+
+  private static void removeListener(ClusterAdmin admin, RaftPeer self) {
+    try {
+      changeListeners(admin, self, false);
+    } catch (FsException e) {
+      log.atWarn().addKeyValue("error", e.getMessage()).log("could not leave the metadata group; the leader keeps "
+          + "sending to a gone listener until it is removed");
+    }
+  }
+
+  private static void changeListeners(ClusterAdmin admin, RaftPeer self, boolean add) throws FsException {
+    try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(admin.group())
+        .build()) {
+      for (int attempt = 0; ; attempt++) {
+        RaftPeer any = admin.group().getPeers().iterator().next();
+        GroupInfoReply info = c.getGroupManagementApi(any.getId()).info(admin.group().getGroupId());
+        List<RaftPeer> servers = new ArrayList<>();
+        List<RaftPeer> listeners = new ArrayList<>();
+        var conf = info.getConf();
+        if (conf.isPresent()) {
+          for (RaftProtos.RaftPeerProto p : conf.get().getPeersList()) {
+            servers.add(peer(p));
+          }
+          for (RaftProtos.RaftPeerProto p : conf.get().getListenersList()) {
+            listeners.add(peer(p));
+          }
+        } else {
+          for (RaftPeer p : info.getGroup().getPeers()) {
+            (p.getStartupRole() == RaftProtos.RaftPeerRole.LISTENER ? listeners : servers).add(p);
+          }
+        }
+        listeners.removeIf(p -> p.getId().equals(self.getId()));
+        if (add) {
+          listeners.add(self);
+        }
+        listeners.sort(Comparator.comparing(p -> p.getId().toString()));
+        var reply = c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInNewConf(servers).setListenersInNewConf(listeners).build());
+        if (reply.isSuccess()) {
+          return;
+        }
+        if (attempt >= 5) {
+          throw FsException.of(Errno.EIO, "changing the metadata group's listeners failed: %s", reply.getException());
+        }
+        Thread.sleep(200L * (attempt + 1));
+      }
+    } catch (FsException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw FsException.of(Errno.EIO, "changing the metadata group's listeners failed: %s", e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FsException(Errno.EIO, "interrupted while joining the metadata group");
+    }
+  }
+
+  private static RaftPeer peer(RaftProtos.RaftPeerProto p) {
+    return RaftPeer.newBuilder().setId(p.getId().toStringUtf8()).setAddress(p.getAddress())
+        .setStartupRole(p.getStartupRole()).build();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Leaves the group, stops the replica and deletes it, closes the node connections. */
+  @Override
+  public void close() throws IOException {
+    refresher.shutdownNow();
+    blocks.close();
+    directory.close();
+    removeListener(admin, self);
+    closeQuietly(replica);
+    closeQuietly(admin);
+    deleteTree(replicaDir);
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      if (c != null) {
+        c.close();
+      }
+    } catch (Exception e) {
+      log.atWarn().addKeyValue("error", String.valueOf(e)).log("closing part of the cluster mount failed");
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      log.atWarn().addKeyValue("dir", dir.toString()).log("could not delete the mount's replica directory");
+    }
+  }
+}

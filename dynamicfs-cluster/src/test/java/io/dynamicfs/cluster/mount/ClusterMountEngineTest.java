@@ -1,0 +1,147 @@
+package io.dynamicfs.cluster.mount;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dynamicfs.cluster.node.ClusterNode;
+import io.dynamicfs.cluster.node.Endpoint;
+import io.dynamicfs.core.api.Caller;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FileSystem;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.api.OpenResult;
+import io.dynamicfs.core.engine.DynamicFileSystem;
+import io.dynamicfs.core.engine.EngineOptions;
+import io.dynamicfs.core.format.FormatOptions;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine as a cluster mount over three real nodes (Ratis and block servers on 127.0.0.1): two mounts
+ * see each other's files and directories; blocks land on two nodes (replicate-2); a file unlinked on one
+ * mount stays readable through the other's open handle only while that mount's session holds it.
+ */
+class ClusterMountEngineTest {
+  private static final ClusterNode.Options FAST = new ClusterNode.Options(Duration.ofSeconds(1),
+      Duration.ofMillis(500), 1 << 20);
+  private static final int O_RDWR = 2;
+
+  @TempDir Path tmp;
+  private final List<AutoCloseable> open = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+  }
+
+  private <T extends AutoCloseable> T keep(T c) {
+    open.add(c);
+    return c;
+  }
+
+  static Endpoint freeEndpoint() throws IOException {
+    for (int i = 0; i < 50; i++) {
+      int port;
+      try (ServerSocket s = new ServerSocket(0)) {
+        port = s.getLocalPort();
+      }
+      try (ServerSocket next = new ServerSocket(port + 1)) {
+        return new Endpoint("127.0.0.1", port);
+      } catch (IOException busy) {
+        // try another
+      }
+    }
+    throw new IOException("no two free adjacent ports");
+  }
+
+  private DynamicFileSystem mount(List<ClusterNode> nodes, String name) throws IOException {
+    ClusterMounts c = ClusterMounts.connect(nodes.get(0).token(),
+        nodes.stream().map(n -> n.file().listen()).toList(), "127.0.0.1");
+    return keep(DynamicFileSystem.openCluster(c.engineParts(name, Duration.ofSeconds(30)), EngineOptions.defaults()));
+  }
+
+  interface Check {
+    boolean ok() throws Exception;
+  }
+
+  static void waitFor(Check c) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      try {
+        if (c.ok()) {
+          return;
+        }
+      } catch (FsException e) {
+        // not yet
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("condition not met within 10 s");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  @Test
+  void twoMounts_seeEachOthersFiles_blocksOnTwoNodes() throws Exception {
+    Endpoint e1 = freeEndpoint();
+    List<ClusterNode> nodes = new ArrayList<>();
+    nodes.add(keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST)));
+    nodes.add(keep(ClusterNode.join(tmp.resolve("n2"), "n2", freeEndpoint(), e1, nodes.get(0).token(), FAST)));
+    nodes.add(keep(ClusterNode.join(tmp.resolve("n3"), "n3", freeEndpoint(), e1, nodes.get(0).token(), FAST)));
+
+    DynamicFileSystem a = mount(nodes, "mount-a");
+    DynamicFileSystem b = mount(nodes, "mount-b");
+    byte[] content = new byte[3 * (1 << 20) + 12345];
+    new Random(1).nextBytes(content);
+    long dir = a.mkdir(Caller.ROOT, FileSystem.ROOT_INO, "d", 0755).ino();
+    OpenResult f = a.create(Caller.ROOT, dir, "f", 0644, O_RDWR);
+    for (int off = 0; off < content.length; ) {
+      off += a.write(f.handle(), off, content, off, Math.min(1 << 20, content.length - off));
+    }
+    a.fsync(f.handle(), false);
+    a.release(f.handle());
+
+    // close-to-open: b opens after a closed, and reads the whole file
+    waitFor(() -> b.lookup(FileSystem.ROOT_INO, "d") > 0);
+    long bd = b.lookup(FileSystem.ROOT_INO, "d");
+    waitFor(() -> b.lookup(bd, "f") > 0);
+    long bf = b.lookup(bd, "f");
+    long h = b.open(Caller.ROOT, bf, 0); // the open barrier: everything committed before is applied here
+    assertEquals(content.length, b.getattr(bf).size());
+    byte[] got = new byte[content.length];
+    for (int off = 0; off < got.length; ) {
+      int n = b.read(h, off, got, off, got.length - off);
+      assertTrue(n > 0);
+      off += n;
+    }
+    b.release(h);
+    assertArrayEquals(content, got);
+
+    // every block is on exactly two of the three nodes
+    long copies = 0;
+    for (ClusterNode n : nodes) {
+      copies += n.blocks().stats().blocks();
+    }
+    assertEquals(2 * 4, copies, "4 blocks x 2 copies");
+
+    // a name made on b is seen on a; a rename on a is seen on b
+    // (names follow within the replication lag: milliseconds; the kernel caches entries longer anyway)
+    b.mkdir(Caller.ROOT, FileSystem.ROOT_INO, "from-b", 0755);
+    waitFor(() -> a.lookup(FileSystem.ROOT_INO, "from-b") > 0);
+    a.rename(FileSystem.ROOT_INO, "from-b", dir, "moved", 0);
+    waitFor(() -> b.lookup(bd, "moved") > 0);
+    assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> b.lookup(FileSystem.ROOT_INO, "from-b")).errno());
+  }
+}
