@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * makes it fetch the other shards, searching every live node for each, and rebuild. The block is checked
  * against its id before it is returned.
  *
- * <p>Nodes are reached through a {@link ShardStore} per node ({@code shards}): remote nodes need the transport
- * change described in docs/cluster-blocks.md. Listing ({@link #forEach}) is not offered: the nodes hold shard
+ * <p>Nodes are reached through a {@link ShardStore} per node ({@code shards}): for remote nodes the node's
+ * {@code RemoteBlockStore} itself ({@code node -> (ShardStore) node.store()}), whose PUT_SHARD / GET_SHARD
+ * frames carry the records and verify them on both sides. Listing ({@link #forEach}) is not offered: the nodes hold shard
  * keys, and which blocks exist is the metadata's to say.
  */
 public final class ErasureCodedNodeStore implements BlockStore {

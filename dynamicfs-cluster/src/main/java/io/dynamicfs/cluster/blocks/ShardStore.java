@@ -8,16 +8,20 @@ import java.io.IOException;
 
 /**
  * What {@link ErasureCodedNodeStore} needs of one node: keep a {@link ShardRecord} under its derived key. A
- * shard's key is not the hash of its bytes, so the content-addressed PUT of today's block transport refuses it
- * (EINVAL); docs/cluster-blocks.md gives the transport change (PUT_SHARD/GET_SHARD frames, verified with
- * {@link ShardRecord#parse}) that a remote implementation needs. {@link #over} serves a store that takes any
- * key, such as a node's own SegmentStore (a node's repair task, and the tests).
+ * shard's key is not the hash of its bytes, so the content-addressed PUT of the block transport refuses it;
+ * a remote node takes it through the transport's PUT_SHARD / GET_SHARD frames, verified with
+ * {@link ShardRecord#parse} on both sides ({@code io.dynamicfs.cluster.transport.RemoteBlockStore} implements
+ * this interface; docs/cluster-blocks.md). {@link #over} serves a store that takes any key, such as a node's
+ * own SegmentStore (a node's repair task, and the tests).
  */
 public interface ShardStore {
   /** Stores the record under {@code key}, durably when this returns. Idempotent. */
   void putShard(BlockId key, byte[] record) throws IOException;
 
-  /** The record's bytes, unverified (the caller parses them); FsException(ENOENT or EIO) when absent. */
+  /**
+   * The record's bytes; FsException(ENOENT or EIO) when absent. An implementation may verify them (a remote
+   * one does: EIO when they do not parse); callers parse them regardless.
+   */
   byte[] getShard(BlockId key) throws IOException;
 
   /** Forgets the shard; absent is not an error. */

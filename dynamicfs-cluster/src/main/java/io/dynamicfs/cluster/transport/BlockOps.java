@@ -1,5 +1,6 @@
 package io.dynamicfs.cluster.transport;
 
+import io.dynamicfs.cluster.blocks.ShardRecord;
 import io.dynamicfs.cluster.transport.BlockFrame.Type;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
@@ -19,7 +20,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The block server's requests against its store: each runs on a store worker (never an event loop) and
- * ends in exactly one answer. A PUT is answered only after the group commit made it durable.
+ * ends in exactly one answer. A PUT or PUT_SHARD is answered only after the group commit made it durable.
+ *
+ * <p>A PUT is content-addressed (the bytes must hash to the id). A PUT_SHARD stores an erasure-coded shard
+ * under a key derived from its block id, which is not the hash of the bytes: the record must instead verify
+ * under the key with {@link ShardRecord#parse}, so a node never stores a shard that a reader would refuse.
  */
 final class BlockOps {
   private static final Logger log = LoggerFactory.getLogger(BlockOps.class);
@@ -56,7 +61,9 @@ final class BlockOps {
       Payload.Reader r = new Payload.Reader(req.payload(), req.type().name());
       switch (req.type()) {
         case PUT -> put(r, peer, answer);
+        case PUT_SHARD -> putShard(r, peer, answer);
         case GET -> answer.accept(get(r));
+        case GET_SHARD -> answer.accept(getShard(r));
         case HAS -> answer.accept(has(r));
         case DELETE -> answer.accept(delete(r));
         case LIST -> answer.accept(list(r));
@@ -96,10 +103,41 @@ final class BlockOps {
           .log("PUT refused: bytes do not hash to the block id");
       throw FsException.of(Errno.EINVAL, "bytes of block %s hash to %s", id, actual);
     }
+    storeDurably(id, data, Type.PUT, peer, answer);
+  }
+
+  /**
+   * PUT_SHARD: key, then a shard record (at most the block size plus {@link ShardRecord#HEADER} bytes) that
+   * must verify under the key; stored and made durable exactly as a PUT.
+   */
+  private void putShard(Payload.Reader r, String peer, Consumer<Answer> answer) throws IOException {
+    BlockId key = r.id();
+    byte[] record = r.rest();
+    if (record.length > maxShardRecord(blockSize)) {
+      throw FsException.of(Errno.EFBIG, "shard record of %d bytes over the node's %d (block size %d + header)",
+          record.length, maxShardRecord(blockSize), blockSize);
+    }
+    try {
+      ShardRecord.parse(key, record);
+    } catch (FsException e) {
+      log.atWarn().addKeyValue("peer", peer).addKeyValue("key", key.toHex()).addKeyValue("error", e.detail())
+          .log("PUT_SHARD refused: record does not verify under its key");
+      throw FsException.of(Errno.EINVAL, "PUT_SHARD refused: %s", e.detail());
+    }
+    storeDurably(key, record, Type.PUT_SHARD, peer, answer);
+  }
+
+  /** The largest shard record a node of block size {@code blockSize} takes: a shard of a whole block at K = 1. */
+  static int maxShardRecord(int blockSize) {
+    return blockSize + ShardRecord.HEADER;
+  }
+
+  /** Stores verified bytes and answers OK (the stored block) once a sync that started after the store returned. */
+  private void storeDurably(BlockId id, byte[] data, Type op, String peer, Consumer<Answer> answer)
+      throws IOException {
     StoredBlock sb = store.put(id, data, data.length);
     byte[] ok = new Payload.Writer().storedBlock(sb).toBytes();
-    commit.whenDurable(e -> answer.accept(e == null ? new Answer(Type.OK, ok)
-        : failure(e, Type.PUT, peer)));
+    commit.whenDurable(e -> answer.accept(e == null ? new Answer(Type.OK, ok) : failure(e, op, peer)));
   }
 
   private Answer get(Payload.Reader r) throws IOException {
@@ -109,11 +147,25 @@ final class BlockOps {
     if ((flags & ~1) != 0) {
       throw FsException.of(Errno.EINVAL, "GET flags %#x unknown", flags);
     }
+    return read(id, (flags & 1) != 0);
+  }
+
+  /**
+   * GET_SHARD: the record stored under the key, as stored (the client verifies it with
+   * {@link ShardRecord#parse}); ENOENT when the node holds nothing under the key.
+   */
+  private Answer getShard(Payload.Reader r) throws IOException {
+    BlockId key = r.id();
+    r.end();
+    return read(key, false);
+  }
+
+  private Answer read(BlockId id, boolean sequential) throws IOException {
     if (store.stat(id) == null) {
       throw missing(id);
     }
     try {
-      return new Answer(Type.DATA, store.get(id, (flags & 1) != 0));
+      return new Answer(Type.DATA, store.get(id, sequential));
     } catch (FsException e) {
       if (store.stat(id) == null) {
         throw missing(id); // deleted between the stat and the read

@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * framed protocol of {@link BlockFrame} (docs/cluster-transport.md).
  *
  * <p>Guarantees: a PUT is answered OK only after its bytes hashed to the id and a {@link BlockStore#sync}
- * that started after they were stored returned (concurrent PUTs share one sync); a GET answers the store's
- * verified bytes. A malformed frame gets an ERROR and costs only its own connection, and only when framing
+ * that started after they were stored returned (concurrent PUTs share one sync); a PUT_SHARD likewise, once
+ * its record verified under its key ({@link io.dynamicfs.cluster.blocks.ShardRecord#parse}); a GET or
+ * GET_SHARD answers the store's verified bytes. A malformed frame gets an ERROR and costs only its own connection, and only when framing
  * is lost.
  *
  * <p>Threads, all bounded and all joined by {@link #close}: one accept thread, {@code ioThreads} (at most 2)
@@ -181,7 +182,10 @@ public final class BlockServer implements AutoCloseable {
       return this;
     }
 
-    /** The largest frame read or written, header and checksum included. Default 4 MiB. */
+    /**
+     * The largest frame read or written, header and checksum included. Default 4 MiB; must carry a PUT_SHARD
+     * of a whole block (block size + 136 bytes), checked by {@link #start}.
+     */
     public Builder maxFrameBytes(int bytes) {
       require(bytes >= 4096 && bytes <= (256 << 20), "maxFrameBytes", bytes, "4 KiB to 256 MiB");
       this.maxFrameBytes = bytes;
@@ -241,10 +245,11 @@ public final class BlockServer implements AutoCloseable {
 
     /** Binds and starts serving. IOException when the address cannot be bound. */
     public BlockServer start() throws IOException {
-      int needed = blockSize + BlockId.LENGTH + BlockFrame.HEADER + BlockFrame.TRAILER;
+      // the largest request: a PUT_SHARD of a whole block's shard (K = 1), key and record header included
+      int needed = BlockOps.maxShardRecord(blockSize) + BlockId.LENGTH + BlockFrame.HEADER + BlockFrame.TRAILER;
       if (maxFrameBytes < needed) {
-        throw new IllegalArgumentException("maxFrameBytes " + maxFrameBytes + " cannot carry a PUT of blockSize "
-            + blockSize + " (needs " + needed + ")");
+        throw new IllegalArgumentException("maxFrameBytes " + maxFrameBytes + " cannot carry a PUT_SHARD of a "
+            + "blockSize " + blockSize + " shard (needs " + needed + ")");
       }
       if (freeSpace == null) {
         freeSpace = defaultFreeSpace(store);

@@ -1,5 +1,7 @@
 package io.dynamicfs.cluster.transport;
 
+import io.dynamicfs.cluster.blocks.ShardRecord;
+import io.dynamicfs.cluster.blocks.ShardStore;
 import io.dynamicfs.cluster.transport.BlockFrame.Type;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
@@ -31,8 +33,13 @@ import org.slf4j.LoggerFactory;
  * {@link BlockStore} that cannot throw IOException ({@link #stat}, {@link #contains}, {@link #forEach},
  * {@link #stats}) throw {@link UncheckedIOException} around it: a remote "don't know" is never reported as
  * "absent".
+ *
+ * <p>It is also the node's {@link ShardStore} for erasure-coded tiers: {@link #putShard} sends a shard record
+ * under its derived key (the node verifies the record against the key with {@link ShardRecord#parse} instead of
+ * hashing the bytes, and makes it durable as a put), {@link #getShard} checks the record the same way before
+ * returning it, and {@link #deleteShard} is {@link #delete}.
  */
-public final class RemoteBlockStore implements BlockStore {
+public final class RemoteBlockStore implements BlockStore, ShardStore {
   private static final Logger log = LoggerFactory.getLogger(RemoteBlockStore.class);
   private static final int LIST_PAGE = 4096;
   private static final byte[] NONE = new byte[0];
@@ -98,6 +105,53 @@ public final class RemoteBlockStore implements BlockStore {
       throw FsException.of(Errno.EIO, "block server %s returned bytes for %s that hash to %s", node, id, actual);
     }
     return data;
+  }
+
+  /**
+   * Sends a shard record under its key and returns once the node has it durably (the node checked that the
+   * record verifies under the key). EFBIG without sending when the record is over what the node takes.
+   */
+  @Override
+  public void putShard(BlockId key, byte[] record) throws IOException {
+    ClientConnection c = connection();
+    int max = Math.min(BlockOps.maxShardRecord(c.blockSize()),
+        BlockFrame.maxPayload(Math.min(maxFrameBytes, c.maxFrameBytes())) - BlockId.LENGTH);
+    if (record.length > max) {
+      throw FsException.of(Errno.EFBIG, "shard record of %d bytes over the %d block server %s takes",
+          record.length, max, node);
+    }
+    BlockFrame answer = c.call(Type.PUT_SHARD, key.toBytes(), record, 0, record.length, timeoutMillis);
+    Payload.Reader r = c.expect(answer, Type.OK);
+    StoredBlock sb = r.storedBlock();
+    r.end();
+    if (!sb.id().equals(key)) {
+      throw FsException.of(Errno.EIO, "block server %s acknowledged shard %s as %s", node, key, sb.id());
+    }
+  }
+
+  /**
+   * The shard record stored under {@code key}, checked with {@link ShardRecord#parse} (EIO when it does not
+   * verify under the key); ENOENT when the node holds nothing under it.
+   */
+  @Override
+  public byte[] getShard(BlockId key) throws IOException {
+    ClientConnection c = connection();
+    byte[] req = new Payload.Writer().id(key).toBytes();
+    byte[] record = c.expect(c.call(Type.GET_SHARD, req, NONE, 0, 0, timeoutMillis), Type.DATA).rest();
+    try {
+      ShardRecord.parse(key, record);
+    } catch (FsException e) {
+      log.atError().addKeyValue("node", node.toString()).addKeyValue("key", key.toHex())
+          .addKeyValue("error", e.detail()).log("block server returned a shard record that does not verify");
+      throw FsException.of(Errno.EIO, "block server %s returned a bad shard record: %s", node, e.detail());
+    }
+    return record;
+  }
+
+  /** Forgets the shard under {@code key} (absent is not an error): a DELETE of the key. */
+  @Override
+  public void deleteShard(BlockId key) throws IOException {
+    delete(key);
   }
 
   @Override

@@ -159,4 +159,42 @@ class BlockFrameTest {
     assertEquals("é".repeat(BlockFrame.MAX_REASON_BYTES / 2), r.string());
     r.end();
   }
+
+  @Test
+  void shardTypes_wireCodesPinned_requestsNotAnswers() {
+    assertEquals(9, Type.PUT_SHARD.code);
+    assertEquals(10, Type.GET_SHARD.code);
+    assertEquals(Type.PUT_SHARD, Type.byCode(9));
+    assertEquals(Type.GET_SHARD, Type.byCode(10));
+    assertFalse(Type.PUT_SHARD.isAnswer());
+    assertFalse(Type.GET_SHARD.isAnswer());
+  }
+
+  @Test
+  void decode_shardFrames_everyTruncationNeedsMoreBytes_badCrcKeptOversizeFatal() {
+    for (Type t : new Type[] {Type.PUT_SHARD, Type.GET_SHARD}) {
+      byte[] whole = RawClient.frame(t, 90, new byte[t == Type.PUT_SHARD ? 32 + 81 : 32]);
+      for (int n = 0; n < whole.length; n++) {
+        ByteBuf in = Unpooled.wrappedBuffer(Arrays.copyOf(whole, n));
+        try {
+          assertNull(BlockFrame.decode(in, MAX), t + " prefix of " + n + " bytes");
+          assertEquals(0, in.readerIndex());
+        } finally {
+          in.release();
+        }
+      }
+      byte[] bad = whole.clone();
+      bad[BlockFrame.HEADER + 3] ^= 1;
+      Refused crc = assertInstanceOf(Refused.class, decode(bad));
+      assertFalse(crc.fatal());
+      assertEquals(90, crc.requestId());
+      assertEquals(Errno.EIO, crc.errno());
+      byte[] header = Arrays.copyOf(RawClient.rawFrame(BlockFrame.MAGIC, 1, t.code, 91,
+          BlockFrame.maxPayload(MAX) + 1, new byte[0], true), BlockFrame.HEADER);
+      Refused big = assertInstanceOf(Refused.class, decode(header));
+      assertTrue(big.fatal());
+      assertEquals(Errno.E2BIG, big.errno());
+      assertEquals(91, big.requestId());
+    }
+  }
 }

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dynamicfs.cluster.transport.BlockFrame.Type;
+import io.dynamicfs.cluster.blocks.ShardRecord;
+import io.dynamicfs.cluster.blocks.ShardRecords;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
@@ -31,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bad bytes on raw sockets: each gets an ERROR or a closed connection (never a hang: reads give up after
- * 5 s), and a well-behaved client on its own connection keeps working throughout.
+ * 5 s), and a well-behaved client on its own connection (blocks and shard records) keeps working throughout.
  */
 class BlockServerFuzzTest {
   private static final ClusterCredentials CREDS = BlockServerTest.CREDS;
@@ -66,6 +68,9 @@ class BlockServerFuzzTest {
         BlockId id = BlockServerTest.idOf(b);
         good.put(id, b, b.length);
         assertArrayEquals(b, good.get(id));
+        byte[] record = ShardRecords.wholeBlockShard(b);
+        good.putShard(ShardRecords.wholeBlockKey(b), record);
+        assertArrayEquals(record, good.getShard(ShardRecords.wholeBlockKey(b)));
         goodRounds.incrementAndGet();
       } catch (Throwable t) {
         goodFailures.add(t);
@@ -284,6 +289,116 @@ class BlockServerFuzzTest {
         assertNotEquals(0, f.payload().length);
         assertSame(RawClient.CLOSED, raw.read());
       }
+    }
+    assertGoodClientKeptWorking(before);
+  }
+
+  /** A PUT_SHARD payload: key, then the record. */
+  private static byte[] putShardPayload(BlockId key, byte[] record) {
+    byte[] p = Arrays.copyOf(key.toBytes(), BlockId.LENGTH + record.length);
+    System.arraycopy(record, 0, p, BlockId.LENGTH, record.length);
+    return p;
+  }
+
+  @Test
+  void putShard_truncatedThenClientCloses_nothingStoredAndServerUnaffected() throws Exception {
+    int before = goodRounds.get();
+    byte[] b = BlockServerTest.block(new Random(30), 500_000);
+    BlockId key = ShardRecords.wholeBlockKey(b);
+    byte[] frame = RawClient.frame(Type.PUT_SHARD, 31, putShardPayload(key, ShardRecords.wholeBlockShard(b)));
+    for (int cut : new int[] {3, BlockFrame.HEADER - 1, BlockFrame.HEADER + 31, BlockFrame.HEADER + 32 + 40,
+        frame.length / 2, frame.length - 1}) {
+      try (RawClient raw = new RawClient(server.address())) {
+        raw.hello(CREDS);
+        raw.send(Arrays.copyOf(frame, cut));
+      }
+    }
+    assertGoodClientKeptWorking(before);
+    assertTrue(!store.contains(key), "a truncated PUT_SHARD stored something");
+  }
+
+  @Test
+  void putShard_lengthOverFrameBound_e2bigAndClosed_recordOverBlockSize_efbigAndKept() throws Exception {
+    int before = goodRounds.get();
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      raw.send(Arrays.copyOf(RawClient.rawFrame(BlockFrame.MAGIC, 1, Type.PUT_SHARD.code, 32,
+          BlockFrame.maxPayload(MAX_FRAME) + 1, new byte[0], true), BlockFrame.HEADER));
+      assertError(raw.read(), Errno.E2BIG, 32);
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    BlockId key = BlockServerTest.idOf(new byte[] {32});
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      // within the frame bound, over what a node of block size 1 MiB takes (1 MiB + 80): refused before parsing
+      raw.send(RawClient.frame(Type.PUT_SHARD, 33, putShardPayload(key, new byte[(1 << 20) + ShardRecord.HEADER + 1])));
+      assertError(raw.read(), Errno.EFBIG, 33);
+      raw.send(RawClient.frame(Type.GET_SHARD, 34, key.toBytes()));
+      assertError(raw.read(), Errno.ENOENT, 34);
+    }
+    assertGoodClientKeptWorking(before);
+    assertTrue(!store.contains(key));
+  }
+
+  @Test
+  void putShardAndGetShard_badCrc_answeredEioAndConnectionStaysUsable() throws Exception {
+    int before = goodRounds.get();
+    byte[] b = BlockServerTest.block(new Random(35), 5000);
+    BlockId key = ShardRecords.wholeBlockKey(b);
+    byte[] record = ShardRecords.wholeBlockShard(b);
+    byte[] put = putShardPayload(key, record);
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      raw.send(RawClient.rawFrame(BlockFrame.MAGIC, 1, Type.PUT_SHARD.code, 35, put.length, put, false));
+      assertTrue(reason(assertError(raw.read(), Errno.EIO, 35)).contains("checksum"));
+      assertTrue(!store.contains(key), "a PUT_SHARD with a bad checksum stored something");
+      raw.send(RawClient.rawFrame(BlockFrame.MAGIC, 1, Type.GET_SHARD.code, 36, BlockId.LENGTH, key.toBytes(), false));
+      assertError(raw.read(), Errno.EIO, 36);
+      raw.send(RawClient.frame(Type.PUT_SHARD, 37, put));
+      assertEquals(Type.OK, assertInstanceOf(BlockFrame.class, raw.read()).type());
+      raw.send(RawClient.frame(Type.GET_SHARD, 38, key.toBytes()));
+      BlockFrame data = assertInstanceOf(BlockFrame.class, raw.read());
+      assertEquals(Type.DATA, data.type());
+      assertEquals(38, data.requestId());
+      assertArrayEquals(record, data.payload());
+    }
+    assertGoodClientKeptWorking(before);
+  }
+
+  @Test
+  void putShardAndGetShard_malformedPayloads_answeredEinvalAndConnectionStaysUsable() throws Exception {
+    int before = goodRounds.get();
+    byte[] b = BlockServerTest.block(new Random(40), 3000);
+    BlockId key = ShardRecords.wholeBlockKey(b);
+    byte[] record = ShardRecords.wholeBlockShard(b);
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      raw.send(RawClient.frame(Type.PUT_SHARD, 40, new byte[BlockId.LENGTH - 1])); // no whole key
+      assertError(raw.read(), Errno.EINVAL, 40);
+      raw.send(RawClient.frame(Type.PUT_SHARD, 41, key.toBytes())); // key, no record
+      assertError(raw.read(), Errno.EINVAL, 41);
+      Random rnd = new Random(41);
+      for (int i = 0; i < 20; i++) { // key, then junk of any length up to a little over a record
+        byte[] junk = new byte[rnd.nextInt(record.length + 100)];
+        rnd.nextBytes(junk);
+        raw.send(RawClient.frame(Type.PUT_SHARD, 42 + i, putShardPayload(key, junk)));
+        assertError(raw.read(), Errno.EINVAL, 42 + i);
+      }
+      byte[] swapped = record.clone(); // the record of another block's shard under this key
+      swapped[20] ^= 1;
+      raw.send(RawClient.frame(Type.PUT_SHARD, 62, putShardPayload(key, swapped)));
+      assertTrue(reason(assertError(raw.read(), Errno.EINVAL, 62)).contains("another key"));
+      raw.send(RawClient.frame(Type.GET_SHARD, 63, new byte[BlockId.LENGTH - 1]));
+      assertError(raw.read(), Errno.EINVAL, 63);
+      raw.send(RawClient.frame(Type.GET_SHARD, 64, Arrays.copyOf(key.toBytes(), BlockId.LENGTH + 1)));
+      assertTrue(reason(assertError(raw.read(), Errno.EINVAL, 64)).contains("trailing"));
+      raw.send(RawClient.frame(Type.GET_SHARD, 65, key.toBytes()));
+      assertError(raw.read(), Errno.ENOENT, 65);
+      assertTrue(!store.contains(key), "a malformed PUT_SHARD stored something");
+      raw.send(RawClient.frame(Type.PUT_SHARD, 66, putShardPayload(key, record)));
+      assertEquals(Type.OK, assertInstanceOf(BlockFrame.class, raw.read()).type());
+      raw.send(RawClient.frame(Type.GET_SHARD, 67, key.toBytes()));
+      assertArrayEquals(record, assertInstanceOf(BlockFrame.class, raw.read()).payload());
     }
     assertGoodClientKeptWorking(before);
   }

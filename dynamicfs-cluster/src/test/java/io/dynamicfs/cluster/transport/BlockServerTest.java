@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dynamicfs.cluster.blocks.ShardRecord;
+import io.dynamicfs.cluster.blocks.ShardRecords;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
@@ -21,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -194,18 +197,135 @@ class BlockServerTest {
   }
 
   @Test
-  void put_frameOfExactlyTheBound_storedAndReadBack() throws IOException {
+  void putAndPutShard_framesOfTheBound_storedAndReadBack() throws IOException {
     int maxFrame = 64 * 1024;
-    int blockSize = maxFrame - BlockFrame.HEADER - BlockFrame.TRAILER - BlockId.LENGTH;
+    // the server's rule: a PUT_SHARD of a whole block's shard (rs-1-M) fits a frame, key and record header included
+    int blockSize = maxFrame - BlockFrame.HEADER - BlockFrame.TRAILER - BlockId.LENGTH - ShardRecord.HEADER;
     try (SegmentStore small = SegmentStore.open(dir.resolve("small"), Codec.LZ4, 1 << 20);
         BlockServer s = BlockServer.builder(small, CREDS).blockSize(blockSize).maxFrameBytes(maxFrame).start()) {
       RemoteBlockStore r = RemoteBlockStore.builder(clients, s.address(), CREDS).maxFrameBytes(maxFrame).build();
       toClose.add(r);
-      byte[] b = block(new Random(3), blockSize); // PUT frame = 20 + 32 + blockSize + 4 = maxFrame
+      byte[] b = block(new Random(3), blockSize);
       r.put(idOf(b), b, b.length);
       assertArrayEquals(b, r.get(idOf(b)));
       byte[] over = new byte[blockSize + 1];
       assertEquals(Errno.EFBIG, assertThrows(FsException.class, () -> r.put(idOf(over), over, over.length)).errno());
+
+      byte[] record = ShardRecords.wholeBlockShard(b); // PUT_SHARD frame = 20 + 32 + 80 + blockSize + 4 = maxFrame
+      assertEquals(maxFrame, BlockFrame.HEADER + BlockId.LENGTH + record.length + BlockFrame.TRAILER);
+      r.putShard(ShardRecords.wholeBlockKey(b), record);
+      assertArrayEquals(record, r.getShard(ShardRecords.wholeBlockKey(b)));
+      byte[] overRecord = ShardRecords.wholeBlockShard(over); // valid under its key, one byte over what the node takes
+      FsException e = assertThrows(FsException.class,
+          () -> r.putShard(ShardRecords.wholeBlockKey(over), overRecord));
+      assertEquals(Errno.EFBIG, e.errno());
+      assertFalse(small.contains(ShardRecords.wholeBlockKey(over)));
+    }
+  }
+
+  @Test
+  void shard_putGetStatListDelete_underItsKey() throws IOException {
+    RemoteBlockStore remote = remote();
+    Random rnd = new Random(11);
+    List<BlockId> keys = new ArrayList<>();
+    List<byte[]> records = new ArrayList<>();
+    for (int size : new int[] {0, 1, 1000, BLOCK}) {
+      byte[] b = block(rnd, size);
+      keys.add(ShardRecords.wholeBlockKey(b));
+      records.add(ShardRecords.wholeBlockShard(b));
+    }
+    byte[] b = block(rnd, 300_001); // an rs-3-2 stripe: 3 data shards of the block, 2 (here random) parity shards
+    int shard = (b.length + 2) / 3;
+    for (int i = 0; i < 5; i++) {
+      byte[] bytes = i < 3 ? Arrays.copyOfRange(b, i * shard, (i + 1) * shard) : block(rnd, shard);
+      keys.add(ShardRecord.key(idOf(b), i, 3, 2));
+      records.add(ShardRecords.encode(idOf(b), i, 3, 2, b.length, bytes));
+    }
+    for (int i = 0; i < keys.size(); i++) {
+      remote.putShard(keys.get(i), records.get(i));
+      assertTrue(store.contains(keys.get(i)));
+    }
+    for (int i = 0; i < keys.size(); i++) {
+      BlockId key = keys.get(i);
+      assertArrayEquals(records.get(i), remote.getShard(key));
+      assertEquals(records.get(i).length, remote.stat(key).rawLength()); // HAS works on keys unchanged
+      // GET is content-addressed: a record does not hash to its key, and the client says so
+      assertEquals(Errno.EIO, assertThrows(FsException.class, () -> remote.get(key)).errno());
+    }
+    List<BlockId> listed = new ArrayList<>();
+    remote.forEachId(listed::add); // LIST works on keys unchanged
+    List<BlockId> sorted = new ArrayList<>(keys);
+    sorted.sort(null);
+    assertEquals(sorted, listed);
+    for (BlockId key : keys) {
+      remote.deleteShard(key);
+      assertFalse(store.contains(key));
+      assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> remote.getShard(key)).errno());
+    }
+    remote.deleteShard(keys.get(0)); // absent: OK
+    assertEquals(0, store.stats().blocks());
+  }
+
+  @Test
+  void putShard_recordThatDoesNotVerifyUnderItsKey_refusedEinvalAndNothingStored() throws IOException {
+    RemoteBlockStore remote = remote();
+    byte[] b = block(new Random(12), 40_000);
+    byte[] good = ShardRecords.encode(idOf(b), 1, 2, 1, b.length, Arrays.copyOfRange(b, 20_000, 40_000));
+    BlockId key = ShardRecord.key(idOf(b), 1, 2, 1);
+    List<byte[]> bad = new ArrayList<>();
+    bad.add(new byte[0]);
+    bad.add(new byte[ShardRecord.HEADER]);
+    bad.add(Arrays.copyOf(good, good.length - 1)); // truncated
+    bad.add(Arrays.copyOf(good, good.length + 1)); // trailing byte
+    for (int at : new int[] {0, 5, 6, 8, 16, 50, ShardRecord.HEADER, good.length - 1}) { // magic, index, K, lengths,
+      byte[] flipped = good.clone(); // block id, digest, first and last shard byte
+      flipped[at] ^= 1;
+      bad.add(flipped);
+    }
+    for (byte[] record : bad) {
+      FsException e = assertThrows(FsException.class, () -> remote.putShard(key, record));
+      assertEquals(Errno.EINVAL, e.errno(), e.getMessage());
+    }
+    // a valid record under another shard's key (the server must check the key, not only the record)
+    BlockId otherKey = ShardRecord.key(idOf(b), 0, 2, 1);
+    assertEquals(Errno.EINVAL, assertThrows(FsException.class, () -> remote.putShard(otherKey, good)).errno());
+    // and PUT stays content-addressed: the record under its key is refused there
+    assertEquals(Errno.EINVAL, assertThrows(FsException.class, () -> remote.put(key, good, good.length)).errno());
+    assertEquals(0, store.stats().blocks());
+    assertFalse(remote.contains(key));
+    remote.putShard(key, good); // the connection is still fine
+    assertArrayEquals(good, remote.getShard(key));
+  }
+
+  @Test
+  void putShard_concurrent_acknowledgedOnlyAfterSyncCoveringIt() throws Exception {
+    SyncTrackingStore tracking = new SyncTrackingStore(store);
+    try (BlockServer s = BlockServer.builder(tracking, CREDS).start()) {
+      RemoteBlockStore r = remote(s.address(), CREDS);
+      ExecutorService pool = Executors.newFixedThreadPool(6);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (int t = 0; t < 6; t++) {
+          long seed = 70 + t;
+          done.add(pool.submit(() -> {
+            Random rnd = new Random(seed);
+            for (int i = 0; i < 12; i++) {
+              byte[] b = block(rnd, 1 + rnd.nextInt(64 * 1024));
+              BlockId key = ShardRecords.wholeBlockKey(b);
+              r.putShard(key, ShardRecords.wholeBlockShard(b));
+              assertTrue(tracking.isSynced(key), "acknowledged before a sync covered it");
+            }
+            return null;
+          }));
+        }
+        for (Future<?> f : done) {
+          f.get(60, TimeUnit.SECONDS);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertEquals(72, tracking.puts.get());
+      assertTrue(tracking.syncs.get() <= tracking.puts.get(), "syncs " + tracking.syncs + " puts " + tracking.puts);
     }
   }
 
@@ -303,10 +423,17 @@ class BlockServerTest {
   }
 
   @Test
-  void builder_frameBoundTooSmallForBlockSize_failsNamingBoth() {
+  void builder_frameBoundTooSmallForBlockSize_failsNamingBoth() throws IOException {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> BlockServer.builder(store, CREDS).blockSize(BLOCK).maxFrameBytes(BLOCK).start());
     assertTrue(e.getMessage().contains("maxFrameBytes") && e.getMessage().contains("blockSize"), e.getMessage());
+    int shardFrame = BlockFrame.HEADER + BlockId.LENGTH + ShardRecord.HEADER + BLOCK + BlockFrame.TRAILER;
+    e = assertThrows(IllegalArgumentException.class,
+        () -> BlockServer.builder(store, CREDS).blockSize(BLOCK).maxFrameBytes(shardFrame - 1).start());
+    assertTrue(e.getMessage().contains("PUT_SHARD"), e.getMessage());
+    try (BlockServer exact = BlockServer.builder(store, CREDS).blockSize(BLOCK).maxFrameBytes(shardFrame).start()) {
+      assertTrue(exact.port() > 0);
+    }
     assertThrows(IllegalArgumentException.class, () -> BlockServer.builder(store, CREDS).ioThreads(3));
   }
 
