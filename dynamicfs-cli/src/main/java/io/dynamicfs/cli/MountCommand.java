@@ -36,17 +36,34 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code dynamicfs mount DATA MNT}: formats an empty DATA on first use and mounts it at MNT. */
+/**
+ * {@code dynamicfs mount DATA MNT}: formats an empty DATA on first use and mounts it at MNT;
+ * {@code dynamicfs mount --cluster HOST:PORT[,…] MNT} mounts a cluster.
+ */
 @Command(name = "mount", mixinStandardHelpOptions = true,
-    description = {"Mount the DynamicFS in DATA at MNT (formatting DATA if it is empty).",
+    description = {"Mount the DynamicFS in DATA at MNT (formatting DATA if it is empty), or with --cluster",
+        "HOST:PORT[,HOST:PORT...] MNT the cluster those nodes belong to (needs its token: --token-file).",
         "Runs in the background once mounted unless --foreground is given. SIGTERM or 'dynamicfs umount MNT'",
         "flushes everything and unmounts cleanly."})
 final class MountCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DATA", description = "Directory holding the filesystem's data.")
   Path data;
 
-  @Parameters(index = "1", paramLabel = "MNT", description = "Empty directory to mount on.")
+  @Parameters(index = "1", arity = "0..1", paramLabel = "MNT", description = "Empty directory to mount on.")
   Path mountPoint;
+
+  @Option(names = "--cluster", paramLabel = "HOST:PORT[,HOST:PORT...]",
+      description = "Mount a cluster through these nodes (any of them; then only MNT is given).")
+  String cluster;
+
+  @Option(names = "--token-file", paramLabel = "FILE",
+      description = "The cluster's token, for --cluster (default $DYNAMICFS_TOKEN_FILE).")
+  Path tokenFile;
+
+  @Option(names = "--client-address", paramLabel = "HOST", defaultValue = "127.0.0.1",
+      description = "An address of this machine the cluster's nodes can reach, for --cluster: the mount keeps a "
+          + "local metadata replica that the leader sends to (default ${DEFAULT-VALUE}).")
+  String clientAddress;
 
   @Option(names = {"-f", "--foreground"}, description = "Stay attached; log to stderr as well.")
   boolean foreground;
@@ -107,6 +124,15 @@ final class MountCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (cluster != null) {
+      if (mountPoint != null) {
+        return fail("with --cluster give only MNT (the cluster holds the data), not DATA MNT");
+      }
+      mountPoint = data;
+      data = null;
+    } else if (mountPoint == null) {
+      return fail("give DATA and MNT (or --cluster HOST:PORT MNT)");
+    }
     FormatOptions format;
     try {
       format = new FormatOptions(Math.toIntExact(blockSize), Codec.parse(compression),
@@ -134,10 +160,18 @@ final class MountCommand implements Callable<Integer> {
     } catch (FsException e) {
       return fail(plain(e));
     }
+    if (cluster != null) {
+      try {
+        clusterPeers();
+        TokenFiles.resolve(tokenFile);
+      } catch (FsException e) {
+        return fail(plain(e));
+      }
+    }
     if (!foreground) {
       return new Daemonizer(this).start();
     }
-    return runForeground(format);
+    return cluster != null ? new ClusterMountRunner(this).run() : runForeground(format);
   }
 
   /** Why --cache-dir/--cache-size cannot be used, or null. */
@@ -169,13 +203,13 @@ final class MountCommand implements Callable<Integer> {
     return tiers.isEmpty() ? null : StorageLayout.fromOptions(tiers);
   }
 
-  private int fail(String message) {
+  int fail(String message) {
     System.err.println("dynamicfs: " + message);
     report("error: " + message);
     return Main.EXIT_USAGE;
   }
 
-  private void report(String line) {
+  void report(String line) {
     if (readyFile != null) {
       try {
         Files.writeString(readyFile, line + "\n", StandardCharsets.UTF_8);
@@ -216,7 +250,7 @@ final class MountCommand implements Callable<Integer> {
     new StorageMetrics(fs.storage()).bindTo(metrics.registry());
     AdminServer admin; // before the mount: a busy admin port must not leave a mount behind
     try {
-      DaemonContext ctx = new DaemonContext(fs, dir, mountPoint.toAbsolutePath().normalize(), started,
+      DaemonContext ctx = new DaemonContext(fs, dir.root(), dir.uuid(), mountPoint.toAbsolutePath().normalize(), started,
           VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics);
       admin = AdminServer.start(ops.adminAddress, dir.root().resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
@@ -254,7 +288,7 @@ final class MountCommand implements Callable<Integer> {
     return shutdown.failed() ? 1 : 0;
   }
 
-  private void checkMountPoint() throws FsException {
+  void checkMountPoint() throws FsException {
     Path mp = mountPoint.toAbsolutePath().normalize();
     if (FuseMount.isMounted(mp)) {
       throw FsException.of(io.dynamicfs.core.api.Errno.EBUSY, "%s is already a mount point; unmount it first",
@@ -280,7 +314,7 @@ final class MountCommand implements Callable<Integer> {
     return e instanceof FsException fe ? fe.detail() : String.valueOf(e.getMessage());
   }
 
-  private static void closeQuietly(AutoCloseable c) {
+  static void closeQuietly(AutoCloseable c) {
     try {
       c.close();
     } catch (Exception e) {
@@ -289,12 +323,16 @@ final class MountCommand implements Callable<Integer> {
   }
 
   /** The configuration as {@code dynamicfs status} shows it. */
-  private java.util.Map<String, Object> effectiveConfig() {
+  java.util.Map<String, Object> effectiveConfig() {
     java.util.Map<String, Object> c = new java.util.LinkedHashMap<>();
     c.put("cache_memory", cacheMemory);
     c.put("fuse_options", fuseOptions);
     c.put("fuse_api", System.getProperty("dfs.fuse.api", "lowlevel"));
-    c.put("log_file", data.toAbsolutePath().resolve("logs/dynamicfs.log").toString());
+    if (data != null) {
+      c.put("log_file", data.toAbsolutePath().resolve("logs/dynamicfs.log").toString());
+    } else {
+      c.put("cluster", cluster);
+    }
     c.put("log_format", ops.fileFormat().name().toLowerCase(java.util.Locale.ROOT));
     c.put("log_level", ops.logLevel.toString().toLowerCase(java.util.Locale.ROOT));
     c.put("admin_address", ops.adminAddress.toString());
@@ -305,17 +343,17 @@ final class MountCommand implements Callable<Integer> {
    * Stop the admin server, unmount, close the engine, release DATA: once, whoever asks first (main or
    * SIGTERM).
    */
-  private static final class Shutdown {
+  static final class Shutdown {
     private final AdminServer admin;
     private final DaemonMetrics metrics;
     private final FuseMount mount;
     private final DynamicFileSystem fs;
-    private final DataDirectory dir;
+    private final AutoCloseable dir;
     private final Logger log;
     private boolean done;
     private boolean failed;
 
-    Shutdown(AdminServer admin, DaemonMetrics metrics, FuseMount mount, DynamicFileSystem fs, DataDirectory dir,
+    Shutdown(AdminServer admin, DaemonMetrics metrics, FuseMount mount, DynamicFileSystem fs, AutoCloseable dir,
         Logger log) {
       this.admin = admin;
       this.metrics = metrics;
@@ -346,7 +384,7 @@ final class MountCommand implements Callable<Integer> {
       }
       try {
         dir.close();
-      } catch (IOException e) {
+      } catch (Exception e) {
         log.atWarn().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage())
             .log("releasing the data directory lock failed");
       }
@@ -359,10 +397,25 @@ final class MountCommand implements Callable<Integer> {
     }
   }
 
+  /** The peers of --cluster. */
+  List<io.dynamicfs.cluster.node.Endpoint> clusterPeers() throws FsException {
+    List<io.dynamicfs.cluster.node.Endpoint> out = new ArrayList<>();
+    for (String p : cluster.split(",")) {
+      out.add(io.dynamicfs.cluster.node.Endpoint.parse("--cluster", p.trim()));
+    }
+    return out;
+  }
+
   /** The arguments to hand a background child: everything but the background itself. */
   List<String> childArguments(Path ready) {
-    List<String> a = new ArrayList<>(Arrays.asList("mount", data.toAbsolutePath().toString(),
-        mountPoint.toAbsolutePath().toString(), "--foreground", "--ready-file", ready.toString(),
+    List<String> a = new ArrayList<>();
+    if (cluster != null) {
+      a.addAll(List.of("mount", "--cluster", cluster, "--client-address", clientAddress, "--token-file",
+          uncheckedToken().toAbsolutePath().toString(), mountPoint.toAbsolutePath().toString()));
+    } else {
+      a.addAll(List.of("mount", data.toAbsolutePath().toString(), mountPoint.toAbsolutePath().toString()));
+    }
+    a.addAll(Arrays.asList("--foreground", "--ready-file", ready.toString(),
         "--block-size", Long.toString(blockSize), "--compression", compression,
         "--cache-memory", Long.toString(cacheMemory), "--fuse-preset", fusePreset));
     if (cacheDir != null) {
@@ -390,6 +443,14 @@ final class MountCommand implements Callable<Integer> {
 
   long cacheMemory() {
     return cacheMemory;
+  }
+
+  private Path uncheckedToken() {
+    try {
+      return TokenFiles.resolve(tokenFile);
+    } catch (FsException e) {
+      throw new IllegalStateException(e); // checked in call() before a child is started
+    }
   }
 
   /**

@@ -54,7 +54,7 @@ public final class AdminEndpoints {
         .stream("/v1/gc", "Report (and with \"apply\": true reclaim) unreferenced blocks and dead segment space",
             (req, progress) -> ctx.fs().collectGarbage(req.bool("apply", false), deadFraction(req), progress))
         .get("/v1/tiers", "Tiers and devices: health, capacity, free, used, records, bad records, repairs",
-            req -> ctx.fs().storage().tiers().stream().map(Tier::status).toList())
+            req -> tiers(ctx).stream().map(Tier::status).toList())
         .stream("/v1/scrub", "Verify every copy and shard; repair unless {\"repair\": false}; {\"tier\", \"rate\"}",
             (req, progress) -> ctx.fs().scrub(req.bool("repair", true), text(req, "tier"), (long) req.number("rate", 0),
                 p -> progress.progress("scrub", p.blocksDone(), p.blocksTotal()), () -> false))
@@ -103,7 +103,7 @@ public final class AdminEndpoints {
     s.put("pid", ProcessHandle.current().pid());
     s.put("started", Instant.ofEpochMilli(ctx.startedMillis()).toString());
     s.put("uptime_seconds", (now - ctx.startedMillis()) / 1000);
-    s.put("data", ctx.dir().root().toString());
+    s.put("data", ctx.dataRoot().toString());
     s.put("mount_point", ctx.mountPoint().toString());
     FormatOptions f = ctx.fs().format();
     Map<String, Object> format = new LinkedHashMap<>();
@@ -111,7 +111,7 @@ public final class AdminEndpoints {
     format.put("block_size", f.blockSize());
     format.put("compression", f.codec().toString().toLowerCase(java.util.Locale.ROOT));
     format.put("inline_max", f.inlineMax());
-    format.put("uuid", ctx.dir().uuid());
+    format.put("uuid", ctx.uuid());
     s.put("format", format);
     s.put("config", ctx.config());
 
@@ -133,7 +133,7 @@ public final class AdminEndpoints {
     space.put("compression_ratio", round(usage.compressionRatio()));
     s.put("space", space);
 
-    s.put("tiers", ctx.fs().storage().tiers().stream().map(Tier::status).toList());
+    s.put("tiers", tiers(ctx).stream().map(Tier::status).toList());
 
     Map<String, Object> caches = new LinkedHashMap<>();
     StatsSnapshot.Snapshot snap = StatsSnapshot.take(ctx.registry(), ctx.startedMillis());
@@ -159,7 +159,7 @@ public final class AdminEndpoints {
     if (eio > 0) {
       problems.add(eio + " operations failed with EIO since mount (see the log: corrupt or unreadable data?)");
     }
-    for (Tier t : ctx.fs().storage().tiers()) {
+    for (Tier t : tiers(ctx)) {
       for (Device d : t.devices()) {
         if (d.health() != Device.Health.ONLINE) {
           problems.add("tier '" + t.name() + "' device " + d.directory() + " is " + d.health().name().toLowerCase(
@@ -185,5 +185,10 @@ public final class AdminEndpoints {
 
   private static double round(double v) {
     return Math.round(v * 1000) / 1000.0;
+  }
+
+  /** The mount's local tiers; none on a cluster mount (the nodes hold the blocks). */
+  private static List<Tier> tiers(DaemonContext ctx) {
+    return ctx.fs().storage() == null ? List.of() : ctx.fs().storage().tiers();
   }
 }

@@ -2,7 +2,6 @@ package io.dynamicfs.cli.admin;
 
 import io.dynamicfs.cli.metrics.EngineMetrics;
 import io.dynamicfs.core.engine.DynamicFileSystem;
-import io.dynamicfs.core.format.DataDirectory;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.util.Map;
@@ -12,5 +11,5 @@ import java.util.Map;
  * started, the version, the effective configuration (as it should be shown: option name → value) and the
  * meters.
  */
-public record DaemonContext(DynamicFileSystem fs, DataDirectory dir, Path mountPoint, long startedMillis,
+public record DaemonContext(DynamicFileSystem fs, Path dataRoot, String uuid, Path mountPoint, long startedMillis,
     String version, Map<String, Object> config, MeterRegistry registry, EngineMetrics engineMetrics) {}

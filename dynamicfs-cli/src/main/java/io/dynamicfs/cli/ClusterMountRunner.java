@@ -1,0 +1,118 @@
+package io.dynamicfs.cli;
+
+import io.dynamicfs.cache.Admission;
+import io.dynamicfs.cache.CacheStack;
+import io.dynamicfs.cli.admin.AdminEndpoints;
+import io.dynamicfs.cli.admin.AdminRoutes;
+import io.dynamicfs.cli.admin.AdminServer;
+import io.dynamicfs.cli.admin.DaemonContext;
+import io.dynamicfs.cli.metrics.DaemonMetrics;
+import io.dynamicfs.cli.metrics.EngineMetrics;
+import io.dynamicfs.cli.metrics.MeteredFileSystem;
+import io.dynamicfs.cluster.mount.ClusterMounts;
+import io.dynamicfs.cluster.node.ClusterToken;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.engine.DynamicFileSystem;
+import io.dynamicfs.core.engine.EngineOptions;
+import io.dynamicfs.fuse.FuseMount;
+import io.dynamicfs.fuse.FusePreset;
+import io.dynamicfs.fuse.MountOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code mount --cluster}: the engine over a cluster connection, behind the same caches, metrics, admin
+ * API and FUSE mount as a single node. The mount's own state (logs, the admin address and token) lives in
+ * a state directory under {@code /run/dynamicfs} (root) or the temp dir, named by cluster and mount point;
+ * the mount's fsname points at it, so {@code status}, {@code stats} and {@code warmup} find the daemon as
+ * for a single node.
+ */
+final class ClusterMountRunner {
+  private final MountCommand cmd;
+
+  ClusterMountRunner(MountCommand cmd) {
+    this.cmd = cmd;
+  }
+
+  int run() {
+    ClusterToken token;
+    Path state;
+    try {
+      cmd.checkMountPoint();
+      token = ClusterToken.read(TokenFiles.resolve(cmd.tokenFile));
+      state = stateDir(token);
+      Files.createDirectories(state.resolve("logs"));
+      Files.createDirectories(state.resolve("run"));
+    } catch (FsException e) {
+      return cmd.fail(MountCommand.plain(e));
+    } catch (IOException e) {
+      return cmd.fail("cannot create the mount's state directory: " + e.getMessage());
+    }
+    Logging.configure(state.resolve("logs").resolve("dynamicfs.log"), cmd.ops.fileFormat(), cmd.ops.logLevel,
+        cmd.readyFile == null ? cmd.ops.stderrFormat() : null);
+    Logger log = LoggerFactory.getLogger(ClusterMountRunner.class);
+    long started = System.currentTimeMillis();
+    DaemonMetrics metrics = new DaemonMetrics();
+    DynamicFileSystem fs;
+    try {
+      ClusterMounts conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress);
+      CacheStack.Builder caches = CacheStack.builder(metrics.registry()).memory(cmd.cacheMemory);
+      if (cmd.cacheDir != null) {
+        caches.disk(cmd.cacheDir, cmd.cacheSize, Admission.parse(cmd.cacheAdmission));
+      }
+      EngineOptions options = EngineOptions.defaults().withStoreDecorator(caches.build());
+      String client = "mount " + cmd.mountPoint.toAbsolutePath().normalize() + " pid " + ProcessHandle.current().pid();
+      fs = DynamicFileSystem.openCluster(conn.engineParts(client, Duration.ofSeconds(30)), options);
+    } catch (IOException | RuntimeException e) {
+      return cmd.fail(MountCommand.plain(e));
+    }
+    EngineMetrics engineMetrics = new EngineMetrics(fs, 30_000);
+    engineMetrics.bindTo(metrics.registry());
+    AdminServer admin;
+    try {
+      DaemonContext ctx = new DaemonContext(fs, state, token.clusterId().toString(),
+          cmd.mountPoint.toAbsolutePath().normalize(), started, VersionProvider.version(), cmd.effectiveConfig(),
+          metrics.registry(), engineMetrics);
+      admin = AdminServer.start(cmd.ops.adminAddress, state.resolve("run"),
+          AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
+    } catch (IOException | RuntimeException e) {
+      MountCommand.closeQuietly(fs);
+      return cmd.fail(MountCommand.plain(e));
+    }
+    FuseMount mount;
+    try {
+      MountOptions mo = MountOptions.defaults("dynamicfs:" + state).withExtra(cmd.fuseOptions)
+          .withPreset(FusePreset.parse(cmd.fusePreset)).withDebug(cmd.debugFuse);
+      mount = FuseMount.mount(new MeteredFileSystem(fs, metrics.registry()), cmd.mountPoint, mo);
+    } catch (IOException | RuntimeException | LinkageError e) {
+      admin.close();
+      MountCommand.closeQuietly(fs);
+      return cmd.fail(MountCommand.plain(e));
+    }
+    MountCommand.Shutdown shutdown = new MountCommand.Shutdown(admin, metrics, mount, fs, () -> { }, log);
+    Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "dfs-shutdown"));
+    log.atInfo().addKeyValue("op", "mount").addKeyValue("cluster", token.clusterId().toString())
+        .addKeyValue("path", mount.mountPoint().toString()).addKeyValue("pid", ProcessHandle.current().pid())
+        .addKeyValue("admin_port", admin.port()).log("dynamicfs cluster mounted");
+    cmd.report("ok " + ProcessHandle.current().pid());
+    try {
+      mount.awaitUnmount();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    shutdown.run();
+    return shutdown.failed() ? 1 : 0;
+  }
+
+  /** Where this mount keeps its logs and admin files. */
+  private Path stateDir(ClusterToken token) {
+    Path base = Files.isDirectory(Path.of("/run")) && "root".equals(System.getProperty("user.name"))
+        ? Path.of("/run/dynamicfs") : Path.of(System.getProperty("java.io.tmpdir"), "dynamicfs-" + System.getProperty("user.name"));
+    String mnt = cmd.mountPoint.toAbsolutePath().normalize().toString();
+    return base.resolve(token.clusterId() + "-" + Integer.toHexString(mnt.hashCode()));
+  }
+}
