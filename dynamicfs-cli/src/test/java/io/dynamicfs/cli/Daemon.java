@@ -24,13 +24,23 @@ final class Daemon implements AutoCloseable {
   }
 
   static Daemon start(Path data, Path mnt, Path work, String... extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("mount", data.toString(), mnt.toString()));
+    args.addAll(List.of(extra));
+    return startWith(args, mnt, work, "-Xmx1g");
+  }
+
+  /**
+   * Any long-running `dynamicfs` command ({@code args}, to which --foreground and --ready-file are added) in
+   * a separate JVM with {@code heap}; returns once it reports ready. {@code mnt} is detached on close, if any.
+   */
+  static Daemon startWith(List<String> args, Path mnt, Path work, String heap) throws Exception {
     Path ready = work.resolve("ready-" + System.nanoTime());
     Path log = work.resolve("daemon-" + System.nanoTime() + ".log");
     List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-        "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-        "mount", data.toString(), mnt.toString(), "--foreground", "--ready-file", ready.toString()));
-    cmd.addAll(List.of(extra));
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), heap,
+        "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    cmd.addAll(args);
+    cmd.addAll(List.of("--foreground", "--ready-file", ready.toString()));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
@@ -61,6 +71,9 @@ final class Daemon implements AutoCloseable {
   }
 
   static void detach(Path mnt) throws Exception {
+    if (mnt == null) {
+      return;
+    }
     for (int i = 0; i < 50 && FuseMount.isMounted(mnt); i++) {
       new ProcessBuilder("fusermount", "-u", "-z", mnt.toString()).redirectErrorStream(true).start().waitFor();
       if (FuseMount.isMounted(mnt)) {
