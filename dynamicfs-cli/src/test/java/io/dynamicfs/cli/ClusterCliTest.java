@@ -125,6 +125,17 @@ class ClusterCliTest {
     mount(ma, peers, token);
     mount(mb, peers, token);
 
+    // randomised operations through mount A compared with a plain directory, then the tree seen through B
+    Path reference = Files.createDirectories(tmp.resolve("reference"));
+    Path diffRoot = Files.createDirectories(ma.resolve("diff"));
+    long seed = System.nanoTime();
+    System.err.println("ClusterCliTest differential seed=" + seed);
+    io.dynamicfs.fuse.FsDifferential diff = new io.dynamicfs.fuse.FsDifferential(diffRoot, reference, seed);
+    diff.run(1500, 100);
+    writeSynced(ma.resolve("marker"), new byte[] {1});
+    assertArrayEquals(new byte[] {1}, Files.readAllBytes(mb.resolve("marker"))); // B's open waits for A's ops
+    new io.dynamicfs.fuse.FsDifferential(mb.resolve("diff"), reference, seed).compareTrees();
+
     // a write storm on mount A; the leader is killed with SIGKILL in the middle of it
     Random rnd = new Random(42);
     int files = 24;
