@@ -86,8 +86,15 @@ final class MetaLog {
    * On a single node cached xattrs of every inode it touched are dropped under this monitor, where reads
    * fill them; then the listener hears of it.
    */
-  synchronized OpApplier.Result submit(MetaOp op) throws FsException {
-    return journal.append(op).orThrow();
+  OpApplier.Result submit(MetaOp op) throws FsException {
+    if (!journal.exclusive()) {
+      // A shared journal orders ops itself (the Raft log); callers that need "decide and remove" to be
+      // atomic with the open-file table still hold this monitor around their submit.
+      return journal.append(op).orThrow();
+    }
+    synchronized (this) {
+      return journal.append(op).orThrow();
+    }
   }
 
   /** True when cached xattrs can be trusted (only this process changes the metadata). */
