@@ -17,6 +17,9 @@ import java.util.function.LongSupplier;
 final class AppliedWaiter implements ApplyListener {
   private final Object lock = new Object();
   private LongSupplier appliedIndex = () -> 0;
+  // @GuardedBy("lock"): the highest index the listener has heard of (the state machine's own figure may be
+  // updated only after it calls its listeners)
+  private long heard;
 
   void attach(LongSupplier replicaAppliedIndex) {
     this.appliedIndex = replicaAppliedIndex;
@@ -25,6 +28,7 @@ final class AppliedWaiter implements ApplyListener {
   @Override
   public void applied(MetaOp op, OpApplier.Result result) {
     synchronized (lock) {
+      heard = Math.max(heard, result.index());
       lock.notifyAll();
     }
   }
@@ -33,7 +37,7 @@ final class AppliedWaiter implements ApplyListener {
   void await(long index, Duration timeout) throws FsException {
     long deadline = System.nanoTime() + timeout.toNanos();
     synchronized (lock) {
-      while (appliedIndex.getAsLong() < index) {
+      while (heard < index && appliedIndex.getAsLong() < index) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           throw FsException.of(Errno.EIO, "the local metadata replica is at index %d, not yet %d, after %d s",
