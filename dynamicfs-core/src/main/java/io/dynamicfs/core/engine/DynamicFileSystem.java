@@ -503,6 +503,11 @@ public final class DynamicFileSystem implements FileSystem {
     if (cluster != null) {
       cluster.openBarrier().await(); // close-to-open: what was closed elsewhere is here before we read
     }
+    return openLocal(ino, flags);
+  }
+
+  /** open without the cluster's barrier: for a file this mount has just made (its replica has it). */
+  private long openLocal(long ino, int flags) throws IOException {
     Inode i = meta.requireInode(ino);
     if (i.isDirectory() && (flags & O_ACCMODE) != O_RDONLY) {
       throw FsException.of(Errno.EISDIR, "cannot open directory %d for writing", ino);
@@ -524,7 +529,7 @@ public final class DynamicFileSystem implements FileSystem {
   @Override
   public OpenResult create(Caller caller, long parent, String name, int mode, int flags) throws IOException {
     Attr a = createNode(caller, parent, name, FileType.REGULAR.bits() | (mode & 07777), 0, null);
-    long h = open(caller, a.ino(), flags & ~O_TRUNC);
+    long h = openLocal(a.ino(), flags & ~O_TRUNC);
     return new OpenResult(h, a);
   }
 
