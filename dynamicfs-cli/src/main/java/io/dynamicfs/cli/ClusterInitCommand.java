@@ -41,14 +41,8 @@ final class ClusterInitCommand implements Callable<Integer> {
       description = "lz4, zstd or none (default ${DEFAULT-VALUE}).")
   String compression;
 
-  @Option(names = {"-f", "--foreground"}, description = "Stay attached; log to stderr as well.")
-  boolean foreground;
-
   @Mixin
-  OperationsOptions ops = new OperationsOptions();
-
-  @Option(names = "--ready-file", hidden = true)
-  Path readyFile;
+  NodeOptions node = new NodeOptions();
 
   @Override
   public Integer call() throws Exception {
@@ -58,23 +52,23 @@ final class ClusterInitCommand implements Callable<Integer> {
       at = Endpoint.parse("--listen", listen);
       format = new FormatOptions(Math.toIntExact(blockSize), Codec.parse(compression), FormatOptions.DEFAULT.inlineMax());
     } catch (FsException e) {
-      return NodeDaemon.fail(readyFile, e.detail());
+      return NodeDaemon.fail(node.readyFile, e.detail());
     } catch (IllegalArgumentException | ArithmeticException e) {
-      return NodeDaemon.fail(readyFile, e.getMessage());
+      return NodeDaemon.fail(node.readyFile, e.getMessage());
     }
     Path dir = data.toAbsolutePath().normalize();
-    if (!foreground) {
+    if (!node.foreground) {
       List<String> args = new ArrayList<>(List.of("cluster-init", "--node-id", nodeId, "--data", dir.toString(),
           "--listen", listen, "--redundancy", redundancy, "--block-size", Long.toString(blockSize),
           "--compression", compression));
-      args.addAll(ops.childArguments());
+      args.addAll(node.ops.childArguments());
       int code = new Daemonizer(NodeDaemon.daemon(args)).start();
       if (code == 0) {
         System.out.println("cluster created; node " + nodeId + " runs on " + at + "; token: " + dir.resolve("cluster/token"));
       }
       return code;
     }
-    return NodeDaemon.runForeground(dir, ops, readyFile,
+    return NodeDaemon.runForeground(dir, node.ops, node.readyFile,
         () -> ClusterNode.init(dir, nodeId, at, redundancy, format, ClusterNode.Options.DEFAULT));
   }
 }

@@ -35,14 +35,8 @@ final class ClusterJoinCommand implements Callable<Integer> {
       description = "The cluster's token (a copy of the first node's DATA/cluster/token; default $DYNAMICFS_TOKEN_FILE).")
   Path tokenFile;
 
-  @Option(names = {"-f", "--foreground"}, description = "Stay attached; log to stderr as well.")
-  boolean foreground;
-
   @Mixin
-  OperationsOptions ops = new OperationsOptions();
-
-  @Option(names = "--ready-file", hidden = true)
-  Path readyFile;
+  NodeOptions node = new NodeOptions();
 
   @Override
   public Integer call() throws Exception {
@@ -56,11 +50,11 @@ final class ClusterJoinCommand implements Callable<Integer> {
       restart = existing != null;
       if (restart) {
         if (nodeId != null && !nodeId.equals(existing.nodeId())) {
-          return NodeDaemon.fail(readyFile, dir + " is node '" + existing.nodeId() + "', not '" + nodeId + "'");
+          return NodeDaemon.fail(node.readyFile, dir + " is node '" + existing.nodeId() + "', not '" + nodeId + "'");
         }
       } else {
         if (nodeId == null || listen == null || peer == null) {
-          return NodeDaemon.fail(readyFile, dir + " is not a node yet: --node-id, --listen and --peer are needed"
+          return NodeDaemon.fail(node.readyFile, dir + " is not a node yet: --node-id, --listen and --peer are needed"
               + " to join a cluster");
         }
         at = Endpoint.parse("--listen", listen);
@@ -68,21 +62,21 @@ final class ClusterJoinCommand implements Callable<Integer> {
         token = ClusterToken.read(TokenFiles.resolve(tokenFile));
       }
     } catch (FsException e) {
-      return NodeDaemon.fail(readyFile, e.detail());
+      return NodeDaemon.fail(node.readyFile, e.detail());
     }
-    if (!foreground) {
+    if (!node.foreground) {
       List<String> args = new ArrayList<>(List.of("cluster-join", "--data", dir.toString()));
       if (!restart) {
         args.addAll(List.of("--node-id", nodeId, "--listen", listen, "--peer", peer, "--token-file",
             TokenFiles.resolve(tokenFile).toAbsolutePath().toString()));
       }
-      args.addAll(ops.childArguments());
+      args.addAll(node.ops.childArguments());
       return new Daemonizer(NodeDaemon.daemon(args)).start();
     }
     Endpoint listenAt = at;
     Endpoint peerAt = via;
     ClusterToken t = token;
-    return NodeDaemon.runForeground(dir, ops, readyFile, () -> restart
+    return NodeDaemon.runForeground(dir, node.ops, node.readyFile, () -> restart
         ? ClusterNode.restart(dir, ClusterNode.Options.DEFAULT)
         : ClusterNode.join(dir, nodeId, listenAt, peerAt, t, ClusterNode.Options.DEFAULT));
   }

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static io.dynamicfs.cluster.node.ClusterTests.freeEndpoint;
+import static io.dynamicfs.cluster.node.ClusterTests.waitFor;
 
 import io.dynamicfs.cluster.node.ClusterNode;
 import io.dynamicfs.cluster.node.Endpoint;
@@ -16,7 +18,6 @@ import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.FormatOptions;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,8 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The engine as a cluster mount over three real nodes (Ratis and block servers on 127.0.0.1): two mounts
- * see each other's files and directories; blocks land on two nodes (replicate-2); a file unlinked on one
- * mount stays readable through the other's open handle only while that mount's session holds it.
+ * see each other's files and directories (a file closed on one is read whole after open on the other), and
+ * blocks land on two of the three nodes (replicate-2).
  */
 class ClusterMountEngineTest {
   private static final ClusterNode.Options FAST = new ClusterNode.Options(Duration.ofSeconds(1),
@@ -51,46 +52,10 @@ class ClusterMountEngineTest {
     return c;
   }
 
-  static Endpoint freeEndpoint() throws IOException {
-    for (int i = 0; i < 50; i++) {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
-      try (ServerSocket next = new ServerSocket(port + 1)) {
-        return new Endpoint("127.0.0.1", port);
-      } catch (IOException busy) {
-        // try another
-      }
-    }
-    throw new IOException("no two free adjacent ports");
-  }
-
   private DynamicFileSystem mount(List<ClusterNode> nodes, String name) throws IOException {
     ClusterMounts c = ClusterMounts.connect(nodes.get(0).token(),
         nodes.stream().map(n -> n.file().listen()).toList(), "127.0.0.1");
     return keep(DynamicFileSystem.openCluster(c.engineParts(name, Duration.ofSeconds(30)), EngineOptions.defaults()));
-  }
-
-  interface Check {
-    boolean ok() throws Exception;
-  }
-
-  static void waitFor(Check c) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (true) {
-      try {
-        if (c.ok()) {
-          return;
-        }
-      } catch (FsException e) {
-        // not yet
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 10 s");
-      }
-      Thread.sleep(20);
-    }
   }
 
   @Test
@@ -114,9 +79,9 @@ class ClusterMountEngineTest {
     a.release(f.handle());
 
     // close-to-open: b opens after a closed, and reads the whole file
-    waitFor(() -> b.lookup(FileSystem.ROOT_INO, "d") > 0);
+    waitFor(Duration.ofSeconds(10), () -> b.lookup(FileSystem.ROOT_INO, "d") > 0);
     long bd = b.lookup(FileSystem.ROOT_INO, "d");
-    waitFor(() -> b.lookup(bd, "f") > 0);
+    waitFor(Duration.ofSeconds(10), () -> b.lookup(bd, "f") > 0);
     long bf = b.lookup(bd, "f");
     long h = b.open(Caller.ROOT, bf, 0); // the open barrier: everything committed before is applied here
     assertEquals(content.length, b.getattr(bf).size());
@@ -139,9 +104,9 @@ class ClusterMountEngineTest {
     // a name made on b is seen on a; a rename on a is seen on b
     // (names follow within the replication lag: milliseconds; the kernel caches entries longer anyway)
     b.mkdir(Caller.ROOT, FileSystem.ROOT_INO, "from-b", 0755);
-    waitFor(() -> a.lookup(FileSystem.ROOT_INO, "from-b") > 0);
+    waitFor(Duration.ofSeconds(10), () -> a.lookup(FileSystem.ROOT_INO, "from-b") > 0);
     a.rename(FileSystem.ROOT_INO, "from-b", dir, "moved", 0);
-    waitFor(() -> b.lookup(bd, "moved") > 0);
+    waitFor(Duration.ofSeconds(10), () -> b.lookup(bd, "moved") > 0);
     assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> b.lookup(FileSystem.ROOT_INO, "from-b")).errno());
   }
 }

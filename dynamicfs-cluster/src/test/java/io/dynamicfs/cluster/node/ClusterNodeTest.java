@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static io.dynamicfs.cluster.node.ClusterTests.freeEndpoint;
+import static io.dynamicfs.cluster.node.ClusterTests.waitFor;
+
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FileType;
@@ -13,7 +16,6 @@ import io.dynamicfs.core.format.FormatOptions;
 import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.MetadataStore;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,22 +42,6 @@ class ClusterNodeTest {
     for (ClusterNode n : nodes) {
       n.close();
     }
-  }
-
-  /** An endpoint whose port and the next are free now. */
-  static Endpoint freeEndpoint() throws IOException {
-    for (int i = 0; i < 50; i++) {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
-      try (ServerSocket next = new ServerSocket(port + 1)) {
-        return new Endpoint("127.0.0.1", port);
-      } catch (IOException busy) {
-        // try another
-      }
-    }
-    throw new IOException("no two free adjacent ports");
   }
 
   private ClusterNode keep(ClusterNode n) {
@@ -91,7 +77,7 @@ class ClusterNodeTest {
       assertEquals("blocks", st.members().get(3).role());
       // every voter's replica has the directory (replication may lag a moment)
       for (ClusterNode n : List.of(n1, n2, n3)) {
-        waitFor(() -> n.raft().stateMachine().read(s -> s.lookup(FileSystem.ROOT_INO, "d")) == ino);
+        waitFor(Duration.ofSeconds(30), () -> n.raft().stateMachine().read(s -> s.lookup(FileSystem.ROOT_INO, "d")) == ino);
       }
     }
 
@@ -106,7 +92,7 @@ class ClusterNodeTest {
           0, 0, true, 0, null, 2)).orThrow();
     }
     ClusterNode back = keep(ClusterNode.restart(leaderData, FAST));
-    waitFor(() -> back.raft().stateMachine().read(s -> s.lookup(FileSystem.ROOT_INO, "after")) > 0);
+    waitFor(Duration.ofSeconds(30), () -> back.raft().stateMachine().read(s -> s.lookup(FileSystem.ROOT_INO, "after")) > 0);
   }
 
   @Test
@@ -140,27 +126,6 @@ class ClusterNodeTest {
         () -> ClusterNode.init(tmp.resolve("r"), "r", freeEndpoint(), "mirror-7", FormatOptions.DEFAULT, FAST));
     try (ClusterAdmin admin = ClusterAdmin.connect(n1.token(), List.of(e1), Duration.ofSeconds(30))) {
       assertEquals(List.of("n1"), admin.nodes().stream().map(MetadataStore.Node::nodeId).toList());
-    }
-  }
-
-  interface Check {
-    boolean ok() throws Exception;
-  }
-
-  static void waitFor(Check c) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
-      try {
-        if (c.ok()) {
-          return;
-        }
-      } catch (FsException e) {
-        // not yet
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 30 s");
-      }
-      Thread.sleep(100);
     }
   }
 }
