@@ -109,6 +109,10 @@ public final class RaftNodeConfig {
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
     RaftServerConfigKeys.Log.setPurgeGap(p, purgeGap);
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+    // Send new entries at once instead of waiting 10 ms to batch them: a mount's every metadata op waits
+    // for the commit and for its own listener replica (measured in-JVM on 3 nodes: 13.9 -> 9.7 ms per op
+    // through a mount's journal, open barrier 3.8 -> 1.0 ms).
+    RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.valueOf(0, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("4MB"));
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
 
