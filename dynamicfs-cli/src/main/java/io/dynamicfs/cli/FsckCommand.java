@@ -9,14 +9,25 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code dynamicfs fsck DATA}: checks an unmounted filesystem and reports each problem by path. */
+/**
+ * {@code dynamicfs fsck DATA}: checks an unmounted filesystem and reports each problem by path;
+ * {@code fsck --cluster HOST:PORT --token-file T} checks a running cluster's metadata against its nodes.
+ */
 @Command(name = "fsck", mixinStandardHelpOptions = true,
     description = {"Check an unmounted DynamicFS: link counts, directory entries, block references and",
         "reference counts, and (unless --fast) every stored record's checksum and content hash.",
+        "With --cluster, check a running cluster: a caught-up replica of its metadata against the blocks",
+        "its nodes hold (writes in flight may show as unreferenced blocks: warnings).",
         "Exit code: 0 clean (warnings allowed), 1 errors found, 2 cannot check."})
 final class FsckCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "DATA", description = "The data directory (must not be mounted).")
+  @Parameters(index = "0", arity = "0..1", paramLabel = "DATA", description = "The data directory (must not be mounted).")
   Path data;
+
+  @Option(names = "--cluster", paramLabel = "HOST:PORT[,HOST:PORT...]", description = "Check this cluster instead of a DATA.")
+  String cluster;
+
+  @Option(names = "--token-file", paramLabel = "FILE", description = "The cluster's token (default $DYNAMICFS_TOKEN_FILE).")
+  Path tokenFile;
 
   @Option(names = "--fast", description = "Skip reading and verifying block contents.")
   boolean fast;
@@ -26,22 +37,49 @@ final class FsckCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if ((cluster == null) == (data == null)) {
+      System.err.println("dynamicfs: give DATA or --cluster HOST:PORT, one of them");
+      return Main.EXIT_USAGE;
+    }
+    if (cluster != null) {
+      try {
+        java.util.List<io.dynamicfs.cluster.node.Endpoint> peers = new java.util.ArrayList<>();
+        for (String p : cluster.split(",")) {
+          peers.add(io.dynamicfs.cluster.node.Endpoint.parse("--cluster", p.trim()));
+        }
+        io.dynamicfs.cluster.node.ClusterToken token =
+            io.dynamicfs.cluster.node.ClusterToken.read(TokenFiles.resolve(tokenFile));
+        try (io.dynamicfs.cluster.mount.ClusterMounts c =
+            io.dynamicfs.cluster.mount.ClusterMounts.connect(token, peers, "127.0.0.1");
+            ProgressReporter progress = ProgressReporter.create("fsck", ProgressReporter.Unit.ITEMS)) {
+          return report(Fsck.check(c.replica(), c.blocks(), !fast,
+              quiet ? io.dynamicfs.core.api.ProgressListener.NONE : progress));
+        }
+      } catch (FsException e) {
+        System.err.println("dynamicfs: " + MountCommand.plain(e));
+        return Main.EXIT_USAGE;
+      }
+    }
     try (DataDirectory dir = DataDirectory.open(data, null)) {
       Fsck.Report r;
       try (ProgressReporter progress = ProgressReporter.create("fsck", ProgressReporter.Unit.ITEMS)) {
         r = Fsck.checkOffline(dir, !fast, quiet ? io.dynamicfs.core.api.ProgressListener.NONE : progress);
       }
-      for (Fsck.Problem p : r.problems()) {
-        System.out.println(p);
-      }
-      boolean clean = r.clean();
-      System.out.printf("fsck: %s — %d inodes (%d directories), %d blocks, %d bytes verified, %d errors, %d warnings%n",
-          clean ? "clean" : "ERRORS FOUND", r.inodes(), r.directories(), r.blocks(), r.bytesVerified(),
-          r.errors(), r.problems().size() - r.errors());
-      return clean ? 0 : 1;
+      return report(r);
     } catch (FsException e) {
       System.err.println("dynamicfs: " + MountCommand.plain(e));
       return Main.EXIT_USAGE;
     }
+  }
+
+  private static int report(Fsck.Report r) {
+    for (Fsck.Problem p : r.problems()) {
+      System.out.println(p);
+    }
+    boolean clean = r.clean();
+    System.out.printf("fsck: %s — %d inodes (%d directories), %d blocks, %d bytes verified, %d errors, %d warnings%n",
+        clean ? "clean" : "ERRORS FOUND", r.inodes(), r.directories(), r.blocks(), r.bytesVerified(),
+        r.errors(), r.problems().size() - r.errors());
+    return clean ? 0 : 1;
   }
 }

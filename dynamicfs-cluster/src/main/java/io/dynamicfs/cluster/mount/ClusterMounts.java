@@ -159,6 +159,16 @@ public final class ClusterMounts implements AutoCloseable {
     return admin.meta();
   }
 
+  /** The local replica of the metadata, caught up at connect (for fsck of a cluster). */
+  public MetadataStore replica() {
+    return store;
+  }
+
+  /** The block store over the cluster's nodes. */
+  public io.dynamicfs.core.block.BlockStore blocks() {
+    return blocks;
+  }
+
   /** Free space over the nodes (each node counted once, divided by the copies kept), cached for 5 s. */
   private StatFs space() throws IOException {
     long now = System.nanoTime();
