@@ -93,7 +93,13 @@ class StorageCrashTest {
     for (int round = 0; round < targets.length; round++) {
       Path log = work.resolve("move-" + round + ".log");
       Process p = Daemon.command(log, "tier", "move", "--data", data.toString(), "/", "--to", targets[round]);
-      Thread.sleep(1200 + rnd.nextInt(1500));
+      // kill once the move has begun reporting progress (not at a fixed time: a fast machine finished every
+      // move inside a fixed window once), somewhere in its first few hundred milliseconds of copying
+      long begun = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (p.isAlive() && System.nanoTime() < begun && (!Files.exists(log) || Files.size(log) == 0)) {
+        Thread.sleep(10);
+      }
+      Thread.sleep(rnd.nextInt(400));
       if (p.isAlive()) {
         interrupted++;
       }
