@@ -79,6 +79,15 @@ public final class NodeSet {
     return members.byNumber().get(number);
   }
 
+  /** The member nodes' store figures added up (a block counts once per copy or shard it has there). */
+  public io.dynamicfs.core.block.StoreStats stats() {
+    io.dynamicfs.core.block.StoreStats sum = io.dynamicfs.core.block.StoreStats.EMPTY;
+    for (BlockNode n : nodes()) {
+      sum = sum.plus(n.store().stats());
+    }
+    return sum;
+  }
+
   public int size() {
     return members.numbers().length;
   }
