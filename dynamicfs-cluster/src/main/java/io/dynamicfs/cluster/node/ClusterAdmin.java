@@ -10,7 +10,6 @@ import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.meta.MetadataStore;
 import java.io.Closeable;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
