@@ -79,7 +79,7 @@ final class BlockPipeline implements AutoCloseable {
     BlockId id = BlockId.hash(buf, 0, len);
     boolean present = log.pin(id);
     try {
-      StoredBlock sb = present ? store.stat(id) : null;
+      StoredBlock sb = present ? log.describePinned(id) : null;
       if (sb == null) {
         sb = store.put(id, buf, len);
       }

@@ -115,6 +115,20 @@ final class MetaLog {
     return store.contains(id);
   }
 
+  /**
+   * How a block {@link #pin} found present is stored, or null if that is unknown now. A single node asks
+   * its store; a cluster mount answers from the metadata record that made {@link #pin} say "present"
+   * (what the store would say, without a round trip to the nodes on every dedup hit).
+   */
+  io.dynamicfs.core.block.StoredBlock describePinned(BlockId id) throws FsException {
+    if (journal.exclusive()) {
+      return store.stat(id);
+    }
+    io.dynamicfs.core.meta.BlockRecord r = meta.block(id);
+    return r == null ? null
+        : new io.dynamicfs.core.block.StoredBlock(id, r.rawLength(), r.storedLength(), r.codec(), r.placement());
+  }
+
   /** Drops a pin; a block nobody pins or references any more leaves the store. */
   synchronized void unpin(BlockId id) throws FsException {
     Integer n = pins.get(id);
