@@ -30,7 +30,9 @@ final class ClusterInitCommand implements Callable<Integer> {
   String listen;
 
   @Option(names = "--redundancy", defaultValue = "replicate-2", paramLabel = "R",
-      description = "How blocks are spread over nodes: replicate-1, replicate-2 or replicate-3 (default ${DEFAULT-VALUE}).")
+      description = "How blocks are spread over nodes: replicate-1, replicate-2 or replicate-3 whole copies, or rs-K-M "
+          + "(K data and M parity shards on K+M distinct nodes; a write needs K+1 shards stored, a read any K) "
+          + "(default ${DEFAULT-VALUE}).")
   String redundancy;
 
   @Option(names = "--block-size", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "1M",

@@ -1,6 +1,6 @@
 package io.dynamicfs.cluster.mount;
 
-import io.dynamicfs.cluster.blocks.ReplicatedNodeStore;
+import io.dynamicfs.cluster.blocks.NodeStores;
 import io.dynamicfs.cluster.node.ClusterAdmin;
 import io.dynamicfs.cluster.node.ClusterToken;
 import io.dynamicfs.cluster.node.Endpoint;
@@ -13,6 +13,7 @@ import io.dynamicfs.cluster.transport.NodeStats;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.api.StatFs;
+import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.engine.ClusterMount;
 import io.dynamicfs.core.format.FormatOptions;
@@ -45,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * group as a Raft <em>listener</em> (a non-voting replica: it receives every entry, or a checkpoint when
  * new, but never votes or counts for a majority), so the engine reads metadata locally at RocksDB speed;
  * operations go to the leader through a {@link RaftJournal}, which returns once the local replica has
- * applied them (read-your-writes). Blocks go to the nodes through a {@link ReplicatedNodeStore} kept in
- * step with the nodes table. On close the mount leaves the group and removes its replica.
+ * applied them (read-your-writes). Blocks go to the nodes through the store the cluster's redundancy
+ * stands for ({@link NodeStores}: whole copies or erasure-coded shards), kept in step with the nodes table. On close the mount leaves the group and removes its replica.
  *
  * <p>Consistency: the replica follows the leader within milliseconds; {@link #catchUp} (called by open
  * with the {@code safe} preset, and by the kernel-cache timeouts otherwise) waits until it has applied
@@ -62,7 +63,8 @@ public final class ClusterMounts implements AutoCloseable {
   private final Path replicaDir;
   private final AppliedWaiter waiter;
   private final NodeDirectory directory;
-  private final ReplicatedNodeStore blocks;
+  private final BlockStore blocks;
+  private final double overhead;
   private final ScheduledExecutorService refresher;
   private final MetadataStore store;
   private final FormatOptions format;
@@ -70,7 +72,7 @@ public final class ClusterMounts implements AutoCloseable {
   private volatile long lastSpaceAt;
 
   private ClusterMounts(ClusterAdmin admin, RaftMetaServer replica, RaftPeer self, Path replicaDir,
-      AppliedWaiter waiter, NodeDirectory directory, ReplicatedNodeStore blocks, MetadataStore store,
+      AppliedWaiter waiter, NodeDirectory directory, BlockStore blocks, double overhead, MetadataStore store,
       FormatOptions format) {
     this.admin = admin;
     this.replica = replica;
@@ -79,6 +81,7 @@ public final class ClusterMounts implements AutoCloseable {
     this.waiter = waiter;
     this.directory = directory;
     this.blocks = blocks;
+    this.overhead = overhead;
     this.store = store;
     this.format = format;
     this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -103,7 +106,6 @@ public final class ClusterMounts implements AutoCloseable {
     try {
       MetaOp.SetClusterConfig config = admin.meta().query(new MetaQuery.Config());
       Redundancy r = Redundancy.parse(config.redundancy());
-      int copies = r instanceof Redundancy.Replicate rep ? rep.copies() : 2;
       FormatOptions format = new FormatOptions(config.blockSize(), Codec.byId(config.codecId()), config.inlineMax());
       int port = freePort();
       String id = "m-" + host.replaceAll("[^A-Za-z0-9]", "-") + "_" + port;
@@ -125,10 +127,11 @@ public final class ClusterMounts implements AutoCloseable {
       MetadataStore replicaStore = store;
       directory = new NodeDirectory(() -> replicaStore.nodes(), token.credentials(), Duration.ofSeconds(10));
       directory.refresh();
-      ReplicatedNodeStore blocks = ReplicatedNodeStore.builder(directory.nodes(), copies).build();
+      BlockStore blocks = NodeStores.open(r, directory.nodes());
       log.atInfo().addKeyValue("cluster", token.clusterId().toString()).addKeyValue("replica", id)
           .addKeyValue("applied", commit).addKeyValue("redundancy", config.redundancy()).log("cluster mount connected");
-      return new ClusterMounts(admin, replica, self, dir, waiter, directory, blocks, store, format);
+      return new ClusterMounts(admin, replica, self, dir, waiter, directory, blocks, NodeStores.overhead(r), store,
+          format);
     } catch (IOException | RuntimeException e) {
       if (directory != null) {
         directory.close();
@@ -165,11 +168,11 @@ public final class ClusterMounts implements AutoCloseable {
   }
 
   /** The block store over the cluster's nodes. */
-  public io.dynamicfs.core.block.BlockStore blocks() {
+  public BlockStore blocks() {
     return blocks;
   }
 
-  /** Free space over the nodes (each node counted once, divided by the copies kept), cached for 5 s. */
+  /** Free space over the nodes (each node counted once, divided by the redundancy's overhead), cached 5 s. */
   private StatFs space() throws IOException {
     long now = System.nanoTime();
     StatFs cached = lastSpace;
@@ -187,9 +190,8 @@ public final class ClusterMounts implements AutoCloseable {
         // an unreachable node adds nothing
       }
     }
-    int copies = Math.max(1, blocks.copies());
-    long total = (free + used) / copies;
-    long avail = free / copies;
+    long total = (long) ((free + used) / overhead);
+    long avail = (long) (free / overhead);
     long inodes = 1_000_000L + avail / 4096;
     StatFs s = new StatFs(total, avail, avail, inodes, inodes, 4096, 255);
     lastSpace = s;
@@ -210,12 +212,62 @@ public final class ClusterMounts implements AutoCloseable {
     }
   }
 
+  /**
+   * Adds or removes this mount's replica as a listener: reads the configuration from any member that
+   * answers and replaces it only if it is still that one (COMPARE_AND_SET; Ratis 3.2.2's ADD mode dropped
+   * the listeners already there), so two mounts coming and going at once never undo each other's change.
+   * Retried on a stale read and across a leader change.
+   */
   private static void changeListeners(ClusterAdmin admin, RaftPeer self, boolean add) throws FsException {
+    Exception last = null;
     try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(admin.group())
         .build()) {
-      for (int attempt = 0; ; attempt++) {
-        RaftPeer any = admin.group().getPeers().iterator().next();
-        GroupInfoReply info = c.getGroupManagementApi(any.getId()).info(admin.group().getGroupId());
+      for (int attempt = 0; attempt < 6; attempt++) {
+        if (attempt > 0) {
+          Thread.sleep(200L * attempt);
+        }
+        try {
+          Conf conf = currentConf(c, admin.group());
+          List<RaftPeer> listeners = new ArrayList<>(conf.listeners());
+          boolean present = listeners.removeIf(p -> p.getId().equals(self.getId()));
+          if (add) {
+            listeners.add(self);
+          } else if (!present) {
+            return;
+          }
+          SetConfigurationRequest.Arguments args = SetConfigurationRequest.Arguments.newBuilder()
+              .setServersInCurrentConf(conf.servers()).setListenersInCurrentConf(conf.listeners())
+              .setServersInNewConf(conf.servers()).setListenersInNewConf(listeners)
+              .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET).build();
+          var reply = c.admin().setConfiguration(args);
+          if (reply.isSuccess()) {
+            return;
+          }
+          last = reply.getException();
+        } catch (IOException | RuntimeException e) {
+          last = e;
+        }
+      }
+    } catch (IOException e) {
+      last = e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FsException(Errno.EIO, "interrupted while changing the metadata group's listeners");
+    }
+    throw FsException.of(Errno.EIO, "changing the metadata group's listeners failed: %s", last);
+  }
+
+  private record Conf(List<RaftPeer> servers, List<RaftPeer> listeners) {}
+
+  /** The group's configuration as the first member that answers knows it. */
+  private static Conf currentConf(RaftClient c, RaftGroup group) throws IOException {
+    IOException last = null;
+    for (RaftPeer member : group.getPeers()) {
+      if (member.getStartupRole() == RaftProtos.RaftPeerRole.LISTENER) {
+        continue;
+      }
+      try {
+        GroupInfoReply info = c.getGroupManagementApi(member.getId()).info(group.getGroupId());
         List<RaftPeer> servers = new ArrayList<>();
         List<RaftPeer> listeners = new ArrayList<>();
         var conf = info.getConf();
@@ -231,29 +283,14 @@ public final class ClusterMounts implements AutoCloseable {
             (p.getStartupRole() == RaftProtos.RaftPeerRole.LISTENER ? listeners : servers).add(p);
           }
         }
-        listeners.removeIf(p -> p.getId().equals(self.getId()));
-        if (add) {
-          listeners.add(self);
-        }
-        listeners.sort(Comparator.comparing(p -> p.getId().toString()));
-        var reply = c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
-            .setServersInNewConf(servers).setListenersInNewConf(listeners).build());
-        if (reply.isSuccess()) {
-          return;
-        }
-        if (attempt >= 5) {
-          throw FsException.of(Errno.EIO, "changing the metadata group's listeners failed: %s", reply.getException());
-        }
-        Thread.sleep(200L * (attempt + 1));
+        return new Conf(servers, listeners);
+      } catch (IOException e) {
+        last = e;
+      } catch (RuntimeException e) { // gRPC reports a member that is down this way
+        last = new IOException(member.getId() + " does not answer: " + e.getMessage(), e);
       }
-    } catch (FsException e) {
-      throw e;
-    } catch (IOException | RuntimeException e) {
-      throw FsException.of(Errno.EIO, "changing the metadata group's listeners failed: %s", e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FsException(Errno.EIO, "interrupted while joining the metadata group");
     }
+    throw last != null ? last : new IOException("the group has no members");
   }
 
   private static RaftPeer peer(RaftProtos.RaftPeerProto p) {

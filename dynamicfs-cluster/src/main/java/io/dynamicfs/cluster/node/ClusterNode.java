@@ -1,5 +1,6 @@
 package io.dynamicfs.cluster.node;
 
+import io.dynamicfs.cluster.blocks.NodeStores;
 import io.dynamicfs.cluster.raft.MetaQuery;
 import io.dynamicfs.cluster.raft.RaftMetaClient;
 import io.dynamicfs.cluster.raft.RaftMetaServer;
@@ -9,6 +10,7 @@ import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileType;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.block.SegmentStore;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.format.FormatOptions;
@@ -65,6 +67,8 @@ public final class ClusterNode implements Closeable {
   private final ScheduledExecutorService duties;
   private final Duration reclaimGrace;
   private final Map<BlockId, Long> pendingSeen = new HashMap<>();
+  /** The cluster's block store as the leader deletes through it; made on first use (duties thread only). */
+  private BlockStore clusterBlocks;
 
   /** Tunables a test shortens. */
   public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize) {
@@ -126,9 +130,12 @@ public final class ClusterNode implements Closeable {
       Options options) throws IOException {
     try {
       Redundancy r = Redundancy.parse(redundancy); // a clear error before anything is made
-      if (!(r instanceof Redundancy.Replicate rep) || rep.copies() < 1 || rep.copies() > 3) {
-        throw new IllegalArgumentException("a cluster spreads blocks with replicate-1, replicate-2 or replicate-3 "
-            + "(rs-K-M over nodes is not available yet)");
+      if (r instanceof Redundancy.Replicate rep && rep.copies() > 3) {
+        throw new IllegalArgumentException("a cluster keeps 1 to 3 copies (replicate-1 to replicate-3), or "
+            + "erasure-codes blocks over nodes (rs-K-M, at least K+M nodes)");
+      }
+      if (r instanceof Redundancy.ReedSolomon rs && rs.data() + rs.parity() > 32) {
+        throw new IllegalArgumentException("rs-K-M over nodes takes at most 32 shards (K+M), one per node");
       }
     } catch (IllegalArgumentException e) {
       throw FsException.of(Errno.EINVAL, "--redundancy %s: %s", redundancy, e.getMessage());
@@ -313,20 +320,27 @@ public final class ClusterNode implements Closeable {
     }
     OpApplier.Result r = client.submit(new MetaOp.PurgeBlocks(due)).orThrow();
     directory.refresh();
+    BlockStore store = clusterBlocks();
     int deleted = 0;
     for (BlockId id : r.purged()) {
-      for (var n : directory.nodes().nodes()) {
-        try {
-          n.store().delete(id);
-        } catch (IOException | RuntimeException e) {
-          log.atWarn().addKeyValue("block", id.toHex()).addKeyValue("node", n.number())
-              .addKeyValue("error", String.valueOf(e)).log("block delete on a node failed; left as garbage");
-        }
+      try {
+        store.delete(id);
+      } catch (IOException | RuntimeException e) {
+        log.atWarn().addKeyValue("block", id.toHex()).addKeyValue("error", String.valueOf(e))
+            .log("block delete failed on some node; its leftovers stay as garbage");
       }
       pendingSeen.remove(id);
       deleted++;
     }
     log.atInfo().addKeyValue("blocks", deleted).log("reclaimed blocks");
+  }
+
+  private BlockStore clusterBlocks() throws FsException {
+    if (clusterBlocks == null) {
+      MetaOp.SetClusterConfig config = client.query(new MetaQuery.Config());
+      clusterBlocks = NodeStores.open(Redundancy.parse(config.redundancy()), directory.nodes());
+    }
+    return clusterBlocks;
   }
 
   // ---- accessors -------------------------------------------------------------------------------------
@@ -365,7 +379,7 @@ public final class ClusterNode implements Closeable {
       Thread.currentThread().interrupt();
     }
     directory.close();
-    IOException failure = closeQuietly(client, raft, blockServer, blocks);
+    IOException failure = closeQuietly(clusterBlocks, client, raft, blockServer, blocks);
     lockChannel.close();
     if (failure != null) {
       throw failure;

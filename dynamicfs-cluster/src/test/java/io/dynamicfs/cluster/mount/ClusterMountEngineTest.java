@@ -109,4 +109,54 @@ class ClusterMountEngineTest {
     waitFor(Duration.ofSeconds(10), () -> b.lookup(bd, "moved") > 0);
     assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> b.lookup(FileSystem.ROOT_INO, "from-b")).errno());
   }
+
+  @Test
+  void rs21_shardsOnThreeNodes_fileReadsBackWithFirstNodeDown() throws Exception {
+    Endpoint e1 = freeEndpoint();
+    List<ClusterNode> nodes = new ArrayList<>();
+    ClusterNode first = ClusterNode.init(tmp.resolve("n1"), "n1", e1, "rs-2-1", FormatOptions.DEFAULT, FAST);
+    nodes.add(first);
+    boolean[] firstClosed = {false};
+    keep(() -> {
+      if (!firstClosed[0]) {
+        first.close();
+      }
+    });
+    nodes.add(keep(ClusterNode.join(tmp.resolve("n2"), "n2", freeEndpoint(), e1, first.token(), FAST)));
+    nodes.add(keep(ClusterNode.join(tmp.resolve("n3"), "n3", freeEndpoint(), e1, first.token(), FAST)));
+
+    byte[] content = new byte[3 * (1 << 20) + 4321];
+    new Random(7).nextBytes(content);
+    try (DynamicFileSystem a = DynamicFileSystem.openCluster(ClusterMounts.connect(nodes.get(0).token(),
+        nodes.stream().map(n -> n.file().listen()).toList(), "127.0.0.1").engineParts("rs-a", Duration.ofSeconds(30)),
+        EngineOptions.defaults())) {
+      OpenResult f = a.create(Caller.ROOT, FileSystem.ROOT_INO, "f", 0644, O_RDWR);
+      for (int off = 0; off < content.length; ) {
+        off += a.write(f.handle(), off, content, off, Math.min(1 << 20, content.length - off));
+      }
+      a.fsync(f.handle(), false);
+      a.release(f.handle());
+    }
+    // 4 blocks, each as 2 data + 1 parity shards on 3 distinct nodes: one shard of every block per node
+    for (ClusterNode n : nodes) {
+      assertEquals(4, n.blocks().stats().blocks(), n.file().nodeId() + " holds one shard of each block");
+    }
+
+    // any one of three may go: 2 shards rebuild each block, 2 voters keep a majority. The first node is the
+    // first member a new mount asks about the group, and was the leader: the mount must get past both.
+    firstClosed[0] = true;
+    first.close();
+    List<ClusterNode> left = nodes.subList(1, 3);
+    DynamicFileSystem b = mount(left, "rs-b");
+    long ino = b.lookup(FileSystem.ROOT_INO, "f");
+    long h = b.open(Caller.ROOT, ino, 0);
+    byte[] got = new byte[content.length];
+    for (int off = 0; off < got.length; ) {
+      int n = b.read(h, off, got, off, got.length - off);
+      assertTrue(n > 0);
+      off += n;
+    }
+    b.release(h);
+    assertArrayEquals(content, got);
+  }
 }
