@@ -113,6 +113,10 @@ public final class RaftNodeConfig {
     // for the commit and for its own listener replica (measured in-JVM on 3 nodes: 13.9 -> 9.7 ms per op
     // through a mount's journal, open barrier 3.8 -> 1.0 ms).
     RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.valueOf(0, TimeUnit.MILLISECONDS));
+    // Log metadata stays on (the default) although it doubles the entries (each commit appends a METADATAENTRY
+    // that every replica writes and syncs): that entry is what carries a new commit index to followers and
+    // listeners at once. Without it they learn it from the next heartbeat, and a mount's op, which waits for
+    // its own listener to apply, took 500 ms instead of ~10 (measured in-JVM, 3 nodes and a mount).
     RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("4MB"));
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
 
