@@ -116,7 +116,7 @@ public final class ClusterMounts implements AutoCloseable {
       members.add(self);
       RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), members);
       AppliedWaiter waiter = new AppliedWaiter();
-      RaftNodeConfig cfg = RaftNodeConfig.builder(id, host, port, dir).build();
+      RaftNodeConfig cfg = RaftNodeConfig.builder(id, host, port, dir).syncLog(false).build();
       replica = RaftMetaServer.start(cfg, group, format.blockSize(), waiter);
       RaftMetaServer started = replica;
       waiter.attach(() -> started.stateMachine().appliedIndex());

@@ -22,6 +22,15 @@ class RaftNodeConfigTest {
     assertEquals(false, RaftServerConfigKeys.ThreadPool.serverCached(p));
     assertEquals(true, RaftServerConfigKeys.Snapshot.autoTriggerEnabled(p));
     assertEquals(List.of(DIR.toFile()), RaftServerConfigKeys.storageDir(p));
+    // a voter syncs its log before an entry counts; log metadata carries commits to listeners at once
+    assertEquals(false, RaftServerConfigKeys.Log.unsafeFlushEnabled(p));
+    assertEquals(true, RaftServerConfigKeys.Log.logMetadataEnabled(p));
+  }
+
+  @Test
+  void aListenerThatMayLoseItsLog_doesNotSyncIt() {
+    RaftProperties p = RaftNodeConfig.builder("m1", "127.0.0.1", 9000, DIR).syncLog(false).build().toProperties();
+    assertEquals(true, RaftServerConfigKeys.Log.unsafeFlushEnabled(p));
   }
 
   @Test
