@@ -303,13 +303,14 @@ public final class MetadataStateMachine extends BaseStateMachine {
     }
   }
 
-  /** Closes the store, makes {@code snapshot} the live DB, reopens; caller holds the write lock. */
+  /**
+   * Makes {@code snapshot} the live DB in place ({@link MetadataStore#replace}): whoever holds the store (a
+   * mount's engine reading its replica) keeps the same object and reads the installed contents next.
+   * Caller holds the write lock.
+   */
   private void swapIn(FileListSnapshotInfo snapshot) throws IOException {
-    store.close();
-    store = null;
-    storage.swapIn(snapshot);
-    store = MetadataStore.open(storage.dbDir(), blockSize);
-    applier = new OpApplier(store);
+    store.replace(() -> storage.swapIn(snapshot));
+    applier.reload();
     if (applier.appliedIndex() != snapshot.getIndex()) {
       throw FsException.of(Errno.EIO, "checkpoint %s holds applied index %d", snapshot.getTermIndex(),
           applier.appliedIndex());

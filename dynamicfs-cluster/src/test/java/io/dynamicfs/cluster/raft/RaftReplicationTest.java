@@ -1,6 +1,7 @@
 package io.dynamicfs.cluster.raft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -149,8 +150,13 @@ class RaftReplicationTest {
       assertTrue(leaderStart > 60, "the leader purged its log (starts at " + leaderStart + ")");
 
       cluster.start(follower);
+      // what a mount's engine does: take the replica's store once and keep reading it
+      MetadataStore held = cluster.server(follower).stateMachine().read(s -> s);
       cluster.awaitConverged(WAIT);
       cluster.assertReplicasIdentical();
+      assertSame(held, cluster.server(follower).stateMachine().read(s -> s), "the install swapped the store in place");
+      assertEquals(cluster.server(follower).stateMachine().appliedIndex(), held.appliedIndex(),
+          "the store held from before the install reads the installed contents");
       assertTrue(cluster.listener(follower).minIndex.get() >= leaderStart,
           "wiped follower applied entry " + cluster.listener(follower).minIndex.get()
               + " that the leader's log no longer holds: it did not install a snapshot");

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
@@ -57,22 +58,30 @@ public final class MetadataStore implements Closeable {
   private final DBOptions dbOptions;
   private final WriteOptions writeOptions;
   private final ReadOptions readOptions;
-  private final RocksDB db;
+  private final Path dir;
+  /**
+   * Readers and writers hold the read side while they use the database; {@link #replace} and
+   * {@link #close} take the write side to close it (and reopen it in place).
+   */
+  private final ReentrantReadWriteLock open = new ReentrantReadWriteLock();
+  // the database and its column families: replaced only under open's write lock, null once closed
+  private RocksDB db;
   private final List<ColumnFamilyHandle> handles = new ArrayList<>();
-  final ColumnFamilyHandle meta;
-  final ColumnFamilyHandle inodes;
-  final ColumnFamilyHandle dirents;
-  final ColumnFamilyHandle xattrs;
-  final ColumnFamilyHandle symlinks;
-  final ColumnFamilyHandle chunks;
-  final ColumnFamilyHandle blocks;
-  final ColumnFamilyHandle orphans;
-  final ColumnFamilyHandle pendingDeletes;
-  final ColumnFamilyHandle sessions;
-  final ColumnFamilyHandle nodes;
+  ColumnFamilyHandle meta;
+  ColumnFamilyHandle inodes;
+  ColumnFamilyHandle dirents;
+  ColumnFamilyHandle xattrs;
+  ColumnFamilyHandle symlinks;
+  ColumnFamilyHandle chunks;
+  ColumnFamilyHandle blocks;
+  ColumnFamilyHandle orphans;
+  ColumnFamilyHandle pendingDeletes;
+  ColumnFamilyHandle sessions;
+  ColumnFamilyHandle nodes;
 
   private MetadataStore(Path dir, int blockSize) throws IOException {
     this.blockSize = blockSize;
+    this.dir = dir;
     try {
       Files.createDirectories(dir);
       cache = new LRUCache(64L << 20);
@@ -84,14 +93,24 @@ public final class MetadataStore implements Closeable {
           .setMaxBackgroundJobs(2).setKeepLogFileNum(4);
       writeOptions = new WriteOptions();
       readOptions = new ReadOptions();
-      List<ColumnFamilyDescriptor> cfs = new ArrayList<>();
-      for (String name : List.of("default", "inodes", "dirents", "xattrs", "symlinks", "chunks", "blocks",
-          "orphans", "pending_deletes", "sessions", "nodes")) {
-        cfs.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
-      }
+      openDb();
+    } catch (FsException e) {
+      closeNatives();
+      throw e;
+    }
+  }
+
+  /** Opens the database in {@code dir} and takes its column families; caller holds the write lock or owns this. */
+  private void openDb() throws FsException {
+    List<ColumnFamilyDescriptor> cfs = new ArrayList<>();
+    for (String name : List.of("default", "inodes", "dirents", "xattrs", "symlinks", "chunks", "blocks",
+        "orphans", "pending_deletes", "sessions", "nodes")) {
+      cfs.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
+    }
+    handles.clear();
+    try {
       db = RocksDB.open(dbOptions, dir.toString(), cfs, handles);
     } catch (RocksDBException e) {
-      closeNatives();
       throw new FsException(Errno.EIO, "cannot open metadata at " + dir + ": " + e.getMessage(), e);
     }
     meta = handles.get(0);
@@ -107,6 +126,76 @@ public final class MetadataStore implements Closeable {
     nodes = handles.get(10);
   }
 
+  /** Syncs the WAL and closes the database (not the options, which a reopen uses); caller holds the write lock. */
+  private void closeDb() {
+    if (db == null) {
+      return;
+    }
+    try {
+      db.flushWal(true);
+    } catch (RocksDBException e) {
+      log.atWarn().addKeyValue("error", e.getMessage()).log("metadata WAL sync at close failed");
+    }
+    for (ColumnFamilyHandle h : handles) {
+      h.close();
+    }
+    handles.clear();
+    db.close();
+    db = null;
+  }
+
+  /** The read side of the open lock, released by close; EIO when the store is closed. */
+  private Reading reading() throws FsException {
+    ReentrantReadWriteLock.ReadLock r = open.readLock();
+    r.lock();
+    if (db == null) {
+      r.unlock();
+      throw new FsException(Errno.EIO, "metadata store at " + dir + " is closed");
+    }
+    return r::unlock;
+  }
+
+  /** A held read lock. */
+  private interface Reading extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** What {@link #replace} runs while the database is closed. */
+  @FunctionalInterface
+  public interface FileSwap {
+    void run() throws IOException;
+  }
+
+  /**
+   * Closes the database, runs {@code swap} (which replaces the files in this store's directory, e.g. with
+   * a Raft snapshot's checkpoint) and reopens it in place: readers holding this object wait meanwhile and
+   * then see the new contents, so an engine reading a mount's replica keeps its reference across a
+   * snapshot install. If the swap fails and leaves no database behind, or the reopen fails, the store
+   * stays closed (every call answers EIO).
+   */
+  public void replace(FileSwap swap) throws IOException {
+    open.writeLock().lock();
+    try {
+      if (db == null) {
+        throw new FsException(Errno.EIO, "metadata store at " + dir + " is closed");
+      }
+      closeDb();
+      try {
+        swap.run();
+      } catch (IOException | RuntimeException e) {
+        // the old files may still be in place; never open an empty database where they were
+        if (Files.exists(dir.resolve("CURRENT"))) {
+          openDb();
+        }
+        throw e;
+      }
+      openDb();
+    } finally {
+      open.writeLock().unlock();
+    }
+  }
+
   /** Opens or creates the metadata database in {@code dir}. */
   public static MetadataStore open(Path dir, int blockSize) throws IOException {
     return new MetadataStore(dir, blockSize);
@@ -120,7 +209,7 @@ public final class MetadataStore implements Closeable {
 
   /** The inode, or null. */
   public Inode inode(long ino) throws FsException {
-    byte[] v = get(inodes, Keys.ino(ino));
+    byte[] v = get(Family.INODES, Keys.ino(ino));
     return v == null ? null : Inode.decode(ino, v);
   }
 
@@ -134,7 +223,7 @@ public final class MetadataStore implements Closeable {
   }
 
   Dirent dirent(long parent, String name) throws FsException {
-    byte[] v = get(dirents, Keys.named(parent, name));
+    byte[] v = get(Family.DIRENTS, Keys.named(parent, name));
     return v == null ? null : Dirent.decode(v);
   }
 
@@ -147,7 +236,7 @@ public final class MetadataStore implements Closeable {
   public List<DirEntry> list(long dir) throws FsException {
     List<DirEntry> out = new ArrayList<>();
     byte[] prefix = Keys.ino(dir);
-    try (RocksIterator it = db.newIterator(dirents, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(dirents, readOptions)) {
       for (it.seek(prefix); it.isValid() && Keys.hasPrefix(it.key(), prefix); it.next()) {
         Dirent d = Dirent.decode(it.value());
         out.add(new DirEntry(Keys.nameOf(it.key()), d.ino(), d.type()));
@@ -159,7 +248,7 @@ public final class MetadataStore implements Closeable {
 
   boolean hasEntries(long dir) throws FsException {
     byte[] prefix = Keys.ino(dir);
-    try (RocksIterator it = db.newIterator(dirents, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(dirents, readOptions)) {
       it.seek(prefix);
       boolean any = it.isValid() && Keys.hasPrefix(it.key(), prefix);
       check(it);
@@ -168,7 +257,7 @@ public final class MetadataStore implements Closeable {
   }
 
   public String symlink(long ino) throws FsException {
-    byte[] v = get(symlinks, Keys.ino(ino));
+    byte[] v = get(Family.SYMLINKS, Keys.ino(ino));
     if (v == null) {
       throw FsException.of(Errno.EINVAL, "inode %d is not a symlink", ino);
     }
@@ -177,13 +266,13 @@ public final class MetadataStore implements Closeable {
 
   /** The xattr value, or null. */
   public byte[] xattr(long ino, String name) throws FsException {
-    return get(xattrs, Keys.named(ino, name));
+    return get(Family.XATTRS, Keys.named(ino, name));
   }
 
   public List<String> xattrNames(long ino) throws FsException {
     List<String> out = new ArrayList<>();
     byte[] prefix = Keys.ino(ino);
-    try (RocksIterator it = db.newIterator(xattrs, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(xattrs, readOptions)) {
       for (it.seek(prefix); it.isValid() && Keys.hasPrefix(it.key(), prefix); it.next()) {
         out.add(Keys.nameOf(it.key()));
       }
@@ -194,7 +283,7 @@ public final class MetadataStore implements Closeable {
 
   /** The block-list entry at {@code index}, or null for a hole. */
   public Chunk chunk(long ino, long index) throws FsException {
-    byte[] v = get(chunks, Keys.chunk(ino, index));
+    byte[] v = get(Family.CHUNKS, Keys.chunk(ino, index));
     return v == null ? null : Chunk.decode(index, v);
   }
 
@@ -202,7 +291,7 @@ public final class MetadataStore implements Closeable {
   public List<Chunk> chunks(long ino, long from, long to) throws FsException {
     List<Chunk> out = new ArrayList<>();
     byte[] prefix = Keys.ino(ino);
-    try (RocksIterator it = db.newIterator(chunks, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(chunks, readOptions)) {
       for (it.seek(Keys.chunk(ino, from)); it.isValid() && Keys.hasPrefix(it.key(), prefix); it.next()) {
         long idx = Keys.chunkIndex(it.key());
         if (idx >= to) {
@@ -217,20 +306,20 @@ public final class MetadataStore implements Closeable {
 
   /** The metadata record of a block, or null if no file references it. */
   public BlockRecord block(BlockId id) throws FsException {
-    byte[] v = get(blocks, id.toBytes());
+    byte[] v = get(Family.BLOCKS, id.toBytes());
     return v == null ? null : BlockRecord.decode(v);
   }
 
   public long appliedIndex() throws FsException {
-    return getLong(meta, APPLIED_KEY, 0);
+    return getLong(Family.META, APPLIED_KEY, 0);
   }
 
   public long appliedTerm() throws FsException {
-    return getLong(meta, APPLIED_TERM_KEY, 0);
+    return getLong(Family.META, APPLIED_TERM_KEY, 0);
   }
 
   public long nextIno() throws FsException {
-    return getLong(meta, NEXT_INO_KEY, io.dynamicfs.core.api.FileSystem.ROOT_INO + 1);
+    return getLong(Family.META, NEXT_INO_KEY, io.dynamicfs.core.api.FileSystem.ROOT_INO + 1);
   }
 
   /**
@@ -239,7 +328,7 @@ public final class MetadataStore implements Closeable {
    */
   public java.util.Map<BlockId, Long> pendingDeletes(int limit) throws FsException {
     java.util.Map<BlockId, Long> out = new java.util.LinkedHashMap<>();
-    try (RocksIterator it = db.newIterator(pendingDeletes, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(pendingDeletes, readOptions)) {
       for (it.seekToFirst(); it.isValid() && out.size() < limit; it.next()) {
         out.put(BlockId.of(it.key(), 0), ByteBuffer.wrap(it.value()).getLong());
       }
@@ -250,12 +339,12 @@ public final class MetadataStore implements Closeable {
 
   /** True when the block is unreferenced and waiting to be purged. */
   public boolean isPendingDelete(BlockId id) throws FsException {
-    return get(pendingDeletes, id.toBytes()) != null;
+    return get(Family.PENDING_DELETES, id.toBytes()) != null;
   }
 
   /** The cluster's settings ({@link MetaOp.SetClusterConfig}), or null on a single node. */
   public MetaOp.SetClusterConfig clusterConfig() throws FsException {
-    byte[] v = get(meta, CLUSTER_KEY);
+    byte[] v = get(Family.META, CLUSTER_KEY);
     if (v == null) {
       return null;
     }
@@ -304,14 +393,14 @@ public final class MetadataStore implements Closeable {
 
   /** The node with this id, or null. */
   public Node node(String nodeId) throws FsException {
-    byte[] v = get(nodes, nodeId.getBytes(StandardCharsets.UTF_8));
+    byte[] v = get(Family.NODES, nodeId.getBytes(StandardCharsets.UTF_8));
     return v == null ? null : Node.decode(v);
   }
 
   /** Every node ever added (REMOVED ones too), by id. */
   public List<Node> nodes() throws FsException {
     List<Node> out = new ArrayList<>();
-    try (RocksIterator it = db.newIterator(nodes, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(nodes, readOptions)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         out.add(Node.decode(it.value()));
       }
@@ -321,7 +410,7 @@ public final class MetadataStore implements Closeable {
   }
 
   long nextNodeNumber() throws FsException {
-    return getLong(meta, NEXT_NODE_KEY, 1);
+    return getLong(Family.META, NEXT_NODE_KEY, 1);
   }
 
   /** A client session: who holds it and when it ends unless renewed. */
@@ -341,14 +430,14 @@ public final class MetadataStore implements Closeable {
 
   /** The session, or null. */
   public Session session(long id) throws FsException {
-    byte[] v = get(sessions, Keys.ino(id));
+    byte[] v = get(Family.SESSIONS, Keys.ino(id));
     return v == null ? null : Session.decode(id, v);
   }
 
   /** Every live session, by id. */
   public List<Session> sessions() throws FsException {
     List<Session> out = new ArrayList<>();
-    try (RocksIterator it = db.newIterator(sessions, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(sessions, readOptions)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         out.add(Session.decode(Keys.readIno(it.key()), it.value()));
       }
@@ -360,7 +449,7 @@ public final class MetadataStore implements Closeable {
   /** Orphaned inodes with the session that holds each (0: none, as written before sessions existed). */
   public java.util.Map<Long, Long> orphanSessions() throws FsException {
     java.util.Map<Long, Long> out = new java.util.LinkedHashMap<>();
-    try (RocksIterator it = db.newIterator(orphans, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(orphans, readOptions)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         byte[] v = it.value();
         out.put(Keys.readIno(it.key()), v.length == 8 ? ByteBuffer.wrap(v).getLong() : 0L);
@@ -372,7 +461,7 @@ public final class MetadataStore implements Closeable {
 
   public List<Long> orphans() throws FsException {
     List<Long> out = new ArrayList<>();
-    try (RocksIterator it = db.newIterator(orphans, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(orphans, readOptions)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         out.add(Keys.readIno(it.key()));
       }
@@ -384,7 +473,7 @@ public final class MetadataStore implements Closeable {
   // ---- full scans (fsck, statistics) -----------------------------------------------------------
 
   public void forEachInode(Consumer<Inode> action) throws FsException {
-    try (RocksIterator it = db.newIterator(inodes, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(inodes, readOptions)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         action.accept(Inode.decode(Keys.readIno(it.key()), it.value()));
       }
@@ -394,7 +483,7 @@ public final class MetadataStore implements Closeable {
 
   /** Calls {@code action(parent, name, child)} for every directory entry. */
   public void forEachDirent(DirentVisitor action) throws FsException {
-    try (RocksIterator it = db.newIterator(dirents, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(dirents, readOptions)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         action.visit(Keys.readIno(it.key()), Keys.nameOf(it.key()), Dirent.decode(it.value()).ino());
       }
@@ -404,7 +493,7 @@ public final class MetadataStore implements Closeable {
 
   /** Calls {@code action(ino, chunk)} for every block-list entry of every file. */
   public void forEachChunk(ChunkVisitor action) throws FsException {
-    try (RocksIterator it = db.newIterator(chunks, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(chunks, readOptions)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         action.visit(Keys.readIno(it.key()), Chunk.decode(Keys.chunkIndex(it.key()), it.value()));
       }
@@ -413,7 +502,7 @@ public final class MetadataStore implements Closeable {
   }
 
   public void forEachBlock(BlockVisitor action) throws FsException {
-    try (RocksIterator it = db.newIterator(blocks, readOptions)) {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(blocks, readOptions)) {
       for (it.seekToFirst(); it.isValid(); it.next()) {
         action.visit(BlockId.of(it.key(), 0), BlockRecord.decode(it.value()));
       }
@@ -423,10 +512,10 @@ public final class MetadataStore implements Closeable {
 
   /** Inode numbers that own xattrs or symlink targets, for the dangling-record check. */
   public void forEachOwnedRecord(Consumer<long[]> action) throws FsException {
-    for (ColumnFamilyHandle cf : List.of(xattrs, symlinks)) {
-      try (RocksIterator it = db.newIterator(cf, readOptions)) {
+    for (int family = 0; family < 2; family++) {
+      try (Reading r = reading(); RocksIterator it = db.newIterator(family == 0 ? xattrs : symlinks, readOptions)) {
         for (it.seekToFirst(); it.isValid(); it.next()) {
-          action.accept(new long[] {Keys.readIno(it.key()), cf == xattrs ? 0 : 1});
+          action.accept(new long[] {Keys.readIno(it.key()), family});
         }
         check(it);
       }
@@ -438,18 +527,20 @@ public final class MetadataStore implements Closeable {
    * what replicas are compared by (they must hold byte-identical records).
    */
   public void forEachRecord(RecordVisitor action) throws FsException {
-    for (ColumnFamilyHandle h : handles) {
-      String family;
-      try {
-        family = new String(h.getName(), StandardCharsets.US_ASCII);
-      } catch (RocksDBException e) {
-        throw new FsException(Errno.EIO, "column family name: " + e.getMessage(), e);
-      }
-      try (RocksIterator it = db.newIterator(h, readOptions)) {
-        for (it.seekToFirst(); it.isValid(); it.next()) {
-          action.visit(family, it.key(), it.value());
+    try (Reading r = reading()) {
+      for (ColumnFamilyHandle h : handles) {
+        String family;
+        try {
+          family = new String(h.getName(), StandardCharsets.US_ASCII);
+        } catch (RocksDBException e) {
+          throw new FsException(Errno.EIO, "column family name: " + e.getMessage(), e);
         }
-        check(it);
+        try (RocksIterator it = db.newIterator(h, readOptions)) {
+          for (it.seekToFirst(); it.isValid(); it.next()) {
+            action.visit(family, it.key(), it.value());
+          }
+          check(it);
+        }
       }
     }
   }
@@ -477,7 +568,7 @@ public final class MetadataStore implements Closeable {
   }
 
   void write(WriteBatch batch) throws FsException {
-    try {
+    try (Reading r = reading()) {
       db.write(writeOptions, batch);
     } catch (RocksDBException e) {
       throw new FsException(Errno.EIO, "metadata write failed: " + e.getMessage(), e);
@@ -486,7 +577,7 @@ public final class MetadataStore implements Closeable {
 
   /** Makes every applied operation durable (syncs the write-ahead log). */
   public void sync() throws FsException {
-    try {
+    try (Reading r = reading()) {
       db.flushWal(true);
     } catch (RocksDBException e) {
       throw new FsException(Errno.EIO, "metadata sync failed: " + e.getMessage(), e);
@@ -495,9 +586,9 @@ public final class MetadataStore implements Closeable {
 
   /** A figure RocksDB reports (e.g. "rocksdb.estimate-num-keys"), per column family name, or -1. */
   public long property(String name) {
-    try {
+    try (Reading r = reading()) {
       return db.getLongProperty(inodes, name);
-    } catch (RocksDBException e) {
+    } catch (RocksDBException | FsException e) {
       return -1;
     }
   }
@@ -508,26 +599,37 @@ public final class MetadataStore implements Closeable {
    */
   public java.util.Map<String, Long> propertyByColumnFamily(String name) {
     java.util.Map<String, Long> out = new java.util.LinkedHashMap<>();
-    for (ColumnFamilyHandle h : handles) {
-      try {
-        out.put(new String(h.getName(), StandardCharsets.US_ASCII), db.getLongProperty(h, name));
-      } catch (RocksDBException e) {
-        // not reported for this family
+    try (Reading r = reading()) {
+      for (ColumnFamilyHandle h : handles) {
+        try {
+          out.put(new String(h.getName(), StandardCharsets.US_ASCII), db.getLongProperty(h, name));
+        } catch (RocksDBException e) {
+          // not reported for this family
+        }
       }
+    } catch (FsException e) {
+      // closed: nothing to report
     }
     return out;
   }
 
-  byte[] get(ColumnFamilyHandle cf, byte[] key) throws FsException {
-    try {
-      return db.get(cf, readOptions, key);
+  /** The column families, in the order {@link #openDb} takes their handles. */
+  enum Family { META, INODES, DIRENTS, XATTRS, SYMLINKS, CHUNKS, BLOCKS, ORPHANS, PENDING_DELETES, SESSIONS, NODES }
+
+  /**
+   * A point read. It names the family, not a handle, so the handle is taken under the read lock: a handle
+   * read before it could belong to a database {@link #replace} has closed since.
+   */
+  byte[] get(Family family, byte[] key) throws FsException {
+    try (Reading r = reading()) {
+      return db.get(handles.get(family.ordinal()), readOptions, key);
     } catch (RocksDBException e) {
       throw new FsException(Errno.EIO, "metadata read failed: " + e.getMessage(), e);
     }
   }
 
-  long getLong(ColumnFamilyHandle cf, byte[] key, long dflt) throws FsException {
-    byte[] v = get(cf, key);
+  long getLong(Family family, byte[] key, long dflt) throws FsException {
+    byte[] v = get(family, key);
     return v == null ? dflt : ByteBuffer.wrap(v).getLong();
   }
 
@@ -541,17 +643,16 @@ public final class MetadataStore implements Closeable {
 
   @Override
   public void close() {
+    open.writeLock().lock();
     try {
-      db.flushWal(true);
-    } catch (RocksDBException e) {
-      log.atWarn().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage())
-          .log("metadata WAL sync at close failed");
+      if (db == null) {
+        return;
+      }
+      closeDb();
+      closeNatives();
+    } finally {
+      open.writeLock().unlock();
     }
-    for (ColumnFamilyHandle h : handles) {
-      h.close();
-    }
-    db.close();
-    closeNatives();
   }
 
   private void closeNatives() {
@@ -576,7 +677,7 @@ public final class MetadataStore implements Closeable {
    * so the checkpoint holds exactly {@link #appliedIndex()}.
    */
   public void checkpoint(Path dir) throws FsException {
-    try (org.rocksdb.FlushOptions flush = new org.rocksdb.FlushOptions().setWaitForFlush(true);
+    try (Reading r = reading(); org.rocksdb.FlushOptions flush = new org.rocksdb.FlushOptions().setWaitForFlush(true);
         org.rocksdb.Checkpoint checkpoint = org.rocksdb.Checkpoint.create(db)) {
       db.flush(flush, handles);
       checkpoint.createCheckpoint(dir.toString());

@@ -126,7 +126,7 @@ final class Tx implements AutoCloseable {
   /** Purges a block pending deletion, unless this operation or an earlier one referenced it again. */
   void purge(BlockId id) throws FsException {
     byte[] key = id.toBytes();
-    if (!blockRecords.containsKey(id) && store.block(id) == null && store.get(store.pendingDeletes, key) != null
+    if (!blockRecords.containsKey(id) && store.block(id) == null && store.get(MetadataStore.Family.PENDING_DELETES, key) != null
         && !purged.contains(id)) {
       delete(store.pendingDeletes, key);
       purged.add(id);
