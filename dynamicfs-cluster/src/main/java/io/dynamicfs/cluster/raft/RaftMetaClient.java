@@ -9,7 +9,11 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
@@ -25,6 +29,8 @@ import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A mount's (or an admin tool's) handle on the replicated metadata: operations go through the Raft log,
@@ -34,11 +40,22 @@ import org.apache.ratis.util.TimeDuration;
  * <p>A request that meets no leader (an election, a partition) is retried with the same call id until
  * {@code noLeaderTimeout} has passed since it was first sent; the servers' retry cache answers a retry of
  * an operation that was already applied with its first answer, so a retried create or rename happens once.
- * After the timeout the call fails with EIO naming the cause. Thread-safe.
+ * An operation that has waited {@link #WAIT_WARNING} logs one warning (the cluster may have lost its
+ * majority), and one line more when it goes through after all. After the timeout an operation fails with
+ * EROFS (the local replica still answers reads; nothing was written) and a query with EIO, each naming the
+ * cause. Thread-safe.
  */
 public final class RaftMetaClient implements Closeable {
   public static final Duration DEFAULT_NO_LEADER_TIMEOUT = Duration.ofSeconds(30);
   private static final TimeDuration RETRY_SLEEP = TimeDuration.valueOf(200, TimeUnit.MILLISECONDS);
+  public static final Duration WAIT_WARNING = Duration.ofSeconds(2);
+  private static final Logger log = LoggerFactory.getLogger(RaftMetaClient.class);
+  /** Logs operations that wait long for a leader; one daemon thread for every client in the JVM. */
+  private static final ScheduledExecutorService WATCH = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "dfs-meta-watch");
+    t.setDaemon(true);
+    return t;
+  });
 
   private final RaftClient client;
   private final RaftGroup group;
@@ -71,14 +88,31 @@ public final class RaftMetaClient implements Closeable {
    * leader answered within the timeout or the leader refused the frame.
    */
   public OpApplier.Result submit(MetaOp op) throws FsException {
-    RaftClientReply reply = send(() -> client.io().send(message(OpCodec.encode(op))), "submit");
+    long start = System.nanoTime();
+    AtomicBoolean warned = new AtomicBoolean();
+    ScheduledFuture<?> watch = WATCH.schedule(() -> {
+      warned.set(true);
+      log.atWarn().addKeyValue("op", op.getClass().getSimpleName()).addKeyValue("waited_ms", WAIT_WARNING.toMillis())
+          .addKeyValue("gives_up_after_s", noLeaderTimeout.toSeconds())
+          .log("metadata operation waiting for a leader: the cluster may have lost its majority");
+    }, WAIT_WARNING.toMillis(), TimeUnit.MILLISECONDS);
+    RaftClientReply reply;
+    try {
+      reply = send(() -> client.io().send(message(OpCodec.encode(op))), "submit", Errno.EROFS);
+    } finally {
+      watch.cancel(false);
+      if (warned.get()) {
+        log.atInfo().addKeyValue("op", op.getClass().getSimpleName())
+            .addKeyValue("waited_ms", (System.nanoTime() - start) / 1_000_000).log("metadata operation finished waiting");
+      }
+    }
     seen(reply.getLogIndex());
     return ResultCodec.decode(reply.getMessage().getContent().toByteArray());
   }
 
   /** A linearizable read: it sees every operation that completed before it was sent, from any client. */
   public <R> R query(MetaQuery<R> q) throws FsException {
-    RaftClientReply reply = send(() -> client.io().sendReadOnly(message(QueryCodec.encode(q))), "query");
+    RaftClientReply reply = send(() -> client.io().sendReadOnly(message(QueryCodec.encode(q))), "query", Errno.EIO);
     return QueryCodec.decodeAnswer(q, reply.getMessage().getContent().toByteArray());
   }
 
@@ -89,7 +123,7 @@ public final class RaftMetaClient implements Closeable {
    */
   public <R> R queryStale(MetaQuery<R> q, RaftPeerId server) throws FsException {
     RaftClientReply reply = send(() -> client.io().sendStaleRead(message(QueryCodec.encode(q)), lastSeenIndex.get(),
-        server), "stale query");
+        server), "stale query", Errno.EIO);
     return QueryCodec.decodeAnswer(q, reply.getMessage().getContent().toByteArray());
   }
 
@@ -110,7 +144,7 @@ public final class RaftMetaClient implements Closeable {
     RaftClientReply call() throws IOException;
   }
 
-  private RaftClientReply send(Call call, String what) throws FsException {
+  private RaftClientReply send(Call call, String what, Errno noLeader) throws FsException {
     RaftClientReply reply;
     try {
       reply = call.call();
@@ -121,7 +155,7 @@ public final class RaftMetaClient implements Closeable {
       }
       throw new FsException(Errno.EIO, "metadata " + what + " refused: " + cause.getMessage(), e);
     } catch (RaftRetryFailureException e) {
-      throw new FsException(Errno.EIO, "metadata cluster unavailable: no leader answered the " + what + " within "
+      throw new FsException(noLeader, "metadata cluster unavailable: no leader answered the " + what + " within "
           + noLeaderTimeout.toSeconds() + " s (" + e.getCause() + ")", e);
     } catch (InterruptedIOException e) {
       Thread.currentThread().interrupt();

@@ -202,7 +202,7 @@ class RaftReplicationTest {
   }
 
   @Test
-  void submit_withoutQuorumLongerThanTimeout_failsEioNamingTheCause() throws Exception {
+  void withoutQuorumLongerThanTimeout_submitFailsErofs_queryEio_namingTheCause() throws Exception {
     try (TestCluster cluster = TestCluster.start(tmp.resolve("c"), 3, b -> b);
         RaftMetaClient client = new RaftMetaClient(cluster.group(), Duration.ofSeconds(3))) {
       client.submit(RandomOps.root()).orThrow();
@@ -212,9 +212,12 @@ class RaftReplicationTest {
       long start = System.nanoTime();
       FsException e = assertThrows(FsException.class, () -> client.submit(mkdir("lost", 1)));
       long tookMs = (System.nanoTime() - start) / 1_000_000;
-      assertEquals(Errno.EIO, e.errno());
+      assertEquals(Errno.EROFS, e.errno(), "a write without a majority is refused as on a read-only filesystem");
       assertTrue(e.getMessage().contains("no leader"), e.getMessage());
       assertTrue(tookMs >= 3000 && tookMs < 15_000, "gave up after " + tookMs + " ms");
+      FsException q = assertThrows(FsException.class, () -> client.query(new MetaQuery.Applied()));
+      assertEquals(Errno.EIO, q.errno());
+      assertTrue(q.getMessage().contains("no leader"), q.getMessage());
     }
   }
 
