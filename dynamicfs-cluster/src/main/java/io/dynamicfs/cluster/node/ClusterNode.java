@@ -63,12 +63,26 @@ public final class ClusterNode implements Closeable {
   private final RaftMetaClient client;
   private final NodeDirectory directory;
   private final ScheduledExecutorService duties;
+  private final ScheduledExecutorService repairs;
+  private final ReplicationManager replication;
+  private final java.util.concurrent.CompletableFuture<Void> removed = new java.util.concurrent.CompletableFuture<>();
   private final Duration reclaimGrace;
   private final Map<BlockId, Long> pendingSeen = new HashMap<>();
 
   /** Tunables a test shortens. */
-  public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize) {
+  public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize,
+      ReplicationManager.Settings replication) {
     public static final Options DEFAULT = new Options(Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20);
+
+    /** Default replication settings (a node unreachable for 10 min counts as dead). */
+    public Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize) {
+      this(reclaimGrace, dutyPeriod, blockSize, ReplicationManager.Settings.DEFAULT);
+    }
+
+    /** These options with nodes counted dead after {@code d} unreachable. */
+    public Options withDeadNodeAfter(Duration d) {
+      return new Options(reclaimGrace, dutyPeriod, blockSize, replication.withDeadAfter(d));
+    }
   }
 
   private ClusterNode(Path data, NodeFile file, ClusterToken token, FileChannel lockChannel, Options options)
@@ -114,6 +128,20 @@ public final class ClusterNode implements Closeable {
     });
     long ms = options.dutyPeriod().toMillis();
     duties.scheduleWithFixedDelay(this::leaderDuties, ms, ms, TimeUnit.MILLISECONDS);
+    duties.scheduleWithFixedDelay(this::watchOwnState, ms, ms, TimeUnit.MILLISECONDS);
+    if (raft != null) {
+      this.replication = new ReplicationManager(raft.stateMachine(), client, directory, options.replication(),
+          System::nanoTime);
+      this.repairs = Executors.newSingleThreadScheduledExecutor(t -> {
+        Thread th = new Thread(t, "dfs-node-repair");
+        th.setDaemon(true);
+        return th;
+      });
+      repairs.scheduleWithFixedDelay(this::repairDuty, ms, ms, TimeUnit.MILLISECONDS);
+    } else {
+      this.replication = null;
+      this.repairs = null;
+    }
   }
 
   // ---- making and starting nodes -------------------------------------------------------------------
@@ -297,6 +325,36 @@ public final class ClusterNode implements Closeable {
     }
   }
 
+  /** While this node leads: one pass of the replication manager (its own thread: a pass may take long). */
+  private void repairDuty() {
+    if (!raft.isLeader()) {
+      replication.reset();
+      return;
+    }
+    try {
+      replication.runOnce();
+    } catch (IOException | RuntimeException e) {
+      log.atWarn().addKeyValue("error", String.valueOf(e)).log("replication pass failed; retried next period");
+    }
+  }
+
+  /** Completes {@link #removed} once the cluster has marked this node REMOVED (after {@code cluster leave}). */
+  private void watchOwnState() {
+    if (removed.isDone()) {
+      return;
+    }
+    try {
+      for (MetadataStore.Node n : client.query(new MetaQuery.Nodes())) {
+        if (n.nodeId().equals(file.nodeId()) && n.state().equals("REMOVED")) {
+          log.atInfo().addKeyValue("node", n.nodeId()).log("this node has left the cluster; it can be stopped");
+          removed.complete(null);
+        }
+      }
+    } catch (FsException | RuntimeException e) {
+      log.atDebug().addKeyValue("error", String.valueOf(e)).log("cannot read the nodes table");
+    }
+  }
+
   private void reclaim() throws IOException {
     Map<BlockId, Long> pending = raft.stateMachine().read(s -> s.pendingDeletes(4096));
     long now = System.nanoTime();
@@ -356,13 +414,32 @@ public final class ClusterNode implements Closeable {
     return blocks;
   }
 
+  /** Completes when the cluster has marked this node REMOVED: it holds nothing the cluster needs. */
+  public java.util.concurrent.CompletableFuture<Void> removed() {
+    return removed;
+  }
+
+  /** The replication manager (it acts while this node leads), or null on a block-only node. */
+  public ReplicationManager replication() {
+    return replication;
+  }
+
   @Override
   public void close() throws IOException {
     duties.shutdownNow();
+    if (repairs != null) {
+      repairs.shutdownNow();
+    }
     try {
       duties.awaitTermination(10, TimeUnit.SECONDS);
+      if (repairs != null) {
+        repairs.awaitTermination(10, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (replication != null) {
+      replication.close();
     }
     directory.close();
     IOException failure = closeQuietly(client, raft, blockServer, blocks);
