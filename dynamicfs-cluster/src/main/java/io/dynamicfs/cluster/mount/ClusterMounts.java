@@ -164,6 +164,16 @@ public final class ClusterMounts implements AutoCloseable {
     return store;
   }
 
+  /** The cluster's block nodes as the nodes table lists them (for fsck and scrub of a cluster). */
+  public NodeDirectory nodeDirectory() {
+    return directory;
+  }
+
+  /** The copies the cluster keeps of each block (its replicate-R). */
+  public int copies() {
+    return blocks.copies();
+  }
+
   /** The block store over the cluster's nodes. */
   public io.dynamicfs.core.block.BlockStore blocks() {
     return blocks;

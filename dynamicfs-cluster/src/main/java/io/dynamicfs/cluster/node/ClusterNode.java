@@ -130,7 +130,7 @@ public final class ClusterNode implements Closeable {
     duties.scheduleWithFixedDelay(this::leaderDuties, ms, ms, TimeUnit.MILLISECONDS);
     duties.scheduleWithFixedDelay(this::watchOwnState, ms, ms, TimeUnit.MILLISECONDS);
     if (raft != null) {
-      this.replication = new ReplicationManager(raft.stateMachine(), client, directory, options.replication(),
+      this.replication = new ReplicationManager(raft.stateMachine()::read, client, directory, options.replication(),
           System::nanoTime);
       this.repairs = Executors.newSingleThreadScheduledExecutor(t -> {
         Thread th = new Thread(t, "dfs-node-repair");

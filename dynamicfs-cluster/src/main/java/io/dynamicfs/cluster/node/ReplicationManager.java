@@ -79,10 +79,28 @@ public final class ReplicationManager implements Closeable {
     static final Pass IDLE = new Pass(0, 0, 0, 0, 0, 0);
   }
 
+  /**
+   * Reads of the metadata replica the manager works from (a node's state machine, or the replica of a
+   * scrub run from the command line); {@code MetadataStateMachine::read} is one.
+   */
+  public interface Metadata {
+    <T> T read(MetadataStateMachine.StoreReader<T> reader) throws FsException;
+
+    /** A plain store (a caught-up listener replica that is not swapped while in use). */
+    static Metadata of(MetadataStore store) {
+      return new Metadata() {
+        @Override
+        public <T> T read(MetadataStateMachine.StoreReader<T> reader) throws FsException {
+          return reader.read(store);
+        }
+      };
+    }
+  }
+
   /** A copy of a block on a node, reported bad by a scrub. */
   record Copy(BlockId id, int node) {}
 
-  private final MetadataStateMachine metadata;
+  private final Metadata metadata;
   private final RaftMetaClient client;
   private final NodeDirectory directory;
   private final Settings settings;
@@ -95,7 +113,7 @@ public final class ReplicationManager implements Closeable {
   private final LongAdder failed = new LongAdder();
   private final LongAdder lost = new LongAdder();
 
-  public ReplicationManager(MetadataStateMachine metadata, RaftMetaClient client, NodeDirectory directory,
+  public ReplicationManager(Metadata metadata, RaftMetaClient client, NodeDirectory directory,
       Settings settings, LongSupplier ticker) {
     this.metadata = metadata;
     this.client = client;
