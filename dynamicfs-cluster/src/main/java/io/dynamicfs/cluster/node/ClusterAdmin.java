@@ -174,10 +174,10 @@ public final class ClusterAdmin implements Closeable {
         if (reply.isSuccess()) {
           return;
         }
-        if (attempt >= 5) {
+        if (attempt >= 10) {
           throw FsException.of(Errno.EIO, "removing %s from the metadata group failed: %s", peer, reply.getException());
         }
-        Thread.sleep(300L * (attempt + 1));
+        Thread.sleep(Math.min(3000L, 300L * (attempt + 1))); // e.g. an election after the leaver stopped
       }
     } catch (FsException e) {
       throw e;

@@ -121,7 +121,9 @@ public final class ClusterNode implements Closeable {
     this.client = c;
     this.directory = new NodeDirectory(() -> client.query(new MetaQuery.Nodes()), token.credentials(),
         Duration.ofSeconds(10));
-    this.duties = Executors.newSingleThreadScheduledExecutor(t -> {
+    // two threads: the leader's duties may wait out an election (a submit blocks until a leader answers),
+    // and watching this node's own state must go on meanwhile (a leaving leader has to see it is REMOVED)
+    this.duties = Executors.newScheduledThreadPool(2, t -> {
       Thread th = new Thread(t, "dfs-node-duties");
       th.setDaemon(true);
       return th;
@@ -338,13 +340,16 @@ public final class ClusterNode implements Closeable {
     }
   }
 
-  /** Completes {@link #removed} once the cluster has marked this node REMOVED (after {@code cluster leave}). */
+  /** Completes {@link #removed} once the cluster has marked this node REMOVED ({@code cluster leave}). */
   private void watchOwnState() {
     if (removed.isDone()) {
       return;
     }
     try {
-      for (MetadataStore.Node n : client.query(new MetaQuery.Nodes())) {
+      // a voter reads its own replica; a block-only node asks the group
+      List<MetadataStore.Node> table = raft != null ? raft.stateMachine().read(MetadataStore::nodes)
+          : client.query(new MetaQuery.Nodes());
+      for (MetadataStore.Node n : table) {
         if (n.nodeId().equals(file.nodeId()) && n.state().equals("REMOVED")) {
           log.atInfo().addKeyValue("node", n.nodeId()).log("this node has left the cluster; it can be stopped");
           removed.complete(null);

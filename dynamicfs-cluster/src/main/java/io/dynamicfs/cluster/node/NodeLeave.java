@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  *       placement.
  *   <li>Waits until no referenced block names it, then once more after {@code settle} (a mount that had
  *       not yet seen DRAINING may have placed a block there meanwhile).
- *   <li>Removes it from the Raft voters if it is one, then marks it REMOVED; the node sees that and stops.
+ *   <li>Marks it REMOVED (the node sees that in its replica and stops), then removes it from the Raft voters
+ *       if it is one.
  * </ol>
  * Each step looks at what is already done, so running leave again after an interruption resumes.
  */
@@ -95,7 +96,9 @@ public final class NodeLeave {
   /** Runs the whole leave (see the class comment); returns once the node is REMOVED. */
   public Outcome leave(String nodeId, Progress progress) throws FsException {
     MetadataStore.Node node = check(nodeId);
+    Endpoint at = Endpoint.parse("node address", node.raftAddress());
     if (node.state().equals("REMOVED")) {
+      admin.removeVoter(at); // an interrupted leave may have stopped between the two
       return Outcome.ALREADY_REMOVED;
     }
     long now = System.currentTimeMillis() * 1_000_000L;
@@ -122,10 +125,12 @@ public final class NodeLeave {
       settled = false;
       sleep(poll);
     }
-    Endpoint at = Endpoint.parse("node address", node.raftAddress());
-    admin.removeVoter(at);
+    // REMOVED first, while the node is still in the group: it reads that from its own replica and stops
+    // (a voter taken out of the group first would no longer hear of it). The group then needs a majority
+    // of the other voters, which check() made sure answer.
     admin.meta().submit(new MetaOp.SetNodeState(nodeId, "REMOVED", System.currentTimeMillis() * 1_000_000L))
         .orThrow();
+    admin.removeVoter(at);
     log.atInfo().addKeyValue("node", nodeId).log("node removed from the cluster");
     return Outcome.REMOVED;
   }

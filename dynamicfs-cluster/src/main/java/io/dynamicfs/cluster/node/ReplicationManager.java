@@ -362,16 +362,23 @@ public final class ReplicationManager implements Closeable {
   }
 
   /**
-   * The block's bytes from a good copy, else from any other node that answers (a draining node, a copy
-   * scrub did not complain about on a node not yet dead); null when none has it intact.
+   * The block's bytes from a good copy, else from another node its placement names that answers (a draining
+   * node), else from any node that answers (a copy metadata never recorded, e.g. a degraded write's first
+   * try); null when none has it intact. Copies reported corrupt are not read.
    */
   private byte[] read(Need n, View view) {
     Set<Integer> order = new LinkedHashSet<>(n.good());
     for (int loc : n.bad()) {
-      if (loc >= 0 && view.readable().contains(loc) && !badCopies.contains(new Copy(n.id(), loc))) {
+      if (loc >= 0 && view.readable().contains(loc)) {
         order.add(loc);
       }
     }
+    for (BlockNode b : directory.nodes().readOrder(n.id(), null)) {
+      if (view.readable().contains(b.number())) {
+        order.add(b.number());
+      }
+    }
+    order.removeIf(loc -> badCopies.contains(new Copy(n.id(), loc)));
     Map<Integer, String> errors = new HashMap<>();
     for (int loc : order) {
       RemoteBlockStore s = directory.store(loc);

@@ -157,6 +157,30 @@ class ReplicationManagerTest {
   }
 
   @Test
+  void leave_theLeader_anotherLeadsAndFinishesTheDrain() throws Exception {
+    startFour();
+    writeFiles(30);
+    ClusterNode leader = nodes.values().stream().filter(ClusterNode::isLeader).findFirst().orElseThrow();
+    String leaderId = leader.file().nodeId();
+    int number = number(leaderId);
+    ClusterNode other = nodes.values().stream().filter(n -> n.raft() != null && n != leader).findFirst()
+        .orElseThrow();
+    admin.close();
+    admin = ClusterAdmin.connect(leader.token(), List.of(other.file().listen()), Duration.ofSeconds(30));
+    NodeLeave leave = new NodeLeave(admin, other.file().listen(), Duration.ofMillis(200), Duration.ofMillis(700));
+
+    assertEquals(NodeLeave.Outcome.REMOVED, leave.leave(leaderId, b -> {}));
+
+    leader.removed().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertTrue(fullyReplicatedAvoiding(Set.of(number)));
+    assertEquals(2, admin.voterIds(other.file().listen()).size());
+    assertFalse(admin.voterIds(other.file().listen()).contains(leader.file().listen().peerId()));
+    nodes.remove(leaderId).close();
+    writeFiles(3); // the two voters left elect a leader and commit
+    waitFor(LONG, () -> fullyReplicatedAvoiding(Set.of(number)));
+  }
+
+  @Test
   void deadNode_afterTheTimeout_itsBlocksGetTwoCopiesOnTheOthers() throws Exception {
     startFour();
     writeFiles(40);
