@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One server of a DynamicFS cluster, over its own DATA directory: a metadata replica (a Raft voter, for
  * the first three nodes) and a block server over a local segment store (every node). While it leads the
- * metadata group it also ends expired client sessions and reclaims blocks that have waited out the grace
- * period in pending deletion (a purge op, then the bytes deleted on every node).
+ * metadata group it also ends expired client sessions, reclaims blocks that have waited out the grace
+ * period in pending deletion (a purge op, then the bytes deleted on every node), and runs the
+ * {@link ReplicationManager} (on a thread of its own). Every node watches its own state and completes
+ * {@link #removed} once {@code cluster leave} has marked it REMOVED.
  *
  * <p>Layout of DATA: {@code cluster/node.json} and {@code cluster/token} (what the node is),
  * {@code cluster/lock} (one process per DATA), {@code raft/} (Ratis log and the metadata RocksDB),
