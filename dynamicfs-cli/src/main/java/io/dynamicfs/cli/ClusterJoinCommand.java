@@ -70,14 +70,14 @@ final class ClusterJoinCommand implements Callable<Integer> {
         args.addAll(List.of("--node-id", nodeId, "--listen", listen, "--peer", peer, "--token-file",
             TokenFiles.resolve(tokenFile).toAbsolutePath().toString()));
       }
-      args.addAll(node.ops.childArguments());
+      args.addAll(node.childArguments());
       return new Daemonizer(NodeDaemon.daemon(args)).start();
     }
     Endpoint listenAt = at;
     Endpoint peerAt = via;
     ClusterToken t = token;
     return NodeDaemon.runForeground(dir, node.ops, node.readyFile, () -> restart
-        ? ClusterNode.restart(dir, ClusterNode.Options.DEFAULT)
-        : ClusterNode.join(dir, nodeId, listenAt, peerAt, t, ClusterNode.Options.DEFAULT));
+        ? ClusterNode.restart(dir, node.nodeOptions())
+        : ClusterNode.join(dir, nodeId, listenAt, peerAt, t, node.nodeOptions()));
   }
 }

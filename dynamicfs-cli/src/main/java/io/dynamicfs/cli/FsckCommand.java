@@ -17,7 +17,9 @@ import picocli.CommandLine.Parameters;
     description = {"Check an unmounted DynamicFS: link counts, directory entries, block references and",
         "reference counts, and (unless --fast) every stored record's checksum and content hash.",
         "With --cluster, check a running cluster: a caught-up replica of its metadata against the blocks",
-        "its nodes hold (writes in flight may show as unreferenced blocks: warnings).",
+        "its nodes hold (writes in flight may show as unreferenced blocks: warnings), and each block's copies",
+        "counted on the nodes its placement names: under-replicated blocks, blocks placed on unknown or removed",
+        "nodes, copies missing or (unless --fast) corrupt on their node are errors.",
         "Exit code: 0 clean (warnings allowed), 1 errors found, 2 cannot check."})
 final class FsckCommand implements Callable<Integer> {
   @Parameters(index = "0", arity = "0..1", paramLabel = "DATA", description = "The data directory (must not be mounted).")
@@ -52,8 +54,11 @@ final class FsckCommand implements Callable<Integer> {
         try (io.dynamicfs.cluster.mount.ClusterMounts c =
             io.dynamicfs.cluster.mount.ClusterMounts.connect(token, peers, "127.0.0.1");
             ProgressReporter progress = ProgressReporter.create("fsck", ProgressReporter.Unit.ITEMS)) {
-          return report(Fsck.check(c.replica(), c.blocks(), !fast,
-              quiet ? io.dynamicfs.core.api.ProgressListener.NONE : progress));
+          try (io.dynamicfs.core.block.BlockStore reachable = reachable(c)) {
+            int code = report(Fsck.check(c.replica(), reachable, !fast,
+                quiet ? io.dynamicfs.core.api.ProgressListener.NONE : progress));
+            return Math.max(code, copies(c));
+          }
         }
       } catch (FsException e) {
         System.err.println("dynamicfs: " + MountCommand.plain(e));
@@ -70,6 +75,37 @@ final class FsckCommand implements Callable<Integer> {
       System.err.println("dynamicfs: " + MountCommand.plain(e));
       return Main.EXIT_USAGE;
     }
+  }
+
+  /**
+   * The cluster's blocks over the nodes that answer now: a node that is down (not yet replaced by the
+   * leader) cannot list its blocks, and whether its copies are missed is the copy count's to say.
+   */
+  private static io.dynamicfs.core.block.BlockStore reachable(io.dynamicfs.cluster.mount.ClusterMounts c) {
+    java.util.List<io.dynamicfs.cluster.blocks.BlockNode> up = new java.util.ArrayList<>();
+    for (io.dynamicfs.cluster.blocks.BlockNode n : c.nodeDirectory().nodes().nodes()) {
+      try {
+        ((io.dynamicfs.cluster.transport.RemoteBlockStore) n.store()).nodeStats();
+        up.add(n);
+      } catch (java.io.IOException | RuntimeException e) {
+        System.out.println("fsck: " + n + " does not answer; its blocks are not listed and its copies not counted");
+      }
+    }
+    io.dynamicfs.cluster.blocks.NodeSet set = new io.dynamicfs.cluster.blocks.NodeSet();
+    set.setNodes(up);
+    return io.dynamicfs.cluster.blocks.NodeStores.open(c.redundancy(), set);
+  }
+
+  /** Counts every block's copies on the nodes its placement names (verified there unless --fast). */
+  private int copies(io.dynamicfs.cluster.mount.ClusterMounts c) throws FsException {
+    io.dynamicfs.cluster.node.CopyCheck.Report r =
+        io.dynamicfs.cluster.node.CopyCheck.check(c.replica(), c.nodeDirectory(), c.redundancy(), !fast);
+    for (io.dynamicfs.cluster.node.CopyCheck.Problem p : r.problems()) {
+      System.out.println(p);
+    }
+    System.out.printf("fsck copies: %s — %d blocks, %d copies placed, %d intact (%s), %d problems%n",
+        r.atRisk() ? "DATA AT RISK" : "clean", r.blocks(), r.copies(), r.intact(), c.redundancy(), r.problems().size());
+    return r.atRisk() ? 1 : 0;
   }
 
   private static int report(Fsck.Report r) {

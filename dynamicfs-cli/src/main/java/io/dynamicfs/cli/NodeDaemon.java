@@ -70,6 +70,15 @@ final class NodeDaemon {
     }, "dfs-node-shutdown"));
     log.atInfo().addKeyValue("node", node.file().nodeId()).addKeyValue("listen", node.file().listen().raftAddress())
         .addKeyValue("pid", ProcessHandle.current().pid()).log("node running");
+    node.removed().thenRun(() -> {
+      // 'cluster leave' marked this node REMOVED: nothing here is needed any more. Exit from a thread of
+      // our own (the shutdown hook joins the node's threads, one of which completed this future).
+      Thread exit = new Thread(() -> {
+        log.atInfo().addKeyValue("node", node.file().nodeId()).log("node left the cluster; stopping");
+        System.exit(0);
+      }, "dfs-node-left");
+      exit.start();
+    });
     if (readyFile != null) {
       report(readyFile, "ok " + ProcessHandle.current().pid());
     } else {

@@ -5,10 +5,10 @@ import io.dynamicfs.core.api.FsException;
 import java.nio.file.Path;
 
 /** Where a command finds the cluster token: --token-file, else $DYNAMICFS_TOKEN_FILE. */
-final class TokenFiles {
+public final class TokenFiles {
   private TokenFiles() {}
 
-  static Path resolve(Path option) throws FsException {
+  public static Path resolve(Path option) throws FsException {
     if (option != null) {
       return option;
     }

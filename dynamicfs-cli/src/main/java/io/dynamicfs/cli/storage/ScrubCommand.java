@@ -16,11 +16,19 @@ import picocli.CommandLine.Parameters;
 @Command(name = "scrub", mixinStandardHelpOptions = true,
     description = {"Verify every copy or shard of every block against its checksum and repair what is bad or",
         "missing from the redundancy left (one pass, now). Works on a mount point (through its daemon) or an",
-        "unmounted DATA. Exit code: 0 everything readable, 1 some blocks are unrepairable (listed by file),",
-        "2 cannot run."})
+        "unmounted DATA; with --cluster, on a running cluster: every node verifies its own copies and each",
+        "missing or corrupt one is copied again from an intact one. Exit code: 0 everything readable (after",
+        "repair), 1 some blocks are unrepairable (listed by file) or, on a cluster, still at risk, 2 cannot run."})
 public final class ScrubCommand extends StorageCommand {
-  @Parameters(index = "0", paramLabel = "MNT|DATA", description = "A mount point or an unmounted DATA directory.")
+  @Parameters(index = "0", arity = "0..1", paramLabel = "MNT|DATA",
+      description = "A mount point or an unmounted DATA directory.")
   Path target;
+
+  @Option(names = "--cluster", paramLabel = "HOST:PORT[,HOST:PORT...]", description = "Scrub this cluster instead.")
+  String cluster;
+
+  @Option(names = "--token-file", paramLabel = "FILE", description = "The cluster's token (default $DYNAMICFS_TOKEN_FILE).")
+  Path tokenFile;
 
   @Option(names = "--tier", paramLabel = "NAME", description = "Scrub only this tier.")
   String tier;
@@ -34,6 +42,13 @@ public final class ScrubCommand extends StorageCommand {
 
   @Override
   int run() throws IOException, AdminException {
+    if ((cluster == null) == (target == null)) {
+      throw new io.dynamicfs.core.api.FsException(io.dynamicfs.core.api.Errno.EINVAL,
+          "give MNT|DATA or --cluster HOST:PORT, one of them");
+    }
+    if (cluster != null) {
+      return ClusterScrubRun.run(cluster, tokenFile, !noRepair);
+    }
     Target t = Target.resolve(target);
     Scrubber.Report r;
     if (t.mounted()) {

@@ -38,7 +38,7 @@ public final class NodeSet {
   private final long suspectNanos;
   private final LongSupplier ticker;
   /** The membership, replaced whole, never mutated. */
-  private volatile Members members = new Members(Map.of(), new int[0]);
+  private volatile Members members = new Members(Map.of(), new int[0], List.of());
   /** Node number → ticker value until which it is suspect. */
   private final ConcurrentHashMap<Integer, Long> suspectUntil = new ConcurrentHashMap<>();
 
@@ -58,18 +58,45 @@ public final class NodeSet {
 
   /** Replaces the membership; node numbers must be distinct. Suspicion of nodes that stay is kept. */
   public void setNodes(Collection<BlockNode> nodes) {
+    setNodes(nodes, List.of());
+  }
+
+  /**
+   * Replaces the membership with {@code writable} nodes, which take new blocks, and {@code readOnly} ones
+   * (a draining node: its blocks are moving away), which are read from and deleted on but never placed on.
+   * Node numbers must be distinct across both.
+   */
+  public void setNodes(Collection<BlockNode> writable, Collection<BlockNode> readOnly) {
     Map<Integer, BlockNode> m = new TreeMap<>();
-    for (BlockNode n : nodes) {
+    for (BlockNode n : writable) {
       if (m.put(n.number(), n) != null) {
         throw new IllegalArgumentException("node number " + n.number() + " appears twice");
       }
     }
     int[] nums = m.keySet().stream().mapToInt(Integer::intValue).toArray();
-    members = new Members(Collections.unmodifiableMap(m), nums);
+    List<BlockNode> ro = new ArrayList<>();
+    for (BlockNode n : readOnly) {
+      if (m.put(n.number(), n) != null) {
+        throw new IllegalArgumentException("node number " + n.number() + " appears twice");
+      }
+      ro.add(n);
+    }
+    ro.sort(java.util.Comparator.comparingInt(BlockNode::number));
+    members = new Members(Collections.unmodifiableMap(m), nums, List.copyOf(ro));
     suspectUntil.keySet().retainAll(m.keySet());
   }
 
-  /** The live nodes, ascending by number. */
+  /** Whether node {@code number} is a member that takes no new blocks (draining). */
+  public boolean isReadOnly(int number) {
+    for (BlockNode n : members.readOnly()) {
+      if (n.number() == number) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The live nodes (writable and read-only), ascending by number. */
   public List<BlockNode> nodes() {
     return List.copyOf(members.byNumber().values());
   }
@@ -88,11 +115,15 @@ public final class NodeSet {
     return sum;
   }
 
+  /** The number of members, writable and read-only. */
   public int size() {
-    return members.numbers().length;
+    return members.byNumber().size();
   }
 
-  /** The live nodes in rendezvous order for {@code id}, health ignored: where the block belongs. */
+  /**
+   * The writable nodes in rendezvous order for {@code id}, health ignored: where the block belongs.
+   * Read-only (draining) nodes are not in it.
+   */
   public List<BlockNode> placementOrder(BlockId id) {
     return placementOrder(id, members);
   }
@@ -112,11 +143,15 @@ public final class NodeSet {
 
   /**
    * The order to look for a block in: the live nodes {@code hint} names (in its order; -1 entries and nodes no
-   * longer live are skipped), then the rest in rendezvous order, suspect nodes after healthy ones.
+   * longer live are skipped), then the rest in rendezvous order, then read-only nodes; suspect nodes after
+   * healthy ones.
    */
   public List<BlockNode> readOrder(BlockId id, Placement hint) {
     Members m = members;
     List<BlockNode> placed = placementOrder(id, m);
+    if (!m.readOnly().isEmpty()) {
+      placed.addAll(m.readOnly());
+    }
     if (hint == null || hint.locations().isEmpty()) {
       return healthyFirst(placed);
     }
@@ -181,6 +216,9 @@ public final class NodeSet {
     return healthy;
   }
 
-  /** Number → node (ascending) and the numbers as an array, for {@link Rendezvous#order}. */
-  private record Members(Map<Integer, BlockNode> byNumber, int[] numbers) {}
+  /**
+   * Number → node (ascending, every member), the writable numbers as an array for {@link Rendezvous#order},
+   * and the read-only members.
+   */
+  private record Members(Map<Integer, BlockNode> byNumber, int[] numbers, List<BlockNode> readOnly) {}
 }

@@ -64,7 +64,7 @@ public final class ClusterMounts implements AutoCloseable {
   private final AppliedWaiter waiter;
   private final NodeDirectory directory;
   private final BlockStore blocks;
-  private final double overhead;
+  private final Redundancy redundancy;
   private final ScheduledExecutorService refresher;
   private final MetadataStore store;
   private final FormatOptions format;
@@ -72,7 +72,7 @@ public final class ClusterMounts implements AutoCloseable {
   private volatile long lastSpaceAt;
 
   private ClusterMounts(ClusterAdmin admin, RaftMetaServer replica, RaftPeer self, Path replicaDir,
-      AppliedWaiter waiter, NodeDirectory directory, BlockStore blocks, double overhead, MetadataStore store,
+      AppliedWaiter waiter, NodeDirectory directory, BlockStore blocks, Redundancy redundancy, MetadataStore store,
       FormatOptions format) {
     this.admin = admin;
     this.replica = replica;
@@ -81,7 +81,7 @@ public final class ClusterMounts implements AutoCloseable {
     this.waiter = waiter;
     this.directory = directory;
     this.blocks = blocks;
-    this.overhead = overhead;
+    this.redundancy = redundancy;
     this.store = store;
     this.format = format;
     this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -130,7 +130,7 @@ public final class ClusterMounts implements AutoCloseable {
       BlockStore blocks = NodeStores.open(r, directory.nodes());
       log.atInfo().addKeyValue("cluster", token.clusterId().toString()).addKeyValue("replica", id)
           .addKeyValue("applied", commit).addKeyValue("redundancy", config.redundancy()).log("cluster mount connected");
-      return new ClusterMounts(admin, replica, self, dir, waiter, directory, blocks, NodeStores.overhead(r), store,
+      return new ClusterMounts(admin, replica, self, dir, waiter, directory, blocks, r, store,
           format);
     } catch (IOException | RuntimeException e) {
       if (directory != null) {
@@ -167,6 +167,16 @@ public final class ClusterMounts implements AutoCloseable {
     return store;
   }
 
+  /** The cluster's block nodes as the nodes table lists them (for fsck and scrub of a cluster). */
+  public NodeDirectory nodeDirectory() {
+    return directory;
+  }
+
+  /** How the cluster keeps blocks: replicate-R or rs-K-M (its settings, read at connect). */
+  public Redundancy redundancy() {
+    return redundancy;
+  }
+
   /** The block store over the cluster's nodes. */
   public BlockStore blocks() {
     return blocks;
@@ -190,6 +200,7 @@ public final class ClusterMounts implements AutoCloseable {
         // an unreachable node adds nothing
       }
     }
+    double overhead = NodeStores.overhead(redundancy);
     long total = (long) ((free + used) / overhead);
     long avail = (long) (free / overhead);
     long inodes = 1_000_000L + avail / 4096;

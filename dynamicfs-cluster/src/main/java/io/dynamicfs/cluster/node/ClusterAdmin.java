@@ -128,9 +128,100 @@ public final class ClusterAdmin implements Closeable {
     }
   }
 
-  /** One member as {@code cluster status} shows it. */
+  /**
+   * Removes {@code peer} from the voters, keeping the other voters and every listener (mounts); the group
+   * then needs a majority of the voters that remain. Nothing to do when it is not a voter.
+   */
+  void removeVoter(Endpoint peer) throws FsException {
+    try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(group).build()) {
+      for (int attempt = 0; ; attempt++) {
+        GroupInfoReply info = null;
+        for (RaftPeer p : group.getPeers()) {
+          if (p.getId().toString().equals(peer.peerId())) {
+            continue; // ask a voter that stays
+          }
+          try {
+            info = c.getGroupManagementApi(p.getId()).info(group.getGroupId());
+            break;
+          } catch (IOException unreachable) {
+            // try the next
+          }
+        }
+        if (info == null) {
+          throw FsException.of(Errno.EIO, "no other voter of cluster %s answers", token.clusterId());
+        }
+        List<RaftPeer> servers = new ArrayList<>();
+        List<RaftPeer> listeners = new ArrayList<>();
+        var conf = info.getConf();
+        if (conf.isPresent()) {
+          for (RaftProtos.RaftPeerProto p : conf.get().getPeersList()) {
+            servers.add(peerOf(p));
+          }
+          for (RaftProtos.RaftPeerProto p : conf.get().getListenersList()) {
+            listeners.add(peerOf(p));
+          }
+        } else {
+          for (RaftPeer p : info.getGroup().getPeers()) {
+            (p.getStartupRole() == RaftProtos.RaftPeerRole.LISTENER ? listeners : servers).add(p);
+          }
+        }
+        if (servers.stream().noneMatch(p -> p.getId().toString().equals(peer.peerId()))) {
+          return;
+        }
+        servers.removeIf(p -> p.getId().toString().equals(peer.peerId()));
+        var reply = c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInNewConf(servers).setListenersInNewConf(listeners).build());
+        if (reply.isSuccess()) {
+          return;
+        }
+        if (attempt >= 10) {
+          throw FsException.of(Errno.EIO, "removing %s from the metadata group failed: %s", peer, reply.getException());
+        }
+        Thread.sleep(Math.min(3000L, 300L * (attempt + 1))); // e.g. an election after the leaver stopped
+      }
+    } catch (FsException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw FsException.of(Errno.EIO, "removing %s from the metadata group failed: %s", peer, e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw FsException.of(Errno.EIO, "interrupted while removing %s from the metadata group", peer);
+    }
+  }
+
+  private static RaftPeer peerOf(RaftProtos.RaftPeerProto p) {
+    return RaftPeer.newBuilder().setId(p.getId().toStringUtf8()).setAddress(p.getAddress())
+        .setStartupRole(p.getStartupRole()).build();
+  }
+
+  /**
+   * The current voters' peer ids, as a voter other than {@code except} reports them (the group this
+   * handle was made with may be older).
+   */
+  java.util.Set<String> voterIds(Endpoint asked) throws FsException {
+    GroupInfoReply info = info(token, asked);
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    var conf = info.getConf();
+    if (conf.isPresent()) {
+      for (RaftProtos.RaftPeerProto p : conf.get().getPeersList()) {
+        ids.add(p.getId().toStringUtf8());
+      }
+    } else {
+      for (RaftPeer p : info.getGroup().getPeers()) {
+        if (p.getStartupRole() != RaftProtos.RaftPeerRole.LISTENER) {
+          ids.add(p.getId().toString());
+        }
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * One member as {@code cluster status} shows it; {@code state} is the membership state (active, draining
+   * while its blocks move away, removed).
+   */
   public record Member(String nodeId, int number, String address, String role, String health, long lastContactMs,
-      long commitIndex, long blocks, long usedBytes, long freeBytes) {}
+      long commitIndex, long blocks, long usedBytes, long freeBytes, String state) {}
 
   public record Status(String clusterId, String leader, long term, long commitIndex, List<Member> members) {}
 
@@ -218,7 +309,7 @@ public final class ClusterAdmin implements Closeable {
           health = "removed";
         }
         members.add(new Member(n.nodeId(), n.number(), n.raftAddress(), r, health, lastContact,
-            commits.getOrDefault(pid, -1L), blocks, used, free));
+            commits.getOrDefault(pid, -1L), blocks, used, free, n.state().toLowerCase(java.util.Locale.ROOT)));
       }
     }
     return new Status(token.clusterId().toString(), leaderNode, term, commitIndex, members);

@@ -42,8 +42,10 @@ import org.slf4j.LoggerFactory;
 /**
  * One server of a DynamicFS cluster, over its own DATA directory: a metadata replica (a Raft voter, for
  * the first three nodes) and a block server over a local segment store (every node). While it leads the
- * metadata group it also ends expired client sessions and reclaims blocks that have waited out the grace
- * period in pending deletion (a purge op, then the bytes deleted on every node).
+ * metadata group it also ends expired client sessions, reclaims blocks that have waited out the grace
+ * period in pending deletion (a purge op, then the bytes deleted on every node), and runs the
+ * {@link ReplicationManager} (on a thread of its own). Every node watches its own state and completes
+ * {@link #removed} once {@code cluster leave} has marked it REMOVED.
  *
  * <p>Layout of DATA: {@code cluster/node.json} and {@code cluster/token} (what the node is),
  * {@code cluster/lock} (one process per DATA), {@code raft/} (Ratis log and the metadata RocksDB),
@@ -65,14 +67,28 @@ public final class ClusterNode implements Closeable {
   private final RaftMetaClient client;
   private final NodeDirectory directory;
   private final ScheduledExecutorService duties;
+  private final ScheduledExecutorService repairs;
+  private final ReplicationManager replication;
+  private final java.util.concurrent.CompletableFuture<Void> removed = new java.util.concurrent.CompletableFuture<>();
   private final Duration reclaimGrace;
   private final Map<BlockId, Long> pendingSeen = new HashMap<>();
   /** The cluster's block store as the leader deletes through it; made on first use (duties thread only). */
   private BlockStore clusterBlocks;
 
   /** Tunables a test shortens. */
-  public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize) {
+  public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize,
+      ReplicationManager.Settings replication) {
     public static final Options DEFAULT = new Options(Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20);
+
+    /** Default replication settings (a node unreachable for 10 min counts as dead). */
+    public Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize) {
+      this(reclaimGrace, dutyPeriod, blockSize, ReplicationManager.Settings.DEFAULT);
+    }
+
+    /** These options with nodes counted dead after {@code d} unreachable. */
+    public Options withDeadNodeAfter(Duration d) {
+      return new Options(reclaimGrace, dutyPeriod, blockSize, replication.withDeadAfter(d));
+    }
   }
 
   private ClusterNode(Path data, NodeFile file, ClusterToken token, FileChannel lockChannel, Options options)
@@ -111,13 +127,29 @@ public final class ClusterNode implements Closeable {
     this.client = c;
     this.directory = new NodeDirectory(() -> client.query(new MetaQuery.Nodes()), token.credentials(),
         Duration.ofSeconds(10));
-    this.duties = Executors.newSingleThreadScheduledExecutor(t -> {
+    // two threads: the leader's duties may wait out an election (a submit blocks until a leader answers),
+    // and watching this node's own state must go on meanwhile (a leaving leader has to see it is REMOVED)
+    this.duties = Executors.newScheduledThreadPool(2, t -> {
       Thread th = new Thread(t, "dfs-node-duties");
       th.setDaemon(true);
       return th;
     });
     long ms = options.dutyPeriod().toMillis();
     duties.scheduleWithFixedDelay(this::leaderDuties, ms, ms, TimeUnit.MILLISECONDS);
+    duties.scheduleWithFixedDelay(this::watchOwnState, ms, ms, TimeUnit.MILLISECONDS);
+    if (raft != null) {
+      this.replication = new ReplicationManager(raft.stateMachine()::read, client, directory, options.replication(),
+          System::nanoTime);
+      this.repairs = Executors.newSingleThreadScheduledExecutor(t -> {
+        Thread th = new Thread(t, "dfs-node-repair");
+        th.setDaemon(true);
+        return th;
+      });
+      repairs.scheduleWithFixedDelay(this::repairDuty, ms, ms, TimeUnit.MILLISECONDS);
+    } else {
+      this.replication = null;
+      this.repairs = null;
+    }
   }
 
   // ---- making and starting nodes -------------------------------------------------------------------
@@ -304,6 +336,39 @@ public final class ClusterNode implements Closeable {
     }
   }
 
+  /** While this node leads: one pass of the replication manager (its own thread: a pass may take long). */
+  private void repairDuty() {
+    if (!raft.isLeader()) {
+      replication.reset();
+      return;
+    }
+    try {
+      replication.runOnce();
+    } catch (IOException | RuntimeException e) {
+      log.atWarn().addKeyValue("error", String.valueOf(e)).log("replication pass failed; retried next period");
+    }
+  }
+
+  /** Completes {@link #removed} once the cluster has marked this node REMOVED ({@code cluster leave}). */
+  private void watchOwnState() {
+    if (removed.isDone()) {
+      return;
+    }
+    try {
+      // a voter reads its own replica; a block-only node asks the group
+      List<MetadataStore.Node> table = raft != null ? raft.stateMachine().read(MetadataStore::nodes)
+          : client.query(new MetaQuery.Nodes());
+      for (MetadataStore.Node n : table) {
+        if (n.nodeId().equals(file.nodeId()) && n.state().equals("REMOVED")) {
+          log.atInfo().addKeyValue("node", n.nodeId()).log("this node has left the cluster; it can be stopped");
+          removed.complete(null);
+        }
+      }
+    } catch (FsException | RuntimeException e) {
+      log.atDebug().addKeyValue("error", String.valueOf(e)).log("cannot read the nodes table");
+    }
+  }
+
   private void reclaim() throws IOException {
     Map<BlockId, Long> pending = raft.stateMachine().read(s -> s.pendingDeletes(4096));
     long now = System.nanoTime();
@@ -370,13 +435,32 @@ public final class ClusterNode implements Closeable {
     return blocks;
   }
 
+  /** Completes when the cluster has marked this node REMOVED: it holds nothing the cluster needs. */
+  public java.util.concurrent.CompletableFuture<Void> removed() {
+    return removed;
+  }
+
+  /** The replication manager (it acts while this node leads), or null on a block-only node. */
+  public ReplicationManager replication() {
+    return replication;
+  }
+
   @Override
   public void close() throws IOException {
     duties.shutdownNow();
+    if (repairs != null) {
+      repairs.shutdownNow();
+    }
     try {
       duties.awaitTermination(10, TimeUnit.SECONDS);
+      if (repairs != null) {
+        repairs.awaitTermination(10, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (replication != null) {
+      replication.close();
     }
     directory.close();
     IOException failure = closeQuietly(clusterBlocks, client, raft, blockServer, blocks);

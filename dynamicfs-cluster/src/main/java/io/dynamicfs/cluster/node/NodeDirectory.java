@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps a {@link NodeSet} in step with the nodes table of the replicated metadata: one
- * {@link RemoteBlockStore} per ACTIVE node (DRAINING ones are still read from; REMOVED ones are dropped),
- * opened when a node appears and closed when it goes. {@link #refresh} is cheap when nothing changed.
+ * {@link RemoteBlockStore} per node that is not REMOVED, opened when a node appears and closed when it goes.
+ * ACTIVE nodes take new blocks; DRAINING ones are read-only members (read from, never placed on). {@link #refresh} is cheap when nothing changed.
  */
 public final class NodeDirectory implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(NodeDirectory.class);
@@ -97,12 +97,15 @@ public final class NodeDirectory implements Closeable {
       }
     }
     if (changed) {
-      List<BlockNode> list = new ArrayList<>();
+      List<BlockNode> writable = new ArrayList<>();
+      List<BlockNode> draining = new ArrayList<>();
       for (Open o : open.values()) {
-        list.add(new BlockNode(o.node().number(), o.store().node(), o.store()));
+        BlockNode b = new BlockNode(o.node().number(), o.store().node(), o.store());
+        (o.node().state().equals("DRAINING") ? draining : writable).add(b);
       }
-      nodes.setNodes(list);
-      log.atInfo().addKeyValue("nodes", open.size()).log("block nodes updated");
+      nodes.setNodes(writable, draining);
+      log.atInfo().addKeyValue("nodes", writable.size()).addKeyValue("draining", draining.size())
+          .log("block nodes updated");
     }
   }
 

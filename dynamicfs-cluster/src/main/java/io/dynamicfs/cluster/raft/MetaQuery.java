@@ -46,6 +46,12 @@ public sealed interface MetaQuery<R> {
   /** The cluster's settings (written by cluster-init); ENOENT before. */
   record Config() implements MetaQuery<io.dynamicfs.core.meta.MetaOp.SetClusterConfig> {}
 
+  /**
+   * How many referenced blocks name node {@code node} in their placement (what a draining node still holds
+   * for the cluster); a scan of the block records.
+   */
+  record BlocksOn(int node) implements MetaQuery<Long> {}
+
   /** A Raft log position. */
   record Position(long term, long index) {}
 }

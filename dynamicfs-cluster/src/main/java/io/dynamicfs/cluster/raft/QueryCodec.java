@@ -71,6 +71,9 @@ final class QueryCodec {
         out.writeByte(10);
       } else if (q instanceof MetaQuery.Config) {
         out.writeByte(11);
+      } else if (q instanceof MetaQuery.BlocksOn on) {
+        out.writeByte(12);
+        out.writeInt(on.node());
       } else {
         throw new IllegalArgumentException("unknown query " + q.getClass());
       }
@@ -94,6 +97,7 @@ final class QueryCodec {
         case 9 -> new MetaQuery.Applied();
         case 10 -> new MetaQuery.Nodes();
         case 11 -> new MetaQuery.Config();
+        case 12 -> new MetaQuery.BlocksOn(b.getInt());
         default -> throw FsException.of(Errno.EIO, "unknown query tag %d", tag);
       };
       end(b, "query");
@@ -179,6 +183,8 @@ final class QueryCodec {
           str(out, n.blockAddress());
           str(out, n.state());
         }
+      } else if (q instanceof MetaQuery.BlocksOn) {
+        out.writeLong((Long) value);
       } else if (q instanceof MetaQuery.Config) {
         byte[] op = io.dynamicfs.core.meta.OpCodec.encode((io.dynamicfs.core.meta.MetaOp) value);
         out.writeInt(op.length);
@@ -270,6 +276,8 @@ final class QueryCodec {
           nodes.add(new io.dynamicfs.core.meta.MetadataStore.Node(b.getInt(), str(b), str(b), str(b), str(b)));
         }
         value = nodes;
+      } else if (q instanceof MetaQuery.BlocksOn) {
+        value = b.getLong();
       } else if (q instanceof MetaQuery.Config) {
         int n = b.getInt();
         if (n < 0 || n > b.remaining()) {

@@ -47,6 +47,14 @@ final class QueryHandler {
       return new MetaQuery.Position(store.appliedTerm(), store.appliedIndex());
     } else if (q instanceof MetaQuery.Nodes) {
       return store.nodes();
+    } else if (q instanceof MetaQuery.BlocksOn on) {
+      long[] count = {0};
+      store.forEachBlock((id, r) -> {
+        if (r.refs() > 0 && r.placement().locations().contains(on.node())) {
+          count[0]++;
+        }
+      });
+      return count[0];
     } else if (q instanceof MetaQuery.Config) {
       var c = store.clusterConfig();
       if (c == null) {

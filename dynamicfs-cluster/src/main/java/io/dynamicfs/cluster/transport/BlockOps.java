@@ -65,6 +65,7 @@ final class BlockOps {
         case GET -> answer.accept(get(r));
         case GET_SHARD -> answer.accept(getShard(r));
         case HAS -> answer.accept(has(r));
+        case VERIFY -> answer.accept(verify(r));
         case DELETE -> answer.accept(delete(r));
         case LIST -> answer.accept(list(r));
         case STATS -> answer.accept(stats(r));
@@ -184,6 +185,43 @@ final class BlockOps {
     StoredBlock sb = store.stat(id);
     Payload.Writer w = new Payload.Writer();
     return new Answer(Type.OK, sb == null ? w.u8(0).toBytes() : w.u8(1).storedBlock(sb).toBytes());
+  }
+
+  /**
+   * VERIFY: reads the node's own copy (the store checks its record's CRC) and checks it against the id (or,
+   * for a shard key, the shard record against the key) without sending it: OK u8 0 absent, 1 intact,
+   * 2 corrupt + u16 length and UTF-8 reason.
+   */
+  private Answer verify(Payload.Reader r) throws IOException {
+    BlockId id = r.id();
+    r.end();
+    Payload.Writer w = new Payload.Writer();
+    if (store.stat(id) == null) {
+      return new Answer(Type.OK, w.u8(0).toBytes());
+    }
+    String why;
+    try {
+      byte[] data = store.get(id, false);
+      if (BlockId.hash(data, 0, data.length).equals(id)) {
+        return new Answer(Type.OK, w.u8(1).toBytes());
+      }
+      try {
+        io.dynamicfs.cluster.blocks.ShardRecord.parse(id, data);
+        return new Answer(Type.OK, w.u8(1).toBytes());
+      } catch (FsException notAShard) {
+        why = "bytes hash to " + BlockId.hash(data, 0, data.length).toHex();
+      }
+    } catch (FsException e) {
+      if (store.stat(id) == null) {
+        return new Answer(Type.OK, w.u8(0).toBytes()); // deleted meanwhile
+      }
+      if (e.errno() != Errno.EIO) {
+        throw e;
+      }
+      why = e.detail();
+    }
+    log.atError().addKeyValue("block", id.toHex()).addKeyValue("error", why).log("stored copy is corrupt");
+    return new Answer(Type.OK, w.u8(2).string(why, BlockFrame.MAX_REASON_BYTES).toBytes());
   }
 
   private Answer delete(Payload.Reader r) throws IOException {

@@ -168,6 +168,31 @@ public final class RemoteBlockStore implements BlockStore, ShardStore {
     }
   }
 
+  /** What a node's VERIFY found of its own copy of a block. */
+  public enum CopyState { ABSENT, INTACT, CORRUPT }
+
+  /**
+   * Has the node read its own copy of {@code id} and check it (record CRC, then the bytes against the id, or
+   * a shard record against its key), without sending the bytes.
+   */
+  public CopyState verify(BlockId id) throws IOException {
+    ClientConnection c = connection();
+    byte[] req = new Payload.Writer().id(id).toBytes();
+    Payload.Reader r = c.expect(c.call(Type.VERIFY, req, NONE, 0, 0, timeoutMillis), Type.OK);
+    int state = r.u8();
+    if (state == 2) {
+      r.string(); // the reason; the node has logged it
+      r.end();
+      return CopyState.CORRUPT;
+    }
+    r.end();
+    return switch (state) {
+      case 0 -> CopyState.ABSENT;
+      case 1 -> CopyState.INTACT;
+      default -> throw FsException.of(Errno.EIO, "block server %s answered VERIFY with state %d", node, state);
+    };
+  }
+
   @Override
   public void delete(BlockId id) throws IOException {
     ClientConnection c = connection();

@@ -339,6 +339,43 @@ class ReplicatedNodeStoreTest {
   }
 
   @Test
+  void nodeSet_readOnlyMembers_neverPlacedOn_butReadLastAndListed() {
+    Random r = new Random(21);
+    for (int round = 0; round < 200; round++) {
+      int count = 2 + r.nextInt(7);
+      List<BlockNode> writable = new java.util.ArrayList<>();
+      List<BlockNode> readOnly = new java.util.ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        BlockNode n = new BlockNode(i, new java.net.InetSocketAddress("127.0.0.1", 1 + i), new FullStore(null));
+        (r.nextInt(3) == 0 ? readOnly : writable).add(n);
+      }
+      NodeSet set = new NodeSet();
+      set.setNodes(writable, readOnly);
+      byte[] b = new byte[8];
+      r.nextBytes(b);
+      BlockId id = idOf(b);
+      int[] nums = writable.stream().mapToInt(BlockNode::number).sorted().toArray();
+      List<Integer> expected = new java.util.ArrayList<>();
+      for (int n : Rendezvous.order(id, nums)) {
+        expected.add(n);
+      }
+      assertEquals(expected, set.placementOrder(id).stream().map(BlockNode::number).toList());
+      assertEquals(expected, set.writeOrder(id).stream().map(BlockNode::number).toList());
+      List<Integer> read = set.readOrder(id, null).stream().map(BlockNode::number).toList();
+      assertEquals(count, read.size());
+      assertEquals(expected, read.subList(0, expected.size()), "writable nodes first");
+      for (BlockNode n : readOnly) {
+        assertTrue(set.isReadOnly(n.number()));
+        assertTrue(read.contains(n.number()));
+        // a hint naming a read-only node puts it first
+        assertEquals(n.number(), set.readOrder(id, new Placement(0, List.of(n.number()))).get(0).number());
+      }
+      assertEquals(count, set.nodes().size());
+      assertEquals(count, set.size());
+    }
+  }
+
+  @Test
   void nodeSet_duplicateNumbers_rejected() {
     NodeSet set = new NodeSet();
     BlockNode a = new BlockNode(1, new java.net.InetSocketAddress("127.0.0.1", 1), new FullStore(null));

@@ -8,6 +8,7 @@ import static io.dynamicfs.cluster.node.ClusterTests.freeEndpoint;
 import static io.dynamicfs.cluster.node.ClusterTests.waitFor;
 
 import io.dynamicfs.cluster.node.ClusterNode;
+import io.dynamicfs.cluster.node.CopyCheck;
 import io.dynamicfs.cluster.node.Endpoint;
 import io.dynamicfs.core.api.Caller;
 import io.dynamicfs.core.api.Errno;
@@ -141,12 +142,20 @@ class ClusterMountEngineTest {
     for (ClusterNode n : nodes) {
       assertEquals(4, n.blocks().stats().blocks(), n.file().nodeId() + " holds one shard of each block");
     }
+    ClusterMounts check = keep(ClusterMounts.connect(first.token(), List.of(e1), "127.0.0.1"));
+    CopyCheck.Report whole = CopyCheck.check(check.replica(), check.nodeDirectory(), check.redundancy(), true);
+    assertEquals(List.of(), whole.problems());
+    assertEquals(4 * 3, whole.intact(), "every shard verified on the node its placement names");
 
     // any one of three may go: 2 shards rebuild each block, 2 voters keep a majority. The first node is the
     // first member a new mount asks about the group, and was the leader: the mount must get past both.
     firstClosed[0] = true;
     first.close();
     List<ClusterNode> left = nodes.subList(1, 3);
+    CopyCheck.Report degraded = CopyCheck.check(check.replica(), check.nodeDirectory(), check.redundancy(), false);
+    assertTrue(degraded.atRisk());
+    assertEquals(4, degraded.count(CopyCheck.Kind.UNDER_REPLICATED), degraded.problems().toString());
+
     DynamicFileSystem b = mount(left, "rs-b");
     long ino = b.lookup(FileSystem.ROOT_INO, "f");
     long h = b.open(Caller.ROOT, ino, 0);

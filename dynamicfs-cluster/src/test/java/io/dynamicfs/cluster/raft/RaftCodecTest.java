@@ -53,7 +53,8 @@ class RaftCodecTest {
   void query_roundTrip_everyKind() throws FsException {
     List<MetaQuery<?>> all = List.of(new MetaQuery.Lookup(1, "name"), new MetaQuery.GetInode(7),
         new MetaQuery.ReadDir(1), new MetaQuery.ReadLink(8), new MetaQuery.GetXattr(7, "user.x"),
-        new MetaQuery.ListXattrs(7), new MetaQuery.Chunks(7, 0, 10), new MetaQuery.Block(ID), new MetaQuery.Applied());
+        new MetaQuery.ListXattrs(7), new MetaQuery.Chunks(7, 0, 10), new MetaQuery.Block(ID), new MetaQuery.Applied(),
+        new MetaQuery.Nodes(), new MetaQuery.Config(), new MetaQuery.BlocksOn(3));
     for (MetaQuery<?> q : all) {
       assertEquals(q, QueryCodec.decodeQuery(QueryCodec.encode(q)));
     }
@@ -77,6 +78,7 @@ class RaftCodecTest {
     BlockRecord record = new BlockRecord(2, 4096, 1000, Codec.NONE, new io.dynamicfs.core.block.Placement(1, java.util.List.of(3, -1, 7)));
     assertEquals(record, roundTrip(new MetaQuery.Block(ID), record));
     assertEquals(new MetaQuery.Position(3, 99), roundTrip(new MetaQuery.Applied(), new MetaQuery.Position(3, 99)));
+    assertEquals(12_345L, roundTrip(new MetaQuery.BlocksOn(2), 12_345L));
   }
 
   @Test

@@ -92,6 +92,30 @@ class BlockServerTest {
   }
 
   @Test
+  void verify_intactAbsentAndDamagedCopies_answeredWithoutSendingTheBytes() throws Exception {
+    RemoteBlockStore remote = remote();
+    Random rnd = new Random(77);
+    byte[] good = new byte[50_000];
+    rnd.nextBytes(good);
+    byte[] bad = new byte[70_000];
+    rnd.nextBytes(bad);
+    remote.put(idOf(good), good, good.length);
+    remote.put(idOf(bad), bad, bad.length);
+    BlockId key = ShardRecords.wholeBlockKey(good);
+    remote.putShard(key, ShardRecords.wholeBlockShard(good));
+    assertEquals(RemoteBlockStore.CopyState.INTACT, remote.verify(idOf(good)));
+    assertEquals(RemoteBlockStore.CopyState.INTACT, remote.verify(idOf(bad)));
+    assertEquals(RemoteBlockStore.CopyState.INTACT, remote.verify(key), "a shard record verifies under its key");
+    assertEquals(RemoteBlockStore.CopyState.ABSENT, remote.verify(idOf(new byte[] {1, 2, 3})));
+
+    StoredCopies.damage(dir.resolve("node"), bad);
+
+    assertEquals(RemoteBlockStore.CopyState.CORRUPT, remote.verify(idOf(bad)));
+    assertEquals(RemoteBlockStore.CopyState.INTACT, remote.verify(idOf(good)));
+    assertEquals(Errno.EIO, assertThrows(FsException.class, () -> remote.get(idOf(bad))).errno());
+  }
+
+  @Test
   void put_randomBlocksFromSeveralThreads_readBackIdenticalAndSurviveRestart() throws Exception {
     RemoteBlockStore remote = remote();
     Map<BlockId, byte[]> acked = new ConcurrentHashMap<>();

@@ -92,6 +92,14 @@ public sealed interface MetaOp {
   record MoveBlock(BlockId id, int fromTier, Placement to) implements MetaOp {}
 
   /**
+   * A block's copies now sit at {@code to} (a repair or drain copied it, durably, before proposing this):
+   * compare-and-set on the whole placement. Applies only while the block is referenced and its record
+   * still says exactly {@code expected}; otherwise (freed, moved or repaired meanwhile) it fails with
+   * EAGAIN and changes nothing, and the copy the proposer made is left for garbage collection.
+   */
+  record ReplaceBlockPlacement(BlockId id, Placement expected, Placement to) implements MetaOp {}
+
+  /**
    * The cluster's settings, written once by cluster-init with the root: what every mount formats its
    * blocks with and how blocks are spread over nodes ({@code redundancy}, e.g. "replicate-2", "rs-4-2").
    */

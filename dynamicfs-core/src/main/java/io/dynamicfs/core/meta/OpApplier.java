@@ -163,6 +163,8 @@ public final class OpApplier {
       reclaim(tx, r);
     } else if (op instanceof MetaOp.MoveBlock m) {
       tx.moveBlock(m.id(), m.fromTier(), m.to());
+    } else if (op instanceof MetaOp.ReplaceBlockPlacement r) {
+      tx.replacePlacement(r.id(), r.expected(), r.to());
     } else if (op instanceof MetaOp.OpenSession o) {
       openSession(tx, o);
     } else if (op instanceof MetaOp.RenewSession r) {

@@ -114,6 +114,11 @@ public final class OpCodec {
         out.write(m.id().toBytes());
         out.writeShort(m.fromTier());
         placement(out, m.to());
+      } else if (op instanceof MetaOp.ReplaceBlockPlacement r) {
+        out.writeByte(19);
+        out.write(r.id().toBytes());
+        placement(out, r.expected());
+        placement(out, r.to());
       } else if (op instanceof MetaOp.OpenSession o) {
         out.writeByte(12);
         out.writeLong(o.id());
@@ -190,6 +195,7 @@ public final class OpCodec {
         case 16 -> new MetaOp.SetClusterConfig(str(in), in.readInt(), in.readUnsignedByte(), in.readInt(), str(in));
         case 17 -> new MetaOp.AddNode(str(in), str(in), str(in), in.readLong());
         case 18 -> new MetaOp.SetNodeState(str(in), str(in), in.readLong());
+        case 19 -> new MetaOp.ReplaceBlockPlacement(blockId(in), placement(in), placement(in));
         default -> throw FsException.of(Errno.EIO, "unknown operation tag %d", tag);
       };
       if (in.available() != 0) {

@@ -145,6 +145,20 @@ final class Tx implements AutoCloseable {
     }
   }
 
+  /** Compare-and-set of a referenced block's placement; EAGAIN when the record is gone or says otherwise. */
+  void replacePlacement(BlockId id, io.dynamicfs.core.block.Placement expected,
+      io.dynamicfs.core.block.Placement to) throws FsException {
+    BlockRecord r = blockRecords.containsKey(id) ? blockRecords.get(id) : store.block(id);
+    if (r == null || r.refs() <= 0) {
+      throw FsException.of(Errno.EAGAIN, "block %s is no longer referenced", id.toHex());
+    }
+    if (!r.placement().equals(expected)) {
+      throw FsException.of(Errno.EAGAIN, "block %s is at %s, not the expected %s", id.toHex(), r.placement(),
+          expected);
+    }
+    blockRecords.put(id, r.withPlacement(to));
+  }
+
   void put(org.rocksdb.ColumnFamilyHandle cf, byte[] key, byte[] value) throws FsException {
     try {
       batch.put(cf, key, value);

@@ -996,6 +996,59 @@ class OpApplierTest {
     assertEquals(List.of(), apply(new MetaOp.PurgeBlocks(List.of(gone.id()))).purged());
   }
 
+  // ---- replacing a placement (repair, drain) ------------------------------------------------------
+
+  @Test
+  void replaceBlockPlacement_randomAttempts_applyOnlyWhenExpectedMatchesTheModel() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange c = stored(0, randomBytes(4000));
+    BlockId id = c.id();
+    commit(a, 4000, -1, ChunkChange.stored(0, id, 4000, c.storedLength(), c.codec(),
+        new io.dynamicfs.core.block.Placement(0, List.of(0, 1))));
+    io.dynamicfs.core.block.Placement model = store.block(id).placement();
+    assertEquals(List.of(0, 1), model.locations());
+    List<io.dynamicfs.core.block.Placement> pool = new ArrayList<>();
+    for (int x = 0; x < 4; x++) {
+      for (int y = 0; y < 4; y++) {
+        if (x != y) {
+          pool.add(new io.dynamicfs.core.block.Placement(0, List.of(x, y)));
+        }
+      }
+    }
+    int applied = 0;
+    for (int step = 0; step < 300; step++) {
+      io.dynamicfs.core.block.Placement expected =
+          random.nextInt(3) == 0 ? model : pool.get(random.nextInt(pool.size()));
+      io.dynamicfs.core.block.Placement to = pool.get(random.nextInt(pool.size()));
+      MetaOp op = new MetaOp.ReplaceBlockPlacement(id, expected, to);
+      if (expected.equals(model)) {
+        apply(op);
+        model = to;
+        applied++;
+      } else {
+        assertEquals(Errno.EAGAIN, failure(op), op::toString);
+      }
+      assertEquals(model, store.block(id).placement());
+      assertEquals(1, refs(id));
+    }
+    assertTrue(applied > 50, "the model took " + applied + " replacements"); // the draw makes about a third
+  }
+
+  @Test
+  void replaceBlockPlacement_freedOrUnknownBlock_failsEagainAndChangesNothing() throws Exception {
+    long a = mkfile(ROOT, "a");
+    ChunkChange c = stored(0, randomBytes(3000));
+    io.dynamicfs.core.block.Placement p = new io.dynamicfs.core.block.Placement(0, List.of(2, 3));
+    commit(a, 3000, -1, ChunkChange.stored(0, c.id(), 3000, c.storedLength(), c.codec(), p));
+    apply(unlink(ROOT, "a"));
+    String before = snapshot();
+    assertEquals(Errno.EAGAIN, failure(new MetaOp.ReplaceBlockPlacement(c.id(), p,
+        new io.dynamicfs.core.block.Placement(0, List.of(2, 4)))));
+    assertEquals(Errno.EAGAIN, failure(new MetaOp.ReplaceBlockPlacement(BlockId.hash(new byte[] {7}, 0, 1), p, p)));
+    assertEquals(before, snapshot());
+    assertTrue(store.isPendingDelete(c.id()));
+  }
+
   // ---- atomicity and the applied index ---------------------------------------------------------
 
   @Test

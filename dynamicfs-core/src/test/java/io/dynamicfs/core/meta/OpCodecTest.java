@@ -40,6 +40,8 @@ class OpCodecTest {
         new MetaOp.CommitBlocks(7, 10, 5, 1L, 2L, List.of(), new MetaOp.SetAttrs(7, 0600, 3, null, 4L, null, 5L)),
         new MetaOp.ReclaimInode(7),
         new MetaOp.MoveBlock(ID, 0, new io.dynamicfs.core.block.Placement(1, List.of(3, 4))),
+        new MetaOp.ReplaceBlockPlacement(ID, new io.dynamicfs.core.block.Placement(0, List.of(1, 2)),
+            new io.dynamicfs.core.block.Placement(0, List.of(1, -1, 4))),
         new MetaOp.PurgeBlocks(List.of(ID, BlockId.hash(new byte[] {4}, 0, 1))));
   }
 

@@ -1,0 +1,151 @@
+package io.dynamicfs.cluster.node;
+
+import static io.dynamicfs.cluster.node.ClusterTests.freeEndpoint;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dynamicfs.cluster.blocks.ReplicatedNodeStore;
+import io.dynamicfs.cluster.mount.ClusterMounts;
+import io.dynamicfs.cluster.raft.MetaQuery;
+import io.dynamicfs.cluster.transport.StoredCopies;
+import io.dynamicfs.core.api.FileSystem;
+import io.dynamicfs.core.api.FileType;
+import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.StoredBlock;
+import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.meta.BlockRecord;
+import io.dynamicfs.core.meta.MetaOp;
+import io.dynamicfs.core.meta.MetadataStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Copy counting (fsck of a cluster) and scrub of a cluster over three real nodes (replicate-2): copies
+ * damaged on disk, deleted on their node, or placed on a node that left are each reported; scrub replaces
+ * the damaged and missing ones from intact copies and the count is clean afterwards.
+ */
+class ClusterScrubTest {
+  /** Duties (and so the leader's own repairs) once a minute: within the test only the scrub repairs. */
+  private static final ClusterNode.Options QUIET = new ClusterNode.Options(Duration.ofSeconds(60),
+      Duration.ofSeconds(60), 1 << 20);
+
+  @TempDir Path tmp;
+  private final Map<String, ClusterNode> nodes = new LinkedHashMap<>();
+  private final List<AutoCloseable> open = new ArrayList<>();
+  private final Map<BlockId, byte[]> written = new HashMap<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+    for (ClusterNode n : nodes.values()) {
+      n.close();
+    }
+  }
+
+  private ClusterMounts connect() throws Exception {
+    ClusterMounts c = ClusterMounts.connect(nodes.get("n1").token(),
+        nodes.values().stream().map(n -> n.file().listen()).toList(), "127.0.0.1");
+    open.add(c);
+    return c;
+  }
+
+  @Test
+  void damagedAndMissingCopies_reportedByTheCount_thenReplacedByScrub() throws Exception {
+    Endpoint e1 = freeEndpoint();
+    nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, QUIET));
+    for (String id : List.of("n2", "n3")) {
+      nodes.put(id, ClusterNode.join(tmp.resolve(id), id, freeEndpoint(), e1, nodes.get("n1").token(), QUIET));
+    }
+    ClusterMounts c = connect();
+    Random random = new Random(5);
+    try (ReplicatedNodeStore store = ReplicatedNodeStore.builder(c.nodeDirectory().nodes(), 2).build()) {
+      for (int i = 0; i < 12; i++) {
+        byte[] data = new byte[1000 + random.nextInt(60_000)];
+        random.nextBytes(data); // incompressible: stored as is, so the damage can find it
+        BlockId id = BlockId.hash(data, 0, data.length);
+        StoredBlock sb = store.put(id, data, data.length);
+        long ino = c.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "f" + i, FileType.REGULAR.bits() | 0644,
+            0, 0, true, 0, null, 1)).orThrow().ino();
+        c.meta().submit(new MetaOp.CommitBlocks(ino, data.length, -1, 2, 2, List.of(MetaOp.ChunkChange.stored(0, id,
+            data.length, sb.storedLength(), sb.codec(), sb.placement())))).orThrow();
+        written.put(id, data);
+      }
+      c.catchUp();
+      CopyCheck.Report clean = CopyCheck.check(c.replica(), c.nodeDirectory(), 2, true);
+      assertFalse(clean.atRisk(), () -> clean.problems().toString());
+      assertEquals(12, clean.blocks());
+      assertEquals(24, clean.intact());
+      // a commit naming a node the cluster never had (a proposer's bug, or metadata from elsewhere)
+      byte[] data = new byte[30_000];
+      random.nextBytes(data);
+      BlockId id = BlockId.hash(data, 0, data.length);
+      StoredBlock sb = store.put(id, data, data.length);
+      int real = sb.placement().locations().get(0);
+      long ino = c.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "odd", FileType.REGULAR.bits() | 0644,
+          0, 0, true, 0, null, 1)).orThrow().ino();
+      c.meta().submit(new MetaOp.CommitBlocks(ino, data.length, -1, 2, 2, List.of(MetaOp.ChunkChange.stored(0, id,
+          data.length, sb.storedLength(), sb.codec(), new io.dynamicfs.core.block.Placement(0, List.of(real, 99))))))
+          .orThrow();
+      written.put(id, data);
+    }
+    c.catchUp();
+
+    Map<Integer, ClusterNode> byNumber = new HashMap<>();
+    for (MetadataStore.Node n : c.replica().nodes()) {
+      byNumber.put(n.number(), nodes.get(n.nodeId()));
+    }
+    List<BlockId> ids = new ArrayList<>(written.keySet());
+    ids.removeIf(id -> {
+      try {
+        return c.replica().block(id).placement().locations().contains(99);
+      } catch (io.dynamicfs.core.api.FsException e) {
+        throw new AssertionError(e);
+      }
+    });
+    BlockId damagedId = ids.get(0);
+    BlockId deletedId = ids.get(1);
+    BlockRecord damaged = c.replica().block(damagedId);
+    BlockRecord deleted = c.replica().block(deletedId);
+    int damagedOn = damaged.placement().locations().get(0);
+    int deletedOn = deleted.placement().locations().get(1);
+    StoredCopies.damage(byNumber.get(damagedOn).data().resolve("blocks"), written.get(damagedId));
+    byNumber.get(deletedOn).blocks().delete(deletedId);
+
+    CopyCheck.Report bad = CopyCheck.check(c.replica(), c.nodeDirectory(), 2, true);
+    assertTrue(bad.problems().stream().anyMatch(p -> p.kind() == CopyCheck.Kind.CORRUPT_COPY
+        && p.id().equals(damagedId) && p.node() == damagedOn), bad.problems().toString());
+    assertEquals(1, bad.count(CopyCheck.Kind.CORRUPT_COPY), bad.problems().toString());
+    assertEquals(1, bad.count(CopyCheck.Kind.MISSING_COPY), bad.problems().toString());
+    assertEquals(1, bad.count(CopyCheck.Kind.UNKNOWN_NODE), bad.problems().toString());
+    assertEquals(3, bad.count(CopyCheck.Kind.UNDER_REPLICATED), bad.problems().toString());
+    assertTrue(bad.problems().stream().anyMatch(p -> p.kind() == CopyCheck.Kind.MISSING_COPY
+        && p.id().equals(deletedId) && p.node() == deletedOn), bad.problems().toString());
+    CopyCheck.Report fast = CopyCheck.check(c.replica(), c.nodeDirectory(), 2, false);
+    assertEquals(1, fast.count(CopyCheck.Kind.MISSING_COPY), "without verify the damage is not seen, the gap is");
+
+    ClusterScrub.Report r = ClusterScrub.run(c.replica(), c.meta(), c.nodeDirectory(), c.redundancy(), true, c::catchUp);
+
+    assertEquals(3, r.repaired(), r.toString());
+    assertFalse(r.after().atRisk(), () -> r.after().problems().toString());
+    assertEquals(26, r.after().intact());
+    for (Map.Entry<BlockId, byte[]> e : written.entrySet()) {
+      BlockRecord rec = c.meta().query(new MetaQuery.Block(e.getKey()));
+      for (int loc : rec.placement().locations()) {
+        assertArrayEquals(e.getValue(), byNumber.get(loc).blocks().get(e.getKey()), "copy on node " + loc);
+      }
+    }
+  }
+}
