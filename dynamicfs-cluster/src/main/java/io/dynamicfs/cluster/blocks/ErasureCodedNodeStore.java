@@ -96,19 +96,7 @@ public final class ErasureCodedNodeStore implements BlockStore {
   public StoredBlock put(BlockId id, byte[] data, int length) throws IOException {
     Objects.checkFromIndexSize(0, length, data.length);
     int size = ShardRecord.shardSize(length, k);
-    byte[][] stripe = new byte[k + m][size];
-    for (int i = 0; i < k; i++) {
-      int from = i * size;
-      int n = Math.max(0, Math.min(size, length - from));
-      if (n > 0) {
-        System.arraycopy(data, from, stripe[i], 0, n);
-      }
-    }
-    rs.encodeParity(stripe, 0, size);
-    byte[][] records = new byte[k + m][];
-    for (int i = 0; i < k + m; i++) {
-      records[i] = ShardRecord.encode(id, i, k, m, length, stripe[i], 0, size);
-    }
+    byte[][] records = shardRecords(id, data, length);
 
     List<BlockNode> order = nodes.writeOrder(id);
     ExecutorCompletionService<Attempt> done = new ExecutorCompletionService<>(calls);
@@ -155,6 +143,28 @@ public final class ErasureCodedNodeStore implements BlockStore {
   }
 
   private static final int HEADER_BYTES = ShardRecord.HEADER;
+
+  /**
+   * The K+M shard records of a block, record i to be kept under {@code ShardRecord.key(id, i, k, m)}: what
+   * a write sends, and what a repair re-creates for a lost shard from the block's bytes.
+   */
+  public byte[][] shardRecords(BlockId id, byte[] data, int length) {
+    int size = ShardRecord.shardSize(length, k);
+    byte[][] stripe = new byte[k + m][size];
+    for (int i = 0; i < k; i++) {
+      int from = i * size;
+      int n = Math.max(0, Math.min(size, length - from));
+      if (n > 0) {
+        System.arraycopy(data, from, stripe[i], 0, n);
+      }
+    }
+    rs.encodeParity(stripe, 0, size);
+    byte[][] records = new byte[k + m][];
+    for (int i = 0; i < k + m; i++) {
+      records[i] = ShardRecord.encode(id, i, k, m, length, stripe[i], 0, size);
+    }
+    return records;
+  }
 
   private void submitPut(ExecutorCompletionService<Attempt> done, int index, BlockNode node, BlockId id,
       byte[] record) {

@@ -27,12 +27,12 @@ public final class ClusterScrub {
 
   /**
    * Verifies every copy (every shard of an {@code rs-K-M} cluster); with {@code repair}, replaces the bad
-   * copies of a {@code replicate-R} cluster and checks again (shards are reported, not yet rebuilt).
+   * copies (rebuilds the bad shards) and checks again.
    */
   public static Report run(MetadataStore replica, RaftMetaClient client, NodeDirectory directory,
       Redundancy redundancy, boolean repair, CatchUp catchUp) throws IOException {
     CopyCheck.Report found = CopyCheck.check(replica, directory, redundancy, true);
-    if (!repair || !found.atRisk() || !(redundancy instanceof Redundancy.Replicate)) {
+    if (!repair || !found.atRisk()) {
       return new Report(found, 0, 0, found);
     }
     long repaired = 0;

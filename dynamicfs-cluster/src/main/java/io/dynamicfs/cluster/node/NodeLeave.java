@@ -61,11 +61,7 @@ public final class NodeLeave {
     }
     MetaOp.SetClusterConfig config = admin.meta().query(new MetaQuery.Config());
     Redundancy r = Redundancy.parse(config.redundancy());
-    if (!(r instanceof Redundancy.Replicate)) {
-      throw FsException.of(Errno.EINVAL, "node '%s' cannot leave: the cluster is %s, and moving erasure-coded "
-          + "shards off a node is not available yet (only replicate-R blocks are drained)", nodeId, r);
-    }
-    int needed = ((Redundancy.Replicate) r).copies();
+    int needed = r instanceof Redundancy.Replicate rep ? rep.copies() : r.minDevices();
     ClusterAdmin.Status st = admin.status(asked);
     List<ClusterAdmin.Member> live = st.members().stream()
         .filter(m -> !m.nodeId().equals(nodeId) && m.state().equals("active") && !m.health().equals("unreachable"))

@@ -1,6 +1,10 @@
 package io.dynamicfs.cluster.node;
 
 import io.dynamicfs.cluster.blocks.BlockNode;
+import io.dynamicfs.cluster.blocks.ErasureCodedNodeStore;
+import io.dynamicfs.cluster.blocks.NodeStores;
+import io.dynamicfs.cluster.blocks.ShardRecord;
+import io.dynamicfs.cluster.blocks.ShardStore;
 import io.dynamicfs.cluster.raft.MetadataStateMachine;
 import io.dynamicfs.cluster.raft.RaftMetaClient;
 import io.dynamicfs.cluster.transport.RemoteBlockStore;
@@ -112,6 +116,8 @@ public final class ReplicationManager implements Closeable {
   private final LongAdder repaired = new LongAdder();
   private final LongAdder failed = new LongAdder();
   private final LongAdder lost = new LongAdder();
+  // @GuardedBy("this"): made on the first rs-K-M repair, closed with the manager
+  private ErasureCodedNodeStore shards;
 
   public ReplicationManager(Metadata metadata, RaftMetaClient client, NodeDirectory directory,
       Settings settings, LongSupplier ticker) {
@@ -170,10 +176,12 @@ public final class ReplicationManager implements Closeable {
   /** One pass: probe the nodes, find the blocks that need copies, repair up to {@code maxPerPass} of them. */
   public Pass runOnce() throws IOException {
     MetaOp.SetClusterConfig config = metadata.read(MetadataStore::clusterConfig);
-    if (config == null || !(Redundancy.parse(config.redundancy()) instanceof Redundancy.Replicate rep)) {
+    if (config == null) {
       return Pass.IDLE;
     }
-    int copies = rep.copies();
+    Redundancy redundancy = Redundancy.parse(config.redundancy());
+    Redundancy.ReedSolomon rs = redundancy instanceof Redundancy.ReedSolomon r ? r : null;
+    int copies = rs != null ? rs.data() + rs.parity() : ((Redundancy.Replicate) redundancy).copies();
     directory.refresh();
     List<MetadataStore.Node> table = metadata.read(MetadataStore::nodes);
     View view = probe(table);
@@ -183,7 +191,7 @@ public final class ReplicationManager implements Closeable {
       s.forEachBlock((id, r) -> {
         blocks[0]++;
         if (r.refs() > 0) {
-          Need n = need(id, r, copies, view);
+          Need n = rs != null ? needShards(id, r, rs, view) : need(id, r, copies, view);
           if (n != null) {
             needs.add(n);
           }
@@ -197,7 +205,7 @@ public final class ReplicationManager implements Closeable {
     needs.sort(Comparator.comparingInt((Need n) -> n.good().size()).thenComparing(n -> n.id().toHex()));
     List<Future<Outcome>> running = new ArrayList<>();
     for (Need n : needs.subList(0, Math.min(needs.size(), settings.maxPerPass()))) {
-      running.add(copiers.submit(() -> repair(n, copies, view)));
+      running.add(copiers.submit(() -> rs != null ? repairShards(n, rs, view) : repair(n, copies, view)));
     }
     int done = 0;
     int stale = 0;
@@ -276,8 +284,27 @@ public final class ReplicationManager implements Closeable {
     return new View(holders, targets, readable);
   }
 
-  /** A block to repair: its record's placement, and the locations of its good copies in placement order. */
+  /**
+   * A block to repair: its record's placement, the locations of its good copies in placement order, and the
+   * bad ones (for an rs-K-M block: the indexes of its bad shards).
+   */
   private record Need(BlockId id, BlockRecord record, List<Integer> good, List<Integer> bad) {}
+
+  /** An rs-K-M block needs repair when a shard has no node, or a node that is not a good holder. */
+  private Need needShards(BlockId id, BlockRecord r, Redundancy.ReedSolomon rs, View view) {
+    List<Integer> locs = r.placement().locations();
+    List<Integer> good = new ArrayList<>();
+    List<Integer> bad = new ArrayList<>();
+    for (int i = 0; i < rs.data() + rs.parity(); i++) {
+      int loc = i < locs.size() ? locs.get(i) : ErasureCodedNodeStore.NO_NODE;
+      if (loc >= 0 && view.holders().contains(loc) && !badCopies.contains(new Copy(id, loc)) && !good.contains(loc)) {
+        good.add(loc);
+      } else {
+        bad.add(i);
+      }
+    }
+    return bad.isEmpty() ? null : new Need(id, r, good, bad);
+  }
 
   private Need need(BlockId id, BlockRecord r, int copies, View view) {
     List<Integer> good = new ArrayList<>();
@@ -340,7 +367,12 @@ public final class ReplicationManager implements Closeable {
     List<Integer> locations = new ArrayList<>(keep);
     locations.addAll(added);
     Placement before = n.record().placement();
-    Placement after = new Placement(before.tier(), locations);
+    return commit(id, before, new Placement(before.tier(), locations), "copied_to", added);
+  }
+
+  /** Commits a repaired placement if the block still has {@code before}; STALE when it changed meanwhile. */
+  private Outcome commit(BlockId id, Placement before, Placement after, String what, List<Integer> changed)
+      throws FsException {
     OpApplier.Result r = client.submit(new MetaOp.ReplaceBlockPlacement(id, before, after));
     if (!r.ok()) {
       if (r.errno() == Errno.EAGAIN) {
@@ -357,8 +389,77 @@ public final class ReplicationManager implements Closeable {
     }
     repaired.increment();
     log.atInfo().addKeyValue("block", id.toHex()).addKeyValue("from", before.locations().toString())
-        .addKeyValue("to", locations.toString()).addKeyValue("copied_to", added.toString()).log("block repaired");
+        .addKeyValue("to", after.locations().toString()).addKeyValue(what, changed.toString()).log("block repaired");
     return Outcome.REPAIRED;
+  }
+
+  /**
+   * Rebuilds each bad shard of an rs-K-M block: decodes the block from any K intact shards (the store reads
+   * the placement's nodes, a draining one included, and checks every shard record), re-encodes it, puts
+   * each missing shard on a live node that holds no other shard of the block (a corrupt one is deleted
+   * first), then commits the new placement with compare-and-set, as for copies.
+   */
+  private Outcome repairShards(Need n, Redundancy.ReedSolomon rs, View view) throws IOException {
+    BlockId id = n.id();
+    int k = rs.data();
+    int m = rs.parity();
+    Placement before = n.record().placement();
+    ErasureCodedNodeStore ec = shardStore(rs);
+    byte[] data;
+    try {
+      data = ec.get(id, before);
+    } catch (IOException | RuntimeException e) {
+      lost.increment();
+      log.atError().addKeyValue("block", id.toHex()).addKeyValue("placement", before.toString())
+          .addKeyValue("error", String.valueOf(e)).log("block has fewer than K readable shards; it cannot be repaired");
+      return Outcome.LOST;
+    }
+    byte[][] records = ec.shardRecords(id, data, data.length);
+    List<Integer> locations = new ArrayList<>();
+    for (int i = 0; i < k + m; i++) {
+      locations.add(i < before.locations().size() ? before.locations().get(i) : ErasureCodedNodeStore.NO_NODE);
+    }
+    Set<Integer> used = new java.util.HashSet<>(n.good());
+    List<Integer> rebuilt = new ArrayList<>();
+    for (int shard : n.bad()) {
+      BlockId key = ShardRecord.key(id, shard, k, m);
+      int old = locations.get(shard);
+      for (BlockNode target : directory.nodes().placementOrder(id)) {
+        int t = target.number();
+        if (used.contains(t) || !view.targets().contains(t)) {
+          continue;
+        }
+        try {
+          ShardStore to = (ShardStore) target.store();
+          if (t == old) {
+            to.deleteShard(key); // a node keeps the first record under a key: drop the bad one first
+          }
+          to.putShard(key, records[shard]); // durable on the node when it answers
+          locations.set(shard, t);
+          used.add(t);
+          rebuilt.add(shard);
+          break;
+        } catch (IOException | RuntimeException e) {
+          log.atWarn().addKeyValue("block", id.toHex()).addKeyValue("shard", shard).addKeyValue("node", t)
+              .addKeyValue("error", String.valueOf(e)).log("shard to a node failed; trying the next");
+        }
+      }
+    }
+    if (rebuilt.isEmpty()) {
+      failed.increment();
+      log.atWarn().addKeyValue("block", id.toHex()).addKeyValue("bad_shards", n.bad().toString())
+          .log("no node took a rebuilt shard of the block; retried next pass");
+      return Outcome.FAILED;
+    }
+    return commit(id, before, new Placement(before.tier(), locations), "rebuilt_shards", rebuilt);
+  }
+
+  /** One rs-K-M store over the directory's nodes, for decoding blocks under repair. */
+  private synchronized ErasureCodedNodeStore shardStore(Redundancy.ReedSolomon rs) {
+    if (shards == null) {
+      shards = (ErasureCodedNodeStore) NodeStores.open(rs, directory.nodes());
+    }
+    return shards;
   }
 
   /**
@@ -400,6 +501,11 @@ public final class ReplicationManager implements Closeable {
 
   @Override
   public void close() {
+    synchronized (this) {
+      if (shards != null) {
+        shards.close();
+      }
+    }
     copiers.shutdownNow();
     try {
       copiers.awaitTermination(10, TimeUnit.SECONDS);

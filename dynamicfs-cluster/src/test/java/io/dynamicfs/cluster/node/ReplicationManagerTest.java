@@ -8,18 +8,22 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dynamicfs.cluster.blocks.ReplicatedNodeStore;
+import io.dynamicfs.cluster.blocks.ErasureCodedNodeStore;
+import io.dynamicfs.cluster.blocks.NodeStores;
+import io.dynamicfs.cluster.blocks.ShardRecord;
 import io.dynamicfs.cluster.raft.MetaQuery;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FileType;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.block.StoredBlock;
 import io.dynamicfs.core.format.FormatOptions;
 import io.dynamicfs.core.meta.BlockRecord;
 import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.storage.Redundancy;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -63,8 +67,12 @@ class ReplicationManagerTest {
   }
 
   private void startFour() throws Exception {
+    startFour("replicate-2");
+  }
+
+  private void startFour(String redundancy) throws Exception {
     Endpoint e1 = freeEndpoint();
-    nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST));
+    nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, redundancy, FormatOptions.DEFAULT, FAST));
     ClusterToken token = nodes.get("n1").token();
     for (String id : List.of("n2", "n3", "n4")) {
       nodes.put(id, ClusterNode.join(tmp.resolve(id), id, freeEndpoint(), e1, token, FAST));
@@ -74,8 +82,13 @@ class ReplicationManagerTest {
 
   /** Writes {@code files} one-block files as a mount would: blocks on two nodes, then the commit. */
   private void writeFiles(int files) throws Exception {
+    writeFiles(files, new Redundancy.Replicate(2));
+  }
+
+  /** As a mount of a cluster with {@code redundancy} writes: the block (copies or shards), then the commit. */
+  private void writeFiles(int files, Redundancy redundancy) throws Exception {
     try (NodeDirectory dir = new NodeDirectory(admin::nodes, admin.token().credentials(), Duration.ofSeconds(5));
-        ReplicatedNodeStore store = ReplicatedNodeStore.builder(dir.nodes(), 2).build()) {
+        BlockStore store = NodeStores.open(redundancy, dir.nodes())) {
       dir.refresh();
       for (int i = 0; i < files; i++) {
         byte[] data = new byte[1 + random.nextInt(100_000)];
@@ -192,6 +205,50 @@ class ReplicationManagerTest {
     ClusterNode leader = nodes.values().stream().filter(ClusterNode::isLeader).findFirst().orElseThrow();
     assertTrue(leader.replication().repaired() > 0 || nodes.values().stream()
         .anyMatch(n -> n.replication() != null && n.replication().repaired() > 0));
+    assertEquals(Set.of(n4), leader.replication().deadNodes());
+  }
+
+  /**
+   * Whether every written rs-2-1 block's record names 3 distinct nodes, none of {@code gone}, each holding
+   * its shard under the shard's key intact, and the block decodes from them as written.
+   */
+  private boolean shardsWholeAvoiding(Set<Integer> gone, ErasureCodedNodeStore reader) throws Exception {
+    Map<Integer, ClusterNode> holders = byNumber();
+    for (Map.Entry<BlockId, byte[]> e : written.entrySet()) {
+      BlockRecord r = admin.meta().query(new MetaQuery.Block(e.getKey()));
+      List<Integer> locs = r.placement().locations();
+      if (locs.size() != 3 || new HashSet<>(locs).size() != 3) {
+        return false;
+      }
+      for (int i = 0; i < 3; i++) {
+        int l = locs.get(i);
+        if (l < 0 || gone.contains(l) || holders.get(l) == null) {
+          return false;
+        }
+        BlockId key = ShardRecord.key(e.getKey(), i, 2, 1);
+        ShardRecord.parse(key, holders.get(l).blocks().get(key)); // throws unless intact under its key
+      }
+      assertArrayEquals(e.getValue(), reader.get(e.getKey(), r.placement()));
+    }
+    return true;
+  }
+
+  @Test
+  void rs21_deadNode_afterTheTimeout_itsShardsAreRebuiltOnTheFourthNode() throws Exception {
+    startFour("rs-2-1");
+    writeFiles(30, new Redundancy.ReedSolomon(2, 1));
+    int n4 = number("n4");
+    assertTrue(admin.meta().query(new MetaQuery.BlocksOn(n4)) > 0, "rendezvous put shards of 30 blocks on n4");
+    nodes.remove("n4").close(); // its block server is gone for good
+
+    try (NodeDirectory dir = new NodeDirectory(admin::nodes, admin.token().credentials(), Duration.ofSeconds(5));
+        ErasureCodedNodeStore reader = (ErasureCodedNodeStore) NodeStores.open(new Redundancy.ReedSolomon(2, 1),
+            dir.nodes())) {
+      dir.refresh();
+      waitFor(LONG, () -> shardsWholeAvoiding(Set.of(n4), reader));
+    }
+    ClusterNode leader = nodes.values().stream().filter(ClusterNode::isLeader).findFirst().orElseThrow();
+    assertTrue(leader.replication().repaired() > 0);
     assertEquals(Set.of(n4), leader.replication().deadNodes());
   }
 
