@@ -5,6 +5,7 @@ import io.dynamicfs.policy.model.Heuristic;
 import io.dynamicfs.policy.model.HotnessScorer;
 import io.dynamicfs.policy.model.LogisticModel;
 import io.dynamicfs.policy.model.Metrics;
+import io.dynamicfs.policy.model.ModelGate;
 import io.dynamicfs.policy.tier.ArcTier;
 import io.dynamicfs.policy.tier.BeladyTier;
 import io.dynamicfs.policy.tier.FastTier;
@@ -279,7 +280,7 @@ public final class Evaluator {
       boolean[] y = labelsOf(test);
       double candidateAuc = Metrics.prAuc(predict(candidate, test), y, test.length);
       LogisticModel live = scorer.model();
-      double liveAuc = live == null ? Double.NEGATIVE_INFINITY : Metrics.prAuc(predict(live, test), y, test.length);
+      double liveAuc = live == null ? Double.NaN : Metrics.prAuc(predict(live, test), y, test.length);
       double bestHeuristic = Double.NEGATIVE_INFINITY;
       for (int p = 1; p < tiers.length - 1; p++) { // baselines, not Belady
         int tier = p;
@@ -295,19 +296,15 @@ public final class Evaluator {
         }
       }
       bestHeuristic = Math.max(bestHeuristic, bestOwnAuc);
-      String outcome;
-      if (candidateAuc > liveAuc && candidateAuc > bestHeuristic) {
+      ModelGate.Outcome outcome = ModelGate.decide(candidateAuc, liveAuc, bestHeuristic);
+      if (outcome == ModelGate.Outcome.CANDIDATE_LIVE) {
         scorer.useModel(candidate);
-        outcome = "candidate live";
-      } else if (live != null && liveAuc > bestHeuristic) {
-        outcome = "live model kept";
-      } else {
+      } else if (outcome == ModelGate.Outcome.HEURISTIC_DECIDES) {
         int[] calib = rows(Math.max(0, heldOut - TRAIN_WINDOWS), heldOut);
         Heuristic h = bestOwn;
         LogisticModel c = LogisticModel.train(oneFeature(calib, r -> h.raw(feats[r])), labelsOf(calib), calib.length,
             1e-6, 0);
         scorer.useHeuristic(h, c);
-        outcome = "heuristic decides";
       }
       LOG.atDebug().setMessage("policy model gate").addKeyValue("event", "policy.model.gate")
           .addKeyValue("window", w).addKeyValue("candidate_version", candidate.version())
