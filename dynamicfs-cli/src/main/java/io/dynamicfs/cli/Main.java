@@ -1,6 +1,7 @@
 package io.dynamicfs.cli;
 
 import io.dynamicfs.cli.bench.BenchCommand;
+import io.dynamicfs.cli.policy.PolicyCommand;
 import io.dynamicfs.cli.storage.RebuildCommand;
 import io.dynamicfs.cli.storage.ScrubCommand;
 import io.dynamicfs.cli.storage.TierCommand;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Command;
     subcommands = {MountCommand.class, UmountCommand.class, FsckCommand.class, StatusCommand.class,
         StatsCommand.class, WarmupCommand.class, GcCommand.class, ScrubCommand.class, TierCommand.class,
         RebuildCommand.class, BenchCommand.class, ClusterInitCommand.class, ClusterJoinCommand.class,
-        ClusterCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
+        ClusterCommand.class, PolicyCommand.class, AutoComplete.GenerateCompletion.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   /** Exit code for bad usage, a bad option or input that cannot be used. */
   public static final int EXIT_USAGE = 2;

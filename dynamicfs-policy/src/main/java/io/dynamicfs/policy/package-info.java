@@ -1,5 +1,10 @@
 /**
- * The policy engine (access statistics, hotness model, tier moves). Not built yet: the module exists so the
- * build already has the shape DESIGN.md describes; see the open issues.
+ * The policy engine (docs/policy.md): {@code trace} (access traces: the shared files, synthetic workloads,
+ * streaming readers), {@code track} (the access tracker: per-file and per-extent statistics in bounded
+ * primitive tables, persisted; the binary ring log of accesses), {@code model} (features, the logistic
+ * hotness model, the deciding heuristics, prediction metrics), {@code tier} (fast-tier policies on one
+ * interface: the engine's scored placement and the baselines LRU, LFU with ageing, ARC, S3-FIFO,
+ * W-TinyLFU and Belady) and {@code eval} (the trace-driven evaluation behind {@code dynamicfs policy
+ * evaluate}). Rules, actions and the mount's wiring come next (issue 12).
  */
 package io.dynamicfs.policy;
