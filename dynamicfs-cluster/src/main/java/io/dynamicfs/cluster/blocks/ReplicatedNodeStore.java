@@ -215,6 +215,32 @@ public final class ReplicatedNodeStore implements BlockStore {
   }
 
   /**
+   * A range of the block from the first node in {@link NodeSet#readOrder} that serves it (GET_RANGE: the
+   * node checks its whole copy and sends the range), so a small random read moves the bytes asked for, not
+   * the block. The caches above decide when a block is worth loading whole instead.
+   */
+  @Override
+  public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+    List<BlockNode> order = nodes.readOrder(id, null);
+    Map<BlockNode, Throwable> failed = new LinkedHashMap<>();
+    for (BlockNode n : order) {
+      try {
+        int got = n.store().readRange(id, offset, dst, dstOffset, length);
+        if (got < 0) {
+          return -1; // a node store that cannot serve ranges: the caller reads the block
+        }
+        nodes.succeeded(n);
+        return got;
+      } catch (IOException | RuntimeException e) {
+        nodes.failed(n, e);
+        failed.put(n, e);
+      }
+    }
+    throw FsException.of(Errno.EIO, "range of block %s could not be read from any of %d live nodes (%s)", id,
+        order.size(), order.isEmpty() ? "no live nodes" : describe(failed, List.of()));
+  }
+
+  /**
    * The first holder's record, its placement naming that node; null when every node tried answered that it
    * does not hold the block. A node that could not answer is not taken for "absent": when no node holds the
    * block and one failed, this throws {@link UncheckedIOException}.

@@ -108,6 +108,27 @@ public final class RemoteBlockStore implements BlockStore, ShardStore {
   }
 
   /**
+   * Bytes [offset, offset + length) of the block from the node (GET_RANGE): the node checks the whole record
+   * and sends the range only. ENOENT when the node does not hold the block.
+   */
+  @Override
+  public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+    Objects.checkFromIndexSize(dstOffset, length, dst.length);
+    if (length == 0) {
+      return 0;
+    }
+    ClientConnection c = connection();
+    byte[] req = new Payload.Writer().id(id).i32(offset).i32(length).toBytes();
+    byte[] data = c.expect(c.call(Type.GET_RANGE, req, NONE, 0, 0, timeoutMillis), Type.DATA).rest();
+    if (data.length > length) {
+      throw FsException.of(Errno.EIO, "block server %s answered a range of %d bytes with %d", node, length,
+          data.length);
+    }
+    System.arraycopy(data, 0, dst, dstOffset, data.length);
+    return data.length;
+  }
+
+  /**
    * Sends a shard record under its key and returns once the node has it durably (the node checked that the
    * record verifies under the key). EFBIG without sending when the record is over what the node takes.
    */

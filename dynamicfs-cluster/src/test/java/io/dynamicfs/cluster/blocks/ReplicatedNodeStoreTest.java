@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -139,6 +140,13 @@ class ReplicatedNodeStoreTest {
       for (byte[] b : blocks) {
         assertArrayEquals(b, store.get(idOf(b)));
         assertTrue(store.contains(idOf(b)));
+        // a range comes from the other copy too, only the bytes asked for
+        int off = r.nextInt(b.length);
+        int len = 1 + r.nextInt(8192);
+        byte[] dst = new byte[len];
+        int got = store.readRange(idOf(b), off, dst, 0, len);
+        assertEquals(Math.min(len, b.length - off), got);
+        assertArrayEquals(Arrays.copyOfRange(b, off, off + got), Arrays.copyOf(dst, got));
       }
     }
   }

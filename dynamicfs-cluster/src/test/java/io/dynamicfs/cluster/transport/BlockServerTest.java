@@ -116,6 +116,39 @@ class BlockServerTest {
   }
 
   @Test
+  void getRange_randomRanges_equalTheBlocksBytes_badRangesRefused_damagedCopyEio() throws Exception {
+    RemoteBlockStore remote = remote();
+    Random rnd = new Random(78);
+    byte[] block = new byte[300_001];
+    rnd.nextBytes(block);
+    byte[] text = "range ".repeat(40_000).getBytes(java.nio.charset.StandardCharsets.US_ASCII); // compresses
+    for (byte[] b : List.of(block, text)) {
+      remote.put(idOf(b), b, b.length);
+      for (int i = 0; i < 300; i++) {
+        int off = rnd.nextInt(b.length + 10);
+        int len = 1 + rnd.nextInt(i % 10 == 0 ? BLOCK : 70_000);
+        byte[] dst = new byte[len + 3];
+        int got = remote.readRange(idOf(b), off, dst, 3, len);
+        int want = Math.max(0, Math.min(len, b.length - off));
+        assertEquals(want, got, "range of " + len + " at " + off);
+        assertArrayEquals(Arrays.copyOfRange(b, Math.min(off, b.length), Math.min(off, b.length) + want),
+            Arrays.copyOfRange(dst, 3, 3 + got));
+      }
+    }
+    byte[] dst = new byte[16];
+    assertEquals(Errno.EINVAL, assertThrows(FsException.class, () -> remote.readRange(idOf(block), -1, dst, 0, 16))
+        .errno());
+    assertEquals(Errno.EINVAL, assertThrows(FsException.class,
+        () -> remote.readRange(idOf(block), 0, new byte[BLOCK + 1], 0, BLOCK + 1)).errno());
+    assertEquals(Errno.ENOENT, assertThrows(FsException.class,
+        () -> remote.readRange(idOf(new byte[] {9}), 0, dst, 0, 16)).errno());
+
+    StoredCopies.damage(dir.resolve("node"), block);
+    assertEquals(Errno.EIO, assertThrows(FsException.class, () -> remote.readRange(idOf(block), 0, dst, 0, 16))
+        .errno(), "the node checks its whole copy before it sends a range of it");
+  }
+
+  @Test
   void put_randomBlocksFromSeveralThreads_readBackIdenticalAndSurviveRestart() throws Exception {
     RemoteBlockStore remote = remote();
     Map<BlockId, byte[]> acked = new ConcurrentHashMap<>();
