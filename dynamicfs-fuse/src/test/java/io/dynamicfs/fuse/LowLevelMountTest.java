@@ -185,6 +185,73 @@ class LowLevelMountTest extends MountedTestBase {
   }
 
   @Test
+  void fstatOfOpenFileAndDirectory_replacedByRenameOrRemoved_answersNlinkZeroUntilClosed() throws Exception {
+    String py = String.join("\n",
+        "import os,sys,time",
+        "m=sys.argv[1]",
+        "open(m+'/a','w').write('new'); open(m+'/b','w').write('old!')",
+        "fd=os.open(m+'/b',os.O_RDONLY)",
+        "os.rename(m+'/a',m+'/b')",
+        "time.sleep(1.2)  # past the kernel's attribute cache: fstat asks the daemon",
+        "st=os.fstat(fd); assert st.st_nlink==0 and st.st_size==4, st",
+        "assert os.pread(fd,10,0)==b'old!'",
+        "os.close(fd)",
+        "os.mkdir(m+'/d'); os.mkdir(m+'/e')",
+        "dfd=os.open(m+'/d',os.O_RDONLY|os.O_DIRECTORY)",
+        "efd=os.open(m+'/e',os.O_RDONLY|os.O_DIRECTORY)",
+        "os.rmdir(m+'/d')",
+        "os.mkdir(m+'/x'); os.rename(m+'/x',m+'/e')",
+        "time.sleep(1.2)",
+        "for fd in (dfd,efd):",
+        "  st=os.fstat(fd); assert st.st_nlink==0, st",
+        "  try:",
+        "    os.mkdir('x', dir_fd=fd); raise SystemExit('mkdir in a removed directory worked')",
+        "  except FileNotFoundError: pass",
+        "  assert os.listdir(fd)==[], os.listdir(fd)",
+        "  os.close(fd)",
+        "print('ok')");
+    assertEquals("ok", run("python3", "-c", py, fs.mnt.toString()).strip());
+    assertEquals(List.of("b", "e"), list(fs.mnt));
+    assertEquals(3, nlink(fs.mnt));
+  }
+
+  @Test
+  void largestFile_bytesBelowTheLimitStored_atOrBeyondItEfbig_beforeAndAfterRemount() throws Exception {
+    long max = io.dynamicfs.core.api.FileSystem.maxFileSize(io.dynamicfs.core.format.FormatOptions.DEFAULT.blockSize());
+    String py = String.join("\n",
+        "import os,sys,errno",
+        "p=sys.argv[1]; mx=int(sys.argv[2])",
+        "def efbig(f,*a):",
+        "  try: f(*a)",
+        "  except OSError as e:",
+        "    assert e.errno==errno.EFBIG, e; return",
+        "  raise SystemExit('no EFBIG from %s%r' % (f.__name__, a))",
+        "fd=os.open(p,os.O_RDWR|os.O_CREAT,0o644)",
+        "efbig(os.ftruncate,fd,2**63-1)",
+        "efbig(os.ftruncate,fd,mx+1)",
+        "assert os.fstat(fd).st_size==0",
+        "os.ftruncate(fd,mx)",
+        "assert os.pwrite(fd,b'z',mx-1)==1",
+        "efbig(os.pwrite,fd,b'y',mx)",
+        "efbig(os.pwrite,fd,b'y',2**63-2)",
+        "assert os.pwrite(fd,b'abc',mx-3)==3",
+        "assert os.pwrite(fd,b'BCD',mx-2)==2  # crossing the limit: what fits",
+        "assert os.pread(fd,10,mx-4)==b'\\0aBC', os.pread(fd,10,mx-4)",
+        "os.close(fd)",
+        "print('ok')");
+    Path f = fs.path("edge");
+    assertEquals("ok", run("python3", "-c", py, f.toString(), Long.toString(max)).strip());
+    fs.remount();
+    assertEquals(max, Files.size(f));
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(10);
+      assertEquals(4, ch.read(b, max - 4));
+      assertArrayEquals(new byte[] {0, 'a', 'B', 'C'}, java.util.Arrays.copyOf(b.array(), 4));
+    }
+    assertTrue(Files.getAttribute(f, "unix:size").equals(max));
+  }
+
+  @Test
   void statfs() throws IOException {
     FileStore store = Files.getFileStore(fs.mnt);
     assertTrue(store.getTotalSpace() > 0);

@@ -21,6 +21,17 @@ public interface FileSystem extends Closeable {
   int XATTR_CREATE = 1;
   int XATTR_REPLACE = 2;
 
+  /**
+   * The largest size a file can have on a filesystem of {@code blockSize}: the largest multiple of the
+   * block size a signed 64-bit offset holds, 2^63 − blockSize (9,223,372,036,853,727,232 bytes with
+   * 1 MiB blocks). A write starting at or past it fails with EFBIG, one crossing it stores the bytes
+   * below it and returns that shorter count, and truncate or fallocate beyond it fail with EFBIG, as on
+   * ext4 (whose limit is 16 TiB with 4 KiB blocks).
+   */
+  static long maxFileSize(int blockSize) {
+    return Long.MAX_VALUE / blockSize * blockSize;
+  }
+
   Attr getattr(long ino) throws IOException;
 
   /**

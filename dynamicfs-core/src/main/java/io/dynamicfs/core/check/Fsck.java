@@ -149,7 +149,10 @@ public final class Fsck {
     long dirs = 0;
     for (Inode i : inodes.values()) {
       int refs = links.getOrDefault(i.ino(), 0);
-      if (i.isDirectory()) {
+      if (i.isDirectory() && orphans.contains(i.ino()) && refs == 0 && i.nlink() == 0) {
+        problems.add(new Problem(Severity.WARNING, "directory inode " + i.ino(),
+            "removed while open; reclaimed at next mount"));
+      } else if (i.isDirectory()) {
         dirs++;
         int expected = 2 + subdirs.getOrDefault(i.ino(), 0);
         if (i.nlink() != expected) {

@@ -46,6 +46,8 @@ final class OpenFile {
 
   final long ino;
   private final int bs;
+  /** {@link io.dynamicfs.core.api.FileSystem#maxFileSize}: a multiple of bs, so size + bs - 1 never overflows. */
+  private final long maxSize;
   private final int inlineMax;
   private final MetadataStore meta;
   private final BlockStore store;
@@ -111,6 +113,7 @@ final class OpenFile {
     this.commitExecutor = commitExecutor;
     this.ino = inode.ino();
     this.bs = blockSize;
+    this.maxSize = io.dynamicfs.core.api.FileSystem.maxFileSize(blockSize);
     this.inlineMax = inlineMax;
     this.meta = meta;
     this.store = store;
@@ -145,12 +148,19 @@ final class OpenFile {
 
   /** Writes at {@code offset}, or at the end when {@code append}; returns the count. */
   int write(long offset, byte[] src, int srcOff, int len, boolean append) throws IOException {
+    if (len <= 0) {
+      return 0;
+    }
     lock.lock();
     try {
       long pos = append ? size : offset;
-      if (pos < 0 || pos + len < 0) {
-        throw FsException.of(Errno.EFBIG, "write past the largest file offset");
+      if (pos < 0) {
+        throw FsException.of(Errno.EINVAL, "negative offset %d", pos);
       }
+      if (pos >= maxSize) {
+        throw FsException.of(Errno.EFBIG, "write at %d: files end at %d bytes", pos, maxSize);
+      }
+      len = (int) Math.min(len, maxSize - pos); // a write crossing the limit stores what fits (as ext4)
       int done = 0;
       while (done < len) {
         long idx = (pos + done) / bs;
@@ -224,6 +234,9 @@ final class OpenFile {
   void truncate(long newSize) throws IOException {
     if (newSize < 0) {
       throw FsException.of(Errno.EINVAL, "negative size %d", newSize);
+    }
+    if (newSize > maxSize) {
+      throw FsException.of(Errno.EFBIG, "size %d: files end at %d bytes", newSize, maxSize);
     }
     lock.lock();
     try {

@@ -401,12 +401,21 @@ public final class OpApplier {
     throw FsException.of(Errno.EIO, "directory parent chain from %d does not reach the root", start);
   }
 
-  /** One name of {@code victim} is gone: update links and reclaim or orphan when none remain. */
+  /**
+   * One name of {@code victim} is gone: update links and reclaim or orphan when none remain. An (empty)
+   * directory has one name; one that {@code session} holds open becomes an orphan like a file, so fstat
+   * on its descriptor still answers (nlink 0) until the last close.
+   */
   private void dropName(Tx tx, Inode victim, long parent, long session, long timeNs) throws FsException {
     if (victim.isDirectory()) {
       Inode p = tx.inode(parent);
       tx.put(p.withNlink(p.nlink() - 1));
-      deleteInode(tx, victim.ino());
+      if (session != 0 && store.session(session) != null) {
+        tx.put(victim.withNlink(0).withCtime(timeNs));
+        tx.put(store.orphans, Keys.ino(victim.ino()), Keys.ino(session));
+      } else {
+        deleteInode(tx, victim.ino());
+      }
       return;
     }
     int n = victim.nlink() - 1;
@@ -504,6 +513,10 @@ public final class OpApplier {
       throw FsException.of(Errno.EINVAL, "negative size %d", c.size());
     }
     long bs = store.blockSize();
+    if (c.size() > FileSystem.maxFileSize((int) bs)) {
+      throw FsException.of(Errno.EFBIG, "size %d exceeds the largest file size %d", c.size(),
+          FileSystem.maxFileSize((int) bs));
+    }
     long end = (c.size() + bs - 1) / bs;
     long cut = c.truncatedTo() >= 0 ? Math.min(c.truncatedTo(), c.size()) : c.size();
     long cutIndex = (cut + bs - 1) / bs;

@@ -388,6 +388,51 @@ class OpApplierTest {
   }
 
   @Test
+  void rmdir_whileOpen_orphansTheDirectory_whichTakesNoNewEntries() throws Exception {
+    long p = mkdir(ROOT, "p");
+    long d = mkdir(p, "d");
+    apply(new MetaOp.SetXattr(d, "user.k", new byte[] {1}, 0, now()));
+    assertEquals(3, nlink(p));
+    apply(new MetaOp.Remove(p, "d", true, SESSION, now()));
+    assertEquals(-1, store.lookup(p, "d"));
+    assertEquals(0, nlink(d), "a removed open directory answers fstat with nlink 0");
+    assertEquals(2, nlink(p));
+    assertEquals(Map.of(d, SESSION), store.orphanSessions());
+    assertEquals(Errno.ENOENT, failure(create(d, "x", REG | 0644, null, now())));
+    assertEquals(Errno.ENOENT, failure(create(d, "x", DIR | 0755, null, now())));
+    long f = mkfile(ROOT, "f");
+    assertEquals(Errno.ENOENT, failure(new MetaOp.Link(f, d, "x", now())));
+    assertEquals(Errno.ENOENT, failure(rename(ROOT, "f", d, "x", 0)));
+    apply(new MetaOp.ReclaimInode(d));
+    assertNull(store.inode(d));
+    assertEquals(List.of(), store.xattrNames(d));
+    assertEquals(List.of(), store.orphans());
+  }
+
+  @Test
+  void rename_dirOverOpenEmptyDir_orphansTheReplacedOne_sessionCloseReclaimsIt() throws Exception {
+    long a = mkdir(ROOT, "a");
+    long b = mkdir(ROOT, "b");
+    apply(new MetaOp.Rename(ROOT, "a", ROOT, "b", 0, SESSION, now()));
+    assertEquals(a, store.lookup(ROOT, "b"));
+    assertEquals(0, nlink(b));
+    assertEquals(3, nlink(ROOT));
+    assertEquals(List.of(b), store.orphans());
+    apply(new MetaOp.CloseSession(SESSION));
+    assertNull(store.inode(b));
+    assertEquals(List.of(), store.orphans());
+    apply(new MetaOp.OpenSession(SESSION, "test", Long.MAX_VALUE));
+  }
+
+  @Test
+  void rmdir_sessionNotOpen_deletesAtOnce() throws Exception {
+    long d = mkdir(ROOT, "d");
+    apply(new MetaOp.Remove(ROOT, "d", true, 0x777, now()));
+    assertNull(store.inode(d));
+    assertEquals(List.of(), store.orphans());
+  }
+
+  @Test
   void reclaim_inodeStillLinked_onlyDropsOrphanMark() throws Exception {
     long f = mkfile(ROOT, "f");
     apply(new MetaOp.Link(f, ROOT, "g", now()));
@@ -863,8 +908,26 @@ class OpApplierTest {
     assertEquals(Errno.EINVAL, failure(new MetaOp.CommitBlocks(a, 2L * BS, -1, 1, 1, List.of(bad))));
     assertEquals(Errno.EINVAL, failure(new MetaOp.CommitBlocks(a, 2L * BS, -1, 1, 1, List.of(empty))));
     assertEquals(Errno.ENOENT, failure(new MetaOp.CommitBlocks(999, 10, -1, 1, 1, List.of())));
+    long max = FileSystem.maxFileSize(BS);
+    assertEquals(Errno.EFBIG, failure(new MetaOp.CommitBlocks(a, max + 1, -1, 1, 1, List.of())));
+    assertEquals(Errno.EFBIG, failure(new MetaOp.CommitBlocks(a, Long.MAX_VALUE, -1, 1, 1,
+        List.of(ChunkChange.inline(Long.MAX_VALUE / BS, new byte[] {1})))));
     assertEquals(0, inode(a).size());
     assertNull(store.block(big.id()));
+  }
+
+  @Test
+  void commitBlocks_lastBlockBelowTheLargestSize_isKept() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long max = FileSystem.maxFileSize(BS);
+    long last = max / BS - 1;
+    commit(a, max, -1, ChunkChange.inline(last, new byte[] {0, 0, 7}));
+    assertEquals(max, inode(a).size());
+    assertEquals(List.of(last), chunkIndexes(a));
+    commit(a, max - BS + 2, max - BS + 2); // shrink into the last block: its entry stays, cut later by size
+    assertEquals(List.of(last), chunkIndexes(a));
+    commit(a, max - BS, max - BS);
+    assertEquals(List.of(), chunkIndexes(a));
   }
 
   // ---- sessions --------------------------------------------------------------------------------

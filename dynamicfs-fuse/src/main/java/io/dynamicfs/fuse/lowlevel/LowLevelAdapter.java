@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicLong;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -60,7 +59,6 @@ final class LowLevelAdapter {
   private final Map<Long, Long> lookups = new ConcurrentHashMap<>();
   /** Directory listings of open directory handles, built at readdir offset 0. */
   private final Map<Long, Listing> listings = new ConcurrentHashMap<>();
-  private final AtomicLong nextDirHandle = new AtomicLong(1);
 
   /** Per-thread native scratch structs (callbacks run on our worker threads). */
   private final ThreadLocal<Scratch> scratch;
@@ -522,13 +520,20 @@ final class LowLevelAdapter {
     });
   }
 
+  /**
+   * A directory handle is an engine handle, so a directory removed (rmdir, or replaced by rename) while
+   * open stays answerable through it (fstat: nlink 0) until releasedir.
+   */
   private void opendir(Pointer req, long ino, Pointer fi) {
     call(req, "opendir", ino, () -> {
       if (!fs.getattr(ino).isDirectory()) {
         throw FsException.of(Errno.ENOTDIR, "inode %d is not a directory", ino);
       }
-      fi.putLong(Layout.FileInfo.FH, nextDirHandle.getAndIncrement());
-      lib.fuse_reply_open(req, fi);
+      long h = fs.open(caller(req), ino, O_RDONLY);
+      fi.putLong(Layout.FileInfo.FH, h);
+      if (lib.fuse_reply_open(req, fi) != 0) {
+        fs.release(h); // interrupted: the kernel will never release it
+      }
     });
   }
 
@@ -604,6 +609,7 @@ final class LowLevelAdapter {
   private void releasedir(Pointer req, long ino, Pointer fi) {
     call(req, "releasedir", ino, () -> {
       listings.remove(fh(fi));
+      fs.release(fh(fi));
       ok(req);
     });
   }
