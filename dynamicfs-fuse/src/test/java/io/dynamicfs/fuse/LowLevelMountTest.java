@@ -251,6 +251,82 @@ class LowLevelMountTest extends MountedTestBase {
     assertTrue(Files.getAttribute(f, "unix:size").equals(max));
   }
 
+  /** Bytes the mount's statfs reports below its DATA's filesystem: what fallocate has reserved. */
+  private long reservedAsSeenByStatfs() throws IOException {
+    String py = "import os,sys\n"
+        + "a=os.statvfs(sys.argv[1]); b=os.statvfs(sys.argv[2])\n"
+        + "print(b.f_bavail*b.f_frsize - a.f_bavail*a.f_frsize)\n";
+    return Long.parseLong(run("python3", "-c", py, fs.mnt.toString(), fs.data.toString()).strip());
+  }
+
+  @Test
+  void fallocate_reservesSpace_enospcBeyondFree_stBlocksAndStatfs_releasedByTruncateAndUnlink_survivesRemount()
+      throws Exception {
+    long slack = 2 << 20; // other processes may write to the disk between the two statvfs calls
+    Path f = fs.path("pre");
+    String py = String.join("\n",
+        "import os,sys,errno",
+        "p=sys.argv[1]",
+        "fd=os.open(p,os.O_RDWR|os.O_CREAT,0o644)",
+        "st=os.statvfs(os.path.dirname(p)); free=st.f_bavail*st.f_frsize",
+        "try:",
+        "  os.posix_fallocate(fd,0,free+(1<<30)); raise SystemExit('no ENOSPC for more than the free space')",
+        "except OSError as e: assert e.errno==errno.ENOSPC, e",
+        "assert os.fstat(fd).st_size==0 and os.fstat(fd).st_blocks==0, os.fstat(fd)",
+        "os.posix_fallocate(fd,0,8<<20)",
+        "st=os.fstat(fd); assert st.st_size==8<<20 and st.st_blocks*512==8<<20, st",
+        "os.pwrite(fd,os.urandom(1<<20),3<<20); os.fsync(fd)",
+        "st=os.fstat(fd); assert st.st_blocks*512==8<<20, st",
+        "os.close(fd)",
+        "print('ok')");
+    assertEquals("ok", run("python3", "-c", py, f.toString()).strip());
+    long reserved = reservedAsSeenByStatfs();
+    assertTrue(Math.abs(reserved - (7 << 20)) < slack, "7 MiB still promised, statfs shows " + reserved);
+    fs.remount();
+    assertEquals(8L << 20, (Long) Files.getAttribute(f, "unix:size"));
+    assertEquals("16384", run("stat", "-c", "%b", f.toString()).strip(), "st_blocks after remount");
+    reserved = reservedAsSeenByStatfs();
+    assertTrue(Math.abs(reserved - (7 << 20)) < slack, "the reservation survived the remount: " + reserved);
+    run("truncate", "-s", "2M", f.toString());
+    assertEquals("4096", run("stat", "-c", "%b", f.toString()).strip());
+    Path k = Files.createFile(fs.path("keep"));
+    run("fallocate", "-n", "-l", "4M", k.toString()); // KEEP_SIZE
+    assertEquals(0, Files.size(k));
+    assertEquals("8192", run("stat", "-c", "%b", k.toString()).strip());
+    Files.delete(f);
+    Files.delete(k);
+    reserved = reservedAsSeenByStatfs();
+    assertTrue(Math.abs(reserved) < slack, "unlink released everything: " + reserved);
+  }
+
+  /**
+   * An unprivileged fallocate clears set-user-ID, and set-group-ID when the file is group-executable or the
+   * caller is not in its group (ext4's rule), and stat shows it at once, not after the attribute timeout.
+   */
+  @Test
+  void fallocate_byAnotherUser_clearsSetuidAndSetgid_seenAtOnce() throws Exception {
+    java.nio.file.Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String[][] cases = {{"6666", "fallocate -l 1M", "666"}, {"6666", "fallocate -n -l 2M", "666"},
+        {"6676", "fallocate -l 1M", "676"}, {"2666", "fallocate -l 1M", "666"}};
+    int n = 0;
+    for (String[] c : cases) {
+      Path f = fs.path("sg" + n++);
+      Files.writeString(f, "x");
+      run("chmod", c[0], f.toString());
+      assertEquals(c[0], run("stat", "-c", "%a", f.toString()).strip());
+      List<String> cmd = new java.util.ArrayList<>(List.of("runuser", "-u", "nobody", "--"));
+      cmd.addAll(List.of(c[1].split(" ")));
+      cmd.add(f.toString());
+      run(cmd.toArray(String[]::new));
+      assertEquals(c[2], run("stat", "-c", "%a", f.toString()).strip(), c[0] + " after " + c[1] + " by nobody");
+    }
+    Path own = fs.path("root-keeps");
+    Files.writeString(own, "x");
+    run("chmod", "6666", own.toString());
+    run("fallocate", "-l", "1M", own.toString());
+    assertEquals("6666", run("stat", "-c", "%a", own.toString()).strip(), "root (CAP_FSETID) keeps both");
+  }
+
   @Test
   void statfs() throws IOException {
     FileStore store = Files.getFileStore(fs.mnt);

@@ -74,6 +74,20 @@ public interface FileSystem extends Closeable {
   /** Writes bytes at {@code offset} (at EOF for an O_APPEND handle); returns the count written. */
   int write(long handle, long offset, byte[] src, int srcOffset, int length) throws IOException;
 
+  /** fallocate(2) mode: do not change the size (the reservation may reach past the end of file). */
+  int FALLOC_FL_KEEP_SIZE = 1;
+
+  /**
+   * fallocate(2) on an open handle, mode 0 or {@link #FALLOC_FL_KEEP_SIZE}: reserves space for
+   * {@code [offset, offset + length)} so that writing it later cannot fail for lack of space (ENOSPC now
+   * when there is not that much free), and without KEEP_SIZE grows the file to {@code offset + length}.
+   * An unprivileged {@code caller} clears set-user-ID and set-group-ID as a write does. Other modes
+   * (punching holes, zeroing ranges) are EOPNOTSUPP.
+   */
+  default void fallocate(Caller caller, long handle, int mode, long offset, long length) throws IOException {
+    throw FsException.of(Errno.EOPNOTSUPP, "fallocate is not supported");
+  }
+
   /** The handle's inode: what fstat on it reports even after unlink. */
   long inodeOf(long handle) throws IOException;
 

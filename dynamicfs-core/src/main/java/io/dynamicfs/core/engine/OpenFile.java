@@ -258,12 +258,48 @@ final class OpenFile {
           Arrays.fill(d.buf, Math.min(tail, d.buf.length), d.buf.length, (byte) 0);
           d.len = Math.min(d.len, tail);
         }
+      }
+      if (newSize <= size) {
+        // Also to the same size, as ext4: the commit then releases reservations past the end of file.
         truncatedTo = truncatedTo < 0 ? newSize : Math.min(truncatedTo, newSize);
       }
       size = newSize;
       touch();
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * fallocate: publishes what was written, then reserves {@code [offset, offset + length)} in one
+   * {@link MetaOp.Reserve} with no truncate of this file waiting to be published (its commit would release
+   * the new reservation), and takes the new size and times as its own.
+   */
+  void reserve(long offset, long length, boolean keepSize, long availableBytes, MetaOp.SetAttrs attrs)
+      throws IOException {
+    commitMutex.lock();
+    try {
+      while (true) {
+        commit(true, null);
+        lock.lock();
+        if (truncatedTo < 0) {
+          break; // keep the lock: no truncate can slip in before the reservation
+        }
+        lock.unlock();
+      }
+      try {
+        long now = clock.nowNanos();
+        log.submit(new MetaOp.Reserve(ino, offset, length, keepSize, availableBytes, attrs, now));
+        if (!keepSize && offset + length > size) {
+          size = offset + length;
+          mtimeNs = now;
+        }
+        ctimeNs = now;
+      } finally {
+        lock.unlock();
+      }
+    } finally {
+      commitMutex.unlock();
     }
   }
 

@@ -930,6 +930,92 @@ class OpApplierTest {
     assertEquals(List.of(), chunkIndexes(a));
   }
 
+  // ---- reservations (fallocate) ----------------------------------------------------------------------
+
+  private OpApplier.Result reserve(long ino, long offset, long length, boolean keepSize, long available)
+      throws FsException {
+    return apply(new MetaOp.Reserve(ino, offset, length, keepSize, available, null, now()));
+  }
+
+  @Test
+  void reserve_wholeBlocksAccounted_sizeGrows_writesUseItUp_truncateAndRemoveRelease() throws Exception {
+    long f = mkfile(ROOT, "f");
+    commit(f, 1000, -1, stored(0, randomBytes(1000)));
+    long t = clock;
+    reserve(f, 500, 2L * BS, false, 100L * BS); // blocks 0..2
+    Inode i = inode(f);
+    assertEquals(500 + 2L * BS, i.size());
+    assertEquals(3L * BS, i.storedBytes(), "whole reserved blocks");
+    assertTrue(i.mtimeNs() > t && i.ctimeNs() > t);
+    assertEquals(3L * BS - 1000, store.reservedBytes(), "the 1000 bytes written are not promised again");
+    assertEquals(List.of(0L, 1L, 2L), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+
+    commit(f, 500 + 2L * BS, -1, stored(1, randomBytes(BS)), stored(2, randomBytes(300)));
+    assertEquals(3L * BS, inode(f).storedBytes(), "writing into reserved blocks does not grow st_blocks");
+    assertEquals(BS - 1000 + BS - 300, store.reservedBytes());
+
+    commit(f, BS + 10, BS + 10); // truncate: block 2 goes with its reservation
+    assertEquals(List.of(0L, 1L), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+    assertEquals(2L * BS, inode(f).storedBytes());
+    assertEquals(BS - 1000, store.reservedBytes());
+
+    reserve(f, 5L * BS, 10, true, 100L * BS); // KEEP_SIZE, past the end of file
+    assertEquals(BS + 10, inode(f).size());
+    assertEquals(3L * BS, inode(f).storedBytes());
+    commit(f, BS + 10, BS + 10); // truncate to the same size drops what lies past the end
+    assertEquals(List.of(0L, 1L), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+
+    apply(unlink(ROOT, "f"));
+    assertEquals(0, store.reservedBytes());
+    assertEquals(List.of(), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+  }
+
+  @Test
+  void reserve_moreThanAvailable_failsEnospc_countingEarlierReservations() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long b = mkfile(ROOT, "b");
+    assertEquals(Errno.ENOSPC, failure(new MetaOp.Reserve(a, 0, 10L * BS + 1, false, 10L * BS, null, now())));
+    assertEquals(Errno.ENOSPC, failure(new MetaOp.Reserve(a, 0, Long.MAX_VALUE / 4, false, 10L * BS, null, now())));
+    assertEquals(0, inode(a).size());
+    reserve(a, 0, 6L * BS, false, 10L * BS);
+    assertEquals(Errno.ENOSPC, failure(new MetaOp.Reserve(b, 0, 5L * BS, false, 10L * BS, null, now())));
+    reserve(b, 0, 4L * BS, true, 10L * BS);
+    assertEquals(10L * BS, store.reservedBytes());
+    reserve(a, 0, 6L * BS, false, 10L * BS); // all reserved already: needs nothing more
+  }
+
+  @Test
+  void reserve_badRequests_failAsLinux_andAttrsApplyInTheSameBatch() throws Exception {
+    long f = mkfile(ROOT, "f");
+    long d = mkdir(ROOT, "d");
+    long l = node(ROOT, "l", LNK | 0777);
+    long max = FileSystem.maxFileSize(BS);
+    assertEquals(Errno.EISDIR, failure(new MetaOp.Reserve(d, 0, 10, false, BS, null, now())));
+    assertEquals(Errno.ENODEV, failure(new MetaOp.Reserve(l, 0, 10, false, BS, null, now())));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Reserve(f, 0, 0, false, BS, null, now())));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Reserve(f, -1, 10, false, BS, null, now())));
+    assertEquals(Errno.EFBIG, failure(new MetaOp.Reserve(f, max - 5, 6, false, Long.MAX_VALUE, null, now())));
+    assertEquals(Errno.ENOENT, failure(new MetaOp.Reserve(999, 0, 10, false, BS, null, now())));
+    apply(new MetaOp.SetAttrs(f, 06755, null, null, null, null, now()));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Reserve(f, 0, 10, false, BS,
+        new MetaOp.SetAttrs(d, 0755, null, null, null, null, now()), now())));
+    assertEquals(06755, inode(f).mode() & 07777, "a failed reservation changes nothing");
+    assertEquals(List.of(), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+    apply(new MetaOp.Reserve(f, 0, 10, false, BS, new MetaOp.SetAttrs(f, 0755, null, null, null, null, now()), now()));
+    assertEquals(0755, inode(f).mode() & 07777);
+    assertEquals(10, inode(f).size());
+  }
+
+  @Test
+  void orphanWithReservation_reclaimReleasesIt() throws Exception {
+    long f = mkfile(ROOT, "f");
+    reserve(f, 0, 3L * BS, false, 10L * BS);
+    apply(new MetaOp.Remove(ROOT, "f", false, SESSION, now()));
+    assertEquals(3L * BS, store.reservedBytes(), "held while open");
+    apply(new MetaOp.ReclaimInode(f));
+    assertEquals(0, store.reservedBytes());
+  }
+
   // ---- sessions --------------------------------------------------------------------------------
 
   @Test

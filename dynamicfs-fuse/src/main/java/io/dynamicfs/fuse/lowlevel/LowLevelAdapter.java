@@ -41,7 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 final class LowLevelAdapter {
   private static final Logger log = LoggerFactory.getLogger(LowLevelAdapter.class);
-  private static final int FALLOC_FL_KEEP_SIZE = 1;
   private static final int O_ACCMODE = 3;
   private static final int O_RDONLY = 0;
 
@@ -54,6 +53,8 @@ final class LowLevelAdapter {
   /** Size and mtime of each file as this kernel last saw them at open or release (keep_cache IF_UNCHANGED). */
   private final Map<Long, Stamp> stamps = new ConcurrentHashMap<>();
   final CountDownLatch initialized = new CountDownLatch(1);
+  /** The session's channel, for notifications to the kernel; set once mounted. */
+  private volatile Pointer channel;
 
   /** Kernel lookup count per inode (absent = 0). */
   private final Map<Long, Long> lookups = new ConcurrentHashMap<>();
@@ -98,6 +99,10 @@ final class LowLevelAdapter {
     this.attrTimeout = caching.attrTimeout();
     this.entryTimeout = caching.entryTimeout();
     this.scratch = ThreadLocal.withInitial(Scratch::new);
+  }
+
+  void channel(Pointer ch) {
+    this.channel = ch;
   }
 
   KernelCaching caching() {
@@ -692,18 +697,18 @@ final class LowLevelAdapter {
     });
   }
 
+  /**
+   * fallocate; when it cleared set-user-ID or set-group-ID, the kernel's cached mode is made stale first:
+   * after fallocate the kernel refreshes size and times only, so it would show the old mode for up to the
+   * attribute timeout.
+   */
   private void fallocate(Pointer req, long ino, int mode, long off, long length, Pointer fi) {
     call(req, "fallocate", ino, () -> {
-      if ((mode & ~FALLOC_FL_KEEP_SIZE) != 0) {
-        throw new FsException(Errno.EOPNOTSUPP, "fallocate mode " + mode);
-      }
-      if (off < 0 || length <= 0) {
-        throw new FsException(Errno.EINVAL, "fallocate range");
-      }
-      long h = fh(fi);
-      // Blocks are allocated when written; fallocate only has to make the size right.
-      if ((mode & FALLOC_FL_KEEP_SIZE) == 0 && off + length > fs.getattr(ino).size()) {
-        fs.setattr(caller(req), ino, SetAttr.truncate(off + length), h);
+      int before = fs.getattr(ino).mode();
+      fs.fallocate(caller(req), fh(fi), mode, off, length);
+      Pointer ch = channel;
+      if ((before & 06000) != 0 && ch != null && fs.getattr(ino).mode() != before) {
+        lib.fuse_lowlevel_notify_inval_inode(ch, ino, -1, 0);
       }
       ok(req);
     });
