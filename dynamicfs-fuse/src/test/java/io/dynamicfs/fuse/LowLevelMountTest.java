@@ -327,6 +327,82 @@ class LowLevelMountTest extends MountedTestBase {
     assertEquals("6666", run("stat", "-c", "%a", own.toString()).strip(), "root (CAP_FSETID) keeps both");
   }
 
+  private static final String HANDLES_C = String.join("\n",
+      "#define _GNU_SOURCE",
+      "#include <errno.h>",
+      "#include <fcntl.h>",
+      "#include <stdio.h>",
+      "#include <stdlib.h>",
+      "#include <string.h>",
+      "#include <sys/stat.h>",
+      "#include <unistd.h>",
+      "int main(int argc, char **argv) {",
+      "  if (argc == 3 && !strcmp(argv[1], \"get\")) {",
+      "    struct file_handle *h = malloc(sizeof(*h) + MAX_HANDLE_SZ);",
+      "    h->handle_bytes = MAX_HANDLE_SZ; int mnt;",
+      "    if (name_to_handle_at(AT_FDCWD, argv[2], h, &mnt, 0) != 0) { printf(\"errno %d\\n\", errno); return 3; }",
+      "    printf(\"%d:\", h->handle_type);",
+      "    for (unsigned i = 0; i < h->handle_bytes; i++) printf(\"%02x\", h->f_handle[i]);",
+      "    printf(\"\\n\"); return 0;",
+      "  }",
+      "  if (argc == 4 && !strcmp(argv[1], \"open\")) {",
+      "    int mfd = open(argv[2], O_RDONLY | O_DIRECTORY);",
+      "    const char *hex = strchr(argv[3], ':') + 1; size_t n = strlen(hex) / 2;",
+      "    struct file_handle *h = malloc(sizeof(*h) + n);",
+      "    h->handle_bytes = n; h->handle_type = atoi(argv[3]);",
+      "    for (size_t i = 0; i < n; i++) sscanf(hex + 2 * i, \"%2hhx\", &h->f_handle[i]);",
+      "    int fd = open_by_handle_at(mfd, h, O_RDONLY);",
+      "    if (fd < 0) { printf(\"errno %d\\n\", errno); return 0; }",
+      "    struct stat st; fstat(fd, &st);",
+      "    char buf[256]; ssize_t r = S_ISDIR(st.st_mode) ? 0 : read(fd, buf, sizeof buf - 1);",
+      "    buf[r < 0 ? 0 : r] = 0;",
+      "    printf(\"ino %lu nlink %lu %s:%s\\n\", (unsigned long) st.st_ino, (unsigned long) st.st_nlink,",
+      "        S_ISDIR(st.st_mode) ? \"dir\" : \"file\", buf);",
+      "    return 0;",
+      "  }",
+      "  return 2;",
+      "}");
+
+  /**
+   * name_to_handle_at / open_by_handle_at (what an NFS server re-exporting the mount does): a handle opens
+   * its file or directory again, also after an unmount and mount of the same DATA (the kernel then knows
+   * nothing and looks the inode up by number, "." of it); a removed file's handle is ESTALE.
+   */
+  @Test
+  void fileHandles_openByHandle_alsoAfterRemount_removedIsEstale() throws Exception {
+    Path src = base.resolve("handles.c");
+    Path exe = base.resolve("handles");
+    Files.writeString(src, HANDLES_C);
+    Process cc;
+    try {
+      cc = new ProcessBuilder("gcc", "-O", "-o", exe.toString(), src.toString()).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      org.junit.jupiter.api.Assumptions.abort("no C compiler (gcc) to call name_to_handle_at: " + e.getMessage());
+      return;
+    }
+    String ccOut = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, cc.waitFor(), ccOut);
+
+    Files.createDirectory(fs.path("d"));
+    Path f = Files.writeString(fs.path("d", "file"), "by handle", StandardCharsets.UTF_8);
+    Path gone = Files.writeString(fs.path("gone"), "x");
+    Path d = f.getParent();
+    String hf = run(exe.toString(), "get", f.toString()).strip();
+    String hd = run(exe.toString(), "get", d.toString()).strip();
+    String hg = run(exe.toString(), "get", gone.toString()).strip();
+    assertTrue(hf.matches("\\d+:[0-9a-f]+"), hf);
+    long fi = ino(f);
+    long di = ino(d);
+    assertEquals("ino " + fi + " nlink 1 file:by handle", run(exe.toString(), "open", fs.mnt.toString(), hf).strip());
+    Files.delete(gone);
+
+    fs.remount(); // a new kernel superblock: no inode is cached, every handle goes through lookup of "."
+    assertEquals("ino " + fi + " nlink 1 file:by handle", run(exe.toString(), "open", fs.mnt.toString(), hf).strip());
+    assertEquals("ino " + di + " nlink 2 dir:", run(exe.toString(), "open", fs.mnt.toString(), hd).strip());
+    assertEquals("errno 116", run(exe.toString(), "open", fs.mnt.toString(), hg).strip(), "ESTALE");
+    assertEquals("by handle", Files.readString(f));
+  }
+
   @Test
   void statfs() throws IOException {
     FileStore store = Files.getFileStore(fs.mnt);

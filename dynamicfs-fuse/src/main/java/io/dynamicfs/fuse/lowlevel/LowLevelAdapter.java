@@ -224,6 +224,11 @@ final class LowLevelAdapter {
         // Let the kernel keep more requests in flight (read-ahead, async writes) than libfuse's 12.
         conn.putInt(Layout.ConnInfo.MAX_BACKGROUND, 64);
         conn.putInt(Layout.ConnInfo.CONGESTION_THRESHOLD, 48);
+        // File handles (name_to_handle_at/open_by_handle_at, NFS re-export): inode numbers are never reused
+        // and survive restarts, so a handle (inode, generation 0) stays valid for as long as the inode lives.
+        if ((conn.getInt(Layout.ConnInfo.CAPABLE) & Layout.CAP_EXPORT_SUPPORT) != 0) {
+          conn.putInt(Layout.ConnInfo.WANT, conn.getInt(Layout.ConnInfo.WANT) | Layout.CAP_EXPORT_SUPPORT);
+        }
         if (caching.autoInvalData()) {
           int capable = conn.getInt(Layout.ConnInfo.CAPABLE);
           if ((capable & Layout.CAP_AUTO_INVAL_DATA) != 0) {
@@ -319,6 +324,11 @@ final class LowLevelAdapter {
 
   private void lookup(Pointer req, long parent, String name) {
     call(req, "lookup", parent, () -> {
+      if (name.equals(".")) {
+        // Only for file handles: the kernel asks for "." of an inode it holds no entry for, of any type.
+        replyEntry(req, fs.getattr(parent));
+        return;
+      }
       long ino;
       try {
         ino = fs.lookup(parent, name);
