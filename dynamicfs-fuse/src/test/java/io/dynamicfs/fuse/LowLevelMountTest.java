@@ -249,6 +249,23 @@ class LowLevelMountTest extends MountedTestBase {
       assertArrayEquals(new byte[] {0, 'a', 'B', 'C'}, java.util.Arrays.copyOf(b.array(), 4));
     }
     assertTrue(Files.getAttribute(f, "unix:size").equals(max));
+    String after = String.join("\n",
+        "import os,sys,errno",
+        "p=sys.argv[1]; mx=int(sys.argv[2])",
+        "fd=os.open(p,os.O_RDWR)",
+        "for f,a in ((os.pwrite,(fd,b'y',mx)),(os.ftruncate,(fd,mx+1)),(os.posix_fallocate,(fd,mx-1,2))):",
+        "  try: f(*a); raise SystemExit('no EFBIG after remount from %s' % f.__name__)",
+        "  except OSError as e: assert e.errno==errno.EFBIG, e",
+        "assert os.pwrite(fd,b'Q',mx-1)==1",
+        "os.close(fd)",
+        "print('ok')");
+    assertEquals("ok", run("python3", "-c", after, f.toString(), Long.toString(max)).strip());
+    fs.remount();
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(10);
+      assertEquals(4, ch.read(b, max - 4));
+      assertArrayEquals(new byte[] {0, 'a', 'B', 'Q'}, java.util.Arrays.copyOf(b.array(), 4));
+    }
   }
 
   /** Bytes the mount's statfs reports below its DATA's filesystem: what fallocate has reserved. */
