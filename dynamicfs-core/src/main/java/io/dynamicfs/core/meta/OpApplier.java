@@ -616,13 +616,17 @@ public final class OpApplier {
     long from = r.offset() / bs;
     long to = (r.offset() + r.length() + bs - 1) / bs;
     long available = Math.max(0, r.availableBytes());
-    if (to - from > available / bs + 1) { // bounds the work below, before any of it
-      throw FsException.of(Errno.ENOSPC, "fallocate of %d bytes: %d bytes free", r.length(), available);
-    }
     java.util.Set<Long> already = new java.util.HashSet<>(store.reservedIndexes(r.ino(), from, to));
     java.util.Map<Long, Integer> lengths = new java.util.HashMap<>();
     for (Chunk c : store.chunks(r.ino(), from, to)) {
       lengths.put(c.index(), c.length());
+    }
+    java.util.Set<Long> known = new java.util.HashSet<>(already);
+    known.addAll(lengths.keySet());
+    // Each index neither reserved nor written needs a whole block: more of them than fit is ENOSPC before
+    // any per-index work, so the loops below are bounded by what exists plus what the free space holds.
+    if (to - from - known.size() > available / bs) {
+      throw FsException.of(Errno.ENOSPC, "fallocate of %d bytes: %d bytes free", r.length(), available);
     }
     long added = 0;
     for (long idx = from; idx < to; idx++) {

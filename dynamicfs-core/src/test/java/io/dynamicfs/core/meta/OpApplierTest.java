@@ -985,6 +985,18 @@ class OpApplierTest {
   }
 
   @Test
+  void reserve_overWrittenBlocks_needsOnlyTheUnwrittenParts_evenWithLittleFree() throws Exception {
+    long f = mkfile(ROOT, "f");
+    commit(f, 4L * BS - 100, -1, stored(0, randomBytes(BS)), stored(1, randomBytes(BS)), stored(2, randomBytes(BS)),
+        stored(3, randomBytes(BS - 100)));
+    reserve(f, 0, 4L * BS, false, 200); // a database preallocating over its own file on a nearly full disk
+    assertEquals(100, store.reservedBytes());
+    assertEquals(4L * BS, inode(f).storedBytes());
+    assertEquals(4L * BS, inode(f).size());
+    assertEquals(Errno.ENOSPC, failure(new MetaOp.Reserve(f, 0, 5L * BS, false, 200, null, now())));
+  }
+
+  @Test
   void reserve_badRequests_failAsLinux_andAttrsApplyInTheSameBatch() throws Exception {
     long f = mkfile(ROOT, "f");
     long d = mkdir(ROOT, "d");
