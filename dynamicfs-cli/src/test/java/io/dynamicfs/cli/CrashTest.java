@@ -1,6 +1,7 @@
 package io.dynamicfs.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,9 +16,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,20 +43,22 @@ class CrashTest {
     for (int round = 0; round < 3; round++) {
       try (Daemon d = Daemon.start(data, mnt, work)) {
         AtomicBoolean stop = new AtomicBoolean();
+        List<String> failures = new CopyOnWriteArrayList<>();
         Thread[] writers = new Thread[3];
         for (int w = 0; w < writers.length; w++) {
           long wseed = rnd.nextLong();
           String prefix = "r" + round + "w" + w;
-          writers[w] = new Thread(() -> storm(mnt, prefix, new Random(wseed), stop, synced));
+          writers[w] = new Thread(() -> storm(mnt, prefix, new Random(wseed), stop, synced, failures));
           writers[w].start();
         }
         Thread.sleep(1500 + rnd.nextInt(2000));
+        stop.set(true); // from here on, errors are the kill's
         d.kill9();
-        stop.set(true);
         for (Thread t : writers) {
           t.join(60_000);
           assertFalse(t.isAlive(), "a writer hung after the daemon died");
         }
+        assertEquals(List.of(), failures, "seed " + seed + " round " + round + ": errors before the kill");
       }
       Fsck.Report afterCrash = fsck(data);
       assertTrue(afterCrash.clean(), "seed " + seed + " round " + round + ": " + afterCrash.problems());
@@ -77,8 +82,12 @@ class CrashTest {
     assertTrue(synced.size() > 10, "the storm fsync'd only " + synced.size() + " files");
   }
 
-  /** Writes files of random sizes; every third is fsync'd (and then recorded) before close. */
-  private static void storm(Path mnt, String prefix, Random r, AtomicBoolean stop, Map<String, byte[]> synced) {
+  /**
+   * Writes files of random sizes; every third is fsync'd (and then recorded) before close. An error before
+   * {@code stop} is set (the kill comes after it) is a real one (EIO, ENOSPC, ...) and goes to {@code failures}.
+   */
+  private static void storm(Path mnt, String prefix, Random r, AtomicBoolean stop, Map<String, byte[]> synced,
+      List<String> failures) {
     try {
       for (int i = 0; !stop.get(); i++) {
         String name = prefix + "-" + i;
@@ -106,8 +115,10 @@ class CrashTest {
           Files.deleteIfExists(mnt.resolve(prefix + "-" + (i - 1)));
         }
       }
-    } catch (IOException e) {
-      // the daemon was killed under us: expected
+    } catch (IOException | RuntimeException e) {
+      if (!stop.get()) {
+        failures.add(prefix + ": " + e);
+      } // else the daemon was killed under us: expected
     }
   }
 

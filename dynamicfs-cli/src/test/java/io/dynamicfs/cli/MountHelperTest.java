@@ -156,6 +156,18 @@ class MountHelperTest {
   }
 
   @Test
+  void helper_remountOfWhatIsNotADynamicfsMount_exit2_andNoDaemonStarted() throws Exception {
+    String helper = prefix.resolve("sbin/mount.dynamicfs").toString();
+    Run r = run(Map.of(), List.of(helper, data.toString(), mnt.toString(), "-o", "remount,ro"));
+    assertEquals(2, r.code(), r.output());
+    assertEquals("mount.dynamicfs: " + mnt + " is not mounted", r.output().trim());
+    r = run(Map.of(), List.of(helper, "proc", "/proc", "-o", "rw,remount"));
+    assertEquals(2, r.code(), r.output());
+    assertTrue(r.output().contains("is not a DynamicFS mount (it is proc)"), r.output());
+    assertEquals(List.of(), java.util.Arrays.asList(data.toFile().list()), "nothing formatted");
+  }
+
+  @Test
   void mountDashT_withoutOwnHelper_goesThroughMountFuseAndTheLauncher() throws Exception {
     Assumptions.assumeTrue(Files.exists(Path.of("/sbin/mount.fuse")), "/sbin/mount.fuse missing (apt-get install fuse3)");
     // As after `scripts/install` with the default prefix, minus the /sbin helper: /sbin/mount.fuse runs
@@ -168,6 +180,38 @@ class MountHelperTest {
     assertMountedWroteAndUnmounted(r);
     assertEquals("65536", formatProperty("block.size"), "block_size=64K reached dynamicfs mount");
     assertEquals("zstd", formatProperty("compression"));
+  }
+
+  @Test
+  void remountReadOnlyAndBack_throughMount8_isTheKernelsRemount_writesErofsWhileReadOnly() throws Exception {
+    Path sbin = Path.of("/sbin").toRealPath();
+    String setup = "mount -t overlay overlay -o lowerdir='" + prefix.resolve("sbin") + "':'" + sbin + "' '" + sbin
+        + "' || exit 42\n[ -L /sbin/mount.fuse.dynamicfs ] || exit 43";
+    String body = String.join("\n",
+        "mount -t fuse.dynamicfs \"$DATA\" \"$MNT\" -o cache_memory=16M,_netdev",
+        "echo before > \"$MNT/before.txt\"",
+        "pid=$(cat \"$DATA/lock\" 2>/dev/null | tr -dc 0-9 || true)",
+        "mount -v -o remount,ro \"$MNT\"",
+        "grep \" $MNT fuse.dynamicfs ro,\" /proc/self/mounts >/dev/null || { echo NOT-RO; grep \" $MNT \" /proc/self/mounts; exit 1; }",
+        "[ \"$(grep -c \" $MNT \" /proc/self/mounts)\" = 1 ] || { echo SECOND-MOUNT; exit 1; }",
+        "if echo x 2>\"$MNT.err\" > \"$MNT/refused.txt\"; then echo WRITE-WORKED; exit 1; fi",
+        "cat \"$MNT.err\"",
+        "if echo more >> \"$MNT/before.txt\" 2>/dev/null; then echo APPEND-WORKED; exit 1; fi",
+        "echo \"read: $(cat \"$MNT/before.txt\")\"",
+        "mount -o remount,rw \"$MNT\"",
+        "grep \" $MNT fuse.dynamicfs rw,\" /proc/self/mounts >/dev/null || { echo NOT-RW; exit 1; }",
+        "[ \"$(cat \"$DATA/lock\" 2>/dev/null | tr -dc 0-9 || true)\" = \"$pid\" ] || { echo DAEMON-CHANGED; exit 1; }",
+        "echo after >> \"$MNT/before.txt\"",
+        "echo \"final: $(tr '\\n' ' ' < \"$MNT/before.txt\")\"");
+    Run r = inNamespace(setup, body);
+    Assumptions.assumeFalse(r.code() == 42, "overlayfs is not available here: " + r.output());
+    assertEquals(0, r.code(), r.output());
+    assertTrue(r.output().contains("Read-only file system"), "the kernel refused the write: " + r.output());
+    assertTrue(r.output().contains("read: before"), r.output());
+    assertTrue(r.output().contains("written through mount(8)\nUNMOUNTED"), r.output());
+    assertTrue(r.output().contains("final: before after \n"), r.output());
+    CliRun f = cli("fsck", data.toString());
+    assertEquals(0, f.code, f.out);
   }
 
   @Test

@@ -50,7 +50,6 @@ final class FuseAdapter extends FuseStubFS {
   private static final Logger log = LoggerFactory.getLogger(FuseAdapter.class);
   private static final long UTIME_NOW = (1L << 30) - 1;
   private static final long UTIME_OMIT = (1L << 30) - 2;
-  private static final int FALLOC_FL_KEEP_SIZE = 1;
   private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[128 << 10]);
 
   private static final String HIDDEN_PREFIX = ".fuse_hidden";
@@ -543,19 +542,9 @@ final class FuseAdapter extends FuseStubFS {
   @Override
   public int fallocate(String path, int mode, @off_t long off, @off_t long length, FuseFileInfo fi) {
     return call("fallocate", path, () -> {
-      if ((mode & ~FALLOC_FL_KEEP_SIZE) != 0) {
-        return -Errno.EOPNOTSUPP.code();
-      }
-      if (off < 0 || length <= 0) {
-        return -Errno.EINVAL.code();
-      }
-      long h = fi.fh.get();
-      long ino = fs.inodeOf(h);
-      // Blocks are allocated when written; fallocate only has to make the size right.
-      if ((mode & FALLOC_FL_KEEP_SIZE) == 0 && off + length > fs.getattr(ino).size()) {
-        fs.setattr(caller(), ino, SetAttr.truncate(off + length), h);
-      }
+      fs.fallocate(caller(), fi.fh.get(), mode, off, length);
       return 0;
     });
   }
+
 }

@@ -185,10 +185,252 @@ class LowLevelMountTest extends MountedTestBase {
   }
 
   @Test
+  void fstatOfOpenFileAndDirectory_replacedByRenameOrRemoved_answersNlinkZeroUntilClosed() throws Exception {
+    String py = String.join("\n",
+        "import os,sys,time",
+        "m=sys.argv[1]",
+        "open(m+'/a','w').write('new'); open(m+'/b','w').write('old!')",
+        "fd=os.open(m+'/b',os.O_RDONLY)",
+        "os.rename(m+'/a',m+'/b')",
+        "time.sleep(1.2)  # past the kernel's attribute cache: fstat asks the daemon",
+        "st=os.fstat(fd); assert st.st_nlink==0 and st.st_size==4, st",
+        "assert os.pread(fd,10,0)==b'old!'",
+        "os.close(fd)",
+        "os.mkdir(m+'/d'); os.mkdir(m+'/e')",
+        "dfd=os.open(m+'/d',os.O_RDONLY|os.O_DIRECTORY)",
+        "efd=os.open(m+'/e',os.O_RDONLY|os.O_DIRECTORY)",
+        "os.rmdir(m+'/d')",
+        "os.mkdir(m+'/x'); os.rename(m+'/x',m+'/e')",
+        "time.sleep(1.2)",
+        "for fd in (dfd,efd):",
+        "  st=os.fstat(fd); assert st.st_nlink==0, st",
+        "  try:",
+        "    os.mkdir('x', dir_fd=fd); raise SystemExit('mkdir in a removed directory worked')",
+        "  except FileNotFoundError: pass",
+        "  assert os.listdir(fd)==[], os.listdir(fd)",
+        "  os.close(fd)",
+        "print('ok')");
+    assertEquals("ok", run("python3", "-c", py, fs.mnt.toString()).strip());
+    assertEquals(List.of("b", "e"), list(fs.mnt));
+    assertEquals(3, nlink(fs.mnt));
+  }
+
+  @Test
+  void largestFile_bytesBelowTheLimitStored_atOrBeyondItEfbig_beforeAndAfterRemount() throws Exception {
+    long max = io.dynamicfs.core.api.FileSystem.maxFileSize(io.dynamicfs.core.format.FormatOptions.DEFAULT.blockSize());
+    String py = String.join("\n",
+        "import os,sys,errno",
+        "p=sys.argv[1]; mx=int(sys.argv[2])",
+        "def efbig(f,*a):",
+        "  try: f(*a)",
+        "  except OSError as e:",
+        "    assert e.errno==errno.EFBIG, e; return",
+        "  raise SystemExit('no EFBIG from %s%r' % (f.__name__, a))",
+        "fd=os.open(p,os.O_RDWR|os.O_CREAT,0o644)",
+        "efbig(os.ftruncate,fd,2**63-1)",
+        "efbig(os.ftruncate,fd,mx+1)",
+        "assert os.fstat(fd).st_size==0",
+        "os.ftruncate(fd,mx)",
+        "assert os.pwrite(fd,b'z',mx-1)==1",
+        "efbig(os.pwrite,fd,b'y',mx)",
+        "efbig(os.pwrite,fd,b'y',2**63-2)",
+        "assert os.pwrite(fd,b'abc',mx-3)==3",
+        "assert os.pwrite(fd,b'BCD',mx-2)==2  # crossing the limit: what fits",
+        "assert os.pread(fd,10,mx-4)==b'\\0aBC', os.pread(fd,10,mx-4)",
+        "os.close(fd)",
+        "print('ok')");
+    Path f = fs.path("edge");
+    assertEquals("ok", run("python3", "-c", py, f.toString(), Long.toString(max)).strip());
+    fs.remount();
+    assertEquals(max, Files.size(f));
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(10);
+      assertEquals(4, ch.read(b, max - 4));
+      assertArrayEquals(new byte[] {0, 'a', 'B', 'C'}, java.util.Arrays.copyOf(b.array(), 4));
+    }
+    assertTrue(Files.getAttribute(f, "unix:size").equals(max));
+    String after = String.join("\n",
+        "import os,sys,errno",
+        "p=sys.argv[1]; mx=int(sys.argv[2])",
+        "fd=os.open(p,os.O_RDWR)",
+        "for f,a in ((os.pwrite,(fd,b'y',mx)),(os.ftruncate,(fd,mx+1)),(os.posix_fallocate,(fd,mx-1,2))):",
+        "  try: f(*a); raise SystemExit('no EFBIG after remount from %s' % f.__name__)",
+        "  except OSError as e: assert e.errno==errno.EFBIG, e",
+        "assert os.pwrite(fd,b'Q',mx-1)==1",
+        "os.close(fd)",
+        "print('ok')");
+    assertEquals("ok", run("python3", "-c", after, f.toString(), Long.toString(max)).strip());
+    fs.remount();
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(10);
+      assertEquals(4, ch.read(b, max - 4));
+      assertArrayEquals(new byte[] {0, 'a', 'B', 'Q'}, java.util.Arrays.copyOf(b.array(), 4));
+    }
+  }
+
+  /** Bytes the mount's statfs reports below its DATA's filesystem: what fallocate has reserved. */
+  private long reservedAsSeenByStatfs() throws IOException {
+    String py = "import os,sys\n"
+        + "a=os.statvfs(sys.argv[1]); b=os.statvfs(sys.argv[2])\n"
+        + "print(b.f_bavail*b.f_frsize - a.f_bavail*a.f_frsize)\n";
+    return Long.parseLong(run("python3", "-c", py, fs.mnt.toString(), fs.data.toString()).strip());
+  }
+
+  @Test
+  void fallocate_reservesSpace_enospcBeyondFree_stBlocksAndStatfs_releasedByTruncateAndUnlink_survivesRemount()
+      throws Exception {
+    long slack = 2 << 20; // other processes may write to the disk between the two statvfs calls
+    Path f = fs.path("pre");
+    String py = String.join("\n",
+        "import os,sys,errno",
+        "p=sys.argv[1]",
+        "fd=os.open(p,os.O_RDWR|os.O_CREAT,0o644)",
+        "st=os.statvfs(os.path.dirname(p)); free=st.f_bavail*st.f_frsize",
+        "try:",
+        "  os.posix_fallocate(fd,0,free+(1<<30)); raise SystemExit('no ENOSPC for more than the free space')",
+        "except OSError as e: assert e.errno==errno.ENOSPC, e",
+        "assert os.fstat(fd).st_size==0 and os.fstat(fd).st_blocks==0, os.fstat(fd)",
+        "os.posix_fallocate(fd,0,8<<20)",
+        "st=os.fstat(fd); assert st.st_size==8<<20 and st.st_blocks*512==8<<20, st",
+        "os.pwrite(fd,os.urandom(1<<20),3<<20); os.fsync(fd)",
+        "st=os.fstat(fd); assert st.st_blocks*512==8<<20, st",
+        "os.close(fd)",
+        "print('ok')");
+    assertEquals("ok", run("python3", "-c", py, f.toString()).strip());
+    long reserved = reservedAsSeenByStatfs();
+    assertTrue(Math.abs(reserved - (7 << 20)) < slack, "7 MiB still promised, statfs shows " + reserved);
+    fs.remount();
+    assertEquals(8L << 20, (Long) Files.getAttribute(f, "unix:size"));
+    assertEquals("16384", run("stat", "-c", "%b", f.toString()).strip(), "st_blocks after remount");
+    reserved = reservedAsSeenByStatfs();
+    assertTrue(Math.abs(reserved - (7 << 20)) < slack, "the reservation survived the remount: " + reserved);
+    run("truncate", "-s", "2M", f.toString());
+    assertEquals("4096", run("stat", "-c", "%b", f.toString()).strip());
+    Path k = Files.createFile(fs.path("keep"));
+    run("fallocate", "-n", "-l", "4M", k.toString()); // KEEP_SIZE
+    assertEquals(0, Files.size(k));
+    assertEquals("8192", run("stat", "-c", "%b", k.toString()).strip());
+    Files.delete(f);
+    Files.delete(k);
+    reserved = reservedAsSeenByStatfs();
+    assertTrue(Math.abs(reserved) < slack, "unlink released everything: " + reserved);
+  }
+
+  /**
+   * An unprivileged fallocate clears set-user-ID, and set-group-ID when the file is group-executable or the
+   * caller is not in its group (ext4's rule), and stat shows it at once, not after the attribute timeout.
+   */
+  @Test
+  void fallocate_byAnotherUser_clearsSetuidAndSetgid_seenAtOnce() throws Exception {
+    java.nio.file.Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String[][] cases = {{"6666", "fallocate -l 1M", "666"}, {"6666", "fallocate -n -l 2M", "666"},
+        {"6676", "fallocate -l 1M", "676"}, {"2666", "fallocate -l 1M", "666"}};
+    int n = 0;
+    for (String[] c : cases) {
+      Path f = fs.path("sg" + n++);
+      Files.writeString(f, "x");
+      run("chmod", c[0], f.toString());
+      assertEquals(c[0], run("stat", "-c", "%a", f.toString()).strip());
+      List<String> cmd = new java.util.ArrayList<>(List.of("runuser", "-u", "nobody", "--"));
+      cmd.addAll(List.of(c[1].split(" ")));
+      cmd.add(f.toString());
+      run(cmd.toArray(String[]::new));
+      assertEquals(c[2], run("stat", "-c", "%a", f.toString()).strip(), c[0] + " after " + c[1] + " by nobody");
+    }
+    Path own = fs.path("root-keeps");
+    Files.writeString(own, "x");
+    run("chmod", "6666", own.toString());
+    run("fallocate", "-l", "1M", own.toString());
+    assertEquals("6666", run("stat", "-c", "%a", own.toString()).strip(), "root (CAP_FSETID) keeps both");
+  }
+
+  private static final String HANDLES_C = String.join("\n",
+      "#define _GNU_SOURCE",
+      "#include <errno.h>",
+      "#include <fcntl.h>",
+      "#include <stdio.h>",
+      "#include <stdlib.h>",
+      "#include <string.h>",
+      "#include <sys/stat.h>",
+      "#include <unistd.h>",
+      "int main(int argc, char **argv) {",
+      "  if (argc == 3 && !strcmp(argv[1], \"get\")) {",
+      "    struct file_handle *h = malloc(sizeof(*h) + MAX_HANDLE_SZ);",
+      "    h->handle_bytes = MAX_HANDLE_SZ; int mnt;",
+      "    if (name_to_handle_at(AT_FDCWD, argv[2], h, &mnt, 0) != 0) { printf(\"errno %d\\n\", errno); return 3; }",
+      "    printf(\"%d:\", h->handle_type);",
+      "    for (unsigned i = 0; i < h->handle_bytes; i++) printf(\"%02x\", h->f_handle[i]);",
+      "    printf(\"\\n\"); return 0;",
+      "  }",
+      "  if (argc == 4 && !strcmp(argv[1], \"open\")) {",
+      "    int mfd = open(argv[2], O_RDONLY | O_DIRECTORY);",
+      "    const char *hex = strchr(argv[3], ':') + 1; size_t n = strlen(hex) / 2;",
+      "    struct file_handle *h = malloc(sizeof(*h) + n);",
+      "    h->handle_bytes = n; h->handle_type = atoi(argv[3]);",
+      "    for (size_t i = 0; i < n; i++) sscanf(hex + 2 * i, \"%2hhx\", &h->f_handle[i]);",
+      "    int fd = open_by_handle_at(mfd, h, O_RDONLY);",
+      "    if (fd < 0) { printf(\"errno %d\\n\", errno); return 0; }",
+      "    struct stat st; fstat(fd, &st);",
+      "    char buf[256]; ssize_t r = S_ISDIR(st.st_mode) ? 0 : read(fd, buf, sizeof buf - 1);",
+      "    buf[r < 0 ? 0 : r] = 0;",
+      "    printf(\"ino %lu nlink %lu %s:%s\\n\", (unsigned long) st.st_ino, (unsigned long) st.st_nlink,",
+      "        S_ISDIR(st.st_mode) ? \"dir\" : \"file\", buf);",
+      "    return 0;",
+      "  }",
+      "  return 2;",
+      "}");
+
+  /**
+   * name_to_handle_at / open_by_handle_at (what an NFS server re-exporting the mount does): a handle opens
+   * its file or directory again, also after an unmount and mount of the same DATA (the kernel then knows
+   * nothing and looks the inode up by number, "." of it); a removed file's handle is ESTALE.
+   */
+  @Test
+  void fileHandles_openByHandle_alsoAfterRemount_removedIsEstale() throws Exception {
+    Path src = base.resolve("handles.c");
+    Path exe = base.resolve("handles");
+    Files.writeString(src, HANDLES_C);
+    Process cc;
+    try {
+      cc = new ProcessBuilder("gcc", "-O", "-o", exe.toString(), src.toString()).redirectErrorStream(true).start();
+    } catch (IOException e) {
+      org.junit.jupiter.api.Assumptions.abort("no C compiler (gcc) to call name_to_handle_at: " + e.getMessage());
+      return;
+    }
+    String ccOut = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, cc.waitFor(), ccOut);
+
+    Files.createDirectory(fs.path("d"));
+    Path f = Files.writeString(fs.path("d", "file"), "by handle", StandardCharsets.UTF_8);
+    Path gone = Files.writeString(fs.path("gone"), "x");
+    Path d = f.getParent();
+    String hf = run(exe.toString(), "get", f.toString()).strip();
+    String hd = run(exe.toString(), "get", d.toString()).strip();
+    String hg = run(exe.toString(), "get", gone.toString()).strip();
+    assertTrue(hf.matches("\\d+:[0-9a-f]+"), hf);
+    long fi = ino(f);
+    long di = ino(d);
+    assertEquals("ino " + fi + " nlink 1 file:by handle", run(exe.toString(), "open", fs.mnt.toString(), hf).strip());
+    Files.delete(gone);
+
+    fs.remount(); // a new kernel superblock: no inode is cached, every handle goes through lookup of "."
+    assertEquals("ino " + fi + " nlink 1 file:by handle", run(exe.toString(), "open", fs.mnt.toString(), hf).strip());
+    assertEquals("ino " + di + " nlink 2 dir:", run(exe.toString(), "open", fs.mnt.toString(), hd).strip());
+    assertEquals("errno 116", run(exe.toString(), "open", fs.mnt.toString(), hg).strip(), "ESTALE");
+    assertEquals("by handle", Files.readString(f));
+  }
+
+  @Test
   void statfs() throws IOException {
     FileStore store = Files.getFileStore(fs.mnt);
+    FileStore disk = Files.getFileStore(fs.data); // one copy on one device under DATA: the same space
     assertTrue(store.getTotalSpace() > 0);
-    assertTrue(store.getUsableSpace() >= 0);
+    assertTrue(Math.abs(store.getTotalSpace() - disk.getTotalSpace()) < 2 * 4096,
+        store.getTotalSpace() + " vs the disk's " + disk.getTotalSpace());
+    long usable = store.getUsableSpace();
+    long diskUsable = disk.getUsableSpace();
+    // other processes may write to the disk between the two calls
+    assertTrue(Math.abs(usable - diskUsable) < (64L << 20), usable + " vs the disk's " + diskUsable);
     assertEquals("fuse.dynamicfs", store.type());
     String out = run("stat", "-f", "-c", "%l %b", fs.mnt.toString());
     assertTrue(out.startsWith("255 "), out);

@@ -48,7 +48,7 @@ public final class MeteredFileSystem implements FileSystem {
   /** The metered operations; names are the FUSE operation names. */
   enum Op {
     GETATTR, LOOKUP, MKNOD, MKDIR, SYMLINK, READLINK, UNLINK, RMDIR, RENAME, LINK, SETATTR, OPEN, CREATE, READ,
-    WRITE, FLUSH, FSYNC, RELEASE, READDIR, FSYNCDIR, GETXATTR, SETXATTR, LISTXATTR, REMOVEXATTR, STATFS;
+    WRITE, FLUSH, FSYNC, RELEASE, READDIR, FSYNCDIR, GETXATTR, SETXATTR, LISTXATTR, REMOVEXATTR, STATFS, FALLOCATE;
 
     final String tag = name().toLowerCase(Locale.ROOT);
   }
@@ -166,6 +166,11 @@ public final class MeteredFileSystem implements FileSystem {
   @Override
   public Attr setattr(Caller caller, long ino, SetAttr changes, long handle) throws IOException {
     return timed(Op.SETATTR, () -> fs.setattr(caller, ino, changes, handle));
+  }
+
+  @Override
+  public void fallocate(Caller caller, long handle, int mode, long offset, long length) throws IOException {
+    timed(Op.FALLOCATE, () -> fs.fallocate(caller, handle, mode, offset, length));
   }
 
   @Override

@@ -21,6 +21,17 @@ public interface FileSystem extends Closeable {
   int XATTR_CREATE = 1;
   int XATTR_REPLACE = 2;
 
+  /**
+   * The largest size a file can have on a filesystem of {@code blockSize}: the largest multiple of the
+   * block size a signed 64-bit offset holds, 2^63 − blockSize (9,223,372,036,853,727,232 bytes with
+   * 1 MiB blocks). A write starting at or past it fails with EFBIG, one crossing it stores the bytes
+   * below it and returns that shorter count, and truncate or fallocate beyond it fail with EFBIG, as on
+   * ext4 (whose limit is 16 TiB with 4 KiB blocks).
+   */
+  static long maxFileSize(int blockSize) {
+    return Long.MAX_VALUE / blockSize * blockSize;
+  }
+
   Attr getattr(long ino) throws IOException;
 
   /**
@@ -62,6 +73,20 @@ public interface FileSystem extends Closeable {
 
   /** Writes bytes at {@code offset} (at EOF for an O_APPEND handle); returns the count written. */
   int write(long handle, long offset, byte[] src, int srcOffset, int length) throws IOException;
+
+  /** fallocate(2) mode: do not change the size (the reservation may reach past the end of file). */
+  int FALLOC_FL_KEEP_SIZE = 1;
+
+  /**
+   * fallocate(2) on an open handle, mode 0 or {@link #FALLOC_FL_KEEP_SIZE}: reserves space for
+   * {@code [offset, offset + length)} so that writing it later cannot fail for lack of space (ENOSPC now
+   * when there is not that much free), and without KEEP_SIZE grows the file to {@code offset + length}.
+   * An unprivileged {@code caller} clears set-user-ID and set-group-ID as a write does. Other modes
+   * (punching holes, zeroing ranges) are EOPNOTSUPP.
+   */
+  default void fallocate(Caller caller, long handle, int mode, long offset, long length) throws IOException {
+    throw FsException.of(Errno.EOPNOTSUPP, "fallocate is not supported");
+  }
 
   /** The handle's inode: what fstat on it reports even after unlink. */
   long inodeOf(long handle) throws IOException;

@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * {@code syncLock} serialises fsyncs so concurrent callers share one (group commit). Reads take no lock.
  */
 public final class SegmentStore implements BlockStore {
+  /** Bytes of the header in front of every stored record (then the payload, {@code storedLength} bytes). */
+  public static final int RECORD_HEADER_BYTES = RecordHeader.SIZE;
+
   private static final Logger log = LoggerFactory.getLogger(SegmentStore.class);
   private static final Pattern NAME = Pattern.compile("seg-(\\d{8})\\.dfs");
 

@@ -149,7 +149,10 @@ public final class Fsck {
     long dirs = 0;
     for (Inode i : inodes.values()) {
       int refs = links.getOrDefault(i.ino(), 0);
-      if (i.isDirectory()) {
+      if (i.isDirectory() && orphans.contains(i.ino()) && refs == 0 && i.nlink() == 0) {
+        problems.add(new Problem(Severity.WARNING, "directory inode " + i.ino(),
+            "removed while open; reclaimed at next mount"));
+      } else if (i.isDirectory()) {
         dirs++;
         int expected = 2 + subdirs.getOrDefault(i.ino(), 0);
         if (i.nlink() != expected) {
@@ -181,6 +184,19 @@ public final class Fsck {
     Map<BlockId, Long> counted = new HashMap<>();
     Map<BlockId, String> firstUser = new HashMap<>();
     Map<Long, Long> storedPerInode = new HashMap<>();
+    // Reserved block indexes count a whole block each; their unwritten parts add up to the reserved total.
+    Set<String> reservedKeys = new HashSet<>();
+    long[] unwritten = {0};
+    meta.forEachReservation((ino, idx) -> {
+      Inode i = inodes.get(ino);
+      if (i == null || !i.isRegular()) {
+        error("inode " + ino, "reservation at block " + idx + " for an inode that is not a regular file");
+        return;
+      }
+      reservedKeys.add(ino + "/" + idx);
+      storedPerInode.merge(ino, (long) bs, Long::sum);
+      unwritten[0] += bs;
+    });
     meta.forEachChunk((ino, chunk) -> {
       Inode i = inodes.get(ino);
       String where = pathOf(ino) + " @" + chunk.index() * (long) bs;
@@ -191,7 +207,11 @@ public final class Fsck {
       if (chunk.index() * (long) bs >= i.size()) {
         error(where, "block list entry past the end of the file (size " + i.size() + ")");
       }
-      storedPerInode.merge(ino, (long) chunk.length(), Long::sum);
+      if (reservedKeys.contains(ino + "/" + chunk.index())) {
+        unwritten[0] -= chunk.length();
+      } else {
+        storedPerInode.merge(ino, (long) chunk.length(), Long::sum);
+      }
       if (chunk.isInline()) {
         return;
       }
@@ -203,6 +223,11 @@ public final class Fsck {
         problems.add(new Problem(Severity.WARNING, pathOf(i.ino()), "recorded stored bytes " + i.storedBytes()
             + " differ from its blocks' " + storedPerInode.getOrDefault(i.ino(), 0L)));
       }
+    }
+
+    if (meta.reservedBytes() != unwritten[0]) {
+      problems.add(new Problem(Severity.WARNING, "/", "recorded reserved bytes " + meta.reservedBytes()
+          + " differ from the reservations' unwritten " + unwritten[0]));
     }
 
     progress.accept("checking block records" + (verifyData ? " and verifying data" : ""));

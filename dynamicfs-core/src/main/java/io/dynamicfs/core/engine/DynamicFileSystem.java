@@ -76,6 +76,8 @@ public final class DynamicFileSystem implements FileSystem {
   private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
   private final AtomicLong nextHandle = new AtomicLong(1);
   private final Maintenance maintenance = new Maintenance();
+  /** Blocks the pipeline holds at most before they are stored (its queue and workers). */
+  private final int pipelineBlocks;
   private volatile boolean closed;
 
   private record Handle(long id, long ino, OpenFile file, int flags, OpenFile.ReadAhead readAhead) {}
@@ -96,6 +98,7 @@ public final class DynamicFileSystem implements FileSystem {
     this.reclaimer = new BlockReclaimer(meta, metaLog, java.time.Duration.ZERO, System::nanoTime);
     this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
         format.blockSize());
+    this.pipelineBlocks = 5 * options.workerThreads() + 4;
     this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock);
     maintenance.every(options.commitInterval(), "commit", openFiles::commitChanged);
     maintenance.every(data.layout().compaction().interval(), "compact", this::compact);
@@ -125,6 +128,7 @@ public final class DynamicFileSystem implements FileSystem {
     this.reclaimer = null;
     this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
         format.blockSize());
+    this.pipelineBlocks = 5 * options.workerThreads() + 4;
     this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock);
     maintenance.every(options.commitInterval(), "commit", openFiles::commitChanged);
     maintenance.every(cluster.sessionTtl().dividedBy(3), "renew-session", this::renewSession);
@@ -590,7 +594,78 @@ public final class DynamicFileSystem implements FileSystem {
     if (offset < 0) {
       throw FsException.of(Errno.EINVAL, "negative offset %d", offset);
     }
+    long reserved = meta.reservedBytes();
+    if (reserved > 0 && length > 0) {
+      requireUnreservedSpace(h, (h.flags() & O_APPEND) != 0 ? h.file().size() : offset, length, reserved);
+    }
     return h.file().write(offset, src, srcOffset, length, (h.flags() & O_APPEND) != 0);
+  }
+
+  /**
+   * While fallocate reservations exist, a write outside them must not use the space they promise: ENOSPC
+   * unless the free space minus the reserved bytes still holds it and everything written but not yet stored
+   * (the pipeline's blocks and each open file's dirty buffers, at most). A write into reserved blocks
+   * always goes ahead: its space is set aside. Costs nothing while nothing is reserved.
+   */
+  private void requireUnreservedSpace(Handle h, long offset, int length, long reserved) throws IOException {
+    int bs = format.blockSize();
+    boolean allReserved = true;
+    for (long idx = offset / bs; idx <= (offset + length - 1) / bs && allReserved; idx++) {
+      allReserved = meta.isReserved(h.ino(), idx);
+    }
+    if (allReserved) {
+      return;
+    }
+    long inFlight = (long) (pipelineBlocks + 8 * openFiles.files().size()) * bs;
+    long free = rawSpace().availableBytes() - reserved - inFlight;
+    if (free < length) {
+      throw FsException.of(Errno.ENOSPC, "%d bytes free outside the %d bytes fallocate reserved", Math.max(0, free),
+          reserved);
+    }
+  }
+
+  @Override
+  public void fallocate(Caller caller, long handle, int mode, long offset, long length) throws IOException {
+    Handle h = handle(handle);
+    if ((h.flags() & O_ACCMODE) == O_RDONLY) {
+      throw FsException.of(Errno.EBADF, "handle %d is read-only", handle);
+    }
+    if ((mode & ~FALLOC_FL_KEEP_SIZE) != 0) {
+      throw FsException.of(Errno.EOPNOTSUPP, "fallocate mode %#x", mode);
+    }
+    if (offset < 0 || length <= 0) {
+      throw FsException.of(Errno.EINVAL, "fallocate range %d+%d", offset, length);
+    }
+    long max = FileSystem.maxFileSize(format.blockSize());
+    if (offset > max - length) {
+      throw FsException.of(Errno.EFBIG, "fallocate to %d+%d: files end at %d bytes", offset, length, max);
+    }
+    Inode i = meta.requireInode(h.ino());
+    if (i.isDirectory()) {
+      throw FsException.of(Errno.EISDIR, "inode %d is a directory", h.ino());
+    }
+    if (!i.isRegular()) {
+      throw FsException.of(Errno.ENODEV, "cannot fallocate a %s", i.type());
+    }
+    h.file().reserve(offset, length, (mode & FALLOC_FL_KEEP_SIZE) != 0, rawSpace().availableBytes(),
+        dropPrivileges(caller, i));
+  }
+
+  /**
+   * What a write by {@code caller} does to set-user-ID and set-group-ID, as Linux's should_remove_suid:
+   * an unprivileged caller clears set-user-ID, and set-group-ID when the file is group-executable or the
+   * caller is not in its group (the request's group, the closest FUSE tells). Null when nothing changes.
+   */
+  private MetaOp.SetAttrs dropPrivileges(Caller caller, Inode i) {
+    int mode = i.mode() & 07777;
+    int kept = mode & ~04000;
+    if ((mode & 02000) != 0 && ((mode & 00010) != 0 || caller.gid() != i.gid())) {
+      kept &= ~02000;
+    }
+    if (caller.isRoot() || kept == mode) {
+      return null;
+    }
+    return new MetaOp.SetAttrs(i.ino(), kept, null, null, null, null, clock.nowNanos());
   }
 
   @Override
@@ -736,6 +811,19 @@ public final class DynamicFileSystem implements FileSystem {
    */
   @Override
   public StatFs statfs() throws IOException {
+    StatFs raw = rawSpace();
+    long reserved = meta.reservedBytes();
+    if (reserved == 0) {
+      return raw;
+    }
+    // Space fallocate promised is used as far as anyone else can tell.
+    return new StatFs(raw.totalBytes(), Math.max(0, raw.freeBytes() - reserved),
+        Math.max(0, raw.availableBytes() - reserved), raw.totalInodes(), raw.freeInodes(), raw.blockSize(),
+        raw.nameMax());
+  }
+
+  /** The devices' (or the cluster's) space, before fallocate reservations are taken off. */
+  private StatFs rawSpace() throws IOException {
     if (cluster != null) {
       return cluster.space().statfs();
     }

@@ -46,6 +46,8 @@ final class OpenFile {
 
   final long ino;
   private final int bs;
+  /** {@link io.dynamicfs.core.api.FileSystem#maxFileSize}: a multiple of bs, so size + bs - 1 never overflows. */
+  private final long maxSize;
   private final int inlineMax;
   private final MetadataStore meta;
   private final BlockStore store;
@@ -111,6 +113,7 @@ final class OpenFile {
     this.commitExecutor = commitExecutor;
     this.ino = inode.ino();
     this.bs = blockSize;
+    this.maxSize = io.dynamicfs.core.api.FileSystem.maxFileSize(blockSize);
     this.inlineMax = inlineMax;
     this.meta = meta;
     this.store = store;
@@ -145,12 +148,19 @@ final class OpenFile {
 
   /** Writes at {@code offset}, or at the end when {@code append}; returns the count. */
   int write(long offset, byte[] src, int srcOff, int len, boolean append) throws IOException {
+    if (len <= 0) {
+      return 0;
+    }
     lock.lock();
     try {
       long pos = append ? size : offset;
-      if (pos < 0 || pos + len < 0) {
-        throw FsException.of(Errno.EFBIG, "write past the largest file offset");
+      if (pos < 0) {
+        throw FsException.of(Errno.EINVAL, "negative offset %d", pos);
       }
+      if (pos >= maxSize) {
+        throw FsException.of(Errno.EFBIG, "write at %d: files end at %d bytes", pos, maxSize);
+      }
+      len = (int) Math.min(len, maxSize - pos); // a write crossing the limit stores what fits (as ext4)
       int done = 0;
       while (done < len) {
         long idx = (pos + done) / bs;
@@ -225,6 +235,9 @@ final class OpenFile {
     if (newSize < 0) {
       throw FsException.of(Errno.EINVAL, "negative size %d", newSize);
     }
+    if (newSize > maxSize) {
+      throw FsException.of(Errno.EFBIG, "size %d: files end at %d bytes", newSize, maxSize);
+    }
     lock.lock();
     try {
       if (newSize < size) {
@@ -245,12 +258,48 @@ final class OpenFile {
           Arrays.fill(d.buf, Math.min(tail, d.buf.length), d.buf.length, (byte) 0);
           d.len = Math.min(d.len, tail);
         }
+      }
+      if (newSize <= size) {
+        // Also to the same size, as ext4: the commit then releases reservations past the end of file.
         truncatedTo = truncatedTo < 0 ? newSize : Math.min(truncatedTo, newSize);
       }
       size = newSize;
       touch();
     } finally {
       lock.unlock();
+    }
+  }
+
+  /**
+   * fallocate: publishes what was written, then reserves {@code [offset, offset + length)} in one
+   * {@link MetaOp.Reserve} with no truncate of this file waiting to be published (its commit would release
+   * the new reservation), and takes the new size and times as its own.
+   */
+  void reserve(long offset, long length, boolean keepSize, long availableBytes, MetaOp.SetAttrs attrs)
+      throws IOException {
+    commitMutex.lock();
+    try {
+      while (true) {
+        commit(true, null);
+        lock.lock();
+        if (truncatedTo < 0) {
+          break; // keep the lock: no truncate can slip in before the reservation
+        }
+        lock.unlock();
+      }
+      try {
+        long now = clock.nowNanos();
+        log.submit(new MetaOp.Reserve(ino, offset, length, keepSize, availableBytes, attrs, now));
+        if (!keepSize && offset + length > size) {
+          size = offset + length;
+          mtimeNs = now;
+        }
+        ctimeNs = now;
+      } finally {
+        lock.unlock();
+      }
+    } finally {
+      commitMutex.unlock();
     }
   }
 

@@ -7,8 +7,9 @@ import java.nio.ByteBuffer;
 
 /**
  * An inode as stored: attributes, link count and, for a directory, its parent (for ".." and the ancestor
- * check of rename). {@code storedBytes} is the plain size of the blocks the file references (holes
- * excluded), from which st_blocks derives. Immutable; changes make copies.
+ * check of rename). {@code storedBytes} is the bytes accounted to the file, from which st_blocks derives:
+ * the plain size of the blocks it references (holes excluded), with a whole block for each block index a
+ * fallocate reserved, written or not. Immutable; changes make copies.
  */
 public record Inode(
     long ino,

@@ -81,6 +81,21 @@ public sealed interface MetaOp {
     }
   }
 
+  /**
+   * fallocate(2) with mode 0 or FALLOC_FL_KEEP_SIZE ({@code keepSize}): reserves the block indexes that
+   * {@code [offset, offset + length)} touches, so that writing them later cannot fail for lack of space.
+   * A reserved index counts a whole block in the file's accounted bytes (st_blocks) whether or not it is
+   * written, and the part of it not yet written counts in the filesystem's reserved total (taken off the
+   * free space statfs reports). {@code availableBytes} is the free space the proposer saw before any
+   * reservation: apply answers ENOSPC when the reserved total would exceed it, so reservations never
+   * promise more than there was. Without {@code keepSize} the size grows to {@code offset + length} (mtime
+   * moves with it); ctime becomes {@code timeNs}. {@code attrs} (or null), for the same inode, applies in
+   * the same batch (set-user-ID and set-group-ID cleared for an unprivileged caller). A truncate releases
+   * reservations at and past the new end of file; removing the inode releases all of them.
+   */
+  record Reserve(long ino, long offset, long length, boolean keepSize, long availableBytes, SetAttrs attrs,
+      long timeNs) implements MetaOp {}
+
   /** Frees an inode whose last name and last handle are gone. */
   record ReclaimInode(long ino) implements MetaOp {}
 

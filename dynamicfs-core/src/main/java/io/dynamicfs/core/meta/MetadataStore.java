@@ -46,6 +46,8 @@ public final class MetadataStore implements Closeable {
   static final byte[] CLUSTER_KEY = "cluster".getBytes(StandardCharsets.US_ASCII);
   static final byte[] NEXT_NODE_KEY = "next-node".getBytes(StandardCharsets.US_ASCII);
   static final byte[] NEXT_INO_KEY = "next-ino".getBytes(StandardCharsets.US_ASCII);
+  /** Bytes that fallocate reservations promise and writes have not used yet (see {@link MetaOp.Reserve}). */
+  static final byte[] RESERVED_KEY = "reserved-bytes".getBytes(StandardCharsets.US_ASCII);
 
   static {
     RocksDB.loadLibrary();
@@ -78,6 +80,8 @@ public final class MetadataStore implements Closeable {
   ColumnFamilyHandle pendingDeletes;
   ColumnFamilyHandle sessions;
   ColumnFamilyHandle nodes;
+  /** (ino, block index) → empty: block indexes a fallocate reserved. */
+  ColumnFamilyHandle reservations;
 
   private MetadataStore(Path dir, int blockSize) throws IOException {
     this.blockSize = blockSize;
@@ -104,7 +108,7 @@ public final class MetadataStore implements Closeable {
   private void openDb() throws FsException {
     List<ColumnFamilyDescriptor> cfs = new ArrayList<>();
     for (String name : List.of("default", "inodes", "dirents", "xattrs", "symlinks", "chunks", "blocks",
-        "orphans", "pending_deletes", "sessions", "nodes")) {
+        "orphans", "pending_deletes", "sessions", "nodes", "reservations")) {
       cfs.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
     }
     handles.clear();
@@ -124,6 +128,7 @@ public final class MetadataStore implements Closeable {
     pendingDeletes = handles.get(8);
     sessions = handles.get(9);
     nodes = handles.get(10);
+    reservations = handles.get(11);
   }
 
   /** Syncs the WAL and closes the database (not the options, which a reopen uses); caller holds the write lock. */
@@ -302,6 +307,46 @@ public final class MetadataStore implements Closeable {
       check(it);
     }
     return out;
+  }
+
+  /** True if a fallocate reserved block {@code index} of the file. */
+  public boolean isReserved(long ino, long index) throws FsException {
+    return get(Family.RESERVATIONS, Keys.chunk(ino, index)) != null;
+  }
+
+  /** The reserved block indexes of a file with {@code from <= index < to}, in order. */
+  public List<Long> reservedIndexes(long ino, long from, long to) throws FsException {
+    List<Long> out = new ArrayList<>();
+    byte[] prefix = Keys.ino(ino);
+    try (Reading r = reading(); RocksIterator it = db.newIterator(reservations, readOptions)) {
+      for (it.seek(Keys.chunk(ino, from)); it.isValid() && Keys.hasPrefix(it.key(), prefix); it.next()) {
+        long idx = Keys.chunkIndex(it.key());
+        if (idx >= to) {
+          break;
+        }
+        out.add(idx);
+      }
+      check(it);
+    }
+    return out;
+  }
+
+  /** Calls {@code action(ino, index)} for every reserved block index of every file. */
+  public void forEachReservation(java.util.function.BiConsumer<Long, Long> action) throws FsException {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(reservations, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        action.accept(Keys.readIno(it.key()), Keys.chunkIndex(it.key()));
+      }
+      check(it);
+    }
+  }
+
+  /**
+   * Bytes fallocate reservations promise that writes have not used yet, over the whole filesystem: the
+   * part of each reserved block not yet written. statfs takes them off the free space.
+   */
+  public long reservedBytes() throws FsException {
+    return getLong(Family.META, RESERVED_KEY, 0);
   }
 
   /** The metadata record of a block, or null if no file references it. */
@@ -614,7 +659,9 @@ public final class MetadataStore implements Closeable {
   }
 
   /** The column families, in the order {@link #openDb} takes their handles. */
-  enum Family { META, INODES, DIRENTS, XATTRS, SYMLINKS, CHUNKS, BLOCKS, ORPHANS, PENDING_DELETES, SESSIONS, NODES }
+  enum Family {
+    META, INODES, DIRENTS, XATTRS, SYMLINKS, CHUNKS, BLOCKS, ORPHANS, PENDING_DELETES, SESSIONS, NODES, RESERVATIONS
+  }
 
   /**
    * A point read. It names the family, not a handle, so the handle is taken under the read lock: a handle

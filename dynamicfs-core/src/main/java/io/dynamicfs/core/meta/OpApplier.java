@@ -159,6 +159,8 @@ public final class OpApplier {
       removeXattr(tx, r);
     } else if (op instanceof MetaOp.CommitBlocks c) {
       commitBlocks(tx, c);
+    } else if (op instanceof MetaOp.Reserve r) {
+      reserve(tx, r);
     } else if (op instanceof MetaOp.ReclaimInode r) {
       reclaim(tx, r);
     } else if (op instanceof MetaOp.MoveBlock m) {
@@ -403,12 +405,21 @@ public final class OpApplier {
     throw FsException.of(Errno.EIO, "directory parent chain from %d does not reach the root", start);
   }
 
-  /** One name of {@code victim} is gone: update links and reclaim or orphan when none remain. */
+  /**
+   * One name of {@code victim} is gone: update links and reclaim or orphan when none remain. An (empty)
+   * directory has one name; one that {@code session} holds open becomes an orphan like a file, so fstat
+   * on its descriptor still answers (nlink 0) until the last close.
+   */
   private void dropName(Tx tx, Inode victim, long parent, long session, long timeNs) throws FsException {
     if (victim.isDirectory()) {
       Inode p = tx.inode(parent);
       tx.put(p.withNlink(p.nlink() - 1));
-      deleteInode(tx, victim.ino());
+      if (session != 0 && store.session(session) != null) {
+        tx.put(victim.withNlink(0).withCtime(timeNs));
+        tx.put(store.orphans, Keys.ino(victim.ino()), Keys.ino(session));
+      } else {
+        deleteInode(tx, victim.ino());
+      }
       return;
     }
     int n = victim.nlink() - 1;
@@ -423,9 +434,15 @@ public final class OpApplier {
   }
 
   private void deleteInode(Tx tx, long ino) throws FsException {
+    java.util.Map<Long, Integer> lengths = new java.util.HashMap<>();
     for (Chunk c : store.chunks(ino, 0, Long.MAX_VALUE)) {
       unref(tx, c);
       tx.delete(store.chunks, Keys.chunk(ino, c.index()));
+      lengths.put(c.index(), c.length());
+    }
+    for (long idx : store.reservedIndexes(ino, 0, Long.MAX_VALUE)) {
+      tx.addReserved(-(store.blockSize() - lengths.getOrDefault(idx, 0)));
+      tx.unreserve(ino, idx);
     }
     for (String x : store.xattrNames(ino)) {
       tx.delete(store.xattrs, Keys.named(ino, x));
@@ -497,6 +514,11 @@ public final class OpApplier {
     tx.put(i.withCtime(r.timeNs()));
   }
 
+  /**
+   * Accounted bytes ({@link Inode#storedBytes}, st_blocks): each block-list entry's length, except that a
+   * reserved index counts a whole block written or not; the part of a reserved block not written yet is
+   * also in the filesystem's reserved total.
+   */
   private void commitBlocks(Tx tx, MetaOp.CommitBlocks c) throws FsException {
     Inode i = tx.inode(c.ino());
     if (!i.isRegular()) {
@@ -506,17 +528,35 @@ public final class OpApplier {
       throw FsException.of(Errno.EINVAL, "negative size %d", c.size());
     }
     long bs = store.blockSize();
+    if (c.size() > FileSystem.maxFileSize((int) bs)) {
+      throw FsException.of(Errno.EFBIG, "size %d exceeds the largest file size %d", c.size(),
+          FileSystem.maxFileSize((int) bs));
+    }
     long end = (c.size() + bs - 1) / bs;
     long cut = c.truncatedTo() >= 0 ? Math.min(c.truncatedTo(), c.size()) : c.size();
     long cutIndex = (cut + bs - 1) / bs;
     long stored = i.storedBytes();
     java.util.Set<Long> dropped = new java.util.HashSet<>();
-    if (cut < i.size()) {
+    // A truncate (even to the same size, as ext4) also releases reservations past the new end of file.
+    if (cut < i.size() || c.truncatedTo() >= 0) {
       for (Chunk old : store.chunks(c.ino(), cutIndex, Long.MAX_VALUE)) {
         unref(tx, old);
         tx.delete(store.chunks, Keys.chunk(c.ino(), old.index()));
-        stored -= old.length();
+        if (tx.isReserved(c.ino(), old.index())) {
+          tx.unreserve(c.ino(), old.index());
+          tx.addReserved(-(bs - old.length()));
+          stored -= bs;
+        } else {
+          stored -= old.length();
+        }
         dropped.add(old.index());
+      }
+      for (long idx : store.reservedIndexes(c.ino(), cutIndex, Long.MAX_VALUE)) {
+        if (!dropped.contains(idx)) { // a reserved index with nothing written
+          tx.unreserve(c.ino(), idx);
+          tx.addReserved(-bs);
+          stored -= bs;
+        }
       }
     }
     for (ChunkChange ch : c.changes()) {
@@ -527,20 +567,27 @@ public final class OpApplier {
         throw FsException.of(Errno.EINVAL, "block length %d out of range", ch.length());
       }
       Chunk old = dropped.contains(ch.index()) ? null : store.chunk(c.ino(), ch.index());
+      int oldLength = 0;
       if (old != null) {
         unref(tx, old);
-        stored -= old.length();
+        oldLength = old.length();
         tx.delete(store.chunks, Keys.chunk(c.ino(), ch.index()));
       }
+      int newLength = 0;
       if (ch.inline() != null) {
         tx.put(store.chunks, Keys.chunk(c.ino(), ch.index()),
             new Chunk(ch.index(), null, ch.length(), ch.inline()).encodeValue());
-        stored += ch.length();
+        newLength = ch.length();
       } else if (ch.id() != null) {
         tx.addRef(ch.id(), 1, new BlockRecord(0, ch.length(), ch.storedLength(), ch.codec(), ch.placement()));
         tx.put(store.chunks, Keys.chunk(c.ino(), ch.index()),
             new Chunk(ch.index(), ch.id(), ch.length(), null).encodeValue());
-        stored += ch.length();
+        newLength = ch.length();
+      }
+      if (tx.isReserved(c.ino(), ch.index())) {
+        tx.addReserved(oldLength - newLength); // written bytes use the reservation up; st_blocks stays
+      } else {
+        stored += newLength - oldLength;
       }
     }
     tx.put(i.withSize(c.size(), stored).withTimes(i.atimeNs(), c.mtimeNs(), c.ctimeNs()));
@@ -549,6 +596,65 @@ public final class OpApplier {
         throw FsException.of(Errno.EINVAL, "attributes for inode %d in a commit of %d", c.attrs().ino(), c.ino());
       }
       setAttrs(tx, c.attrs());
+    }
+  }
+
+  private void reserve(Tx tx, MetaOp.Reserve r) throws FsException {
+    Inode i = tx.inode(r.ino());
+    if (i.isDirectory()) {
+      throw FsException.of(Errno.EISDIR, "inode %d is a directory", r.ino());
+    }
+    if (!i.isRegular()) {
+      throw FsException.of(Errno.ENODEV, "inode %d is not a regular file", r.ino());
+    }
+    long bs = store.blockSize();
+    long max = FileSystem.maxFileSize((int) bs);
+    if (r.offset() < 0 || r.length() <= 0) {
+      throw FsException.of(Errno.EINVAL, "fallocate range %d+%d", r.offset(), r.length());
+    }
+    if (r.offset() > max - r.length()) {
+      throw FsException.of(Errno.EFBIG, "fallocate to %d+%d: files end at %d bytes", r.offset(), r.length(), max);
+    }
+    long from = r.offset() / bs;
+    long to = (r.offset() + r.length() + bs - 1) / bs;
+    long available = Math.max(0, r.availableBytes());
+    java.util.Set<Long> already = new java.util.HashSet<>(store.reservedIndexes(r.ino(), from, to));
+    java.util.Map<Long, Integer> lengths = new java.util.HashMap<>();
+    for (Chunk c : store.chunks(r.ino(), from, to)) {
+      lengths.put(c.index(), c.length());
+    }
+    java.util.Set<Long> known = new java.util.HashSet<>(already);
+    known.addAll(lengths.keySet());
+    // Each index neither reserved nor written needs a whole block: more of them than fit is ENOSPC before
+    // any per-index work, so the loops below are bounded by what exists plus what the free space holds.
+    if (to - from - known.size() > available / bs) {
+      throw FsException.of(Errno.ENOSPC, "fallocate of %d bytes: %d bytes free", r.length(), available);
+    }
+    long added = 0;
+    for (long idx = from; idx < to; idx++) {
+      if (!already.contains(idx)) {
+        added += bs - lengths.getOrDefault(idx, 0);
+      }
+    }
+    long reserved = store.reservedBytes();
+    if (reserved + added > available) {
+      throw FsException.of(Errno.ENOSPC, "fallocate needs %d more bytes; %d free, %d of them reserved already",
+          added, available, reserved);
+    }
+    for (long idx = from; idx < to; idx++) {
+      if (!already.contains(idx)) {
+        tx.reserve(r.ino(), idx);
+      }
+    }
+    tx.addReserved(added);
+    long size = r.keepSize() ? i.size() : Math.max(i.size(), r.offset() + r.length());
+    long mtime = size != i.size() ? r.timeNs() : i.mtimeNs();
+    tx.put(i.withSize(size, i.storedBytes() + added).withTimes(i.atimeNs(), mtime, r.timeNs()));
+    if (r.attrs() != null) {
+      if (r.attrs().ino() != r.ino()) {
+        throw FsException.of(Errno.EINVAL, "attributes for inode %d in a reservation of %d", r.attrs().ino(), r.ino());
+      }
+      setAttrs(tx, r.attrs());
     }
   }
 

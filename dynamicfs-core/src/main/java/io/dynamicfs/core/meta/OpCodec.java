@@ -18,8 +18,9 @@ import java.util.List;
 /**
  * The wire and log form of {@link MetaOp}s: a version byte, a tag byte per operation type, then its fields
  * in order (big-endian; strings and byte arrays length-prefixed). This is what a Raft log entry will
- * carry. Decoding checks every length and tag and rejects trailing bytes, so a damaged or hostile frame
- * is an EIO, never a wrong operation.
+ * carry. Decoding checks every length and tag and rejects trailing bytes, booleans other than 0 and 1 and
+ * strings that are not UTF-8, so a damaged or hostile frame is an EIO, never a wrong operation: a frame
+ * that decodes at all is exactly the encoding of what it decodes to.
  */
 public final class OpCodec {
   private static final int VERSION = 2; // 2: CreateNode numbered by apply; sessions own orphans
@@ -152,6 +153,18 @@ public final class OpCodec {
         str(out, n.nodeId());
         str(out, n.state());
         out.writeLong(n.timeNs());
+      } else if (op instanceof MetaOp.Reserve r) {
+        out.writeByte(20);
+        out.writeLong(r.ino());
+        out.writeLong(r.offset());
+        out.writeLong(r.length());
+        out.writeBoolean(r.keepSize());
+        out.writeLong(r.availableBytes());
+        out.writeBoolean(r.attrs() != null);
+        if (r.attrs() != null) {
+          setAttrs(out, r.attrs());
+        }
+        out.writeLong(r.timeNs());
       } else if (op instanceof MetaOp.PurgeBlocks p) {
         out.writeByte(11);
         out.writeInt(p.ids().size());
@@ -176,9 +189,9 @@ public final class OpCodec {
       int tag = in.readUnsignedByte();
       MetaOp op = switch (tag) {
         case 1 -> new MetaOp.CreateNode(in.readLong(), str(in), in.readInt(), in.readInt(), in.readInt(),
-            in.readBoolean(), in.readLong(), optStr(in), in.readLong());
+            bool(in), in.readLong(), optStr(in), in.readLong());
         case 2 -> new MetaOp.Link(in.readLong(), in.readLong(), str(in), in.readLong());
-        case 3 -> new MetaOp.Remove(in.readLong(), str(in), in.readBoolean(), in.readLong(), in.readLong());
+        case 3 -> new MetaOp.Remove(in.readLong(), str(in), bool(in), in.readLong(), in.readLong());
         case 4 -> new MetaOp.Rename(in.readLong(), str(in), in.readLong(), str(in), in.readInt(), in.readLong(),
             in.readLong());
         case 5 -> setAttrs(in);
@@ -196,6 +209,8 @@ public final class OpCodec {
         case 17 -> new MetaOp.AddNode(str(in), str(in), str(in), in.readLong());
         case 18 -> new MetaOp.SetNodeState(str(in), str(in), in.readLong());
         case 19 -> new MetaOp.ReplaceBlockPlacement(blockId(in), placement(in), placement(in));
+        case 20 -> new MetaOp.Reserve(in.readLong(), in.readLong(), in.readLong(), bool(in), in.readLong(),
+            bool(in) ? setAttrs(in) : null, in.readLong());
         default -> throw FsException.of(Errno.EIO, "unknown operation tag %d", tag);
       };
       if (in.available() != 0) {
@@ -206,9 +221,17 @@ public final class OpCodec {
       throw new FsException(Errno.EIO, "operation frame is truncated", e);
     } catch (FsException e) {
       throw e;
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       throw new FsException(Errno.EIO, "operation frame is malformed: " + e.getMessage(), e);
     }
+  }
+
+  private static boolean bool(DataInputStream in) throws IOException {
+    int b = in.readUnsignedByte();
+    if (b > 1) {
+      throw FsException.of(Errno.EIO, "boolean byte %d in operation frame", b);
+    }
+    return b == 1;
   }
 
   private static MetaOp.CommitBlocks commit(DataInputStream in) throws IOException {
@@ -237,7 +260,7 @@ public final class OpCodec {
         default -> throw FsException.of(Errno.EIO, "bad chunk change kind %d", kind);
       }
     }
-    return new MetaOp.CommitBlocks(ino, size, truncatedTo, mtime, ctime, changes, in.readBoolean() ? setAttrs(in) : null);
+    return new MetaOp.CommitBlocks(ino, size, truncatedTo, mtime, ctime, changes, bool(in) ? setAttrs(in) : null);
   }
 
   private static void setAttrs(DataOutputStream out, MetaOp.SetAttrs s) throws IOException {
@@ -322,11 +345,18 @@ public final class OpCodec {
   }
 
   private static String str(DataInputStream in) throws IOException {
-    return new String(bytes(in, MAX_STRING), StandardCharsets.UTF_8);
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT)
+          .decode(java.nio.ByteBuffer.wrap(bytes(in, MAX_STRING))).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new FsException(Errno.EIO, "string in operation frame is not UTF-8", e);
+    }
   }
 
   private static String optStr(DataInputStream in) throws IOException {
-    return in.readBoolean() ? str(in) : null;
+    return bool(in) ? str(in) : null;
   }
 
   private static byte[] bytes(DataInputStream in) throws IOException {
@@ -344,10 +374,10 @@ public final class OpCodec {
   }
 
   private static Integer optInt(DataInputStream in) throws IOException {
-    return in.readBoolean() ? in.readInt() : null;
+    return bool(in) ? in.readInt() : null;
   }
 
   private static Long optLong(DataInputStream in) throws IOException {
-    return in.readBoolean() ? in.readLong() : null;
+    return bool(in) ? in.readLong() : null;
   }
 }

@@ -28,6 +28,9 @@ final class Tx implements AutoCloseable {
   private final List<BlockId> freed = new ArrayList<>();
   private final List<BlockId> purged = new ArrayList<>();
   private final java.util.Set<BlockId> revived = new java.util.HashSet<>();
+  /** This operation's reservation changes: "ino/index" → reserved now. */
+  private final Map<String, Boolean> reservations = new HashMap<>();
+  private long reservedDelta;
 
   Tx(MetadataStore store) {
     this.store = store;
@@ -159,6 +162,27 @@ final class Tx implements AutoCloseable {
     blockRecords.put(id, r.withPlacement(to));
   }
 
+  /** Whether block {@code index} of the file is reserved, counting this operation's own changes. */
+  boolean isReserved(long ino, long index) throws FsException {
+    Boolean r = reservations.get(ino + "/" + index);
+    return r != null ? r : store.isReserved(ino, index);
+  }
+
+  void reserve(long ino, long index) throws FsException {
+    reservations.put(ino + "/" + index, true);
+    put(store.reservations, Keys.chunk(ino, index), new byte[0]);
+  }
+
+  void unreserve(long ino, long index) throws FsException {
+    reservations.put(ino + "/" + index, false);
+    delete(store.reservations, Keys.chunk(ino, index));
+  }
+
+  /** Changes the filesystem's promised-but-unwritten total (written at commit). */
+  void addReserved(long delta) {
+    reservedDelta += delta;
+  }
+
   void put(org.rocksdb.ColumnFamilyHandle cf, byte[] key, byte[] value) throws FsException {
     try {
       batch.put(cf, key, value);
@@ -201,6 +225,11 @@ final class Tx implements AutoCloseable {
           delete(store.pendingDeletes, key);
         }
       }
+    }
+    if (reservedDelta != 0) {
+      // Never below zero: a damaged total must not make every later unlink fail (fsck reports it).
+      long total = Math.max(0, store.reservedBytes() + reservedDelta);
+      put(store.meta, MetadataStore.RESERVED_KEY, ByteBuffer.allocate(8).putLong(total).array());
     }
     put(store.meta, MetadataStore.APPLIED_KEY, ByteBuffer.allocate(8).putLong(appliedIndex).array());
     put(store.meta, MetadataStore.APPLIED_TERM_KEY, ByteBuffer.allocate(8).putLong(appliedTerm).array());

@@ -80,7 +80,7 @@ class ReplayDeterminismTest {
       long dir = dirs.get(rnd.nextInt(dirs.size()));
       String name = "n" + rnd.nextInt(40);
       try {
-        switch (rnd.nextInt(11)) {
+        switch (rnd.nextInt(12)) {
           case 0 -> dirs.add(fs.mkdir(Caller.ROOT, dir, name, 0755).ino());
           case 1, 2 -> {
             OpenResult r = fs.create(new Caller(1000, 1000, 1), dir, name, 0644, O_RDWR);
@@ -112,6 +112,14 @@ class ReplayDeterminismTest {
           case 8 -> fs.setattr(Caller.ROOT, fs.lookup(dir, name),
               rnd.nextBoolean() ? SetAttr.chmod(rnd.nextInt(07777)) : SetAttr.truncate(rnd.nextInt(2 * BS)), 0);
           case 9 -> fs.symlink(Caller.ROOT, dir, name, "target/" + step);
+          case 10 -> {
+            long h = fs.open(Caller.ROOT, fs.lookup(dir, name), O_RDWR);
+            try {
+              fs.fallocate(new Caller(1000, 1000, 1), h, rnd.nextInt(2), rnd.nextInt(2 * BS), 1 + rnd.nextInt(3 * BS));
+            } finally {
+              fs.release(h);
+            }
+          }
           default -> {
             long h = fs.open(Caller.ROOT, fs.lookup(dir, name), O_RDWR);
             try {

@@ -388,6 +388,51 @@ class OpApplierTest {
   }
 
   @Test
+  void rmdir_whileOpen_orphansTheDirectory_whichTakesNoNewEntries() throws Exception {
+    long p = mkdir(ROOT, "p");
+    long d = mkdir(p, "d");
+    apply(new MetaOp.SetXattr(d, "user.k", new byte[] {1}, 0, now()));
+    assertEquals(3, nlink(p));
+    apply(new MetaOp.Remove(p, "d", true, SESSION, now()));
+    assertEquals(-1, store.lookup(p, "d"));
+    assertEquals(0, nlink(d), "a removed open directory answers fstat with nlink 0");
+    assertEquals(2, nlink(p));
+    assertEquals(Map.of(d, SESSION), store.orphanSessions());
+    assertEquals(Errno.ENOENT, failure(create(d, "x", REG | 0644, null, now())));
+    assertEquals(Errno.ENOENT, failure(create(d, "x", DIR | 0755, null, now())));
+    long f = mkfile(ROOT, "f");
+    assertEquals(Errno.ENOENT, failure(new MetaOp.Link(f, d, "x", now())));
+    assertEquals(Errno.ENOENT, failure(rename(ROOT, "f", d, "x", 0)));
+    apply(new MetaOp.ReclaimInode(d));
+    assertNull(store.inode(d));
+    assertEquals(List.of(), store.xattrNames(d));
+    assertEquals(List.of(), store.orphans());
+  }
+
+  @Test
+  void rename_dirOverOpenEmptyDir_orphansTheReplacedOne_sessionCloseReclaimsIt() throws Exception {
+    long a = mkdir(ROOT, "a");
+    long b = mkdir(ROOT, "b");
+    apply(new MetaOp.Rename(ROOT, "a", ROOT, "b", 0, SESSION, now()));
+    assertEquals(a, store.lookup(ROOT, "b"));
+    assertEquals(0, nlink(b));
+    assertEquals(3, nlink(ROOT));
+    assertEquals(List.of(b), store.orphans());
+    apply(new MetaOp.CloseSession(SESSION));
+    assertNull(store.inode(b));
+    assertEquals(List.of(), store.orphans());
+    apply(new MetaOp.OpenSession(SESSION, "test", Long.MAX_VALUE));
+  }
+
+  @Test
+  void rmdir_sessionNotOpen_deletesAtOnce() throws Exception {
+    long d = mkdir(ROOT, "d");
+    apply(new MetaOp.Remove(ROOT, "d", true, 0x777, now()));
+    assertNull(store.inode(d));
+    assertEquals(List.of(), store.orphans());
+  }
+
+  @Test
   void reclaim_inodeStillLinked_onlyDropsOrphanMark() throws Exception {
     long f = mkfile(ROOT, "f");
     apply(new MetaOp.Link(f, ROOT, "g", now()));
@@ -863,8 +908,124 @@ class OpApplierTest {
     assertEquals(Errno.EINVAL, failure(new MetaOp.CommitBlocks(a, 2L * BS, -1, 1, 1, List.of(bad))));
     assertEquals(Errno.EINVAL, failure(new MetaOp.CommitBlocks(a, 2L * BS, -1, 1, 1, List.of(empty))));
     assertEquals(Errno.ENOENT, failure(new MetaOp.CommitBlocks(999, 10, -1, 1, 1, List.of())));
+    long max = FileSystem.maxFileSize(BS);
+    assertEquals(Errno.EFBIG, failure(new MetaOp.CommitBlocks(a, max + 1, -1, 1, 1, List.of())));
+    assertEquals(Errno.EFBIG, failure(new MetaOp.CommitBlocks(a, Long.MAX_VALUE, -1, 1, 1,
+        List.of(ChunkChange.inline(Long.MAX_VALUE / BS, new byte[] {1})))));
     assertEquals(0, inode(a).size());
     assertNull(store.block(big.id()));
+  }
+
+  @Test
+  void commitBlocks_lastBlockBelowTheLargestSize_isKept() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long max = FileSystem.maxFileSize(BS);
+    long last = max / BS - 1;
+    commit(a, max, -1, ChunkChange.inline(last, new byte[] {0, 0, 7}));
+    assertEquals(max, inode(a).size());
+    assertEquals(List.of(last), chunkIndexes(a));
+    commit(a, max - BS + 2, max - BS + 2); // shrink into the last block: its entry stays, cut later by size
+    assertEquals(List.of(last), chunkIndexes(a));
+    commit(a, max - BS, max - BS);
+    assertEquals(List.of(), chunkIndexes(a));
+  }
+
+  // ---- reservations (fallocate) ----------------------------------------------------------------------
+
+  private OpApplier.Result reserve(long ino, long offset, long length, boolean keepSize, long available)
+      throws FsException {
+    return apply(new MetaOp.Reserve(ino, offset, length, keepSize, available, null, now()));
+  }
+
+  @Test
+  void reserve_wholeBlocksAccounted_sizeGrows_writesUseItUp_truncateAndRemoveRelease() throws Exception {
+    long f = mkfile(ROOT, "f");
+    commit(f, 1000, -1, stored(0, randomBytes(1000)));
+    long t = clock;
+    reserve(f, 500, 2L * BS, false, 100L * BS); // blocks 0..2
+    Inode i = inode(f);
+    assertEquals(500 + 2L * BS, i.size());
+    assertEquals(3L * BS, i.storedBytes(), "whole reserved blocks");
+    assertTrue(i.mtimeNs() > t && i.ctimeNs() > t);
+    assertEquals(3L * BS - 1000, store.reservedBytes(), "the 1000 bytes written are not promised again");
+    assertEquals(List.of(0L, 1L, 2L), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+
+    commit(f, 500 + 2L * BS, -1, stored(1, randomBytes(BS)), stored(2, randomBytes(300)));
+    assertEquals(3L * BS, inode(f).storedBytes(), "writing into reserved blocks does not grow st_blocks");
+    assertEquals(BS - 1000 + BS - 300, store.reservedBytes());
+
+    commit(f, BS + 10, BS + 10); // truncate: block 2 goes with its reservation
+    assertEquals(List.of(0L, 1L), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+    assertEquals(2L * BS, inode(f).storedBytes());
+    assertEquals(BS - 1000, store.reservedBytes());
+
+    reserve(f, 5L * BS, 10, true, 100L * BS); // KEEP_SIZE, past the end of file
+    assertEquals(BS + 10, inode(f).size());
+    assertEquals(3L * BS, inode(f).storedBytes());
+    commit(f, BS + 10, BS + 10); // truncate to the same size drops what lies past the end
+    assertEquals(List.of(0L, 1L), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+
+    apply(unlink(ROOT, "f"));
+    assertEquals(0, store.reservedBytes());
+    assertEquals(List.of(), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+  }
+
+  @Test
+  void reserve_moreThanAvailable_failsEnospc_countingEarlierReservations() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long b = mkfile(ROOT, "b");
+    assertEquals(Errno.ENOSPC, failure(new MetaOp.Reserve(a, 0, 10L * BS + 1, false, 10L * BS, null, now())));
+    assertEquals(Errno.ENOSPC, failure(new MetaOp.Reserve(a, 0, Long.MAX_VALUE / 4, false, 10L * BS, null, now())));
+    assertEquals(0, inode(a).size());
+    reserve(a, 0, 6L * BS, false, 10L * BS);
+    assertEquals(Errno.ENOSPC, failure(new MetaOp.Reserve(b, 0, 5L * BS, false, 10L * BS, null, now())));
+    reserve(b, 0, 4L * BS, true, 10L * BS);
+    assertEquals(10L * BS, store.reservedBytes());
+    reserve(a, 0, 6L * BS, false, 10L * BS); // all reserved already: needs nothing more
+  }
+
+  @Test
+  void reserve_overWrittenBlocks_needsOnlyTheUnwrittenParts_evenWithLittleFree() throws Exception {
+    long f = mkfile(ROOT, "f");
+    commit(f, 4L * BS - 100, -1, stored(0, randomBytes(BS)), stored(1, randomBytes(BS)), stored(2, randomBytes(BS)),
+        stored(3, randomBytes(BS - 100)));
+    reserve(f, 0, 4L * BS, false, 200); // a database preallocating over its own file on a nearly full disk
+    assertEquals(100, store.reservedBytes());
+    assertEquals(4L * BS, inode(f).storedBytes());
+    assertEquals(4L * BS, inode(f).size());
+    assertEquals(Errno.ENOSPC, failure(new MetaOp.Reserve(f, 0, 5L * BS, false, 200, null, now())));
+  }
+
+  @Test
+  void reserve_badRequests_failAsLinux_andAttrsApplyInTheSameBatch() throws Exception {
+    long f = mkfile(ROOT, "f");
+    long d = mkdir(ROOT, "d");
+    long l = node(ROOT, "l", LNK | 0777);
+    long max = FileSystem.maxFileSize(BS);
+    assertEquals(Errno.EISDIR, failure(new MetaOp.Reserve(d, 0, 10, false, BS, null, now())));
+    assertEquals(Errno.ENODEV, failure(new MetaOp.Reserve(l, 0, 10, false, BS, null, now())));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Reserve(f, 0, 0, false, BS, null, now())));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Reserve(f, -1, 10, false, BS, null, now())));
+    assertEquals(Errno.EFBIG, failure(new MetaOp.Reserve(f, max - 5, 6, false, Long.MAX_VALUE, null, now())));
+    assertEquals(Errno.ENOENT, failure(new MetaOp.Reserve(999, 0, 10, false, BS, null, now())));
+    apply(new MetaOp.SetAttrs(f, 06755, null, null, null, null, now()));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Reserve(f, 0, 10, false, BS,
+        new MetaOp.SetAttrs(d, 0755, null, null, null, null, now()), now())));
+    assertEquals(06755, inode(f).mode() & 07777, "a failed reservation changes nothing");
+    assertEquals(List.of(), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+    apply(new MetaOp.Reserve(f, 0, 10, false, BS, new MetaOp.SetAttrs(f, 0755, null, null, null, null, now()), now()));
+    assertEquals(0755, inode(f).mode() & 07777);
+    assertEquals(10, inode(f).size());
+  }
+
+  @Test
+  void orphanWithReservation_reclaimReleasesIt() throws Exception {
+    long f = mkfile(ROOT, "f");
+    reserve(f, 0, 3L * BS, false, 10L * BS);
+    apply(new MetaOp.Remove(ROOT, "f", false, SESSION, now()));
+    assertEquals(3L * BS, store.reservedBytes(), "held while open");
+    apply(new MetaOp.ReclaimInode(f));
+    assertEquals(0, store.reservedBytes());
   }
 
   // ---- sessions --------------------------------------------------------------------------------

@@ -114,6 +114,8 @@ final class Layout {
 
   /** fuse_conn_info capability: revalidate attributes on read, drop pages when mtime/size changed. */
   static final int CAP_AUTO_INVAL_DATA = 1 << 12;
+  /** FUSE_CAP_EXPORT_SUPPORT: the kernel may look up "." and ".." of a bare inode number (file handles). */
+  static final int CAP_EXPORT_SUPPORT = 1 << 4;
 
   /** setattr's {@code to_set} bits. */
   static final int SET_ATTR_MODE = 1;

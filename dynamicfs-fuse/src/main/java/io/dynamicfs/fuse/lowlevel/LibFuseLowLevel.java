@@ -71,6 +71,12 @@ public interface LibFuseLowLevel {
 
   int fuse_session_exited(Pointer se);
 
+  /**
+   * Tells the kernel its cached attributes of {@code ino} are stale ({@code off} &lt; 0: attributes only, no
+   * page cache); 0 or -errno (-ENOENT when the kernel does not have the inode).
+   */
+  int fuse_lowlevel_notify_inval_inode(Pointer ch, long ino, long off, long len);
+
   void fuse_session_exit(Pointer se);
 
   /** Loaded on first use; fails at once if libfuse.so.2 is missing. */

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicLong;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -42,7 +41,6 @@ import org.slf4j.LoggerFactory;
  */
 final class LowLevelAdapter {
   private static final Logger log = LoggerFactory.getLogger(LowLevelAdapter.class);
-  private static final int FALLOC_FL_KEEP_SIZE = 1;
   private static final int O_ACCMODE = 3;
   private static final int O_RDONLY = 0;
 
@@ -55,12 +53,13 @@ final class LowLevelAdapter {
   /** Size and mtime of each file as this kernel last saw them at open or release (keep_cache IF_UNCHANGED). */
   private final Map<Long, Stamp> stamps = new ConcurrentHashMap<>();
   final CountDownLatch initialized = new CountDownLatch(1);
+  /** The session's channel, for notifications to the kernel; set once mounted. */
+  private volatile Pointer channel;
 
   /** Kernel lookup count per inode (absent = 0). */
   private final Map<Long, Long> lookups = new ConcurrentHashMap<>();
   /** Directory listings of open directory handles, built at readdir offset 0. */
   private final Map<Long, Listing> listings = new ConcurrentHashMap<>();
-  private final AtomicLong nextDirHandle = new AtomicLong(1);
 
   /** Per-thread native scratch structs (callbacks run on our worker threads). */
   private final ThreadLocal<Scratch> scratch;
@@ -100,6 +99,10 @@ final class LowLevelAdapter {
     this.attrTimeout = caching.attrTimeout();
     this.entryTimeout = caching.entryTimeout();
     this.scratch = ThreadLocal.withInitial(Scratch::new);
+  }
+
+  void channel(Pointer ch) {
+    this.channel = ch;
   }
 
   KernelCaching caching() {
@@ -221,6 +224,11 @@ final class LowLevelAdapter {
         // Let the kernel keep more requests in flight (read-ahead, async writes) than libfuse's 12.
         conn.putInt(Layout.ConnInfo.MAX_BACKGROUND, 64);
         conn.putInt(Layout.ConnInfo.CONGESTION_THRESHOLD, 48);
+        // File handles (name_to_handle_at/open_by_handle_at, NFS re-export): inode numbers are never reused
+        // and survive restarts, so a handle (inode, generation 0) stays valid for as long as the inode lives.
+        if ((conn.getInt(Layout.ConnInfo.CAPABLE) & Layout.CAP_EXPORT_SUPPORT) != 0) {
+          conn.putInt(Layout.ConnInfo.WANT, conn.getInt(Layout.ConnInfo.WANT) | Layout.CAP_EXPORT_SUPPORT);
+        }
         if (caching.autoInvalData()) {
           int capable = conn.getInt(Layout.ConnInfo.CAPABLE);
           if ((capable & Layout.CAP_AUTO_INVAL_DATA) != 0) {
@@ -316,6 +324,11 @@ final class LowLevelAdapter {
 
   private void lookup(Pointer req, long parent, String name) {
     call(req, "lookup", parent, () -> {
+      if (name.equals(".")) {
+        // Only for file handles: the kernel asks for "." of an inode it holds no entry for, of any type.
+        replyEntry(req, fs.getattr(parent));
+        return;
+      }
       long ino;
       try {
         ino = fs.lookup(parent, name);
@@ -522,13 +535,20 @@ final class LowLevelAdapter {
     });
   }
 
+  /**
+   * A directory handle is an engine handle, so a directory removed (rmdir, or replaced by rename) while
+   * open stays answerable through it (fstat: nlink 0) until releasedir.
+   */
   private void opendir(Pointer req, long ino, Pointer fi) {
     call(req, "opendir", ino, () -> {
       if (!fs.getattr(ino).isDirectory()) {
         throw FsException.of(Errno.ENOTDIR, "inode %d is not a directory", ino);
       }
-      fi.putLong(Layout.FileInfo.FH, nextDirHandle.getAndIncrement());
-      lib.fuse_reply_open(req, fi);
+      long h = fs.open(caller(req), ino, O_RDONLY);
+      fi.putLong(Layout.FileInfo.FH, h);
+      if (lib.fuse_reply_open(req, fi) != 0) {
+        fs.release(h); // interrupted: the kernel will never release it
+      }
     });
   }
 
@@ -604,6 +624,7 @@ final class LowLevelAdapter {
   private void releasedir(Pointer req, long ino, Pointer fi) {
     call(req, "releasedir", ino, () -> {
       listings.remove(fh(fi));
+      fs.release(fh(fi));
       ok(req);
     });
   }
@@ -686,18 +707,18 @@ final class LowLevelAdapter {
     });
   }
 
+  /**
+   * fallocate; when it cleared set-user-ID or set-group-ID, the kernel's cached mode is made stale first:
+   * after fallocate the kernel refreshes size and times only, so it would show the old mode for up to the
+   * attribute timeout.
+   */
   private void fallocate(Pointer req, long ino, int mode, long off, long length, Pointer fi) {
     call(req, "fallocate", ino, () -> {
-      if ((mode & ~FALLOC_FL_KEEP_SIZE) != 0) {
-        throw new FsException(Errno.EOPNOTSUPP, "fallocate mode " + mode);
-      }
-      if (off < 0 || length <= 0) {
-        throw new FsException(Errno.EINVAL, "fallocate range");
-      }
-      long h = fh(fi);
-      // Blocks are allocated when written; fallocate only has to make the size right.
-      if ((mode & FALLOC_FL_KEEP_SIZE) == 0 && off + length > fs.getattr(ino).size()) {
-        fs.setattr(caller(req), ino, SetAttr.truncate(off + length), h);
+      int before = fs.getattr(ino).mode();
+      fs.fallocate(caller(req), fh(fi), mode, off, length);
+      Pointer ch = channel;
+      if ((before & 06000) != 0 && ch != null && fs.getattr(ino).mode() != before) {
+        lib.fuse_lowlevel_notify_inval_inode(ch, ino, -1, 0);
       }
       ok(req);
     });

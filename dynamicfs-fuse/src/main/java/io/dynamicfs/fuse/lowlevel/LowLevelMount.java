@@ -98,6 +98,7 @@ public final class LowLevelMount implements Closeable {
         throw FsException.of(Errno.EIO, "cannot mount at %s: fuse_lowlevel_new rejected options \"%s\"", mp, opts);
       }
       lib.fuse_session_add_chan(se, ch);
+      adapter.channel(ch);
     } finally {
       lib.fuse_opt_free_args(args);
     }
