@@ -24,6 +24,7 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.StaleReadException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.retry.RetryPolicy;
@@ -119,12 +120,38 @@ public final class RaftMetaClient implements Closeable {
   /**
    * A read from {@code server}'s own store once it has applied everything this client has seen (its own
    * writes and earlier reads' positions), without a round to the leader: may miss other clients' latest
-   * writes.
+   * writes. A server that has not yet heard of that position (its commit index lags by a heartbeat) is
+   * asked again until the no-leader timeout.
    */
   public <R> R queryStale(MetaQuery<R> q, RaftPeerId server) throws FsException {
-    RaftClientReply reply = send(() -> client.io().sendStaleRead(message(QueryCodec.encode(q)), lastSeenIndex.get(),
-        server), "stale query", Errno.EIO);
-    return QueryCodec.decodeAnswer(q, reply.getMessage().getContent().toByteArray());
+    long deadline = System.nanoTime() + noLeaderTimeout.toNanos();
+    while (true) {
+      try {
+        RaftClientReply reply = send(() -> client.io().sendStaleRead(message(QueryCodec.encode(q)),
+            lastSeenIndex.get(), server), "stale query", Errno.EIO);
+        return QueryCodec.decodeAnswer(q, reply.getMessage().getContent().toByteArray());
+      } catch (FsException e) {
+        // the server has not yet learned of a commit this client has seen: it will, within a heartbeat
+        if (!causedBy(e, StaleReadException.class) || System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new FsException(Errno.EIO, "metadata stale query interrupted");
+      }
+    }
+  }
+
+  private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The highest log index an answer to this client has come from. */
@@ -164,7 +191,7 @@ public final class RaftMetaClient implements Closeable {
       throw new FsException(Errno.EIO, "metadata " + what + " failed: " + e, e);
     }
     if (!reply.isSuccess()) {
-      throw new FsException(Errno.EIO, "metadata " + what + " failed: " + reply.getException());
+      throw new FsException(Errno.EIO, "metadata " + what + " failed: " + reply.getException(), reply.getException());
     }
     return reply;
   }
