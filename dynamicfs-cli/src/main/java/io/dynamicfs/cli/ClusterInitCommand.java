@@ -48,7 +48,9 @@ final class ClusterInitCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Endpoint at;
     FormatOptions format;
+    ClusterNode.Options options;
     try {
+      options = node.options();
       at = Endpoint.parse("--listen", listen);
       format = new FormatOptions(Math.toIntExact(blockSize), Codec.parse(compression), FormatOptions.DEFAULT.inlineMax());
     } catch (FsException e) {
@@ -61,7 +63,7 @@ final class ClusterInitCommand implements Callable<Integer> {
       List<String> args = new ArrayList<>(List.of("cluster-init", "--node-id", nodeId, "--data", dir.toString(),
           "--listen", listen, "--redundancy", redundancy, "--block-size", Long.toString(blockSize),
           "--compression", compression));
-      args.addAll(node.ops.childArguments());
+      args.addAll(node.childArguments());
       int code = new Daemonizer(NodeDaemon.daemon(args)).start();
       if (code == 0) {
         System.out.println("cluster created; node " + nodeId + " runs on " + at + "; token: " + dir.resolve("cluster/token"));
@@ -69,6 +71,6 @@ final class ClusterInitCommand implements Callable<Integer> {
       return code;
     }
     return NodeDaemon.runForeground(dir, node.ops, node.readyFile,
-        () -> ClusterNode.init(dir, nodeId, at, redundancy, format, ClusterNode.Options.DEFAULT));
+        () -> ClusterNode.init(dir, nodeId, at, redundancy, format, options));
   }
 }

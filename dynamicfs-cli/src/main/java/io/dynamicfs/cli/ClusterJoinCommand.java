@@ -45,6 +45,12 @@ final class ClusterJoinCommand implements Callable<Integer> {
     Endpoint at = null;
     Endpoint via = null;
     ClusterToken token = null;
+    ClusterNode.Options options;
+    try {
+      options = node.options();
+    } catch (IllegalArgumentException e) {
+      return NodeDaemon.fail(node.readyFile, e.getMessage());
+    }
     try {
       NodeFile existing = NodeFile.read(dir);
       restart = existing != null;
@@ -70,14 +76,14 @@ final class ClusterJoinCommand implements Callable<Integer> {
         args.addAll(List.of("--node-id", nodeId, "--listen", listen, "--peer", peer, "--token-file",
             TokenFiles.resolve(tokenFile).toAbsolutePath().toString()));
       }
-      args.addAll(node.ops.childArguments());
+      args.addAll(node.childArguments());
       return new Daemonizer(NodeDaemon.daemon(args)).start();
     }
     Endpoint listenAt = at;
     Endpoint peerAt = via;
     ClusterToken t = token;
     return NodeDaemon.runForeground(dir, node.ops, node.readyFile, () -> restart
-        ? ClusterNode.restart(dir, ClusterNode.Options.DEFAULT)
-        : ClusterNode.join(dir, nodeId, listenAt, peerAt, t, ClusterNode.Options.DEFAULT));
+        ? ClusterNode.restart(dir, options)
+        : ClusterNode.join(dir, nodeId, listenAt, peerAt, t, options));
   }
 }

@@ -31,14 +31,16 @@ final class ClusterFixture implements AutoCloseable {
   final Map<String, Daemon> nodes = new LinkedHashMap<>();
   private final List<Daemon> mounts = new ArrayList<>();
   Path token;
+  List<String> nodeExtra = List.of();
 
   private ClusterFixture(Path work) {
     this.work = work;
   }
 
-  /** Nodes n1..n{count}: n1 with cluster-init (and {@code initExtra}), the others joining it. */
-  static ClusterFixture start(Path work, int count, String redundancy) throws Exception {
+  /** Nodes n1..n{count}: n1 with cluster-init, the others joining it; {@code nodeExtra} given to every node. */
+  static ClusterFixture start(Path work, int count, String redundancy, String... nodeExtra) throws Exception {
     ClusterFixture c = new ClusterFixture(work);
+    c.nodeExtra = List.of(nodeExtra);
     try {
       for (int i = 1; i <= count; i++) {
         String id = "n" + i;
@@ -60,11 +62,29 @@ final class ClusterFixture implements AutoCloseable {
     return c;
   }
 
-  /** Starts node {@code id} with {@code args} (a restart: {@code cluster-join --data DIR}). */
+  /** Starts node {@code id} with {@code args} and the fixture's extra node options. */
   Daemon startNode(String id, List<String> args) throws Exception {
-    Daemon d = Daemon.startWith(args, null, work, NODE_HEAP);
+    List<String> all = new ArrayList<>(args);
+    all.addAll(nodeExtra);
+    Daemon d = Daemon.startWith(all, null, work, NODE_HEAP);
     nodes.put(id, d);
     return d;
+  }
+
+  /** Starts node {@code id} again from its DATA: {@code cluster-join --data DIR}. */
+  Daemon restartNode(String id) throws Exception {
+    return startNode(id, List.of("cluster-join", "--data", data.get(id).toString()));
+  }
+
+  /** SIGTERM to node {@code id}: a clean stop. */
+  void stopNode(String id) throws Exception {
+    Daemon d = nodes.remove(id);
+    d.terminate();
+  }
+
+  /** The node id the cluster reports as leader (asking {@code via}). */
+  String leader(String via) throws IOException {
+    return status(via).get("leader").asText();
   }
 
   /** SIGKILL of node {@code id}. */

@@ -66,9 +66,23 @@ public final class ClusterNode implements Closeable {
   private final Duration reclaimGrace;
   private final Map<BlockId, Long> pendingSeen = new HashMap<>();
 
-  /** Tunables a test shortens. */
-  public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize) {
-    public static final Options DEFAULT = new Options(Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20);
+  /**
+   * Tunables a test shortens; {@code snapshotEvery} is how many Raft log entries a metadata replica applies
+   * between RocksDB checkpoints (the log is purged up to each, so a node that missed more catches up by
+   * installing one).
+   */
+  public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery) {
+    public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
+    public static final Options DEFAULT = new Options(Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20,
+        DEFAULT_SNAPSHOT_EVERY);
+
+    public Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize) {
+      this(reclaimGrace, dutyPeriod, blockSize, DEFAULT_SNAPSHOT_EVERY);
+    }
+
+    public Options withSnapshotEvery(long entries) {
+      return new Options(reclaimGrace, dutyPeriod, blockSize, entries);
+    }
   }
 
   private ClusterNode(Path data, NodeFile file, ClusterToken token, FileChannel lockChannel, Options options)
@@ -93,7 +107,9 @@ public final class ClusterNode implements Closeable {
       RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), peers);
       if (file.voter()) {
         RaftNodeConfig cfg = RaftNodeConfig.builder(file.listen().peerId(), file.listen().host(), file.listen().port(),
-            data.resolve("raft")).build();
+            data.resolve("raft")).snapshotThreshold(options.snapshotEvery())
+            .purgeGap((int) Math.min(1024, options.snapshotEvery()))
+            .segmentBytes(segmentBytesFor(options.snapshotEvery())).build();
         r = RaftMetaServer.start(cfg, group, options.blockSize(), ApplyListener.NONE);
       }
       c = new RaftMetaClient(group);
@@ -114,6 +130,14 @@ public final class ClusterNode implements Closeable {
     });
     long ms = options.dutyPeriod().toMillis();
     duties.scheduleWithFixedDelay(this::leaderDuties, ms, ms, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Ratis purges only closed log segments: a segment of about one checkpoint interval (1 KiB an entry, 16
+   * KiB to 8 MiB) lets the log behind a checkpoint go, also when checkpoints are frequent.
+   */
+  static long segmentBytesFor(long snapshotEvery) {
+    return Math.max(16L << 10, Math.min(8L << 20, snapshotEvery * 1024));
   }
 
   // ---- making and starting nodes -------------------------------------------------------------------
