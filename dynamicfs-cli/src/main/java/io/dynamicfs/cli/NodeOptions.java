@@ -2,6 +2,7 @@ package io.dynamicfs.cli;
 
 import io.dynamicfs.cluster.node.ClusterNode;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Mixin;
@@ -23,18 +24,29 @@ final class NodeOptions {
           "the log is purged up to each, and a node that missed more installs the leader's checkpoint."})
   long snapshotEvery;
 
+  @Option(names = "--reclaim-grace", paramLabel = "SECONDS", defaultValue = "60",
+      description = {"How long the leader lets a block wait in pending deletion before purging it and deleting its",
+          "copies (default ${DEFAULT-VALUE}; at least 1): it covers a dedup hit on one mount racing a delete on another."})
+  long reclaimGraceSeconds;
+
   /** The node's tunables; IllegalArgumentException naming the option for a bad value. */
   ClusterNode.Options options() {
     if (snapshotEvery < 1) {
       throw new IllegalArgumentException("--snapshot-every must be at least 1, got " + snapshotEvery);
     }
-    return ClusterNode.Options.DEFAULT.withSnapshotEvery(snapshotEvery);
+    if (reclaimGraceSeconds < 1) {
+      throw new IllegalArgumentException("--reclaim-grace must be at least 1 (seconds), got " + reclaimGraceSeconds);
+    }
+    ClusterNode.Options d = ClusterNode.Options.DEFAULT;
+    return new ClusterNode.Options(Duration.ofSeconds(reclaimGraceSeconds), d.dutyPeriod(), d.blockSize(),
+        snapshotEvery);
   }
 
   /** What a background child needs to run as this command was asked to. */
   List<String> childArguments() {
     List<String> a = new ArrayList<>(ops.childArguments());
-    a.addAll(List.of("--snapshot-every", Long.toString(snapshotEvery)));
+    a.addAll(List.of("--snapshot-every", Long.toString(snapshotEvery), "--reclaim-grace",
+        Long.toString(reclaimGraceSeconds)));
     return a;
   }
 }

@@ -99,7 +99,7 @@ public final class ClusterNode implements Closeable {
     try {
       s = SegmentStore.open(data.resolve("blocks"), Codec.LZ4, SEGMENT_BYTES);
       bs = BlockServer.builder(s, token.credentials()).bind(file.listen().blockAddress())
-          .blockSize(options.blockSize()).start();
+          .blockSize(options.blockSize()).reclaimer(this::reclaimNow).start();
       List<RaftPeer> peers = new ArrayList<>();
       for (Endpoint e : file.peers()) {
         peers.add(ClusterAdmin.peer(e));
@@ -315,13 +315,40 @@ public final class ClusterNode implements Closeable {
     }
     try {
       client.submit(new MetaOp.ExpireSessions(System.currentTimeMillis() * 1_000_000L));
-      reclaim();
+      reclaim(true);
     } catch (IOException | RuntimeException e) {
       log.atWarn().addKeyValue("error", String.valueOf(e)).log("leader duties failed; retried next period");
     }
   }
 
-  private void reclaim() throws IOException {
+  /**
+   * A RECLAIM request (gc from a mount): on the leader, runs {@link #reclaim} on the duties thread (which owns
+   * {@code pendingSeen}) and answers what it found and did; elsewhere EAGAIN.
+   */
+  private io.dynamicfs.cluster.transport.Reclaimer.Report reclaimNow(boolean apply) throws IOException {
+    ScheduledExecutorService d = duties;
+    if (d == null || raft == null || !raft.isLeader()) {
+      throw FsException.of(Errno.EAGAIN, "node '%s' is not the metadata leader", file.nodeId());
+    }
+    try {
+      return d.submit(() -> reclaim(apply)).get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw FsException.of(Errno.EIO, "reclaim did not finish in 60 s");
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw FsException.of(Errno.EAGAIN, "node '%s' is stopping", file.nodeId());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw FsException.of(Errno.EIO, "interrupted while reclaiming");
+    }
+  }
+
+  /**
+   * Purges the pending blocks this leader has seen pending for at least the grace period (when {@code apply})
+   * and deletes their copies on every node. Runs on the duties thread only.
+   */
+  private io.dynamicfs.cluster.transport.Reclaimer.Report reclaim(boolean apply) throws IOException {
     Map<BlockId, Long> pending = raft.stateMachine().read(s -> s.pendingDeletes(4096));
     long now = System.nanoTime();
     pendingSeen.keySet().retainAll(pending.keySet());
@@ -332,25 +359,30 @@ public final class ClusterNode implements Closeable {
         due.add(id);
       }
     }
-    if (due.isEmpty()) {
-      return;
+    if (due.isEmpty() || !apply) {
+      return new io.dynamicfs.cluster.transport.Reclaimer.Report(pending.size(), due.size(), 0, 0);
     }
     OpApplier.Result r = client.submit(new MetaOp.PurgeBlocks(due)).orThrow();
     directory.refresh();
-    int deleted = 0;
+    int purged = 0;
+    long copies = 0;
     for (BlockId id : r.purged()) {
       for (var n : directory.nodes().nodes()) {
         try {
-          n.store().delete(id);
+          if (n.store().stat(id) != null) {
+            n.store().delete(id);
+            copies++;
+          }
         } catch (IOException | RuntimeException e) {
           log.atWarn().addKeyValue("block", id.toHex()).addKeyValue("node", n.number())
               .addKeyValue("error", String.valueOf(e)).log("block delete on a node failed; left as garbage");
         }
       }
       pendingSeen.remove(id);
-      deleted++;
+      purged++;
     }
-    log.atInfo().addKeyValue("blocks", deleted).log("reclaimed blocks");
+    log.atInfo().addKeyValue("blocks", purged).addKeyValue("copies", copies).log("reclaimed blocks");
+    return new io.dynamicfs.cluster.transport.Reclaimer.Report(pending.size(), due.size(), purged, copies);
   }
 
   // ---- accessors -------------------------------------------------------------------------------------
@@ -378,6 +410,20 @@ public final class ClusterNode implements Closeable {
 
   public SegmentStore blocks() {
     return blocks;
+  }
+
+  /** Requests, errors and bytes of this node's block server since it started. */
+  public io.dynamicfs.cluster.transport.BlockServerStats blockServerStats() {
+    return blockServer.stats();
+  }
+
+  /** Usable bytes on the filesystem under this node's blocks, or -1 when it cannot be read. */
+  public long freeBytes() {
+    try {
+      return Files.getFileStore(data.resolve("blocks")).getUsableSpace();
+    } catch (IOException e) {
+      return -1;
+    }
   }
 
   @Override
