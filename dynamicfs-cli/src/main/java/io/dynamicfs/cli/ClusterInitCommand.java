@@ -50,7 +50,9 @@ final class ClusterInitCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Endpoint at;
     FormatOptions format;
+    ClusterNode.Options options;
     try {
+      options = node.options();
       at = Endpoint.parse("--listen", listen);
       format = new FormatOptions(Math.toIntExact(blockSize), Codec.parse(compression), FormatOptions.DEFAULT.inlineMax());
     } catch (FsException e) {
@@ -71,6 +73,6 @@ final class ClusterInitCommand implements Callable<Integer> {
       return code;
     }
     return NodeDaemon.runForeground(dir, node.ops, node.readyFile,
-        () -> ClusterNode.init(dir, nodeId, at, redundancy, format, node.nodeOptions()));
+        () -> ClusterNode.init(dir, nodeId, at, redundancy, format, options));
   }
 }

@@ -45,6 +45,12 @@ final class ClusterJoinCommand implements Callable<Integer> {
     Endpoint at = null;
     Endpoint via = null;
     ClusterToken token = null;
+    ClusterNode.Options options;
+    try {
+      options = node.options();
+    } catch (IllegalArgumentException e) {
+      return NodeDaemon.fail(node.readyFile, e.getMessage());
+    }
     try {
       NodeFile existing = NodeFile.read(dir);
       restart = existing != null;
@@ -77,7 +83,7 @@ final class ClusterJoinCommand implements Callable<Integer> {
     Endpoint peerAt = via;
     ClusterToken t = token;
     return NodeDaemon.runForeground(dir, node.ops, node.readyFile, () -> restart
-        ? ClusterNode.restart(dir, node.nodeOptions())
-        : ClusterNode.join(dir, nodeId, listenAt, peerAt, t, node.nodeOptions()));
+        ? ClusterNode.restart(dir, options)
+        : ClusterNode.join(dir, nodeId, listenAt, peerAt, t, options));
   }
 }

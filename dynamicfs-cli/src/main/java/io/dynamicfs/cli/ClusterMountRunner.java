@@ -5,10 +5,12 @@ import io.dynamicfs.cache.CacheStack;
 import io.dynamicfs.cli.admin.AdminEndpoints;
 import io.dynamicfs.cli.admin.AdminRoutes;
 import io.dynamicfs.cli.admin.AdminServer;
+import io.dynamicfs.cli.admin.ClusterMountSide;
 import io.dynamicfs.cli.admin.DaemonContext;
 import io.dynamicfs.cli.metrics.DaemonMetrics;
 import io.dynamicfs.cli.metrics.EngineMetrics;
 import io.dynamicfs.cli.metrics.MeteredFileSystem;
+import io.dynamicfs.cli.metrics.NodeMetrics;
 import io.dynamicfs.cluster.mount.ClusterMounts;
 import io.dynamicfs.cluster.node.ClusterToken;
 import io.dynamicfs.core.api.FsException;
@@ -58,8 +60,9 @@ final class ClusterMountRunner {
     long started = System.currentTimeMillis();
     DaemonMetrics metrics = new DaemonMetrics();
     DynamicFileSystem fs;
+    ClusterMounts conn;
     try {
-      ClusterMounts conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress);
+      conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress);
       CacheStack.Builder caches = CacheStack.builder(metrics.registry()).memory(cmd.cacheMemory);
       if (cmd.cacheDir != null) {
         caches.disk(cmd.cacheDir, cmd.cacheSize, Admission.parse(cmd.cacheAdmission));
@@ -72,11 +75,12 @@ final class ClusterMountRunner {
     }
     EngineMetrics engineMetrics = new EngineMetrics(fs, 30_000);
     engineMetrics.bindTo(metrics.registry());
+    NodeMetrics.bindReplica(conn.replicaServer(), metrics.registry());
     AdminServer admin;
     try {
       DaemonContext ctx = new DaemonContext(fs, state, token.clusterId().toString(),
           cmd.mountPoint.toAbsolutePath().normalize(), started, VersionProvider.version(), cmd.effectiveConfig(),
-          metrics.registry(), engineMetrics);
+          metrics.registry(), engineMetrics, new ClusterMountSide(conn));
       admin = AdminServer.start(cmd.ops.adminAddress, state.resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
     } catch (IOException | RuntimeException e) {

@@ -62,6 +62,17 @@ final class GcCommand implements Callable<Integer> {
   static String render(Path mnt, JsonNode r, double minDeadPercent) {
     StringBuilder b = new StringBuilder();
     boolean applied = r.path("applied").asBoolean();
+    if (r.path("cluster").asBoolean()) {
+      b.append(String.format(Locale.ROOT, "gc %s (cluster%s)%n", mnt,
+          applied ? "" : "; dry run: nothing changed; --apply reclaims"));
+      b.append(String.format(Locale.ROOT, "  pending deletion     %d blocks, %d past the grace period%n",
+          r.path("pending_blocks").asLong(), r.path("due_blocks").asLong()));
+      if (applied) {
+        b.append(String.format(Locale.ROOT, "  reclaimed            %d blocks purged, %d copies deleted on the nodes%n",
+            r.path("purged_blocks").asLong(), r.path("deleted_copies").asLong()));
+      }
+      return b.toString();
+    }
     b.append(String.format(Locale.ROOT, "gc %s%s%n", mnt,
         applied ? "" : " (dry run: nothing changed; --apply reclaims)"));
     b.append(String.format(Locale.ROOT, "  pending deletion     %d blocks (the reclaimer deletes them within a second)%n",

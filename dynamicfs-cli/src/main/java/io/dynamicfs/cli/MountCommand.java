@@ -251,7 +251,7 @@ final class MountCommand implements Callable<Integer> {
     AdminServer admin; // before the mount: a busy admin port must not leave a mount behind
     try {
       DaemonContext ctx = new DaemonContext(fs, dir.root(), dir.uuid(), mountPoint.toAbsolutePath().normalize(), started,
-          VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics);
+          VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics, null);
       admin = AdminServer.start(ops.adminAddress, dir.root().resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
     } catch (IOException | RuntimeException e) {

@@ -1,6 +1,11 @@
 package io.dynamicfs.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dynamicfs.cli.admin.AdminRoutes;
+import io.dynamicfs.cli.admin.AdminServer;
+import io.dynamicfs.cli.admin.NodeEndpoints;
+import io.dynamicfs.cli.metrics.DaemonMetrics;
+import io.dynamicfs.cli.metrics.NodeMetrics;
 import io.dynamicfs.cluster.node.ClusterNode;
 import io.dynamicfs.core.api.FsException;
 import java.io.IOException;
@@ -36,11 +41,29 @@ final class NodeDaemon {
     Logging.configure(data.resolve("logs").resolve("dynamicfs.log"), ops.fileFormat(), ops.logLevel,
         readyFile == null ? ops.stderrFormat() : null);
     Logger log = LoggerFactory.getLogger(NodeDaemon.class);
+    long started = System.currentTimeMillis();
     ClusterNode node;
     try {
       node = starter.start();
     } catch (IOException | RuntimeException e) {
       log.atError().addKeyValue("error", String.valueOf(e.getMessage())).log("node did not start");
+      return fail(readyFile, e instanceof FsException fe ? fe.detail() : String.valueOf(e.getMessage()));
+    }
+    DaemonMetrics metrics = new DaemonMetrics();
+    NodeMetrics.bind(node, metrics.registry());
+    AdminServer admin;
+    try {
+      admin = AdminServer.start(ops.adminAddress, data.resolve("run"),
+          NodeEndpoints.register(new AdminRoutes(), node, started, VersionProvider.version()), metrics::scrape,
+          VersionProvider.version());
+    } catch (IOException | RuntimeException e) {
+      log.atError().addKeyValue("error", String.valueOf(e.getMessage())).log("node admin server did not start");
+      try {
+        node.close();
+      } catch (IOException closing) {
+        e.addSuppressed(closing);
+      }
+      metrics.close();
       return fail(readyFile, e instanceof FsException fe ? fe.detail() : String.valueOf(e.getMessage()));
     }
     Path run = data.resolve("run").resolve("node.json");
@@ -53,6 +76,7 @@ final class NodeDaemon {
       info.put("block_listen", node.file().listen().blockAddressText());
       info.put("cluster_id", node.file().clusterId().toString());
       info.put("voter", node.file().voter());
+      info.put("admin_port", admin.port());
       Files.writeString(run, new ObjectMapper().writeValueAsString(info) + "\n");
     } catch (IOException e) {
       log.atWarn().addKeyValue("error", e.getMessage()).log("cannot write run/node.json");
@@ -60,7 +84,9 @@ final class NodeDaemon {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
+        admin.close();
         node.close();
+        metrics.close();
         Files.deleteIfExists(run);
       } catch (IOException | RuntimeException e) {
         log.atError().addKeyValue("error", String.valueOf(e)).log("node did not stop cleanly");

@@ -1,6 +1,10 @@
 package io.dynamicfs.cli;
 
+import io.dynamicfs.cluster.node.ClusterNode;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -15,25 +19,42 @@ final class NodeOptions {
   @Option(names = "--ready-file", hidden = true, description = "Where a background child reports readiness.")
   Path readyFile;
 
+  @Option(names = "--snapshot-every", paramLabel = "ENTRIES", defaultValue = "10000",
+      description = {"Metadata log entries between checkpoints of this node's replica (default ${DEFAULT-VALUE});",
+          "the log is purged up to each, and a node that missed more installs the leader's checkpoint."})
+  long snapshotEvery;
+
+  @Option(names = "--reclaim-grace", paramLabel = "SECONDS", defaultValue = "60",
+      description = {"How long the leader lets a block wait in pending deletion before purging it and deleting its",
+          "copies (default ${DEFAULT-VALUE}; at least 1): it covers a dedup hit on one mount racing a delete on another."})
+  long reclaimGraceSeconds;
+
   @Option(names = "--dead-node-after", paramLabel = "SECONDS", defaultValue = "600",
       description = "While this node leads: a node unreachable this long counts as dead and its blocks are copied "
           + "to the others (default ${DEFAULT-VALUE}).")
   long deadNodeAfterSeconds;
 
-  /** The node's tunables from these options. */
-  io.dynamicfs.cluster.node.ClusterNode.Options nodeOptions() {
-    if (deadNodeAfterSeconds < 1) {
-      throw new IllegalArgumentException("--dead-node-after " + deadNodeAfterSeconds + " must be at least 1 second");
+  /** The node's tunables; IllegalArgumentException naming the option for a bad value. */
+  ClusterNode.Options options() {
+    if (snapshotEvery < 1) {
+      throw new IllegalArgumentException("--snapshot-every must be at least 1, got " + snapshotEvery);
     }
-    return io.dynamicfs.cluster.node.ClusterNode.Options.DEFAULT
-        .withDeadNodeAfter(java.time.Duration.ofSeconds(deadNodeAfterSeconds));
+    if (reclaimGraceSeconds < 1) {
+      throw new IllegalArgumentException("--reclaim-grace must be at least 1 (seconds), got " + reclaimGraceSeconds);
+    }
+    if (deadNodeAfterSeconds < 1) {
+      throw new IllegalArgumentException("--dead-node-after must be at least 1 (seconds), got " + deadNodeAfterSeconds);
+    }
+    ClusterNode.Options d = ClusterNode.Options.DEFAULT;
+    return new ClusterNode.Options(Duration.ofSeconds(reclaimGraceSeconds), d.dutyPeriod(), d.blockSize(),
+        snapshotEvery).withDeadNodeAfter(Duration.ofSeconds(deadNodeAfterSeconds));
   }
 
-  /** These options (but --foreground and --ready-file) for a background child. */
-  java.util.List<String> childArguments() {
-    java.util.List<String> a = new java.util.ArrayList<>(ops.childArguments());
-    a.add("--dead-node-after");
-    a.add(Long.toString(deadNodeAfterSeconds));
+  /** What a background child needs to run as this command was asked to. */
+  List<String> childArguments() {
+    List<String> a = new ArrayList<>(ops.childArguments());
+    a.addAll(List.of("--snapshot-every", Long.toString(snapshotEvery), "--reclaim-grace",
+        Long.toString(reclaimGraceSeconds), "--dead-node-after", Long.toString(deadNodeAfterSeconds)));
     return a;
   }
 }

@@ -95,6 +95,13 @@ final class StatsCommand implements Callable<Integer> {
           hits + misses == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * hits / (hits + misses)),
           (hits + misses) / secs));
     }
+    JsonNode raft = b.path("raft");
+    if (raft.has("applied_index")) {
+      double applied = raft.path("applied_index").asDouble();
+      out.append(String.format(Locale.ROOT, "  cluster replica applied %.0f, behind the commit index by %.0f, "
+              + "%.1f entries/s, term %.0f%n", applied, Math.max(0, raft.path("commit_index").asDouble() - applied),
+          (applied - a.path("raft").path("applied_index").asDouble(applied)) / secs, raft.path("term").asDouble()));
+    }
     out.append(String.format(Locale.ROOT, "  %-12s %10s %10s %10s %10s%n", "op", "ops/s", "mean ms", "p99 ms",
         "errors/s"));
     active.sort(Comparator.comparingDouble((Object[] r) -> -(double) r[1]));

@@ -18,7 +18,7 @@ import picocli.CommandLine.Parameters;
             + "bytes), caches and health, from the mount's daemon through its admin API (needs the daemon's "
             + "user: the token in DATA/run/admin.token)."})
 final class StatusCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MNT", description = "The mount point.")
+  @Parameters(index = "0", paramLabel = "MNT", description = "The mount point (or a cluster node's DATA).")
   Path mountPoint;
 
   @Option(names = "--json", description = "Print the daemon's answer as JSON.")
@@ -38,6 +38,9 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   static String render(JsonNode s) {
+    if (s.has("node_id")) {
+      return renderNode(s);
+    }
     StringBuilder b = new StringBuilder();
     JsonNode f = s.path("format");
     JsonNode sp = s.path("space");
@@ -83,6 +86,25 @@ final class StatusCommand implements Callable<Integer> {
           c.getValue().path("hits").asLong(), c.getValue().path("misses").asLong(),
           ratio.isNumber() ? String.format(Locale.ROOT, " (%.1f%% hits)", ratio.asDouble() * 100) : ""));
     }
+    JsonNode cl = s.path("cluster");
+    if (cl.has("members")) {
+      JsonNode r = cl.path("replica");
+      b.append(String.format(Locale.ROOT, "  cluster  %s: leader %s, term %d, commit index %d; this mount's replica "
+              + "applied %d (%d behind)%n", cl.path("cluster_id").asText(), cl.path("leader").asText("none"),
+          cl.path("term").asLong(), cl.path("commit_index").asLong(), r.path("applied_index").asLong(),
+          r.path("lag_entries").asLong()));
+      b.append(String.format(Locale.ROOT, "           nodes hold %d block copies, %s used, %s free%n",
+          cl.path("node_blocks").asLong(), ProgressReporter.bytes(cl.path("node_used_bytes").asLong()),
+          ProgressReporter.bytes(cl.path("node_free_bytes").asLong())));
+      for (JsonNode m : cl.path("members")) {
+        b.append(String.format(Locale.ROOT, "           %-9s %-8s %s: commit %d, %d blocks, %s used, %s free%n",
+            m.path("health").asText(), m.path("role").asText(), m.path("node_id").asText(),
+            m.path("commit_index").asLong(), m.path("blocks").asLong(),
+            ProgressReporter.bytes(m.path("used_bytes").asLong()), ProgressReporter.bytes(m.path("free_bytes").asLong())));
+      }
+    } else if (cl.has("error")) {
+      b.append("  cluster  no answer: ").append(cl.path("error").asText()).append('\n');
+    }
     b.append("  config  ");
     for (Iterator<Map.Entry<String, JsonNode>> it = s.path("config").fields(); it.hasNext(); ) {
       Map.Entry<String, JsonNode> c = it.next();
@@ -90,6 +112,33 @@ final class StatusCommand implements Callable<Integer> {
           : c.getValue().toString());
     }
     return b.append('\n').toString();
+  }
+
+  /** A cluster node's status (its DATA was given instead of a mount point). */
+  static String renderNode(JsonNode s) {
+    StringBuilder b = new StringBuilder();
+    b.append(String.format(Locale.ROOT, "DynamicFS cluster node %s of cluster %s (data %s)%n",
+        s.path("node_id").asText(), s.path("cluster_id").asText(), s.path("data").asText()));
+    b.append(String.format(Locale.ROOT, "  version  %s, pid %d, up %s, listens on %s%n", s.path("version").asText(),
+        s.path("pid").asLong(), duration(s.path("uptime_seconds").asLong()), s.path("listen").asText()));
+    JsonNode r = s.path("raft");
+    if (r.isObject()) {
+      b.append(String.format(Locale.ROOT, "  raft     %s, term %d, commit index %d, applied %d%n",
+          r.path("role").asText(), r.path("term").asLong(), r.path("commit_index").asLong(),
+          r.path("applied_index").asLong()));
+    } else {
+      b.append("  raft     none (a block-only node)\n");
+    }
+    JsonNode st = s.path("store");
+    b.append(String.format(Locale.ROOT, "  store    %d blocks, %s in segment files, %s free%n",
+        st.path("blocks").asLong(), ProgressReporter.bytes(st.path("file_bytes").asLong()),
+        ProgressReporter.bytes(st.path("free_bytes").asLong())));
+    JsonNode bs = s.path("block_server");
+    b.append(String.format(Locale.ROOT, "  blocks   %d requests (%d errors), %s received, %s sent%n",
+        bs.path("requests").asLong(), bs.path("errors").asLong(),
+        ProgressReporter.bytes(bs.path("received_bytes").asLong()),
+        ProgressReporter.bytes(bs.path("sent_bytes").asLong())));
+    return b.toString();
   }
 
   static String duration(long seconds) {

@@ -3,185 +3,60 @@ package io.dynamicfs.fuse;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.List;
-import java.util.Random;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** A real DynamicFS through the low-level binding: the POSIX behaviour the kernel sees. */
-class LowLevelMountTest extends MountedTestBase {
+/**
+ * The low-level cases on a fresh single-node mount per case, the binding's selection property, and cases
+ * of a single node's own (the largest file, fallocate reservations against DATA's disk, file handles, space).
+ */
+class LowLevelMountTest extends LowLevelCases {
+  @TempDir
+  Path base;
+  MountedFs fs;
 
-  private static int nlink(Path p) throws IOException {
-    return (Integer) Files.getAttribute(p, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+  @BeforeEach
+  void mount() throws IOException {
+    fs = MountedFs.mount(base);
   }
 
-  private static long ino(Path p) throws IOException {
-    return (Long) Files.getAttribute(p, "unix:ino", LinkOption.NOFOLLOW_LINKS);
+  @AfterEach
+  void unmountAndCheck() throws IOException {
+    MountedTestBase.unmountAndCheck(fs);
   }
 
-  @Test
-  void createWriteReadRemount() throws IOException {
-    byte[] data = new byte[3 << 20];
-    new Random(7).nextBytes(data);
-    Path f = fs.path("big.bin");
-    Files.write(f, data);
-    assertArrayEquals(data, Files.readAllBytes(f));
-    Files.writeString(fs.path("small.txt"), "hello");
-    assertEquals(List.of("big.bin", "small.txt"), list(fs.mnt));
+  @Override
+  public Path root() {
+    return fs.mnt;
+  }
+
+  @Override
+  public void remount() throws IOException {
     fs.remount();
-    assertArrayEquals(data, Files.readAllBytes(fs.path("big.bin")));
-    assertEquals("hello", Files.readString(fs.path("small.txt")));
-    assertEquals(data.length, Files.size(fs.path("big.bin")));
   }
 
-  @Test
-  void hardLinkNlinkThroughBothNamesImmediately() throws IOException {
-    Path a = fs.path("a");
-    Files.writeString(a, "x");
-    assertEquals(1, nlink(a));
-    Path b = fs.path("b");
-    Files.createLink(b, a);
-    assertEquals(2, nlink(a));
-    assertEquals(2, nlink(b));
-    assertEquals(ino(a), ino(b));
-    Path c = fs.path("c");
-    Files.createLink(c, b);
-    assertEquals(3, nlink(a));
-    Files.delete(b);
-    assertEquals(2, nlink(a));
-    assertEquals(2, nlink(c));
-    Files.delete(a);
-    assertEquals(1, nlink(c));
-    assertEquals("x", Files.readString(c));
-    assertFalse(Files.exists(a));
+  @Override
+  public long expectedTotalSpace() throws IOException {
+    return Files.getFileStore(fs.data).getTotalSpace();
   }
 
-  @Test
-  void renameFileAndDirectory() throws IOException {
-    Files.createDirectories(fs.path("d1/sub"));
-    Files.writeString(fs.path("d1/sub/f"), "content");
-    Files.move(fs.path("d1/sub/f"), fs.path("d1/g"));
-    assertFalse(Files.exists(fs.path("d1/sub/f")));
-    assertEquals("content", Files.readString(fs.path("d1/g")));
-    Files.move(fs.path("d1"), fs.path("d2"));
-    assertEquals("content", Files.readString(fs.path("d2/g")));
-    assertTrue(Files.isDirectory(fs.path("d2/sub")));
-    Files.writeString(fs.path("d2/h"), "other");
-    Files.move(fs.path("d2/h"), fs.path("d2/g"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    assertEquals("other", Files.readString(fs.path("d2/g")));
-  }
-
-  @Test
-  void mkdirRmdirNotEmpty() throws IOException {
-    Path d = Files.createDirectory(fs.path("dir"));
-    Files.writeString(d.resolve("f"), "x");
-    assertEquals(2, nlink(d));
-    Files.createDirectory(d.resolve("sub"));
-    assertEquals(3, nlink(d));
-    Files.delete(d.resolve("sub"));
-    assertEquals(2, nlink(d));
-    assertThrows(DirectoryNotEmptyException.class, () -> Files.delete(d));
-    Files.delete(d.resolve("f"));
-    Files.delete(d);
-    assertFalse(Files.exists(d));
-    assertThrows(IOException.class, () -> Files.createDirectory(fs.path("nope/deeper")));
-  }
-
-  @Test
-  void symlink() throws IOException {
-    Files.writeString(fs.path("target"), "t");
-    Path l = Files.createSymbolicLink(fs.path("link"), Path.of("target"));
-    assertTrue(Files.isSymbolicLink(l));
-    assertEquals(Path.of("target"), Files.readSymbolicLink(l));
-    assertEquals("t", Files.readString(l));
-  }
-
-  @Test
-  void xattrs() throws IOException {
-    Path f = Files.writeString(fs.path("x"), "x");
-    UserDefinedFileAttributeView v = Files.getFileAttributeView(f, UserDefinedFileAttributeView.class);
-    v.write("k1", ByteBuffer.wrap("value-one".getBytes(StandardCharsets.UTF_8)));
-    v.write("k2", ByteBuffer.wrap(new byte[1000]));
-    assertEquals(List.of("k1", "k2"), v.list().stream().sorted().collect(Collectors.toList()));
-    assertEquals(9, v.size("k1"));
-    ByteBuffer out = ByteBuffer.allocate(9);
-    v.read("k1", out);
-    assertEquals("value-one", new String(out.array(), StandardCharsets.UTF_8));
-    v.delete("k1");
-    assertEquals(List.of("k2"), v.list());
-    assertThrows(IOException.class, () -> v.size("k1"));
-  }
-
-  @Test
-  void chmodChownUtimes() throws IOException {
-    Path f = Files.writeString(fs.path("m"), "m");
-    Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwx------"));
-    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
-    Files.setAttribute(f, "unix:uid", 1234);
-    Files.setAttribute(f, "unix:gid", 4321);
-    assertEquals(1234, Files.getAttribute(f, "unix:uid"));
-    assertEquals(4321, Files.getAttribute(f, "unix:gid"));
-    FileTime t = FileTime.from(1_000_000_000L, TimeUnit.SECONDS);
-    Files.setLastModifiedTime(f, t);
-    assertEquals(t, Files.getLastModifiedTime(f));
-    FileTime at = FileTime.from(1_100_000_000L, TimeUnit.SECONDS);
-    Files.setAttribute(f, "lastAccessTime", at);
-    assertEquals(at, Files.getAttribute(f, "lastAccessTime"));
-    assertEquals(t, Files.getLastModifiedTime(f));
-  }
-
-  @Test
-  void truncate() throws IOException {
-    Path f = fs.path("t");
-    Files.write(f, new byte[100_000]);
-    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
-      ch.truncate(10);
-      assertEquals(10, ch.size());
-    }
-    assertEquals(10, Files.size(f));
-    Files.writeString(f, "abc", StandardOpenOption.TRUNCATE_EXISTING);
-    assertEquals("abc", Files.readString(f));
-    run("truncate", "-s", "5000", f.toString());
-    assertEquals(5000, Files.size(f));
-  }
-
-  @Test
-  void unlinkWhileOpenStaysReadableAndFstatWorks() throws Exception {
-    Path f = fs.path("open");
-    Files.writeString(f, "still here");
-    String py = "import os,sys\n"
-        + "fd=os.open(sys.argv[1],os.O_RDWR)\n"
-        + "os.unlink(sys.argv[1])\n"
-        + "assert not os.path.exists(sys.argv[1])\n"
-        + "st=os.fstat(fd)\n"
-        + "assert st.st_nlink==0, st\n"
-        + "assert st.st_size==10, st\n"
-        + "assert os.pread(fd,100,0)==b'still here'\n"
-        + "os.pwrite(fd,b'!!',10)\n"
-        + "assert os.fstat(fd).st_size==12\n"
-        + "assert os.pread(fd,100,0)==b'still here!!'\n"
-        + "os.close(fd)\n"
-        + "print('ok')\n";
-    assertEquals("ok", run("python3", "-c", py, f.toString()).strip());
-    assertEquals(List.of(), list(fs.mnt));
+  @Override
+  public void openPathToOthers() throws IOException {
+    Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
   }
 
   @Test
@@ -421,7 +296,7 @@ class LowLevelMountTest extends MountedTestBase {
   }
 
   @Test
-  void statfs() throws IOException {
+  void statfs_totalAndUsableSpaceFollowTheDiskUnderData() throws IOException {
     FileStore store = Files.getFileStore(fs.mnt);
     FileStore disk = Files.getFileStore(fs.data); // one copy on one device under DATA: the same space
     assertTrue(store.getTotalSpace() > 0);
@@ -434,34 +309,6 @@ class LowLevelMountTest extends MountedTestBase {
     assertEquals("fuse.dynamicfs", store.type());
     String out = run("stat", "-f", "-c", "%l %b", fs.mnt.toString());
     assertTrue(out.startsWith("255 "), out);
-  }
-
-  @Test
-  void manyEntriesReaddir() throws IOException {
-    Path d = Files.createDirectory(fs.path("many"));
-    for (int i = 0; i < 1500; i++) {
-      Files.writeString(d.resolve("file-with-a-longish-name-" + i), "");
-    }
-    assertEquals(1500, list(d).size());
-    assertTrue(run("ls", "-a", d.toString()).lines().anyMatch(".."::equals));
-  }
-
-  @Test
-  void readdirDotDotNamesTheParent_alsoAfterTheDirectoryMoved() throws IOException {
-    Path a = Files.createDirectory(fs.path("a"));
-    Path b = Files.createDirectory(a.resolve("b"));
-    Path c = Files.createDirectory(fs.path("c"));
-    assertEquals(ino(a), dotDotInListing(b));
-    assertEquals(ino(fs.mnt), dotDotInListing(a));
-    Path moved = Files.move(b, c.resolve("b"));
-    assertEquals(ino(c), dotDotInListing(moved));
-  }
-
-  /** The inode number readdir gives for ".." ({@code ls -ai} prints what getdents returned). */
-  private long dotDotInListing(Path dir) throws IOException {
-    return run("ls", "-ai1", dir.toString()).lines().map(String::trim).filter(l -> l.endsWith(" .."))
-        .mapToLong(l -> Long.parseLong(l.substring(0, l.indexOf(' ')))).findFirst()
-        .orElseThrow(() -> new AssertionError("no '..' in the listing of " + dir));
   }
 
   @Test
@@ -496,24 +343,4 @@ class LowLevelMountTest extends MountedTestBase {
     }
   }
 
-  private static List<String> list(Path d) throws IOException {
-    try (Stream<Path> s = Files.list(d)) {
-      return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
-    }
-  }
-
-  private static String run(String... cmd) throws IOException {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    try {
-      int rc = p.waitFor();
-      if (rc != 0) {
-        throw new IOException(String.join(" ", cmd) + " failed rc=" + rc + ": " + out);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException(e);
-    }
-    return out;
-  }
 }

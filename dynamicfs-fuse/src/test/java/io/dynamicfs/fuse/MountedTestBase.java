@@ -21,6 +21,10 @@ abstract class MountedTestBase {
 
   @AfterEach
   void unmountAndCheck() throws IOException {
+    unmountAndCheck(fs);
+  }
+
+  static void unmountAndCheck(MountedFs fs) throws IOException {
     fs.close();
     assertFalse(FuseMount.isMounted(fs.mnt), "mount left behind");
     FsckAssert.assertClean(fs.data);

@@ -37,7 +37,7 @@ public final class AdminClient {
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
-  /** The client of the daemon serving the DynamicFS mounted at {@code mnt}. */
+  /** The client of the daemon serving the DynamicFS mounted at {@code mnt}, or of the node whose DATA it is. */
   public static AdminClient forMount(Path mnt) throws AdminException, IOException {
     Path mp = mnt.toAbsolutePath().normalize();
     for (DynamicFsMounts.Mount m : DynamicFsMounts.list()) {
@@ -45,7 +45,10 @@ public final class AdminClient {
         return forData(m.data());
       }
     }
-    throw new AdminException(0, mp + " is not a mounted DynamicFS");
+    if (Files.isRegularFile(mp.resolve("cluster").resolve("node.json"))) {
+      return forData(mp); // a cluster node's DATA: its daemon serves the admin API from DATA/run
+    }
+    throw new AdminException(0, mp + " is not a mounted DynamicFS (nor a cluster node's DATA)");
   }
 
   /** The client of the daemon that has {@code data} mounted. */

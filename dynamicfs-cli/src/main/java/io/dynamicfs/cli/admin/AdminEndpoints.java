@@ -52,7 +52,8 @@ public final class AdminEndpoints {
         .stream("/v1/warmup", "Pull files into the caches: {\"paths\": [...]} relative to the mount root",
             (req, progress) -> new Warmup(ctx.fs()).run(paths(req), progress))
         .stream("/v1/gc", "Report (and with \"apply\": true reclaim) unreferenced blocks and dead segment space",
-            (req, progress) -> ctx.fs().collectGarbage(req.bool("apply", false), deadFraction(req), progress))
+            (req, progress) -> ctx.cluster() != null ? ctx.cluster().gc(req.bool("apply", false))
+                : ctx.fs().collectGarbage(req.bool("apply", false), deadFraction(req), progress))
         .get("/v1/tiers", "Tiers and devices: health, capacity, free, used, records, bad records, repairs",
             req -> tiers(ctx).stream().map(Tier::status).toList())
         .stream("/v1/scrub", "Verify every copy and shard; repair unless {\"repair\": false}; {\"tier\", \"rate\"}",
@@ -145,7 +146,18 @@ public final class AdminEndpoints {
       caches.put(level, m);
     });
     s.put("caches", caches);
-    s.put("health", health(ctx, disk, store, dead));
+    Map<String, Object> health = health(ctx, disk, store, dead);
+    if (ctx.cluster() != null) {
+      Map<String, Object> cluster;
+      try {
+        cluster = ctx.cluster().status();
+      } catch (IOException e) {
+        cluster = Map.of("error", String.valueOf(e.getMessage()));
+      }
+      s.put("cluster", cluster);
+      clusterHealth(cluster, health);
+    }
+    s.put("health", health);
     return s;
   }
 
@@ -181,6 +193,25 @@ public final class AdminEndpoints {
     h.put("status", problems.isEmpty() ? "ok" : "degraded");
     h.put("problems", problems);
     return h;
+  }
+
+  /** Adds a cluster mount's problems: no answer from the cluster, a member not healthy. */
+  @SuppressWarnings("unchecked")
+  static void clusterHealth(Map<String, Object> cluster, Map<String, Object> health) {
+    List<String> problems = new ArrayList<>((List<String>) health.get("problems"));
+    if (cluster.containsKey("error")) {
+      problems.add("the cluster did not answer: " + cluster.get("error"));
+    }
+    for (Map<String, Object> m : (List<Map<String, Object>>) cluster.getOrDefault("members", List.of())) {
+      if (!"healthy".equals(m.get("health"))) {
+        problems.add("node '" + m.get("node_id") + "' is " + m.get("health"));
+      }
+    }
+    if (cluster.containsKey("members") && cluster.get("leader") == null) {
+      problems.add("the metadata group has no leader");
+    }
+    health.put("status", problems.isEmpty() ? "ok" : "degraded");
+    health.put("problems", problems);
   }
 
   private static double round(double v) {

@@ -25,8 +25,12 @@ final class StatsSnapshot {
   /** One cache level's lookups. */
   record CacheStats(double hits, double misses) {}
 
+  /**
+   * {@code raft}: on a cluster mount, its replica's term, the commit index it knows and the index it has
+   * applied (the {@code dfs.raft.*} gauges); empty on a single node.
+   */
   record Snapshot(long timeMillis, double uptimeSeconds, Map<String, OpStats> ops, double bytesRead,
-      double bytesWritten, Map<String, CacheStats> caches) {}
+      double bytesWritten, Map<String, CacheStats> caches, Map<String, Double> raft) {}
 
   private StatsSnapshot() {}
 
@@ -54,9 +58,16 @@ final class StatsSnapshot {
       add(hm, c.getId().getTag("level"), "miss", c.count());
     }
     hm.forEach((k, v) -> caches.put(k, new CacheStats(v[0], v[1])));
+    Map<String, Double> raft = new LinkedHashMap<>();
+    for (String g : List.of("term", "commit.index", "applied.index")) {
+      io.micrometer.core.instrument.Gauge gauge = r.find("dfs.raft." + g).gauge();
+      if (gauge != null) {
+        raft.put(g.replace('.', '_'), gauge.value());
+      }
+    }
     long now = System.currentTimeMillis();
     return new Snapshot(now, (now - startedMillis) / 1000.0, ops, count(r, "dfs.fs.read"),
-        count(r, "dfs.fs.written"), caches);
+        count(r, "dfs.fs.written"), caches, raft);
   }
 
   private static void add(Map<String, double[]> m, String cache, String result, double n) {

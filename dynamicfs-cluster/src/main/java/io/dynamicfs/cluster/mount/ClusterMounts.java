@@ -162,6 +162,52 @@ public final class ClusterMounts implements AutoCloseable {
     return admin.meta();
   }
 
+  /**
+   * The cluster as this mount sees it: the leader's status (members, commit index) and this mount's replica
+   * (its figures were taken first, so the lag {@code cluster.commitIndex - replica.appliedIndex} is never
+   * understated).
+   */
+  public record View(ClusterAdmin.Status cluster, RaftMetaServer.Figures replica) {
+    public long replicaLag() {
+      return Math.max(0, cluster.commitIndex() - replica.appliedIndex());
+    }
+  }
+
+  /** Asks the voters in turn for the cluster's status; EIO when none answers. */
+  public View view() throws FsException {
+    RaftMetaServer.Figures mine = replica.figures();
+    FsException last = null;
+    for (RaftPeer p : admin.group().getPeers()) {
+      try {
+        return new View(admin.status(Endpoint.parse("peer", p.getAddress())), mine);
+      } catch (FsException e) {
+        last = e;
+      }
+    }
+    throw last != null ? last : FsException.of(Errno.EIO, "the cluster has no voters to ask");
+  }
+
+  /**
+   * gc from this mount: asks the nodes in turn until the metadata leader's node answers (the others say
+   * EAGAIN) to count the blocks pending deletion and, with {@code apply}, to reclaim those past the grace.
+   */
+  public io.dynamicfs.cluster.transport.Reclaimer.Report reclaim(boolean apply) throws IOException {
+    IOException last = null;
+    for (var n : directory.nodes().nodes()) {
+      try {
+        return ((io.dynamicfs.cluster.transport.RemoteBlockStore) n.store()).reclaim(apply, 60_000);
+      } catch (IOException e) {
+        last = e;
+      }
+    }
+    throw last != null ? last : FsException.of(Errno.EIO, "the cluster has no nodes to ask");
+  }
+
+  /** This mount's local replica (a Raft listener), for its metrics. */
+  public RaftMetaServer replicaServer() {
+    return replica;
+  }
+
   /** The local replica of the metadata, caught up at connect (for fsck of a cluster). */
   public MetadataStore replica() {
     return store;

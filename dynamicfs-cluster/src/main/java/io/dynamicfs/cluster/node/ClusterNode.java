@@ -1,6 +1,6 @@
 package io.dynamicfs.cluster.node;
 
-import io.dynamicfs.cluster.blocks.NodeStores;
+import io.dynamicfs.cluster.blocks.ShardRecord;
 import io.dynamicfs.cluster.raft.MetaQuery;
 import io.dynamicfs.cluster.raft.RaftMetaClient;
 import io.dynamicfs.cluster.raft.RaftMetaServer;
@@ -10,7 +10,6 @@ import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileType;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
-import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.block.SegmentStore;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.format.FormatOptions;
@@ -72,22 +71,35 @@ public final class ClusterNode implements Closeable {
   private final java.util.concurrent.CompletableFuture<Void> removed = new java.util.concurrent.CompletableFuture<>();
   private final Duration reclaimGrace;
   private final Map<BlockId, Long> pendingSeen = new HashMap<>();
-  /** The cluster's block store as the leader deletes through it; made on first use (duties thread only). */
-  private BlockStore clusterBlocks;
+  /** The cluster's redundancy, read on the first reclaim (under the reclaim lock). */
+  private Redundancy redundancy;
 
-  /** Tunables a test shortens. */
-  public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize,
+  /**
+   * Tunables a test shortens; {@code snapshotEvery} is how many Raft log entries a metadata replica applies
+   * between RocksDB checkpoints (the log is purged up to each, so a node that missed more catches up by
+   * installing one); {@code replication} how long a node may be unreachable before its blocks are copied.
+   */
+  public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
       ReplicationManager.Settings replication) {
+    public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
     public static final Options DEFAULT = new Options(Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20);
 
-    /** Default replication settings (a node unreachable for 10 min counts as dead). */
+    /** Default snapshot interval and replication settings (a node unreachable for 10 min counts as dead). */
     public Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize) {
-      this(reclaimGrace, dutyPeriod, blockSize, ReplicationManager.Settings.DEFAULT);
+      this(reclaimGrace, dutyPeriod, blockSize, DEFAULT_SNAPSHOT_EVERY);
+    }
+
+    public Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery) {
+      this(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, ReplicationManager.Settings.DEFAULT);
     }
 
     /** These options with nodes counted dead after {@code d} unreachable. */
     public Options withDeadNodeAfter(Duration d) {
-      return new Options(reclaimGrace, dutyPeriod, blockSize, replication.withDeadAfter(d));
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication.withDeadAfter(d));
+    }
+
+    public Options withSnapshotEvery(long entries) {
+      return new Options(reclaimGrace, dutyPeriod, blockSize, entries, replication);
     }
   }
 
@@ -105,7 +117,7 @@ public final class ClusterNode implements Closeable {
     try {
       s = SegmentStore.open(data.resolve("blocks"), Codec.LZ4, SEGMENT_BYTES);
       bs = BlockServer.builder(s, token.credentials()).bind(file.listen().blockAddress())
-          .blockSize(options.blockSize()).start();
+          .blockSize(options.blockSize()).reclaimer(this::reclaimNow).start();
       List<RaftPeer> peers = new ArrayList<>();
       for (Endpoint e : file.peers()) {
         peers.add(ClusterAdmin.peer(e));
@@ -113,7 +125,9 @@ public final class ClusterNode implements Closeable {
       RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), peers);
       if (file.voter()) {
         RaftNodeConfig cfg = RaftNodeConfig.builder(file.listen().peerId(), file.listen().host(), file.listen().port(),
-            data.resolve("raft")).build();
+            data.resolve("raft")).snapshotThreshold(options.snapshotEvery())
+            .purgeGap((int) Math.min(1024, options.snapshotEvery()))
+            .segmentBytes(segmentBytesFor(options.snapshotEvery())).build();
         r = RaftMetaServer.start(cfg, group, options.blockSize(), ApplyListener.NONE);
       }
       c = new RaftMetaClient(group);
@@ -150,6 +164,14 @@ public final class ClusterNode implements Closeable {
       this.replication = null;
       this.repairs = null;
     }
+  }
+
+  /**
+   * Ratis purges only closed log segments: a segment of about one checkpoint interval (1 KiB an entry, 16
+   * KiB to 8 MiB) lets the log behind a checkpoint go, also when checkpoints are frequent.
+   */
+  static long segmentBytesFor(long snapshotEvery) {
+    return Math.max(16L << 10, Math.min(8L << 20, snapshotEvery * 1024));
   }
 
   // ---- making and starting nodes -------------------------------------------------------------------
@@ -325,12 +347,14 @@ public final class ClusterNode implements Closeable {
   /** While this node leads: end expired sessions, reclaim blocks that waited out the grace period. */
   private void leaderDuties() {
     if (raft == null || !raft.isLeader()) {
-      pendingSeen.clear();
+      synchronized (this) {
+        pendingSeen.clear();
+      }
       return;
     }
     try {
       client.submit(new MetaOp.ExpireSessions(System.currentTimeMillis() * 1_000_000L));
-      reclaim();
+      reclaim(true);
     } catch (IOException | RuntimeException e) {
       log.atWarn().addKeyValue("error", String.valueOf(e)).log("leader duties failed; retried next period");
     }
@@ -369,7 +393,35 @@ public final class ClusterNode implements Closeable {
     }
   }
 
-  private void reclaim() throws IOException {
+  /**
+   * A RECLAIM request (gc from a mount): on the leader, runs {@link #reclaim} on a duties thread and answers
+   * what it found and did; elsewhere EAGAIN.
+   */
+  private io.dynamicfs.cluster.transport.Reclaimer.Report reclaimNow(boolean apply) throws IOException {
+    ScheduledExecutorService d = duties;
+    if (d == null || raft == null || !raft.isLeader()) {
+      throw FsException.of(Errno.EAGAIN, "node '%s' is not the metadata leader", file.nodeId());
+    }
+    try {
+      return d.submit(() -> reclaim(apply)).get(60, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw FsException.of(Errno.EIO, "reclaim did not finish in 60 s");
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw FsException.of(Errno.EAGAIN, "node '%s' is stopping", file.nodeId());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw FsException.of(Errno.EIO, "interrupted while reclaiming");
+    }
+  }
+
+  /**
+   * Purges the pending blocks this leader has seen pending for at least the grace period (when {@code apply})
+   * and deletes their copies on every node. Runs on a duties thread, one call at a time (the lock also guards
+   * {@code pendingSeen}: the duties pool has two threads, and a RECLAIM request queues its call there too).
+   */
+  private synchronized io.dynamicfs.cluster.transport.Reclaimer.Report reclaim(boolean apply) throws IOException {
     Map<BlockId, Long> pending = raft.stateMachine().read(s -> s.pendingDeletes(4096));
     long now = System.nanoTime();
     pendingSeen.keySet().retainAll(pending.keySet());
@@ -380,32 +432,50 @@ public final class ClusterNode implements Closeable {
         due.add(id);
       }
     }
-    if (due.isEmpty()) {
-      return;
+    if (due.isEmpty() || !apply) {
+      return new io.dynamicfs.cluster.transport.Reclaimer.Report(pending.size(), due.size(), 0, 0);
     }
     OpApplier.Result r = client.submit(new MetaOp.PurgeBlocks(due)).orThrow();
     directory.refresh();
-    BlockStore store = clusterBlocks();
-    int deleted = 0;
+    int purged = 0;
+    long copies = 0;
     for (BlockId id : r.purged()) {
-      try {
-        store.delete(id);
-      } catch (IOException | RuntimeException e) {
-        log.atWarn().addKeyValue("block", id.toHex()).addKeyValue("error", String.valueOf(e))
-            .log("block delete failed on some node; its leftovers stay as garbage");
+      for (var n : directory.nodes().nodes()) {
+        for (BlockId key : copyKeys(id)) {
+          try {
+            if (n.store().stat(key) != null) {
+              n.store().delete(key);
+              copies++;
+            }
+          } catch (IOException | RuntimeException e) {
+            log.atWarn().addKeyValue("block", id.toHex()).addKeyValue("node", n.number())
+                .addKeyValue("error", String.valueOf(e)).log("block delete on a node failed; left as garbage");
+          }
+        }
       }
       pendingSeen.remove(id);
-      deleted++;
+      purged++;
     }
-    log.atInfo().addKeyValue("blocks", deleted).log("reclaimed blocks");
+    log.atInfo().addKeyValue("blocks", purged).addKeyValue("copies", copies).log("reclaimed blocks");
+    return new io.dynamicfs.cluster.transport.Reclaimer.Report(pending.size(), due.size(), purged, copies);
   }
 
-  private BlockStore clusterBlocks() throws FsException {
-    if (clusterBlocks == null) {
-      MetaOp.SetClusterConfig config = client.query(new MetaQuery.Config());
-      clusterBlocks = NodeStores.open(Redundancy.parse(config.redundancy()), directory.nodes());
+  /**
+   * The keys a block's copies are kept under on a node: its id (replicate-R), or its K+M shard keys
+   * (rs-K-M), any of which a node may hold.
+   */
+  private List<BlockId> copyKeys(BlockId id) throws FsException {
+    if (redundancy == null) {
+      redundancy = Redundancy.parse(client.query(new MetaQuery.Config()).redundancy());
     }
-    return clusterBlocks;
+    if (redundancy instanceof Redundancy.ReedSolomon rs) {
+      List<BlockId> keys = new ArrayList<>();
+      for (int i = 0; i < rs.data() + rs.parity(); i++) {
+        keys.add(ShardRecord.key(id, i, rs.data(), rs.parity()));
+      }
+      return keys;
+    }
+    return List.of(id);
   }
 
   // ---- accessors -------------------------------------------------------------------------------------
@@ -445,6 +515,20 @@ public final class ClusterNode implements Closeable {
     return replication;
   }
 
+  /** Requests, errors and bytes of this node's block server since it started. */
+  public io.dynamicfs.cluster.transport.BlockServerStats blockServerStats() {
+    return blockServer.stats();
+  }
+
+  /** Usable bytes on the filesystem under this node's blocks, or -1 when it cannot be read. */
+  public long freeBytes() {
+    try {
+      return Files.getFileStore(data.resolve("blocks")).getUsableSpace();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
   @Override
   public void close() throws IOException {
     duties.shutdownNow();
@@ -463,7 +547,7 @@ public final class ClusterNode implements Closeable {
       replication.close();
     }
     directory.close();
-    IOException failure = closeQuietly(clusterBlocks, client, raft, blockServer, blocks);
+    IOException failure = closeQuietly(client, raft, blockServer, blocks);
     lockChannel.close();
     if (failure != null) {
       throw failure;

@@ -73,6 +73,26 @@ public final class RaftMetaServer implements Closeable {
     return server;
   }
 
+  /**
+   * This replica's view of the group: its role (leader, follower, candidate, listener), the term, the leader's
+   * peer id (null while unknown), the highest index it knows committed and the index its store has applied.
+   */
+  public record Figures(String role, long term, String leader, long commitIndex, long appliedIndex) {}
+
+  /** What this replica knows of the group now; role "stopped" once the server is closed. */
+  public Figures figures() {
+    try {
+      RaftServer.Division d = server.getDivision(group.getGroupId());
+      var info = d.getInfo();
+      var leader = info.getLeaderId();
+      return new Figures(info.getCurrentRole().name().toLowerCase(java.util.Locale.ROOT), info.getCurrentTerm(),
+          leader == null ? null : leader.toString(), d.getRaftLog().getLastCommittedIndex(),
+          stateMachine.appliedIndex());
+    } catch (IOException | RuntimeException e) {
+      return new Figures("stopped", 0, null, -1, -1);
+    }
+  }
+
   /** True while this replica is the group's leader and ready to serve. */
   public boolean isLeader() {
     try {

@@ -46,10 +46,14 @@ final class BlockOps {
   private final int blockSize;
   private final LongSupplier freeBytes;
   private final int pageLimit;
+  private final Reclaimer reclaimer;
+  private final BlockServerStats stats = new BlockServerStats();
 
   /** {@code maxPayload}: the largest answer payload the frame bound allows (limits a LIST page). */
-  BlockOps(BlockStore store, GroupCommit commit, int blockSize, int maxPayload, LongSupplier freeBytes) {
+  BlockOps(BlockStore store, GroupCommit commit, int blockSize, int maxPayload, LongSupplier freeBytes,
+      Reclaimer reclaimer) {
     this.store = store;
+    this.reclaimer = reclaimer;
     this.pageLimit = Math.min(MAX_LIST_PAGE, (maxPayload - 5) / Payload.STORED_BLOCK_BYTES);
     this.commit = commit;
     this.blockSize = blockSize;
@@ -57,7 +61,12 @@ final class BlockOps {
   }
 
   /** Runs one request; {@code answer} is called once, maybe on another thread (the commit thread for PUT). */
-  void run(BlockFrame req, String peer, Consumer<Answer> answer) {
+  void run(BlockFrame req, String peer, Consumer<Answer> answered) {
+    stats.request(req.payload().length);
+    Consumer<Answer> answer = a -> {
+      stats.answer(a);
+      answered.accept(a);
+    };
     try {
       Payload.Reader r = new Payload.Reader(req.payload(), req.type().name());
       switch (req.type()) {
@@ -71,6 +80,7 @@ final class BlockOps {
         case DELETE -> answer.accept(delete(r));
         case LIST -> answer.accept(list(r));
         case STATS -> answer.accept(stats(r));
+        case RECLAIM -> answer.accept(reclaim(r));
         case SYNC -> {
           r.end();
           commit.whenDurable(e -> answer.accept(e == null ? Answer.OK_EMPTY : failure(e, req.type(), peer)));
@@ -80,6 +90,10 @@ final class BlockOps {
     } catch (IOException | RuntimeException e) {
       answer.accept(failure(e, req.type(), peer));
     }
+  }
+
+  BlockServerStats stats() {
+    return stats;
   }
 
   private static Answer failure(Exception e, Type op, String peer) {
@@ -289,6 +303,17 @@ final class BlockOps {
       w.storedBlock(sb);
     }
     return new Answer(Type.OK, w.toBytes());
+  }
+
+  private Answer reclaim(Payload.Reader r) throws IOException {
+    int apply = r.u8();
+    r.end();
+    if (apply > 1) {
+      throw FsException.of(Errno.EINVAL, "RECLAIM apply flag %d is not 0 or 1", apply);
+    }
+    Reclaimer.Report rep = reclaimer.reclaim(apply == 1);
+    return new Answer(Type.OK, new Payload.Writer().i64(rep.pending()).i64(rep.due()).i64(rep.purged())
+        .i64(rep.copiesDeleted()).toBytes());
   }
 
   private Answer stats(Payload.Reader r) throws IOException {

@@ -58,6 +58,7 @@ public final class BlockServer implements AutoCloseable {
   private final Channel serverChannel;
   private final InetSocketAddress address;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final BlockServerStats stats;
 
   private BlockServer(Builder b) throws IOException {
     acceptGroup = new MultiThreadIoEventLoopGroup(1, acceptThreads,
@@ -68,7 +69,9 @@ public final class BlockServer implements AutoCloseable {
         new ArrayBlockingQueue<>(b.storeQueue), storeThreads);
     commit = new GroupCommit(b.store, commitThread);
     channels = new DefaultChannelGroup("block-clients", acceptGroup.next());
-    BlockOps ops = new BlockOps(b.store, commit, b.blockSize, BlockFrame.maxPayload(b.maxFrameBytes), b.freeSpace);
+    BlockOps ops = new BlockOps(b.store, commit, b.blockSize, BlockFrame.maxPayload(b.maxFrameBytes), b.freeSpace,
+        b.reclaimer);
+    stats = ops.stats();
     ServerConnection.Shared shared = new ServerConnection.Shared(b.credentials, ops, workers, channels,
         b.blockSize, b.maxFrameBytes, b.maxInFlightPerConnection, b.maxConnections, b.helloTimeout.toMillis());
     int maxFrameBytes = b.maxFrameBytes;
@@ -90,6 +93,11 @@ public final class BlockServer implements AutoCloseable {
     log.atInfo().addKeyValue("address", address.toString()).addKeyValue("cluster", b.credentials.clusterId())
         .addKeyValue("block_size", b.blockSize).addKeyValue("max_frame_bytes", b.maxFrameBytes)
         .log("block server listening");
+  }
+
+  /** Requests, errors and bytes this server has handled since it started. */
+  public BlockServerStats stats() {
+    return stats;
   }
 
   /** A builder for a server of {@code store} to the clients of the cluster {@code credentials} names. */
@@ -163,6 +171,7 @@ public final class BlockServer implements AutoCloseable {
     private int maxConnections = 256;
     private Duration helloTimeout = Duration.ofSeconds(10);
     private LongSupplier freeSpace;
+    private Reclaimer reclaimer = Reclaimer.NONE;
 
     private Builder(BlockStore store, ClusterCredentials credentials) {
       this.store = Objects.requireNonNull(store, "store");
@@ -238,6 +247,12 @@ public final class BlockServer implements AutoCloseable {
      * Free bytes reported by STATS (-1: unknown). Default: the usable space of a {@link SegmentStore}'s
      * directory, else -1.
      */
+    /** What a RECLAIM request runs (default: refused with EOPNOTSUPP). */
+    public Builder reclaimer(Reclaimer r) {
+      this.reclaimer = Objects.requireNonNull(r, "reclaimer");
+      return this;
+    }
+
     public Builder freeSpace(LongSupplier freeBytes) {
       this.freeSpace = Objects.requireNonNull(freeBytes, "freeSpace");
       return this;

@@ -276,6 +276,19 @@ public final class RemoteBlockStore implements BlockStore, ShardStore {
     return s;
   }
 
+  /**
+   * Asks the node to reclaim blocks pending deletion ({@code apply}) or only to count them; only the metadata
+   * leader's node does (others answer EAGAIN).
+   */
+  public Reclaimer.Report reclaim(boolean apply, long timeoutMillis) throws IOException {
+    ClientConnection c = connection();
+    byte[] req = new Payload.Writer().u8(apply ? 1 : 0).toBytes();
+    Payload.Reader r = c.expect(c.call(Type.RECLAIM, req, NONE, 0, 0, timeoutMillis), Type.OK);
+    Reclaimer.Report rep = new Reclaimer.Report(r.i64(), r.i64(), r.i64(), r.i64());
+    r.end();
+    return rep;
+  }
+
   /** Closes the connections (requests waiting on them fail). Idempotent; the group stays open. */
   @Override
   public void close() {

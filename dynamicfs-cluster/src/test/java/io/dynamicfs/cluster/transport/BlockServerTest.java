@@ -149,6 +149,28 @@ class BlockServerTest {
   }
 
   @Test
+  void reclaim_runsTheServersReclaimer_refusedWithoutOne_andCountsRequests() throws Exception {
+    RemoteBlockStore plain = remote();
+    FsException none = assertThrows(FsException.class, () -> plain.reclaim(false, 10_000));
+    assertEquals(Errno.EOPNOTSUPP, none.errno());
+    List<Boolean> asked = new ArrayList<>();
+    try (SegmentStore other = SegmentStore.open(dir.resolve("leader"), Codec.LZ4, 64 << 20);
+        BlockServer leader = BlockServer.builder(other, CREDS).blockSize(BLOCK).reclaimer(apply -> {
+          asked.add(apply);
+          return new Reclaimer.Report(7, apply ? 3 : 0, apply ? 3 : 0, apply ? 6 : 0);
+        }).start()) {
+      RemoteBlockStore r = remote(leader.address(), CREDS);
+      assertEquals(new Reclaimer.Report(7, 0, 0, 0), r.reclaim(false, 10_000));
+      assertEquals(new Reclaimer.Report(7, 3, 3, 6), r.reclaim(true, 10_000));
+      assertEquals(List.of(false, true), asked);
+      BlockServerStats st = leader.stats();
+      assertTrue(st.requests() >= 2 && st.errors() == 0 && st.bytesIn() >= 2 && st.bytesOut() >= 64,
+          st.requests() + " " + st.errors() + " " + st.bytesIn() + " " + st.bytesOut());
+    }
+    assertEquals(1, server.stats().errors(), "the refused RECLAIM counts as an error");
+  }
+
+  @Test
   void put_randomBlocksFromSeveralThreads_readBackIdenticalAndSurviveRestart() throws Exception {
     RemoteBlockStore remote = remote();
     Map<BlockId, byte[]> acked = new ConcurrentHashMap<>();

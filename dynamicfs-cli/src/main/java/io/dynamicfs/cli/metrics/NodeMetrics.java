@@ -1,0 +1,55 @@
+package io.dynamicfs.cli.metrics;
+
+import io.dynamicfs.cluster.node.ClusterNode;
+import io.dynamicfs.cluster.raft.RaftMetaServer;
+import io.dynamicfs.cluster.transport.BlockServerStats;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+
+/**
+ * A cluster node's meters: its metadata replica (role as a state set, term, commit and applied index; absent on
+ * a block-only node), its block server (requests, errors, bytes in and out) and its block store (blocks,
+ * segment bytes, free bytes under it). All are read when scraped.
+ */
+public final class NodeMetrics {
+  static final List<String> ROLES = List.of("leader", "follower", "candidate", "listener");
+
+  private NodeMetrics() {}
+
+  public static void bind(ClusterNode node, MeterRegistry r) {
+    RaftMetaServer raft = node.raft();
+    if (raft != null) {
+      bindReplica(raft, r);
+    }
+    BlockServerStats b = node.blockServerStats();
+    FunctionCounter.builder("dfs.block.server.requests", b, BlockServerStats::requests)
+        .description("Block requests this node has run").register(r);
+    FunctionCounter.builder("dfs.block.server.errors", b, BlockServerStats::errors)
+        .description("Block requests answered with an error").register(r);
+    FunctionCounter.builder("dfs.block.server.received", b, BlockServerStats::bytesIn).baseUnit("bytes")
+        .description("Request payload bytes received").register(r);
+    FunctionCounter.builder("dfs.block.server.sent", b, BlockServerStats::bytesOut).baseUnit("bytes")
+        .description("Answer payload bytes sent").register(r);
+    Gauge.builder("dfs.node.store.blocks", node, n -> n.blocks().stats().blocks())
+        .description("Block copies and shards this node holds").register(r);
+    Gauge.builder("dfs.node.store.file.bytes", node, n -> n.blocks().stats().fileBytes()).baseUnit("bytes")
+        .description("Bytes of this node's segment files").register(r);
+    Gauge.builder("dfs.node.store.free.bytes", node, ClusterNode::freeBytes).baseUnit("bytes")
+        .description("Usable bytes on the filesystem under this node's blocks").register(r);
+  }
+
+  /** The Raft figures of a metadata replica (a node's, or a cluster mount's listener). */
+  public static void bindReplica(RaftMetaServer raft, MeterRegistry r) {
+    for (String role : ROLES) {
+      Gauge.builder("dfs.raft.role", raft, s -> s.figures().role().equals(role) ? 1 : 0).tag("role", role)
+          .description("1 for this replica's current role in the metadata group").register(r);
+    }
+    Gauge.builder("dfs.raft.term", raft, s -> s.figures().term()).description("Current Raft term").register(r);
+    Gauge.builder("dfs.raft.commit.index", raft, s -> s.figures().commitIndex())
+        .description("Highest log index this replica knows committed").register(r);
+    Gauge.builder("dfs.raft.applied.index", raft, s -> s.figures().appliedIndex())
+        .description("Log index this replica's store has applied").register(r);
+  }
+}
