@@ -380,17 +380,29 @@ public final class ClusterNode implements Closeable {
     }
     try {
       // a voter reads its own replica; a block-only node asks the group
-      List<MetadataStore.Node> table = raft != null ? raft.stateMachine().read(MetadataStore::nodes)
-          : client.query(new MetaQuery.Nodes());
-      for (MetadataStore.Node n : table) {
-        if (n.nodeId().equals(file.nodeId()) && n.state().equals("REMOVED")) {
-          log.atInfo().addKeyValue("node", n.nodeId()).log("this node has left the cluster; it can be stopped");
-          removed.complete(null);
-        }
+      String state = ownState(raft != null ? raft.stateMachine().read(MetadataStore::nodes)
+          : client.query(new MetaQuery.Nodes()));
+      if (raft != null && "DRAINING".equals(state)) {
+        // A leaving voter may be taken out of the group before its replica learns that REMOVED, logged just
+        // before, was committed (the commit index travels with later entries it no longer gets): ask the group.
+        state = ownState(client.query(new MetaQuery.Nodes()));
+      }
+      if ("REMOVED".equals(state)) {
+        log.atInfo().addKeyValue("node", file.nodeId()).log("this node has left the cluster; it can be stopped");
+        removed.complete(null);
       }
     } catch (FsException | RuntimeException e) {
       log.atDebug().addKeyValue("error", String.valueOf(e)).log("cannot read the nodes table");
     }
+  }
+
+  private String ownState(List<MetadataStore.Node> table) {
+    for (MetadataStore.Node n : table) {
+      if (n.nodeId().equals(file.nodeId())) {
+        return n.state();
+      }
+    }
+    return null;
   }
 
   /**
