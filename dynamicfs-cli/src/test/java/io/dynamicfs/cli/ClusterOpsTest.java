@@ -103,6 +103,9 @@ class ClusterOpsTest {
         assertTrue(metric(metrics, "dfs_raft_commit_index") > 0, n);
         assertTrue(metric(metrics, "dfs_block_server_requests_total") > 0, n);
         assertTrue(metric(metrics, "dfs_node_store_free_bytes") > 0, n);
+        // every node is a metadata voter here, and no node died: nothing was repaired or lost
+        assertEquals(0.0, metric(metrics, "dfs_replication_repaired_total"), n);
+        assertEquals(0.0, metric(metrics, "dfs_replication_lost_total"), n);
       }
       CliRun.Result nodeText = CliRun.run("status", cluster.data.get(leader).toString());
       assertTrue(nodeText.out().contains("raft     leader"), nodeText.out());

@@ -1,6 +1,7 @@
 package io.dynamicfs.cli.metrics;
 
 import io.dynamicfs.cluster.node.ClusterNode;
+import io.dynamicfs.cluster.node.ReplicationManager;
 import io.dynamicfs.cluster.raft.RaftMetaServer;
 import io.dynamicfs.cluster.transport.BlockServerStats;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -10,8 +11,9 @@ import java.util.List;
 
 /**
  * A cluster node's meters: its metadata replica (role as a state set, term, commit and applied index; absent on
- * a block-only node), its block server (requests, errors, bytes in and out) and its block store (blocks,
- * segment bytes, free bytes under it). All are read when scraped.
+ * a block-only node), its block server (requests, errors, bytes in and out), its block store (blocks,
+ * segment bytes, free bytes under it) and its replication manager's repairs (metadata nodes). All are read
+ * when scraped.
  */
 public final class NodeMetrics {
   static final List<String> ROLES = List.of("leader", "follower", "candidate", "listener");
@@ -38,6 +40,15 @@ public final class NodeMetrics {
         .description("Bytes of this node's segment files").register(r);
     Gauge.builder("dfs.node.store.free.bytes", node, ClusterNode::freeBytes).baseUnit("bytes")
         .description("Usable bytes on the filesystem under this node's blocks").register(r);
+    ReplicationManager m = node.replication();
+    if (m != null) {
+      FunctionCounter.builder("dfs.replication.repaired", m, ReplicationManager::repaired)
+          .description("Blocks whose copies or shards this node re-created while it led").register(r);
+      FunctionCounter.builder("dfs.replication.failed", m, ReplicationManager::failed)
+          .description("Repairs that found no node to take a copy, or whose commit failed").register(r);
+      FunctionCounter.builder("dfs.replication.lost", m, ReplicationManager::lost)
+          .description("Repairs that found no readable copy (fewer than K shards) left").register(r);
+    }
   }
 
   /** The Raft figures of a metadata replica (a node's, or a cluster mount's listener). */
