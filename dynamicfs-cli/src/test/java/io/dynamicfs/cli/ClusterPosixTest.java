@@ -1,19 +1,28 @@
 package io.dynamicfs.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.dynamicfs.fuse.LowLevelCases;
 import io.dynamicfs.fuse.MountUnderTest;
 import io.dynamicfs.fuse.PosixCases;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -199,6 +208,100 @@ class ClusterPosixTest {
     @Override
     public void openPathToOthers() throws IOException {
       m.openPathToOthers();
+    }
+  }
+
+  /**
+   * Two mounts of the same cluster (the default preset's and the safe one's), each in turn writer and reader:
+   * close-to-open (a file closed on one is read whole right after open on the other, however the reader's
+   * kernel cached it before), and names changed on one are seen by the other at once with the safe preset
+   * and within the default preset's 1 s.
+   */
+  @Nested
+  class BetweenTwoMounts {
+    private final Random rnd = new Random();
+
+    @Test
+    void aFileClosedOnOneMountIsReadWholeAfterOpenOnTheOther() throws Exception {
+      closeToOpen(Preset.BALANCED, Preset.SAFE);
+      closeToOpen(Preset.SAFE, Preset.BALANCED);
+    }
+
+    @Test
+    void namesChangedOnOneMountAreSeenOnTheOther() throws Exception {
+      names(Preset.BALANCED, Preset.SAFE);
+      names(Preset.SAFE, Preset.BALANCED);
+    }
+
+    private void closeToOpen(Preset writer, Preset reader) throws Exception {
+      String dir = "c2o-" + cases.incrementAndGet();
+      Path w = Files.createDirectory(mounted(writer).mnt.resolve(dir));
+      Path r = mounted(reader).mnt.resolve(dir);
+      byte[] content = bytes(1 + rnd.nextInt(3000));
+      Files.write(w.resolve("f"), content);
+      assertArrayEquals(content, Files.readAllBytes(r.resolve("f")), "a new file, read right after its close");
+      for (int round = 0; round < 12; round++) {
+        assertEquals(content.length, Files.size(r.resolve("f"))); // the reader's kernel caches what it saw
+        byte[] next = switch (round % 4) {
+          case 0 -> concat(content, bytes(1 + rnd.nextInt(300_000))); // grown
+          case 1 -> java.util.Arrays.copyOf(content, rnd.nextInt(content.length)); // truncated
+          case 2 -> bytes(content.length); // same size, other bytes
+          default -> bytes(1 + rnd.nextInt(5000));
+        };
+        if (round % 4 == 0) {
+          Files.write(w.resolve("f"), java.util.Arrays.copyOfRange(next, content.length, next.length),
+              StandardOpenOption.APPEND);
+        } else {
+          Files.write(w.resolve("f"), next);
+        }
+        content = next;
+        String what = writer.name + " wrote, " + reader.name + " read, round " + round;
+        assertArrayEquals(content, Files.readAllBytes(r.resolve("f")), what);
+        try (var ch = java.nio.channels.FileChannel.open(r.resolve("f"))) {
+          assertEquals(content.length, ch.size(), what + ": fstat after open");
+        }
+      }
+    }
+
+    private void names(Preset writer, Preset reader) throws Exception {
+      String dir = "names-" + cases.incrementAndGet();
+      Path w = Files.createDirectory(mounted(writer).mnt.resolve(dir));
+      Path r = mounted(reader).mnt.resolve(dir);
+      assertFalse(Files.exists(r.resolve("a")));
+      Files.write(w.resolve("a"), bytes(10));
+      assertTrue(Files.exists(r.resolve("a")), "a name made on the other mount is there at once");
+      Files.createDirectory(w.resolve("d"));
+      assertTrue(Files.isDirectory(r.resolve("d")));
+      try (var list = Files.list(r)) {
+        assertEquals(2, list.count(), "a fresh listing has both");
+      }
+      Files.move(w.resolve("a"), w.resolve("d/b"));
+      Files.delete(w.resolve("d/b"));
+      Files.delete(w.resolve("d"));
+      long bound = reader == Preset.SAFE ? 0 : 1_000;
+      long start = System.nanoTime();
+      while (Files.exists(r.resolve("a")) || Files.exists(r.resolve("d"))) {
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(ms <= bound + 250, "names removed on the " + writer.name + " mount still seen on the "
+            + reader.name + " mount after " + ms + " ms");
+        Thread.sleep(20);
+      }
+      try (var list = Files.list(r)) {
+        assertEquals(0, list.count(), "a fresh listing is empty");
+      }
+      org.junit.jupiter.api.Assertions.assertThrows(NoSuchFileException.class, () -> Files.size(r.resolve("a")));
+    }
+
+    private byte[] bytes(int n) {
+      byte[] b = new byte[n];
+      rnd.nextBytes(b);
+      return b;
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+      byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
+      System.arraycopy(b, 0, c, a.length, b.length);
+      return c;
     }
   }
 }

@@ -152,10 +152,10 @@ public final class ClusterMounts implements AutoCloseable {
     return new ClusterMount(format, store, journal, blocks, this::space, this::catchUp, sessionTtl, client, this);
   }
 
-  /** Waits until the local replica has applied everything the leader had committed when asked. */
+  /** Waits until the local replica has applied every operation the leader had applied when asked (a linearizable read). */
   public void catchUp() throws FsException {
-    long commit = admin.meta().query(new MetaQuery.Applied()).index();
-    waiter.await(commit, CATCH_UP);
+    long lastChange = admin.meta().queryNudging(new MetaQuery.LastChange()).index();
+    waiter.await(lastChange, CATCH_UP);
   }
 
   public RaftMetaClient meta() {

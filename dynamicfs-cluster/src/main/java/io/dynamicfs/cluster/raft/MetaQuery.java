@@ -40,6 +40,14 @@ public sealed interface MetaQuery<R> {
   /** The replica's applied position (for read-your-writes stale reads and for tests). */
   record Applied() implements MetaQuery<Position> {}
 
+  /**
+   * Where the replica's last operation was applied: what a mount's replica must have applied to hold
+   * everything the asked replica holds. Unlike {@link Applied} it leaves out the Raft metadata entry that
+   * follows each commit, which a listener learns is committed only at the next append (up to a heartbeat
+   * later), so a barrier waiting for it would wait that long after every write.
+   */
+  record LastChange() implements MetaQuery<Position> {}
+
   /** The cluster's members, every state, by node id. */
   record Nodes() implements MetaQuery<List<io.dynamicfs.core.meta.MetadataStore.Node>> {}
 

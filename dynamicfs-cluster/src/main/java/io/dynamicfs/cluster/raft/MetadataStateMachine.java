@@ -65,6 +65,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
 
   private final int blockSize;
   private final ApplyListener listener;
+  /** Where the last operation was applied since start (null: none yet); written by the updater thread. */
+  private volatile TermIndex lastChange;
   private final CheckpointStorage storage = new CheckpointStorage();
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   // @GuardedBy("lock") for threads other than the updater
@@ -171,6 +173,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
       throw stop(index, e);
     }
     updateLastAppliedTermIndex(term, index);
+    lastChange = TermIndex.valueOf(term, index);
     try {
       listener.applied(op, result);
     } catch (RuntimeException e) {
@@ -227,7 +230,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
         throw new FsException(Errno.EIO, "metadata replica is closed");
       }
       MetaQuery<?> q = QueryCodec.decodeQuery(request.getContent().toByteArray());
-      answer = QueryCodec.answer(q, QueryHandler.answer(store, q));
+      Object value = q instanceof MetaQuery.LastChange ? lastChange() : QueryHandler.answer(store, q);
+      answer = QueryCodec.answer(q, value);
     } catch (FsException e) {
       answer = QueryCodec.failure(e);
     } finally {
@@ -247,6 +251,17 @@ public final class MetadataStateMachine extends BaseStateMachine {
     } finally {
       lock.readLock().unlock();
     }
+  }
+
+  /**
+   * Where this replica applied its last operation; before any since it started (or installed a snapshot),
+   * its applied position, which is never earlier.
+   */
+  private MetaQuery.Position lastChange() {
+    TermIndex c = lastChange;
+    TermIndex applied = getLastAppliedTermIndex();
+    TermIndex t = c != null ? c : applied;
+    return t == null ? new MetaQuery.Position(0, 0) : new MetaQuery.Position(t.getTerm(), Math.max(0, t.getIndex()));
   }
 
   /** The last log index this replica has applied (operations and configuration entries alike). */
@@ -316,6 +331,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
           applier.appliedIndex());
     }
     setLastAppliedTermIndex(snapshot.getTermIndex());
+    lastChange = null; // the checkpoint's operations are all at or before its index
     log.atInfo().addKeyValue("snapshot", snapshot.getTermIndex().toString()).log("installed metadata checkpoint");
   }
 

@@ -67,6 +67,8 @@ final class QueryCodec {
         out.write(b.id().toBytes());
       } else if (q instanceof MetaQuery.Applied) {
         out.writeByte(9);
+      } else if (q instanceof MetaQuery.LastChange) {
+        out.writeByte(13);
       } else if (q instanceof MetaQuery.Nodes) {
         out.writeByte(10);
       } else if (q instanceof MetaQuery.Config) {
@@ -98,6 +100,7 @@ final class QueryCodec {
         case 10 -> new MetaQuery.Nodes();
         case 11 -> new MetaQuery.Config();
         case 12 -> new MetaQuery.BlocksOn(b.getInt());
+        case 13 -> new MetaQuery.LastChange();
         default -> throw FsException.of(Errno.EIO, "unknown query tag %d", tag);
       };
       end(b, "query");
@@ -168,7 +171,7 @@ final class QueryCodec {
         for (int l : r.placement().locations()) {
           out.writeInt(l);
         }
-      } else if (q instanceof MetaQuery.Applied) {
+      } else if (q instanceof MetaQuery.Applied || q instanceof MetaQuery.LastChange) {
         MetaQuery.Position p = (MetaQuery.Position) value;
         out.writeLong(p.term());
         out.writeLong(p.index());
@@ -264,7 +267,7 @@ final class QueryCodec {
           locs.add(b.getInt());
         }
         value = new BlockRecord(refs, raw, stored, codec, new io.dynamicfs.core.block.Placement(tier, locs));
-      } else if (q instanceof MetaQuery.Applied) {
+      } else if (q instanceof MetaQuery.Applied || q instanceof MetaQuery.LastChange) {
         value = new MetaQuery.Position(b.getLong(), b.getLong());
       } else if (q instanceof MetaQuery.Nodes) {
         int n = b.getInt();

@@ -319,6 +319,12 @@ public final class DynamicFileSystem implements FileSystem {
       return name.equals(".") || parent == ROOT_INO ? parent : dir.parent();
     }
     long ino = meta.lookup(parent, name);
+    if (ino < 0 && cluster != null) {
+      // The replica may not have applied a create committed elsewhere a moment ago: a miss is answered
+      // only after catching up, so a file closed on another mount opens here (close-to-open).
+      cluster.openBarrier().await();
+      ino = meta.lookup(parent, name);
+    }
     if (ino < 0) {
       Inode p = meta.requireInode(parent);
       if (!p.isDirectory()) {

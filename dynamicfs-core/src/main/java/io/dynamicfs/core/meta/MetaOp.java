@@ -48,6 +48,12 @@ public sealed interface MetaOp {
    */
   record OpenSession(long id, String client, long expiresNs) implements MetaOp {}
 
+  /**
+   * Changes nothing but the applied index. A cluster client logs one to make the leader exchange entries
+   * with its followers at once (see RaftMetaClient's linearizable reads).
+   */
+  record Noop() implements MetaOp {}
+
   /** Moves a live session's expiry (a client's heartbeat); ENOENT when it has already ended. */
   record RenewSession(long id, long expiresNs) implements MetaOp {}
 

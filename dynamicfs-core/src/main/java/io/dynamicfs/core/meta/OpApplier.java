@@ -169,6 +169,8 @@ public final class OpApplier {
       tx.replacePlacement(r.id(), r.expected(), r.to());
     } else if (op instanceof MetaOp.OpenSession o) {
       openSession(tx, o);
+    } else if (op instanceof MetaOp.Noop) {
+      // only the applied index moves
     } else if (op instanceof MetaOp.RenewSession r) {
       MetadataStore.Session live = store.session(r.id());
       if (live == null) {

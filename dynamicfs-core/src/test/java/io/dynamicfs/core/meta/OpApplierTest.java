@@ -1063,6 +1063,30 @@ class OpApplierTest {
   }
 
   @Test
+  void noop_changesOnlyTheAppliedIndex() throws Exception {
+    mkfile(ROOT, "f");
+    List<String> before = recordsButAppliedPosition();
+    long index = ap.appliedIndex() + 1;
+    OpApplier.Result r = apply(new MetaOp.Noop());
+    assertEquals(index, store.appliedIndex());
+    assertEquals(List.of(), r.freed());
+    assertEquals(before, recordsButAppliedPosition());
+  }
+
+  private List<String> recordsButAppliedPosition() throws FsException {
+    List<String> out = new java.util.ArrayList<>();
+    java.util.HexFormat hex = java.util.HexFormat.of();
+    store.forEachRecord((cf, k, v) -> {
+      boolean position = java.util.Arrays.equals(k, MetadataStore.APPLIED_KEY)
+          || java.util.Arrays.equals(k, MetadataStore.APPLIED_TERM_KEY);
+      if (!position) {
+        out.add(cf + "/" + hex.formatHex(k) + "=" + hex.formatHex(v));
+      }
+    });
+    return out;
+  }
+
+  @Test
   void expireSessions_endsOnlyExpiredOnes_renewalKeepsOneAlive() throws Exception {
     apply(new MetaOp.OpenSession(1, "x", 1_000));
     apply(new MetaOp.OpenSession(2, "y", 1_000));

@@ -439,9 +439,10 @@ final class LowLevelAdapter {
    * Keeps the kernel's page cache of the file across this open when the preset allows: always (a single
    * mount: every change passes through this kernel, writes are write-through, so what it cached is never
    * stale), never, or when size and mtime are what this kernel saw at its last open or release of the
-   * file (a change made elsewhere, e.g. by another mount, drops the cached pages).
+   * file (a change made elsewhere, e.g. by another mount, drops the cached pages, and the attributes too).
+   * {@code created}: the open made the file, so this kernel caches nothing of it yet.
    */
-  private void keepCache(Pointer fi, long ino, Attr now) {
+  private void keepCache(Pointer fi, long ino, Attr now, boolean created) {
     boolean keep = switch (caching.keepCache()) {
       case ALWAYS -> true;
       case NEVER -> false;
@@ -452,6 +453,21 @@ final class LowLevelAdapter {
     };
     if (keep) {
       fi.putInt(Layout.FileInfo.BITS, fi.getInt(Layout.FileInfo.BITS) | Layout.FileInfo.BIT_KEEP_CACHE);
+    } else if (caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED && !created) {
+      staleAttributes(ino);
+    }
+  }
+
+  /**
+   * Marks the attributes this kernel caches for {@code ino} stale, so the next stat, or a read past the
+   * size it knew, asks the daemon. Done at an open whose file may have changed elsewhere (another mount of
+   * the cluster): dropping the pages is not enough, since the kernel clips reads at the size it cached
+   * (close-to-open). Sent before the open's reply, so it takes effect before the opener's first read.
+   */
+  private void staleAttributes(long ino) {
+    Pointer ch = channel;
+    if (ch != null) {
+      lib.fuse_lowlevel_notify_inval_inode(ch, ino, -1, 0); // -ENOENT when the kernel holds no such inode
     }
   }
 
@@ -460,7 +476,7 @@ final class LowLevelAdapter {
       long h = fs.open(caller(req), ino, fi.getInt(Layout.FileInfo.FLAGS));
       fi.putLong(Layout.FileInfo.FH, h);
       try {
-        keepCache(fi, ino, caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED ? fs.getattr(ino) : null);
+        keepCache(fi, ino, caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED ? fs.getattr(ino) : null, false);
       } catch (IOException | RuntimeException e) {
         fs.release(h);
         throw e;
@@ -475,7 +491,7 @@ final class LowLevelAdapter {
     call(req, "create", parent, () -> {
       OpenResult r = fs.create(caller(req), parent, name, mode, fi.getInt(Layout.FileInfo.FLAGS));
       fi.putLong(Layout.FileInfo.FH, r.handle());
-      keepCache(fi, r.attr().ino(), r.attr());
+      keepCache(fi, r.attr().ino(), r.attr(), true);
       lookups.merge(r.attr().ino(), 1L, Long::sum);
       if (lib.fuse_reply_create(req, entry(r.attr()), fi) != 0) {
         forget(r.attr().ino(), 1);
