@@ -71,6 +71,13 @@ class ClusterOpsTest {
       assertEquals(0, stats.code(), stats.toString());
       assertTrue(stats.out().contains("cluster replica applied"), stats.out());
 
+      // scrub of the mount scrubs the cluster: every copy verified on its node
+      CliRun.Result scrub = CliRun.run("scrub", mnt.toString());
+      assertEquals(0, scrub.code(), scrub.toString());
+      assertTrue(scrub.out().contains("scrub: 3 blocks, 6 copies verified on their nodes, 6 intact"), scrub.out());
+      assertTrue(scrub.out().contains("corrupt 0, missing 0, under-replicated 0, repaired 0, unrepairable 0"),
+          scrub.out());
+
       // gc: deleted files' blocks wait in pending deletion; the leader counts them, purges them after the grace
       for (int i = 0; i < 3; i++) {
         Files.delete(mnt.resolve("f" + i));

@@ -57,8 +57,9 @@ public final class AdminEndpoints {
         .get("/v1/tiers", "Tiers and devices: health, capacity, free, used, records, bad records, repairs",
             req -> tiers(ctx).stream().map(Tier::status).toList())
         .stream("/v1/scrub", "Verify every copy and shard; repair unless {\"repair\": false}; {\"tier\", \"rate\"}",
-            (req, progress) -> ctx.fs().scrub(req.bool("repair", true), text(req, "tier"), (long) req.number("rate", 0),
-                p -> progress.progress("scrub", p.blocksDone(), p.blocksTotal()), () -> false))
+            (req, progress) -> ctx.cluster() != null ? ctx.cluster().scrub(req.bool("repair", true))
+                : ctx.fs().scrub(req.bool("repair", true), text(req, "tier"), (long) req.number("rate", 0),
+                    p -> progress.progress("scrub", p.blocksDone(), p.blocksTotal()), () -> false))
         .stream("/v1/tier/move", "Move a file or tree to a tier: {\"path\": relative to the mount root, \"to\": tier}",
             (req, progress) -> ctx.fs().moveToTier(ctx.fs().resolve(required(req, "path")),
                 required(req, "to"), p -> progress.progress("move", p.blocksDone(), p.blocksTotal())))

@@ -2,6 +2,7 @@ package io.dynamicfs.cli.admin;
 
 import io.dynamicfs.cluster.mount.ClusterMounts;
 import io.dynamicfs.cluster.node.ClusterAdmin;
+import io.dynamicfs.cluster.node.ClusterScrub;
 import io.dynamicfs.cluster.transport.Reclaimer;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -11,7 +12,8 @@ import java.util.Map;
 
 /**
  * A cluster mount's part of the admin API: for {@code GET /v1/status} the cluster as the mount sees it (one
- * status round), for {@code POST /v1/gc} the metadata leader's reclaim of blocks pending deletion.
+ * status round), for {@code POST /v1/gc} the metadata leader's reclaim of blocks pending deletion, for
+ * {@code POST /v1/scrub} a scrub of the cluster (what {@code scrub --cluster} runs, from this mount's replica).
  */
 public final class ClusterMountSide implements DaemonContext.ClusterSide {
   private final ClusterMounts conn;
@@ -58,6 +60,13 @@ public final class ClusterMountSide implements DaemonContext.ClusterSide {
     s.put("node_used_bytes", used);
     s.put("node_free_bytes", free);
     return s;
+  }
+
+  @Override
+  public Map<String, Object> scrub(boolean repair) throws IOException {
+    ClusterScrub.Report r = ClusterScrub.run(conn.replica(), conn.meta(), conn.nodeDirectory(), conn.redundancy(),
+        repair, conn::catchUp);
+    return ClusterScrubJson.of(r, repair);
   }
 
   @Override

@@ -22,5 +22,8 @@ public record DaemonContext(DynamicFileSystem fs, Path dataRoot, String uuid, Pa
 
     /** gc: the leader's count of blocks pending deletion and, with {@code apply}, what it reclaimed. */
     Map<String, Object> gc(boolean apply) throws java.io.IOException;
+
+    /** scrub: every node verifies its copies or shards; with {@code repair}, bad and missing ones are rebuilt. */
+    Map<String, Object> scrub(boolean repair) throws java.io.IOException;
   }
 }

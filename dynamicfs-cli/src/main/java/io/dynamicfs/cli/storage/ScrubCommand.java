@@ -3,6 +3,7 @@ package io.dynamicfs.cli.storage;
 import io.dynamicfs.cli.ProgressReporter;
 import io.dynamicfs.cli.SizeConverter;
 import io.dynamicfs.cli.admin.AdminException;
+import io.dynamicfs.cli.admin.ClusterScrubJson;
 import io.dynamicfs.core.storage.Scrubber;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -16,9 +17,10 @@ import picocli.CommandLine.Parameters;
 @Command(name = "scrub", mixinStandardHelpOptions = true,
     description = {"Verify every copy or shard of every block against its checksum and repair what is bad or",
         "missing from the redundancy left (one pass, now). Works on a mount point (through its daemon) or an",
-        "unmounted DATA; with --cluster, on a running cluster: every node verifies its own copies and each",
-        "missing or corrupt one is copied again from an intact one. Exit code: 0 everything readable (after",
-        "repair), 1 some blocks are unrepairable (listed by file) or, on a cluster, still at risk, 2 cannot run."})
+        "unmounted DATA; with --cluster (or on a cluster mount), on a running cluster: every node verifies",
+        "its own copies and each missing or corrupt one is copied again from an intact one. Exit code: 0",
+        "everything readable (after repair), 1 some blocks are unrepairable (listed by file) or, on a cluster,",
+        "still at risk, 2 cannot run."})
 public final class ScrubCommand extends StorageCommand {
   @Parameters(index = "0", arity = "0..1", paramLabel = "MNT|DATA",
       description = "A mount point or an unmounted DATA directory.")
@@ -56,7 +58,13 @@ public final class ScrubCommand extends StorageCommand {
       body.put("repair", !noRepair);
       body.put("tier", tier);
       body.put("rate", rate);
-      r = online(t, "scrub", "/v1/scrub", body, Scrubber.Report.class);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> answer = online(t, "scrub", "/v1/scrub", body, Map.class);
+      if (Boolean.TRUE.equals(answer.get("cluster"))) { // a cluster mount scrubs the cluster
+        System.out.print(ClusterScrubJson.render(answer));
+        return Boolean.TRUE.equals(answer.get("at_risk")) ? 1 : 0;
+      }
+      r = io.dynamicfs.cli.admin.AdminJson.mapper().convertValue(answer, Scrubber.Report.class);
     } else {
       try (OfflineFilesystem o = OfflineFilesystem.open(t.data()); ProgressReporter p = bar("scrub")) {
         r = o.fs().scrub(!noRepair, tier, rate, pr -> p.progress("scrub", pr.blocksDone(), pr.blocksTotal()),
