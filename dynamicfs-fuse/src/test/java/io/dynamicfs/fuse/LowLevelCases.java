@@ -227,6 +227,79 @@ public abstract class LowLevelCases implements MountUnderTest {
         .orElseThrow(() -> new AssertionError("no '..' in the listing of " + dir));
   }
 
+  /**
+   * fallocate's punch-hole and zero-range modes (util-linux's fallocate -p / -z, with and without KEEP_SIZE)
+   * mixed with writes, on a file of the mount and the same file in a plain directory: after every step both
+   * hold the same bytes and size. A file punched whole reports no blocks.
+   */
+  @Test
+  void punchHoleAndZeroRange_matchAPlainFilesystem() throws Exception {
+    Path plain = Files.createTempDirectory("dfs-punch-reference");
+    try {
+      Random rnd = new Random();
+      long seed = rnd.nextLong();
+      rnd.setSeed(seed);
+      Path m = root().resolve("p");
+      Path r = plain.resolve("p");
+      byte[] data = new byte[(3 << 20) + rnd.nextInt(1 << 20)];
+      rnd.nextBytes(data);
+      Files.write(m, data);
+      Files.write(r, data);
+      for (int step = 0; step < 30; step++) {
+        long size = Files.size(r);
+        long off = (long) (rnd.nextDouble() * (size + (1 << 20)));
+        long len = 1 + (long) (rnd.nextDouble() * (rnd.nextBoolean() ? 1 << 20 : 3 << 20));
+        String what;
+        switch (rnd.nextInt(4)) {
+          case 0 -> what = "-p";
+          case 1 -> what = "-z";
+          case 2 -> what = "-z -n";
+          default -> what = null;
+        }
+        String desc = "seed " + seed + " step " + step + ": " + (what == null ? "write" : "fallocate " + what)
+            + " at " + off + " length " + len;
+        if (what == null) {
+          byte[] b = new byte[(int) Math.min(len, 300_000)];
+          rnd.nextBytes(b);
+          for (Path p : new Path[] {m, r}) {
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+              ch.write(ByteBuffer.wrap(b), off);
+            }
+          }
+        } else {
+          for (Path p : new Path[] {m, r}) {
+            List<String> cmd = new java.util.ArrayList<>(List.of("fallocate"));
+            cmd.addAll(List.of(what.split(" ")));
+            cmd.addAll(List.of("-o", Long.toString(off), "-l", Long.toString(len), p.toString()));
+            run(cmd.toArray(new String[0]));
+          }
+        }
+        assertEquals(Files.size(r), Files.size(m), desc);
+        assertArrayEquals(Files.readAllBytes(r), Files.readAllBytes(m), desc);
+      }
+      String all = Long.toString(Files.size(m) + (1L << 30)); // also what KEEP_SIZE reserved past the end
+      run("fallocate", "-p", "-o", "0", "-l", all, m.toString());
+      // (ext4 keeps preallocated blocks past the end through a punch; DynamicFS releases them too)
+      try (FileChannel ch = FileChannel.open(m, StandardOpenOption.READ)) {
+        ch.read(ByteBuffer.allocate(1)); // an open: the kernel's cached attributes of the file are refreshed
+      }
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+      String blocks;
+      do {
+        blocks = run("stat", "-c", "%b", m.toString()).trim();
+      } while (!blocks.equals("0") && System.nanoTime() < deadline);
+      assertEquals("0", blocks, "a file punched whole holds no blocks (seed " + seed + ")");
+      byte[] zeros = new byte[(int) Files.size(m)];
+      assertArrayEquals(zeros, Files.readAllBytes(m));
+    } finally {
+      try (Stream<Path> s = Files.walk(plain)) {
+        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
   static List<String> list(Path d) throws IOException {
     try (Stream<Path> s = Files.list(d)) {
       return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());

@@ -75,14 +75,20 @@ public interface FileSystem extends Closeable {
   int write(long handle, long offset, byte[] src, int srcOffset, int length) throws IOException;
 
   /** fallocate(2) mode: do not change the size (the reservation may reach past the end of file). */
-  int FALLOC_FL_KEEP_SIZE = 1;
+  int FALLOC_FL_KEEP_SIZE = 0x01;
+  /** fallocate(2) mode: deallocate the range (reads give zeros); only with {@link #FALLOC_FL_KEEP_SIZE}. */
+  int FALLOC_FL_PUNCH_HOLE = 0x02;
+  /** fallocate(2) mode: zero the range and keep it allocated (reserved). */
+  int FALLOC_FL_ZERO_RANGE = 0x10;
 
   /**
-   * fallocate(2) on an open handle, mode 0 or {@link #FALLOC_FL_KEEP_SIZE}: reserves space for
+   * fallocate(2) on an open handle. Mode 0 or {@link #FALLOC_FL_KEEP_SIZE}: reserves space for
    * {@code [offset, offset + length)} so that writing it later cannot fail for lack of space (ENOSPC now
    * when there is not that much free), and without KEEP_SIZE grows the file to {@code offset + length}.
-   * An unprivileged {@code caller} clears set-user-ID and set-group-ID as a write does. Other modes
-   * (punching holes, zeroing ranges) are EOPNOTSUPP.
+   * {@link #FALLOC_FL_PUNCH_HOLE} (with KEEP_SIZE): the range inside the file reads as zeros and whole blocks
+   * in it become holes. {@link #FALLOC_FL_ZERO_RANGE}: the same, then the range is reserved as mode 0 or
+   * KEEP_SIZE would. An unprivileged {@code caller} clears set-user-ID and set-group-ID as a write does.
+   * Other modes (collapse, insert, unshare) are EOPNOTSUPP.
    */
   default void fallocate(Caller caller, long handle, int mode, long offset, long length) throws IOException {
     throw FsException.of(Errno.EOPNOTSUPP, "fallocate is not supported");

@@ -636,8 +636,14 @@ public final class DynamicFileSystem implements FileSystem {
     if ((h.flags() & O_ACCMODE) == O_RDONLY) {
       throw FsException.of(Errno.EBADF, "handle %d is read-only", handle);
     }
-    if ((mode & ~FALLOC_FL_KEEP_SIZE) != 0) {
+    if ((mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) != 0) {
       throw FsException.of(Errno.EOPNOTSUPP, "fallocate mode %#x", mode);
+    }
+    boolean keepSize = (mode & FALLOC_FL_KEEP_SIZE) != 0;
+    boolean punch = (mode & FALLOC_FL_PUNCH_HOLE) != 0;
+    boolean zero = (mode & FALLOC_FL_ZERO_RANGE) != 0;
+    if ((punch && zero) || (punch && !keepSize)) { // as Linux's vfs_fallocate answers
+      throw FsException.of(Errno.EOPNOTSUPP, "fallocate mode %#x: punching a hole needs KEEP_SIZE, alone", mode);
     }
     if (offset < 0 || length <= 0) {
       throw FsException.of(Errno.EINVAL, "fallocate range %d+%d", offset, length);
@@ -653,8 +659,38 @@ public final class DynamicFileSystem implements FileSystem {
     if (!i.isRegular()) {
       throw FsException.of(Errno.ENODEV, "cannot fallocate a %s", i.type());
     }
-    h.file().reserve(offset, length, (mode & FALLOC_FL_KEEP_SIZE) != 0, rawSpace().availableBytes(),
-        dropPrivileges(caller, i));
+    if (punch || zero) {
+      zeroWithin(h, offset, length);
+    }
+    if (punch) {
+      MetaOp.SetAttrs drop = dropPrivileges(caller, i);
+      h.file().commit(drop); // the zeros stored (whole blocks as holes) with the mode change, if any
+      int bs = format.blockSize();
+      long from = (offset + bs - 1) / bs;
+      long end = offset + length;
+      // whole blocks only, but a range reaching the end of file takes the last block (as ext4 rounds it up)
+      long to = end >= h.file().size() ? (end + bs - 1) / bs : end / bs;
+      if (to > from && !meta.reservedIndexes(h.ino(), from, to).isEmpty()) {
+        metaLog.submit(new MetaOp.Unreserve(h.ino(), from, to));
+      }
+      return;
+    }
+    h.file().reserve(offset, length, keepSize, rawSpace().availableBytes(), dropPrivileges(caller, i));
+  }
+
+  /**
+   * Writes zeros over the part of {@code [offset, offset + length)} inside the file: the block pipeline
+   * stores an all-zero block as a hole, so whole blocks are deallocated and partial ones rewritten.
+   */
+  private void zeroWithin(Handle h, long offset, long length) throws IOException {
+    long end = Math.min(offset + length, h.file().size());
+    int bs = format.blockSize();
+    byte[] zeros = new byte[(int) Math.min(bs, Math.max(0, end - offset))];
+    for (long pos = offset; pos < end; ) {
+      int n = (int) Math.min(bs - pos % bs, end - pos);
+      h.file().write(pos, zeros, 0, n, false);
+      pos += n;
+    }
   }
 
   /**

@@ -102,6 +102,13 @@ public sealed interface MetaOp {
   record Reserve(long ino, long offset, long length, boolean keepSize, long availableBytes, SetAttrs attrs,
       long timeNs) implements MetaOp {}
 
+  /**
+   * fallocate's punch hole: releases the reservations of blocks {@code [fromIndex, toIndex)} of file
+   * {@code ino} (whole blocks the punch turned into holes), so st_blocks and the free space no longer count
+   * them. Indexes not reserved are left alone.
+   */
+  record Unreserve(long ino, long fromIndex, long toIndex) implements MetaOp {}
+
   /** Frees an inode whose last name and last handle are gone. */
   record ReclaimInode(long ino) implements MetaOp {}
 

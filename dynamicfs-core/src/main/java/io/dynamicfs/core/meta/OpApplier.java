@@ -171,6 +171,8 @@ public final class OpApplier {
       openSession(tx, o);
     } else if (op instanceof MetaOp.Noop) {
       // only the applied index moves
+    } else if (op instanceof MetaOp.Unreserve u) {
+      unreserve(tx, u);
     } else if (op instanceof MetaOp.RenewSession r) {
       MetadataStore.Session live = store.session(r.id());
       if (live == null) {
@@ -599,6 +601,27 @@ public final class OpApplier {
       }
       setAttrs(tx, c.attrs());
     }
+  }
+
+  /** As a truncate releases reservations past the end: a reserved block counts a whole block until then. */
+  private void unreserve(Tx tx, MetaOp.Unreserve u) throws FsException {
+    Inode i = tx.inode(u.ino());
+    if (!i.isRegular()) {
+      throw FsException.of(Errno.EINVAL, "inode %d is not a regular file", u.ino());
+    }
+    if (u.fromIndex() < 0 || u.toIndex() < u.fromIndex()) {
+      throw FsException.of(Errno.EINVAL, "bad block range [%d, %d)", u.fromIndex(), u.toIndex());
+    }
+    long bs = store.blockSize();
+    long stored = i.storedBytes();
+    for (long idx : store.reservedIndexes(u.ino(), u.fromIndex(), u.toIndex())) {
+      Chunk c = store.chunk(u.ino(), idx);
+      long written = c == null ? 0 : c.length();
+      tx.unreserve(u.ino(), idx);
+      tx.addReserved(-(bs - written));
+      stored -= bs - written;
+    }
+    tx.put(i.withSize(i.size(), stored));
   }
 
   private void reserve(Tx tx, MetaOp.Reserve r) throws FsException {

@@ -127,6 +127,11 @@ public final class OpCodec {
         out.writeLong(o.expiresNs());
       } else if (op instanceof MetaOp.Noop) {
         out.writeByte(21);
+      } else if (op instanceof MetaOp.Unreserve u) {
+        out.writeByte(22);
+        out.writeLong(u.ino());
+        out.writeLong(u.fromIndex());
+        out.writeLong(u.toIndex());
       } else if (op instanceof MetaOp.RenewSession r) {
         out.writeByte(13);
         out.writeLong(r.id());
@@ -206,6 +211,7 @@ public final class OpCodec {
         case 12 -> new MetaOp.OpenSession(in.readLong(), str(in), in.readLong());
         case 13 -> new MetaOp.RenewSession(in.readLong(), in.readLong());
         case 21 -> new MetaOp.Noop();
+        case 22 -> new MetaOp.Unreserve(in.readLong(), in.readLong(), in.readLong());
         case 14 -> new MetaOp.CloseSession(in.readLong());
         case 15 -> new MetaOp.ExpireSessions(in.readLong());
         case 16 -> new MetaOp.SetClusterConfig(str(in), in.readInt(), in.readUnsignedByte(), in.readInt(), str(in));

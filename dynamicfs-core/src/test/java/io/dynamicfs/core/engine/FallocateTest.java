@@ -174,7 +174,9 @@ class FallocateTest {
     assertEquals(Errno.ENOSPC, errno(() -> fs.fallocate(ME, h, 0, free / 2 + BS, free / 2 + 8L * BS)),
         "the first reservation is taken off what the second may have");
 
-    assertEquals(Errno.EOPNOTSUPP, errno(() -> fs.fallocate(ME, h, 0x02 | 0x01, 0, BS))); // PUNCH_HOLE
+    assertEquals(Errno.EOPNOTSUPP, errno(() -> fs.fallocate(ME, h, 0x02, 0, BS))); // PUNCH_HOLE needs KEEP_SIZE
+    assertEquals(Errno.EOPNOTSUPP, errno(() -> fs.fallocate(ME, h, 0x02 | 0x10 | 0x01, 0, BS))); // with ZERO_RANGE
+    assertEquals(Errno.EOPNOTSUPP, errno(() -> fs.fallocate(ME, h, 0x08, 0, BS))); // COLLAPSE_RANGE
     assertEquals(Errno.EINVAL, errno(() -> fs.fallocate(ME, h, 0, 0, 0)));
     assertEquals(Errno.EINVAL, errno(() -> fs.fallocate(ME, h, 0, -1, BS)));
     long max = FileSystem.maxFileSize(BS);

@@ -971,6 +971,26 @@ class OpApplierTest {
   }
 
   @Test
+  void unreserve_releasesOnlyReservedBlocksInTheRange_writtenBytesStayCounted() throws Exception {
+    long f = mkfile(ROOT, "f");
+    reserve(f, 0, 4L * BS, false, 100L * BS); // blocks 0..3
+    commit(f, 4L * BS, -1, stored(1, randomBytes(300)));
+    assertEquals(4L * BS, inode(f).storedBytes());
+    assertEquals(4L * BS - 300, store.reservedBytes());
+
+    apply(new MetaOp.Unreserve(f, 1, 3)); // blocks 1 (300 bytes written) and 2 (nothing written)
+    assertEquals(List.of(0L, 3L), store.reservedIndexes(f, 0, Long.MAX_VALUE));
+    assertEquals(2L * BS + 300, inode(f).storedBytes(), "the written 300 bytes still count");
+    assertEquals(2L * BS, store.reservedBytes());
+    assertEquals(4L * BS, inode(f).size(), "the size stays");
+
+    apply(new MetaOp.Unreserve(f, 1, 3)); // nothing reserved there any more: nothing changes
+    assertEquals(2L * BS + 300, inode(f).storedBytes());
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Unreserve(f, 3, 1)));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.Unreserve(ROOT, 0, 1)));
+  }
+
+  @Test
   void reserve_moreThanAvailable_failsEnospc_countingEarlierReservations() throws Exception {
     long a = mkfile(ROOT, "a");
     long b = mkfile(ROOT, "b");

@@ -38,6 +38,7 @@ class OpCodecTest {
         new MetaOp.OpenSession(-77L, "mount on host ü", Long.MAX_VALUE),
         new MetaOp.RenewSession(-77L, 123L),
         new MetaOp.Noop(),
+        new MetaOp.Unreserve(12L, 3L, 9L),
         new MetaOp.CloseSession(-77L),
         new MetaOp.ExpireSessions(456L),
         new MetaOp.SetClusterConfig("c0ffee", 1 << 20, 1, 4096, "replicate-2"),
