@@ -63,7 +63,11 @@ import org.slf4j.LoggerFactory;
  *       entry only has to be protected against damage, not against an adversary). A bad entry is counted
  *       ({@code dfs.cache.corrupt}), dropped, and the read falls through to the store.
  *   <li><b>Serves ranges.</b> {@link #readRange} reads and verifies only the 64 KiB chunks a read touches,
- *       so a 4 KiB random read costs one chunk, not the whole block.
+ *       so a 4 KiB random read costs one chunk, not the whole block. A range of a block not held here is
+ *       asked of the level below, which serves it from the frames that hold it where it can (the segment
+ *       store's framed records), and is not admitted: loading a whole block for a 4 KiB read is the cost
+ *       range reads avoid. Blocks get in when they are read whole: by a stream, or when L1 promotes a block
+ *       whose range reads add up to a block's worth.
  *   <li><b>Never grows past its size.</b> The index is a Caffeine cache weighed in on-disk bytes (rounded
  *       up to 4 KiB), bounded by the size. Before the writer creates an entry file it evicts the coldest
  *       entries (deleting their files at once) until the new file fits, so the files on disk, including
@@ -207,12 +211,24 @@ public final class DiskBlockCache extends ForwardingBlockStore {
 
   /**
    * Serves {@code [offset, offset + length)} from the entry's file, reading and verifying only the chunks
-   * it touches; -1 (the caller then uses {@link #get}, which counts the miss) when the block is not cached
-   * or its entry turns out unusable.
+   * it touches. When the block is not cached or its entry turns out unusable, the range comes from below if
+   * the level below serves ranges (a miss), else -1 (the caller then uses {@link #get}, which counts the miss).
    */
   @Override
   public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
     long start = System.nanoTime();
+    int n = readCachedRange(id, offset, dst, dstOffset, length, start);
+    if (n >= 0) {
+      return n;
+    }
+    n = delegate.readRange(id, offset, dst, dstOffset, length);
+    if (n >= 0) {
+      metrics.miss(start);
+    }
+    return n;
+  }
+
+  private int readCachedRange(BlockId id, int offset, byte[] dst, int dstOffset, int length, long start) {
     Entry e = index.getIfPresent(id);
     if (e == null) {
       return -1;

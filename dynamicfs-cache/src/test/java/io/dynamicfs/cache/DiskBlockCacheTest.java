@@ -172,6 +172,34 @@ class DiskBlockCacheTest {
     }
   }
 
+  @Test
+  void readRange_notCached_overAStoreThatServesRanges_comesFromBelow_andIsNotAdmitted() throws IOException {
+    int size = 6 * DiskBlockCache.CHUNK + 99;
+    BlockId id = stores.putRandom(size, random);
+    try (DiskBlockCache l2 = new DiskBlockCache(stores.ranged(), cacheDir, 8L << 20, Admission.ALWAYS, registry,
+        random::nextDouble)) {
+      byte[] dst = new byte[5000];
+      for (int i = 0; i < 50; i++) {
+        int offset = random.nextInt(size);
+        int n = l2.readRange(id, offset, dst, 0, dst.length);
+        byte[] want = slice(stores.expected(id), offset, dst.length);
+        assertEquals(want.length, n);
+        assertArrayEquals(want, java.util.Arrays.copyOf(dst, n));
+      }
+      l2.awaitWriter();
+      assertEquals(50, stores.rangeReads(), "each range came from the store's frames");
+      assertEquals(0, stores.reads(), "no whole block was read for them");
+      assertEquals(50, count("dfs.cache.misses"));
+      assertFalse(l2.holds(id), "a range does not admit the block: that would read it whole");
+      assertArrayEquals(stores.expected(id), l2.get(id));
+      l2.awaitWriter();
+      assertTrue(l2.holds(id), "a whole read does");
+      stores.resetReads();
+      assertEquals(dst.length, l2.readRange(id, 1000, dst, 0, dst.length));
+      assertEquals(0, stores.rangeReads() + stores.reads(), "then ranges come from the entry");
+    }
+  }
+
   /** Admits {@code id} into a cache that is then closed, and changes the bytes of its entry file. */
   private void changeEntryWhileClosed(BlockId id, java.util.function.Consumer<byte[]> change) throws IOException {
     Path f;
