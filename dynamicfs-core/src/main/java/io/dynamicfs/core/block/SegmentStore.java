@@ -327,13 +327,14 @@ public final class SegmentStore implements BlockStore {
             dstOffset, n);
         return n;
       }
-      // Header and table, guessing the usual frame size; a record written with another is read again.
+      // Header and table, guessing the usual frame size; a record with smaller frames has a longer table,
+      // which is read again.
       int want = RecordHeader.SIZE + Math.min(loc.storedLength, Frames.tableLength(loc.rawLength, Frames.SHIFT));
       byte[] head = new byte[want];
       readRecord(loc.segment, loc.offset, want, false).get(0, head);
       RecordHeader h = checkHeader(id, loc, ByteBuffer.wrap(head));
       int tableLength = Frames.Table.lengthFrom(head, RecordHeader.SIZE, want - RecordHeader.SIZE, loc.rawLength);
-      if (tableLength != want - RecordHeader.SIZE && tableLength <= loc.storedLength) {
+      if (tableLength > want - RecordHeader.SIZE && tableLength <= loc.storedLength) {
         want = RecordHeader.SIZE + tableLength;
         head = new byte[want];
         readRecord(loc.segment, loc.offset, want, false).get(0, head);
