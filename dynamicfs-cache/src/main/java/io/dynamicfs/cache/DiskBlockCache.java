@@ -35,6 +35,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.DoubleSupplier;
 import java.util.zip.CRC32C;
@@ -63,7 +64,10 @@ import org.slf4j.LoggerFactory;
  *       entry only has to be protected against damage, not against an adversary). A bad entry is counted
  *       ({@code dfs.cache.corrupt}), dropped, and the read falls through to the store.
  *   <li><b>Serves ranges.</b> {@link #readRange} reads and verifies only the 64 KiB chunks a read touches,
- *       so a 4 KiB random read costs one chunk, not the whole block.
+ *       so a 4 KiB random read costs one chunk, not the whole block. A range of a block not held here is
+ *       asked of the level below, which serves it from the frames that hold it where it can (the segment
+ *       store's framed records), so the reader does not wait for a whole block; the block is a miss like
+ *       any other and, if the policy admits it, is loaded whole by the writer thread behind the reader.
  *   <li><b>Never grows past its size.</b> The index is a Caffeine cache weighed in on-disk bytes (rounded
  *       up to 4 KiB), bounded by the size. Before the writer creates an entry file it evicts the coldest
  *       entries (deleting their files at once) until the new file fits, so the files on disk, including
@@ -80,7 +84,9 @@ import org.slf4j.LoggerFactory;
  * is what makes "evict X" and "admit X again" safe without locks: the delete task re-checks the index
  * and leaves the file alone when X was admitted again meanwhile. A miss hands its block to the writer and
  * returns at once (the caller never waits for the cache write); when more than 1/8 of the size (at most
- * 64 MiB, at least one block) is queued the block is simply not admitted.
+ * 64 MiB, at least one block) is queued the block is simply not admitted. A range miss has no block to
+ * hand over: the writer reads it from below itself (as a sequential read: once, around the page cache),
+ * at most {@value #MAX_LOADS} such loads waiting at a time, beyond which the block is not admitted.
  */
 public final class DiskBlockCache extends ForwardingBlockStore {
   private static final Logger log = LoggerFactory.getLogger(DiskBlockCache.class);
@@ -91,6 +97,8 @@ public final class DiskBlockCache extends ForwardingBlockStore {
   static final String MARKER = "dynamicfs-cache";
   private static final int ALIGN = 4096;
   private static final HexFormat HEX = HexFormat.of();
+  /** Admitted range misses whose blocks wait for the writer to load them. */
+  static final int MAX_LOADS = 64;
 
   private final Path root;
   private final long capacity;
@@ -99,6 +107,7 @@ public final class DiskBlockCache extends ForwardingBlockStore {
   private final Cache<BlockId, Entry> index;
   private final ExecutorService writer;
   private final AtomicLong pendingBytes = new AtomicLong();
+  private final AtomicInteger pendingLoads = new AtomicInteger();
   private final Set<BlockId> queued = ConcurrentHashMap.newKeySet();
   private final LevelMetrics metrics;
   private final FileChannel lockChannel;
@@ -207,12 +216,26 @@ public final class DiskBlockCache extends ForwardingBlockStore {
 
   /**
    * Serves {@code [offset, offset + length)} from the entry's file, reading and verifying only the chunks
-   * it touches; -1 (the caller then uses {@link #get}, which counts the miss) when the block is not cached
-   * or its entry turns out unusable.
+   * it touches. When the block is not cached or its entry turns out unusable, the range comes from below if
+   * the level below serves ranges (a miss: the block is offered for admission and, if admitted, loaded whole
+   * behind the reader), else -1 (the caller then uses {@link #get}, which counts the miss).
    */
   @Override
   public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
     long start = System.nanoTime();
+    int n = readCachedRange(id, offset, dst, dstOffset, length, start);
+    if (n >= 0) {
+      return n;
+    }
+    n = delegate.readRange(id, offset, dst, dstOffset, length);
+    if (n >= 0) {
+      metrics.miss(start);
+      admitLater(id);
+    }
+    return n;
+  }
+
+  private int readCachedRange(BlockId id, int offset, byte[] dst, int dstOffset, int length, long start) {
     Entry e = index.getIfPresent(id);
     if (e == null) {
       return -1;
@@ -485,6 +508,52 @@ public final class DiskBlockCache extends ForwardingBlockStore {
     if (!ran) {
       queued.remove(id);
       pendingBytes.addAndGet(-weight);
+    }
+  }
+
+  /**
+   * A range of {@code id} was served from below: if the policy admits the block and fewer than
+   * {@value #MAX_LOADS} loads wait, the writer reads it whole from below and writes its entry. A failed load
+   * is dropped (the reader has its bytes; a later miss tries again).
+   */
+  private void admitLater(BlockId id) {
+    if (closed || holds(id) || queued.contains(id)) {
+      return;
+    }
+    if (!admission.admit(id)) {
+      metrics.rejections.increment();
+      return;
+    }
+    if (pendingLoads.incrementAndGet() > MAX_LOADS) {
+      pendingLoads.decrementAndGet();
+      metrics.rejections.increment();
+      return;
+    }
+    if (!queued.add(id)) {
+      pendingLoads.decrementAndGet();
+      return;
+    }
+    boolean ran = runOnWriter(() -> {
+      try {
+        if (!holds(id)) { // also while closing: the writer drains before the store below is closed
+          byte[] data = delegate.get(id, true);
+          int weight = weight(data.length);
+          if (weight > capacity) {
+            metrics.rejections.increment();
+          } else {
+            write(id, data, weight);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        log.debug("disk cache load for admission failed block={} error=\"{}\"", id, e.toString());
+      } finally {
+        queued.remove(id);
+        pendingLoads.decrementAndGet();
+      }
+    });
+    if (!ran) {
+      queued.remove(id);
+      pendingLoads.decrementAndGet();
     }
   }
 

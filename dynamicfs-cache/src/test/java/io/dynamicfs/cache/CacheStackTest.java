@@ -136,6 +136,34 @@ class CacheStackTest {
   }
 
   @Test
+  void rangeReadOfABlockNoLevelHolds_comesFromTheStoresFrames_theBlockIsAdmittedIntoL2BehindIt() throws Exception {
+    int size = 8 * BLOCK; // a 512 KiB block: eight 64 KiB frames
+    BlockId id = local.putRandom(size, random);
+    byte[] block = local.expected(id);
+    byte[] dst = new byte[4096];
+    try (BlockStore s = CacheStack.builder(registry).disk(tmp.resolve("l2"), 8L << 20, Admission.ALWAYS)
+        .memory(4L << 20).build().apply(local.ranged())) {
+      assertEquals(dst.length, s.readRange(id, 70_000, dst, 0, dst.length));
+      assertArrayEquals(java.util.Arrays.copyOfRange(block, 70_000, 70_000 + dst.length), dst);
+      assertEquals(1, local.rangeReads(), "the first range came from the store's frames");
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (count("dfs.cache.admissions", "l2") == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertEquals(1, count("dfs.cache.admissions", "l2"), "L2 admitted the missed block, loaded behind the reader");
+      assertEquals(1, local.reads(), "read whole once, for that");
+      for (int i = 0; i < 20; i++) {
+        int offset = random.nextInt(size - dst.length);
+        assertEquals(dst.length, s.readRange(id, offset, dst, 0, dst.length));
+        assertArrayEquals(java.util.Arrays.copyOfRange(block, offset, offset + dst.length), dst);
+      }
+      assertEquals(1, local.rangeReads(), "later ranges came from L2, not the store");
+      assertEquals(1, local.reads());
+      assertEquals(20, count("dfs.cache.hits", "l2"));
+    }
+  }
+
+  @Test
   void blockThePeerLacks_comesFromTheStore() throws IOException {
     BlockId id = local.putRandom(BLOCK, random);
     try (BlockStore s = stack(4L << 20)) {

@@ -172,6 +172,41 @@ class DiskBlockCacheTest {
     }
   }
 
+  @Test
+  void readRange_notCached_overAStoreThatServesRanges_comesFromBelow_andTheBlockIsAdmittedBehindTheReader()
+      throws IOException {
+    int size = 6 * DiskBlockCache.CHUNK + 99;
+    BlockId id = stores.putRandom(size, random);
+    BlockId other = stores.putRandom(size, random);
+    try (DiskBlockCache l2 = new DiskBlockCache(stores.ranged(), cacheDir, 8L << 20, Admission.HOT_ONLY, registry,
+        random::nextDouble)) {
+      byte[] dst = new byte[5000];
+      assertEquals(dst.length, l2.readRange(other, 100, dst, 0, dst.length));
+      assertArrayEquals(slice(stores.expected(other), 100, dst.length), dst);
+      l2.awaitWriter();
+      assertFalse(l2.holds(other), "hot-only: a first miss is not admitted");
+      assertEquals(0, stores.reads(), "nor is the block read whole for it");
+      stores.resetReads();
+      for (int i = 0; i < 50; i++) {
+        int offset = random.nextInt(size);
+        int n = l2.readRange(id, offset, dst, 0, dst.length);
+        byte[] want = slice(stores.expected(id), offset, dst.length);
+        assertEquals(want.length, n);
+        assertArrayEquals(want, java.util.Arrays.copyOf(dst, n));
+        if (i == 1) {
+          l2.awaitWriter(); // the second miss admitted it: its load is queued behind the reader
+        }
+      }
+      l2.awaitWriter();
+      assertTrue(l2.holds(id), "admitted on its second miss");
+      assertEquals(1, stores.reads(), "loaded whole once, by the writer");
+      assertEquals(2, stores.rangeReads(), "the misses' ranges came from the store's frames");
+      assertEquals(3, count("dfs.cache.misses"));
+      assertEquals(48, count("dfs.cache.hits"), "then ranges come from the entry");
+      assertEquals(1, count("dfs.cache.admissions"));
+    }
+  }
+
   /** Admits {@code id} into a cache that is then closed, and changes the bytes of its entry file. */
   private void changeEntryWhileClosed(BlockId id, java.util.function.Consumer<byte[]> change) throws IOException {
     Path f;

@@ -15,14 +15,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * A real segment store in a temp directory, the bytes each block should read as, and a view of the
- * store that counts reads (so a test can prove a level answered without touching the store).
+ * A real segment store in a temp directory, the bytes each block should read as, and views of the
+ * store that count reads (so a test can prove a level answered without touching the store): {@link #counting}
+ * serves whole blocks only (a store without range reads), {@link #ranged} also serves ranges from the
+ * segment store's frames.
  */
 final class TestStores implements AutoCloseable {
   final SegmentStore segments;
   private final Map<BlockId, byte[]> expected = new HashMap<>();
   private final AtomicInteger reads = new AtomicInteger();
-  private final Counting counting = new Counting();
+  private final AtomicInteger rangeReads = new AtomicInteger();
+  private final Counting counting = new Counting(false);
+  private final Counting ranged = new Counting(true);
 
   TestStores(Path dir) throws IOException {
     segments = SegmentStore.open(dir, Codec.NONE, 64L << 20);
@@ -41,17 +45,29 @@ final class TestStores implements AutoCloseable {
     return expected.get(id);
   }
 
+  /** Whole-block reads of the store. */
   int reads() {
     return reads.get();
   }
 
-  void resetReads() {
-    reads.set(0);
+  /** Range reads the store served (through {@link #ranged}). */
+  int rangeReads() {
+    return rangeReads.get();
   }
 
-  /** The store as a cache level sees it; closing it leaves the segment store open. */
+  void resetReads() {
+    reads.set(0);
+    rangeReads.set(0);
+  }
+
+  /** The store as a cache level sees it, serving whole blocks only; closing it leaves the segment store open. */
   BlockStore counting() {
     return counting;
+  }
+
+  /** As {@link #counting}, also serving ranges (from the frames of the segment store's records). */
+  BlockStore ranged() {
+    return ranged;
   }
 
   @Override
@@ -60,6 +76,24 @@ final class TestStores implements AutoCloseable {
   }
 
   private final class Counting implements BlockStore {
+    private final boolean servesRanges;
+
+    Counting(boolean servesRanges) {
+      this.servesRanges = servesRanges;
+    }
+
+    @Override
+    public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+      if (!servesRanges) {
+        return -1;
+      }
+      int n = segments.readRange(id, offset, dst, dstOffset, length);
+      if (n >= 0) {
+        rangeReads.incrementAndGet();
+      }
+      return n;
+    }
+
     @Override
     public StoredBlock put(BlockId id, byte[] data, int length) throws IOException {
       return segments.put(id, data, length);

@@ -178,9 +178,9 @@ class CliTest {
     try (Stream<Path> s = Files.list(data.resolve("blocks"))) {
       seg = s.filter(p -> p.getFileName().toString().startsWith("seg-")).sorted().findFirst().orElseThrow();
     }
-    // The second record's header starts after the first record (header + 1 MiB raw payload: random bytes
-    // do not compress).
-    long second = io.dynamicfs.core.block.SegmentStore.RECORD_HEADER_BYTES + (1 << 20);
+    // The second record's header starts after the first record (header, frame table, 1 MiB of raw frames:
+    // random bytes do not compress).
+    long second = io.dynamicfs.core.block.SegmentStore.incompressibleRecordBytes(1 << 20);
     try (var ch = java.nio.channels.FileChannel.open(seg, java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), second + 20);
     }

@@ -169,9 +169,11 @@ final class BlockOps {
 
   /**
    * GET_RANGE: id, offset (i32), length (i32, 1 to the block size): bytes [offset, offset + length) of the
-   * block's plain bytes, fewer at its end (none past it). The node reads and checks the whole record (CRC)
-   * as for GET and sends only the range: a small random read costs the bytes asked for on the wire, and
-   * the client, which cannot hash a part of a block, relies on the node's check and the frame's checksum.
+   * block's plain bytes, fewer at its end (none past it). The node reads only the frames of its record that
+   * cover the range and checks their CRC32Cs (a record of the first format, which has no frames, is read and
+   * checked whole, as for GET), and sends only the range: a small random read costs the bytes asked for on
+   * the disk and on the wire, and the client, which cannot hash a part of a block, relies on the node's
+   * checks and the transport frame's checksum.
    */
   private Answer getRange(Payload.Reader r) throws IOException {
     BlockId id = r.id();
@@ -181,6 +183,22 @@ final class BlockOps {
     if (offset < 0 || length < 1 || length > blockSize) {
       throw FsException.of(Errno.EINVAL, "GET_RANGE of %d bytes at %d: offset must be >= 0 and length 1 to %d",
           length, offset, blockSize);
+    }
+    if (store.stat(id) == null) {
+      throw missing(id);
+    }
+    byte[] range = new byte[length];
+    int got;
+    try {
+      got = store.readRange(id, offset, range, 0, length);
+    } catch (FsException e) {
+      if (store.stat(id) == null) {
+        throw missing(id); // deleted between the stat and the read
+      }
+      throw e;
+    }
+    if (got >= 0) {
+      return new Answer(Type.DATA, got == length ? range : Arrays.copyOf(range, got));
     }
     byte[] block = read(id, false).payload();
     int n = Math.max(0, Math.min(length, block.length - offset));

@@ -152,6 +152,27 @@ class ReplicatedNodeStoreTest {
   }
 
   @Test
+  void readRange_aDamagedFrameOnTheFirstNode_isRefusedThere_andServedByTheOtherCopy() throws IOException {
+    Random r = new Random(8);
+    try (TestNodes cluster = new TestNodes(dir, 3);
+        ReplicatedNodeStore store = ReplicatedNodeStore.builder(cluster.set, 2).build()) {
+      byte[] b = randomBlock(r, 300_000);
+      BlockId id = idOf(b);
+      store.put(id, b, b.length);
+      int first = cluster.set.readOrder(id, null).get(0).number();
+      assertTrue(cluster.holders(id).contains(first));
+      // a byte at 150,005 of the first node's copy (frame 2 of the record) goes bad
+      io.dynamicfs.cluster.transport.StoredCopies.damage(cluster.node(first).dir, b);
+      byte[] own = new byte[100];
+      assertThrows(FsException.class, () -> cluster.node(first).segments.readRange(id, 150_000, own, 0, 100),
+          "the first node refuses the range of its damaged frame");
+      byte[] dst = new byte[100];
+      assertEquals(100, store.readRange(id, 150_000, dst, 0, 100));
+      assertArrayEquals(Arrays.copyOfRange(b, 150_000, 150_100), dst, "the right bytes, from the other copy");
+    }
+  }
+
+  @Test
   void put_fewerNodesThanMinCopies_failsEioNamingNodes_andLeavesNoPlacement() throws IOException {
     try (TestNodes cluster = new TestNodes(dir, 3);
         ReplicatedNodeStore store = ReplicatedNodeStore.builder(cluster.set, 3).minCopies(3).build()) {

@@ -116,7 +116,7 @@ class BlockServerTest {
   }
 
   @Test
-  void getRange_randomRanges_equalTheBlocksBytes_badRangesRefused_damagedCopyEio() throws Exception {
+  void getRange_randomRanges_equalTheBlocksBytes_badRangesRefused_damagedFrameEio() throws Exception {
     RemoteBlockStore remote = remote();
     Random rnd = new Random(78);
     byte[] block = new byte[300_001];
@@ -143,9 +143,17 @@ class BlockServerTest {
     assertEquals(Errno.ENOENT, assertThrows(FsException.class,
         () -> remote.readRange(idOf(new byte[] {9}), 0, dst, 0, 16)).errno());
 
+    // One byte flipped at 150,005: in the node's copy's third 64 KiB frame (131,072 to 196,607).
     StoredCopies.damage(dir.resolve("node"), block);
-    assertEquals(Errno.EIO, assertThrows(FsException.class, () -> remote.readRange(idOf(block), 0, dst, 0, 16))
-        .errno(), "the node checks its whole copy before it sends a range of it");
+    assertEquals(Errno.EIO, assertThrows(FsException.class, () -> remote.readRange(idOf(block), 150_000, dst, 0, 16))
+        .errno(), "the node checks the frames a range touches before it sends the range");
+    assertEquals(Errno.EIO, assertThrows(FsException.class,
+        () -> remote.readRange(idOf(block), 131_072 - 8, dst, 0, 16)).errno(), "a range crossing into that frame");
+    assertEquals(16, remote.readRange(idOf(block), 0, dst, 0, 16), "a range in an intact frame is served");
+    assertArrayEquals(Arrays.copyOf(block, 16), dst);
+    assertEquals(Errno.EIO, assertThrows(FsException.class, () -> remote.get(idOf(block))).errno(),
+        "a whole read checks every frame");
+    assertEquals(RemoteBlockStore.CopyState.CORRUPT, remote.verify(idOf(block)));
   }
 
   @Test

@@ -25,8 +25,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Blocks in append-only segment files on one device directory ({@code seg-00000001.dfs}, …).
  *
- * <p>A record is a {@link RecordHeader} and the payload, written with one positional write under the
- * append lock, so a crash can only tear the tail of a segment. The index (id → location) lives in
+ * <p>A record is a {@link RecordHeader} and the body, written with one positional write under the
+ * append lock, so a crash can only tear the tail of a segment. New records are framed ({@link Frames}: a
+ * frame table and independently compressed 64 KiB frames, each with its CRC32C), so {@link #readRange}
+ * reads, checks and decompresses only the frames a small read touches; records of the first format (one
+ * compressed payload per block) are still read, whole. The index (id → location) lives in
  * memory and is rebuilt at open by walking record headers; liveness per segment is tracked for
  * compaction. Opening truncates a torn tail (a record cut short by a crash) and refuses a segment whose
  * structure is damaged elsewhere, naming the file and offset, so nothing is silently skipped.
@@ -35,8 +38,19 @@ import org.slf4j.LoggerFactory;
  * {@code syncLock} serialises fsyncs so concurrent callers share one (group commit). Reads take no lock.
  */
 public final class SegmentStore implements BlockStore {
-  /** Bytes of the header in front of every stored record (then the payload, {@code storedLength} bytes). */
+  /** Bytes of the header in front of every stored record (then the body, {@code storedLength} bytes). */
   public static final int RECORD_HEADER_BYTES = RecordHeader.SIZE;
+
+  /**
+   * Bytes of the record this store writes for a block of {@code rawLength} bytes that does not compress
+   * (header, frame table, the raw frames): where records fall in a segment of such blocks.
+   */
+  public static long incompressibleRecordBytes(int rawLength) {
+    return RecordHeader.SIZE + (long) Frames.tableLength(rawLength, Frames.SHIFT) + rawLength;
+  }
+
+  /** Records of this many bytes or fewer are read whole by {@link #readRange}: one read instead of two. */
+  private static final int SMALL_RECORD = 16 << 10;
 
   private static final Logger log = LoggerFactory.getLogger(SegmentStore.class);
   private static final Pattern NAME = Pattern.compile("seg-(\\d{8})\\.dfs");
@@ -136,45 +150,47 @@ public final class SegmentStore implements BlockStore {
     if (existing != null) {
       return existing.describe(id);
     }
-    Codec.Compressed c = codec.compress(data, 0, length);
-    return putEncoded(id, c.codec(), length, c.bytes());
+    return putFramed(id, Frames.encode(codec, data, 0, length));
   }
 
   /**
-   * Stores a payload already encoded with {@code payloadCodec} ({@code rawLength} bytes once decoded), as
-   * {@link #put} does after compressing; idempotent. Redundant tiers compress once and store the result on
-   * several devices, or store erasure-coded shards with {@link Codec#NONE}.
+   * Stores a block already cut into frames ({@link Frames#encode}), as {@link #put} does after encoding;
+   * idempotent. Redundant tiers encode once and store the same body on several devices, or store
+   * erasure-coded shards encoded with {@link Codec#NONE}.
    */
-  public StoredBlock putEncoded(BlockId id, Codec payloadCodec, int rawLength, byte[] payload) throws IOException {
+  public StoredBlock putFramed(BlockId id, Frames.Encoded body) throws IOException {
     requireNoSyncFailure();
     Location existing = index.get(id);
     if (existing != null) {
       return existing.describe(id);
     }
-    int length = rawLength;
-    RecordHeader h = new RecordHeader(payloadCodec, length, payload.length, id,
-        RecordHeader.crc(payload, 0, payload.length), 0);
+    RecordHeader h = RecordHeader.framed(id, body);
     Segment seg;
     long pos;
     synchronized (appendLock) {
-      pos = append(h, payload);
+      pos = append(h, body.buffers());
       seg = active;
     }
-    Location loc = new Location(seg, pos, h.codec(), length, payload.length);
+    Location loc = new Location(seg, pos, h.codec(), h.rawLength(), h.storedLength(), true);
     if (index.putIfAbsent(id, loc) == null) {
       seg.liveBytes.addAndGet(h.recordLength());
-      rawBytes.addAndGet(length);
-      storedBytes.addAndGet(payload.length);
+      rawBytes.addAndGet(h.rawLength());
+      storedBytes.addAndGet(h.storedLength());
     }
     return loc.describe(id);
   }
 
-  /** Appends one record to the active segment; returns its offset there. */
+  /**
+   * Appends one record (the header, then {@code body}: {@code h.storedLength()} bytes) to the active segment;
+   * returns its offset there.
+   */
   // @GuardedBy("appendLock")
-  private long append(RecordHeader h, byte[] payload) throws IOException {
+  private long append(RecordHeader h, ByteBuffer... body) throws IOException {
     byte[] head = new byte[RecordHeader.SIZE];
     h.writeTo(head);
-    ByteBuffer[] bufs = {ByteBuffer.wrap(head), ByteBuffer.wrap(payload)};
+    ByteBuffer[] bufs = new ByteBuffer[body.length + 1];
+    bufs[0] = ByteBuffer.wrap(head);
+    System.arraycopy(body, 0, bufs, 1, body.length);
     if (active == null || active.size + h.recordLength() > maxSegmentBytes) {
       roll();
     }
@@ -223,24 +239,117 @@ public final class SegmentStore implements BlockStore {
 
   private byte[] read(BlockId id, Location loc, boolean direct) throws IOException {
     ByteBuffer record = readRecord(loc.segment, loc.offset, RecordHeader.SIZE + loc.storedLength, direct);
+    try {
+      RecordHeader h = checkHeader(id, loc, record);
+      ByteBuffer body = record.slice(RecordHeader.SIZE, loc.storedLength);
+      return h.isFramed() ? Frames.decode(body, h.rawLength(), h.bodyCrc()) : decodeVersion1(h, body);
+    } catch (FsException e) {
+      throw corrupt("read", id, loc, e);
+    }
+  }
+
+  /** The whole-block payload of a first-format record, after its checksum. */
+  private static byte[] decodeVersion1(RecordHeader h, ByteBuffer payload) throws FsException {
+    if (RecordHeader.crc(payload) != h.bodyCrc()) {
+      throw new FsException(Errno.EIO, "payload checksum mismatch");
+    }
+    return h.codec().decompress(payload, h.rawLength());
+  }
+
+  /** Parses the header at the start of {@code record} and checks that it is the live record {@code loc} says. */
+  private static RecordHeader checkHeader(BlockId id, Location loc, ByteBuffer record) throws FsException {
     byte[] head = new byte[RecordHeader.SIZE];
     record.get(0, head);
+    RecordHeader h = RecordHeader.parse(head, 0);
+    if (!h.id().equals(id) || h.storedLength() != loc.storedLength || h.rawLength() != loc.rawLength
+        || h.isTombstone() || h.isFramed() != loc.framed) {
+      throw new FsException(Errno.EIO, "record header names another block");
+    }
+    return h;
+  }
+
+  /** Logs a corrupt record and returns the EIO to throw, naming the segment and offset. */
+  private FsException corrupt(String op, BlockId id, Location loc, FsException e) {
+    log.atError().addKeyValue("op", op).addKeyValue("block", id.toHex())
+        .addKeyValue("device", dir.toString()).addKeyValue("segment", loc.segment.path.toString())
+        .addKeyValue("offset", loc.offset).addKeyValue("error", e.getMessage()).log("corrupt record");
+    return FsException.of(Errno.EIO, "block %s in %s at offset %d is corrupt (%s)",
+        id, loc.segment.path.getFileName(), loc.offset, e.getMessage());
+  }
+
+  /**
+   * Serves a range of a framed record from the frames that cover it: the header and frame table (one read),
+   * then those frames (a second read; a small record is read whole at once), each frame's CRC32C checked
+   * before it is decompressed. A bad checksum is EIO like any corrupt record, and nothing of the range is
+   * returned. A first-format record has no frames: -1, and the caller reads the block whole. The frames a
+   * range does not touch are not read, hence not checked: scrub checks every frame and the block's hash.
+   */
+  @Override
+  public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+    java.util.Objects.checkFromIndexSize(dstOffset, length, dst.length);
+    if (offset < 0) {
+      throw FsException.of(Errno.EINVAL, "range read at negative offset %d", offset);
+    }
+    for (int attempt = 0; ; attempt++) {
+      Location loc = index.get(id);
+      if (loc == null) {
+        throw FsException.of(Errno.EIO, "block %s is not in store %s", id, dir);
+      }
+      if (!loc.framed) {
+        return -1;
+      }
+      int n = Math.max(0, Math.min(length, loc.rawLength - offset));
+      if (n == 0) {
+        return 0;
+      }
+      try {
+        return readFramedRange(id, loc, offset, dst, dstOffset, n);
+      } catch (java.nio.channels.ClosedChannelException e) {
+        if (attempt > 0) {
+          throw e; // compaction moved it once; a second closed segment is a real failure
+        }
+      }
+    }
+  }
+
+  private int readFramedRange(BlockId id, Location loc, int offset, byte[] dst, int dstOffset, int n)
+      throws IOException {
+    int recordLength = RecordHeader.SIZE + loc.storedLength;
     try {
-      RecordHeader h = RecordHeader.parse(head, 0);
-      if (!h.id().equals(id) || h.storedLength() != loc.storedLength || h.isTombstone()) {
-        throw new FsException(Errno.EIO, "record header names another block");
+      if (recordLength <= SMALL_RECORD) {
+        ByteBuffer record = readRecord(loc.segment, loc.offset, recordLength, false);
+        RecordHeader h = checkHeader(id, loc, record);
+        ByteBuffer body = record.slice(RecordHeader.SIZE, loc.storedLength);
+        Frames.Table t = Frames.Table.parse(body, loc.rawLength, loc.storedLength).requireCrc(h.bodyCrc());
+        int first = t.frameOf(offset);
+        int last = t.frameOf(offset + n - 1);
+        t.decodeRange(body.slice(t.start(first), t.end(last) - t.start(first)), first, last, offset, dst,
+            dstOffset, n);
+        return n;
       }
-      ByteBuffer payload = record.slice(RecordHeader.SIZE, loc.storedLength);
-      if (RecordHeader.crc(payload) != h.payloadCrc()) {
-        throw new FsException(Errno.EIO, "payload checksum mismatch");
+      // Header and table, guessing the usual frame size; a record with smaller frames has a longer table,
+      // which is read again.
+      int want = RecordHeader.SIZE + Math.min(loc.storedLength, Frames.tableLength(loc.rawLength, Frames.SHIFT));
+      byte[] head = new byte[want];
+      readRecord(loc.segment, loc.offset, want, false).get(0, head);
+      RecordHeader h = checkHeader(id, loc, ByteBuffer.wrap(head));
+      int tableLength = Frames.Table.lengthFrom(head, RecordHeader.SIZE, want - RecordHeader.SIZE, loc.rawLength);
+      if (tableLength > want - RecordHeader.SIZE && tableLength <= loc.storedLength) {
+        want = RecordHeader.SIZE + tableLength;
+        head = new byte[want];
+        readRecord(loc.segment, loc.offset, want, false).get(0, head);
+        h = checkHeader(id, loc, ByteBuffer.wrap(head));
       }
-      return h.codec().decompress(payload, h.rawLength());
+      Frames.Table t = Frames.Table.parse(head, RecordHeader.SIZE, want - RecordHeader.SIZE, loc.rawLength,
+          loc.storedLength).requireCrc(h.bodyCrc());
+      int first = t.frameOf(offset);
+      int last = t.frameOf(offset + n - 1);
+      ByteBuffer frames = readRecord(loc.segment, loc.offset + RecordHeader.SIZE + t.start(first),
+          t.end(last) - t.start(first), false);
+      t.decodeRange(frames, first, last, offset, dst, dstOffset, n);
+      return n;
     } catch (FsException e) {
-      log.atError().addKeyValue("op", "read").addKeyValue("block", id.toHex())
-          .addKeyValue("device", dir.toString()).addKeyValue("segment", loc.segment.path.toString())
-          .addKeyValue("offset", loc.offset).addKeyValue("error", e.getMessage()).log("corrupt record");
-      throw FsException.of(Errno.EIO, "block %s in %s at offset %d is corrupt (%s)",
-          id, loc.segment.path.getFileName(), loc.offset, e.getMessage());
+      throw corrupt("read_range", id, loc, e);
     }
   }
 
@@ -290,8 +399,7 @@ public final class SegmentStore implements BlockStore {
     synchronized (appendLock) {
       loc = index.remove(id);
       if (loc != null && !readOnlyCheck) {
-        append(new RecordHeader(Codec.NONE, 0, 0, id, RecordHeader.crc(new byte[0], 0, 0),
-            RecordHeader.TOMBSTONE), new byte[0]);
+        append(RecordHeader.tombstone(id));
       }
     }
     if (loc != null) {
@@ -430,22 +538,22 @@ public final class SegmentStore implements BlockStore {
       byte[] record = new byte[RecordHeader.SIZE + old.storedLength];
       readFully(seg.channel, ByteBuffer.wrap(record), old.offset);
       RecordHeader h = RecordHeader.parse(record, 0);
-      if (!h.id().equals(e.getKey())
-          || RecordHeader.crc(record, RecordHeader.SIZE, old.storedLength) != h.payloadCrc()) {
+      ByteBuffer body = ByteBuffer.wrap(record, RecordHeader.SIZE, old.storedLength);
+      if (!h.id().equals(e.getKey()) || !bodyVerifies(h, body)) {
         // Never copy a bad record: leave the segment (and the problem) for fsck and reads to report.
         log.atError().addKeyValue("op", "compact").addKeyValue("segment", seg.path.toString())
             .addKeyValue("block", e.getKey().toHex()).addKeyValue("offset", old.offset)
             .log("compaction skipped a corrupt segment");
         return 0;
       }
-      byte[] payload = java.util.Arrays.copyOfRange(record, RecordHeader.SIZE, record.length);
+      // copied as it is: a first-format record stays one (it is read the same way wherever it lies)
       Segment to;
       long pos;
       synchronized (appendLock) {
-        pos = append(h, payload);
+        pos = append(h, body);
         to = active;
       }
-      Location now = new Location(to, pos, h.codec(), h.rawLength(), h.storedLength());
+      Location now = new Location(to, pos, h.codec(), h.rawLength(), h.storedLength(), h.isFramed());
       if (index.replace(e.getKey(), old, now)) {
         to.liveBytes.addAndGet(h.recordLength());
         seg.liveBytes.addAndGet(-h.recordLength());
@@ -610,7 +718,7 @@ public final class SegmentStore implements BlockStore {
         pos += h.recordLength();
         continue;
       }
-      Location loc = new Location(seg, pos, h.codec(), h.rawLength(), h.storedLength());
+      Location loc = new Location(seg, pos, h.codec(), h.rawLength(), h.storedLength(), h.isFramed());
       Location old = index.put(h.id(), loc);
       if (old != null) {
         old.segment.liveBytes.addAndGet(-(RecordHeader.SIZE + (long) old.storedLength));
@@ -655,7 +763,7 @@ public final class SegmentStore implements BlockStore {
           }
           byte[] payload = new byte[h.storedLength()];
           readFully(seg.channel, ByteBuffer.wrap(payload), pos + RecordHeader.SIZE);
-          if (RecordHeader.crc(payload, 0, payload.length) == h.payloadCrc()) {
+          if (bodyVerifies(h, ByteBuffer.wrap(payload))) {
             return pos;
           }
         } catch (FsException notAHeader) {
@@ -665,6 +773,25 @@ public final class SegmentStore implements BlockStore {
       base += Math.max(1, n - 3);
     }
     return -1;
+  }
+
+  /**
+   * Whether a record's body is intact: the payload CRC of a first-format record; the table and every frame's
+   * CRC of a framed one (a tombstone has no body). Compaction copies and salvage resumes only at such records.
+   */
+  private static boolean bodyVerifies(RecordHeader h, ByteBuffer body) {
+    if (!h.isFramed()) {
+      return RecordHeader.crc(body) == h.bodyCrc();
+    }
+    if (h.isTombstone()) {
+      return h.storedLength() == 0;
+    }
+    try {
+      Frames.verify(body, h.rawLength(), h.bodyCrc());
+      return true;
+    } catch (FsException e) {
+      return false;
+    }
   }
 
   private void truncateTornTail(Segment seg, long pos, String why) throws IOException {
@@ -772,7 +899,9 @@ public final class SegmentStore implements BlockStore {
     }
   }
 
-  private record Location(Segment segment, long offset, Codec codec, int rawLength, int storedLength) {
+  /** Where a live record is; {@code framed}: version 2 (frames), else a first-format whole-block record. */
+  private record Location(Segment segment, long offset, Codec codec, int rawLength, int storedLength,
+      boolean framed) {
     StoredBlock describe(BlockId id) {
       return new StoredBlock(id, rawLength, storedLength, codec);
     }

@@ -21,19 +21,19 @@ public enum Codec {
     }
 
     @Override
-    void decompressInto(byte[] src, int off, int len, byte[] dst, int rawLen) throws FsException {
+    void decompressInto(byte[] src, int off, int len, byte[] dst, int dstOff, int rawLen) throws FsException {
       if (len != rawLen) {
         throw FsException.of(Errno.EIO, "raw record length %d differs from header %d", len, rawLen);
       }
-      System.arraycopy(src, off, dst, 0, len);
+      System.arraycopy(src, off, dst, dstOff, len);
     }
 
     @Override
-    void decompressInto(ByteBuffer src, byte[] dst, int rawLen) throws FsException {
+    void decompressInto(ByteBuffer src, byte[] dst, int dstOff, int rawLen) throws FsException {
       if (src.remaining() != rawLen) {
         throw FsException.of(Errno.EIO, "raw record length %d differs from header %d", src.remaining(), rawLen);
       }
-      src.get(src.position(), dst, 0, rawLen);
+      src.get(src.position(), dst, dstOff, rawLen);
     }
   },
   LZ4(1) {
@@ -46,11 +46,11 @@ public enum Codec {
     }
 
     @Override
-    void decompressInto(byte[] src, int off, int len, byte[] dst, int rawLen) throws FsException {
+    void decompressInto(byte[] src, int off, int len, byte[] dst, int dstOff, int rawLen) throws FsException {
       LZ4SafeDecompressor d = Lz4.FACTORY.safeDecompressor();
       int n;
       try {
-        n = d.decompress(src, off, len, dst, 0, rawLen);
+        n = d.decompress(src, off, len, dst, dstOff, rawLen);
       } catch (RuntimeException e) {
         throw new FsException(Errno.EIO, "lz4 payload does not decompress", e);
       }
@@ -60,11 +60,11 @@ public enum Codec {
     }
 
     @Override
-    void decompressInto(ByteBuffer src, byte[] dst, int rawLen) throws FsException {
+    void decompressInto(ByteBuffer src, byte[] dst, int dstOff, int rawLen) throws FsException {
       LZ4SafeDecompressor d = Lz4.FACTORY.safeDecompressor();
       int n;
       try {
-        n = d.decompress(src, src.position(), src.remaining(), ByteBuffer.wrap(dst), 0, rawLen);
+        n = d.decompress(src, src.position(), src.remaining(), ByteBuffer.wrap(dst), dstOff, rawLen);
       } catch (RuntimeException e) {
         throw new FsException(Errno.EIO, "lz4 payload does not decompress", e);
       }
@@ -85,10 +85,10 @@ public enum Codec {
     }
 
     @Override
-    void decompressInto(byte[] src, int off, int len, byte[] dst, int rawLen) throws FsException {
+    void decompressInto(byte[] src, int off, int len, byte[] dst, int dstOff, int rawLen) throws FsException {
       long n;
       try {
-        n = Zstd.decompressByteArray(dst, 0, rawLen, src, off, len);
+        n = Zstd.decompressByteArray(dst, dstOff, rawLen, src, off, len);
       } catch (RuntimeException e) {
         throw new FsException(Errno.EIO, "zstd payload does not decompress", e);
       }
@@ -98,10 +98,10 @@ public enum Codec {
     }
 
     @Override
-    void decompressInto(ByteBuffer src, byte[] dst, int rawLen) throws FsException {
+    void decompressInto(ByteBuffer src, byte[] dst, int dstOff, int rawLen) throws FsException {
       byte[] heap = new byte[src.remaining()];
       src.get(src.position(), heap);
-      decompressInto(heap, 0, heap.length, dst, rawLen);
+      decompressInto(heap, 0, heap.length, dst, dstOff, rawLen);
     }
   };
 
@@ -118,10 +118,27 @@ public enum Codec {
   /** The compressed bytes, or null when compression does not pay (store raw). */
   abstract byte[] tryCompress(byte[] src, int off, int len);
 
-  abstract void decompressInto(byte[] src, int off, int len, byte[] dst, int rawLen) throws FsException;
+  abstract void decompressInto(byte[] src, int off, int len, byte[] dst, int dstOff, int rawLen) throws FsException;
 
   /** As above from the remaining bytes of {@code src} (a direct read buffer), leaving its position. */
-  abstract void decompressInto(ByteBuffer src, byte[] dst, int rawLen) throws FsException;
+  abstract void decompressInto(ByteBuffer src, byte[] dst, int dstOff, int rawLen) throws FsException;
+
+  /**
+   * Compresses {@code len} bytes with this codec and returns them (an array of their own), or null when
+   * compression does not save at least 1/16 and the bytes should be stored raw: {@link #compress} without
+   * the copy of raw bytes, for a caller that stores them from the source array (a frame of a block).
+   */
+  public byte[] compressIfWorthIt(byte[] src, int off, int len) {
+    return tryCompress(src, off, len);
+  }
+
+  /**
+   * Decompresses the remaining bytes of {@code src} into exactly {@code rawLen} bytes at {@code dst[dstOff..]},
+   * leaving the buffer's position; EIO when they do not decode to that many bytes.
+   */
+  public void decompress(ByteBuffer src, byte[] dst, int dstOff, int rawLen) throws FsException {
+    decompressInto(src, dst, dstOff, rawLen);
+  }
 
   /** Compresses with this codec; the result says which codec was actually used. */
   public Compressed compress(byte[] src, int off, int len) {
@@ -136,14 +153,14 @@ public enum Codec {
   /** Decompresses the remaining bytes of {@code src} into a new array of {@code rawLen} bytes. */
   public byte[] decompress(ByteBuffer src, int rawLen) throws FsException {
     byte[] dst = new byte[rawLen];
-    decompressInto(src, dst, rawLen);
+    decompressInto(src, dst, 0, rawLen);
     return dst;
   }
 
   /** Decompresses {@code len} stored bytes into a new array of {@code rawLen} bytes. */
   public byte[] decompress(byte[] src, int off, int len, int rawLen) throws FsException {
     byte[] dst = new byte[rawLen];
-    decompressInto(src, off, len, dst, rawLen);
+    decompressInto(src, off, len, dst, 0, rawLen);
     return dst;
   }
 

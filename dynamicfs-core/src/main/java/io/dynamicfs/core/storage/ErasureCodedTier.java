@@ -3,7 +3,9 @@ package io.dynamicfs.core.storage;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.Frames;
 import io.dynamicfs.core.block.Placement;
+import io.dynamicfs.core.block.SegmentStore;
 import io.dynamicfs.core.block.StoredBlock;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.erasure.ReedSolomon;
@@ -24,22 +26,44 @@ import org.slf4j.LoggerFactory;
  * record starts with a small header so every shard knows its index and the block's lengths and codec:
  *
  * <pre>
- *  0 version (1)  1 shard index  2 K (u16)  4 M (u16)  6 codec id  7 reserved
- *  8 plain length (i32)  12 stored (compressed) length (i32)  16 shard bytes …
+ *  0 version (1 or 2)  1 shard index  2 K (u16)  4 M (u16)  6 codec id  7 reserved
+ *  8 plain length (i32)  12 stored length (i32)  16 shard bytes …
  * </pre>
  *
- * A read takes the first K shards in placement order (normally the data shards: no decoding) and decodes
+ * What is cut into shards is the block's stored form: in version 2 (written now) a {@link Frames framed
+ * body} (frame table, then 64 KiB frames compressed one by one, each with its CRC32C), in version 1 (read
+ * still) the whole block compressed at once. Each shard is kept as a framed record of raw frames on its
+ * device, so the segment store checks its bytes frame by frame.
+ *
+ * <p>A read takes the first K shards in placement order (normally the data shards: no decoding) and decodes
  * only when one is missing or bad; a bad shard is then rebuilt and rewritten. Writes need K+1 writable
  * devices (so one more loss is still survivable); with fewer than K+M the write is degraded and logged.
+ *
+ * <p>A range read ({@link #readRange}) of a version 2 block reads the frame table from data shard 0 and the
+ * frames it needs from the data shards holding them (no decoding), each read through its device's frame
+ * checks and then the body frame's own CRC32C. Whenever that is not possible — a first-format block, a small
+ * block, a data shard missing, bad or not where the placement says — it reads the block whole instead
+ * ({@link #get}: decode from any K shards, repair), so a range read never returns unverified bytes.
  */
 public final class ErasureCodedTier extends Tier {
   private static final Logger log = LoggerFactory.getLogger(ErasureCodedTier.class);
   static final int HEADER = 16;
-  private static final int VERSION = 1;
+  /** Shards of a block compressed whole (the first format; read, never written now). */
+  private static final int V1 = 1;
+  /** Shards of a framed body. */
+  private static final int V2 = 2;
+  /** A block stored in fewer bytes than this is read whole by {@link #readRange}: K small reads either way. */
+  private static final int SMALL_BODY = 16 << 10;
+  /** Bytes of data shard 0 read for the frame table by {@link #readRange} (a 1 MiB block's table is 140). */
+  private static final int TABLE_READ = 4096;
 
   private final int k;
   private final int m;
   private final ReedSolomon rs;
+  /** Range reads served from the frames in the data shards, and those that had to read the block whole. */
+  private final java.util.concurrent.atomic.AtomicLong rangesFromFrames = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong rangesFromWholeBlocks =
+      new java.util.concurrent.atomic.AtomicLong();
 
   ErasureCodedTier(String name, int number, Codec codec, List<Device> devices, int k, int m) {
     super(name, number, codec, devices);
@@ -54,9 +78,9 @@ public final class ErasureCodedTier extends Tier {
   }
 
   /** One parsed shard record. */
-  private record Shard(int index, Codec codec, int rawLength, int storedLength, byte[] bytes) {
+  private record Shard(int version, int index, Codec codec, int rawLength, int storedLength, byte[] bytes) {
     boolean sameBlockAs(Shard o) {
-      return codec == o.codec && rawLength == o.rawLength && storedLength == o.storedLength
+      return version == o.version && codec == o.codec && rawLength == o.rawLength && storedLength == o.storedLength
           && bytes.length == o.bytes.length;
     }
   }
@@ -69,6 +93,11 @@ public final class ErasureCodedTier extends Tier {
     if (b.length <= HEADER) {
       throw FsException.of(Errno.EIO, "shard record too short (%d bytes)", b.length);
     }
+    return parseHeader(b, b.length - HEADER);
+  }
+
+  /** The header at the start of {@code b}, for a shard of {@code size} bytes (not all of which need be in b). */
+  private Shard parseHeader(byte[] b, int size) throws FsException {
     ByteBuffer h = ByteBuffer.wrap(b, 0, HEADER);
     int version = h.get() & 0xff;
     int index = h.get() & 0xff;
@@ -78,15 +107,20 @@ public final class ErasureCodedTier extends Tier {
     h.get();
     int raw = h.getInt();
     int stored = h.getInt();
-    if (version != VERSION || kk != k || mm != m || index >= k + m || stored < 0 || raw < 0
-        || b.length - HEADER != shardSize(stored)) {
+    if ((version != V1 && version != V2) || kk != k || mm != m || index >= k + m || stored < 0 || raw < 0
+        || size != shardSize(stored)) {
       throw FsException.of(Errno.EIO, "shard header does not fit this tier (version %d, rs-%d-%d, index %d)", version,
           kk, mm, index);
     }
-    return new Shard(index, c, raw, stored, b);
+    return new Shard(version, index, c, raw, stored, b);
   }
 
-  private byte[][] encode(Codec c, int raw, byte[] payload) {
+  /** The K + M shards of a framed body. */
+  private byte[][] encode(Frames.Encoded body) {
+    return encode(V2, body.codec(), body.rawLength(), body.toBytes());
+  }
+
+  private byte[][] encode(int version, Codec c, int raw, byte[] payload) {
     int stored = payload.length;
     int size = shardSize(stored);
     byte[][] s = new byte[k + m][HEADER + size];
@@ -99,14 +133,19 @@ public final class ErasureCodedTier extends Tier {
     }
     rs.encodeParity(s, HEADER, size);
     for (int i = 0; i < k + m; i++) {
-      writeHeader(s[i], i, c, raw, stored);
+      writeHeader(s[i], version, i, c, raw, stored);
     }
     return s;
   }
 
-  private void writeHeader(byte[] shard, int index, Codec c, int raw, int stored) {
-    ByteBuffer.wrap(shard, 0, HEADER).put((byte) VERSION).put((byte) index).putShort((short) k).putShort((short) m)
+  private void writeHeader(byte[] shard, int version, int index, Codec c, int raw, int stored) {
+    ByteBuffer.wrap(shard, 0, HEADER).put((byte) version).put((byte) index).putShort((short) k).putShort((short) m)
         .put((byte) c.id()).put((byte) 0).putInt(raw).putInt(stored);
+  }
+
+  /** A shard as the record its device keeps: raw frames (a shard of compressed bytes does not compress). */
+  private static Frames.Encoded record(byte[] shard) {
+    return Frames.encode(Codec.NONE, shard, 0, shard.length);
   }
 
   @Override
@@ -117,14 +156,14 @@ public final class ErasureCodedTier extends Tier {
         return sb;
       }
     }
-    Codec.Compressed c = codec.compress(data, 0, length);
-    byte[][] shards = encode(c.codec(), length, c.bytes());
+    Frames.Encoded body = Frames.encode(codec, data, 0, length);
+    byte[][] shards = encode(body);
     List<Device> used = new ArrayList<>();
     var it = placement(id).iterator();
     for (int i = 0; i < k + m; i++) {
       while (it.hasNext()) {
         Device d = it.next();
-        if (putOn(d, id, Codec.NONE, shards[i].length, shards[i])) {
+        if (putOn(d, id, record(shards[i]))) {
           used.add(d);
           break;
         }
@@ -148,7 +187,91 @@ public final class ErasureCodedTier extends Tier {
     for (Device d : used) {
       where.add(d.number());
     }
-    return new StoredBlock(id, length, c.bytes().length, c.codec(), new Placement(number, where));
+    return new StoredBlock(id, length, body.length(), body.codec(), new Placement(number, where));
+  }
+
+  /**
+   * A range of a version 2 block from the data shards that hold its frames (see the class notes); otherwise
+   * -1 (a first-format or small block: the caller reads it whole) or, when something read fails its checks,
+   * the range of the whole block as {@link #get} reads and repairs it.
+   */
+  @Override
+  public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+    java.util.Objects.checkFromIndexSize(dstOffset, length, dst.length);
+    if (offset < 0) {
+      throw FsException.of(Errno.EINVAL, "range read at negative offset %d", offset);
+    }
+    // Shard i goes to the i-th device of the placement when every device takes writes, as they normally do.
+    List<Device> order = placement(id);
+    SegmentStore first = order.get(0).readable();
+    StoredBlock shard0 = first == null ? null : first.stat(id);
+    if (shard0 == null || shard0.rawLength() <= HEADER || (long) (shard0.rawLength() - HEADER) * k < SMALL_BODY) {
+      return -1;
+    }
+    int size = shard0.rawLength() - HEADER;
+    try {
+      byte[] head = new byte[HEADER + Math.min(size, TABLE_READ)];
+      if (first.readRange(id, 0, head, 0, head.length) != head.length) {
+        return -1;
+      }
+      Shard h = parseHeader(head, size);
+      if (h.version() != V2 || h.index() != 0) {
+        return -1; // a first-format block, or shards not where the placement puts them: read it whole
+      }
+      int n = Math.max(0, Math.min(length, h.rawLength() - offset));
+      if (n == 0) {
+        return 0;
+      }
+      int avail = head.length - HEADER;
+      if (Frames.Table.lengthFrom(head, HEADER, avail, h.rawLength()) > avail) {
+        return -1;
+      }
+      Frames.Table t = Frames.Table.parse(head, HEADER, avail, h.rawLength(), h.storedLength());
+      int firstFrame = t.frameOf(offset);
+      int lastFrame = t.frameOf(offset + n - 1);
+      int from = t.start(firstFrame);
+      int to = t.end(lastFrame);
+      byte[] span = new byte[to - from];
+      for (int pos = from; pos < to; ) {
+        int i = pos / size;
+        int in = pos % size;
+        int len = Math.min(size - in, to - pos);
+        SegmentStore s = order.get(i).readable();
+        if (s == null || s.stat(id) == null || s.readRange(id, HEADER + in, span, pos - from, len) != len) {
+          return wholeBlockRange(id, offset, dst, dstOffset, n);
+        }
+        pos += len;
+      }
+      t.decodeRange(ByteBuffer.wrap(span), firstFrame, lastFrame, offset, dst, dstOffset, n);
+      rangesFromFrames.incrementAndGet();
+      return n;
+    } catch (IOException e) {
+      // A bad shard record, or a shard that is not the one the placement says: the whole-block read decodes
+      // around it from the other shards and repairs what is bad.
+      log.atDebug().addKeyValue("tier", name).addKeyValue("block", id.toHex()).addKeyValue("error", e.getMessage())
+          .log("range read falls back to the whole block");
+      return wholeBlockRange(id, offset, dst, dstOffset, length);
+    }
+  }
+
+  private int wholeBlockRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+    rangesFromWholeBlocks.incrementAndGet();
+    byte[] b = get(id, false);
+    int n = Math.max(0, Math.min(length, b.length - offset));
+    if (n > 0) {
+      System.arraycopy(b, offset, dst, dstOffset, n);
+    }
+    return n;
+  }
+
+  /** Range reads served from the data shards' frames. */
+  public long rangesFromFrames() {
+    return rangesFromFrames.get();
+  }
+
+  /** Range reads that read the block whole because a shard was missing, bad or misplaced (not counting -1s). */
+  public long rangesFromWholeBlocks() {
+    return rangesFromWholeBlocks.get();
   }
 
   @Override
@@ -215,8 +338,8 @@ public final class ErasureCodedTier extends Tier {
       rs.reconstruct(arr, present, HEADER, len - HEADER);
       for (int i = 0; i < k + m; i++) {
         if (!present[i]) {
-          writeHeader(arr[i], i, proto.codec(), proto.rawLength(), proto.storedLength());
-          got[i] = new Shard(i, proto.codec(), proto.rawLength(), proto.storedLength(), arr[i]);
+          writeHeader(arr[i], proto.version(), i, proto.codec(), proto.rawLength(), proto.storedLength());
+          got[i] = new Shard(proto.version(), i, proto.codec(), proto.rawLength(), proto.storedLength(), arr[i]);
         }
       }
     }
@@ -229,6 +352,9 @@ public final class ErasureCodedTier extends Tier {
       if (n > 0) {
         System.arraycopy(arr[i], HEADER, payload, from, n);
       }
+    }
+    if (proto.version() == V2) {
+      return Frames.decode(payload, 0, stored, proto.rawLength());
     }
     if (proto.codec() == Codec.NONE && proto.rawLength() == stored) {
       return payload;
@@ -321,8 +447,7 @@ public final class ErasureCodedTier extends Tier {
           Shard s = got[idx];
           while (!targets.isEmpty()) {
             Device d = targets.poll();
-            boolean ok = bad.contains(d) ? rewriteOn(d, id, Codec.NONE, s.bytes().length, s.bytes())
-                : putOn(d, id, Codec.NONE, s.bytes().length, s.bytes());
+            boolean ok = bad.contains(d) ? rewriteOn(d, id, record(s.bytes())) : putOn(d, id, record(s.bytes()));
             if (ok) {
               if (!bad.contains(d)) {
                 d.repaired();

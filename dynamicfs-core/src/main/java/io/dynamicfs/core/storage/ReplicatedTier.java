@@ -2,6 +2,7 @@ package io.dynamicfs.core.storage;
 
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.Frames;
 import io.dynamicfs.core.block.Placement;
 import io.dynamicfs.core.block.SegmentStore;
 import io.dynamicfs.core.block.StoredBlock;
@@ -13,9 +14,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code replicate-N}: the compressed block, as one record, on N distinct devices. A read takes the first
- * good copy; a copy that fails its checksum is rewritten from a good one. With one copy on one device (the
- * default install) this is a thin wrapper over that device's segment store.
+ * {@code replicate-N}: the block, as one framed record (compressed 64 KiB frames), on N distinct devices. A
+ * read takes the first good copy; a copy that fails its checksum is rewritten from a good one. A range read
+ * does the same with the frames it needs: a copy whose frames fail their checks is passed over and rewritten
+ * from the copy that served the range. With one copy on one device (the default install) this is a thin
+ * wrapper over that device's segment store.
  */
 public final class ReplicatedTier extends Tier {
   private static final Logger log = LoggerFactory.getLogger(ReplicatedTier.class);
@@ -44,14 +47,14 @@ public final class ReplicatedTier extends Tier {
       }
       return s.put(id, data, length).withPlacement(new Placement(number, List.of(devices.get(0).number())));
     }
-    Codec.Compressed c = codec.compress(data, 0, length);
+    Frames.Encoded body = Frames.encode(codec, data, 0, length);
     int written = 0;
     List<Integer> where = new ArrayList<>(copies);
     for (Device d : placement(id)) {
       if (written == copies) {
         break;
       }
-      if (putOn(d, id, c.codec(), length, c.bytes())) {
+      if (putOn(d, id, body)) {
         written++;
         where.add(d.number());
       }
@@ -62,7 +65,7 @@ public final class ReplicatedTier extends Tier {
     if (written < copies) {
       degraded(id, written, copies);
     }
-    return new StoredBlock(id, length, c.bytes().length, c.codec(), new Placement(number, where));
+    return new StoredBlock(id, length, body.length(), body.codec(), new Placement(number, where));
   }
 
   @Override
@@ -101,11 +104,57 @@ public final class ReplicatedTier extends Tier {
     throw unreadable(id, bad.isEmpty() ? "no device holds it" : bad.size() + " bad copies, no good one");
   }
 
+  /**
+   * Bytes of the block from the first copy whose frames covering them verify. A copy that fails is counted
+   * bad and, once another copy has served the range, rewritten from that copy's whole block. -1 when the copy
+   * tried is a first-format record (no frames): the caller reads the block whole, which repairs as usual.
+   */
+  @Override
+  public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+    if (devices.size() == 1) {
+      SegmentStore s = devices.get(0).readable();
+      if (s == null) {
+        throw unreadable(id, "its only device is unavailable (" + devices.get(0).problem() + ")");
+      }
+      return s.readRange(id, offset, dst, dstOffset, length);
+    }
+    List<Device> bad = new ArrayList<>();
+    for (Device d : devices) {
+      SegmentStore s = d.readable();
+      if (s == null || s.stat(id) == null) {
+        continue;
+      }
+      int n;
+      try {
+        n = s.readRange(id, offset, dst, dstOffset, length);
+      } catch (IOException e) {
+        d.badRecord();
+        bad.add(d);
+        continue;
+      }
+      if (n >= 0 && !bad.isEmpty()) {
+        repairFrom(id, s, bad);
+      }
+      return n;
+    }
+    throw unreadable(id, bad.isEmpty() ? "no device holds it" : bad.size() + " bad copies, no good one");
+  }
+
+  /** Rewrites the bad copies from the whole block of {@code good}; if that fails too, scrub sorts it out. */
+  private void repairFrom(BlockId id, SegmentStore good, List<Device> bad) {
+    try {
+      rewrite(id, good.get(id), bad);
+    } catch (IOException e) {
+      log.atWarn().addKeyValue("tier", name).addKeyValue("block", id.toHex()).addKeyValue("error", e.getMessage())
+          .log("bad copy not rewritten: the copy that served the range does not read whole");
+    }
+  }
+
   private void rewrite(BlockId id, byte[] plain, List<Device> bad) {
-    Codec.Compressed c = codec.compress(plain, 0, plain.length);
+    Frames.Encoded body = Frames.encode(codec, plain, 0, plain.length);
     synchronized (repairLock(id)) {
       for (Device d : bad) {
-        if (rewriteOn(d, id, c.codec(), plain.length, c.bytes())) {
+        if (rewriteOn(d, id, body)) {
           log.atWarn().addKeyValue("tier", name).addKeyValue("device", d.directory()).addKeyValue("block", id.toHex())
               .log("bad copy rewritten from a good one");
         }
@@ -158,9 +207,9 @@ public final class ReplicatedTier extends Tier {
       }
       int repaired = 0;
       if (repair && (!bad.isEmpty() || missing > 0)) {
-        Codec.Compressed c = codec.compress(plain, 0, plain.length);
+        Frames.Encoded body = Frames.encode(codec, plain, 0, plain.length);
         for (Device d : bad) {
-          if (rewriteOn(d, id, c.codec(), plain.length, c.bytes())) {
+          if (rewriteOn(d, id, body)) {
             repaired++;
           }
         }
@@ -172,7 +221,7 @@ public final class ReplicatedTier extends Tier {
           if (good.contains(d) || bad.contains(d)) {
             continue;
           }
-          if (putOn(d, id, c.codec(), plain.length, c.bytes())) {
+          if (putOn(d, id, body)) {
             d.repaired();
             have++;
             repaired++;

@@ -4,6 +4,7 @@ import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.block.Frames;
 import io.dynamicfs.core.block.SegmentStore;
 import io.dynamicfs.core.block.StoreStats;
 import io.dynamicfs.core.block.StoredBlock;
@@ -107,13 +108,13 @@ public abstract sealed class Tier implements BlockStore permits ReplicatedTier, 
   }
 
   /** Stores a record on a device, taking the device out when that fails; false when it did. */
-  protected boolean putOn(Device d, BlockId id, Codec c, int rawLength, byte[] payload) {
+  protected boolean putOn(Device d, BlockId id, Frames.Encoded body) {
     SegmentStore s = d.writable();
     if (s == null) {
       return false;
     }
     try {
-      s.putEncoded(id, c, rawLength, payload);
+      s.putFramed(id, body);
       return true;
     } catch (IOException e) {
       if (devices.size() == 1) {
@@ -125,14 +126,14 @@ public abstract sealed class Tier implements BlockStore permits ReplicatedTier, 
   }
 
   /** Replaces a bad record on a device with good bytes; false when the device cannot take it. */
-  protected boolean rewriteOn(Device d, BlockId id, Codec c, int rawLength, byte[] payload) {
+  protected boolean rewriteOn(Device d, BlockId id, Frames.Encoded body) {
     SegmentStore s = d.writable();
     if (s == null) {
       return false;
     }
     try {
       s.delete(id);
-      s.putEncoded(id, c, rawLength, payload);
+      s.putFramed(id, body);
       d.repaired();
       return true;
     } catch (IOException e) {

@@ -164,6 +164,28 @@ public final class TieredStore implements BlockStore {
     throw FsException.of(Errno.EIO, "block %s is on no tier", id);
   }
 
+  /** A range from the tier holding the block (see {@link Tier}'s implementations); -1 when it cannot serve ranges. */
+  @Override
+  public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
+    if (tiers.size() == 1) {
+      return tiers.get(0).readRange(id, offset, dst, dstOffset, length);
+    }
+    IOException first = null;
+    for (Tier t : tiers) {
+      if (t.contains(id)) {
+        try {
+          return t.readRange(id, offset, dst, dstOffset, length);
+        } catch (IOException e) {
+          first = first == null ? e : first;
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
+    }
+    throw FsException.of(Errno.EIO, "block %s is on no tier", id);
+  }
+
   @Override
   public StoredBlock stat(BlockId id) {
     for (Tier t : tiers) {

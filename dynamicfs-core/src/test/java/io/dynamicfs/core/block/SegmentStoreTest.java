@@ -44,7 +44,12 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class SegmentStoreTest {
   private static final long SEGMENT = 4L << 20;
-  private static final int HEADER = 56;
+  private static final int HEADER = SegmentStore.RECORD_HEADER_BYTES;
+
+  /** Bytes after the header of the record of an incompressible block of {@code n} bytes (frame table, frames). */
+  private static long body(int n) {
+    return SegmentStore.incompressibleRecordBytes(n) - HEADER;
+  }
 
   @TempDir Path dir;
   private final Random random = new Random(7);
@@ -155,7 +160,7 @@ class SegmentStoreTest {
     StoredBlock c = s.stat(id(compressible));
     if (codec == Codec.NONE) {
       assertEquals(Codec.NONE, c.codec());
-      assertEquals(compressible.length, c.storedLength());
+      assertEquals(body(compressible.length), c.storedLength());
     } else {
       assertEquals(codec, c.codec());
       assertTrue(c.storedLength() < compressible.length / 4, () -> "stored " + c.storedLength());
@@ -236,13 +241,14 @@ class SegmentStoreTest {
     SegmentStore s = open(Codec.NONE);
     BlockId a = put(s, randomBytes(1000));
     put(s, randomBytes(3000));
-    assertEquals(new StoreStats(2, 4000, 4000, 4000 + 2 * HEADER), s.stats());
+    long stored = body(1000) + body(3000);
+    assertEquals(new StoreStats(2, 4000, stored, stored + 2 * HEADER), s.stats());
     s.delete(a);
     StoreStats st = s.stats();
     assertEquals(1, st.blocks());
     assertEquals(3000, st.rawBytes());
-    assertEquals(3000, st.storedBytes());
-    assertEquals(4000 + 3 * HEADER, st.fileBytes(), "a tombstone is a header-only record");
+    assertEquals(body(3000), st.storedBytes());
+    assertEquals(stored + 3 * HEADER, st.fileBytes(), "a tombstone is a header-only record");
     Set<BlockId> seen = new HashSet<>();
     s.forEach(sb -> seen.add(sb.id()));
     assertEquals(1, seen.size());
@@ -329,7 +335,7 @@ class SegmentStoreTest {
     // new records go where the torn one was, and everything survives another reopen
     byte[] next = randomBytes(2000);
     BlockId n = put(again, next);
-    assertEquals(third + HEADER + 2000, Files.size(seg));
+    assertEquals(third + SegmentStore.incompressibleRecordBytes(2000), Files.size(seg));
     close(again);
     SegmentStore third2 = open(Codec.NONE);
     assertArrayEquals(next, third2.get(n));
@@ -477,26 +483,70 @@ class SegmentStoreTest {
   }
 
   /**
-   * Bytes damaged before they were checksummed (bad RAM, a bug) pass both CRCs; decoding must still end in
-   * a clear EIO naming the segment, not an unchecked exception from the codec library.
+   * Bytes damaged before they were checksummed (bad RAM, a bug) pass every CRC; decoding must still end in
+   * a clear EIO naming the segment, not an unchecked exception from the codec library: a first-format
+   * record whose payload is garbage, and a framed record whose middle frame is.
    */
   private void undecodablePayload_failsEio(Codec codec) throws IOException {
     byte[] plain = text(10_000);
     BlockId id = id(plain);
     byte[] payload = randomBytes(3000);
-    RecordHeader h = new RecordHeader(codec, plain.length, payload.length, id,
-        RecordHeader.crc(payload, 0, payload.length), 0);
-    byte[] head = new byte[RecordHeader.SIZE];
-    h.writeTo(head);
     Path seg = dir.resolve("seg-00000001.dfs");
-    Files.write(seg, head);
-    append(seg, payload);
+    Files.write(seg, Version1Fixture.record(id, codec, plain.length, payload, 0));
+
+    byte[] framedPlain = text(3 * 65536);
+    BlockId framedId = id(framedPlain);
+    append(seg, framedRecordWithGarbageFrame(framedId, framedPlain, codec, 1));
 
     SegmentStore s = open(codec);
     assertTrue(s.contains(id));
     FsException e = assertThrows(FsException.class, () -> s.get(id));
     assertEquals(Errno.EIO, e.errno());
     assertTrue(e.getMessage().contains("seg-00000001.dfs"), e::getMessage);
+
+    assertTrue(s.contains(framedId));
+    e = assertThrows(FsException.class, () -> s.get(framedId));
+    assertEquals(Errno.EIO, e.errno());
+    assertTrue(e.getMessage().contains("seg-00000001.dfs"), e::getMessage);
+    byte[] dst = new byte[4096];
+    e = assertThrows(FsException.class, () -> s.readRange(framedId, 65536 + 100, dst, 0, dst.length));
+    assertEquals(Errno.EIO, e.errno());
+    assertEquals(4096, s.readRange(framedId, 100, dst, 0, dst.length), "frame 0 is intact");
+    assertArrayEquals(java.util.Arrays.copyOfRange(framedPlain, 100, 4196), dst);
+  }
+
+  /**
+   * A framed record of {@code plain} (compressed with {@code codec}) whose frame {@code bad} is replaced by
+   * random bytes that claim to be compressed, with every CRC (frame, table, header) made to match them.
+   */
+  static byte[] framedRecordWithGarbageFrame(BlockId id, byte[] plain, Codec codec, int bad) throws FsException {
+    Frames.Encoded good = Frames.encode(codec, plain, 0, plain.length);
+    byte[] body = good.toBytes();
+    Frames.Table t = Frames.Table.parse(body, 0, body.length, plain.length, body.length);
+    byte[] garbage = new byte[1000];
+    new Random(3).nextBytes(garbage);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    int tableLength = t.tableLength();
+    byte[] table = java.util.Arrays.copyOf(body, tableLength);
+    ByteBuffer tb = ByteBuffer.wrap(table);
+    tb.putInt(8 + 8 * bad, (codec == Codec.NONE ? Codec.LZ4 : codec).id() << 24 | garbage.length);
+    tb.putInt(12 + 8 * bad, Frames.crc(garbage, 0, garbage.length));
+    tb.putInt(tableLength - 4, Frames.crc(table, 0, tableLength - 4));
+    out.writeBytes(table);
+    for (int i = 0; i < t.count(); i++) {
+      if (i == bad) {
+        out.writeBytes(garbage);
+      } else {
+        out.write(body, t.start(i), t.end(i) - t.start(i));
+      }
+    }
+    byte[] newBody = out.toByteArray();
+    byte[] head = new byte[RecordHeader.SIZE];
+    new RecordHeader(RecordHeader.V2, codec, plain.length, newBody.length, id, Frames.crc(table, 0, tableLength - 4),
+        0).writeTo(head);
+    byte[] record = java.util.Arrays.copyOf(head, head.length + newBody.length);
+    System.arraycopy(newBody, 0, record, head.length, newBody.length);
+    return record;
   }
 
   @Test
@@ -545,7 +595,7 @@ class SegmentStoreTest {
     append(seg, junk);
     FsException e = assertThrows(FsException.class, () -> SegmentStore.open(dir, Codec.NONE, SEGMENT));
     assertEquals(Errno.EIO, e.errno());
-    assertTrue(e.getMessage().contains("offset " + (HEADER + 1000)), e::getMessage);
+    assertTrue(e.getMessage().contains("offset " + SegmentStore.incompressibleRecordBytes(1000)), e::getMessage);
   }
 
   // ---- segments ---------------------------------------------------------------------------------

@@ -211,7 +211,8 @@ class TierTest {
         if (f.length() < 200) {
           continue;
         }
-        long pos = 56 + (long) (rnd.nextDouble() * (f.length() - 57));
+        int header = io.dynamicfs.core.block.SegmentStore.RECORD_HEADER_BYTES;
+        long pos = header + (long) (rnd.nextDouble() * (f.length() - header - 1));
         f.seek(pos);
         int b = f.read();
         f.seek(pos);
