@@ -93,7 +93,8 @@ final class ClusterMountRunner {
     try {
       DaemonContext ctx = new DaemonContext(fs, state, token.clusterId().toString(),
           cmd.mountPoint.toAbsolutePath().normalize(), started, VersionProvider.version(), cmd.effectiveConfig(),
-          metrics.registry(), engineMetrics, new ClusterMountSide(conn));
+          metrics.registry(), engineMetrics, new ClusterMountSide(conn),
+          new io.dynamicfs.policy.mount.MountPolicy(fs, policyParts.tracker(), policyParts.off(), System::currentTimeMillis));
       admin = AdminServer.start(cmd.ops.adminAddress, state.resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
     } catch (IOException | RuntimeException e) {

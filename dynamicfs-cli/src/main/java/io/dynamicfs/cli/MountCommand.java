@@ -20,6 +20,7 @@ import io.dynamicfs.core.storage.StorageLayout;
 import io.dynamicfs.fuse.FuseMount;
 import io.dynamicfs.fuse.FusePreset;
 import io.dynamicfs.fuse.MountOptions;
+import io.dynamicfs.policy.mount.MountPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -268,7 +269,8 @@ final class MountCommand implements Callable<Integer> {
     AdminServer admin; // before the mount: a busy admin port must not leave a mount behind
     try {
       DaemonContext ctx = new DaemonContext(fs, dir.root(), dir.uuid(), mountPoint.toAbsolutePath().normalize(), started,
-          VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics, null);
+          VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics, null,
+          new MountPolicy(fs, policyParts.tracker(), policyParts.off(), System::currentTimeMillis));
       admin = AdminServer.start(ops.adminAddress, dir.root().resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
     } catch (IOException | RuntimeException e) {

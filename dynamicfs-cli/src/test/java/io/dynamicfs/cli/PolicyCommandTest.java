@@ -92,6 +92,6 @@ class PolicyCommandTest {
   void policy_withoutSubcommand_exit2() {
     CliRun.Result r = CliRun.run("policy");
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("a subcommand is required (evaluate)"), r.err());
+    assertTrue(r.err().contains("a subcommand is required (status, explain, evaluate)"), r.err());
   }
 }

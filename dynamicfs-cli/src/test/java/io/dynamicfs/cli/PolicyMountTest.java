@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dynamicfs.policy.mount.MountTracker;
 import io.dynamicfs.policy.track.AccessTable;
 import io.dynamicfs.policy.track.AccessTracker;
@@ -11,6 +13,7 @@ import io.dynamicfs.policy.track.TrackerFile;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The policy engine on a real mount (the CLI's daemon in its own JVM, unmounted at the end of every test):
  * reads through FUSE reach the tracker, whose tables are saved in DATA/policy at unmount and loaded again at
- * the next mount.
+ * the next mount; {@code policy explain} and {@code policy status} show them.
  */
 class PolicyMountTest {
   private static final int MIB = 1 << 20;
@@ -79,6 +82,71 @@ class PolicyMountTest {
       assertTrue(extents.accesses(e) - extents.writes(e) >= 3, "block " + b + " read three times");
     }
     assertTrue(Files.size(data.resolve("policy").resolve("access.log")) > 0);
+  }
+
+  private static JsonNode explainJson(Path file) throws Exception {
+    CliRun.Result r = CliRun.run("policy", "explain", "--json", file.toString());
+    assertEquals(0, r.code(), r.toString());
+    return new ObjectMapper().readTree(r.out());
+  }
+
+  @Test
+  void explain_showsTheReadsThroughTheMount_andTheyAreThereAfterARemount() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    Path hot = mnt.resolve("dir/hot.bin");
+    long accesses;
+    long bytes;
+    try (Daemon d = Daemon.start(data, mnt, tmp, "--cache-memory", "64M", "--fuse-preset", "safe")) {
+      Files.createDirectories(hot.getParent());
+      Files.write(hot, random(3, 2 * MIB + 100));
+      Files.write(mnt.resolve("cold.bin"), random(4, 1000));
+      readTimes(hot, 3);
+      JsonNode e = explainJson(hot);
+      assertEquals("/dir/hot.bin", e.path("path").asText());
+      assertEquals(3, e.path("placement").path("blocks").asLong());
+      assertEquals("default", e.path("placement").path("extents").path(0).path("location").asText(), e.toString());
+      JsonNode a = e.path("access");
+      assertTrue(a.path("tracked").asBoolean(), e.toString());
+      accesses = a.path("accesses").asLong();
+      bytes = a.path("bytes").asLong();
+      assertTrue(bytes >= 4L * (2 * MIB + 100), "the write and three whole reads: " + a);
+      assertTrue(a.path("writes").asLong() >= 1);
+      assertEquals(3, e.path("blocks_tracked").asInt(), e.toString());
+      for (JsonNode b : e.path("blocks")) {
+        assertTrue(b.path("access").path("accesses").asLong() - b.path("access").path("writes").asLong() >= 3,
+            "each block read three times: " + b);
+      }
+      assertEquals("heuristic count", e.path("prediction").path("decider").asText());
+      assertEquals(3, e.path("access").path("counters").size());
+
+      CliRun.Result text = CliRun.run("policy", "explain", hot.toString());
+      assertEquals(0, text.code(), text.toString());
+      for (String part : List.of("/dir/hot.bin (inode", "placement", "blocks 0-2", "access     last",
+          "decayed counts: 1m", "prediction P(read within 1h) by heuristic count", "rules", "decisions")) {
+        assertTrue(text.out().contains(part), "'" + part + "' in\n" + text.out());
+      }
+
+      CliRun.Result st = CliRun.run("policy", "status", "--json", mnt.toString());
+      assertEquals(0, st.code(), st.toString());
+      JsonNode s = new ObjectMapper().readTree(st.out());
+      assertTrue(s.path("tracking").asBoolean());
+      assertEquals("/dir/hot.bin", s.path("hottest_files").path(0).path("path").asText(), s.toString());
+      CliRun.Result stText = CliRun.run("policy", "status", mnt.toString());
+      assertTrue(stText.out().contains("tracking   on:") && stText.out().contains("/dir/hot.bin"), stText.out());
+
+      CliRun.Result missing = CliRun.run("policy", "explain", mnt.resolve("nope").toString());
+      assertEquals(Main.EXIT_USAGE, missing.code(), missing.toString());
+      unmount(d, mnt);
+    }
+    try (Daemon d = Daemon.start(data, mnt, tmp, "--cache-memory", "64M", "--fuse-preset", "safe")) {
+      JsonNode a = explainJson(hot).path("access"); // explain itself reads no file data
+      assertEquals(accesses, a.path("accesses").asLong(), "the figures survived the remount: " + a);
+      assertEquals(bytes, a.path("bytes").asLong());
+      unmount(d, mnt);
+    }
+    CliRun.Result gone = CliRun.run("policy", "explain", hot.toString());
+    assertEquals(Main.EXIT_USAGE, gone.code(), "not mounted: " + gone);
   }
 
   @Test
