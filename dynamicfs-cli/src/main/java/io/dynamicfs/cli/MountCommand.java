@@ -270,7 +270,8 @@ final class MountCommand implements Callable<Integer> {
     try {
       DaemonContext ctx = new DaemonContext(fs, dir.root(), dir.uuid(), mountPoint.toAbsolutePath().normalize(), started,
           VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics, null,
-          new MountPolicy(fs, policyParts.tracker(), policyParts.off(), System::currentTimeMillis));
+          new MountPolicy(fs, policyParts.tracker(), policyParts.off(), policyParts.rules(),
+              System::currentTimeMillis));
       admin = AdminServer.start(ops.adminAddress, dir.root().resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
     } catch (IOException | RuntimeException e) {

@@ -2,7 +2,10 @@ package io.dynamicfs.cli;
 
 import io.dynamicfs.core.engine.AccessObserver;
 import io.dynamicfs.policy.mount.MountTracker;
+import io.dynamicfs.policy.rules.PolicyRules;
+import io.dynamicfs.policy.rules.RulesException;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,9 +17,10 @@ import picocli.CommandLine.Option;
 
 /**
  * The mount's policy engine options: the access tracker (on by default, its tables and ring log under
- * DATA/policy, or the state directory of a cluster mount).
+ * DATA/policy, or the state directory of a cluster mount) and the rules file.
  */
 final class PolicyOptions {
+  static final String RULES_FILE = "rules.yaml";
 
   @Option(names = "--policy-tracking", paramLabel = "on/off", defaultValue = "on",
       description = "Track every read and write (per file and per block, cache hits included) for the policy "
@@ -33,8 +37,13 @@ final class PolicyOptions {
           + "about 130 bytes of memory each).")
   int trackExtents;
 
-  /** What the mount gets: the tracker (null when off, {@code off} saying why). */
-  record Opened(MountTracker tracker, String off) {
+  @Option(names = "--policy-rules", paramLabel = "FILE",
+      description = "The policy rules (YAML; see docs/policy.md). Default: DATA/policy/rules.yaml when it "
+          + "exists. A file that does not validate refuses the mount. Check one with 'dynamicfs policy check'.")
+  Path rules;
+
+  /** What the mount gets: the rules in force and the tracker (null when off, {@code off} saying why). */
+  record Opened(PolicyRules rules, MountTracker tracker, String off) {
     AccessObserver observer() {
       return tracker == null ? AccessObserver.NONE : tracker;
     }
@@ -51,33 +60,62 @@ final class PolicyOptions {
     if (trackExtents < 8 || trackExtents > (1 << 29)) {
       return "--policy-track-extents must be 8.." + (1 << 29) + ": " + trackExtents;
     }
+    if (rules != null) {
+      try {
+        PolicyRules.read(rules, null); // the tiers are checked once DATA is open
+      } catch (RulesException e) {
+        return "--policy-rules " + e.in(rules.toString());
+      }
+    }
     return null;
   }
 
-  /** Opens the tracker in {@code policyDir} unless tracking is off. */
+  /**
+   * Reads the rules ({@code --policy-rules}, else {@code policyDir/rules.yaml} if present) against
+   * {@code tiers} (null: names not checked), then opens the tracker in {@code policyDir} unless tracking is
+   * off. A bad rules file is an IllegalArgumentException with the one line to show.
+   */
   Opened open(Path policyDir, int blockSize, Collection<String> tiers, Logger log) {
+    Path file = rules != null ? rules : policyDir.resolve(RULES_FILE);
+    PolicyRules r = PolicyRules.none();
+    if (rules != null || Files.isRegularFile(file)) {
+      try {
+        r = PolicyRules.read(file, tiers);
+      } catch (RulesException e) {
+        throw new IllegalArgumentException((rules != null ? "--policy-rules " : "") + e.in(file.toString()));
+      }
+      log.atInfo().setMessage("policy rules loaded").addKeyValue("event", "policy.rules.loaded")
+          .addKeyValue("path", file.toString()).addKeyValue("rules", r.rules().size()).log();
+    }
     if (tracking.equals("off")) {
-      return new Opened(null, "--policy-tracking off");
+      return new Opened(r, null, "--policy-tracking off");
     }
     try {
       MountTracker.Settings s = MountTracker.Settings.defaults().withCapacities(trackFiles, trackExtents);
-      return new Opened(MountTracker.open(policyDir, blockSize, s), null);
+      return new Opened(r, MountTracker.open(policyDir, blockSize, s), null);
     } catch (IOException | RuntimeException e) {
       // statistics are an optimisation: a mount goes on without them
       log.atWarn().setMessage("access tracking is off: its directory cannot be used")
           .addKeyValue("event", "policy.tracker.unavailable").addKeyValue("dir", policyDir.toString())
           .addKeyValue("error", String.valueOf(e.getMessage())).log();
-      return new Opened(null, "cannot use " + policyDir + ": " + e.getMessage());
+      return new Opened(r, null, "cannot use " + policyDir + ": " + e.getMessage());
     }
   }
 
   List<String> childArguments() {
     List<String> a = new ArrayList<>(List.of("--policy-tracking", tracking, "--policy-track-files",
         Integer.toString(trackFiles), "--policy-track-extents", Integer.toString(trackExtents)));
+    if (rules != null) {
+      a.add("--policy-rules");
+      a.add(rules.toAbsolutePath().toString());
+    }
     return a;
   }
 
   void putConfig(Map<String, Object> c) {
     c.put("policy_tracking", tracking.toLowerCase(Locale.ROOT));
+    if (rules != null) {
+      c.put("policy_rules", rules.toAbsolutePath().toString());
+    }
   }
 }

@@ -150,6 +150,56 @@ class PolicyMountTest {
   }
 
   @Test
+  void rules_badFileRefusesTheMount_goodOneShowsInExplainAndStatus() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    Path bad = tmp.resolve("bad.yaml");
+    Files.writeString(bad, "rules:\n  - match: \"logs/[x\"\n    never_move: true\n");
+    CliRun.Result refused = CliRun.run("mount", data.toString(), mnt.toString(), "--policy-rules", bad.toString());
+    assertEquals(Main.EXIT_USAGE, refused.code(), refused.toString());
+    assertEquals("dynamicfs: --policy-rules " + bad + ", line 2: bad glob 'logs/[x': '[' at position 1 is not "
+        + "closed by ']'", refused.err().strip());
+    assertFalse(io.dynamicfs.fuse.FuseMount.isMounted(mnt));
+    // an unknown tier is found once DATA is open (its tiers are known then), by the background child
+    Files.writeString(bad, "rules:\n  - match: \"**\"\n    pin: nvme\n");
+    refused = CliRun.run("mount", data.toString(), mnt.toString(), "--policy-rules", bad.toString());
+    assertEquals(Main.EXIT_USAGE, refused.code(), refused.toString());
+    assertEquals("dynamicfs: --policy-rules " + bad + ", line 3: unknown tier 'nvme' (tiers: default)",
+        refused.err().strip());
+    assertFalse(io.dynamicfs.fuse.FuseMount.isMounted(mnt));
+    // DATA/policy/rules.yaml is read when no --policy-rules is given
+    Files.createDirectories(data.resolve("policy"));
+    Files.writeString(data.resolve("policy/rules.yaml"), """
+        rules:
+          - name: keep-logs
+            match: "logs/**"
+            never_move: true
+          - name: hot
+            match: "**"
+            prefer: default
+            when: {window: 1m, accesses_at_least: 2}
+        """);
+    try (Daemon d = Daemon.start(data, mnt, tmp, "--cache-memory", "64M", "--fuse-preset", "safe")) {
+      Files.createDirectories(mnt.resolve("logs"));
+      Files.write(mnt.resolve("logs/a.log"), random(5, 1000));
+      JsonNode r = explainJson(mnt.resolve("logs/a.log")).path("rules");
+      assertEquals(data.resolve("policy/rules.yaml").toString(), r.path("source").asText());
+      assertEquals("keep-logs", r.path("matches").path(0).path("name").asText(), r.toString());
+      assertTrue(r.path("matches").path(0).path("decides").asBoolean(), r.toString());
+      assertEquals("hot", r.path("matches").path(1).path("name").asText(), r.toString());
+      assertFalse(r.path("matches").path(1).path("decides").asBoolean(), r.toString());
+      assertTrue(r.path("decision").asText().startsWith("hard rule 'keep-logs' (line 2)"), r.toString());
+      CliRun.Result st = CliRun.run("policy", "status", mnt.toString());
+      assertTrue(st.out().contains("keep-logs (line 2): never move for logs/**"), st.out());
+      CliRun.Result check = CliRun.run("policy", "check", data.resolve("policy/rules.yaml").toString(), "--mount",
+          mnt.toString());
+      assertEquals(0, check.code(), check.toString());
+      assertTrue(check.out().contains("tier names checked against default"), check.out());
+      unmount(d, mnt);
+    }
+  }
+
+  @Test
   void tracking_off_recordsNothing() throws Exception {
     Path data = Files.createDirectories(tmp.resolve("data"));
     Path mnt = Files.createDirectories(tmp.resolve("mnt"));

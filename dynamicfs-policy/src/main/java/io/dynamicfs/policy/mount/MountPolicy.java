@@ -12,6 +12,7 @@ import io.dynamicfs.core.storage.Tier;
 import io.dynamicfs.policy.model.Features;
 import io.dynamicfs.policy.model.Heuristic;
 import io.dynamicfs.policy.model.LogisticModel;
+import io.dynamicfs.policy.rules.PolicyRules;
 import io.dynamicfs.policy.track.AccessTable;
 import io.dynamicfs.policy.track.AccessTracker;
 import java.io.IOException;
@@ -25,7 +26,8 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
- * The policy engine on one mount: the {@link MountTracker} (null when tracking is off) and whoever predicts (a model that passed the gate, else the heuristic); answers {@code policy status}
+ * The policy engine on one mount: the {@link MountTracker} (null when tracking is off), the rules in force
+ * and whoever predicts (a model that passed the gate, else the heuristic); answers {@code policy status}
  * and {@code policy explain}. Nothing here moves data yet.
  *
  * <p>Predictions are for tier placement: P(read within {@link #PLACEMENT_HORIZON}). No model is trained on a
@@ -47,23 +49,31 @@ public final class MountPolicy {
   private final DynamicFileSystem fs;
   private final MountTracker tracker;
   private final String trackingOff;
+  private final PolicyRules rules;
   private final LongSupplier clockMillis;
   private volatile LogisticModel model;
 
   /**
    * @param tracker     the mount's tracker, or null when tracking is off ({@code trackingOff} says why)
+   * @param rules       the rules in force (null: none)
    * @param clockMillis the time in milliseconds since the epoch (the tracker's clock)
    */
-  public MountPolicy(DynamicFileSystem fs, MountTracker tracker, String trackingOff, LongSupplier clockMillis) {
+  public MountPolicy(DynamicFileSystem fs, MountTracker tracker, String trackingOff, PolicyRules rules,
+      LongSupplier clockMillis) {
     this.fs = fs;
     this.tracker = tracker;
     this.trackingOff = tracker == null ? (trackingOff == null ? "off" : trackingOff) : null;
+    this.rules = rules == null ? PolicyRules.none() : rules;
     this.clockMillis = clockMillis;
   }
 
   /** Puts {@code m} live (it passed the gate); null hands the decision back to the heuristic. */
   public void useModel(LogisticModel m) {
     this.model = m;
+  }
+
+  public PolicyRules rules() {
+    return rules;
   }
 
   public MountTracker tracker() {
@@ -73,8 +83,14 @@ public final class MountPolicy {
   // ---- status -----------------------------------------------------------------------------------
 
   public PolicyStatus status() throws IOException {
-    PolicyStatus.RulesInForce inForce = new PolicyStatus.RulesInForce("(none: rules files are not read yet)", List.of(),
-        "any time", "unlimited", Map.of(), PRECEDENCE);
+    List<PolicyStatus.RuleLine> lines = new ArrayList<>();
+    for (PolicyRules.Rule r : rules.rules()) {
+      lines.add(new PolicyStatus.RuleLine(r.name(), r.line(), r.describe()));
+    }
+    Map<String, String> headroom = new LinkedHashMap<>();
+    rules.headroom().forEach((t, h) -> headroom.put(t, h.describe()));
+    PolicyStatus.RulesInForce inForce = new PolicyStatus.RulesInForce(rules.source(), lines,
+        rules.schedule().describe(), rules.budget().describe(), headroom, PRECEDENCE);
     LogisticModel m = model;
     PolicyStatus.Decider decider = m != null
         ? new PolicyStatus.Decider("model", "v" + m.version(), PLACEMENT_HORIZON.toSeconds(), null)
@@ -127,6 +143,7 @@ public final class MountPolicy {
     Explanation.Access access = Explanation.Access.UNTRACKED;
     List<Explanation.BlockAccess> blocks = new ArrayList<>();
     Explanation.Prediction prediction;
+    PolicyRules.Figures figures = PolicyRules.Figures.NONE;
     int blocksTracked = 0;
     if (tracker == null) {
       prediction = new Explanation.Prediction(PLACEMENT_HORIZON.toSeconds(), "none", null, 0, null, List.of(),
@@ -135,6 +152,7 @@ public final class MountPolicy {
       LogisticModel m = model;
       Snapshot snap = tracker.query(t -> snapshot(t, ino, now, m));
       access = snap.file;
+      figures = snap.figures;
       blocksTracked = snap.blocks.size();
       for (Snapshot.Block b : snap.blocks) { // metadata read outside the tracker's lock
         if (blocks.size() >= BLOCKS_SHOWN) {
@@ -144,8 +162,14 @@ public final class MountPolicy {
       }
       prediction = snap.prediction;
     }
+    PolicyRules.Decision d = rules.decide(rel, figures, now);
+    List<Explanation.RuleMatch> matches = new ArrayList<>();
+    for (PolicyRules.Match x : d.matches()) {
+      matches.add(new Explanation.RuleMatch(x.rule().name(), x.rule().line(), x.rule().describe(), x.applies(),
+          x.decides()));
+    }
     return new Explanation("/" + rel, ino, attr.size(), bs, placement, access, blocks, blocksTracked, prediction,
-        new Explanation.Rules(null, List.of(), "no rules file: the model decides"),
+        new Explanation.Rules(rules.source(), matches, d.summary()),
         "none yet: the engine does not plan or move data yet, so there is no last or next decision");
   }
 
@@ -154,6 +178,7 @@ public final class MountPolicy {
     record Block(long index, Explanation.Access access, Double probability, double score) {}
 
     Explanation.Access file;
+    PolicyRules.Figures figures = PolicyRules.Figures.NONE;
     final List<Block> blocks = new ArrayList<>();
     Explanation.Prediction prediction;
   }
@@ -163,6 +188,13 @@ public final class MountPolicy {
     AccessTable files = t.files();
     int fslot = files.find(ino);
     s.file = fslot < 0 ? Explanation.Access.UNTRACKED : access(files, fslot, now);
+    if (fslot >= 0) {
+      double[] c = new double[files.counters()];
+      for (int i = 0; i < c.length; i++) {
+        c[i] = files.counter(fslot, i, now);
+      }
+      s.figures = new PolicyRules.Figures(files.lastAccess(fslot), c);
+    }
     Features features = new Features(t, PLACEMENT_HORIZON.toMillis());
     double[] x = new double[Features.COUNT];
     AccessTable ex = t.extents();

@@ -19,6 +19,7 @@ import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
 import io.dynamicfs.policy.model.Features;
 import io.dynamicfs.policy.model.LogisticModel;
+import io.dynamicfs.policy.rules.PolicyRules;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,7 +51,7 @@ class MountPolicyTest {
         Duration.ofHours(1)));
     fs = DynamicFileSystem.open(dir, EngineOptions.defaults().withClock(() -> nowMillis * 1_000_000L)
         .withAccessObserver(tracker));
-    policy = new MountPolicy(fs, tracker, null, () -> nowMillis);
+    policy = new MountPolicy(fs, tracker, null, null, () -> nowMillis);
   }
 
   @AfterEach
@@ -175,12 +176,55 @@ class MountPolicyTest {
     assertEquals(Errno.EINVAL, assertThrows(FsException.class, () -> policy.explain("d")).errno());
     assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> policy.explain("nope")).errno());
 
-    MountPolicy off = new MountPolicy(fs, null, "--policy-tracking off", () -> nowMillis);
+    MountPolicy off = new MountPolicy(fs, null, "--policy-tracking off", null, () -> nowMillis);
     Explanation e = off.explain("small");
     assertFalse(e.access().tracked());
     assertEquals("none", e.prediction().decider());
     assertFalse(off.status().tracking());
     assertEquals("--policy-tracking off", off.status().trackingOff());
+  }
+
+  @Test
+  void explain_rulesThatMatch_andTheOneThatDecides() throws Exception {
+    PolicyRules rules = PolicyRules.parse("""
+        rules:
+          - name: busy
+            match: "**"
+            prefer: default
+            when: {window: 1m, accesses_at_least: 3}
+          - name: logs
+            match: "logs/**"
+            never_move: true
+          - name: tmp
+            match: "tmp/**"
+            prefer: default
+        headroom: {default: 10%}
+        """, "rules.yaml", List.of("default"));
+    MountPolicy p = new MountPolicy(fs, tracker, null, rules, () -> nowMillis);
+    fs.mkdir(ME, FileSystem.ROOT_INO, "logs", 0755);
+    long logs = fs.lookup(FileSystem.ROOT_INO, "logs");
+    OpenResult f = fs.create(ME, logs, "a.log", 0644, 2);
+    fs.write(f.handle(), 0, bytes(100), 0, 100);
+    fs.release(f.handle());
+    read(f.attr().ino(), 0, 100, 5);
+    Explanation.Rules r = p.explain("/logs/a.log").rules();
+    assertEquals("rules.yaml", r.source());
+    assertEquals(List.of(new Explanation.RuleMatch("busy", 2, "prefer default for ** when accesses over 1m >= 3", true,
+        false), new Explanation.RuleMatch("logs", 6, "never move for logs/**", true, true)), r.matches());
+    assertEquals("hard rule 'logs' (line 6): never move for logs/**", r.decision());
+
+    long cold = write("cold", 0, 100); // one write: the 1 m count is 1, busy does not hold
+    Explanation.Rules c = p.explain("cold").rules();
+    assertEquals(1, c.matches().size());
+    assertFalse(c.matches().get(0).applies());
+    assertEquals("no matching rule applies now: the model decides", c.decision());
+    read(cold, 0, 100, 3);
+    assertEquals("preference 'busy' (line 2): prefer default for ** when accesses over 1m >= 3",
+        p.explain("cold").rules().decision(), "the condition holds once it is read more");
+
+    PolicyStatus.RulesInForce inForce = p.status().rules();
+    assertEquals(3, inForce.rules().size());
+    assertEquals("10%", inForce.headroom().get("default"));
   }
 
   @Test
