@@ -200,6 +200,39 @@ class PolicyMountTest {
   }
 
   @Test
+  void plan_twoTiers_proposesThePromotionOfAReadFile_withItsChecks() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    try (Daemon d = Daemon.start(data, mnt, tmp, "--cache-memory", "64M", "--fuse-preset", "safe",
+        "--tier", "fast:replicate-1:" + tmp.resolve("fast"), "--tier", "slow:replicate-1:" + tmp.resolve("slow"))) {
+      Files.write(mnt.resolve("a.bin"), random(6, 2 * MIB));
+      Files.write(mnt.resolve("b.bin"), random(7, MIB));
+      CliRun.Result move = CliRun.run("tier", "move", mnt.resolve("a.bin").toString(), "--to", "slow");
+      assertEquals(0, move.code(), move.toString());
+      readTimes(mnt.resolve("a.bin"), 3);
+      CliRun.Result r = CliRun.run("policy", "plan", "--json", mnt.toString());
+      assertEquals(0, r.code(), r.toString());
+      JsonNode plan = new ObjectMapper().readTree(r.out());
+      assertEquals(2, plan.path("files_considered").asInt(), plan.toString());
+      assertEquals(1, plan.path("proposals").size(), plan.toString());
+      JsonNode a = plan.path("proposals").path(0);
+      assertEquals("/a.bin", a.path("path").asText());
+      assertEquals("promote", a.path("action").asText());
+      assertEquals("slow", a.path("from").asText());
+      assertEquals("fast", a.path("to").asText());
+      assertEquals(2L * MIB, a.path("bytes").asLong());
+      assertTrue(a.path("refused").asBoolean(), "just written: " + a);
+      for (JsonNode c : a.path("checks")) {
+        assertEquals(!c.path("name").asText().equals("residency"), c.path("ok").asBoolean(), c.toString());
+      }
+      CliRun.Result text = CliRun.run("policy", "plan", mnt.toString());
+      assertTrue(text.out().contains("REFUSED promote /a.bin: slow -> fast, 2.0 MiB")
+          && text.out().contains("FAIL residency  changed"), text.out());
+      unmount(d, mnt);
+    }
+  }
+
+  @Test
   void tracking_off_recordsNothing() throws Exception {
     Path data = Files.createDirectories(tmp.resolve("data"));
     Path mnt = Files.createDirectories(tmp.resolve("mnt"));

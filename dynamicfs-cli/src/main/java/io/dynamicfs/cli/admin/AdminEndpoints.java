@@ -42,6 +42,8 @@ import java.util.Map;
  *       force, who predicts, the hottest files</td></tr>
  *   <tr><td>POST /v1/policy/explain</td><td>body {@code {"path": "dir/file"}}: where the file's blocks are, its
  *       access figures, the prediction and what drove it, the rules that matched</td></tr>
+ *   <tr><td>GET /v1/policy/plan</td><td>the moves the engine would make now, each with its safety checks (none is
+ *       executed)</td></tr>
  *   <tr><td>GET /v1/routes</td><td>this list</td></tr>
  * </table>
  */
@@ -71,6 +73,8 @@ public final class AdminEndpoints {
                 p -> progress.progress("rebuild", p.blocksDone(), p.blocksTotal()), () -> false))
         .get("/v1/policy/status", "The policy engine: tracker, rules in force, who predicts, hottest files",
             req -> ctx.policy().status())
+        .get("/v1/policy/plan", "The moves the engine would make now, each with its safety checks (none is executed)",
+            req -> ctx.policy().plan())
         .post("/v1/policy/explain", "Why a file is where it is: {\"path\": relative to the mount root}",
             req -> ctx.policy().explain(required(req, "path")));
   }

@@ -7,13 +7,14 @@ import picocli.CommandLine.Command;
 @Command(name = "policy", mixinStandardHelpOptions = true,
     description = "The policy engine: what a mount's engine sees and decides, and placement policies evaluated on "
         + "access traces.",
-    subcommands = {PolicyStatusCommand.class, ExplainCommand.class, CheckCommand.class, EvaluateCommand.class})
+    subcommands = {PolicyStatusCommand.class, ExplainCommand.class, PlanCommand.class, CheckCommand.class,
+        EvaluateCommand.class})
 public final class PolicyCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (status, explain, check, evaluate)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (status, explain, plan, check, evaluate)");
   }
 }

@@ -271,6 +271,11 @@ public final class DynamicFileSystem implements FileSystem {
     return store;
   }
 
+  /** Whether a handle of this mount has inode {@code ino} open now (a tier move of it would wait on it). */
+  public boolean isOpen(long ino) {
+    return openFiles.isOpen(ino);
+  }
+
   OpenFile openFileForTest(long ino) {
     return openFiles.get(ino);
   }

@@ -126,6 +126,13 @@ public final class MountPolicy {
     return out;
   }
 
+  // ---- plan -------------------------------------------------------------------------------------
+
+  /** The moves the engine would make now, each with its safety checks (see {@link Planner}); none is executed. */
+  public Plan plan() throws IOException {
+    return new Planner(fs, tracker, rules, model, clockMillis.getAsLong(), java.time.ZoneId.systemDefault()).plan();
+  }
+
   // ---- explain ----------------------------------------------------------------------------------
 
   /** Explains the file at {@code path} (from the filesystem's root). */
