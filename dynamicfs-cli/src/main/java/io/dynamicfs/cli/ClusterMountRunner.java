@@ -59,18 +59,31 @@ final class ClusterMountRunner {
     Logger log = LoggerFactory.getLogger(ClusterMountRunner.class);
     long started = System.currentTimeMillis();
     DaemonMetrics metrics = new DaemonMetrics();
+    PolicyOptions.Opened policyParts = null;
     DynamicFileSystem fs;
     ClusterMounts conn;
     try {
       conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress);
+      String client = "mount " + cmd.mountPoint.toAbsolutePath().normalize() + " pid " + ProcessHandle.current().pid();
+      io.dynamicfs.core.engine.ClusterMount parts = conn.engineParts(client, Duration.ofSeconds(30));
+      try {
+        // the tracker lives in the mount's state directory; the tiers are the nodes': names not checked here
+        policyParts = cmd.policy.open(state.resolve("policy"), parts.format().blockSize(), null, log);
+      } catch (IllegalArgumentException e) {
+        MountCommand.closeQuietly(conn);
+        return cmd.fail(e.getMessage());
+      }
       CacheStack.Builder caches = CacheStack.builder(metrics.registry()).memory(cmd.cacheMemory);
       if (cmd.cacheDir != null) {
         caches.disk(cmd.cacheDir, cmd.cacheSize, Admission.parse(cmd.cacheAdmission));
       }
-      EngineOptions options = EngineOptions.defaults().withStoreDecorator(caches.build());
-      String client = "mount " + cmd.mountPoint.toAbsolutePath().normalize() + " pid " + ProcessHandle.current().pid();
-      fs = DynamicFileSystem.openCluster(conn.engineParts(client, Duration.ofSeconds(30)), options);
+      EngineOptions options = EngineOptions.defaults().withStoreDecorator(caches.build())
+          .withAccessObserver(policyParts.observer());
+      fs = DynamicFileSystem.openCluster(parts, options);
     } catch (IOException | RuntimeException e) {
+      if (policyParts != null) {
+        MountCommand.closeQuietly(policyParts.tracker());
+      }
       return cmd.fail(MountCommand.plain(e));
     }
     EngineMetrics engineMetrics = new EngineMetrics(fs, 30_000);
@@ -80,11 +93,14 @@ final class ClusterMountRunner {
     try {
       DaemonContext ctx = new DaemonContext(fs, state, token.clusterId().toString(),
           cmd.mountPoint.toAbsolutePath().normalize(), started, VersionProvider.version(), cmd.effectiveConfig(),
-          metrics.registry(), engineMetrics, new ClusterMountSide(conn));
+          metrics.registry(), engineMetrics, new ClusterMountSide(conn),
+          new io.dynamicfs.policy.mount.MountPolicy(fs, policyParts.tracker(), policyParts.off(), policyParts.rules(),
+              System::currentTimeMillis));
       admin = AdminServer.start(cmd.ops.adminAddress, state.resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
     } catch (IOException | RuntimeException e) {
       MountCommand.closeQuietly(fs);
+      MountCommand.closeQuietly(policyParts.tracker());
       return cmd.fail(MountCommand.plain(e));
     }
     FuseMount mount;
@@ -95,9 +111,10 @@ final class ClusterMountRunner {
     } catch (IOException | RuntimeException | LinkageError e) {
       admin.close();
       MountCommand.closeQuietly(fs);
+      MountCommand.closeQuietly(policyParts.tracker());
       return cmd.fail(MountCommand.plain(e));
     }
-    MountCommand.Shutdown shutdown = new MountCommand.Shutdown(admin, metrics, mount, fs, () -> { }, log);
+    MountCommand.Shutdown shutdown = new MountCommand.Shutdown(admin, metrics, mount, fs, policyParts.tracker(), () -> { }, log);
     Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "dfs-shutdown"));
     log.atInfo().addKeyValue("op", "mount").addKeyValue("cluster", token.clusterId().toString())
         .addKeyValue("path", mount.mountPoint().toString()).addKeyValue("pid", ProcessHandle.current().pid())

@@ -20,6 +20,7 @@ import io.dynamicfs.core.storage.StorageLayout;
 import io.dynamicfs.fuse.FuseMount;
 import io.dynamicfs.fuse.FusePreset;
 import io.dynamicfs.fuse.MountOptions;
+import io.dynamicfs.policy.mount.MountPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -119,6 +120,9 @@ final class MountCommand implements Callable<Integer> {
   @Mixin
   OperationsOptions ops = new OperationsOptions();
 
+  @Mixin
+  PolicyOptions policy = new PolicyOptions();
+
   @Option(names = "--ready-file", hidden = true, description = "Where a background child reports readiness.")
   Path readyFile;
 
@@ -154,6 +158,10 @@ final class MountCommand implements Callable<Integer> {
       if (bad != null) {
         return fail(bad);
       }
+    }
+    String badPolicy = policy.check();
+    if (badPolicy != null) {
+      return fail(badPolicy);
     }
     try {
       layout = requestedLayout();
@@ -233,15 +241,25 @@ final class MountCommand implements Callable<Integer> {
     Logger log = LoggerFactory.getLogger(MountCommand.class);
     long started = System.currentTimeMillis();
     DaemonMetrics metrics = new DaemonMetrics();
+    PolicyOptions.Opened policyParts;
+    try {
+      policyParts = policy.open(dir.root().resolve("policy"), dir.format().blockSize(),
+          dir.layout().tiers().stream().map(io.dynamicfs.core.storage.TierSpec::name).toList(), log);
+    } catch (IllegalArgumentException e) {
+      closeQuietly(dir);
+      return fail(e.getMessage());
+    }
     DynamicFileSystem fs;
     try {
       CacheStack.Builder caches = CacheStack.builder(metrics.registry()).memory(cacheMemory);
       if (cacheDir != null) {
         caches.disk(cacheDir, cacheSize, Admission.parse(cacheAdmission));
       }
-      EngineOptions options = EngineOptions.defaults().withStoreDecorator(caches.build());
+      EngineOptions options = EngineOptions.defaults().withStoreDecorator(caches.build())
+          .withAccessObserver(policyParts.observer());
       fs = DynamicFileSystem.open(dir, options);
     } catch (IOException | RuntimeException e) {
+      closeQuietly(policyParts.tracker());
       closeQuietly(dir);
       return fail(plain(e instanceof UncheckedIOException u ? u.getCause() : e));
     }
@@ -251,11 +269,14 @@ final class MountCommand implements Callable<Integer> {
     AdminServer admin; // before the mount: a busy admin port must not leave a mount behind
     try {
       DaemonContext ctx = new DaemonContext(fs, dir.root(), dir.uuid(), mountPoint.toAbsolutePath().normalize(), started,
-          VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics, null);
+          VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics, null,
+          new MountPolicy(fs, policyParts.tracker(), policyParts.off(), policyParts.rules(),
+              System::currentTimeMillis));
       admin = AdminServer.start(ops.adminAddress, dir.root().resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
     } catch (IOException | RuntimeException e) {
       closeQuietly(fs);
+      closeQuietly(policyParts.tracker());
       closeQuietly(dir);
       return fail(plain(e));
     }
@@ -267,13 +288,14 @@ final class MountCommand implements Callable<Integer> {
     } catch (IOException | RuntimeException | LinkageError e) {
       admin.close();
       closeQuietly(fs);
+      closeQuietly(policyParts.tracker());
       closeQuietly(dir);
       String why = e instanceof LinkageError || String.valueOf(e.getMessage()).contains("libfuse")
           ? "libfuse2 is not installed (Debian/Ubuntu: sudo apt-get install libfuse2 fuse3)"
           : plain(e);
       return fail(why);
     }
-    Shutdown shutdown = new Shutdown(admin, metrics, mount, fs, dir, log);
+    Shutdown shutdown = new Shutdown(admin, metrics, mount, fs, policyParts.tracker(), dir, log);
     Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "dfs-shutdown"));
     log.atInfo().addKeyValue("op", "mount").addKeyValue("data", dir.root().toString())
         .addKeyValue("path", mount.mountPoint().toString()).addKeyValue("pid", ProcessHandle.current().pid())
@@ -315,6 +337,9 @@ final class MountCommand implements Callable<Integer> {
   }
 
   static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
     try {
       c.close();
     } catch (Exception e) {
@@ -336,29 +361,33 @@ final class MountCommand implements Callable<Integer> {
     c.put("log_format", ops.fileFormat().name().toLowerCase(java.util.Locale.ROOT));
     c.put("log_level", ops.logLevel.toString().toLowerCase(java.util.Locale.ROOT));
     c.put("admin_address", ops.adminAddress.toString());
+    policy.putConfig(c);
     return c;
   }
 
   /**
-   * Stop the admin server, unmount, close the engine, release DATA: once, whoever asks first (main or
-   * SIGTERM).
+   * Stop the admin server, unmount, close the engine, save the access statistics, release DATA: once,
+   * whoever asks first (main or SIGTERM).
    */
   static final class Shutdown {
     private final AdminServer admin;
     private final DaemonMetrics metrics;
     private final FuseMount mount;
     private final DynamicFileSystem fs;
+    /** The access tracker, or null: closed after the engine, so the last reads are in what it saves. */
+    private final AutoCloseable tracker;
     private final AutoCloseable dir;
     private final Logger log;
     private boolean done;
     private boolean failed;
 
-    Shutdown(AdminServer admin, DaemonMetrics metrics, FuseMount mount, DynamicFileSystem fs, AutoCloseable dir,
-        Logger log) {
+    Shutdown(AdminServer admin, DaemonMetrics metrics, FuseMount mount, DynamicFileSystem fs, AutoCloseable tracker,
+        AutoCloseable dir, Logger log) {
       this.admin = admin;
       this.metrics = metrics;
       this.mount = mount;
       this.fs = fs;
+      this.tracker = tracker;
       this.dir = dir;
       this.log = log;
     }
@@ -381,6 +410,14 @@ final class MountCommand implements Callable<Integer> {
         failed = true;
         log.atError().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage())
             .log("closing the filesystem failed");
+      }
+      if (tracker != null) {
+        try {
+          tracker.close();
+        } catch (Exception e) { // statistics: logged, never a failed unmount
+          log.atWarn().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage())
+              .log("saving the access statistics failed");
+        }
       }
       try {
         dir.close();
@@ -438,6 +475,7 @@ final class MountCommand implements Callable<Integer> {
       a.add("--debug-fuse");
     }
     a.addAll(ops.childArguments());
+    a.addAll(policy.childArguments());
     return a;
   }
 

@@ -11,7 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code dynamicfs policy evaluate} on small synthetic slices, and its refusals. */
+/** {@code dynamicfs policy evaluate} on small synthetic slices, {@code policy check}, and their refusals. */
 class PolicyCommandTest {
   private static final List<String> POLICIES = List.of("model", "LRU", "LFU-aged", "ARC", "S3-FIFO", "W-TinyLFU",
       "Belady");
@@ -92,6 +92,49 @@ class PolicyCommandTest {
   void policy_withoutSubcommand_exit2() {
     CliRun.Result r = CliRun.run("policy");
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("a subcommand is required (evaluate)"), r.err());
+    assertTrue(r.err().contains("a subcommand is required (status, explain, plan, check, evaluate)"), r.err());
+  }
+
+  @Test
+  void check_goodFile_summarised() throws Exception {
+    Path f = tmp.resolve("rules.yaml");
+    Files.writeString(f, """
+        rules:
+          - name: db
+            match: "db/**"
+            pin: fast
+          - match: "**/*.log"
+            prefer: slow
+            when: {idle_for: 7d}
+        budget: {mb_per_second: 40, moves_per_hour: 100}
+        headroom: {fast: 15%}
+        """);
+    CliRun.Result r = CliRun.run("policy", "check", f.toString(), "--tiers", "fast,slow");
+    assertEquals(0, r.code(), r.toString());
+    assertTrue(r.out().startsWith(f + ": ok, 2 rules"), r.out());
+    assertTrue(r.out().contains("hard     db (line 2): pin to fast for db/**"), r.out());
+    assertTrue(r.out().contains("prefer   rule 2 (line 5): prefer slow for **/*.log when idle for 7d"), r.out());
+    assertTrue(r.out().contains("budget 40 MB/s, 100 moves per hour"), r.out());
+    assertTrue(r.out().contains("headroom fast: keep 15% free"), r.out());
+    assertTrue(r.out().contains("tier names checked against fast, slow"), r.out());
+    CliRun.Result unchecked = CliRun.run("policy", "check", f.toString());
+    assertEquals(0, unchecked.code());
+    assertTrue(unchecked.out().contains("tier names not checked"), unchecked.out());
+  }
+
+  @Test
+  void check_badFile_oneLineWithFileLineAndReason_exit2() throws Exception {
+    Path f = tmp.resolve("bad.yaml");
+    Files.writeString(f, "rules:\n  - match: \"db/**\"\n    pin: nvme\nbudget:\n  mb_per_second: -1\n");
+    CliRun.Result r = CliRun.run("policy", "check", f.toString(), "--tiers", "fast,slow");
+    assertEquals(2, r.code(), r.toString());
+    assertEquals("dynamicfs: " + f + ", line 3: unknown tier 'nvme' (tiers: fast, slow)", r.err().strip());
+    assertTrue(r.out().isEmpty(), r.out());
+    Files.writeString(f, "budget:\n  mb_per_second: -1\n");
+    r = CliRun.run("policy", "check", f.toString());
+    assertEquals("dynamicfs: " + f + ", line 2: mb_per_second must not be negative: -1", r.err().strip());
+    r = CliRun.run("policy", "check", tmp.resolve("none.yaml").toString());
+    assertEquals(2, r.code());
+    assertEquals("dynamicfs: " + tmp.resolve("none.yaml") + ": no such file", r.err().strip());
   }
 }

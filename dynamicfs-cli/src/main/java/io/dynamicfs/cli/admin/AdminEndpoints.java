@@ -38,6 +38,12 @@ import java.util.Map;
  *       blocks, blocks moved, bytes moved</td></tr>
  *   <tr><td>POST /v1/rebuild</td><td>streaming; body {@code {"device": "/disk3/dfs"}}; result: the scrub report
  *       of the device's tier</td></tr>
+ *   <tr><td>GET /v1/policy/status</td><td>the policy engine: tracker figures (or why tracking is off), rules in
+ *       force, who predicts, the hottest files</td></tr>
+ *   <tr><td>POST /v1/policy/explain</td><td>body {@code {"path": "dir/file"}}: where the file's blocks are, its
+ *       access figures, the prediction and what drove it, the rules that matched</td></tr>
+ *   <tr><td>GET /v1/policy/plan</td><td>the moves the engine would make now, each with its safety checks (none is
+ *       executed)</td></tr>
  *   <tr><td>GET /v1/routes</td><td>this list</td></tr>
  * </table>
  */
@@ -65,7 +71,13 @@ public final class AdminEndpoints {
                 required(req, "to"), p -> progress.progress("move", p.blocksDone(), p.blocksTotal())))
         .stream("/v1/rebuild", "Restore redundancy onto a replaced device: {\"device\": directory}",
             (req, progress) -> ctx.fs().rebuild(java.nio.file.Path.of(required(req, "device")),
-                p -> progress.progress("rebuild", p.blocksDone(), p.blocksTotal()), () -> false));
+                p -> progress.progress("rebuild", p.blocksDone(), p.blocksTotal()), () -> false))
+        .get("/v1/policy/status", "The policy engine: tracker, rules in force, who predicts, hottest files",
+            req -> ctx.policy().status())
+        .get("/v1/policy/plan", "The moves the engine would make now, each with its safety checks (none is executed)",
+            req -> ctx.policy().plan())
+        .post("/v1/policy/explain", "Why a file is where it is: {\"path\": relative to the mount root}",
+            req -> ctx.policy().explain(required(req, "path")));
   }
 
   private static String text(AdminRequest req, String name) {

@@ -72,6 +72,9 @@ public final class DynamicFileSystem implements FileSystem {
   private final long session = newSessionId();
   private final BlockPipeline pipeline;
   private final TimeSource clock;
+  /** Hears every read and write served through a handle; {@code observing} is false for the no-op one. */
+  private final AccessObserver observer;
+  private final boolean observing;
   private final OpenFiles openFiles;
   private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
   private final AtomicLong nextHandle = new AtomicLong(1);
@@ -94,6 +97,8 @@ public final class DynamicFileSystem implements FileSystem {
     this.baseStore = baseStore;
     this.store = options.storeDecorator().apply(baseStore);
     this.clock = options.clock();
+    this.observer = options.accessObserver();
+    this.observing = observer != AccessObserver.NONE;
     this.metaLog = new MetaLog(meta, store, options.applyListener());
     this.reclaimer = new BlockReclaimer(meta, metaLog, java.time.Duration.ZERO, System::nanoTime);
     this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
@@ -124,6 +129,8 @@ public final class DynamicFileSystem implements FileSystem {
     this.baseStore = cluster.blocks();
     this.store = options.storeDecorator().apply(baseStore);
     this.clock = options.clock();
+    this.observer = options.accessObserver();
+    this.observing = observer != AccessObserver.NONE;
     this.metaLog = new MetaLog(meta, store, cluster.journal());
     this.reclaimer = null;
     this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
@@ -262,6 +269,11 @@ public final class DynamicFileSystem implements FileSystem {
 
   public BlockStore blockStore() {
     return store;
+  }
+
+  /** Whether a handle of this mount has inode {@code ino} open now (a tier move of it would wait on it). */
+  public boolean isOpen(long ino) {
+    return openFiles.isOpen(ino);
   }
 
   OpenFile openFileForTest(long ino) {
@@ -572,6 +584,9 @@ public final class DynamicFileSystem implements FileSystem {
       }
       throw e;
     }
+    if (observing && n > 0) {
+      observer.read(h.ino(), offset, n, clock.coarseNanos()); // after the cache or store served it: hits count
+    }
     h.file().readAhead(h.readAhead(), offset, n);
     return n;
   }
@@ -604,7 +619,14 @@ public final class DynamicFileSystem implements FileSystem {
     if (reserved > 0 && length > 0) {
       requireUnreservedSpace(h, (h.flags() & O_APPEND) != 0 ? h.file().size() : offset, length, reserved);
     }
-    return h.file().write(offset, src, srcOffset, length, (h.flags() & O_APPEND) != 0);
+    boolean append = (h.flags() & O_APPEND) != 0;
+    int n = h.file().write(offset, src, srcOffset, length, append);
+    if (observing && n > 0) {
+      // an append's offset is where it landed: the size after it, less what it wrote (racy with another
+      // appender, which only blurs the statistics)
+      observer.write(h.ino(), append ? Math.max(0, h.file().size() - n) : offset, n, clock.coarseNanos());
+    }
+    return n;
   }
 
   /**

@@ -8,17 +8,24 @@ import java.util.function.UnaryOperator;
 /**
  * How the engine runs (not how data is laid out, which {@link io.dynamicfs.core.format.FormatOptions}
  * fixes). {@code storeDecorator} wraps the block store, e.g. with caches; {@code applyListener} is told of
- * every applied metadata operation (after the engine's own listeners).
+ * every applied metadata operation (after the engine's own listeners); {@code accessObserver} hears every
+ * read and write served through a handle, cache hits included (the policy engine's tracker).
  */
 public record EngineOptions(UnaryOperator<BlockStore> storeDecorator, TimeSource clock, int workerThreads,
-    Duration commitInterval, long segmentBytes, ApplyListener applyListener) {
+    Duration commitInterval, long segmentBytes, ApplyListener applyListener, AccessObserver accessObserver) {
 
   public EngineOptions(UnaryOperator<BlockStore> storeDecorator, TimeSource clock, int workerThreads,
       Duration commitInterval, long segmentBytes) {
     this(storeDecorator, clock, workerThreads, commitInterval, segmentBytes, ApplyListener.NONE);
   }
 
+  public EngineOptions(UnaryOperator<BlockStore> storeDecorator, TimeSource clock, int workerThreads,
+      Duration commitInterval, long segmentBytes, ApplyListener applyListener) {
+    this(storeDecorator, clock, workerThreads, commitInterval, segmentBytes, applyListener, AccessObserver.NONE);
+  }
+
   public EngineOptions {
+    java.util.Objects.requireNonNull(accessObserver, "accessObserver (AccessObserver.NONE for none)");
     if (workerThreads < 1) {
       throw new IllegalArgumentException("worker threads must be at least 1, got " + workerThreads);
     }
@@ -36,14 +43,19 @@ public record EngineOptions(UnaryOperator<BlockStore> storeDecorator, TimeSource
   }
 
   public EngineOptions withStoreDecorator(UnaryOperator<BlockStore> d) {
-    return new EngineOptions(d, clock, workerThreads, commitInterval, segmentBytes, applyListener);
+    return new EngineOptions(d, clock, workerThreads, commitInterval, segmentBytes, applyListener, accessObserver);
   }
 
   public EngineOptions withClock(TimeSource c) {
-    return new EngineOptions(storeDecorator, c, workerThreads, commitInterval, segmentBytes, applyListener);
+    return new EngineOptions(storeDecorator, c, workerThreads, commitInterval, segmentBytes, applyListener,
+        accessObserver);
   }
 
   public EngineOptions withApplyListener(ApplyListener l) {
-    return new EngineOptions(storeDecorator, clock, workerThreads, commitInterval, segmentBytes, l);
+    return new EngineOptions(storeDecorator, clock, workerThreads, commitInterval, segmentBytes, l, accessObserver);
+  }
+
+  public EngineOptions withAccessObserver(AccessObserver o) {
+    return new EngineOptions(storeDecorator, clock, workerThreads, commitInterval, segmentBytes, applyListener, o);
   }
 }

@@ -46,6 +46,29 @@ public final class AccessTracker {
     this.log = log;
   }
 
+  /**
+   * Records one access to a file alone, with the caller's judgement of whether it continued the previous
+   * access of that file (a mount knows offsets; see {@link #recordExtent}).
+   */
+  public void recordFile(long time, long file, int length, boolean write, boolean seq) {
+    files.record(file, time, length, write, seq);
+    lastFile = file;
+    recorded++;
+  }
+
+  /**
+   * Records one access to an extent alone (appended to the log, if any): with {@link #recordFile}, how a
+   * mount records a read that covers several extents of one file as one file access and one access per
+   * extent.
+   */
+  public void recordExtent(long time, long extent, int length, boolean write, boolean seq) {
+    extents.record(extent, time, length, write, seq);
+    lastExtent = extent;
+    if (log != null) {
+      log.append(time, extent, length, write);
+    }
+  }
+
   /** Records one access of {@code length} bytes to {@code extent} of {@code file} at {@code time}. */
   public void record(long time, long file, long extent, int length, boolean write) {
     boolean seq = extent == lastExtent + 1;
@@ -71,7 +94,12 @@ public final class AccessTracker {
     return config;
   }
 
-  /** Accesses recorded since this tracker was created or loaded. */
+  /** The log accesses are appended to, or null. */
+  public AccessLog log() {
+    return log;
+  }
+
+  /** Accesses recorded since this tracker was created or loaded (file accesses, for a mount). */
   public long recorded() {
     return recorded;
   }

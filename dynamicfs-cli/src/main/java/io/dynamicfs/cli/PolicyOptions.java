@@ -1,0 +1,121 @@
+package io.dynamicfs.cli;
+
+import io.dynamicfs.core.engine.AccessObserver;
+import io.dynamicfs.policy.mount.MountTracker;
+import io.dynamicfs.policy.rules.PolicyRules;
+import io.dynamicfs.policy.rules.RulesException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+import picocli.CommandLine.Option;
+
+/**
+ * The mount's policy engine options: the access tracker (on by default, its tables and ring log under
+ * DATA/policy, or the state directory of a cluster mount) and the rules file.
+ */
+final class PolicyOptions {
+  static final String RULES_FILE = "rules.yaml";
+
+  @Option(names = "--policy-tracking", paramLabel = "on/off", defaultValue = "on",
+      description = "Track every read and write (per file and per block, cache hits included) for the policy "
+          + "engine, kept in DATA/policy across mounts (default ${DEFAULT-VALUE}). See docs/policy.md.")
+  String tracking;
+
+  @Option(names = "--policy-track-files", paramLabel = "N", defaultValue = "100000",
+      description = "Files the tracker keeps figures for; colder ones are evicted (default ${DEFAULT-VALUE}; "
+          + "about 160 bytes of memory each).")
+  int trackFiles;
+
+  @Option(names = "--policy-track-extents", paramLabel = "N", defaultValue = "250000",
+      description = "Blocks the tracker keeps figures for; colder ones are evicted (default ${DEFAULT-VALUE}; "
+          + "about 130 bytes of memory each).")
+  int trackExtents;
+
+  @Option(names = "--policy-rules", paramLabel = "FILE",
+      description = "The policy rules (YAML; see docs/policy.md). Default: DATA/policy/rules.yaml when it "
+          + "exists. A file that does not validate refuses the mount. Check one with 'dynamicfs policy check'.")
+  Path rules;
+
+  /** What the mount gets: the rules in force and the tracker (null when off, {@code off} saying why). */
+  record Opened(PolicyRules rules, MountTracker tracker, String off) {
+    AccessObserver observer() {
+      return tracker == null ? AccessObserver.NONE : tracker;
+    }
+  }
+
+  /** Why the options cannot be used (checked before a background child starts), or null. */
+  String check() {
+    if (!tracking.equals("on") && !tracking.equals("off")) {
+      return "--policy-tracking must be on or off, not '" + tracking + "'";
+    }
+    if (trackFiles < 8 || trackFiles > (1 << 29)) {
+      return "--policy-track-files must be 8.." + (1 << 29) + ": " + trackFiles;
+    }
+    if (trackExtents < 8 || trackExtents > (1 << 29)) {
+      return "--policy-track-extents must be 8.." + (1 << 29) + ": " + trackExtents;
+    }
+    if (rules != null) {
+      try {
+        PolicyRules.read(rules, null); // the tiers are checked once DATA is open
+      } catch (RulesException e) {
+        return "--policy-rules " + e.in(rules.toString());
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Reads the rules ({@code --policy-rules}, else {@code policyDir/rules.yaml} if present) against
+   * {@code tiers} (null: names not checked), then opens the tracker in {@code policyDir} unless tracking is
+   * off. A bad rules file is an IllegalArgumentException with the one line to show.
+   */
+  Opened open(Path policyDir, int blockSize, Collection<String> tiers, Logger log) {
+    Path file = rules != null ? rules : policyDir.resolve(RULES_FILE);
+    PolicyRules r = PolicyRules.none();
+    if (rules != null || Files.isRegularFile(file)) {
+      try {
+        r = PolicyRules.read(file, tiers);
+      } catch (RulesException e) {
+        throw new IllegalArgumentException((rules != null ? "--policy-rules " : "") + e.in(file.toString()));
+      }
+      log.atInfo().setMessage("policy rules loaded").addKeyValue("event", "policy.rules.loaded")
+          .addKeyValue("path", file.toString()).addKeyValue("rules", r.rules().size()).log();
+    }
+    if (tracking.equals("off")) {
+      return new Opened(r, null, "--policy-tracking off");
+    }
+    try {
+      MountTracker.Settings s = MountTracker.Settings.defaults().withCapacities(trackFiles, trackExtents);
+      return new Opened(r, MountTracker.open(policyDir, blockSize, s), null);
+    } catch (IOException | RuntimeException e) {
+      // statistics are an optimisation: a mount goes on without them
+      log.atWarn().setMessage("access tracking is off: its directory cannot be used")
+          .addKeyValue("event", "policy.tracker.unavailable").addKeyValue("dir", policyDir.toString())
+          .addKeyValue("error", String.valueOf(e.getMessage())).log();
+      return new Opened(r, null, "cannot use " + policyDir + ": " + e.getMessage());
+    }
+  }
+
+  List<String> childArguments() {
+    List<String> a = new ArrayList<>(List.of("--policy-tracking", tracking, "--policy-track-files",
+        Integer.toString(trackFiles), "--policy-track-extents", Integer.toString(trackExtents)));
+    if (rules != null) {
+      a.add("--policy-rules");
+      a.add(rules.toAbsolutePath().toString());
+    }
+    return a;
+  }
+
+  void putConfig(Map<String, Object> c) {
+    c.put("policy_tracking", tracking.toLowerCase(Locale.ROOT));
+    if (rules != null) {
+      c.put("policy_rules", rules.toAbsolutePath().toString());
+    }
+  }
+}

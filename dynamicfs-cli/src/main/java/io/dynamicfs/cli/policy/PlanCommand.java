@@ -1,0 +1,75 @@
+package io.dynamicfs.cli.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dynamicfs.cli.DaemonCall;
+import io.dynamicfs.cli.admin.AdminClient;
+import io.dynamicfs.cli.admin.AdminException;
+import io.dynamicfs.cli.admin.AdminJson;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code dynamicfs policy plan MNT}: the moves the engine would make now; none is executed. */
+@Command(name = "plan", mixinStandardHelpOptions = true,
+    description = {"Show the moves of files between tiers the policy engine would make now on a running mount, "
+        + "and for each the safety checks it passed or failed: schedule, budget, free space and headroom, open "
+        + "files, minimum residency, cooldown, hysteresis and benefit >= 1.5x cost. Hard rules decide first, "
+        + "then preferences, then the ranking (the model, or the heuristic). Nothing is executed. See "
+        + "docs/policy.md."})
+public final class PlanCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MNT", description = "The mount point.")
+  Path mountPoint;
+
+  @Option(names = "--json", description = "Print the daemon's answer as JSON.")
+  boolean json;
+
+  @Option(names = "--checks", description = "List every check of every proposal (default: the failed ones).")
+  boolean allChecks;
+
+  @Override
+  public Integer call() throws Exception {
+    try {
+      JsonNode p = AdminClient.forMount(mountPoint).get("/v1/policy/plan");
+      System.out.print(json ? AdminJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(p) + "\n"
+          : render(mountPoint.toAbsolutePath().normalize().toString(), p, allChecks));
+      return 0;
+    } catch (AdminException e) {
+      return DaemonCall.fail(e);
+    }
+  }
+
+  static String render(String mnt, JsonNode p, boolean allChecks) {
+    StringBuilder b = new StringBuilder();
+    int refused = 0;
+    for (JsonNode x : p.path("proposals")) {
+      refused += x.path("refused").asBoolean() ? 1 : 0;
+    }
+    b.append(String.format(Locale.ROOT, "Plan for %s at %s (ranking by %s): %d moves proposed, %d refused; %d files "
+            + "considered, %d held where they are%n", mnt, p.path("generated_at").asText(), p.path("decider").asText(),
+        p.path("proposals").size() - refused, refused, p.path("files_considered").asInt(), p.path("files_held").asInt()));
+    for (JsonNode t : p.path("tiers")) {
+      b.append(String.format(Locale.ROOT, "  tier %-10s %s free of %s, headroom %s%n", t.path("name").asText(),
+          EvaluateCommand.bytes(t.path("free_bytes").asLong()), EvaluateCommand.bytes(t.path("capacity_bytes").asLong()),
+          EvaluateCommand.bytes(t.path("headroom_bytes").asLong())));
+    }
+    for (JsonNode x : p.path("proposals")) {
+      b.append(String.format(Locale.ROOT, "  %-7s %-7s %s: %s -> %s, %s%n", x.path("refused").asBoolean() ? "REFUSED"
+              : "ok", x.path("action").asText(), x.path("path").asText(), x.path("from").asText(), x.path("to").asText(),
+          EvaluateCommand.bytes(x.path("bytes").asLong())));
+      b.append("            why: ").append(x.path("reason").asText()).append('\n');
+      for (JsonNode c : x.path("checks")) {
+        if (allChecks || !c.path("ok").asBoolean()) {
+          b.append(String.format(Locale.ROOT, "            %s %-10s %s%n", c.path("ok").asBoolean() ? "ok  " : "FAIL",
+              c.path("name").asText(), c.path("detail").asText()));
+        }
+      }
+    }
+    for (JsonNode n : p.path("notes")) {
+      b.append("  note: ").append(n.asText()).append('\n');
+    }
+    return b.toString();
+  }
+}

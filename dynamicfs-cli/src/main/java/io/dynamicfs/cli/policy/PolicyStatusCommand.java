@@ -1,0 +1,90 @@
+package io.dynamicfs.cli.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.dynamicfs.cli.DaemonCall;
+import io.dynamicfs.cli.admin.AdminClient;
+import io.dynamicfs.cli.admin.AdminException;
+import io.dynamicfs.cli.admin.AdminJson;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code dynamicfs policy status MNT}: the policy engine of a running mount. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+    description = {"Show the policy engine of a running mount: the access tracker (files and blocks tracked, "
+        + "accesses recorded and dropped, the ring log, when it was saved), the rules in force, who predicts "
+        + "(a model that passed the gate, or the heuristic) and the most accessed files lately."})
+public final class PolicyStatusCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "MNT", description = "The mount point.")
+  Path mountPoint;
+
+  @Option(names = "--json", description = "Print the daemon's answer as JSON.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    try {
+      JsonNode s = AdminClient.forMount(mountPoint).get("/v1/policy/status");
+      System.out.print(json ? AdminJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(s) + "\n"
+          : render(mountPoint.toAbsolutePath().normalize().toString(), s));
+      return 0;
+    } catch (AdminException e) {
+      return DaemonCall.fail(e);
+    }
+  }
+
+  static String render(String mnt, JsonNode s) {
+    StringBuilder b = new StringBuilder();
+    b.append("Policy engine of ").append(mnt).append('\n');
+    JsonNode t = s.path("tracker");
+    if (s.path("tracking").asBoolean()) {
+      b.append(String.format(Locale.ROOT, "  tracking   on: %,d of %,d files and %,d of %,d blocks tracked "
+              + "(%,d and %,d evicted as cold)%n", t.path("files").asLong(), t.path("file_capacity").asLong(),
+          t.path("extents").asLong(), t.path("extent_capacity").asLong(), t.path("file_evictions").asLong(),
+          t.path("extent_evictions").asLong()));
+      b.append(String.format(Locale.ROOT, "             %,d reads and writes recorded since mount, %,d dropped "
+              + "(queue full)%n", t.path("recorded_since_mount").asLong(), t.path("dropped").asLong()));
+      b.append(String.format(Locale.ROOT, "             ring log %,d of %,d accesses (%,d ever); tables saved %s; "
+              + "in %s%n", t.path("log_records").asLong(), t.path("log_capacity").asLong(),
+          t.path("log_appended").asLong(), t.path("last_saved").isNull() ? "not yet this mount"
+              : t.path("last_saved").asText(), t.path("directory").asText()));
+      if (!t.path("load_problem").isNull()) {
+        b.append("             the saved tables could not be used (started empty): ")
+            .append(t.path("load_problem").asText()).append('\n');
+      }
+    } else {
+      b.append("  tracking   off: ").append(s.path("tracking_off").asText()).append('\n');
+    }
+    JsonNode r = s.path("rules");
+    b.append("  rules      ").append(r.path("source").asText()).append(": ")
+        .append(r.path("rules").size()).append(r.path("rules").size() == 1 ? " rule" : " rules").append('\n');
+    for (JsonNode x : r.path("rules")) {
+      b.append(String.format(Locale.ROOT, "             %s (line %d): %s%n", x.path("name").asText(),
+          x.path("line").asInt(), x.path("rule").asText()));
+    }
+    b.append("             moves allowed ").append(r.path("schedule").asText()).append("; budget ")
+        .append(r.path("budget").asText()).append('\n');
+    r.path("headroom").fields().forEachRemaining(h -> b.append("             headroom ").append(h.getKey())
+        .append(": keep ").append(h.getValue().asText()).append(" free\n"));
+    b.append("             precedence: ").append(r.path("precedence").asText()).append('\n');
+    JsonNode d = s.path("decider");
+    b.append(String.format(Locale.ROOT, "  predicts   P(read within %s): %s %s%n",
+        ExplainCommand.duration(d.path("horizon_seconds").asLong()), d.path("kind").asText(), d.path("name").asText()));
+    if (!d.path("note").isNull()) {
+      b.append("             ").append(d.path("note").asText()).append('\n');
+    }
+    if (s.path("hottest_files").size() > 0) {
+      b.append(String.format(Locale.ROOT, "  hottest    %-40s %9s %9s  %s%n", "path", "count 1h", "accesses",
+          "last access"));
+      for (JsonNode h : s.path("hottest_files")) {
+        b.append(String.format(Locale.ROOT, "             %-40s %9.2f %9d  %s%n", h.path("path").asText(),
+            h.path("count1h").asDouble(), h.path("accesses").asLong(), h.path("last_access").asText()));
+      }
+    }
+    b.append("  actions    ").append(s.path("actions").asText()).append('\n');
+    return b.toString();
+  }
+}

@@ -1,0 +1,352 @@
+package io.dynamicfs.policy.mount;
+
+import io.dynamicfs.core.api.Attr;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.engine.DynamicFileSystem;
+import io.dynamicfs.core.meta.BlockRecord;
+import io.dynamicfs.core.meta.Chunk;
+import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.meta.PathIndex;
+import io.dynamicfs.core.storage.Tier;
+import io.dynamicfs.policy.model.Features;
+import io.dynamicfs.policy.model.Heuristic;
+import io.dynamicfs.policy.model.LogisticModel;
+import io.dynamicfs.policy.rules.PolicyRules;
+import io.dynamicfs.policy.track.AccessTable;
+import io.dynamicfs.policy.track.AccessTracker;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * The policy engine on one mount: the {@link MountTracker} (null when tracking is off), the rules in force
+ * and whoever predicts (a model that passed the gate, else the heuristic); answers {@code policy status}
+ * and {@code policy explain}. Nothing here moves data yet.
+ *
+ * <p>Predictions are for tier placement: P(read within {@link #PLACEMENT_HORIZON}). No model is trained on a
+ * mount yet (the training loop comes with the actions), so the access-count heuristic decides, as it does in
+ * the evaluation before any model passed the gate; {@link #useModel} puts one live.
+ *
+ * <p>Thread-safe: the tracker serialises its own queries; the model is swapped atomically.
+ */
+public final class MountPolicy {
+  /** What a tier placement predicts for: a read within the next hour. */
+  public static final Duration PLACEMENT_HORIZON = Duration.ofHours(1);
+  static final int BLOCKS_SHOWN = 256;
+  static final int EXTENTS_SHOWN = 1024;
+  static final int HOT_FILES = 10;
+  private static final String[] HALF_LIVES = {"1m", "1h", "1d"};
+  static final String PRECEDENCE = "hard rules (pin, never_move), then safety limits (headroom, budget, schedule), "
+      + "then preferences, then the model";
+
+  private final DynamicFileSystem fs;
+  private final MountTracker tracker;
+  private final String trackingOff;
+  private final PolicyRules rules;
+  private final LongSupplier clockMillis;
+  private volatile LogisticModel model;
+
+  /**
+   * @param tracker     the mount's tracker, or null when tracking is off ({@code trackingOff} says why)
+   * @param rules       the rules in force (null: none)
+   * @param clockMillis the time in milliseconds since the epoch (the tracker's clock)
+   */
+  public MountPolicy(DynamicFileSystem fs, MountTracker tracker, String trackingOff, PolicyRules rules,
+      LongSupplier clockMillis) {
+    this.fs = fs;
+    this.tracker = tracker;
+    this.trackingOff = tracker == null ? (trackingOff == null ? "off" : trackingOff) : null;
+    this.rules = rules == null ? PolicyRules.none() : rules;
+    this.clockMillis = clockMillis;
+  }
+
+  /** Puts {@code m} live (it passed the gate); null hands the decision back to the heuristic. */
+  public void useModel(LogisticModel m) {
+    this.model = m;
+  }
+
+  public PolicyRules rules() {
+    return rules;
+  }
+
+  public MountTracker tracker() {
+    return tracker;
+  }
+
+  // ---- status -----------------------------------------------------------------------------------
+
+  public PolicyStatus status() throws IOException {
+    List<PolicyStatus.RuleLine> lines = new ArrayList<>();
+    for (PolicyRules.Rule r : rules.rules()) {
+      lines.add(new PolicyStatus.RuleLine(r.name(), r.line(), r.describe()));
+    }
+    Map<String, String> headroom = new LinkedHashMap<>();
+    rules.headroom().forEach((t, h) -> headroom.put(t, h.describe()));
+    PolicyStatus.RulesInForce inForce = new PolicyStatus.RulesInForce(rules.source(), lines,
+        rules.schedule().describe(), rules.budget().describe(), headroom, PRECEDENCE);
+    LogisticModel m = model;
+    PolicyStatus.Decider decider = m != null
+        ? new PolicyStatus.Decider("model", "v" + m.version(), PLACEMENT_HORIZON.toSeconds(), null)
+        : new PolicyStatus.Decider("heuristic", Heuristic.COUNT.name().toLowerCase(java.util.Locale.ROOT),
+            PLACEMENT_HORIZON.toSeconds(), "no model has passed the gate on this mount (none is trained here yet): "
+                + "the access count ranks, uncalibrated");
+    return new PolicyStatus(tracker != null, trackingOff, tracker == null ? null : tracker.status(), inForce, decider,
+        tracker == null ? List.of() : hottest(), "none: planning and moving are not built yet, nothing is moved");
+  }
+
+  private List<PolicyStatus.HotFile> hottest() throws IOException {
+    long now = clockMillis.getAsLong();
+    List<long[]> top = tracker.query(t -> {
+      AccessTable f = t.files();
+      List<long[]> all = new ArrayList<>();
+      for (int s = 0; s < f.slots(); s++) {
+        if (f.occupied(s)) {
+          all.add(new long[] {f.key(s), Double.doubleToLongBits(f.counter(s, 1, now)), f.accesses(s), f.lastAccess(s)});
+        }
+      }
+      all.sort(Comparator.comparingDouble((long[] a) -> -Double.longBitsToDouble(a[1])));
+      return new ArrayList<>(all.subList(0, Math.min(HOT_FILES, all.size())));
+    });
+    if (top.isEmpty()) {
+      return List.of();
+    }
+    PathIndex paths = PathIndex.scan(fs.metadata());
+    List<PolicyStatus.HotFile> out = new ArrayList<>();
+    for (long[] e : top) {
+      out.add(new PolicyStatus.HotFile(e[0], paths.pathOf(e[0]), round(Double.longBitsToDouble(e[1])), e[2],
+          Instant.ofEpochMilli(e[3]).toString()));
+    }
+    return out;
+  }
+
+  // ---- plan -------------------------------------------------------------------------------------
+
+  /** The moves the engine would make now, each with its safety checks (see {@link Planner}); none is executed. */
+  public Plan plan() throws IOException {
+    return new Planner(fs, tracker, rules, model, clockMillis.getAsLong(), java.time.ZoneId.systemDefault()).plan();
+  }
+
+  // ---- explain ----------------------------------------------------------------------------------
+
+  /** Explains the file at {@code path} (from the filesystem's root). */
+  public Explanation explain(String path) throws IOException {
+    long ino = fs.resolve(path);
+    Attr attr = fs.getattr(ino);
+    if ((attr.mode() & 0170000) != 0100000) {
+      throw FsException.of(Errno.EINVAL, "%s is not a regular file (explain looks at one file's blocks)", path);
+    }
+    String rel = path.startsWith("/") ? path.substring(1) : path;
+    int bs = fs.format().blockSize();
+    long now = clockMillis.getAsLong();
+    Explanation.Placement placement = placement(ino, attr.size(), bs);
+
+    Explanation.Access access = Explanation.Access.UNTRACKED;
+    List<Explanation.BlockAccess> blocks = new ArrayList<>();
+    Explanation.Prediction prediction;
+    PolicyRules.Figures figures = PolicyRules.Figures.NONE;
+    int blocksTracked = 0;
+    if (tracker == null) {
+      prediction = new Explanation.Prediction(PLACEMENT_HORIZON.toSeconds(), "none", null, 0, null, List.of(),
+          "tracking is off (" + trackingOff + "): nothing to predict from");
+    } else {
+      LogisticModel m = model;
+      Snapshot snap = tracker.query(t -> snapshot(t, ino, now, m));
+      access = snap.file;
+      figures = snap.figures;
+      blocksTracked = snap.blocks.size();
+      for (Snapshot.Block b : snap.blocks) { // metadata read outside the tracker's lock
+        if (blocks.size() >= BLOCKS_SHOWN) {
+          break;
+        }
+        blocks.add(new Explanation.BlockAccess(b.index, location(ino, b.index), b.access, b.probability, round(b.score)));
+      }
+      prediction = snap.prediction;
+    }
+    PolicyRules.Decision d = rules.decide(rel, figures, now);
+    List<Explanation.RuleMatch> matches = new ArrayList<>();
+    for (PolicyRules.Match x : d.matches()) {
+      matches.add(new Explanation.RuleMatch(x.rule().name(), x.rule().line(), x.rule().describe(), x.applies(),
+          x.decides()));
+    }
+    return new Explanation("/" + rel, ino, attr.size(), bs, placement, access, blocks, blocksTracked, prediction,
+        new Explanation.Rules(rules.source(), matches, d.summary()),
+        "none yet: the engine does not plan or move data yet, so there is no last or next decision");
+  }
+
+  /** What explain reads from the tracker, taken under its lock. */
+  private static final class Snapshot {
+    record Block(long index, Explanation.Access access, Double probability, double score) {}
+
+    Explanation.Access file;
+    PolicyRules.Figures figures = PolicyRules.Figures.NONE;
+    final List<Block> blocks = new ArrayList<>();
+    Explanation.Prediction prediction;
+  }
+
+  private Snapshot snapshot(AccessTracker t, long ino, long now, LogisticModel m) {
+    Snapshot s = new Snapshot();
+    AccessTable files = t.files();
+    int fslot = files.find(ino);
+    s.file = fslot < 0 ? Explanation.Access.UNTRACKED : access(files, fslot, now);
+    if (fslot >= 0) {
+      double[] c = new double[files.counters()];
+      for (int i = 0; i < c.length; i++) {
+        c[i] = files.counter(fslot, i, now);
+      }
+      s.figures = new PolicyRules.Figures(files.lastAccess(fslot), c);
+    }
+    Features features = new Features(t, PLACEMENT_HORIZON.toMillis());
+    double[] x = new double[Features.COUNT];
+    AccessTable ex = t.extents();
+    double bestScore = Double.NEGATIVE_INFINITY;
+    long bestIndex = -1;
+    double[] bestX = null;
+    List<long[]> found = new ArrayList<>();
+    for (int slot = 0; slot < ex.slots(); slot++) {
+      if (ex.occupied(slot) && MountTracker.inodeOf(ex.key(slot)) == ino) {
+        found.add(new long[] {ex.key(slot) & ((1L << MountTracker.BLOCK_BITS) - 1), slot});
+      }
+    }
+    found.sort(Comparator.comparingLong(a -> a[0]));
+    for (long[] f : found) {
+      int slot = (int) f[1];
+      features.extract(ino, ex.key(slot), now, x);
+      double score = m != null ? m.predict(x) : Heuristic.COUNT.raw(x);
+      Double p = m != null ? score : null;
+      s.blocks.add(new Snapshot.Block(f[0], access(ex, slot, now), p, score));
+      if (score > bestScore) {
+        bestScore = score;
+        bestIndex = f[0];
+        bestX = x.clone();
+      }
+    }
+    if (bestX == null) { // no block tracked: predict for block 0 as the model would see it
+      bestIndex = 0;
+      features.extract(ino, MountTracker.extentKey(ino, 0), now, x);
+      bestX = x.clone();
+      bestScore = m != null ? m.predict(x) : Heuristic.COUNT.raw(x);
+    }
+    List<Explanation.Contribution> contributions = new ArrayList<>();
+    String decider;
+    String note;
+    if (m != null) {
+      double[] c = m.contributions(bestX);
+      for (int i = 0; i < c.length; i++) {
+        contributions.add(new Explanation.Contribution(Features.NAMES.get(i), round(bestX[i]), round(c[i])));
+      }
+      contributions.sort(Comparator.comparingDouble((Explanation.Contribution k) -> -Math.abs(k.contribution())));
+      contributions = new ArrayList<>(contributions.subList(0, Math.min(5, contributions.size())));
+      decider = "model v" + m.version();
+      note = "log-odds = bias " + round(m.bias()) + " + the contributions of all " + Features.COUNT + " features";
+    } else {
+      contributions.add(new Explanation.Contribution("extent_accesses", round(bestX[4]), null));
+      decider = "heuristic " + Heuristic.COUNT.name().toLowerCase(java.util.Locale.ROOT);
+      note = "no model has passed the gate on this mount (none is trained here yet): the block's access count "
+          + "decides, score log(1 + accesses), an order and not a probability";
+    }
+    s.prediction = new Explanation.Prediction(PLACEMENT_HORIZON.toSeconds(), decider, m != null ? round(bestScore) : null,
+        round(bestScore), bestIndex, contributions, note);
+    return s;
+  }
+
+  private static Explanation.Access access(AccessTable t, int slot, long now) {
+    List<Explanation.Counter> counters = new ArrayList<>();
+    for (int i = 0; i < t.counters(); i++) {
+      counters.add(new Explanation.Counter(i < HALF_LIVES.length ? HALF_LIVES[i] : "#" + i, round(t.counter(slot, i, now))));
+    }
+    return new Explanation.Access(true, Instant.ofEpochMilli(t.firstAccess(slot)).toString(),
+        Instant.ofEpochMilli(t.lastAccess(slot)).toString(), Math.max(0, now - t.lastAccess(slot)) / 1000.0,
+        t.accesses(slot), t.writes(slot), t.bytes(slot), round(t.sequentialRatio(slot)), counters);
+  }
+
+  /** Where block {@code index} of {@code ino} is now. */
+  private String location(long ino, long index) {
+    try {
+      Chunk c = fs.metadata().chunk(ino, index);
+      return c == null ? "hole" : c.isInline() ? "inline" : tierOf(fs.metadata(), c);
+    } catch (FsException e) {
+      return "unknown (" + e.getMessage() + ")";
+    }
+  }
+
+  private String tierOf(MetadataStore meta, Chunk c) throws FsException {
+    BlockRecord r = meta.block(c.id());
+    if (r == null) {
+      return "unknown";
+    }
+    List<Tier> tiers = fs.storage() == null ? List.of() : fs.storage().tiers();
+    return r.tier() < tiers.size() ? tiers.get(r.tier()).name() : "tier #" + r.tier();
+  }
+
+  private Explanation.Placement placement(long ino, long size, int bs) throws IOException {
+    MetadataStore meta = fs.metadata();
+    long nblocks = (size + bs - 1) / bs;
+    List<Explanation.Extent> extents = new ArrayList<>();
+    long stored = 0;
+    long inline = 0;
+    long next = 0; // the first block not yet described
+    String runAt = null;
+    long runFirst = 0;
+    long runBytes = 0;
+    boolean truncated = false;
+    final int page = 4096;
+    for (long from = 0; from < nblocks; from += page) {
+      for (Chunk c : meta.chunks(ino, from, Math.min(nblocks, from + page))) {
+        String where = c.isInline() ? "inline" : tierOf(meta, c);
+        if (c.isInline()) {
+          inline++;
+        } else {
+          stored++;
+        }
+        if (c.index() > next) { // a hole before it
+          truncated |= flush(extents, runAt, runFirst, next - 1, runBytes);
+          runAt = "hole";
+          runFirst = next;
+          runBytes = 0;
+        }
+        if (!where.equals(runAt)) {
+          truncated |= flush(extents, runAt, runFirst, c.index() - 1, runBytes);
+          runAt = where;
+          runFirst = c.index();
+          runBytes = 0;
+        }
+        runBytes += c.length();
+        next = c.index() + 1;
+      }
+    }
+    if (next < nblocks) {
+      if (!"hole".equals(runAt)) {
+        truncated |= flush(extents, runAt, runFirst, next - 1, runBytes);
+        runAt = "hole";
+        runFirst = next;
+        runBytes = 0;
+      }
+      next = nblocks;
+    }
+    truncated |= flush(extents, runAt, runFirst, next - 1, runBytes);
+    return new Explanation.Placement(nblocks, stored, inline, nblocks - stored - inline, extents, truncated);
+  }
+
+  /** Adds a run unless there is none or the list is full; true when a run was left out. */
+  private static boolean flush(List<Explanation.Extent> out, String at, long first, long last, long bytes) {
+    if (at == null || last < first) {
+      return false;
+    }
+    if (out.size() >= EXTENTS_SHOWN) {
+      return true;
+    }
+    out.add(new Explanation.Extent(first, last, at, bytes));
+    return false;
+  }
+
+  static double round(double v) {
+    return Double.isFinite(v) ? Math.round(v * 1000) / 1000.0 : v;
+  }
+}
