@@ -17,6 +17,7 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,9 +62,8 @@ public final class ErasureCodedTier extends Tier {
   private final int m;
   private final ReedSolomon rs;
   /** Range reads served from the frames in the data shards, and those that had to read the block whole. */
-  private final java.util.concurrent.atomic.AtomicLong rangesFromFrames = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong rangesFromWholeBlocks =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong rangesFromFrames = new AtomicLong();
+  private final AtomicLong rangesFromWholeBlocks = new AtomicLong();
 
   ErasureCodedTier(String name, int number, Codec codec, List<Device> devices, int k, int m) {
     super(name, number, codec, devices);
