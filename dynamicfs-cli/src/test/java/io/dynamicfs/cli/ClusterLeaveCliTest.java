@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,21 +39,6 @@ class ClusterLeaveCliTest {
     for (int i = running.size() - 1; i >= 0; i--) {
       running.get(i).close();
     }
-  }
-
-  private static int freePortPair() throws IOException {
-    for (int i = 0; i < 50; i++) {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
-      try (ServerSocket next = new ServerSocket(port + 1)) {
-        return port;
-      } catch (IOException busy) {
-        // another
-      }
-    }
-    throw new IOException("no free port pair");
   }
 
   private Daemon start(List<String> args, Path mnt, String heap) throws Exception {
@@ -106,7 +90,7 @@ class ClusterLeaveCliTest {
     Map<String, String> addr = new LinkedHashMap<>();
     Map<String, Daemon> nodes = new LinkedHashMap<>();
     for (String n : List.of("n1", "n2", "n3", "n4")) {
-      addr.put(n, "127.0.0.1:" + freePortPair());
+      addr.put(n, "127.0.0.1:" + ClusterFixture.freePortPair());
     }
     nodes.put("n1", start(List.of("cluster-init", "--node-id", "n1", "--data", tmp.resolve("n1").toString(),
         "--listen", addr.get("n1"), "--redundancy", "replicate-2", "--dead-node-after", "3"), null, "-Xmx256m"));
