@@ -130,7 +130,14 @@ class ClusterLeaveCliTest {
     assertTrue(leave.out().contains("block(s) left to move") && leave.out().contains("has left the cluster"),
         leave.out());
     Daemon gone = nodes.remove(leaving);
-    assertTrue(gone.process.waitFor(60, TimeUnit.SECONDS), "the node that left stops itself");
+    long leftAt = System.nanoTime();
+    if (!gone.process.waitFor(60, TimeUnit.SECONDS)) {
+      // before the daemon is killed in stopAll: what the node logged last, and where its threads are
+      String why = gone.diagnostics(tmp.resolve(leaving).resolve("logs/dynamicfs.log"), 60);
+      throw new AssertionError("the node that left (" + leaving + ") did not stop itself in 60 s" + why);
+    }
+    System.out.printf("ClusterLeaveCliTest: %s stopped %d ms after cluster leave returned%n", leaving,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - leftAt));
     assertEquals(0, gone.process.exitValue());
     JsonNode st = status(addr.get(leader), token);
     assertEquals("removed", member(st, leaving).get("state").asText(), st.toString());
