@@ -71,6 +71,8 @@ public final class ClusterNode implements Closeable {
   private final java.util.concurrent.CompletableFuture<Void> removed = new java.util.concurrent.CompletableFuture<>();
   /** How long one question to the group about this node's own state may wait for a leader. */
   private static final Duration GROUP_CHECK_TIMEOUT = Duration.ofSeconds(10);
+  /** Most time close() waits for the duty threads, together; the rest is closed while they finish. */
+  private static final Duration DUTIES_STOP = Duration.ofSeconds(10);
   /** A voter's client for {@link #groupState} (the other voters only), made when first needed. */
   private final java.util.concurrent.atomic.AtomicReference<RaftMetaClient> groupCheck =
       new java.util.concurrent.atomic.AtomicReference<>();
@@ -613,20 +615,33 @@ public final class ClusterNode implements Closeable {
     }
   }
 
+  /**
+   * Stops the duties, then closes the clients, the metadata replica, the block server and the store. Bounded:
+   * the duty threads are interrupted and waited for at most {@link #DUTIES_STOP} together (a duty blocked in a
+   * request is interrupted; the clients closed next end what is left), each later step is a local close.
+   */
   @Override
   public void close() throws IOException {
+    long start = System.nanoTime();
     closing = true;
     duties.shutdownNow();
     if (repairs != null) {
       repairs.shutdownNow();
     }
+    boolean stopped = true;
     try {
-      duties.awaitTermination(10, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + DUTIES_STOP.toNanos();
+      stopped = duties.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
       if (repairs != null) {
-        repairs.awaitTermination(10, TimeUnit.SECONDS);
+        stopped &= repairs.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    long dutiesMs = (System.nanoTime() - start) / 1_000_000;
+    if (!stopped) {
+      log.atWarn().addKeyValue("node", file.nodeId()).addKeyValue("waited_ms", dutiesMs)
+          .log("node duties did not stop in time; closing the node under them");
     }
     if (replication != null) {
       replication.close();
@@ -634,6 +649,8 @@ public final class ClusterNode implements Closeable {
     directory.close();
     IOException failure = closeQuietly(groupCheck.getAndSet(null), client, raft, blockServer, blocks);
     lockChannel.close();
+    log.atInfo().addKeyValue("node", file.nodeId()).addKeyValue("duties_ms", dutiesMs)
+        .addKeyValue("close_ms", (System.nanoTime() - start) / 1_000_000).log("node closed");
     if (failure != null) {
       throw failure;
     }
