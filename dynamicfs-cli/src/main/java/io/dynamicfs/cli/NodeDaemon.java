@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,9 @@ final class NodeDaemon {
   interface Starter {
     ClusterNode start() throws IOException;
   }
+
+  /** Longest a stop (SIGTERM, or after leaving the cluster) may take before the JVM is halted. */
+  private static final Duration STOP_LIMIT = Duration.ofSeconds(30);
 
   private NodeDaemon() {}
 
@@ -83,6 +87,8 @@ final class NodeDaemon {
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      long start = System.nanoTime();
+      Thread watchdog = stopWatchdog(Thread.currentThread(), node, log);
       try {
         admin.close();
         node.close();
@@ -91,7 +97,9 @@ final class NodeDaemon {
       } catch (IOException | RuntimeException e) {
         log.atError().addKeyValue("error", String.valueOf(e)).log("node did not stop cleanly");
       }
-      log.atInfo().addKeyValue("node", node.file().nodeId()).log("node stopped");
+      watchdog.interrupt();
+      log.atInfo().addKeyValue("node", node.file().nodeId())
+          .addKeyValue("stop_ms", (System.nanoTime() - start) / 1_000_000).log("node stopped");
       stopped.countDown();
     }, "dfs-node-shutdown"));
     log.atInfo().addKeyValue("node", node.file().nodeId()).addKeyValue("listen", node.file().listen().raftAddress())
@@ -117,6 +125,31 @@ final class NodeDaemon {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * Halts the JVM if stopping takes longer than {@link #STOP_LIMIT}: a node must go away when told to (a
+   * node that left the cluster stops itself, and a supervisor restarting it would bring it back). The status
+   * is 0 for a node that left (nothing of it is needed), 1 otherwise; the line logged names where the stop hung.
+   */
+  private static Thread stopWatchdog(Thread stopping, ClusterNode node, Logger log) {
+    Thread t = new Thread(() -> {
+      try {
+        Thread.sleep(STOP_LIMIT.toMillis());
+      } catch (InterruptedException done) {
+        return;
+      }
+      StringBuilder where = new StringBuilder();
+      for (StackTraceElement e : stopping.getStackTrace()) {
+        where.append(e).append('\n');
+      }
+      log.atError().addKeyValue("node", node.file().nodeId()).addKeyValue("waited_s", STOP_LIMIT.toSeconds())
+          .addKeyValue("stuck_at", where.toString()).log("node did not stop in time; halting");
+      Runtime.getRuntime().halt(node.removed().isDone() ? 0 : 1);
+    }, "dfs-node-stop-watchdog");
+    t.setDaemon(true);
+    t.start();
+    return t;
   }
 
   static int fail(Path readyFile, String message) {

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,21 +39,6 @@ class ClusterCliTest {
     for (int i = running.size() - 1; i >= 0; i--) {
       running.get(i).close();
     }
-  }
-
-  private static int freePortPair() throws IOException {
-    for (int i = 0; i < 50; i++) {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
-      try (ServerSocket next = new ServerSocket(port + 1)) {
-        return port;
-      } catch (IOException busy) {
-        // another
-      }
-    }
-    throw new IOException("no free port pair");
   }
 
   private Daemon node(List<String> args) throws Exception {
@@ -90,9 +74,9 @@ class ClusterCliTest {
 
   @Test
   void threeNodesTwoMounts_leaderKilledDuringWrites_noAcknowledgedWriteLost() throws Exception {
-    int p1 = freePortPair();
-    int p2 = freePortPair();
-    int p3 = freePortPair();
+    int p1 = ClusterFixture.freePortPair();
+    int p2 = ClusterFixture.freePortPair();
+    int p3 = ClusterFixture.freePortPair();
     String a1 = "127.0.0.1:" + p1;
     String a2 = "127.0.0.1:" + p2;
     String a3 = "127.0.0.1:" + p3;
@@ -208,11 +192,11 @@ class ClusterCliTest {
     assertEquals(2, r.code(), r.toString());
     assertTrue(r.err().contains("not a node of cluster"), r.err());
     r = CliRun.run("cluster-join", "--foreground", "--node-id", "n2", "--data", tmp.resolve("n9").toString(),
-        "--listen", "127.0.0.1:" + freePortPair(), "--peer", a1, "--token-file", token.toString());
+        "--listen", "127.0.0.1:" + ClusterFixture.freePortPair(), "--peer", a1, "--token-file", token.toString());
     assertEquals(2, r.code(), r.toString());
     assertTrue(r.err().contains("already in use"), r.err());
     r = CliRun.run("cluster-init", "--foreground", "--node-id", "x", "--data", data.get("n2").toString(),
-        "--listen", "127.0.0.1:" + freePortPair());
+        "--listen", "127.0.0.1:" + ClusterFixture.freePortPair());
     assertEquals(2, r.code(), r.toString());
     assertTrue(r.err().contains("already node 'n2'"), r.err());
     r = CliRun.run("cluster-init", "--node-id", "x", "--data", tmp.resolve("bad").toString(), "--listen", "nohost");

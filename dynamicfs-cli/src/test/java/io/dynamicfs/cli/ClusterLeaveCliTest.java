@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,21 +39,6 @@ class ClusterLeaveCliTest {
     for (int i = running.size() - 1; i >= 0; i--) {
       running.get(i).close();
     }
-  }
-
-  private static int freePortPair() throws IOException {
-    for (int i = 0; i < 50; i++) {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
-      try (ServerSocket next = new ServerSocket(port + 1)) {
-        return port;
-      } catch (IOException busy) {
-        // another
-      }
-    }
-    throw new IOException("no free port pair");
   }
 
   private Daemon start(List<String> args, Path mnt, String heap) throws Exception {
@@ -106,7 +90,7 @@ class ClusterLeaveCliTest {
     Map<String, String> addr = new LinkedHashMap<>();
     Map<String, Daemon> nodes = new LinkedHashMap<>();
     for (String n : List.of("n1", "n2", "n3", "n4")) {
-      addr.put(n, "127.0.0.1:" + freePortPair());
+      addr.put(n, "127.0.0.1:" + ClusterFixture.freePortPair());
     }
     nodes.put("n1", start(List.of("cluster-init", "--node-id", "n1", "--data", tmp.resolve("n1").toString(),
         "--listen", addr.get("n1"), "--redundancy", "replicate-2", "--dead-node-after", "3"), null, "-Xmx256m"));
@@ -146,7 +130,14 @@ class ClusterLeaveCliTest {
     assertTrue(leave.out().contains("block(s) left to move") && leave.out().contains("has left the cluster"),
         leave.out());
     Daemon gone = nodes.remove(leaving);
-    assertTrue(gone.process.waitFor(60, TimeUnit.SECONDS), "the node that left stops itself");
+    long leftAt = System.nanoTime();
+    if (!gone.process.waitFor(60, TimeUnit.SECONDS)) {
+      // before the daemon is killed in stopAll: what the node logged last, and where its threads are
+      String why = gone.diagnostics(tmp.resolve(leaving).resolve("logs/dynamicfs.log"), 60);
+      throw new AssertionError("the node that left (" + leaving + ") did not stop itself in 60 s" + why);
+    }
+    System.out.printf("ClusterLeaveCliTest: %s stopped %d ms after cluster leave returned%n", leaving,
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - leftAt));
     assertEquals(0, gone.process.exitValue());
     JsonNode st = status(addr.get(leader), token);
     assertEquals("removed", member(st, leaving).get("state").asText(), st.toString());

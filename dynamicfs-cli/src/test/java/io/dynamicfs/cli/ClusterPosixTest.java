@@ -121,8 +121,33 @@ class ClusterPosixTest {
     }
   }
 
+  /** A nested class of cases on a {@link CaseMount}: what the cases ask of their mount goes to {@link #mount()}. */
+  interface OnCaseMount extends MountUnderTest {
+    CaseMount mount();
+
+    @Override
+    default Path root() {
+      return mount().root();
+    }
+
+    @Override
+    default void remount() throws IOException {
+      mount().remount();
+    }
+
+    @Override
+    default long expectedTotalSpace() throws IOException {
+      return mount().expectedTotalSpace();
+    }
+
+    @Override
+    default void openPathToOthers() throws IOException {
+      mount().openPathToOthers();
+    }
+  }
+
   @Nested
-  class PosixDefaultPreset extends PosixCases {
+  class PosixDefaultPreset extends PosixCases implements OnCaseMount {
     private final CaseMount m = new CaseMount(Preset.BALANCED);
 
     @BeforeEach
@@ -131,28 +156,13 @@ class ClusterPosixTest {
     }
 
     @Override
-    public Path root() {
-      return m.root();
-    }
-
-    @Override
-    public void remount() throws IOException {
-      m.remount();
-    }
-
-    @Override
-    public long expectedTotalSpace() throws IOException {
-      return m.expectedTotalSpace();
-    }
-
-    @Override
-    public void openPathToOthers() throws IOException {
-      m.openPathToOthers();
+    public CaseMount mount() {
+      return m;
     }
   }
 
   @Nested
-  class PosixSafePreset extends PosixCases {
+  class PosixSafePreset extends PosixCases implements OnCaseMount {
     private final CaseMount m = new CaseMount(Preset.SAFE);
 
     @BeforeEach
@@ -161,28 +171,13 @@ class ClusterPosixTest {
     }
 
     @Override
-    public Path root() {
-      return m.root();
-    }
-
-    @Override
-    public void remount() throws IOException {
-      m.remount();
-    }
-
-    @Override
-    public long expectedTotalSpace() throws IOException {
-      return m.expectedTotalSpace();
-    }
-
-    @Override
-    public void openPathToOthers() throws IOException {
-      m.openPathToOthers();
+    public CaseMount mount() {
+      return m;
     }
   }
 
   @Nested
-  class LowLevelDefaultPreset extends LowLevelCases {
+  class LowLevelDefaultPreset extends LowLevelCases implements OnCaseMount {
     private final CaseMount m = new CaseMount(Preset.BALANCED);
 
     @BeforeEach
@@ -191,23 +186,8 @@ class ClusterPosixTest {
     }
 
     @Override
-    public Path root() {
-      return m.root();
-    }
-
-    @Override
-    public void remount() throws IOException {
-      m.remount();
-    }
-
-    @Override
-    public long expectedTotalSpace() throws IOException {
-      return m.expectedTotalSpace();
-    }
-
-    @Override
-    public void openPathToOthers() throws IOException {
-      m.openPathToOthers();
+    public CaseMount mount() {
+      return m;
     }
   }
 

@@ -113,4 +113,54 @@ final class Daemon implements AutoCloseable {
   String output() throws IOException {
     return Files.readString(log);
   }
+
+  /**
+   * What a test prints when this process did not do what it should: its last {@code lines} lines of output,
+   * of {@code logFile} (a node's DATA/logs/dynamicfs.log; may be null), and its threads (jstack) if alive.
+   */
+  String diagnostics(Path logFile, int lines) {
+    StringBuilder b = new StringBuilder();
+    b.append("\n--- process ").append(process.pid()).append(process.isAlive() ? " (alive)" : " (exited "
+        + process.exitValue() + ")").append(", last output:\n").append(tail(log, lines));
+    if (logFile != null) {
+      b.append("\n--- last lines of ").append(logFile).append(":\n").append(tail(logFile, lines));
+    }
+    if (process.isAlive()) {
+      b.append("\n--- threads:\n").append(threadDump());
+    }
+    return b.toString();
+  }
+
+  /** jstack of the process (from this JVM's JDK), or why there is none. */
+  String threadDump() {
+    try {
+      Path out = Files.createTempFile("jstack-", ".txt");
+      try {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jstack").toString(),
+            Long.toString(process.pid())).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!p.waitFor(30, TimeUnit.SECONDS)) {
+          p.destroyForcibly();
+          return "(jstack did not finish in 30 s)";
+        }
+        return Files.readString(out);
+      } finally {
+        Files.deleteIfExists(out);
+      }
+    } catch (IOException e) {
+      return "(no thread dump: " + e + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "(interrupted)";
+    }
+  }
+
+  /** The last {@code lines} lines of {@code file}, or why not. */
+  static String tail(Path file, int lines) {
+    try {
+      List<String> all = Files.readAllLines(file, StandardCharsets.UTF_8);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException | RuntimeException e) {
+      return "(cannot read " + file + ": " + e + ")";
+    }
+  }
 }

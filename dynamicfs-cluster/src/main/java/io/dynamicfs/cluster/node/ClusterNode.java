@@ -69,6 +69,18 @@ public final class ClusterNode implements Closeable {
   private final ScheduledExecutorService repairs;
   private final ReplicationManager replication;
   private final java.util.concurrent.CompletableFuture<Void> removed = new java.util.concurrent.CompletableFuture<>();
+  /** How long one question to the group about this node's own state may wait for a leader. */
+  private static final Duration GROUP_CHECK_TIMEOUT = Duration.ofSeconds(10);
+  /** Most time close() waits for the duty threads, together; the rest is closed while they finish. */
+  private static final Duration DUTIES_STOP = Duration.ofSeconds(10);
+  /** A voter's client for {@link #groupState} (the other voters only), made when first needed. */
+  private final java.util.concurrent.atomic.AtomicReference<RaftMetaClient> groupCheck =
+      new java.util.concurrent.atomic.AtomicReference<>();
+  /** The group's voters as this node last knew them (its replica's configuration, at first its node file). */
+  private volatile List<RaftPeer> knownVoters;
+  /** Whether the last question to the group failed (one warning for a run of failures). */
+  private volatile boolean groupCheckFailed;
+  private volatile boolean closing;
   private final Duration reclaimGrace;
   private final Map<BlockId, Long> pendingSeen = new HashMap<>();
   /** The cluster's redundancy, read on the first reclaim (under the reclaim lock). */
@@ -123,6 +135,7 @@ public final class ClusterNode implements Closeable {
         peers.add(ClusterAdmin.peer(e));
       }
       RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), peers);
+      knownVoters = List.copyOf(peers);
       if (file.voter()) {
         RaftNodeConfig cfg = RaftNodeConfig.builder(file.listen().peerId(), file.listen().host(), file.listen().port(),
             data.resolve("raft")).snapshotThreshold(options.snapshotEvery())
@@ -373,26 +386,87 @@ public final class ClusterNode implements Closeable {
     }
   }
 
-  /** Completes {@link #removed} once the cluster has marked this node REMOVED ({@code cluster leave}). */
+  /**
+   * Completes {@link #removed} once the cluster has marked this node REMOVED ({@code cluster leave}).
+   *
+   * <p>A voter whose own replica says REMOVED is done; otherwise every node asks the group. The replica alone
+   * cannot tell: taken out of the group right after REMOVED was committed, it may never learn of that commit
+   * (the commit index travels with later entries it no longer gets); Ratis shuts it down (its store closed,
+   * reads fail) at its first election after it stopped hearing from the leader, when it finds itself outside
+   * the configuration, 1 to 4 s after the removal; and a node removed while it was down restarts with a
+   * replica that still says ACTIVE. A block-only node has no replica.
+   */
   private void watchOwnState() {
     if (removed.isDone()) {
       return;
     }
+    String state = null;
+    String source = "replica";
+    if (raft != null) {
+      List<RaftPeer> peers = raft.currentPeers();
+      if (!peers.isEmpty()) {
+        knownVoters = peers;
+      }
+      try {
+        state = ownState(raft.stateMachine().read(MetadataStore::nodes));
+      } catch (FsException | RuntimeException e) {
+        log.atDebug().addKeyValue("error", String.valueOf(e)).log("cannot read this node's replica");
+      }
+    }
+    if (!"REMOVED".equals(state)) {
+      source = "group";
+      state = groupState();
+    }
+    if ("REMOVED".equals(state)) {
+      log.atInfo().addKeyValue("node", file.nodeId()).addKeyValue("source", source)
+          .log("this node has left the cluster; it can be stopped");
+      removed.complete(null);
+    }
+  }
+
+  /**
+   * This node's state as the group answers it (a linearizable read), or null when no voter answered. A voter
+   * asks through a client of its own that lists the other voters only: its own Ratis server, once it has shut
+   * the replica down, answers every request with a group mismatch, on which a Ratis client gives up without
+   * trying another server. A client that failed is dropped and made again next time, from the voters known then.
+   */
+  private String groupState() {
+    RaftMetaClient c = client;
+    if (raft != null) {
+      c = groupCheck.get();
+      if (c == null) {
+        List<RaftPeer> others = new ArrayList<>();
+        for (RaftPeer p : knownVoters) {
+          if (!p.getId().equals(raft.id())) {
+            others.add(p);
+          }
+        }
+        if (others.isEmpty()) {
+          c = client; // the only voter: there is no one else to ask
+        } else {
+          c = new RaftMetaClient(RaftGroup.valueOf(client.group().getGroupId(), others), GROUP_CHECK_TIMEOUT);
+          groupCheck.set(c);
+          if (closing) {
+            closeQuietly(groupCheck.getAndSet(null));
+            return null;
+          }
+        }
+      }
+    }
     try {
-      // a voter reads its own replica; a block-only node asks the group
-      String state = ownState(raft != null ? raft.stateMachine().read(MetadataStore::nodes)
-          : client.query(new MetaQuery.Nodes()));
-      if (raft != null && "DRAINING".equals(state)) {
-        // A leaving voter may be taken out of the group before its replica learns that REMOVED, logged just
-        // before, was committed (the commit index travels with later entries it no longer gets): ask the group.
-        state = ownState(client.query(new MetaQuery.Nodes()));
-      }
-      if ("REMOVED".equals(state)) {
-        log.atInfo().addKeyValue("node", file.nodeId()).log("this node has left the cluster; it can be stopped");
-        removed.complete(null);
-      }
+      String state = ownState(c.query(new MetaQuery.Nodes()));
+      groupCheckFailed = false;
+      return state;
     } catch (FsException | RuntimeException e) {
-      log.atDebug().addKeyValue("error", String.valueOf(e)).log("cannot read the nodes table");
+      if (c != client && groupCheck.compareAndSet(c, null)) {
+        closeQuietly(c);
+      }
+      if (!groupCheckFailed) {
+        log.atWarn().addKeyValue("node", file.nodeId()).addKeyValue("error", String.valueOf(e))
+            .log("cannot ask the group for this node's state; asked again next period");
+      }
+      groupCheckFailed = true;
+      return null;
     }
   }
 
@@ -541,26 +615,42 @@ public final class ClusterNode implements Closeable {
     }
   }
 
+  /**
+   * Stops the duties, then closes the clients, the metadata replica, the block server and the store. Bounded:
+   * the duty threads are interrupted and waited for at most {@link #DUTIES_STOP} together (a duty blocked in a
+   * request is interrupted; the clients closed next end what is left), each later step is a local close.
+   */
   @Override
   public void close() throws IOException {
+    long start = System.nanoTime();
+    closing = true;
     duties.shutdownNow();
     if (repairs != null) {
       repairs.shutdownNow();
     }
+    boolean stopped = true;
     try {
-      duties.awaitTermination(10, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + DUTIES_STOP.toNanos();
+      stopped = duties.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
       if (repairs != null) {
-        repairs.awaitTermination(10, TimeUnit.SECONDS);
+        stopped &= repairs.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    long dutiesMs = (System.nanoTime() - start) / 1_000_000;
+    if (!stopped) {
+      log.atWarn().addKeyValue("node", file.nodeId()).addKeyValue("waited_ms", dutiesMs)
+          .log("node duties did not stop in time; closing the node under them");
     }
     if (replication != null) {
       replication.close();
     }
     directory.close();
-    IOException failure = closeQuietly(client, raft, blockServer, blocks);
+    IOException failure = closeQuietly(groupCheck.getAndSet(null), client, raft, blockServer, blocks);
     lockChannel.close();
+    log.atInfo().addKeyValue("node", file.nodeId()).addKeyValue("duties_ms", dutiesMs)
+        .addKeyValue("close_ms", (System.nanoTime() - start) / 1_000_000).log("node closed");
     if (failure != null) {
       throw failure;
     }

@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
  *       placement.
  *   <li>Waits until no referenced block names it, then once more after {@code settle} (a mount that had
  *       not yet seen DRAINING may have placed a block there meanwhile).
- *   <li>Marks it REMOVED (the node sees that in its replica and stops), then removes it from the Raft voters
- *       if it is one.
+ *   <li>Marks it REMOVED, then removes it from the Raft voters if it is one. The node learns it is REMOVED
+ *       from its replica or, once out of the group, by asking the group, and stops.
  * </ol>
  * Each step looks at what is already done, so running leave again after an interruption resumes.
  */
@@ -125,9 +125,9 @@ public final class NodeLeave {
       settled = false;
       sleep(poll);
     }
-    // REMOVED first, while the node is still in the group: it reads that from its own replica and stops
-    // (a voter taken out of the group first would no longer hear of it). The group then needs a majority
-    // of the other voters, which check() made sure answer.
+    // REMOVED first, while the node is still in the group: a voter may read it from its own replica (out of
+    // the group it learns it by asking the others). The group then needs a majority of the other voters,
+    // which check() made sure answer.
     admin.meta().submit(new MetaOp.SetNodeState(nodeId, "REMOVED", System.currentTimeMillis() * 1_000_000L))
         .orThrow();
     admin.removeVoter(at);

@@ -3,7 +3,9 @@ package io.dynamicfs.cluster.raft;
 import io.dynamicfs.core.meta.ApplyListener;
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.List;
 import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -90,6 +92,18 @@ public final class RaftMetaServer implements Closeable {
           stateMachine.appliedIndex());
     } catch (IOException | RuntimeException e) {
       return new Figures("stopped", 0, null, -1, -1);
+    }
+  }
+
+  /**
+   * The voters of the group's configuration as this replica knows it (the newest, committed or not), or none
+   * once the replica is closed (Ratis closes it itself when it finds itself outside the configuration).
+   */
+  public List<RaftPeer> currentPeers() {
+    try {
+      return List.copyOf(server.getDivision(group.getGroupId()).getRaftConf().getCurrentPeers());
+    } catch (IOException | RuntimeException e) {
+      return List.of();
     }
   }
 

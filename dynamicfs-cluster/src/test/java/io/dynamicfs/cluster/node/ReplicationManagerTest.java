@@ -169,6 +169,41 @@ class ReplicationManagerTest {
     assertEquals(0L, admin.meta().query(new MetaQuery.BlocksOn(n2)));
   }
 
+  /**
+   * Ratis shuts a removed voter's replica down (and its store is closed) at the voter's first election after it
+   * stopped hearing from the leader, seconds after the removal; the node looks at its own state only every
+   * duty period. The node that looks only after that must still learn from the group that it is REMOVED (it
+   * used to give up on its closed replica every period and never stopped: ClusterLeaveCliTest, 2 runs in 5).
+   */
+  @Test
+  void leave_voterLooksOnlyAfterItsReplicaWasShutDown_learnsItIsRemovedFromTheGroup() throws Exception {
+    ClusterNode.Options lookLate = new ClusterNode.Options(Duration.ofSeconds(1), Duration.ofSeconds(20), 1 << 20);
+    Endpoint e1 = freeEndpoint();
+    nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-1", FormatOptions.DEFAULT, FAST));
+    ClusterToken token = nodes.get("n1").token();
+    long started = System.nanoTime();
+    ClusterNode n2 = ClusterNode.join(tmp.resolve("n2"), "n2", freeEndpoint(), e1, token, lookLate);
+    nodes.put("n2", n2);
+    nodes.put("n3", ClusterNode.join(tmp.resolve("n3"), "n3", freeEndpoint(), e1, token, FAST));
+    admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30));
+    NodeLeave leave = new NodeLeave(admin, e1, Duration.ofMillis(200), Duration.ofMillis(300));
+
+    assertEquals(NodeLeave.Outcome.REMOVED, leave.leave("n2", b -> {}));
+
+    waitFor(Duration.ofSeconds(15), () -> {
+      try {
+        n2.raft().stateMachine().read(MetadataStore::nodes);
+        return false;
+      } catch (FsException closed) {
+        return true; // Ratis closed the replica: it cannot tell n2 anything any more
+      }
+    });
+    assertFalse(n2.removed().isDone());
+    assertTrue(System.nanoTime() - started < lookLate.dutyPeriod().toNanos(),
+        "n2 looked at its state before its replica was closed: this run proves nothing");
+    n2.removed().get(lookLate.dutyPeriod().toSeconds() + 20, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
   @Test
   void leave_theLeader_anotherLeadsAndFinishesTheDrain() throws Exception {
     startFour();
