@@ -30,6 +30,7 @@ public enum Errno {
   ENOTEMPTY(39),
   ELOOP(40),
   ENODATA(61),
+  ESTALE(116),
   EOPNOTSUPP(95);
 
   private final int code;

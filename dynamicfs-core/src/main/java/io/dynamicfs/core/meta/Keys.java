@@ -32,6 +32,21 @@ final class Keys {
     return ByteBuffer.wrap(key, 8, 8).getLong();
   }
 
+  /** A key of the META family: an ASCII prefix, then big-endian longs. */
+  static byte[] meta(String prefix, long... parts) {
+    byte[] p = prefix.getBytes(StandardCharsets.US_ASCII);
+    ByteBuffer b = ByteBuffer.allocate(p.length + 8 * parts.length).put(p);
+    for (long v : parts) {
+      b.putLong(v);
+    }
+    return b.array();
+  }
+
+  /** The {@code i}-th long after {@code prefix} in a {@link #meta} key. */
+  static long metaLong(byte[] key, String prefix, int i) {
+    return ByteBuffer.wrap(key, prefix.length() + 8 * i, 8).getLong();
+  }
+
   static boolean hasPrefix(byte[] key, byte[] prefix) {
     if (key.length < prefix.length) {
       return false;

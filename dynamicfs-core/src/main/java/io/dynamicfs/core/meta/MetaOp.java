@@ -27,6 +27,52 @@ public sealed interface MetaOp {
     }
   }
 
+  /**
+   * {@code op} on behalf of client session {@code session}, the {@code seq}-th op that session numbered
+   * (a cluster mount wraps each of its ops; the sequence lets it recognise its own entries in the log).
+   * Apply refuses it with ESTALE when the session has ended. Inside it, the session may create with its
+   * granted inode numbers ({@link CreateGranted}) and use inodes it holds a lease on; every op — wrapped or
+   * not — that would read or change an inode under another session's lease fails with EBUSY and names the
+   * leased directory in the result's {@code ino}, so its proposer can recall the lease
+   * ({@link RecallDirLease}) and try again.
+   */
+  record AsSession(long session, long seq, MetaOp op) implements MetaOp {}
+
+  /**
+   * Inode numbers for the op's session to create with on its own ({@link CreateGranted}): apply hands out
+   * the next {@code count} (1 to 65536) numbers from its counter and records the range under the session;
+   * the result's {@code ino} is the first. Only inside {@link AsSession}; the range dies with the session.
+   */
+  record GrantInodes(long count) implements MetaOp {}
+
+  /**
+   * {@link CreateNode} with an inode number the op's session was granted ({@link GrantInodes}) and has not
+   * used: the session knows the number before the op is logged. EINVAL for any other number.
+   */
+  record CreateGranted(long ino, CreateNode create) implements MetaOp {}
+
+  /**
+   * The op's session takes directory {@code dir}'s lease: from now on no other session's op may read or
+   * change the directory, nor the inodes the session creates in it while it holds the lease (they are
+   * covered by it), so the holder knows the outcome of its ops there before they are logged. EBUSY (the
+   * holder's directory in {@code ino}) when another session holds it or a lease covering it; taking a lease
+   * the session already holds succeeds. Only inside {@link AsSession}.
+   */
+  record AcquireDirLease(long dir) implements MetaOp {}
+
+  /**
+   * Asks the holder of {@code dir}'s lease to give it up: marks the lease recalled (the holder's replica
+   * sees it and answers with {@link ReleaseDirLease} once its pending ops there are logged). Succeeds and
+   * changes nothing when the directory has no lease. Anyone may log it.
+   */
+  record RecallDirLease(long dir) implements MetaOp {}
+
+  /**
+   * The op's session gives up {@code dir}'s lease and with it every inode the lease covers; nothing when
+   * the session does not hold it. Only inside {@link AsSession}. A session's leases also end with it.
+   */
+  record ReleaseDirLease(long dir) implements MetaOp {}
+
   /** A new name for an existing non-directory. */
   record Link(long ino, long newParent, String newName, long timeNs) implements MetaOp {}
 

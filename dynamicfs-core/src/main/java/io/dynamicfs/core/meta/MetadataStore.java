@@ -491,6 +491,80 @@ public final class MetadataStore implements Closeable {
     return out;
   }
 
+  /**
+   * A lease on an inode ({@link MetaOp.AcquireDirLease}): the session holding it, the leased directory it
+   * comes from ({@code root}; the directory itself for its own record) and, on the root's record, whether
+   * another client has recalled it.
+   */
+  public record Lease(long session, long root, boolean recalled) {
+    byte[] encodeValue() {
+      return ByteBuffer.allocate(17).putLong(session).putLong(root).put((byte) (recalled ? 1 : 0)).array();
+    }
+
+    static Lease decode(long ino, byte[] v) throws FsException {
+      if (v.length != 17) {
+        throw FsException.of(Errno.EIO, "lease record of inode %d is malformed (%d bytes)", ino, v.length);
+      }
+      ByteBuffer b = ByteBuffer.wrap(v);
+      return new Lease(b.getLong(), b.getLong(), b.get() == 1);
+    }
+  }
+
+  static final String LEASE_PREFIX = "lease/";
+  static final String COVER_PREFIX = "lease-cover/";
+  static final String GRANT_PREFIX = "grant/";
+
+  /** The lease on {@code ino}, or null. */
+  public Lease lease(long ino) throws FsException {
+    byte[] v = get(Family.META, Keys.meta(LEASE_PREFIX, ino));
+    return v == null ? null : Lease.decode(ino, v);
+  }
+
+  /** Every inode {@code root}'s lease covers, the directory itself included. */
+  public List<Long> leaseCovered(long root) throws FsException {
+    List<Long> out = new ArrayList<>();
+    scanMeta(Keys.meta(COVER_PREFIX, root), (k, v) -> out.add(Keys.metaLong(k, COVER_PREFIX, 1)));
+    return out;
+  }
+
+  /** The leased directories (lease roots) of every session, root → its lease. */
+  public java.util.Map<Long, Lease> leaseRoots() throws FsException {
+    java.util.Map<Long, Lease> out = new java.util.LinkedHashMap<>();
+    List<FsException> bad = new ArrayList<>();
+    scanMeta(Keys.meta(LEASE_PREFIX), (k, v) -> {
+      long ino = Keys.metaLong(k, LEASE_PREFIX, 0);
+      try {
+        Lease l = Lease.decode(ino, v);
+        if (l.root() == ino) {
+          out.put(ino, l);
+        }
+      } catch (FsException e) {
+        bad.add(e);
+      }
+    });
+    if (!bad.isEmpty()) {
+      throw bad.get(0);
+    }
+    return out;
+  }
+
+  /** The inode number ranges {@code [from, to)} granted to {@code session}. */
+  public List<long[]> grants(long session) throws FsException {
+    List<long[]> out = new ArrayList<>();
+    scanMeta(Keys.meta(GRANT_PREFIX, session), (k, v) -> out.add(new long[] {Keys.metaLong(k, GRANT_PREFIX, 1),
+        ByteBuffer.wrap(v).getLong()}));
+    return out;
+  }
+
+  private void scanMeta(byte[] prefix, java.util.function.BiConsumer<byte[], byte[]> action) throws FsException {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(meta, readOptions)) {
+      for (it.seek(prefix); it.isValid() && Keys.hasPrefix(it.key(), prefix); it.next()) {
+        action.accept(it.key(), it.value());
+      }
+      check(it);
+    }
+  }
+
   /** Orphaned inodes with the session that holds each (0: none, as written before sessions existed). */
   public java.util.Map<Long, Long> orphanSessions() throws FsException {
     java.util.Map<Long, Long> out = new java.util.LinkedHashMap<>();

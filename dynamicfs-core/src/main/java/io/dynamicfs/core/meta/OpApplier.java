@@ -64,6 +64,14 @@ public final class OpApplier {
     static Result failed(long index, Errno errno, String message) {
       return new Result(index, errno, message, 0, List.of(), List.of(), Set.of());
     }
+
+    /**
+     * For a failure with EBUSY (an inode under another session's lease, see {@link MetaOp.AsSession}): the
+     * leased directory to recall; else 0.
+     */
+    public long leasedDir() {
+      return errno == Errno.EBUSY ? ino : 0;
+    }
   }
 
   public long appliedIndex() {
@@ -120,13 +128,40 @@ public final class OpApplier {
       if (e.getCause() instanceof org.rocksdb.RocksDBException) {
         throw e; // the store itself failed
       }
-      return recordFailure(term, index, e.errno(), e.getMessage());
+      Result failed = recordFailure(term, index, e.errno(), e.getMessage());
+      return e instanceof Tx.Leased l ? leased(failed, l) : failed;
     } catch (RuntimeException e) {
       nextIno = inoBefore;
       // A malformed operation (a bug in some proposer); deterministic, so every replica answers the same.
       log.atError().addKeyValue("index", index).addKeyValue("op", op.getClass().getSimpleName())
           .addKeyValue("error", String.valueOf(e)).log("operation could not be applied");
       return recordFailure(term, index, Errno.EIO, "operation could not be applied: " + e);
+    }
+  }
+
+  private static Result leased(Result failed, Tx.Leased l) {
+    return new Result(failed.index(), failed.errno(), failed.message(), l.root(), List.of(), List.of(), Set.of());
+  }
+
+  /**
+   * Applies {@code op} to the store ahead of the log, without moving the applied position: a cluster mount's
+   * own op, whose outcome its leases make certain, so its engine reads the effect at once; the mount's
+   * replica does not apply the op again when its log entry comes (see MetadataStateMachine). Same validation
+   * and answer as {@link #apply}; a failure changes nothing.
+   */
+  public Result speculate(MetaOp op) throws FsException {
+    long inoBefore = nextIno;
+    try (Tx tx = new Tx(store)) {
+      long ino = dispatch(tx, op);
+      List<BlockId> freed = tx.commit(appliedTerm, applied, nextIno);
+      return new Result(applied, null, null, ino, freed, tx.purged(), tx.touchedInodes());
+    } catch (FsException e) {
+      nextIno = inoBefore;
+      if (e.getCause() instanceof org.rocksdb.RocksDBException) {
+        throw e;
+      }
+      Result failed = Result.failed(applied, e.errno(), e.getMessage());
+      return e instanceof Tx.Leased l ? leased(failed, l) : failed;
     }
   }
 
@@ -143,8 +178,27 @@ public final class OpApplier {
   // Java 17 has no pattern switch; the sealed interface keeps this list complete by review.
   /** Applies {@code op} to {@code tx}; returns the inode a create made, else 0. */
   private long dispatch(Tx tx, MetaOp op) throws FsException {
-    if (op instanceof MetaOp.CreateNode c) {
-      return create(tx, c);
+    if (op instanceof MetaOp.AsSession a) {
+      if (a.session() == 0 || store.session(a.session()) == null) {
+        throw FsException.of(Errno.ESTALE, "session %x has ended", a.session());
+      }
+      tx.actAs(a.session());
+      return dispatch(tx, a.op());
+    } else if (op instanceof MetaOp.CreateNode c) {
+      return create(tx, c, 0);
+    } else if (op instanceof MetaOp.CreateGranted c) {
+      return createGranted(tx, c);
+    } else if (op instanceof MetaOp.GrantInodes g) {
+      return grant(tx, g);
+    } else if (op instanceof MetaOp.AcquireDirLease a) {
+      acquireLease(tx, a.dir());
+    } else if (op instanceof MetaOp.RecallDirLease r) {
+      recallLease(tx, r.dir());
+    } else if (op instanceof MetaOp.ReleaseDirLease r) {
+      MetadataStore.Lease l = store.lease(r.dir());
+      if (tx.session() != 0 && l != null && l.session() == tx.session() && l.root() == r.dir()) {
+        dropLease(tx, r.dir());
+      }
     } else if (op instanceof MetaOp.Link l) {
       link(tx, l);
     } else if (op instanceof MetaOp.Remove r) {
@@ -222,7 +276,91 @@ public final class OpApplier {
     return 0;
   }
 
-  private long create(Tx tx, MetaOp.CreateNode c) throws FsException {
+  /** {@link MetaOp.GrantInodes}: the next {@code count} numbers, recorded as the session's only range. */
+  private long grant(Tx tx, MetaOp.GrantInodes g) throws FsException {
+    if (tx.session() == 0) {
+      throw new FsException(Errno.EINVAL, "inode numbers are granted to a session only");
+    }
+    if (g.count() < 1 || g.count() > 65536) {
+      throw FsException.of(Errno.EINVAL, "cannot grant %d inode numbers", g.count());
+    }
+    for (long[] old : store.grants(tx.session())) {
+      tx.delete(store.meta, Keys.meta(MetadataStore.GRANT_PREFIX, tx.session(), old[0]));
+    }
+    long from = nextIno;
+    nextIno = from + g.count();
+    tx.put(store.meta, Keys.meta(MetadataStore.GRANT_PREFIX, tx.session(), from), Keys.ino(nextIno));
+    return from;
+  }
+
+  private long createGranted(Tx tx, MetaOp.CreateGranted c) throws FsException {
+    boolean granted = false;
+    if (tx.session() != 0) {
+      for (long[] range : store.grants(tx.session())) {
+        granted |= c.ino() >= range[0] && c.ino() < range[1];
+      }
+    }
+    if (!granted || c.create().parent() == 0) {
+      throw FsException.of(Errno.EINVAL, "inode number %d was not granted to session %x", c.ino(), tx.session());
+    }
+    if (store.inode(c.ino()) != null) {
+      throw FsException.of(Errno.EINVAL, "granted inode number %d is already in use", c.ino());
+    }
+    return create(tx, c.create(), c.ino());
+  }
+
+  /** {@link MetaOp.AcquireDirLease}: the directory must be free of other sessions' leases (the guard in Tx). */
+  private void acquireLease(Tx tx, long dir) throws FsException {
+    if (tx.session() == 0) {
+      throw new FsException(Errno.EINVAL, "only a session can hold a lease");
+    }
+    Inode d = tx.directory(dir); // EBUSY when another session's lease covers it
+    if (d.nlink() == 0) {
+      throw FsException.of(Errno.ENOENT, "directory %d was removed", dir);
+    }
+    if (store.lease(dir) != null) {
+      return; // this session's already, as a root or under one of its roots
+    }
+    tx.put(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, dir),
+        new MetadataStore.Lease(tx.session(), dir, false).encodeValue());
+    tx.put(store.meta, Keys.meta(MetadataStore.COVER_PREFIX, dir, dir), new byte[0]);
+  }
+
+  private void recallLease(Tx tx, long dir) throws FsException {
+    MetadataStore.Lease l = store.lease(dir);
+    if (l == null) {
+      return;
+    }
+    MetadataStore.Lease root = l.root() == dir ? l : store.lease(l.root());
+    if (root != null && !root.recalled()) {
+      tx.put(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, l.root()),
+          new MetadataStore.Lease(root.session(), root.root(), true).encodeValue());
+    }
+  }
+
+  /** Ends the lease rooted at {@code root} and every cover it has. */
+  private void dropLease(Tx tx, long root) throws FsException {
+    for (long ino : store.leaseCovered(root)) {
+      tx.delete(store.meta, Keys.meta(MetadataStore.COVER_PREFIX, root, ino));
+      tx.delete(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, ino));
+    }
+  }
+
+  /** A new inode made by the holder of a lease on its parent is covered by that lease. */
+  private void coverIfLeased(Tx tx, long parent, long ino) throws FsException {
+    if (tx.session() == 0) {
+      return;
+    }
+    MetadataStore.Lease l = store.lease(parent);
+    if (l != null && l.session() == tx.session()) {
+      tx.put(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, ino),
+          new MetadataStore.Lease(tx.session(), l.root(), false).encodeValue());
+      tx.put(store.meta, Keys.meta(MetadataStore.COVER_PREFIX, l.root(), ino), new byte[0]);
+    }
+  }
+
+  /** {@code fixedIno} 0: the next number from the counter; else a number granted to the op's session. */
+  private long create(Tx tx, MetaOp.CreateNode c, long fixedIno) throws FsException {
     FileType type = FileType.ofMode(c.mode());
     if (c.parent() == 0 && c.name().isEmpty()) {
       if (store.inode(FileSystem.ROOT_INO) != null) {
@@ -253,11 +391,14 @@ public final class OpApplier {
     if (!dir && (mode & S_ISGID) != 0 && !c.privileged() && gid != c.gid()) {
       mode &= ~S_ISGID;
     }
-    long ino = nextIno;
-    if (store.inode(ino) != null) {
-      throw FsException.of(Errno.EIO, "inode number %d is already in use (damaged counter)", ino);
+    long ino = fixedIno != 0 ? fixedIno : nextIno;
+    if (fixedIno == 0) {
+      if (store.inode(ino) != null) {
+        throw FsException.of(Errno.EIO, "inode number %d is already in use (damaged counter)", ino);
+      }
+      nextIno = ino + 1;
     }
-    nextIno = ino + 1;
+    coverIfLeased(tx, c.parent(), ino);
     long size = 0;
     if (type == FileType.SYMLINK) {
       byte[] target = Names.requireValidTarget(c.target()).getBytes(StandardCharsets.UTF_8);
@@ -453,6 +594,15 @@ public final class OpApplier {
     }
     tx.delete(store.symlinks, Keys.ino(ino));
     tx.delete(store.orphans, Keys.ino(ino));
+    MetadataStore.Lease l = store.lease(ino);
+    if (l != null) {
+      if (l.root() == ino) {
+        dropLease(tx, ino);
+      } else {
+        tx.delete(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, ino));
+        tx.delete(store.meta, Keys.meta(MetadataStore.COVER_PREFIX, l.root(), ino));
+      }
+    }
     tx.deleteInode(ino);
   }
 
@@ -714,6 +864,14 @@ public final class OpApplier {
   /** Ends a session: its record goes, and every inode it kept open past its last name is reclaimed. */
   private void closeSession(Tx tx, long id) throws FsException {
     tx.delete(store.sessions, Keys.ino(id));
+    for (var e : store.leaseRoots().entrySet()) {
+      if (e.getValue().session() == id) {
+        dropLease(tx, e.getKey());
+      }
+    }
+    for (long[] range : store.grants(id)) {
+      tx.delete(store.meta, Keys.meta(MetadataStore.GRANT_PREFIX, id, range[0]));
+    }
     for (var e : store.orphanSessions().entrySet()) {
       if (e.getValue() == id) {
         Inode i = store.inode(e.getKey());

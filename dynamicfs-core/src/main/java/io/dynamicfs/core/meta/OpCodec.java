@@ -172,6 +172,30 @@ public final class OpCodec {
           setAttrs(out, r.attrs());
         }
         out.writeLong(r.timeNs());
+      } else if (op instanceof MetaOp.AsSession a) {
+        if (a.op() instanceof MetaOp.AsSession) {
+          throw new IllegalArgumentException("an op on behalf of a session cannot wrap another");
+        }
+        out.writeByte(23);
+        out.writeLong(a.session());
+        out.writeLong(a.seq());
+        bytes(out, encode(a.op()));
+      } else if (op instanceof MetaOp.GrantInodes g) {
+        out.writeByte(24);
+        out.writeLong(g.count());
+      } else if (op instanceof MetaOp.CreateGranted c) {
+        out.writeByte(25);
+        out.writeLong(c.ino());
+        bytes(out, encode(c.create()));
+      } else if (op instanceof MetaOp.AcquireDirLease a) {
+        out.writeByte(26);
+        out.writeLong(a.dir());
+      } else if (op instanceof MetaOp.RecallDirLease r) {
+        out.writeByte(27);
+        out.writeLong(r.dir());
+      } else if (op instanceof MetaOp.ReleaseDirLease r) {
+        out.writeByte(28);
+        out.writeLong(r.dir());
       } else if (op instanceof MetaOp.PurgeBlocks p) {
         out.writeByte(11);
         out.writeInt(p.ids().size());
@@ -220,6 +244,12 @@ public final class OpCodec {
         case 19 -> new MetaOp.ReplaceBlockPlacement(blockId(in), placement(in), placement(in));
         case 20 -> new MetaOp.Reserve(in.readLong(), in.readLong(), in.readLong(), bool(in), in.readLong(),
             bool(in) ? setAttrs(in) : null, in.readLong());
+        case 23 -> asSession(in.readLong(), in.readLong(), decode(bytes(in)));
+        case 24 -> new MetaOp.GrantInodes(in.readLong());
+        case 25 -> createGranted(in.readLong(), decode(bytes(in)));
+        case 26 -> new MetaOp.AcquireDirLease(in.readLong());
+        case 27 -> new MetaOp.RecallDirLease(in.readLong());
+        case 28 -> new MetaOp.ReleaseDirLease(in.readLong());
         default -> throw FsException.of(Errno.EIO, "unknown operation tag %d", tag);
       };
       if (in.available() != 0) {
@@ -233,6 +263,20 @@ public final class OpCodec {
     } catch (IOException | RuntimeException e) {
       throw new FsException(Errno.EIO, "operation frame is malformed: " + e.getMessage(), e);
     }
+  }
+
+  private static MetaOp asSession(long session, long seq, MetaOp inner) throws FsException {
+    if (inner instanceof MetaOp.AsSession) {
+      throw FsException.of(Errno.EIO, "an op on behalf of a session wraps another");
+    }
+    return new MetaOp.AsSession(session, seq, inner);
+  }
+
+  private static MetaOp createGranted(long ino, MetaOp inner) throws FsException {
+    if (!(inner instanceof MetaOp.CreateNode c)) {
+      throw FsException.of(Errno.EIO, "a create with a granted number wraps a %s", inner.getClass().getSimpleName());
+    }
+    return new MetaOp.CreateGranted(ino, c);
   }
 
   private static boolean bool(DataInputStream in) throws IOException {

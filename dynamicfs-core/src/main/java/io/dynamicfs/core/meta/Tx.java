@@ -32,6 +32,25 @@ final class Tx implements AutoCloseable {
   private final Map<String, Boolean> reservations = new HashMap<>();
   private long reservedDelta;
 
+  /** The session the operation acts for ({@link MetaOp.AsSession}); 0: none. */
+  private long session;
+
+  /** Refusal of an inode under another session's lease; {@code root} is the leased directory to recall. */
+  static final class Leased extends FsException {
+    private static final long serialVersionUID = 1L;
+    private final long root;
+
+    Leased(long ino, MetadataStore.Lease lease) {
+      super(Errno.EBUSY, String.format("inode %d is under session %x's lease on directory %d", ino,
+          lease.session(), lease.root()));
+      this.root = lease.root();
+    }
+
+    long root() {
+      return root;
+    }
+  }
+
   Tx(MetadataStore store) {
     this.store = store;
     this.batch = store.newBatch();
@@ -39,6 +58,14 @@ final class Tx implements AutoCloseable {
 
   MetadataStore store() {
     return store;
+  }
+
+  void actAs(long session) {
+    this.session = session;
+  }
+
+  long session() {
+    return session;
   }
 
   Inode inode(long ino) throws FsException {
@@ -50,6 +77,10 @@ final class Tx implements AutoCloseable {
       return (Inode) o;
     }
     Inode i = store.requireInode(ino);
+    MetadataStore.Lease lease = store.lease(ino);
+    if (lease != null && lease.session() != session) {
+      throw new Leased(ino, lease);
+    }
     inodes.put(ino, i);
     return i;
   }
