@@ -21,8 +21,15 @@ final class AppliedWaiter implements ApplyListener {
   // updated only after it calls its listeners)
   private long heard;
 
+  private volatile ApplyListener next = ApplyListener.NONE;
+
   void attach(LongSupplier replicaAppliedIndex) {
     this.appliedIndex = replicaAppliedIndex;
+  }
+
+  /** {@code listener} hears of every applied op after this waiter (the mount's journal, for lease recalls). */
+  void chain(ApplyListener listener) {
+    this.next = listener;
   }
 
   @Override
@@ -31,6 +38,7 @@ final class AppliedWaiter implements ApplyListener {
       heard = Math.max(heard, result.index());
       lock.notifyAll();
     }
+    next.applied(op, result);
   }
 
   /** Returns once the replica has applied {@code index}; EIO naming the gap after {@code timeout}. */

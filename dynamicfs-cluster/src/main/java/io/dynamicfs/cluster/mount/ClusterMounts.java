@@ -68,6 +68,13 @@ public final class ClusterMounts implements AutoCloseable {
   private final ScheduledExecutorService refresher;
   private final MetadataStore store;
   private final FormatOptions format;
+  /**
+   * Whether cluster mounts use asynchronous metadata unless told otherwise (system property
+   * {@code dfs.cluster.asyncMetadata}, default on).
+   */
+  public static final boolean ASYNC_METADATA_DEFAULT =
+      Boolean.parseBoolean(System.getProperty("dfs.cluster.asyncMetadata", "true"));
+  private volatile RaftJournal journal;
   private volatile StatFs lastSpace;
   private volatile long lastSpaceAt;
 
@@ -146,16 +153,53 @@ public final class ClusterMounts implements AutoCloseable {
     }
   }
 
-  /** The engine's view of this connection; {@code client} names the mount in its session. */
-  public ClusterMount engineParts(String client, Duration sessionTtl) {
-    RaftJournal journal = new RaftJournal(admin.meta(), waiter, CATCH_UP);
-    return new ClusterMount(format, store, journal, blocks, this::space, this::catchUp, sessionTtl, client, this);
+  /**
+   * The engine's view of this connection; {@code client} names the mount in its session. With
+   * {@code asyncMetadata} the mount answers creates, unlinks and changes to its own new files in directories
+   * it leases without waiting for their Raft round ({@link RaftJournal}).
+   */
+  public ClusterMount engineParts(String client, Duration sessionTtl, boolean asyncMetadata) throws FsException {
+    RaftJournal j = new RaftJournal(admin.meta(), waiter, CATCH_UP, replica.stateMachine(), asyncMetadata);
+    if (asyncMetadata) {
+      replica.stateMachine().setSpeculation(j);
+      waiter.chain(j);
+    }
+    journal = j;
+    return new ClusterMount(format, store, j, blocks, this::space, this::barrier, sessionTtl, client, this);
+  }
+
+  /** {@link #engineParts(String, Duration, boolean)} with asynchronous metadata as configured by default. */
+  public ClusterMount engineParts(String client, Duration sessionTtl) throws FsException {
+    return engineParts(client, sessionTtl, ASYNC_METADATA_DEFAULT);
+  }
+
+  /** How many metadata ops this mount answered ahead of their Raft round (0 without asynchronous metadata). */
+  public long appliedAheadCount() {
+    RaftJournal j = journal;
+    return j == null ? 0 : j.appliedAheadCount();
   }
 
   /** Waits until the local replica has applied every operation the leader had applied when asked (a linearizable read). */
   public void catchUp() throws FsException {
     long lastChange = admin.meta().queryNudging(new MetaQuery.LastChange()).index();
     waiter.await(lastChange, CATCH_UP);
+  }
+
+  /**
+   * The engine's barrier before it opens {@code ino} or answers a name missing from directory {@code ino}:
+   * nothing to do for what this mount's own lease covers (no one else can change it); otherwise the replica
+   * catches up ({@link #catchUp}) and, when another mount's lease covers the inode, that lease is recalled so
+   * the holder's pending changes reach this replica first.
+   */
+  public void barrier(long ino) throws FsException {
+    RaftJournal j = journal;
+    if (j != null && j.holds(ino)) {
+      return;
+    }
+    catchUp();
+    if (j != null) {
+      j.recallIfLeased(ino);
+    }
   }
 
   public RaftMetaClient meta() {
@@ -365,6 +409,10 @@ public final class ClusterMounts implements AutoCloseable {
   @Override
   public void close() throws IOException {
     refresher.shutdownNow();
+    RaftJournal j = journal;
+    if (j != null) {
+      j.close();
+    }
     blocks.close();
     directory.close();
     removeListener(admin, self);

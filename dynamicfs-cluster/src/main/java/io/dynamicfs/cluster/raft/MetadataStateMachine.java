@@ -74,6 +74,31 @@ public final class MetadataStateMachine extends BaseStateMachine {
   // @GuardedBy("lock") for threads other than the updater
   private OpApplier applier;
   private volatile FsException failure;
+  /** Serialises apply on the updater thread with a mount's {@link #speculate} on its own threads. */
+  private final java.util.concurrent.locks.ReentrantLock applying = new java.util.concurrent.locks.ReentrantLock();
+  private volatile Speculation speculation = Speculation.NONE;
+
+  /**
+   * A mount's record of its own ops that its replica applied ahead of the log ({@link #speculate}): asked
+   * about every op on behalf of a session as its entry comes, under the apply lock.
+   */
+  public interface Speculation {
+    Speculation NONE = new Speculation() {
+      @Override
+      public boolean appliedAhead(MetaOp.AsSession op) {
+        return false;
+      }
+
+      @Override
+      public void forgetAll() {}
+    };
+
+    /** True when this replica already applied {@code op} ahead (it is then only recorded as applied). */
+    boolean appliedAhead(MetaOp.AsSession op);
+
+    /** A checkpoint replaced the store: what was applied ahead is gone and will be applied from the log. */
+    void forgetAll();
+  }
 
   /**
    * @param blockSize the filesystem's block size (fixed at format time; every replica must agree)
@@ -147,9 +172,36 @@ public final class MetadataStateMachine extends BaseStateMachine {
     return trx;
   }
 
+  public void setSpeculation(Speculation speculation) {
+    this.speculation = speculation;
+  }
+
+  /**
+   * Applies a mount's own op to this replica ahead of its log entry (see {@link OpApplier#speculate}); the
+   * caller records it in its {@link Speculation} before it proposes the op.
+   */
+  public OpApplier.Result speculate(MetaOp op) throws FsException {
+    requireHealthy();
+    applying.lock();
+    try {
+      return applier.speculate(op);
+    } finally {
+      applying.unlock();
+    }
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     requireHealthy();
+    applying.lock();
+    try {
+      return applyLocked(trx);
+    } finally {
+      applying.unlock();
+    }
+  }
+
+  private CompletableFuture<Message> applyLocked(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     long term = entry.getTerm();
     long index = entry.getIndex();
@@ -168,7 +220,12 @@ public final class MetadataStateMachine extends BaseStateMachine {
               List.of(), List.of(), Set.of()));
         }
       }
-      result = applier.apply(term, index, op);
+      if (op instanceof MetaOp.AsSession own && speculation.appliedAhead(own)) {
+        applier.advance(term, index); // its effects are in the store already
+        result = new OpApplier.Result(index, null, null, 0, List.of(), List.of(), Set.of());
+      } else {
+        result = applier.apply(term, index, op);
+      }
     } catch (FsException e) {
       throw stop(index, e);
     }
@@ -195,10 +252,13 @@ public final class MetadataStateMachine extends BaseStateMachine {
     if (index <= getLastAppliedTermIndex().getIndex()) {
       return;
     }
+    applying.lock();
     try {
       applier.advance(term, index);
     } catch (FsException e) {
       throw stop(index, e);
+    } finally {
+      applying.unlock();
     }
     super.notifyTermIndexUpdated(term, index);
   }
@@ -303,6 +363,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
   @Override
   public void reinitialize() throws IOException {
     FileListSnapshotInfo installed = storage.reload();
+    applying.lock();
     lock.writeLock().lock();
     try {
       if (installed != null && installed.getIndex() > applier.appliedIndex()) {
@@ -310,6 +371,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
       }
     } finally {
       lock.writeLock().unlock();
+      applying.unlock();
     }
     LifeCycle lc = getLifeCycle();
     if (lc.getCurrentState() == LifeCycle.State.PAUSED) {
@@ -331,6 +393,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
           applier.appliedIndex());
     }
     setLastAppliedTermIndex(snapshot.getTermIndex());
+    speculation.forgetAll();
     lastChange = null; // the checkpoint's operations are all at or before its index
     log.atInfo().addKeyValue("snapshot", snapshot.getTermIndex().toString()).log("installed metadata checkpoint");
   }

@@ -118,6 +118,31 @@ public final class RaftMetaClient implements Closeable {
     return ResultCodec.decode(reply.getMessage().getContent().toByteArray());
   }
 
+  /**
+   * Proposes {@code op} without waiting: the answer completes the future (a failed operation is a result
+   * with an errno; a cluster that did not answer within the no-leader timeout, or refused the frame,
+   * completes it exceptionally with an FsException). Operations this client sends this way are logged in
+   * the order they were sent, across leader changes (Ratis' ordered asynchronous requests, retried with
+   * their call ids), which {@link #submit} does not promise relative to them.
+   */
+  public CompletableFuture<OpApplier.Result> submitOrdered(MetaOp op) {
+    return client.async().send(message(OpCodec.encode(op))).handle((reply, error) -> {
+      try {
+        RaftClientReply r = send(() -> {
+          if (error != null) {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            throw cause instanceof IOException io ? io : new IOException(cause);
+          }
+          return reply;
+        }, "submit", Errno.EROFS);
+        seen(r.getLogIndex());
+        return ResultCodec.decode(r.getMessage().getContent().toByteArray());
+      } catch (FsException e) {
+        throw new CompletionException(e);
+      }
+    });
+  }
+
   /** A linearizable read: it sees every operation that completed before it was sent, from any client. */
   public <R> R query(MetaQuery<R> q) throws FsException {
     RaftClientReply reply = send(() -> client.io().sendReadOnly(message(QueryCodec.encode(q))), "query", Errno.EIO);

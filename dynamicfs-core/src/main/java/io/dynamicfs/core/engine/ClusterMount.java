@@ -20,12 +20,14 @@ public record ClusterMount(FormatOptions format, MetadataStore replica, OpJourna
     SpaceSource space, OpenBarrier openBarrier, Duration sessionTtl, String client, AutoCloseable resources) {
 
   /**
-   * Called before a file is opened: returns once the replica has applied everything the cluster had
-   * committed (close-to-open consistency: a file closed elsewhere is read whole after open).
+   * Called before inode {@code ino} is opened, and with the directory before a name missing from the replica
+   * is answered ENOENT: returns once the replica has applied everything the cluster had committed, and any
+   * change another client has made to the inode but not yet logged (close-to-open consistency: a file
+   * closed elsewhere is read whole after open).
    */
   @FunctionalInterface
   public interface OpenBarrier {
-    void await() throws IOException;
+    void await(long ino) throws IOException;
   }
 
   /** The cluster's space, as statfs reports it. */

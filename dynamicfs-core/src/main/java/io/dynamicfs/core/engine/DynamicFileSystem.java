@@ -334,7 +334,7 @@ public final class DynamicFileSystem implements FileSystem {
     if (ino < 0 && cluster != null) {
       // The replica may not have applied a create committed elsewhere a moment ago: a miss is answered
       // only after catching up, so a file closed on another mount opens here (close-to-open).
-      cluster.openBarrier().await();
+      cluster.openBarrier().await(parent);
       ino = meta.lookup(parent, name);
     }
     if (ino < 0) {
@@ -517,7 +517,7 @@ public final class DynamicFileSystem implements FileSystem {
   @Override
   public long open(Caller caller, long ino, int flags) throws IOException {
     if (cluster != null) {
-      cluster.openBarrier().await(); // close-to-open: what was closed elsewhere is here before we read
+      cluster.openBarrier().await(ino); // close-to-open: what was closed elsewhere is here before we read
     }
     return openLocal(ino, flags);
   }
@@ -743,6 +743,7 @@ public final class DynamicFileSystem implements FileSystem {
     h.file().commit();
     store.sync();
     meta.sync();
+    metaLog.sync();
   }
 
   @Override
@@ -758,6 +759,7 @@ public final class DynamicFileSystem implements FileSystem {
   public void syncMetadata() throws IOException {
     store.sync();
     meta.sync();
+    metaLog.sync();
   }
 
   /** Deletes the bytes of blocks no metadata references any more (see {@link BlockReclaimer}). */

@@ -97,6 +97,11 @@ final class MetaLog {
     }
   }
 
+  /** Waits until every op submitted so far is durable in the log ({@link OpJournal#sync}). */
+  void sync() throws FsException {
+    journal.sync();
+  }
+
   /** True when cached xattrs can be trusted (only this process changes the metadata). */
   boolean cachesXattrs() {
     return journal.exclusive();

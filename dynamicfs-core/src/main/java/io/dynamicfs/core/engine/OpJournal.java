@@ -22,4 +22,11 @@ public interface OpJournal {
    * bytes itself and trusts the metadata, not a store probe, for dedup.
    */
   boolean exclusive();
+
+  /**
+   * Returns once every op appended before the call is durable in the log (fsync and unmount call it). A
+   * journal whose {@link #append} returns only then (a single node, a synchronous cluster mount) has
+   * nothing to do.
+   */
+  default void sync() throws FsException {}
 }
