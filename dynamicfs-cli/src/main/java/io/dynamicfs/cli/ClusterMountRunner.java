@@ -65,7 +65,8 @@ final class ClusterMountRunner {
     try {
       conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress);
       String client = "mount " + cmd.mountPoint.toAbsolutePath().normalize() + " pid " + ProcessHandle.current().pid();
-      io.dynamicfs.core.engine.ClusterMount parts = conn.engineParts(client, Duration.ofSeconds(30));
+      io.dynamicfs.core.engine.ClusterMount parts = conn.engineParts(client, Duration.ofSeconds(30),
+          cmd.asyncMetadata.equals("on"));
       try {
         // the tracker lives in the mount's state directory; the tiers are the nodes': names not checked here
         policyParts = cmd.policy.open(state.resolve("policy"), parts.format().blockSize(), null, log);

@@ -66,6 +66,12 @@ final class MountCommand implements Callable<Integer> {
           + "local metadata replica that the leader sends to (default ${DEFAULT-VALUE}).")
   String clientAddress;
 
+  @Option(names = "--async-metadata", paramLabel = "on/off", defaultValue = "on",
+      description = "For --cluster: answer creates, unlinks and changes to this mount's new files without waiting "
+          + "for their Raft round, in directories the mount leases; fsync and unmount wait for them (default "
+          + "${DEFAULT-VALUE}). See docs/cluster-async-metadata.md.")
+  String asyncMetadata;
+
   @Option(names = {"-f", "--foreground"}, description = "Stay attached; log to stderr as well.")
   boolean foreground;
 
@@ -167,6 +173,9 @@ final class MountCommand implements Callable<Integer> {
       layout = requestedLayout();
     } catch (FsException e) {
       return fail(plain(e));
+    }
+    if (!asyncMetadata.equals("on") && !asyncMetadata.equals("off")) {
+      return fail("--async-metadata must be on or off, not '" + asyncMetadata + "'");
     }
     if (cluster != null) {
       try {
@@ -357,6 +366,7 @@ final class MountCommand implements Callable<Integer> {
       c.put("log_file", data.toAbsolutePath().resolve("logs/dynamicfs.log").toString());
     } else {
       c.put("cluster", cluster);
+      c.put("async_metadata", asyncMetadata);
     }
     c.put("log_format", ops.fileFormat().name().toLowerCase(java.util.Locale.ROOT));
     c.put("log_level", ops.logLevel.toString().toLowerCase(java.util.Locale.ROOT));

@@ -68,12 +68,6 @@ public final class ClusterMounts implements AutoCloseable {
   private final ScheduledExecutorService refresher;
   private final MetadataStore store;
   private final FormatOptions format;
-  /**
-   * Whether cluster mounts use asynchronous metadata unless told otherwise (system property
-   * {@code dfs.cluster.asyncMetadata}, default on).
-   */
-  public static final boolean ASYNC_METADATA_DEFAULT =
-      Boolean.parseBoolean(System.getProperty("dfs.cluster.asyncMetadata", "true"));
   private volatile RaftJournal journal;
   private volatile StatFs lastSpace;
   private volatile long lastSpaceAt;
@@ -168,9 +162,9 @@ public final class ClusterMounts implements AutoCloseable {
     return new ClusterMount(format, store, j, blocks, this::space, this::barrier, sessionTtl, client, this);
   }
 
-  /** {@link #engineParts(String, Duration, boolean)} with asynchronous metadata as configured by default. */
+  /** {@link #engineParts(String, Duration, boolean)} with asynchronous metadata (the default). */
   public ClusterMount engineParts(String client, Duration sessionTtl) throws FsException {
-    return engineParts(client, sessionTtl, ASYNC_METADATA_DEFAULT);
+    return engineParts(client, sessionTtl, true);
   }
 
   /** How many metadata ops this mount answered ahead of their Raft round (0 without asynchronous metadata). */
