@@ -62,7 +62,11 @@ class ClusterOpsTest {
       }
       st = json(CliRun.run("status", mnt.toString(), "--json"));
       assertEquals(3, st.path("space").path("blocks").asLong(), st.path("space").toString());
-      assertEquals(6, st.path("cluster").path("node_blocks").asLong(), st.path("cluster").toString());
+      // The engine's periodic commit (every 5 s) may store a file's block while it is half written (more
+      // likely on a loaded machine); that superseded block waits in pending deletion with its two copies.
+      long superseded = json(CliRun.run("gc", mnt.toString(), "--json")).path("pending_blocks").asLong();
+      assertEquals(2 * (3 + superseded), st.path("cluster").path("node_blocks").asLong(),
+          superseded + " superseded blocks; " + st.path("cluster"));
       CliRun.Result text = CliRun.run("status", mnt.toString());
       assertEquals(0, text.code(), text.toString());
       assertTrue(text.out().contains("leader " + st.path("cluster").path("leader").asText()), text.out());
@@ -83,11 +87,12 @@ class ClusterOpsTest {
         Files.delete(mnt.resolve("f" + i));
       }
       JsonNode dry = json(CliRun.run("gc", mnt.toString(), "--json"));
-      assertEquals(3, dry.path("pending_blocks").asLong(), dry.toString());
-      assertEquals(0, dry.path("due_blocks").asLong(), "within the grace: " + dry);
+      assertEquals(3 + superseded, dry.path("pending_blocks").asLong(), dry.toString());
+      // (a superseded block may be past its grace by now; the deleted files' blocks are not)
+      assertTrue(dry.path("due_blocks").asLong() <= superseded, "within the grace: " + dry);
       assertEquals(0, dry.path("purged_blocks").asLong(), dry.toString());
       JsonNode early = json(CliRun.run("gc", mnt.toString(), "--apply", "--json"));
-      assertEquals(0, early.path("purged_blocks").asLong(), "nothing is purged within the grace: " + early);
+      assertTrue(early.path("purged_blocks").asLong() <= superseded, "nothing is purged within the grace: " + early);
       Thread.sleep(GRACE_SECONDS * 1000L + 1000);
       JsonNode applied = json(CliRun.run("gc", mnt.toString(), "--apply", "--json"));
       assertEquals(0, applied.path("pending_blocks").asLong() - applied.path("purged_blocks").asLong(),

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *   <li>At its first create or unlink in a directory the mount takes the directory's lease (one round);
  *       from then on no other client can touch the directory or the inodes the mount makes in it, so
  *       creates there (numbered from a range the group granted the session), unlinks of those inodes and
- *       changes to their attributes and contents are applied to the local replica at once
+ *       changes to their attributes, xattrs and contents are applied to the local replica at once
  *       ({@link MetadataStateMachine#speculate}), answered, and logged in the background in order. When
  *       their entries come back the replica only records them ({@link #appliedAhead}). A failure (EEXIST,
  *       ENOENT...) is certain under the lease, so it is answered without logging anything.</li>
@@ -153,8 +153,8 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
         : op instanceof MetaOp.SetAttrs s ? s.ino()
         : op instanceof MetaOp.SetXattr s ? s.ino()
         : op instanceof MetaOp.RemoveXattr s ? s.ino()
-        : op instanceof MetaOp.Reserve s ? s.ino()
         : op instanceof MetaOp.Unreserve s ? s.ino() : -1;
+    // not Reserve: whether it fits depends on the filesystem's reserved total, which every client changes
     return ino > 0 && holds(ino) ? op : null;
   }
 
