@@ -226,10 +226,14 @@ public final class ClusterMounts implements AutoCloseable {
   }
 
   /**
-   * gc from this mount: asks the nodes in turn until the metadata leader's node answers (the others say
+   * gc from this mount, once every op it sent is logged: asks the nodes in turn until the metadata leader's node answers (the others say
    * EAGAIN) to count the blocks pending deletion and, with {@code apply}, to reclaim those past the grace.
    */
   public io.dynamicfs.cluster.transport.Reclaimer.Report reclaim(boolean apply) throws IOException {
+    RaftJournal j = journal;
+    if (j != null) {
+      j.sync(); // the leader counts what this mount removed, applied ahead or not
+    }
     IOException last = null;
     for (var n : directory.nodes().nodes()) {
       try {
