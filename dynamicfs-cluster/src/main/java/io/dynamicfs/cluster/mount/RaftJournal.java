@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  *       from then on no other client can touch the directory or the inodes the mount makes in it, so
  *       creates there (numbered from a range the group granted the session), unlinks of those inodes and
  *       changes to their attributes, xattrs and contents are applied to the local replica at once
- *       ({@link MetadataStateMachine#speculate}), answered, and logged in the background in order. When
- *       their entries come back the replica only records them ({@link #appliedAhead}). A failure (EEXIST,
+ *       ({@link MetadataStateMachine#speculate}), answered, and logged in the background in order, many
+ *       to an entry ({@link MetaOp.Batch}, see {@link #sendLoop}). When their entries come back the replica
+ *       only records them ({@link #appliedAhead}). A failure (EEXIST,
  *       ENOENT...) is certain under the lease, so it is answered without logging anything.</li>
  *   <li>Everything else waits for its round as before. An op refused because another mount holds a lease
  *       (EBUSY naming the directory) recalls that lease, waits until the holder's release (which follows
@@ -57,6 +58,10 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   static final int GRANT = 4096;
   /** How long after giving a lease back the mount does not take it again (no ping-pong between mounts). */
   static final Duration REACQUIRE_AFTER = Duration.ofSeconds(2);
+  /** Most ops applied ahead that one log entry carries ({@link MetaOp.Batch}). */
+  static final int MAX_BATCH = 512;
+  /** Most ops waiting to be sent; the engine waits beyond it (back-pressure). */
+  static final int MAX_QUEUED = 65536;
   /** How long a recall waits for the holder's release (a dead holder's lease ends with its session). */
   static final Duration RECALL_TIMEOUT = Duration.ofSeconds(90);
 
@@ -67,6 +72,9 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   private final MetadataStore store;
   private final boolean async;
   private final ExecutorService releaser;
+  /** What the sender thread sends, in the order the engine issued it. */
+  private final java.util.concurrent.BlockingQueue<Item> queue = new java.util.concurrent.LinkedBlockingQueue<>(MAX_QUEUED);
+  private final Thread sender;
   /** Sequence numbers of this session's ops applied ahead whose entries have not come yet. */
   private final Set<Long> pending = ConcurrentHashMap.newKeySet();
   /** Every op sent and not yet answered, by sequence number. */
@@ -95,7 +103,56 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
       t.setDaemon(true);
       return t;
     });
+    this.sender = new Thread(this::sendLoop, "dfs-meta-sender");
+    sender.setDaemon(true);
+    if (async) {
+      sender.start();
+    }
   }
+
+  /** An op to send: applied ahead (may share an entry with its neighbours) or not, and its answer. */
+  private record Item(MetaOp op, boolean ahead, CompletableFuture<OpApplier.Result> answer) {}
+
+  /**
+   * The only caller of {@link RaftMetaClient#submitOrdered}, so the log order is the queue's. Ops applied
+   * ahead that wait next to each other go as one {@link MetaOp.Batch}; while Ratis' window of outstanding
+   * requests is full this thread waits there, and the queue behind it makes the next batch bigger.
+   */
+  private void sendLoop() {
+    java.util.List<Item> group = new java.util.ArrayList<>();
+    try {
+      while (!Thread.currentThread().isInterrupted()) {
+        Item first = queue.take();
+        group.clear();
+        group.add(first);
+        while (first.ahead() && group.size() < MAX_BATCH && queue.peek() != null && queue.peek().ahead()) {
+          group.add(queue.poll());
+        }
+        MetaOp op = group.size() == 1 ? first.op()
+            : new MetaOp.Batch(group.stream().map(Item::op).toList());
+        java.util.List<CompletableFuture<OpApplier.Result>> answers = group.stream().map(Item::answer).toList();
+        CompletableFuture<OpApplier.Result> sent;
+        try {
+          sent = client.submitOrdered(op);
+        } catch (RuntimeException e) {
+          sent = CompletableFuture.failedFuture(e);
+        }
+        sent.whenComplete((r, e) -> {
+          for (CompletableFuture<OpApplier.Result> a : answers) {
+            if (e != null) {
+              a.completeExceptionally(e);
+            } else {
+              a.complete(r);
+            }
+          }
+        });
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+
 
   @Override
   public OpApplier.Result append(MetaOp op) throws FsException {
@@ -170,7 +227,7 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
       return r.errno() == Errno.EBUSY ? null : r;
     }
     aheadCount.incrementAndGet();
-    CompletableFuture<OpApplier.Result> f = track(s, client.submitOrdered(wrapped));
+    CompletableFuture<OpApplier.Result> f = enqueue(s, wrapped, true);
     f.whenComplete((logged, error) -> {
       if (error != null || !logged.ok()) {
         String why = error != null ? String.valueOf(unwrap(error)) : logged.errno() + " " + logged.message();
@@ -183,18 +240,24 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
     return r;
   }
 
-  /** Sends {@code op} in order with everything else; the caller holds this monitor or sends only session ops. */
-  private synchronized CompletableFuture<OpApplier.Result> send(MetaOp op) {
+  /** Sends {@code op} in order with everything else, to be waited for. */
+  private synchronized CompletableFuture<OpApplier.Result> send(MetaOp op) throws FsException {
     long key = op instanceof MetaOp.AsSession a ? a.seq() : ++seq;
-    if (!(op instanceof MetaOp.AsSession)) {
-      seq = key;
-    }
-    return track(key, client.submitOrdered(op));
+    return enqueue(key, op, false);
   }
 
-  private CompletableFuture<OpApplier.Result> track(long key, CompletableFuture<OpApplier.Result> f) {
+  /** Queues {@code op} for the sender; the caller holds this monitor, so the queue's order is the engine's. */
+  private CompletableFuture<OpApplier.Result> enqueue(long key, MetaOp op, boolean ahead) throws FsException {
+    CompletableFuture<OpApplier.Result> f = new CompletableFuture<>();
     inflight.put(key, f);
     f.whenComplete((r, e) -> inflight.remove(key, f));
+    try {
+      queue.put(new Item(op, ahead, f));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      inflight.remove(key, f);
+      throw new FsException(Errno.EIO, "interrupted while queueing a metadata operation");
+    }
     return f;
   }
 
@@ -319,7 +382,14 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
         return;
       }
       releasedAtNs.put(root, System.nanoTime());
-      f = send(new MetaOp.AsSession(session, ++seq, new MetaOp.ReleaseDirLease(root)));
+      try {
+        f = send(new MetaOp.AsSession(session, ++seq, new MetaOp.ReleaseDirLease(root)));
+      } catch (FsException e) {
+        releasing.remove(root);
+        log.atWarn().addKeyValue("dir", root).addKeyValue("error", e.getMessage())
+            .log("could not send a lease's release; it ends with the session");
+        return;
+      }
     }
     f.whenComplete((r, e) -> {
       releasing.remove(root);
@@ -395,6 +465,7 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   }
 
   void close() {
+    sender.interrupt();
     releaser.shutdownNow();
   }
 }

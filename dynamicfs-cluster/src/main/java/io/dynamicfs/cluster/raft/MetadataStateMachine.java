@@ -224,7 +224,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
         applier.advance(term, index); // its effects are in the store already
         result = new OpApplier.Result(index, null, null, 0, List.of(), List.of(), Set.of());
       } else {
-        result = applier.apply(term, index, op);
+        Speculation sp = speculation;
+        result = applier.apply(term, index, op, inner -> inner instanceof MetaOp.AsSession a && sp.appliedAhead(a));
       }
     } catch (FsException e) {
       throw stop(index, e);

@@ -73,6 +73,14 @@ public sealed interface MetaOp {
    */
   record ReleaseDirLease(long dir) implements MetaOp {}
 
+  /**
+   * Several ops in one log entry, applied one after the other, each all or nothing on its own (a cluster
+   * mount sends the ops it applied ahead this way, so one Raft round carries many). The entry's answer is
+   * its first failure, or success. A crash between two of them resumes after the last one applied (the
+   * store records how far the entry went). No batch inside a batch.
+   */
+  record Batch(List<MetaOp> ops) implements MetaOp {}
+
   /** A new name for an existing non-directory. */
   record Link(long ino, long newParent, String newName, long timeNs) implements MetaOp {}
 

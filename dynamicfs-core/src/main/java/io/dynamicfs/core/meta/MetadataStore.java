@@ -47,6 +47,8 @@ public final class MetadataStore implements Closeable {
   static final byte[] NEXT_NODE_KEY = "next-node".getBytes(StandardCharsets.US_ASCII);
   static final byte[] NEXT_INO_KEY = "next-ino".getBytes(StandardCharsets.US_ASCII);
   /** Bytes that fallocate reservations promise and writes have not used yet (see {@link MetaOp.Reserve}). */
+  /** (log index, inner op number): how far a {@link MetaOp.Batch} entry not yet wholly applied went. */
+  static final byte[] BATCH_PROGRESS_KEY = "batch-progress".getBytes(StandardCharsets.US_ASCII);
   static final byte[] RESERVED_KEY = "reserved-bytes".getBytes(StandardCharsets.US_ASCII);
 
   static {
@@ -353,6 +355,16 @@ public final class MetadataStore implements Closeable {
   public BlockRecord block(BlockId id) throws FsException {
     byte[] v = get(Family.BLOCKS, id.toBytes());
     return v == null ? null : BlockRecord.decode(v);
+  }
+
+  /** The last inner op of batch entry {@code index} that was applied, or -1 (none, or another entry's). */
+  public long batchProgress(long index) throws FsException {
+    byte[] v = get(Family.META, BATCH_PROGRESS_KEY);
+    if (v == null || v.length != 16) {
+      return -1;
+    }
+    ByteBuffer b = ByteBuffer.wrap(v);
+    return b.getLong() == index ? b.getLong() : -1;
   }
 
   public long appliedIndex() throws FsException {

@@ -113,8 +113,20 @@ public final class OpApplier {
    * stop, not go on with a hole in its history.
    */
   public Result apply(long term, long index, MetaOp op) throws FsException {
+    return apply(term, index, op, inner -> false);
+  }
+
+  /**
+   * {@link #apply(long, long, MetaOp)}; for a {@link MetaOp.Batch}, inner ops for which {@code appliedAhead}
+   * says true were applied to this store already ({@link #speculate}) and are only counted.
+   */
+  public Result apply(long term, long index, MetaOp op, java.util.function.Predicate<MetaOp> appliedAhead)
+      throws FsException {
     if (index <= applied) {
       return Result.failed(index, Errno.EINVAL, "log index " + index + " is at or below the applied index " + applied);
+    }
+    if (op instanceof MetaOp.Batch b) {
+      return applyBatch(term, index, b, appliedAhead);
     }
     long inoBefore = nextIno;
     try (Tx tx = new Tx(store)) {
@@ -163,6 +175,67 @@ public final class OpApplier {
       Result failed = Result.failed(applied, e.errno(), e.getMessage());
       return e instanceof Tx.Leased l ? leased(failed, l) : failed;
     }
+  }
+
+  /**
+   * A batch entry: each inner op in its own atomic write, all but the last leaving the applied position
+   * where it was and recording how far the entry went, so a crash in between replays the entry and resumes
+   * after the last inner op written. The answer is the first inner failure, or success (freed, purged and
+   * touched gathered over all).
+   */
+  private Result applyBatch(long term, long index, MetaOp.Batch b, java.util.function.Predicate<MetaOp> appliedAhead)
+      throws FsException {
+    List<MetaOp> ops = b.ops();
+    if (ops.isEmpty()) {
+      return recordFailure(term, index, null, null);
+    }
+    long done = store.batchProgress(index);
+    Result failure = null;
+    List<BlockId> freed = new java.util.ArrayList<>();
+    List<BlockId> purged = new java.util.ArrayList<>();
+    Set<Long> touched = new java.util.HashSet<>();
+    for (int k = 0; k < ops.size(); k++) {
+      if (k <= done) {
+        continue;
+      }
+      boolean last = k == ops.size() - 1;
+      MetaOp op = ops.get(k);
+      long inoBefore = nextIno;
+      Result r;
+      boolean ahead = appliedAhead.test(op);
+      try (Tx tx = new Tx(store)) {
+        long ino = ahead ? 0 : dispatch(tx, op);
+        tx.batchProgress(index, last ? -1 : k);
+        List<BlockId> f = last ? tx.commit(term, index, nextIno) : tx.commit(appliedTerm, applied, nextIno);
+        r = new Result(index, null, null, ino, f, tx.purged(), tx.touchedInodes());
+      } catch (FsException | RuntimeException e) {
+        nextIno = inoBefore;
+        if (e instanceof FsException fe && fe.getCause() instanceof org.rocksdb.RocksDBException) {
+          throw fe; // the store itself failed
+        }
+        // a malformed op (RuntimeException) is answered EIO, as by apply: deterministic on every replica
+        r = e instanceof FsException fe ? Result.failed(index, fe.errno(), fe.getMessage())
+            : Result.failed(index, Errno.EIO, "operation could not be applied: " + e);
+        r = e instanceof Tx.Leased l ? leased(r, l) : r;
+        try (Tx tx = new Tx(store)) {
+          tx.batchProgress(index, last ? -1 : k);
+          if (last) {
+            tx.commit(term, index, nextIno);
+          } else {
+            tx.commit(appliedTerm, applied, nextIno);
+          }
+        }
+      }
+      if (!r.ok() && failure == null) {
+        failure = r;
+      }
+      freed.addAll(r.freed());
+      purged.addAll(r.purged());
+      touched.addAll(r.touched());
+    }
+    applied = index;
+    appliedTerm = term;
+    return failure != null ? failure : new Result(index, null, null, 0, freed, purged, touched);
   }
 
   /** Writes the new applied position alone (a failed or empty entry). */

@@ -180,6 +180,15 @@ public final class OpCodec {
         out.writeLong(a.session());
         out.writeLong(a.seq());
         bytes(out, encode(a.op()));
+      } else if (op instanceof MetaOp.Batch b) {
+        out.writeByte(29);
+        out.writeInt(b.ops().size());
+        for (MetaOp inner : b.ops()) {
+          if (inner instanceof MetaOp.Batch) {
+            throw new IllegalArgumentException("a batch cannot hold another");
+          }
+          bytes(out, encode(inner));
+        }
       } else if (op instanceof MetaOp.GrantInodes g) {
         out.writeByte(24);
         out.writeLong(g.count());
@@ -246,6 +255,7 @@ public final class OpCodec {
             bool(in) ? setAttrs(in) : null, in.readLong());
         case 23 -> asSession(in.readLong(), in.readLong(), decode(bytes(in)));
         case 24 -> new MetaOp.GrantInodes(in.readLong());
+        case 29 -> batch(in);
         case 25 -> createGranted(in.readLong(), decode(bytes(in)));
         case 26 -> new MetaOp.AcquireDirLease(in.readLong());
         case 27 -> new MetaOp.RecallDirLease(in.readLong());
@@ -270,6 +280,22 @@ public final class OpCodec {
       throw FsException.of(Errno.EIO, "an op on behalf of a session wraps another");
     }
     return new MetaOp.AsSession(session, seq, inner);
+  }
+
+  private static MetaOp batch(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n < 0 || n > MAX_CHANGES) {
+      throw FsException.of(Errno.EIO, "bad batch size %d", n);
+    }
+    List<MetaOp> ops = new ArrayList<>(Math.min(n, 1024));
+    for (int i = 0; i < n; i++) {
+      MetaOp inner = decode(bytes(in));
+      if (inner instanceof MetaOp.Batch) {
+        throw FsException.of(Errno.EIO, "a batch holds another");
+      }
+      ops.add(inner);
+    }
+    return new MetaOp.Batch(List.copyOf(ops));
   }
 
   private static MetaOp createGranted(long ino, MetaOp inner) throws FsException {

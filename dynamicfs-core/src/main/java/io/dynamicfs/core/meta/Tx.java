@@ -269,6 +269,15 @@ final class Tx implements AutoCloseable {
     return freed;
   }
 
+  /** Records that inner op {@code k} of batch entry {@code index} is applied; k &lt; 0 clears the record. */
+  void batchProgress(long index, long k) throws FsException {
+    if (k < 0) {
+      delete(store.meta, MetadataStore.BATCH_PROGRESS_KEY);
+    } else {
+      put(store.meta, MetadataStore.BATCH_PROGRESS_KEY, ByteBuffer.allocate(16).putLong(index).putLong(k).array());
+    }
+  }
+
   /** The inodes this operation changed or removed. */
   java.util.Set<Long> touchedInodes() {
     return java.util.Set.copyOf(inodes.keySet());

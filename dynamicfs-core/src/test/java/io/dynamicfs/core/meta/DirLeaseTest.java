@@ -237,11 +237,19 @@ class DirLeaseTest {
         OpApplier.Result r = ap.speculate(op);
         assertTrue(r.ok(), () -> "speculated " + op + ": " + r.message());
         pending.add(op);
-      } else if (dice < 8) { // the mount's oldest pending op reaches the log: recorded, not applied again
-        MetaOp op = pending.poll();
-        if (op != null) {
+      } else if (dice < 8) { // the mount's oldest pending ops reach the log, alone or as one batch entry
+        int n = Math.min(pending.size(), 1 + random.nextInt(6));
+        if (n == 1) {
           ap.advance(0, ap.appliedIndex() + 1);
-          log.add(op);
+          log.add(pending.poll());
+        } else if (n > 1) {
+          List<MetaOp> ops = new ArrayList<>();
+          for (int i = 0; i < n; i++) {
+            ops.add(pending.poll());
+          }
+          MetaOp.Batch batch = new MetaOp.Batch(ops);
+          assertTrue(ap.apply(0, ap.appliedIndex() + 1, batch, op -> true).ok()); // only recorded here
+          log.add(batch);
         }
       } else { // another session's op elsewhere, applied in log order
         MetaOp op;
@@ -265,6 +273,51 @@ class DirLeaseTest {
     }
     assertEquals(dump(plain), dump(store));
     assertFalse(mine.isEmpty() && theirs.isEmpty(), "the random history did something");
+  }
+
+  /**
+   * A batch entry whose apply stops (a crash) after some of its ops resumes, once the store is reopened,
+   * after the last op written (each op once), and the applied index stays before the entry until its last
+   * op is written.
+   */
+  @Test
+  void aBatchInterruptedMidway_resumesAfterItsLastWrittenOp() throws Exception {
+    long d = ok(apply(create(ROOT, "d", DIR)));
+    ok(apply(as(A, new MetaOp.AcquireDirLease(d))));
+    long from = ok(apply(as(A, new MetaOp.GrantInodes(16))));
+    List<MetaOp> ops = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      ops.add(as(A, new MetaOp.CreateGranted(from + i, create(d, "b" + i, i % 2 == 0 ? REG : DIR))));
+    }
+    ops.add(as(A, new MetaOp.Remove(d, "b2", false, 0, now())));
+    ops.add(as(A, create(d, "b0", REG))); // EEXIST: the entry's answer, the others still apply
+    MetaOp.Batch batch = new MetaOp.Batch(ops);
+
+    long index = ap.appliedIndex() + 1;
+    int[] seen = {0};
+    RuntimeException crash = new RuntimeException("crash");
+    try {
+      ap.apply(0, index, batch, op -> {
+        if (seen[0]++ == 4) {
+          throw crash;
+        }
+        return false;
+      });
+    } catch (RuntimeException e) {
+      assertTrue(e == crash);
+    }
+    assertEquals(index - 1, store.appliedIndex(), "the entry is not applied until its last op");
+    assertEquals(3, store.batchProgress(index), "ops 0..3 written");
+    OpApplier reopened = new OpApplier(store);
+    OpApplier.Result r = reopened.apply(0, index, batch);
+    assertEquals(Errno.EEXIST, r.errno(), r.message());
+    assertEquals(index, store.appliedIndex());
+    assertEquals(-1, store.batchProgress(index));
+    for (int i : new int[] {0, 1, 3, 4, 5}) {
+      assertEquals(from + i, store.lookup(d, "b" + i), "b" + i);
+    }
+    assertEquals(-1, store.lookup(d, "b2"));
+    assertEquals(5, store.leaseCovered(d).size() - 1, "the lease covers each new inode once");
   }
 
   private OpApplier.Result logged(List<MetaOp> log, MetaOp op) throws FsException {

@@ -44,6 +44,8 @@ class OpCodecTest {
             new MetaOp.CreateNode(1, "g", 0100644, 1, 2, false, 0, null, 3L))),
         new MetaOp.CreateGranted(77L, new MetaOp.CreateNode(1, "s", 0120777, 0, 0, true, 0, "t", 4L)),
         new MetaOp.GrantInodes(1024L),
+        new MetaOp.Batch(List.of(new MetaOp.AsSession(5L, 1L, new MetaOp.ReclaimInode(7)), new MetaOp.Noop())),
+        new MetaOp.Batch(List.of()),
         new MetaOp.AcquireDirLease(99L),
         new MetaOp.RecallDirLease(98L),
         new MetaOp.ReleaseDirLease(97L),
