@@ -156,7 +156,8 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
 
   @Override
   public OpApplier.Result append(MetaOp op) throws FsException {
-    if (!async) {
+    if (!async || op instanceof MetaOp.RenewSession) {
+      // a renewal goes around the queue: behind a long backlog it could come after the session expired
       OpApplier.Result r = client.submit(op);
       waiter.await(r.index(), catchUp);
       return r;
@@ -165,8 +166,8 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
     if (op instanceof MetaOp.CloseSession) {
       sync();
     }
-    if (session == 0 || op instanceof MetaOp.OpenSession || op instanceof MetaOp.RenewSession
-        || op instanceof MetaOp.CloseSession || op instanceof MetaOp.ExpireSessions) {
+    if (session == 0 || op instanceof MetaOp.OpenSession || op instanceof MetaOp.CloseSession
+        || op instanceof MetaOp.ExpireSessions) {
       OpApplier.Result r = awaitApplied(send(op));
       if (op instanceof MetaOp.OpenSession o && r.ok()) {
         session = o.id();
