@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>At its first create or unlink in a directory the mount takes the directory's lease (one round);
  *       from then on no other client can touch the directory or the inodes the mount makes in it, so
- *       creates there (numbered from a range the group granted the session), unlinks of those inodes and
- *       changes to their attributes, xattrs and contents are applied to the local replica at once
+ *       creates there (numbered from a range the group granted the session), unlinks of those inodes,
+ *       renames of those that are not directories between such directories, and changes to their
+ *       attributes, xattrs and contents are applied to the local replica at once
  *       ({@link MetadataStateMachine#speculate}), answered, and logged in the background in order, many
  *       to an entry ({@link MetaOp.Batch}, see {@link #sendLoop}). When their entries come back the replica
  *       only records them ({@link #appliedAhead}). A failure (EEXIST,
@@ -206,6 +207,14 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
     } else if (op instanceof MetaOp.Remove r) {
       long victim = store.lookup(r.parent(), r.name());
       return victim >= 0 && leaseFor(r.parent()) && holds(victim) ? op : null;
+    } else if (op instanceof MetaOp.Rename r) {
+      // a file or symlink between directories this mount leases, over nothing or over another of its own
+      // (a directory's move checks its ancestors, which the lease does not cover)
+      long src = store.lookup(r.parent(), r.name());
+      long dst = store.lookup(r.newParent(), r.newName());
+      boolean ownFiles = src >= 0 && holds(src) && !store.requireInode(src).isDirectory()
+          && (dst < 0 || (holds(dst) && !store.requireInode(dst).isDirectory()));
+      return ownFiles && leaseFor(r.parent()) && leaseFor(r.newParent()) ? op : null;
     }
     long ino = op instanceof MetaOp.CommitBlocks c ? c.ino()
         : op instanceof MetaOp.SetAttrs s ? s.ino()

@@ -198,7 +198,7 @@ class DirLeaseTest {
    * A mount's replica applies its own ops ahead of the log ({@link OpApplier#speculate}) and only records the
    * index when their entries come, while other sessions' entries in between apply normally: the result is the
    * same store, key by key, as a replica that applied the log in order — over random creates, writes of
-   * attributes and removes in the mount's leased directory, interleaved with another session's ops elsewhere.
+   * attributes, renames and removes in the mount's leased directory, interleaved with another session's ops elsewhere.
    */
   @Test
   void speculatedOpsThenTheirLogEntries_equalTheLogAppliedInOrder() throws Exception {
@@ -225,6 +225,16 @@ class DirLeaseTest {
           String name = "m" + step;
           op = as(A, new MetaOp.CreateGranted(nextGranted++, create(d, name, random.nextBoolean() ? REG : DIR)));
           mine.add(name);
+        } else if (random.nextInt(3) == 0 && !store.inode(store.lookup(d, mine.get(0))).isDirectory()) {
+          // a file renamed to a new name or over another of the mount's files
+          String from = mine.remove(0);
+          String to = "m" + step;
+          if (mine.size() > 1 && random.nextBoolean()
+              && !store.inode(store.lookup(d, mine.get(mine.size() - 1))).isDirectory()) {
+            to = mine.remove(mine.size() - 1);
+          }
+          op = as(A, new MetaOp.Rename(d, from, d, to, 0, 0, now()));
+          mine.add(to);
         } else {
           String name = mine.remove(random.nextInt(mine.size()));
           boolean dir = store.inode(store.lookup(d, name)).isDirectory();
