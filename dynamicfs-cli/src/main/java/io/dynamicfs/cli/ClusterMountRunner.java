@@ -90,6 +90,7 @@ final class ClusterMountRunner {
     EngineMetrics engineMetrics = new EngineMetrics(fs, 30_000);
     engineMetrics.bindTo(metrics.registry());
     NodeMetrics.bindReplica(conn.replicaServer(), metrics.registry());
+    NodeMetrics.bindJournal(conn, metrics.registry());
     AdminServer admin;
     try {
       DaemonContext ctx = new DaemonContext(fs, state, token.clusterId().toString(),

@@ -51,6 +51,19 @@ public final class NodeMetrics {
     }
   }
 
+  /** A cluster mount's metadata journal (asynchronous metadata: docs/cluster-async-metadata.md). */
+  public static void bindJournal(io.dynamicfs.cluster.mount.ClusterMounts conn, MeterRegistry r) {
+    FunctionCounter.builder("dfs.meta.applied.ahead", conn, c -> c.journalFigures().appliedAhead())
+        .description("Metadata ops this mount answered before their Raft round (under its directory leases)")
+        .register(r);
+    Gauge.builder("dfs.meta.in.flight", conn, c -> c.journalFigures().inFlight())
+        .description("Metadata ops this mount has sent and the cluster has not answered yet").register(r);
+    FunctionCounter.builder("dfs.meta.lease.recalls", conn, c -> c.journalFigures().recallsMade())
+        .description("Directory leases of other mounts this mount recalled").register(r);
+    FunctionCounter.builder("dfs.meta.lease.given.back", conn, c -> c.journalFigures().leasesGivenBack())
+        .description("Directory leases this mount gave back because another mount recalled them").register(r);
+  }
+
   /** The Raft figures of a metadata replica (a node's, or a cluster mount's listener). */
   public static void bindReplica(RaftMetaServer raft, MeterRegistry r) {
     for (String role : ROLES) {

@@ -173,6 +173,20 @@ public final class ClusterMounts implements AutoCloseable {
     return j == null ? 0 : j.appliedAheadCount();
   }
 
+  /**
+   * What the mount's journal has done: whether asynchronous metadata is on, ops answered ahead of their
+   * round (total), ops sent and not yet answered (now), leases of other mounts this one recalled and leases
+   * it gave back on a recall (totals).
+   */
+  public record JournalFigures(boolean async, long appliedAhead, long inFlight, long recallsMade,
+      long leasesGivenBack) {}
+
+  /** The journal's figures (all zero before the engine took its parts). */
+  public JournalFigures journalFigures() {
+    RaftJournal j = journal;
+    return j == null ? new JournalFigures(false, 0, 0, 0, 0) : j.figures();
+  }
+
   /** Waits until the local replica has applied every operation the leader had applied when asked (a linearizable read). */
   public void catchUp() throws FsException {
     long lastChange = admin.meta().queryNudging(new MetaQuery.LastChange()).index();

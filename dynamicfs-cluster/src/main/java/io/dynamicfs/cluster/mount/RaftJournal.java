@@ -83,7 +83,10 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   private final Set<Long> releasing = ConcurrentHashMap.newKeySet();
   private final Map<Long, Long> releasedAtNs = new ConcurrentHashMap<>();
   private volatile FsException broken;
+  private volatile boolean closed;
   private final java.util.concurrent.atomic.AtomicLong aheadCount = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong recallsMade = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong leasesGivenBack = new java.util.concurrent.atomic.AtomicLong();
   private volatile long session;
   // @GuardedBy("this")
   private long seq;
@@ -258,6 +261,9 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
 
   /** Queues {@code op} for the sender; the caller holds this monitor, so the queue's order is the engine's. */
   private CompletableFuture<OpApplier.Result> enqueue(long key, MetaOp op, boolean ahead) throws FsException {
+    if (closed) {
+      throw new FsException(Errno.EIO, "the mount's connection to the cluster is closed");
+    }
     CompletableFuture<OpApplier.Result> f = new CompletableFuture<>();
     inflight.put(key, f);
     f.whenComplete((r, e) -> inflight.remove(key, f));
@@ -362,6 +368,7 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
 
   private void recall(long dir) throws FsException {
     long start = System.nanoTime();
+    recallsMade.incrementAndGet();
     awaitApplied(send(new MetaOp.RecallDirLease(dir))).orThrow();
     long deadline = start + RECALL_TIMEOUT.toNanos();
     while (true) {
@@ -401,6 +408,7 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
         return;
       }
     }
+    leasesGivenBack.incrementAndGet();
     f.whenComplete((r, e) -> {
       releasing.remove(root);
       if (e != null) {
@@ -458,6 +466,9 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   }
 
   private void requireHealthy() throws FsException {
+    if (closed) {
+      throw new FsException(Errno.EIO, "the mount's connection to the cluster is closed");
+    }
     FsException b = broken;
     if (b != null) {
       throw new FsException(b.errno(), b.detail(), b);
@@ -474,8 +485,23 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
     return aheadCount.get();
   }
 
+  /** This journal's figures, for the mount's metrics. */
+  ClusterMounts.JournalFigures figures() {
+    return new ClusterMounts.JournalFigures(async, aheadCount.get(), inflight.size(), recallsMade.get(),
+        leasesGivenBack.get());
+  }
+
+  /** Stops sending: whatever is queued or unanswered fails with EIO, and so does every later op. */
   void close() {
+    closed = true;
     sender.interrupt();
+    FsException gone = new FsException(Errno.EIO, "the mount's connection to the cluster is closed");
+    for (Item i; (i = queue.poll()) != null; ) {
+      i.answer().completeExceptionally(gone);
+    }
+    for (CompletableFuture<OpApplier.Result> f : inflight.values()) {
+      f.completeExceptionally(gone);
+    }
     releaser.shutdownNow();
   }
 }

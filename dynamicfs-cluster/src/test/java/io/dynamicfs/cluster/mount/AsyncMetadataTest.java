@@ -223,6 +223,44 @@ class AsyncMetadataTest {
   }
 
   /**
+   * A mount that dies holding a lease (its connection dropped, no unmount) blocks the directory only until
+   * its session expires: another mount's create there waits for the recall, then goes through; what the dead
+   * mount fsync'd is there, and fsck is clean.
+   */
+  @Test
+  void aDeadHoldersLease_endsWithItsSession() throws Exception {
+    cluster();
+    ClusterMounts doomed = ClusterMounts.connect(nodes.get(0).token(),
+        nodes.stream().map(n -> n.file().listen()).toList(), "127.0.0.1");
+    DynamicFileSystem a = DynamicFileSystem.openCluster(doomed.engineParts("doomed", Duration.ofSeconds(3), true),
+        EngineOptions.defaults());
+    Mount b = mount("mount-b");
+    long d = a.mkdir(Caller.ROOT, ROOT, "d", 0755).ino();
+    for (int i = 0; i < 20; i++) {
+      writeFile(a, d, "kept" + i, ("kept " + i).getBytes(StandardCharsets.UTF_8));
+    }
+    a.syncMetadata(); // fsync'd: these must survive
+    long deadSession = doomed.replica().lease(d).session();
+    doomed.close(); // the mount's process is gone: no release, no session close
+    long start = System.nanoTime();
+    long bd = b.fs().lookup(ROOT, "d");
+    writeFile(b.fs(), bd, "after", "b".getBytes(StandardCharsets.UTF_8));
+    long waitedMs = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(waitedMs >= 1000, "b waited for the dead holder's session to expire, not just " + waitedMs + " ms");
+    for (int i = 0; i < 20; i++) {
+      assertArrayEquals(("kept " + i).getBytes(StandardCharsets.UTF_8), readFile(b.fs(), bd, "kept" + i));
+    }
+    var lease = b.connection().replica().lease(d);
+    assertTrue(lease == null || lease.session() != deadSession, "the dead mount's lease ended: " + lease);
+    try {
+      a.close();
+    } catch (IOException e) {
+      // its connection is gone: closing the engine cannot end its session any more
+    }
+    assertFsckClean();
+  }
+
+  /**
    * Two mounts, each with a writer thread doing random creates, writes, unlinks and renames in its own
    * directory and in a shared one, the metadata leader stopped halfway: each mount's own directory ends as
    * its acknowledged operations say (a model replayed per mount), both mounts list every directory alike with

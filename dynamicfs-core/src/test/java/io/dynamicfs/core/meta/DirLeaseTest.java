@@ -227,13 +227,13 @@ class DirLeaseTest {
           mine.add(name);
         } else if (random.nextInt(3) == 0 && !store.inode(store.lookup(d, mine.get(0))).isDirectory()) {
           // a file renamed to a new name or over another of the mount's files
-          String from = mine.remove(0);
+          String source = mine.remove(0);
           String to = "m" + step;
           if (mine.size() > 1 && random.nextBoolean()
               && !store.inode(store.lookup(d, mine.get(mine.size() - 1))).isDirectory()) {
             to = mine.remove(mine.size() - 1);
           }
-          op = as(A, new MetaOp.Rename(d, from, d, to, 0, 0, now()));
+          op = as(A, new MetaOp.Rename(d, source, d, to, 0, 0, now()));
           mine.add(to);
         } else {
           String name = mine.remove(random.nextInt(mine.size()));
