@@ -15,10 +15,10 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *       renames of those that are not directories between such directories, and changes to their
  *       attributes, xattrs and contents are applied to the local replica at once
  *       ({@link MetadataStateMachine#speculate}), answered, and logged in the background in order, many
- *       to an entry ({@link MetaOp.Batch}, see {@link #sendLoop}). When their entries come back the replica
+ *       to an entry ({@link MetaOp.Batch}, see {@link OrderedSender}). When their entries come back the replica
  *       only records them ({@link #appliedAhead}). A failure (EEXIST,
  *       ENOENT...) is certain under the lease, so it is answered without logging anything.</li>
  *   <li>Everything else waits for its round as before. An op refused because another mount holds a lease
@@ -59,10 +59,6 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   static final int GRANT = 4096;
   /** How long after giving a lease back the mount does not take it again (no ping-pong between mounts). */
   static final Duration REACQUIRE_AFTER = Duration.ofSeconds(2);
-  /** Most ops applied ahead that one log entry carries ({@link MetaOp.Batch}). */
-  static final int MAX_BATCH = 512;
-  /** Most ops waiting to be sent; the engine waits beyond it (back-pressure). */
-  static final int MAX_QUEUED = 65536;
   /** How long a recall waits for the holder's release (a dead holder's lease ends with its session). */
   static final Duration RECALL_TIMEOUT = Duration.ofSeconds(90);
 
@@ -73,20 +69,16 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   private final MetadataStore store;
   private final boolean async;
   private final ExecutorService releaser;
-  /** What the sender thread sends, in the order the engine issued it. */
-  private final java.util.concurrent.BlockingQueue<Item> queue = new java.util.concurrent.LinkedBlockingQueue<>(MAX_QUEUED);
-  private final Thread sender;
+  /** The ordered stream every op goes through (null without asynchronous metadata). */
+  private final OrderedSender sender;
   /** Sequence numbers of this session's ops applied ahead whose entries have not come yet. */
   private final Set<Long> pending = ConcurrentHashMap.newKeySet();
-  /** Every op sent and not yet answered, by sequence number. */
-  private final ConcurrentSkipListMap<Long, CompletableFuture<OpApplier.Result>> inflight = new ConcurrentSkipListMap<>();
   private final Set<Long> releasing = ConcurrentHashMap.newKeySet();
   private final Map<Long, Long> releasedAtNs = new ConcurrentHashMap<>();
   private volatile FsException broken;
-  private volatile boolean closed;
-  private final java.util.concurrent.atomic.AtomicLong aheadCount = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong recallsMade = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong leasesGivenBack = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong aheadCount = new AtomicLong();
+  private final AtomicLong recallsMade = new AtomicLong();
+  private final AtomicLong leasesGivenBack = new AtomicLong();
   private volatile long session;
   // @GuardedBy("this")
   private long seq;
@@ -107,56 +99,8 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
       t.setDaemon(true);
       return t;
     });
-    this.sender = new Thread(this::sendLoop, "dfs-meta-sender");
-    sender.setDaemon(true);
-    if (async) {
-      sender.start();
-    }
+    this.sender = async ? new OrderedSender(client) : null;
   }
-
-  /** An op to send: applied ahead (may share an entry with its neighbours) or not, and its answer. */
-  private record Item(MetaOp op, boolean ahead, CompletableFuture<OpApplier.Result> answer) {}
-
-  /**
-   * The only caller of {@link RaftMetaClient#submitOrdered}, so the log order is the queue's. Ops applied
-   * ahead that wait next to each other go as one {@link MetaOp.Batch}; while Ratis' window of outstanding
-   * requests is full this thread waits there, and the queue behind it makes the next batch bigger.
-   */
-  private void sendLoop() {
-    java.util.List<Item> group = new java.util.ArrayList<>();
-    try {
-      while (!Thread.currentThread().isInterrupted()) {
-        Item first = queue.take();
-        group.clear();
-        group.add(first);
-        while (first.ahead() && group.size() < MAX_BATCH && queue.peek() != null && queue.peek().ahead()) {
-          group.add(queue.poll());
-        }
-        MetaOp op = group.size() == 1 ? first.op()
-            : new MetaOp.Batch(group.stream().map(Item::op).toList());
-        java.util.List<CompletableFuture<OpApplier.Result>> answers = group.stream().map(Item::answer).toList();
-        CompletableFuture<OpApplier.Result> sent;
-        try {
-          sent = client.submitOrdered(op);
-        } catch (RuntimeException e) {
-          sent = CompletableFuture.failedFuture(e);
-        }
-        sent.whenComplete((r, e) -> {
-          for (CompletableFuture<OpApplier.Result> a : answers) {
-            if (e != null) {
-              a.completeExceptionally(e);
-            } else {
-              a.complete(r);
-            }
-          }
-        });
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-
 
   @Override
   public OpApplier.Result append(MetaOp op) throws FsException {
@@ -261,20 +205,7 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
 
   /** Queues {@code op} for the sender; the caller holds this monitor, so the queue's order is the engine's. */
   private CompletableFuture<OpApplier.Result> enqueue(long key, MetaOp op, boolean ahead) throws FsException {
-    if (closed) {
-      throw new FsException(Errno.EIO, "the mount's connection to the cluster is closed");
-    }
-    CompletableFuture<OpApplier.Result> f = new CompletableFuture<>();
-    inflight.put(key, f);
-    f.whenComplete((r, e) -> inflight.remove(key, f));
-    try {
-      queue.put(new Item(op, ahead, f));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      inflight.remove(key, f);
-      throw new FsException(Errno.EIO, "interrupted while queueing a metadata operation");
-    }
-    return f;
+    return sender.enqueue(key, op, ahead);
   }
 
   private OpApplier.Result awaitApplied(CompletableFuture<OpApplier.Result> f) throws FsException {
@@ -452,22 +383,15 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   /** Returns once every op sent before the call is committed; EIO when one this mount answered was lost. */
   @Override
   public void sync() throws FsException {
-    for (CompletableFuture<OpApplier.Result> f : inflight.values()) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new FsException(Errno.EIO, "interrupted while waiting for metadata operations");
-      } catch (ExecutionException e) {
-        // reported by its own waiter, or below through broken
-      }
+    if (sender != null) {
+      sender.awaitAnswered();
     }
     requireHealthy();
   }
 
   private void requireHealthy() throws FsException {
-    if (closed) {
-      throw new FsException(Errno.EIO, "the mount's connection to the cluster is closed");
+    if (sender != null && sender.isClosed()) {
+      throw OrderedSender.closedError();
     }
     FsException b = broken;
     if (b != null) {
@@ -487,20 +411,15 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
 
   /** This journal's figures, for the mount's metrics. */
   ClusterMounts.JournalFigures figures() {
-    return new ClusterMounts.JournalFigures(async, aheadCount.get(), inflight.size(), recallsMade.get(),
+    return new ClusterMounts.JournalFigures(async, aheadCount.get(), sender == null ? 0 : sender.inFlight(),
+        recallsMade.get(),
         leasesGivenBack.get());
   }
 
   /** Stops sending: whatever is queued or unanswered fails with EIO, and so does every later op. */
   void close() {
-    closed = true;
-    sender.interrupt();
-    FsException gone = new FsException(Errno.EIO, "the mount's connection to the cluster is closed");
-    for (Item i; (i = queue.poll()) != null; ) {
-      i.answer().completeExceptionally(gone);
-    }
-    for (CompletableFuture<OpApplier.Result> f : inflight.values()) {
-      f.completeExceptionally(gone);
+    if (sender != null) {
+      sender.close();
     }
     releaser.shutdownNow();
   }

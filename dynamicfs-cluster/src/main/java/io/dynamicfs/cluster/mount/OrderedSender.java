@@ -1,0 +1,139 @@
+package io.dynamicfs.cluster.mount;
+
+import io.dynamicfs.cluster.raft.RaftMetaClient;
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.meta.MetaOp;
+import io.dynamicfs.core.meta.OpApplier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/**
+ * A cluster mount's one stream of metadata ops to the group: ops are queued in the order the journal issues
+ * them and one thread, the only caller of {@link RaftMetaClient#submitOrdered}, sends them, so the log
+ * order is the queue's. Ops applied ahead that wait next to each other go as one {@link MetaOp.Batch} (up
+ * to {@link #MAX_BATCH}); while Ratis' window of outstanding requests is full the thread waits there, and
+ * the queue behind it makes the next batch bigger. A full queue ({@link #MAX_QUEUED}) makes the issuer wait.
+ */
+final class OrderedSender {
+  /** Most ops applied ahead that one log entry carries. */
+  static final int MAX_BATCH = 512;
+  /** Most ops waiting to be sent; the issuer waits beyond it (back-pressure). */
+  static final int MAX_QUEUED = 65536;
+
+  /** An op to send: applied ahead (may share an entry with its neighbours) or not, and its answer. */
+  private record Item(MetaOp op, boolean ahead, CompletableFuture<OpApplier.Result> answer) {}
+
+  private final RaftMetaClient client;
+  private final BlockingQueue<Item> queue = new LinkedBlockingQueue<>(MAX_QUEUED);
+  /** Every op queued and not yet answered, by the issuer's number. */
+  private final ConcurrentSkipListMap<Long, CompletableFuture<OpApplier.Result>> inflight = new ConcurrentSkipListMap<>();
+  private final Thread thread;
+  private volatile boolean closed;
+
+  OrderedSender(RaftMetaClient client) {
+    this.client = client;
+    this.thread = new Thread(this::run, "dfs-meta-sender");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /**
+   * Queues {@code op} (numbered {@code key} by the issuer, unique); its answer completes the future. The
+   * caller orders its calls (the journal holds its monitor), so the queue's order is the journal's.
+   */
+  CompletableFuture<OpApplier.Result> enqueue(long key, MetaOp op, boolean ahead) throws FsException {
+    if (closed) {
+      throw closedError();
+    }
+    CompletableFuture<OpApplier.Result> f = new CompletableFuture<>();
+    inflight.put(key, f);
+    f.whenComplete((r, e) -> inflight.remove(key, f));
+    try {
+      queue.put(new Item(op, ahead, f));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      inflight.remove(key, f);
+      throw new FsException(Errno.EIO, "interrupted while queueing a metadata operation");
+    }
+    return f;
+  }
+
+  private void run() {
+    List<Item> group = new ArrayList<>();
+    try {
+      while (!Thread.currentThread().isInterrupted()) {
+        Item first = queue.take();
+        group.clear();
+        group.add(first);
+        while (first.ahead() && group.size() < MAX_BATCH && queue.peek() != null && queue.peek().ahead()) {
+          group.add(queue.poll());
+        }
+        MetaOp op = group.size() == 1 ? first.op() : new MetaOp.Batch(group.stream().map(Item::op).toList());
+        List<CompletableFuture<OpApplier.Result>> answers = group.stream().map(Item::answer).toList();
+        CompletableFuture<OpApplier.Result> sent;
+        try {
+          sent = client.submitOrdered(op);
+        } catch (RuntimeException e) {
+          sent = CompletableFuture.failedFuture(e);
+        }
+        sent.whenComplete((r, e) -> {
+          for (CompletableFuture<OpApplier.Result> a : answers) {
+            if (e != null) {
+              a.completeExceptionally(e);
+            } else {
+              a.complete(r);
+            }
+          }
+        });
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Returns once every op queued before the call is answered (a failed one included). */
+  void awaitAnswered() throws FsException {
+    for (CompletableFuture<OpApplier.Result> f : inflight.values()) {
+      try {
+        f.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new FsException(Errno.EIO, "interrupted while waiting for metadata operations");
+      } catch (ExecutionException e) {
+        // its issuer hears of it
+      }
+    }
+  }
+
+  /** Ops queued or sent and not yet answered. */
+  int inFlight() {
+    return inflight.size();
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  static FsException closedError() {
+    return new FsException(Errno.EIO, "the mount's connection to the cluster is closed");
+  }
+
+  /** Stops: whatever is queued or unanswered fails with EIO, and so does every later {@link #enqueue}. */
+  void close() {
+    closed = true;
+    thread.interrupt();
+    FsException gone = closedError();
+    for (Item i; (i = queue.poll()) != null; ) {
+      i.answer().completeExceptionally(gone);
+    }
+    for (CompletableFuture<OpApplier.Result> f : inflight.values()) {
+      f.completeExceptionally(gone);
+    }
+  }
+}
