@@ -458,7 +458,8 @@ final class MountCommand implements Callable<Integer> {
     List<String> a = new ArrayList<>();
     if (cluster != null) {
       a.addAll(List.of("mount", "--cluster", cluster, "--client-address", clientAddress, "--token-file",
-          uncheckedToken().toAbsolutePath().toString(), mountPoint.toAbsolutePath().toString()));
+          uncheckedToken().toAbsolutePath().toString(), "--async-metadata", asyncMetadata,
+          mountPoint.toAbsolutePath().toString()));
     } else {
       a.addAll(List.of("mount", data.toAbsolutePath().toString(), mountPoint.toAbsolutePath().toString()));
     }

@@ -203,6 +203,10 @@ public final class OpApplier {
       long inoBefore = nextIno;
       Result r;
       boolean ahead = appliedAhead.test(op);
+      if (ahead && !last) {
+        // already in this store (a mount's own op): nothing to write; a mount's replica is never replayed
+        continue;
+      }
       try (Tx tx = new Tx(store)) {
         long ino = ahead ? 0 : dispatch(tx, op);
         tx.batchProgress(index, last ? -1 : k);
