@@ -39,6 +39,7 @@ class OpCodecTest {
         new MetaOp.RenewSession(-77L, 123L),
         new MetaOp.Noop(),
         new MetaOp.Unreserve(12L, 3L, 9L),
+        new MetaOp.CloneBlocks(7L, 2L, 8L, 5L, 3L, 8L * (1 << 20) - 1, 13L),
         new MetaOp.CloseSession(-77L),
         new MetaOp.ExpireSessions(456L),
         new MetaOp.SetClusterConfig("c0ffee", 1 << 20, 1, 4096, "replicate-2"),
