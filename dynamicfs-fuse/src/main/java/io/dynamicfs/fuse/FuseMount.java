@@ -90,6 +90,16 @@ public final class FuseMount implements Closeable {
     return mountPoint;
   }
 
+  /** The largest write request the kernel sent to the low-level binding (-1 on the path API). */
+  public long largestWriteRequest() {
+    return lowLevel != null ? lowLevel.largestWrite() : -1;
+  }
+
+  /** "fuse3" or "fuse2" for the low-level binding (whichever libfuse it loaded), "highlevel" for jnr-fuse's. */
+  public String fuseLibrary() {
+    return lowLevel != null ? lowLevel.library() : "highlevel";
+  }
+
   /** Blocks until the filesystem is unmounted (by {@link #close}, fusermount -u, umount or a signal). */
   public void awaitUnmount() throws InterruptedException {
     if (lowLevel != null) {

@@ -55,8 +55,29 @@ class LowLevelMountTest extends LowLevelCases {
   }
 
   @Override
+  public String fuseLibrary() {
+    return fs.fuseLibrary();
+  }
+
+  @Override
   public void openPathToOthers() throws IOException {
     Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  /** libfuse 3 negotiates max_pages: one write() of 4 MiB arrives as 1 MiB requests (128 KiB on libfuse 2). */
+  @Test
+  void writeRequests_carryOneMebibyteOnFuse3_128KibOnFuse2() throws IOException {
+    byte[] data = new byte[4 << 20];
+    new java.util.Random(3).nextBytes(data);
+    try (FileChannel ch = FileChannel.open(fs.path("w"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.wrap(data);
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+    }
+    long want = fuseLibrary().equals("fuse3") ? 1 << 20 : 128 << 10;
+    assertEquals(want, fs.largestWriteRequest(), "largest write request on " + fuseLibrary());
+    assertArrayEquals(data, Files.readAllBytes(fs.path("w")));
   }
 
   @Test

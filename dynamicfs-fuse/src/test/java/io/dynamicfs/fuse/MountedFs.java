@@ -79,6 +79,16 @@ final class MountedFs implements AutoCloseable {
     return mnt.resolve(Path.of(first, more).toString());
   }
 
+  /** "fuse3", "fuse2" (the low-level binding's library) or "highlevel" (the path-based adapter). */
+  String fuseLibrary() {
+    return mount.fuseLibrary();
+  }
+
+  /** The largest write request the kernel sent so far. */
+  long largestWriteRequest() {
+    return mount.largestWriteRequest();
+  }
+
   DynamicFileSystem engine() {
     return fs;
   }
