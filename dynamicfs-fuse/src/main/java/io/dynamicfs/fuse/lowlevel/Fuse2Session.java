@@ -12,21 +12,14 @@ import jnr.ffi.Struct;
  * over {@link LowLevelOps}; each worker reads with {@code fuse_chan_recv} into its own buffer of the
  * channel's size and runs {@code fuse_session_process}.
  */
-final class Fuse2Session implements FuseSession {
+final class Fuse2Session extends FuseSession {
   private final LibFuseLowLevel lib;
-  private final Runtime runtime;
-  private final String mountPoint;
-  private final Pointer session;
   private final Pointer channel;
-  private final LowLevelOps ops;
 
   private Fuse2Session(LibFuseLowLevel lib, String mountPoint, Pointer session, Pointer channel, LowLevelOps ops) {
+    super(lib, mountPoint, session, ops);
     this.lib = lib;
-    this.runtime = Runtime.getRuntime(lib);
-    this.mountPoint = mountPoint;
-    this.session = session;
     this.channel = channel;
-    this.ops = ops;
   }
 
   /** The library, or an error naming it when libfuse.so.2 cannot be loaded. */
@@ -38,7 +31,7 @@ final class Fuse2Session implements FuseSession {
   static Fuse2Session mount(LibFuseLowLevel lib, LowLevelAdapter adapter, String mountPoint, String options)
       throws FsException {
     Runtime rt = Runtime.getRuntime(lib);
-    LowLevelOps ops = new LowLevelOps(rt);
+    LowLevelOps ops = new LowLevelOps(rt, FuseAbi.FUSE2);
     adapter.install(ops);
     Pointer args = LowLevelMount.args(lib, rt, options);
     try {
@@ -47,7 +40,7 @@ final class Fuse2Session implements FuseSession {
         throw FsException.of(Errno.EIO, "cannot mount at %s: fuse_mount failed (its message is on stderr)",
             mountPoint);
       }
-      Pointer se = lib.fuse_lowlevel_new(args, Struct.getMemory(ops), LowLevelOps.SIZE, null);
+      Pointer se = lib.fuse_lowlevel_new(args, Struct.getMemory(ops), ops.expectedSize(), null);
       if (se == null) {
         lib.fuse_unmount(mountPoint, ch);
         throw FsException.of(Errno.EIO, "cannot mount at %s: fuse_lowlevel_new rejected options \"%s\"",
@@ -61,20 +54,21 @@ final class Fuse2Session implements FuseSession {
   }
 
   @Override
-  public FuseAbi abi() {
+  FuseAbi abi() {
     return FuseAbi.FUSE2;
   }
 
   @Override
-  public String fusermount() {
+  String fusermount() {
     return "fusermount";
   }
 
   @Override
-  public Worker worker() {
+  Worker worker() {
     long size = lib.fuse_chan_bufsize(channel);
-    Pointer buf = Memory.allocateDirect(runtime, size);
-    Pointer chp = Memory.allocateDirect(runtime, 8, true);
+    Runtime rt = Runtime.getRuntime(lib);
+    Pointer buf = Memory.allocateDirect(rt, size);
+    Pointer chp = Memory.allocateDirect(rt, 8, true);
     return new Worker() {
       @Override
       public int receive() {
@@ -95,29 +89,14 @@ final class Fuse2Session implements FuseSession {
   }
 
   @Override
-  public boolean exited() {
-    return lib.fuse_session_exited(session) != 0;
-  }
-
-  @Override
-  public void exit() {
-    lib.fuse_session_exit(session);
-  }
-
-  @Override
-  public int invalInode(long ino, long off, long len) {
+  int invalInode(long ino, long off, long len) {
     return lib.fuse_lowlevel_notify_inval_inode(channel, ino, off, len);
   }
 
   @Override
-  public void destroy() {
+  void destroy() {
     lib.fuse_session_remove_chan(channel);
     lib.fuse_session_destroy(session);
     lib.fuse_unmount(mountPoint, channel);
-  }
-
-  @Override
-  public String toString() {
-    return "fuse2 session " + mountPoint + " (" + Struct.size(ops) + "-byte ops)";
   }
 }

@@ -8,25 +8,18 @@ import jnr.ffi.Runtime;
 import jnr.ffi.Struct;
 
 /**
- * A libfuse 3 session: {@code fuse_session_new} over {@link LowLevelOps3}, then {@code fuse_session_mount}
+ * A libfuse 3 session: {@code fuse_session_new} over {@link LowLevelOps}, then {@code fuse_session_mount}
  * (libfuse 3 has no channels: the session owns {@code /dev/fuse}). Each worker keeps one
  * {@code struct fuse_buf} whose memory libfuse allocates at the first read (its own size: 256 pages plus a
  * header, what the kernel's largest request needs) and reuses; the worker frees it when it stops. Splice
  * reads stay off (no {@code write_buf}), so a request is always in that memory.
  */
-final class Fuse3Session implements FuseSession {
+final class Fuse3Session extends FuseSession {
   private final LibFuse3LowLevel lib;
-  private final Runtime runtime;
-  private final String mountPoint;
-  private final Pointer session;
-  private final LowLevelOps3 ops;
 
-  private Fuse3Session(LibFuse3LowLevel lib, String mountPoint, Pointer session, LowLevelOps3 ops) {
+  private Fuse3Session(LibFuse3LowLevel lib, String mountPoint, Pointer session, LowLevelOps ops) {
+    super(lib, mountPoint, session, ops);
     this.lib = lib;
-    this.runtime = Runtime.getRuntime(lib);
-    this.mountPoint = mountPoint;
-    this.session = session;
-    this.ops = ops;
   }
 
   /** The library, or an error naming it when libfuse3.so.3 cannot be loaded. */
@@ -38,12 +31,12 @@ final class Fuse3Session implements FuseSession {
   static Fuse3Session mount(LibFuse3LowLevel lib, LowLevelAdapter adapter, String mountPoint, String options)
       throws FsException {
     Runtime rt = Runtime.getRuntime(lib);
-    LowLevelOps3 ops = new LowLevelOps3(rt);
+    LowLevelOps ops = new LowLevelOps(rt, FuseAbi.FUSE3);
     adapter.install(ops);
     Pointer args = LowLevelMount.args(lib, rt, options);
     Pointer se;
     try {
-      se = lib.fuse_session_new(args, Struct.getMemory(ops), LowLevelOps3.SIZE, null);
+      se = lib.fuse_session_new(args, Struct.getMemory(ops), ops.expectedSize(), null);
     } finally {
       lib.fuse_opt_free_args(args);
     }
@@ -60,18 +53,18 @@ final class Fuse3Session implements FuseSession {
   }
 
   @Override
-  public FuseAbi abi() {
+  FuseAbi abi() {
     return FuseAbi.FUSE3;
   }
 
   @Override
-  public String fusermount() {
+  String fusermount() {
     return "fusermount3";
   }
 
   @Override
-  public Worker worker() {
-    Pointer buf = Memory.allocateDirect(runtime, Layout.Fuse3Buf.SIZE, true);
+  Worker worker() {
+    Pointer buf = Memory.allocateDirect(Runtime.getRuntime(lib), Layout.Fuse3Buf.SIZE, true);
     return new Worker() {
       @Override
       public int receive() {
@@ -95,28 +88,13 @@ final class Fuse3Session implements FuseSession {
   }
 
   @Override
-  public boolean exited() {
-    return lib.fuse_session_exited(session) != 0;
-  }
-
-  @Override
-  public void exit() {
-    lib.fuse_session_exit(session);
-  }
-
-  @Override
-  public int invalInode(long ino, long off, long len) {
+  int invalInode(long ino, long off, long len) {
     return lib.fuse_lowlevel_notify_inval_inode(session, ino, off, len);
   }
 
   @Override
-  public void destroy() {
+  void destroy() {
     lib.fuse_session_unmount(session);
     lib.fuse_session_destroy(session);
-  }
-
-  @Override
-  public String toString() {
-    return "fuse3 session " + mountPoint + " (" + Struct.size(ops) + "-byte ops)";
   }
 }

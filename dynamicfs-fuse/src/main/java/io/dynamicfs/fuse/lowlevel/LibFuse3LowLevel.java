@@ -5,7 +5,7 @@ import jnr.ffi.Pointer;
 
 /**
  * The part of libfuse 3's low-level API ({@code fuse3/fuse_lowlevel.h}, 3.14 on Debian 12) DynamicFS uses,
- * bound with jnr-ffi: the session calls here, the replies in {@link LibFuseReplies}. Symbols resolve to
+ * bound with jnr-ffi: the session calls here, the replies in {@link LibFuseCommon}. Symbols resolve to
  * their default versions ({@code @@FUSE_3.0}). A session has no channel in libfuse 3: it owns the
  * {@code /dev/fuse} descriptor, and notifications take the session.
  *
@@ -19,7 +19,7 @@ import jnr.ffi.Pointer;
  * {@code buf} a {@code struct fuse_buf*} ({@link Layout.Fuse3Buf}); {@code e} a
  * {@code struct fuse_entry_param*}.
  */
-public interface LibFuse3LowLevel extends LibFuseReplies {
+public interface LibFuse3LowLevel extends LibFuseCommon {
   /** NULL when an option is unknown or the ops struct is rejected (the reason is printed on stderr). */
   Pointer fuse_session_new(Pointer args, Pointer ops, long opSize, Pointer userdata);
 
@@ -31,13 +31,10 @@ public interface LibFuse3LowLevel extends LibFuseReplies {
 
   void fuse_session_process_buf(Pointer se, Pointer buf);
 
-  int fuse_session_exited(Pointer se);
 
-  void fuse_session_exit(Pointer se);
 
   void fuse_session_unmount(Pointer se);
 
-  void fuse_session_destroy(Pointer se);
 
   /** As libfuse 2's, but on the session: 0 or -errno (-ENOENT when the kernel does not have the inode). */
   int fuse_lowlevel_notify_inval_inode(Pointer se, long ino, long off, long len);

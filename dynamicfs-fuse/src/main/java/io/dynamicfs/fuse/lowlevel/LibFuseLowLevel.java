@@ -5,7 +5,7 @@ import jnr.ffi.Pointer;
 
 /**
  * The part of libfuse 2.9's low-level API ({@code fuse_lowlevel.h}) DynamicFS uses, bound with jnr-ffi: the
- * session and channel calls here, the replies in {@link LibFuseReplies}.
+ * session and channel calls here, the replies in {@link LibFuseCommon}.
  * Symbols resolve to their default versions (e.g. {@code fuse_mount@@FUSE_2.6},
  * {@code fuse_lowlevel_new@@FUSE_2.6}, {@code fuse_reply_statfs@@FUSE_2.5}). x86_64 Linux only: the
  * struct layouts the pointers refer to are in {@link Layout}.
@@ -13,7 +13,7 @@ import jnr.ffi.Pointer;
  * <p>Pointers: {@code args} a {@code struct fuse_args*}; {@code ch} a {@code struct fuse_chan*};
  * {@code se} a {@code struct fuse_session*}.
  */
-public interface LibFuseLowLevel extends LibFuseReplies {
+public interface LibFuseLowLevel extends LibFuseCommon {
   Pointer fuse_mount(String mountpoint, Pointer args);
 
   void fuse_unmount(String mountpoint, Pointer ch);
@@ -24,7 +24,6 @@ public interface LibFuseLowLevel extends LibFuseReplies {
 
   void fuse_session_remove_chan(Pointer ch);
 
-  void fuse_session_destroy(Pointer se);
 
   long fuse_chan_bufsize(Pointer ch);
 
@@ -33,7 +32,6 @@ public interface LibFuseLowLevel extends LibFuseReplies {
 
   void fuse_session_process(Pointer se, Pointer buf, long len, Pointer ch);
 
-  int fuse_session_exited(Pointer se);
 
   /**
    * Tells the kernel its cached attributes of {@code ino} are stale ({@code off} &lt; 0: attributes only, no
@@ -41,7 +39,6 @@ public interface LibFuseLowLevel extends LibFuseReplies {
    */
   int fuse_lowlevel_notify_inval_inode(Pointer ch, long ino, long off, long len);
 
-  void fuse_session_exit(Pointer se);
 
   /** Loaded on first use; fails at once if libfuse.so.2 is missing. */
   final class Holder {

@@ -45,7 +45,7 @@ final class LowLevelAdapter {
   private static final int O_RDONLY = 0;
 
   private final FileSystem fs;
-  private final LibFuseReplies lib;
+  private final LibFuseCommon lib;
   private final FuseAbi abi;
   private final Runtime runtime;
   private final double attrTimeout;
@@ -105,7 +105,7 @@ final class LowLevelAdapter {
     }
   }
 
-  LowLevelAdapter(FileSystem fs, LibFuseReplies lib, FuseAbi abi, KernelCaching caching) {
+  LowLevelAdapter(FileSystem fs, LibFuseCommon lib, FuseAbi abi, KernelCaching caching) {
     this.fs = fs;
     this.lib = lib;
     this.abi = abi;
@@ -341,7 +341,7 @@ final class LowLevelAdapter {
   private final LowLevelCallbacks.CopyFileRange copyFileRangeCb = this::copyFileRange;
   private final LowLevelCallbacks.Lseek lseekCb = this::lseek;
 
-  /** Fills libfuse 2.9's operations table. */
+  /** Fills the operations table of either library: the same callbacks, rename's flags and libfuse 3's extras. */
   void install(LowLevelOps ops) {
     ops.init.set(initCb);
     ops.destroy.set(destroyCb);
@@ -355,46 +355,11 @@ final class LowLevelAdapter {
     ops.unlink.set(unlinkCb);
     ops.rmdir.set(rmdirCb);
     ops.symlink.set(symlinkCb);
-    ops.rename.set(renameCb);
-    ops.link.set(linkCb);
-    ops.open.set(openCb);
-    ops.read.set(readCb);
-    ops.write.set(writeCb);
-    ops.flush.set(flushCb);
-    ops.release.set(releaseCb);
-    ops.fsync.set(fsyncCb);
-    ops.opendir.set(opendirCb);
-    ops.readdir.set(readdirCb);
-    ops.releasedir.set(releasedirCb);
-    ops.fsyncdir.set(fsyncdirCb);
-    ops.statfs.set(statfsCb);
-    ops.setxattr.set(setxattrCb);
-    ops.getxattr.set(getxattrCb);
-    ops.listxattr.set(listxattrCb);
-    ops.removexattr.set(removexattrCb);
-    ops.access.set(accessCb);
-    ops.create.set(createCb);
-    ops.fallocate.set(fallocateCb);
-    if (Struct.size(ops) != LowLevelOps.SIZE) {
-      throw new IllegalStateException("fuse_lowlevel_ops size " + Struct.size(ops) + " != " + LowLevelOps.SIZE);
+    if (ops.rename3 != null) {
+      ops.rename3.set(rename3Cb);
+    } else {
+      ops.rename.set(renameCb);
     }
-  }
-
-  /** Fills libfuse 3's operations table: 2.9's callbacks, rename with flags, and the operations 3 adds. */
-  void install(LowLevelOps3 ops) {
-    ops.init.set(initCb);
-    ops.destroy.set(destroyCb);
-    ops.lookup.set(lookupCb);
-    ops.forget.set(forgetCb);
-    ops.getattr.set(getattrCb);
-    ops.setattr.set(setattrCb);
-    ops.readlink.set(readlinkCb);
-    ops.mknod.set(mknodCb);
-    ops.mkdir.set(mkdirCb);
-    ops.unlink.set(unlinkCb);
-    ops.rmdir.set(rmdirCb);
-    ops.symlink.set(symlinkCb);
-    ops.rename.set(rename3Cb);
     ops.link.set(linkCb);
     ops.open.set(openCb);
     ops.read.set(readCb);
@@ -414,10 +379,12 @@ final class LowLevelAdapter {
     ops.access.set(accessCb);
     ops.create.set(createCb);
     ops.fallocate.set(fallocateCb);
-    ops.copyFileRange.set(copyFileRangeCb);
-    ops.lseek.set(lseekCb);
-    if (Struct.size(ops) != LowLevelOps3.SIZE) {
-      throw new IllegalStateException("fuse_lowlevel_ops size " + Struct.size(ops) + " != " + LowLevelOps3.SIZE);
+    if (ops.copyFileRange != null) {
+      ops.copyFileRange.set(copyFileRangeCb);
+      ops.lseek.set(lseekCb);
+    }
+    if (Struct.size(ops) != ops.expectedSize()) {
+      throw new IllegalStateException("fuse_lowlevel_ops size " + Struct.size(ops) + " != " + ops.expectedSize());
     }
   }
 

@@ -163,7 +163,7 @@ public final class LowLevelMount implements Closeable {
   }
 
   /** A {@code struct fuse_args} holding {@code dynamicfs -o options} (the caller frees it). */
-  static Pointer args(LibFuseReplies lib, Runtime rt, String options) throws FsException {
+  static Pointer args(LibFuseCommon lib, Runtime rt, String options) throws FsException {
     Pointer args = Memory.allocateDirect(rt, Layout.Args.SIZE, true);
     for (String a : List.of("dynamicfs", "-o", options)) {
       if (lib.fuse_opt_add_arg(args, a) != 0) {

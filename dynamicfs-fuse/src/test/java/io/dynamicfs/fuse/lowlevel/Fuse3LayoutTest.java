@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * here with gcc prints offsetof/sizeof of {@code fuse_lowlevel_ops}, {@code fuse_file_info} (and where its
  * keep_cache bit lands), {@code fuse_conn_info}, {@code fuse_buf}, {@code fuse_entry_param}, {@code stat},
  * {@code statvfs}, {@code fuse_ctx}, and the FUSE_CAP_* and FUSE_SET_ATTR_* values the adapter uses; each
- * must equal what {@link Layout}, {@link FuseAbi} and {@link LowLevelOps3} say. Needs gcc and libfuse3-dev
+ * must equal what {@link Layout}, {@link FuseAbi} and {@link LowLevelOps} say. Needs gcc and libfuse3-dev
  * (.ci/run installs both); where they are missing the test is skipped with that reason.
  */
 class Fuse3LayoutTest {
@@ -102,10 +102,11 @@ class Fuse3LayoutTest {
 
   @Test
   void lowLevelOps_sizeAndOffsets_matchTheHeader() {
-    LowLevelOps3 ops = new LowLevelOps3(Runtime.getSystemRuntime());
-    check("fuse_lowlevel_ops.size", LowLevelOps3.SIZE);
+    LowLevelOps ops = new LowLevelOps(Runtime.getSystemRuntime(), FuseAbi.FUSE3);
+    check("fuse_lowlevel_ops.size", jnr.ffi.Struct.size(ops));
+    check("fuse_lowlevel_ops.size", ops.expectedSize());
     check("fuse_lowlevel_ops.init", ops.init.offset());
-    check("fuse_lowlevel_ops.rename", ops.rename.offset());
+    check("fuse_lowlevel_ops.rename", ops.rename3.offset());
     check("fuse_lowlevel_ops.create", ops.create.offset());
     check("fuse_lowlevel_ops.fallocate", ops.fallocate.offset());
     check("fuse_lowlevel_ops.readdirplus", ops.readdirplus.offset());

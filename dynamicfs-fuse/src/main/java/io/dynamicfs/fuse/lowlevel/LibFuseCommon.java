@@ -4,16 +4,16 @@ import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
 
 /**
- * The request-side functions libfuse 2.9 and libfuse 3 share with the same C signatures: replies, the
- * request's caller, directory entries. {@link LowLevelAdapter} uses only these, so it serves either
- * binding ({@link LibFuseLowLevel}, {@link LibFuse3LowLevel}); what differs (session, notifications, struct
- * layouts) lives in the binding and in {@link FuseAbi}.
+ * The functions libfuse 2.9 and libfuse 3 share with the same C signatures: replies, the request's caller,
+ * directory entries, option lists, and a session's exit and teardown. {@link LowLevelAdapter} uses only
+ * these, so it serves either binding ({@link LibFuseLowLevel}, {@link LibFuse3LowLevel}); what differs
+ * (mounting, reading requests, notifications, struct layouts) lives in the binding and in {@link FuseAbi}.
  *
  * <p>Pointers: {@code req} is a {@code fuse_req_t}; {@code e} a {@code struct fuse_entry_param*};
  * {@code fi} a {@code struct fuse_file_info*}; {@code attr}/{@code stbuf} a {@code struct stat*} or
  * {@code struct statvfs*}.
  */
-public interface LibFuseReplies {
+public interface LibFuseCommon {
   int fuse_reply_err(Pointer req, int err);
 
   void fuse_reply_none(Pointer req);
@@ -47,4 +47,11 @@ public interface LibFuseReplies {
   int fuse_opt_add_arg(Pointer args, String arg);
 
   void fuse_opt_free_args(Pointer args);
+
+  /** {@code se} is a {@code struct fuse_session*}. */
+  int fuse_session_exited(Pointer se);
+
+  void fuse_session_exit(Pointer se);
+
+  void fuse_session_destroy(Pointer se);
 }
