@@ -90,6 +90,11 @@ public final class FuseMount implements Closeable {
     return mountPoint;
   }
 
+  /** The kernel's lookup count of an inode on the low-level binding (-1 on the path API). */
+  public long kernelLookups(long ino) {
+    return lowLevel != null ? lowLevel.lookupCount(ino) : -1;
+  }
+
   /** The largest write request the kernel sent to the low-level binding (-1 on the path API). */
   public long largestWriteRequest() {
     return lowLevel != null ? lowLevel.largestWrite() : -1;

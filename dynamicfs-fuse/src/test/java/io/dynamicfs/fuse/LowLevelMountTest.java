@@ -64,6 +64,29 @@ class LowLevelMountTest extends LowLevelCases {
     Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
   }
 
+  /**
+   * On libfuse 3 the kernel reads a directory it has nothing of cached with readdirplus: listing alone (no
+   * stat) hands it every entry with its attributes, each a counted lookup; on libfuse 2 a listing looks
+   * nothing up.
+   */
+  @Test
+  void listing_onFuse3_isReaddirplus_entriesCountAsKernelLookups() throws IOException {
+    for (int i = 0; i < 20; i++) {
+      Files.writeString(fs.path("f" + i), "x" + i);
+    }
+    long ino = ino(fs.path("f5"));
+    fs.remount();
+    assertEquals(0, fs.kernelLookups(ino));
+    assertEquals(20, list(fs.mnt).size());
+    if (fuseLibrary().equals("fuse3")) {
+      assertEquals(1, fs.kernelLookups(ino), "readdirplus gave the kernel f5");
+    } else {
+      assertEquals(0, fs.kernelLookups(ino), "a plain readdir looks nothing up");
+    }
+    assertEquals("x5", Files.readString(fs.path("f5")));
+    assertEquals(2, Files.size(fs.path("f5")));
+  }
+
   /** libfuse 3 negotiates max_pages: one write() of 4 MiB arrives as 1 MiB requests (128 KiB on libfuse 2). */
   @Test
   void writeRequests_carryOneMebibyteOnFuse3_128KibOnFuse2() throws IOException {

@@ -84,6 +84,11 @@ final class MountedFs implements AutoCloseable {
     return mount.fuseLibrary();
   }
 
+  /** The kernel's lookup count of {@code ino}. */
+  long kernelLookups(long ino) {
+    return mount.kernelLookups(ino);
+  }
+
   /** The largest write request the kernel sent so far. */
   long largestWriteRequest() {
     return mount.largestWriteRequest();

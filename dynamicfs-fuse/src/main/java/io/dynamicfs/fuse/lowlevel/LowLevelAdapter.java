@@ -96,8 +96,11 @@ final class LowLevelAdapter {
     }
   }
 
-  /** A directory's entries as the kernel's dirent records, with each record's start. */
-  private record Listing(Pointer buf, int[] starts, int end) {}
+  /**
+   * A directory's entries as the kernel's dirent records, with each record's start; and their names and
+   * inodes, from which readdirplus builds its records with fresh attributes at each request.
+   */
+  private record Listing(Pointer buf, int[] starts, int end, String[] names, long[] inos) {}
 
   private record Stamp(long size, long mtimeNs) {
     static Stamp of(Attr a) {
@@ -328,6 +331,7 @@ final class LowLevelAdapter {
   private final LowLevelCallbacks.Fsync fsyncCb = this::fsync;
   private final LowLevelCallbacks.FileOp opendirCb = this::opendir;
   private final LowLevelCallbacks.Read readdirCb = this::readdir;
+  private final LowLevelCallbacks.Read readdirplusCb = this::readdirplus;
   private final LowLevelCallbacks.FileOp releasedirCb = this::releasedir;
   private final LowLevelCallbacks.Fsync fsyncdirCb = this::fsyncdir;
   private final LowLevelCallbacks.Statfs statfsCb = this::statfs;
@@ -380,6 +384,7 @@ final class LowLevelAdapter {
     ops.create.set(createCb);
     ops.fallocate.set(fallocateCb);
     if (ops.copyFileRange != null) {
+      ops.readdirplus.set(readdirplusCb);
       ops.copyFileRange.set(copyFileRangeCb);
       ops.lseek.set(lseekCb);
     }
@@ -665,6 +670,59 @@ final class LowLevelAdapter {
     });
   }
 
+  /**
+   * readdirplus (libfuse 3; the kernel picks it over readdir when it has few of the entries cached): from
+   * entry {@code off} on, each entry's dirent with its attributes, read now (the listing was taken at offset
+   * 0), as many as fit in {@code size}. Every entry returned but "." and ".." counts a kernel lookup, as a
+   * lookup would; an entry whose inode went meanwhile is left out.
+   */
+  private void readdirplus(Pointer req, long ino, long size, long off, Pointer fi) {
+    call(req, "readdirplus", ino, () -> {
+      long dh = fh(fi);
+      Listing l = listings.get(dh);
+      if (l == null || off == 0) {
+        l = list(req, ino);
+        listings.put(dh, l);
+      }
+      Pointer buf = scratch.get().data(size);
+      long used = 0;
+      List<Long> counted = new java.util.ArrayList<>();
+      for (int i = (int) Math.max(off, 0); i < l.names().length; i++) {
+        Attr a;
+        try {
+          a = fs.getattr(l.inos()[i]);
+        } catch (FsException e) {
+          if (e.errno() == Errno.ENOENT) {
+            continue;
+          }
+          throw e;
+        }
+        Pointer e = entry(a);
+        boolean dots = i < 2;
+        if (dots) {
+          e.putLong(Layout.EntryParam.INO, 0); // no kernel reference for "." and ".."
+        }
+        long len = ((LibFuse3LowLevel) lib).fuse_add_direntry_plus(req, buf.slice(used), size - used,
+            l.names()[i], e, i + 1);
+        if (len > size - used) {
+          break;
+        }
+        used += len;
+        if (!dots) {
+          counted.add(a.ino());
+        }
+      }
+      for (long c : counted) {
+        lookups.merge(c, 1L, Long::sum);
+      }
+      if (lib.fuse_reply_buf(req, buf, used) != 0) {
+        for (long c : counted) {
+          forget(c, 1); // the kernel never got them
+        }
+      }
+    });
+  }
+
   private static int recordEnd(Listing l, int i) {
     return i + 1 < l.starts().length ? l.starts()[i + 1] : l.end();
   }
@@ -706,7 +764,7 @@ final class LowLevelAdapter {
         throw FsException.of(Errno.EIO, "dirent size mismatch for \"%s\": %d != %d", names[i], len, want);
       }
     }
-    return new Listing(buf, starts, (int) total);
+    return new Listing(buf, starts, (int) total, names, inos);
   }
 
   private void releasedir(Pointer req, long ino, Pointer fi) {

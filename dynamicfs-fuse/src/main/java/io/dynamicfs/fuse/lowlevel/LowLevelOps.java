@@ -9,8 +9,7 @@ import jnr.ffi.Struct;
  * copy_file_range and lseek. The members are made in the constructor, in that order (jnr lays a struct out
  * in the order its members are created), so one class serves both: {@link #rename} or {@link #rename3}
  * exists, and the last three only for libfuse 3. The ones DynamicFS does not implement ({@code getlk} …
- * {@code flock}, readdirplus) stay NULL; libfuse answers ENOSYS or falls back (forget_multi → forget,
- * write_buf → write).
+ * {@code flock}) stay NULL; libfuse answers ENOSYS or falls back (forget_multi → forget, write_buf → write).
  */
 public final class LowLevelOps extends Struct {
   final Function<LowLevelCallbacks.Init> init;
@@ -50,8 +49,8 @@ public final class LowLevelOps extends Struct {
   /** getlk, setlk, bmap, ioctl, poll, write_buf, retrieve_reply, forget_multi, flock: NULL. */
   final Struct.Pointer[] unused = new Struct.Pointer[9];
   final Function<LowLevelCallbacks.Fallocate> fallocate;
-  /** libfuse 3 only (null on 2.9); NULL: no readdirplus. */
-  final Struct.Pointer readdirplus;
+  /** libfuse 3 only (null on 2.9). */
+  final Function<LowLevelCallbacks.Read> readdirplus;
   /** libfuse 3 only (null on 2.9). */
   final Function<LowLevelCallbacks.CopyFileRange> copyFileRange;
   /** libfuse 3 only (null on 2.9). */
@@ -98,7 +97,7 @@ public final class LowLevelOps extends Struct {
       unused[i] = new Struct.Pointer();
     }
     fallocate = function(LowLevelCallbacks.Fallocate.class);
-    readdirplus = three ? new Struct.Pointer() : null;
+    readdirplus = three ? function(LowLevelCallbacks.Read.class) : null;
     copyFileRange = three ? function(LowLevelCallbacks.CopyFileRange.class) : null;
     lseek = three ? function(LowLevelCallbacks.Lseek.class) : null;
   }
