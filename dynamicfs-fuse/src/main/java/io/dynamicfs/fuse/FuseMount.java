@@ -90,6 +90,11 @@ public final class FuseMount implements Closeable {
     return mountPoint;
   }
 
+  /** True when the kernel's writeback cache is on (the low-level binding on libfuse 3, as the preset asks). */
+  public boolean writebackCache() {
+    return lowLevel != null && lowLevel.writebackCache();
+  }
+
   /** The kernel's lookup count of an inode on the low-level binding (-1 on the path API). */
   public long kernelLookups(long ino) {
     return lowLevel != null ? lowLevel.lookupCount(ino) : -1;

@@ -12,16 +12,17 @@ import java.util.Locale;
  *       kept across opens when the file did not change since this kernel last saw it.
  *   <li>{@link #HIGH_PERFORMANCE}: a single mount owns the data, so every change passes through this kernel
  *       and long timeouts are coherent: attributes/names 60 s, negative lookups 30 s, page cache always
- *       kept (a warm re-read never reaches the daemon), {@code noatime}.
+ *       kept (a warm re-read never reaches the daemon), {@code noatime}, and on libfuse 3 the writeback
+ *       cache (writes merged in the page cache, the kernel owning size and mtime meanwhile).
  *   <li>{@link #SAFE}: for files that another mount of the same cluster may change: nothing cached by time
  *       (every stat and lookup asks the daemon), no page cache kept across opens, and the kernel revalidates
  *       attributes on every read and drops cached pages when size or mtime moved (auto_inval_data).
  * </ul>
  */
 public enum FusePreset {
-  BALANCED(1.0, 1.0, 0.0, KeepCache.IF_UNCHANGED, false, false),
-  HIGH_PERFORMANCE(60.0, 60.0, 30.0, KeepCache.ALWAYS, true, false),
-  SAFE(0.0, 0.0, 0.0, KeepCache.NEVER, false, true);
+  BALANCED(1.0, 1.0, 0.0, KeepCache.IF_UNCHANGED, false, false, false),
+  HIGH_PERFORMANCE(60.0, 60.0, 30.0, KeepCache.ALWAYS, true, false, true),
+  SAFE(0.0, 0.0, 0.0, KeepCache.NEVER, false, true, false);
 
   /** libfuse 2 cannot negotiate more than 32 pages per request (max_pages needs libfuse 3). */
   public static final int MAX_IO = 128 << 10;
@@ -44,15 +45,17 @@ public enum FusePreset {
   private final KeepCache keepCache;
   private final boolean noatime;
   private final boolean autoInvalData;
+  private final boolean writebackCache;
 
   FusePreset(double attrTimeout, double entryTimeout, double negativeTimeout, KeepCache keepCache,
-      boolean noatime, boolean autoInvalData) {
+      boolean noatime, boolean autoInvalData, boolean writebackCache) {
     this.attrTimeout = attrTimeout;
     this.entryTimeout = entryTimeout;
     this.negativeTimeout = negativeTimeout;
     this.keepCache = keepCache;
     this.noatime = noatime;
     this.autoInvalData = autoInvalData;
+    this.writebackCache = writebackCache;
   }
 
   public double attrTimeout() {
@@ -79,6 +82,15 @@ public enum FusePreset {
   /** Ask the kernel to revalidate attributes on each read and drop pages when mtime/size changed. */
   public boolean autoInvalData() {
     return autoInvalData;
+  }
+
+  /**
+   * Ask for the kernel's writeback cache (libfuse 3 only): writes are buffered and merged in the page cache,
+   * and the kernel owns size and mtime while it holds dirty pages. Only coherent when this kernel sees every
+   * change, as for {@link KeepCache#ALWAYS}.
+   */
+  public boolean writebackCache() {
+    return writebackCache;
   }
 
   /** Parses the CLI spelling: balanced, high-performance, safe. */

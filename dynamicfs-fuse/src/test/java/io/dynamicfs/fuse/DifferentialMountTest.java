@@ -73,6 +73,16 @@ class DifferentialMountTest {
     FsckAssert.assertClean(base.resolve("data"));
   }
 
+  /** The high-performance preset: long kernel caching and, on libfuse 3, the kernel's writeback cache. */
+  @Test
+  void randomOperations_highPerformancePresetWritebackCache_matchPlainDirectory() throws IOException {
+    try (MountedFs fs = MountedFs.mount(base, io.dynamicfs.core.format.FormatOptions.DEFAULT,
+        s -> new io.dynamicfs.cache.MemoryBlockCache(s, 64L << 20), FusePreset.HIGH_PERFORMANCE)) {
+      runDifferential(fs, 3000);
+    }
+    FsckAssert.assertClean(base.resolve("data"));
+  }
+
   /**
    * Tiny L1 (4 blocks) over a tiny persistent L2 (8 blocks, always admitting): both evict constantly, L2
    * entries are written behind reads, and the remount at the end reopens the same L2 directory.

@@ -84,6 +84,10 @@ final class MountedFs implements AutoCloseable {
     return mount.fuseLibrary();
   }
 
+  boolean writebackCache() {
+    return mount.writebackCache();
+  }
+
   /** The kernel's lookup count of {@code ino}. */
   long kernelLookups(long ino) {
     return mount.kernelLookups(ino);

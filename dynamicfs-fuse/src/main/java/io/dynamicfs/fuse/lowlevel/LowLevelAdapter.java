@@ -43,6 +43,9 @@ final class LowLevelAdapter {
   private static final Logger log = LoggerFactory.getLogger(LowLevelAdapter.class);
   private static final int O_ACCMODE = 3;
   private static final int O_RDONLY = 0;
+  private static final int O_WRONLY = 1;
+  private static final int O_RDWR = 2;
+  private static final int O_APPEND = 02000;
 
   private final FileSystem fs;
   private final LibFuseCommon lib;
@@ -59,6 +62,8 @@ final class LowLevelAdapter {
   /** The capabilities the kernel offered and those taken, as INIT left them (diagnostics, the mount's log). */
   private volatile int capable;
   private volatile int wanted;
+  /** The kernel's writeback cache is on (libfuse 3, asked for by the preset and offered by the kernel). */
+  private volatile boolean writeback;
 
   /** How the binding tells the kernel that what it caches of an inode is stale. */
   @FunctionalInterface
@@ -121,6 +126,11 @@ final class LowLevelAdapter {
 
   void notifier(Notifier n) {
     this.notifier = n;
+  }
+
+  /** True when the kernel's writeback cache is on for this connection. */
+  boolean writeback() {
+    return writeback;
   }
 
   /** {@code want} and {@code capable} of the connection after INIT, as hex (the mount's log line). */
@@ -286,6 +296,10 @@ final class LowLevelAdapter {
       if (abi == FuseAbi.FUSE3) {
         want &= ~FUSE3_NOT_WANTED;
         want |= can & Layout.CAP_PARALLEL_DIROPS;
+        if (caching.writebackCache()) {
+          want |= can & Layout.CAP_WRITEBACK_CACHE;
+          writeback = (can & Layout.CAP_WRITEBACK_CACHE) != 0;
+        }
         conn.putInt(abi.connMaxWrite, FUSE3_MAX_WRITE);
         conn.putInt(abi.connMaxReadahead, MAX_READAHEAD);
       }
@@ -545,9 +559,25 @@ final class LowLevelAdapter {
     }
   }
 
+  /**
+   * The open flags the engine gets. Under the writeback cache the kernel reads pages of a file opened
+   * write-only (to fill a page a write covers in part) and computes O_APPEND offsets itself, so the engine
+   * opens such a file read-write and without O_APPEND (permissions were checked by the kernel:
+   * default_permissions).
+   */
+  private int engineFlags(int flags) {
+    if (!writeback) {
+      return flags;
+    }
+    if ((flags & O_ACCMODE) == O_WRONLY) {
+      flags = (flags & ~O_ACCMODE) | O_RDWR;
+    }
+    return flags & ~O_APPEND;
+  }
+
   private void open(Pointer req, long ino, Pointer fi) {
     call(req, "open", ino, () -> {
-      long h = fs.open(caller(req), ino, fi.getInt(Layout.FileInfo.FLAGS));
+      long h = fs.open(caller(req), ino, engineFlags(fi.getInt(Layout.FileInfo.FLAGS)));
       setFh(fi, h);
       try {
         keepCache(fi, ino, caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED ? fs.getattr(ino) : null, false);
@@ -563,7 +593,7 @@ final class LowLevelAdapter {
 
   private void create(Pointer req, long parent, String name, int mode, Pointer fi) {
     call(req, "create", parent, () -> {
-      OpenResult r = fs.create(caller(req), parent, name, mode, fi.getInt(Layout.FileInfo.FLAGS));
+      OpenResult r = fs.create(caller(req), parent, name, mode, engineFlags(fi.getInt(Layout.FileInfo.FLAGS)));
       setFh(fi, r.handle());
       keepCache(fi, r.attr().ino(), r.attr(), true);
       lookups.merge(r.attr().ino(), 1L, Long::sum);

@@ -127,7 +127,7 @@ public final class LowLevelMount implements Closeable {
         .addKeyValue("options", String.join(",", opts)).addKeyValue("connection", adapter.negotiated())
         .addKeyValue("attr_timeout", caching.attrTimeout()).addKeyValue("entry_timeout", caching.entryTimeout())
         .addKeyValue("negative_timeout", caching.negativeTimeout()).addKeyValue("keep_cache", caching.keepCache())
-        .addKeyValue("auto_inval_data", caching.autoInvalData())
+        .addKeyValue("auto_inval_data", caching.autoInvalData()).addKeyValue("writeback_cache", adapter.writeback())
         .log("mounted (low-level API, " + session.abi().libName + ")");
     return m;
   }
@@ -227,6 +227,11 @@ public final class LowLevelMount implements Closeable {
   /** The connection's want and capable flags after INIT (tests, diagnostics). */
   public String negotiated() {
     return adapter.negotiated();
+  }
+
+  /** True when the kernel's writeback cache is on (libfuse 3, the preset asked for it). */
+  public boolean writebackCache() {
+    return adapter.writeback();
   }
 
   /** The largest write request the kernel has sent, in bytes (diagnostics, tests). */
