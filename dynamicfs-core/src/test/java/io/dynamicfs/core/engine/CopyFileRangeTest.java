@@ -9,14 +9,12 @@ import io.dynamicfs.core.api.Caller;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
-import io.dynamicfs.core.check.Fsck;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.format.FormatOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -49,12 +47,7 @@ class CopyFileRangeTest {
 
   @AfterEach
   void fsckAndClose() throws IOException {
-    try {
-      Fsck.Report r = engine.fsckOnDisk();
-      assertEquals(List.of(), r.problems(), "fsck after the test");
-    } finally {
-      engine.close();
-    }
+    engine.assertFsckCleanAndClose();
   }
 
   private long create(String name) throws IOException {
