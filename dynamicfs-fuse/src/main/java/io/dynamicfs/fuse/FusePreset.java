@@ -12,8 +12,7 @@ import java.util.Locale;
  *       kept across opens when the file did not change since this kernel last saw it.
  *   <li>{@link #HIGH_PERFORMANCE}: a single mount owns the data, so every change passes through this kernel
  *       and long timeouts are coherent: attributes/names 60 s, negative lookups 30 s, page cache always
- *       kept (a warm re-read never reaches the daemon), {@code noatime}, and on libfuse 3 the writeback
- *       cache (writes merged in the page cache, the kernel owning size and mtime meanwhile).
+ *       kept (a warm re-read never reaches the daemon), {@code noatime}.
  *   <li>{@link #SAFE}: for files that another mount of the same cluster may change: nothing cached by time
  *       (every stat and lookup asks the daemon), no page cache kept across opens, and the kernel revalidates
  *       attributes on every read and drops cached pages when size or mtime moved (auto_inval_data).
@@ -21,7 +20,7 @@ import java.util.Locale;
  */
 public enum FusePreset {
   BALANCED(1.0, 1.0, 0.0, KeepCache.IF_UNCHANGED, false, false, false),
-  HIGH_PERFORMANCE(60.0, 60.0, 30.0, KeepCache.ALWAYS, true, false, true),
+  HIGH_PERFORMANCE(60.0, 60.0, 30.0, KeepCache.ALWAYS, true, false, false),
   SAFE(0.0, 0.0, 0.0, KeepCache.NEVER, false, true, false);
 
   /** libfuse 2 cannot negotiate more than 32 pages per request (max_pages needs libfuse 3). */
@@ -86,8 +85,9 @@ public enum FusePreset {
 
   /**
    * Ask for the kernel's writeback cache (libfuse 3 only): writes are buffered and merged in the page cache,
-   * and the kernel owns size and mtime while it holds dirty pages. Only coherent when this kernel sees every
-   * change, as for {@link KeepCache#ALWAYS}.
+   * and the kernel owns size and mtime while it holds dirty pages. No preset does yet (opt in with
+   * {@code -Ddfs.fuse.lowlevel.writebackCache=true}): a write the daemon then refuses (EFBIG at the largest
+   * file size, ENOSPC, EIO) has already been reported done, and fails only at fsync or close.
    */
   public boolean writebackCache() {
     return writebackCache;
