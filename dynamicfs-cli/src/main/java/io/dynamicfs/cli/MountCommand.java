@@ -300,7 +300,7 @@ final class MountCommand implements Callable<Integer> {
       closeQuietly(policyParts.tracker());
       closeQuietly(dir);
       String why = e instanceof LinkageError || String.valueOf(e.getMessage()).contains("libfuse")
-          ? "libfuse2 is not installed (Debian/Ubuntu: sudo apt-get install libfuse2 fuse3)"
+          ? "libfuse is not installed (Debian/Ubuntu: sudo apt-get install fuse3 libfuse3-3 libfuse2)"
           : plain(e);
       return fail(why);
     }

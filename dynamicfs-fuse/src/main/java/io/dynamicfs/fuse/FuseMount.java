@@ -90,6 +90,26 @@ public final class FuseMount implements Closeable {
     return mountPoint;
   }
 
+  /** True when the kernel's writeback cache is on (the low-level binding on libfuse 3, as the preset asks). */
+  public boolean writebackCache() {
+    return lowLevel != null && lowLevel.writebackCache();
+  }
+
+  /** The kernel's lookup count of an inode on the low-level binding (-1 on the path API). */
+  public long kernelLookups(long ino) {
+    return lowLevel != null ? lowLevel.lookupCount(ino) : -1;
+  }
+
+  /** The largest write request the kernel sent to the low-level binding (-1 on the path API). */
+  public long largestWriteRequest() {
+    return lowLevel != null ? lowLevel.largestWrite() : -1;
+  }
+
+  /** "fuse3" or "fuse2" for the low-level binding (whichever libfuse it loaded), "highlevel" for jnr-fuse's. */
+  public String fuseLibrary() {
+    return lowLevel != null ? lowLevel.library() : "highlevel";
+  }
+
   /** Blocks until the filesystem is unmounted (by {@link #close}, fusermount -u, umount or a signal). */
   public void awaitUnmount() throws InterruptedException {
     if (lowLevel != null) {

@@ -19,9 +19,9 @@ import java.util.Locale;
  * </ul>
  */
 public enum FusePreset {
-  BALANCED(1.0, 1.0, 0.0, KeepCache.IF_UNCHANGED, false, false),
-  HIGH_PERFORMANCE(60.0, 60.0, 30.0, KeepCache.ALWAYS, true, false),
-  SAFE(0.0, 0.0, 0.0, KeepCache.NEVER, false, true);
+  BALANCED(1.0, 1.0, 0.0, KeepCache.IF_UNCHANGED, false, false, false),
+  HIGH_PERFORMANCE(60.0, 60.0, 30.0, KeepCache.ALWAYS, true, false, false),
+  SAFE(0.0, 0.0, 0.0, KeepCache.NEVER, false, true, false);
 
   /** libfuse 2 cannot negotiate more than 32 pages per request (max_pages needs libfuse 3). */
   public static final int MAX_IO = 128 << 10;
@@ -44,15 +44,17 @@ public enum FusePreset {
   private final KeepCache keepCache;
   private final boolean noatime;
   private final boolean autoInvalData;
+  private final boolean writebackCache;
 
   FusePreset(double attrTimeout, double entryTimeout, double negativeTimeout, KeepCache keepCache,
-      boolean noatime, boolean autoInvalData) {
+      boolean noatime, boolean autoInvalData, boolean writebackCache) {
     this.attrTimeout = attrTimeout;
     this.entryTimeout = entryTimeout;
     this.negativeTimeout = negativeTimeout;
     this.keepCache = keepCache;
     this.noatime = noatime;
     this.autoInvalData = autoInvalData;
+    this.writebackCache = writebackCache;
   }
 
   public double attrTimeout() {
@@ -79,6 +81,16 @@ public enum FusePreset {
   /** Ask the kernel to revalidate attributes on each read and drop pages when mtime/size changed. */
   public boolean autoInvalData() {
     return autoInvalData;
+  }
+
+  /**
+   * Ask for the kernel's writeback cache (libfuse 3 only): writes are buffered and merged in the page cache,
+   * and the kernel owns size and mtime while it holds dirty pages. No preset does yet (opt in with
+   * {@code -Ddfs.fuse.lowlevel.writebackCache=true}): a write the daemon then refuses (EFBIG at the largest
+   * file size, ENOSPC, EIO) has already been reported done, and fails only at fsync or close.
+   */
+  public boolean writebackCache() {
+    return writebackCache;
   }
 
   /** Parses the CLI spelling: balanced, high-performance, safe. */

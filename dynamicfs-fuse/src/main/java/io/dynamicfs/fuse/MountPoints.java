@@ -78,8 +78,16 @@ public final class MountPoints {
 
   /** Unmounts with fusermount (or umount), retrying while busy, then detaching lazily. */
   public static void unmount(Path mp) {
+    unmount(mp, "fusermount");
+  }
+
+  /**
+   * Unmounts with {@code fusermount} first ("fusermount" for a libfuse 2 mount, "fusermount3" for libfuse 3),
+   * then the other one, then umount; retrying while busy, then detaching lazily.
+   */
+  public static void unmount(Path mp, String fusermount) {
     for (int attempt = 0; attempt < 50 && isMounted(mp); attempt++) {
-      if (run(mp, false)) {
+      if (run(mp, false, fusermount)) {
         break;
       }
       try {
@@ -92,14 +100,15 @@ public final class MountPoints {
     if (isMounted(mp)) {
       log.atWarn().addKeyValue("op", "unmount").addKeyValue("path", mp.toString())
           .log("mount point busy, detaching lazily");
-      run(mp, true);
+      run(mp, true, fusermount);
     }
   }
 
-  private static boolean run(Path mp, boolean lazy) {
+  private static boolean run(Path mp, boolean lazy, String fusermount) {
+    String other = fusermount.equals("fusermount3") ? "fusermount" : "fusermount3";
     for (List<String> cmd : List.of(
-        lazy ? List.of("fusermount", "-u", "-z") : List.of("fusermount", "-u"),
-        lazy ? List.of("fusermount3", "-u", "-z") : List.of("fusermount3", "-u"),
+        lazy ? List.of(fusermount, "-u", "-z") : List.of(fusermount, "-u"),
+        lazy ? List.of(other, "-u", "-z") : List.of(other, "-u"),
         lazy ? List.of("umount", "-l") : List.of("umount"))) {
       try {
         List<String> full = new ArrayList<>(cmd);

@@ -28,11 +28,32 @@ class DifferentialMountTest {
     Path reference = Files.createDirectories(base.resolve("reference"));
     long seed = seed();
     System.err.println("DifferentialMountTest seed=" + seed);
-    FsDifferential diff = new FsDifferential(fs.mnt, reference, seed);
+    FsDifferential diff = new FsDifferential(fs.mnt, reference, seed, fs.fuseLibrary().equals("fuse3"));
     diff.run(operations, 50);
+    assertCovered(diff, fs.fuseLibrary().equals("fuse3"));
     beforeRemount.run();
     fs.remount();
     diff.compareTrees();
+  }
+
+  /** The run exercised copy_file_range, lseek and (where the binding has them) renameat2's flags, successfully. */
+  private static void assertCovered(FsDifferential diff, boolean renameFlags) {
+    java.util.Map<String, Integer> counts = new java.util.TreeMap<>();
+    diff.outcomeCounts().forEach((k, v) -> {
+      if (k.startsWith("copy_file_range") || k.startsWith("lseek") || k.startsWith("renameat2")) {
+        counts.put(k, v);
+      }
+    });
+    System.err.println("DifferentialMountTest new operations: " + counts);
+    java.util.List<String> need = new java.util.ArrayList<>(java.util.List.of("copy_file_range:ok",
+        "lseek[SEEK_DATA]:ok", "lseek[SEEK_HOLE]:ok"));
+    if (renameFlags) {
+      need.addAll(java.util.List.of("renameat2[EXCHANGE]:ok", "renameat2[NOREPLACE]:ok",
+          "renameat2[NOREPLACE]:EEXIST"));
+    }
+    for (String k : need) {
+      org.junit.jupiter.api.Assertions.assertTrue(counts.getOrDefault(k, 0) > 0, "the run never had " + k);
+    }
   }
 
   @Test
@@ -47,6 +68,15 @@ class DifferentialMountTest {
   void randomOperations_smallBlocksTinyCache_matchPlainDirectory() throws IOException {
     try (MountedFs fs = MountedFs.mount(base,
         new io.dynamicfs.core.format.FormatOptions(64 << 10, io.dynamicfs.core.codec.Codec.ZSTD, 4096), 1 << 20)) {
+      runDifferential(fs, 3000);
+    }
+    FsckAssert.assertClean(base.resolve("data"));
+  }
+
+  /** The high-performance preset (long kernel caching) with the writeback cache asked for (libfuse 3 grants it). */
+  @Test
+  void randomOperations_highPerformanceWithWritebackCache_matchPlainDirectory() throws IOException {
+    try (MountedFs fs = WritebackCache.mount(base)) {
       runDifferential(fs, 3000);
     }
     FsckAssert.assertClean(base.resolve("data"));

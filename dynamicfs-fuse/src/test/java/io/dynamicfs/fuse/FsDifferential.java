@@ -116,6 +116,7 @@ public final class FsDifferential {
   private final Path reference;
   private final long seed;
   private final Random rnd;
+  private final boolean renameFlags;
   private int operationsRun;
   private int comparisons;
   private boolean started;
@@ -140,10 +141,19 @@ public final class FsDifferential {
   private final Map<String, Integer> outcomeCounts = new TreeMap<>();
 
   public FsDifferential(Path subjectRoot, Path referenceRoot, long seed) {
+    this(subjectRoot, referenceRoot, seed, true);
+  }
+
+  /**
+   * {@code renameFlags}: the subject takes renameat2's RENAME_NOREPLACE and RENAME_EXCHANGE (not through
+   * libfuse 2, which answers EINVAL); without them those operations become plain renames.
+   */
+  public FsDifferential(Path subjectRoot, Path referenceRoot, long seed, boolean renameFlags) {
     this.subject = Objects.requireNonNull(subjectRoot, "subjectRoot");
     this.reference = Objects.requireNonNull(referenceRoot, "referenceRoot");
     this.seed = seed;
     this.rnd = new Random(seed);
+    this.renameFlags = renameFlags;
   }
 
   public long seed() {
@@ -253,24 +263,30 @@ public final class FsDifferential {
     int r = rnd.nextInt(100);
     if (r < 7) {
       createFile(s);
-    } else if (r < 17) {
+    } else if (r < 14) {
       writeAt(s);
+    } else if (r < 17) {
+      copyRange(s);
     } else if (r < 22) {
       append(s);
     } else if (r < 26) {
       overwrite(s);
     } else if (r < 32) {
       truncate(s);
-    } else if (r < 39) {
+    } else if (r < 37) {
       read(s);
+    } else if (r < 39) {
+      seekDataHole(s);
     } else if (r < 45) {
       mkdir(s);
     } else if (r < 49) {
       rmdir(s);
     } else if (r < 54) {
       unlink(s);
-    } else if (r < 65) {
+    } else if (r < 62 || (r < 65 && !renameFlags)) {
       rename(s);
+    } else if (r < 65) {
+      renameWithFlags(s);
     } else if (r < 69) {
       link(s);
     } else if (r < 73) {
@@ -550,6 +566,116 @@ public final class FsDifferential {
       Files.move(at(root, src), at(root, dst), options);
       return Outcome.ok("");
     });
+  }
+
+  /** renameat2 with RENAME_NOREPLACE or RENAME_EXCHANGE between any two paths (often missing or equal). */
+  private void renameWithFlags(Snapshot s) throws IOException {
+    String src = anyPath(s);
+    String dst = rnd.nextInt(4) == 0 ? newPath(s) : anyPath(s);
+    boolean exchange = rnd.nextBoolean();
+    int flags = exchange ? NativeCalls.RENAME_EXCHANGE : NativeCalls.RENAME_NOREPLACE;
+    op("renameat2[" + (exchange ? "EXCHANGE" : "NOREPLACE") + "] " + src + " -> " + dst);
+    touchEntry(src);
+    touchEntry(dst);
+    invalidate(src, false);
+    invalidate(dst, false);
+    both((root, side) -> {
+      NativeCalls.renameat2(at(root, src), at(root, dst), flags);
+      return Outcome.ok("");
+    });
+  }
+
+  /**
+   * copy_file_range from an existing file to an existing or new one, block-aligned (whole blocks shared) or
+   * not, sometimes past the source's end, sometimes within one file (overlapping ranges fail EINVAL on both).
+   */
+  private void copyRange(Snapshot s) throws IOException {
+    String src = existingFile(s);
+    String dst = rnd.nextInt(3) == 0 ? newPath(s) : existingFile(s);
+    long srcSize = sizeOf(src);
+    long offIn;
+    long offOut;
+    int r = rnd.nextInt(100);
+    if (r < 40) {
+      offIn = 0;
+      offOut = 0;
+    } else if (r < 70) {
+      offIn = nextLong(4) * MIB;
+      offOut = nextLong(4) * MIB + (rnd.nextBoolean() ? 0 : offIn % MIB);
+    } else {
+      offIn = nextLong(Math.max(1, srcSize) + (64 << 10));
+      offOut = nextLong(6 * MIB);
+    }
+    long len = rnd.nextInt(4) == 0 ? Long.MAX_VALUE >> 2 : 1 + nextLong(4 * MIB);
+    if (srcSize - offIn > 16 * MIB) {
+      len = Math.min(len, 4 * MIB); // not the sparse files' gigabytes: the reference would write every zero
+    }
+    long length = len;
+    long copied = Math.max(0, Math.min(len, srcSize - offIn));
+    op("copy_file_range " + src + "@" + offIn + " -> " + dst + "@" + offOut + " len=" + len);
+    touchEntry(dst);
+    addWritten(offOut, copied);
+    both((root, side) -> Outcome.ok("copied=" + NativeCalls.copyFileRange(at(root, src), offIn, at(root, dst),
+        offOut, length)));
+  }
+
+  /**
+   * lseek SEEK_DATA or SEEK_HOLE at a random offset of a file. Where holes are depends on the filesystem
+   * (DynamicFS has whole-block holes and stores a block of zeros as one; another filesystem reports 4 KiB
+   * holes, or none at all), so the answers are not compared with each other: each side's must be one a
+   * correct filesystem may give. ENXIO exactly at or past the end for SEEK_HOLE, and there or when only
+   * zeros follow for SEEK_DATA; otherwise an offset in [offset, size], a SEEK_DATA having skipped only zeros
+   * (read in the reference, whose bytes are the same).
+   */
+  private void seekDataHole(Snapshot s) throws IOException {
+    String p = existingFile(s);
+    long size = sizeOf(p);
+    long off = rnd.nextInt(5) == 0 ? size + nextLong(3) : nextLong(Math.max(1, size));
+    boolean hole = rnd.nextBoolean();
+    op("lseek[" + (hole ? "SEEK_HOLE" : "SEEK_DATA") + "] " + p + " off=" + off);
+    readOnly = true;
+    both((root, side) -> {
+      Path f = at(root, p);
+      if (!Files.isRegularFile(f)) {
+        return Outcome.ok("not a regular file"); // a directory's offsets are the filesystem's own
+      }
+      long sz = Files.size(f);
+      long at;
+      try {
+        at = NativeCalls.seek(f, off, hole ? NativeCalls.SEEK_HOLE : NativeCalls.SEEK_DATA);
+      } catch (NativeCalls.ErrnoException e) {
+        if (!"ENXIO".equals(errorCategory(e)) || (off < sz && hole)) {
+          throw e;
+        }
+        if (off < sz) {
+          requireZeros(at(reference, p), off, sz); // SEEK_DATA: ENXIO only if just zeros follow
+        }
+        return Outcome.ok(off >= sz ? "ENXIO past the end" : "");
+      }
+      if (off >= sz || at < off || at > sz) {
+        throw new AssertionError("lseek answered " + at + " for offset " + off + " of a " + sz + "-byte file");
+      }
+      if (!hole) {
+        requireZeros(at(reference, p), off, at);
+      }
+      return Outcome.ok("");
+    });
+  }
+
+  /** The reference file's bytes in [from, to) are zeros (at most the first and last 4 MiB are read). */
+  private static void requireZeros(Path f, long from, long to) throws IOException {
+    long window = 4 * MIB;
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+      for (long[] range : new long[][] {{from, Math.min(to, from + window)}, {Math.max(from, to - window), to}}) {
+        ByteBuffer b = ByteBuffer.allocate((int) (range[1] - range[0]));
+        ch.read(b, range[0]);
+        for (int i = 0; i < b.position(); i++) {
+          if (b.get(i) != 0) {
+            throw new AssertionError("SEEK_DATA skipped non-zero data at " + (range[0] + i));
+          }
+        }
+      }
+    }
   }
 
   private void link(Snapshot s) throws IOException {
@@ -907,6 +1033,7 @@ public final class FsDifferential {
         {"Stale file handle", "ESTALE"}, {"Transport endpoint is not connected", "ENOTCONN"},
         {"Software caused connection abort", "ECONNABORTED"}, {"Disk quota exceeded", "EDQUOT"},
         {"Value too large for defined data type", "EOVERFLOW"}, {"Text file busy", "ETXTBSY"},
+        {"No such device or address", "ENXIO"},
     };
     for (String[] row : table) {
       ERRNO_BY_MESSAGE.put(row[0], row[1]);

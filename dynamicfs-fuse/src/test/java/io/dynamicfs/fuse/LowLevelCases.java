@@ -300,6 +300,125 @@ public abstract class LowLevelCases implements MountUnderTest {
     }
   }
 
+  // ---- renameat2, copy_file_range, lseek (libfuse 3) ----------------------------------------------
+
+  /** Cases of what libfuse 2 cannot negotiate skip there, saying so (they run on the libfuse 3 mounts). */
+  private void assumeFuse3(String what) {
+    org.junit.jupiter.api.Assumptions.assumeTrue(fuseLibrary().equals("fuse3"),
+        "libfuse 2 cannot negotiate " + what + " (this mount uses " + fuseLibrary() + ")");
+  }
+
+  private static String errno(org.junit.jupiter.api.function.Executable call) {
+    NativeCalls.ErrnoException e = assertThrows(NativeCalls.ErrnoException.class, call);
+    return e.getMessage();
+  }
+
+  @Test
+  void renameat2_noreplace_existingTargetEexist_elseRenames() throws IOException {
+    assumeFuse3("renameat2 flags");
+    Files.writeString(path("a"), "A");
+    Files.writeString(path("b"), "B");
+    assertEquals("File exists", errno(() -> NativeCalls.renameat2(path("a"), path("b"),
+        NativeCalls.RENAME_NOREPLACE)));
+    assertEquals("B", Files.readString(path("b")));
+    NativeCalls.renameat2(path("a"), path("c"), NativeCalls.RENAME_NOREPLACE);
+    assertEquals(List.of("b", "c"), list(root()));
+    assertEquals("A", Files.readString(path("c")));
+    assertEquals("Invalid argument", errno(() -> NativeCalls.renameat2(path("b"), path("d"),
+        NativeCalls.RENAME_NOREPLACE | NativeCalls.RENAME_EXCHANGE)));
+  }
+
+  @Test
+  void renameat2_exchange_swapsFilesAndDirectoriesAcrossDirectories_parentLinksAndTimesRight() throws Exception {
+    assumeFuse3("renameat2 flags");
+    Path x = Files.createDirectory(path("x"));
+    Path y = Files.createDirectory(path("y"));
+    Files.writeString(x.resolve("f"), "file in x");
+    Path sub = Files.createDirectory(y.resolve("sub"));
+    Files.writeString(sub.resolve("inner"), "inner");
+    long fileIno = ino(x.resolve("f"));
+    long dirIno = ino(sub);
+    assertEquals(2, nlink(x));
+    assertEquals(3, nlink(y));
+    FileTime before = Files.getLastModifiedTime(x);
+    Thread.sleep(20);
+    NativeCalls.renameat2(x.resolve("f"), y.resolve("sub"), NativeCalls.RENAME_EXCHANGE);
+    assertEquals(dirIno, ino(x.resolve("f")), "x/f is now the directory");
+    assertEquals(fileIno, ino(y.resolve("sub")), "y/sub is now the file");
+    assertEquals("inner", Files.readString(x.resolve("f").resolve("inner")));
+    assertEquals("file in x", Files.readString(y.resolve("sub")));
+    assertEquals(3, nlink(x), "x gained a subdirectory");
+    assertEquals(2, nlink(y), "y lost one");
+    assertTrue(Files.getLastModifiedTime(x).compareTo(before) > 0, "the parents' mtime moves");
+    assertEquals(root().toString() + "/x", x.resolve("f").resolve("..").toRealPath().toString());
+    assertEquals("No such file or directory", errno(() -> NativeCalls.renameat2(x.resolve("f"), y.resolve("none"),
+        NativeCalls.RENAME_EXCHANGE)));
+    Files.writeString(y.resolve("g"), "g");
+    NativeCalls.renameat2(y.resolve("sub"), y.resolve("g"), NativeCalls.RENAME_EXCHANGE); // same directory
+    assertEquals("file in x", Files.readString(y.resolve("g")));
+    assertEquals("g", Files.readString(y.resolve("sub")));
+    assertEquals("Invalid argument", errno(() -> NativeCalls.renameat2(path("x"), x.resolve("f").resolve("inner"),
+        NativeCalls.RENAME_EXCHANGE)), "a directory into its own subtree");
+    remount();
+    assertEquals("inner", Files.readString(path("x", "f", "inner")));
+    assertEquals(3, nlink(path("x")));
+    assertEquals(2, nlink(path("y")));
+  }
+
+  @Test
+  void copyFileRange_unflushedSourceUnalignedEdges_readsBackAsAByteCopy() throws IOException {
+    Random rnd = new Random(11);
+    byte[] src = new byte[(5 << 20) + 12_345];
+    rnd.nextBytes(src);
+    byte[] dst = new byte[7 << 20];
+    rnd.nextBytes(dst);
+    Path s = path("src");
+    Path d = path("dst");
+    Files.write(d, dst);
+    try (FileChannel ch = FileChannel.open(s, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(src)); // still open: nothing of it flushed when the copies run
+      assertEquals(src.length, NativeCalls.copyFileRange(s, 0, path("whole"), 0, Long.MAX_VALUE >> 2));
+      long[][] ranges = {{(1 << 20) + 7, (2 << 20) + 7, 3 << 20}, {0, 5, 100_000}, {3, (1 << 20) + 3, 4 << 20}};
+      for (long[] r : ranges) {
+        assertEquals(r[2], NativeCalls.copyFileRange(s, r[0], d, r[1], r[2]));
+        System.arraycopy(src, (int) r[0], dst, (int) r[1], (int) r[2]);
+      }
+    }
+    assertArrayEquals(src, Files.readAllBytes(path("whole")));
+    assertArrayEquals(dst, Files.readAllBytes(d));
+    assertEquals(0, NativeCalls.copyFileRange(s, src.length, d, 0, 10), "at the end of the source");
+    remount();
+    assertArrayEquals(src, Files.readAllBytes(path("whole")));
+    assertArrayEquals(dst, Files.readAllBytes(path("dst")));
+  }
+
+  @Test
+  void lseekDataHole_sparseFile_holesBetweenWrittenBlocks_enxioAtTheEnd() throws IOException {
+    assumeFuse3("lseek SEEK_DATA/SEEK_HOLE");
+    Path f = path("sparse");
+    long first = 8L << 20;
+    long second = 24L << 20;
+    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3}), first);
+      ch.write(ByteBuffer.wrap(new byte[] {4, 5, 6}), second);
+    }
+    long size = second + 3;
+    long data = NativeCalls.seek(f, 0, NativeCalls.SEEK_DATA);
+    assertTrue(data > 0 && data <= first, "the first data at " + data + ", written at " + first);
+    assertEquals(0, NativeCalls.seek(f, 0, NativeCalls.SEEK_HOLE), "the file starts with a hole");
+    long hole = NativeCalls.seek(f, first, NativeCalls.SEEK_HOLE);
+    assertTrue(hole > first + 2 && hole < second, "a hole after the first write, at " + hole);
+    long next = NativeCalls.seek(f, hole, NativeCalls.SEEK_DATA);
+    assertTrue(next > hole && next <= second, "the second write's data at " + next);
+    assertEquals(size, NativeCalls.seek(f, second, NativeCalls.SEEK_HOLE), "the end of file is a hole");
+    assertEquals("No such device or address", errno(() -> NativeCalls.seek(f, size, NativeCalls.SEEK_DATA)));
+    assertEquals("No such device or address", errno(() -> NativeCalls.seek(f, size, NativeCalls.SEEK_HOLE)));
+    byte[] all = Files.readAllBytes(f);
+    for (long i = 0; i < data; i++) {
+      assertEquals(0, all[(int) i], "a skipped byte is zero");
+    }
+  }
+
   static List<String> list(Path d) throws IOException {
     try (Stream<Path> s = Files.list(d)) {
       return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());

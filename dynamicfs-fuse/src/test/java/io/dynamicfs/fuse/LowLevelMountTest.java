@@ -55,8 +55,99 @@ class LowLevelMountTest extends LowLevelCases {
   }
 
   @Override
+  public String fuseLibrary() {
+    return fs.fuseLibrary();
+  }
+
+  @Override
   public void openPathToOthers() throws IOException {
     Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+
+  /**
+   * The writeback cache, asked for (opt-in) on a high-performance mount, is granted on libfuse 3: the kernel
+   * merges writes in its page cache, reads pages of a file opened write-only, handles O_APPEND, and owns size
+   * and mtime until it sends them by setattr. After writes and close, content and size equal a plain directory's, the mtime
+   * falls between the last write and the close as there, and all of it is what the daemon stored: the same
+   * after a remount.
+   */
+  @Test
+  void writebackCache_optedIn_sizeMtimeContentAfterWritesCloseRemount_matchAPlainDirectory()
+      throws Exception {
+    Path plain = Files.createDirectories(base.resolve("plain"));
+    try (MountedFs hp = WritebackCache.mount(base.resolve("hp"))) {
+      assertEquals(hp.fuseLibrary().equals("fuse3"), hp.writebackCache(), "writeback cache on libfuse 3 only");
+      String py = String.join("\n",
+          "import os,sys,random,time",
+          "d=sys.argv[1]; r=random.Random(5)",
+          "fd=os.open(d+'/w',os.O_WRONLY|os.O_CREAT,0o644)",
+          "for i in range(200):",
+          "  os.pwrite(fd,r.randbytes(r.randint(1,9000)),r.randint(0,3<<20))",
+          "os.ftruncate(fd,(3<<20)+12345)",
+          "os.pwrite(fd,b'tail',(3<<20)+12340)",
+          "before=time.time_ns(); os.pwrite(fd,b'last',100); os.close(fd); after=time.time_ns()",
+          "a=os.open(d+'/a',os.O_WRONLY|os.O_CREAT|os.O_APPEND,0o644)",
+          "for i in range(50): os.write(a,r.randbytes(r.randint(1,5000)))",
+          "os.close(a)",
+          "m=os.stat(d+'/w').st_mtime_ns",
+          "assert before-10**7<=m<=after+10**7, (before,m,after)",
+          "print(m)");
+      long mtime = Long.parseLong(run("python3", "-c", py, hp.mnt.toString()).strip());
+      run("python3", "-c", py, plain.toString());
+      for (String n : List.of("w", "a")) {
+        assertEquals(Files.size(plain.resolve(n)), Files.size(hp.path(n)), n);
+        assertArrayEquals(Files.readAllBytes(plain.resolve(n)), Files.readAllBytes(hp.path(n)), n);
+      }
+      hp.remount();
+      assertEquals(Long.toString(mtime), run("python3", "-c", "import os,sys; print(os.stat(sys.argv[1]).st_mtime_ns)",
+          hp.path("w").toString()).strip(), "the mtime the kernel showed is the one stored");
+      for (String n : List.of("w", "a")) {
+        assertEquals(Files.size(plain.resolve(n)), Files.size(hp.path(n)), n + " after remount");
+        assertArrayEquals(Files.readAllBytes(plain.resolve(n)), Files.readAllBytes(hp.path(n)), n + " after remount");
+      }
+      hp.stop();
+      assertFalse(FuseMount.isMounted(hp.mnt));
+      FsckAssert.assertClean(hp.data);
+    }
+  }
+
+  /**
+   * On libfuse 3 the kernel reads a directory it has nothing of cached with readdirplus: listing alone (no
+   * stat) hands it every entry with its attributes, each a counted lookup; on libfuse 2 a listing looks
+   * nothing up.
+   */
+  @Test
+  void listing_onFuse3_isReaddirplus_entriesCountAsKernelLookups() throws IOException {
+    for (int i = 0; i < 20; i++) {
+      Files.writeString(fs.path("f" + i), "x" + i);
+    }
+    long ino = ino(fs.path("f5"));
+    fs.remount();
+    assertEquals(0, fs.kernelLookups(ino));
+    assertEquals(20, list(fs.mnt).size());
+    if (fuseLibrary().equals("fuse3")) {
+      assertEquals(1, fs.kernelLookups(ino), "readdirplus gave the kernel f5");
+    } else {
+      assertEquals(0, fs.kernelLookups(ino), "a plain readdir looks nothing up");
+    }
+    assertEquals("x5", Files.readString(fs.path("f5")));
+    assertEquals(2, Files.size(fs.path("f5")));
+  }
+
+  /** libfuse 3 negotiates max_pages: one write() of 4 MiB arrives as 1 MiB requests (128 KiB on libfuse 2). */
+  @Test
+  void writeRequests_carryOneMebibyteOnFuse3_128KibOnFuse2() throws IOException {
+    byte[] data = new byte[4 << 20];
+    new java.util.Random(3).nextBytes(data);
+    try (FileChannel ch = FileChannel.open(fs.path("w"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.wrap(data);
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+    }
+    long want = fuseLibrary().equals("fuse3") ? 1 << 20 : 128 << 10;
+    assertEquals(want, fs.largestWriteRequest(), "largest write request on " + fuseLibrary());
+    assertArrayEquals(data, Files.readAllBytes(fs.path("w")));
   }
 
   @Test

@@ -21,6 +21,14 @@ public interface MountUnderTest {
   /** Lets other users reach {@link #root()} (the directories above the mount point are the test's own). */
   void openPathToOthers() throws IOException;
 
+  /**
+   * The libfuse the mount's low-level binding uses: "fuse3" (the default where libfuse3 is installed, as on
+   * the machines that run these tests) or "fuse2", which cannot negotiate renameat2 flags or lseek.
+   */
+  default String fuseLibrary() {
+    return "fuse3";
+  }
+
   /** {@code first/more...} under {@link #root()}. */
   default Path path(String first, String... more) {
     return root().resolve(Path.of(first, more).toString());

@@ -79,6 +79,25 @@ final class MountedFs implements AutoCloseable {
     return mnt.resolve(Path.of(first, more).toString());
   }
 
+  /** "fuse3", "fuse2" (the low-level binding's library) or "highlevel" (the path-based adapter). */
+  String fuseLibrary() {
+    return mount.fuseLibrary();
+  }
+
+  boolean writebackCache() {
+    return mount.writebackCache();
+  }
+
+  /** The kernel's lookup count of {@code ino}. */
+  long kernelLookups(long ino) {
+    return mount.kernelLookups(ino);
+  }
+
+  /** The largest write request the kernel sent so far. */
+  long largestWriteRequest() {
+    return mount.largestWriteRequest();
+  }
+
   DynamicFileSystem engine() {
     return fs;
   }

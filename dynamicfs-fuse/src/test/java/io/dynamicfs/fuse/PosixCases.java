@@ -333,6 +333,32 @@ public abstract class PosixCases implements MountUnderTest {
     assertEquals("755", run("stat", "-c", "%a", f.toString()));
   }
 
+  /**
+   * Linux's rule for a write or truncate by someone other than the owner (without CAP_FSETID): set-user-ID
+   * goes, set-group-ID goes when the file is group-executable and stays otherwise. On the low-level binding
+   * the kernel does it (HANDLE_KILLPRIV is not negotiated), sending the mode change as a setattr.
+   */
+  @Test
+  void setuidSetgid_clearedByAnotherUsersWriteAndTruncate() throws Exception {
+    openPathToOthers();
+    Path exec = path("exec");
+    Path plain = path("plain");
+    Path cut = path("cut");
+    for (Path f : List.of(exec, plain, cut)) {
+      Files.writeString(f, "data");
+    }
+    run("chmod", "6777", exec.toString());
+    run("chmod", "6666", plain.toString());
+    run("chmod", "6777", cut.toString());
+    run("runuser", "-u", "nobody", "--", "sh", "-c", "echo more >> " + exec);
+    run("runuser", "-u", "nobody", "--", "sh", "-c", "echo more >> " + plain);
+    run("runuser", "-u", "nobody", "--", "truncate", "-s", "1", cut.toString());
+    assertEquals("777", run("stat", "-c", "%a", exec.toString()).strip(), "both bits go (group-executable)");
+    assertEquals("2666", run("stat", "-c", "%a", plain.toString()).strip(), "set-group-ID stays (not group-executable)");
+    assertEquals("777", run("stat", "-c", "%a", cut.toString()).strip(), "a truncate clears them as a write does");
+    assertEquals("datamore\n", Files.readString(exec));
+  }
+
   @Test
   void setgidDirectory_newEntriesInheritGroup() throws Exception {
     Path d = Files.createDirectory(path("sg"));

@@ -48,7 +48,8 @@ public final class MeteredFileSystem implements FileSystem {
   /** The metered operations; names are the FUSE operation names. */
   enum Op {
     GETATTR, LOOKUP, MKNOD, MKDIR, SYMLINK, READLINK, UNLINK, RMDIR, RENAME, LINK, SETATTR, OPEN, CREATE, READ,
-    WRITE, FLUSH, FSYNC, RELEASE, READDIR, FSYNCDIR, GETXATTR, SETXATTR, LISTXATTR, REMOVEXATTR, STATFS, FALLOCATE;
+    WRITE, FLUSH, FSYNC, RELEASE, READDIR, FSYNCDIR, GETXATTR, SETXATTR, LISTXATTR, REMOVEXATTR, STATFS, FALLOCATE, COPY_FILE_RANGE,
+    LSEEK;
 
     final String tag = name().toLowerCase(Locale.ROOT);
   }
@@ -171,6 +172,20 @@ public final class MeteredFileSystem implements FileSystem {
   @Override
   public void fallocate(Caller caller, long handle, int mode, long offset, long length) throws IOException {
     timed(Op.FALLOCATE, () -> fs.fallocate(caller, handle, mode, offset, length));
+  }
+
+  @Override
+  public long copyFileRange(Caller caller, long handleIn, long offsetIn, long handleOut, long offsetOut,
+      long length, int flags) throws IOException {
+    long n = timed(Op.COPY_FILE_RANGE, () -> fs.copyFileRange(caller, handleIn, offsetIn, handleOut, offsetOut,
+        length, flags));
+    bytesWritten.increment(n);
+    return n;
+  }
+
+  @Override
+  public long seekData(long handle, long offset, int whence) throws IOException {
+    return timed(Op.LSEEK, () -> fs.seekData(handle, offset, whence));
   }
 
   @Override

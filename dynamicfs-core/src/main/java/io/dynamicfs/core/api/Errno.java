@@ -8,6 +8,7 @@ public enum Errno {
   EPERM(1),
   ENOENT(2),
   EIO(5),
+  ENXIO(6),
   E2BIG(7),
   EBADF(9),
   EAGAIN(11),

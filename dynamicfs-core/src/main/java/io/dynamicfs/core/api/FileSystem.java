@@ -94,6 +94,42 @@ public interface FileSystem extends Closeable {
     throw FsException.of(Errno.EOPNOTSUPP, "fallocate is not supported");
   }
 
+  /** lseek(2) whence: the next data at or after the offset. */
+  int SEEK_DATA = 3;
+  /** lseek(2) whence: the next hole at or after the offset (the end of file counts as one). */
+  int SEEK_HOLE = 4;
+
+  /**
+   * lseek(2) with {@link #SEEK_DATA} or {@link #SEEK_HOLE} on an open handle: where the next data or hole
+   * starts at or after {@code offset}; ENXIO when {@code offset} is at or past the end of file (and for
+   * SEEK_DATA when only holes follow). The default knows no holes: all of the file is data.
+   */
+  default long seekData(long handle, long offset, int whence) throws IOException {
+    long size = getattr(inodeOf(handle)).size();
+    if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+      throw FsException.of(Errno.EINVAL, "lseek whence %d", whence);
+    }
+    if (offset < 0) {
+      throw FsException.of(Errno.EINVAL, "negative offset %d", offset);
+    }
+    if (offset >= size) {
+      throw FsException.of(Errno.ENXIO, "offset %d is at or past the end of file (%d)", offset, size);
+    }
+    return whence == SEEK_DATA ? offset : size;
+  }
+
+  /**
+   * copy_file_range(2) between two open handles: copies up to {@code length} bytes from {@code offsetIn} of
+   * {@code handleIn}'s file to {@code offsetOut} of {@code handleOut}'s and returns the count (0 at or past
+   * the source's end of file). The result reads exactly as a byte copy would, including what either file
+   * has written but not yet flushed. {@code flags} must be 0. The default refuses (EOPNOTSUPP: the kernel then
+   * copies the bytes itself).
+   */
+  default long copyFileRange(Caller caller, long handleIn, long offsetIn, long handleOut, long offsetOut,
+      long length, int flags) throws IOException {
+    throw FsException.of(Errno.EOPNOTSUPP, "copy_file_range is not supported");
+  }
+
   /** The handle's inode: what fstat on it reports even after unlink. */
   long inodeOf(long handle) throws IOException;
 

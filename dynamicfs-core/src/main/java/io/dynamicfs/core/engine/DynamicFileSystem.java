@@ -700,6 +700,99 @@ public final class DynamicFileSystem implements FileSystem {
     h.file().reserve(offset, length, keepSize, rawSpace().availableBytes(), dropPrivileges(caller, i));
   }
 
+  @Override
+  public long seekData(long handle, long offset, int whence) throws IOException {
+    Handle h = handle(handle);
+    if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+      throw FsException.of(Errno.EINVAL, "lseek whence %d", whence);
+    }
+    h.file().commit(); // what is written but not yet published counts as data
+    return h.file().seek(offset, whence == SEEK_HOLE);
+  }
+
+  /**
+   * Shares the whole blocks of the range ({@link CopyPlan}) in one {@link MetaOp.CloneBlocks} after both files
+   * published what they wrote, and copies the unaligned edges through read and write. When the clone finds the
+   * files changed under it (EAGAIN), the whole range is copied as bytes instead.
+   */
+  @Override
+  public long copyFileRange(Caller caller, long handleIn, long offsetIn, long handleOut, long offsetOut,
+      long length, int flags) throws IOException {
+    Handle in = handle(handleIn);
+    Handle out = handle(handleOut);
+    if (flags != 0) {
+      throw FsException.of(Errno.EINVAL, "copy_file_range flags %#x", flags);
+    }
+    if ((in.flags() & O_ACCMODE) == O_WRONLY || (out.flags() & O_ACCMODE) == O_RDONLY
+        || (out.flags() & O_APPEND) != 0) {
+      throw FsException.of(Errno.EBADF, "copy_file_range needs a readable source and a writable, non-append target");
+    }
+    if (offsetIn < 0 || offsetOut < 0 || length < 0) {
+      throw FsException.of(Errno.EINVAL, "copy_file_range range %d -> %d, %d bytes", offsetIn, offsetOut, length);
+    }
+    for (Handle h : List.of(in, out)) {
+      Inode i = meta.requireInode(h.ino());
+      if (i.isDirectory()) {
+        throw FsException.of(Errno.EISDIR, "inode %d is a directory", h.ino());
+      }
+      if (!i.isRegular()) {
+        throw FsException.of(Errno.EINVAL, "inode %d is not a regular file", h.ino());
+      }
+    }
+    in.file().commit(); // the source's unpublished writes are part of what is copied
+    long srcSize = in.file().size();
+    if (offsetIn >= srcSize || length == 0) {
+      return 0;
+    }
+    long len = Math.min(length, srcSize - offsetIn);
+    long max = FileSystem.maxFileSize(format.blockSize());
+    if (offsetOut >= max) {
+      throw FsException.of(Errno.EFBIG, "copy to %d: files end at %d bytes", offsetOut, max);
+    }
+    len = Math.min(len, max - offsetOut);
+    if (in.ino() == out.ino() && offsetIn < offsetOut + len && offsetOut < offsetIn + len) {
+      throw FsException.of(Errno.EINVAL, "copy_file_range within inode %d: ranges overlap", in.ino());
+    }
+    io.dynamicfs.core.meta.Chunk first = meta.chunk(in.ino(), 0);
+    CopyPlan plan = CopyPlan.of(offsetIn, offsetOut, len, srcSize, out.file().size(), format.blockSize(),
+        first != null && first.isInline());
+    if (plan.cloneCount() > 0) {
+      try {
+        out.file().cloneFrom(in.ino(), plan.srcIndex(), plan.dstIndex(), plan.cloneCount(), plan.minSize());
+      } catch (FsException e) {
+        if (e.errno() != Errno.EAGAIN) {
+          throw e;
+        }
+        plan = CopyPlan.bytesOnly(offsetIn, offsetOut, len);
+      }
+    }
+    for (CopyPlan.Range r : plan.byteCopies()) {
+      copyBytes(in, r.from(), out, r.to(), r.n());
+    }
+    if (observing) {
+      observer.write(out.ino(), offsetOut, (int) Math.min(len, Integer.MAX_VALUE), clock.coarseNanos());
+    }
+    return len;
+  }
+
+  /** Copies {@code n} bytes through the source's read and the destination's write path, a block at a time. */
+  private void copyBytes(Handle in, long from, Handle out, long to, long n) throws IOException {
+    byte[] buf = new byte[(int) Math.min(n, format.blockSize())];
+    for (long done = 0; done < n; ) {
+      int want = (int) Math.min(buf.length, n - done);
+      int got = in.file().read(from + done, buf, 0, want);
+      if (got < want) {
+        java.util.Arrays.fill(buf, Math.max(got, 0), want, (byte) 0); // the source shrank meanwhile: zeros
+      }
+      long reserved = meta.reservedBytes();
+      if (reserved > 0) {
+        requireUnreservedSpace(out, to + done, want, reserved);
+      }
+      out.file().write(to + done, buf, 0, want, false);
+      done += want;
+    }
+  }
+
   /**
    * Writes zeros over the part of {@code [offset, offset + length)} inside the file: the block pipeline
    * stores an all-zero block as a hole, so whole blocks are deallocated and partial ones rewritten.

@@ -303,6 +303,76 @@ final class OpenFile {
     }
   }
 
+  /**
+   * copy_file_range's shared blocks: publishes what was written to this (destination) file, then, with no
+   * write, truncate or commit of it able to slip in, applies {@link MetaOp.CloneBlocks} (blocks
+   * {@code [srcIndex, srcIndex + count)} of {@code srcIno} become this file's blocks from {@code dstIndex})
+   * and takes the size and times metadata then has as its own. Nothing of those blocks is left in this
+   * object's buffers, so no later commit can overwrite the shared blocks with older bytes.
+   */
+  void cloneFrom(long srcIno, long srcIndex, long dstIndex, long count, long minSize) throws IOException {
+    commitMutex.lock();
+    try {
+      while (true) {
+        commit(true, null);
+        lock.lock();
+        if (truncatedTo < 0 && dirty.isEmpty() && pending.isEmpty() && !changed) {
+          break; // keep the lock: nothing of this file is waiting to be published
+        }
+        lock.unlock();
+      }
+      try {
+        log.submit(new MetaOp.CloneBlocks(srcIno, srcIndex, ino, dstIndex, count, minSize, clock.nowNanos()));
+        Inode now = meta.requireInode(ino);
+        size = now.size();
+        mtimeNs = now.mtimeNs();
+        ctimeNs = now.ctimeNs();
+      } finally {
+        lock.unlock();
+      }
+    } finally {
+      commitMutex.unlock();
+    }
+  }
+
+  /**
+   * Where the next data ({@code hole} false) or hole ({@code hole} true) at or after {@code offset} starts,
+   * from the committed block list (call after a commit): a missing block is a hole, the end of file is a
+   * hole; ENXIO at or past the end of file, and for data when only holes follow.
+   */
+  long seek(long offset, boolean hole) throws IOException {
+    long end;
+    lock.lock();
+    try {
+      end = size;
+    } finally {
+      lock.unlock();
+    }
+    if (offset < 0) {
+      throw FsException.of(Errno.EINVAL, "negative offset %d", offset);
+    }
+    if (offset >= end) {
+      throw FsException.of(Errno.ENXIO, "offset %d is at or past the end of file (%d)", offset, end);
+    }
+    long idx = offset / bs;
+    long lastIdx = (end - 1) / bs;
+    long expected = idx;
+    for (io.dynamicfs.core.meta.Chunk c : meta.chunks(ino, idx, lastIdx + 1)) {
+      if (hole) {
+        if (c.index() != expected) {
+          return Math.max(offset, expected * bs); // a missing block before this chunk
+        }
+        expected++;
+      } else {
+        return Math.max(offset, c.index() * bs);
+      }
+    }
+    if (hole) {
+      return Math.min(end, Math.max(offset, expected * bs));
+    }
+    throw FsException.of(Errno.ENXIO, "no data at or after offset %d", offset);
+  }
+
   private void touch() {
     long now = clock.nowNanos();
     mtimeNs = now;

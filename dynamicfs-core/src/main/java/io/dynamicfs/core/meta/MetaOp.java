@@ -163,6 +163,19 @@ public sealed interface MetaOp {
    */
   record Unreserve(long ino, long fromIndex, long toIndex) implements MetaOp {}
 
+  /**
+   * copy_file_range's shared part: blocks {@code [srcIndex, srcIndex + count)} of file {@code srcIno} become
+   * blocks {@code [dstIndex, dstIndex + count)} of file {@code dstIno} as they are when this applies: the same
+   * block ids with one more reference each (no bytes copied or stored), inline bytes copied, holes as holes;
+   * the destination's old blocks there lose their reference. The destination's size becomes at least
+   * {@code minSize}; its mtime and ctime become {@code timeNs}. The source's last block may be shorter than a
+   * block (its end of file): it is taken only when nothing of the destination lies past it, i.e. the
+   * destination's size at apply is at most {@code minSize}, else EAGAIN and nothing changes (the proposer then
+   * copies those bytes). Both files regular, ranges of one file not overlapping (EINVAL).
+   */
+  record CloneBlocks(long srcIno, long srcIndex, long dstIno, long dstIndex, long count, long minSize,
+      long timeNs) implements MetaOp {}
+
   /** Frees an inode whose last name and last handle are gone. */
   record ReclaimInode(long ino) implements MetaOp {}
 

@@ -304,6 +304,8 @@ public final class OpApplier {
       // only the applied index moves
     } else if (op instanceof MetaOp.Unreserve u) {
       unreserve(tx, u);
+    } else if (op instanceof MetaOp.CloneBlocks c) {
+      cloneBlocks(tx, c);
     } else if (op instanceof MetaOp.RenewSession r) {
       MetadataStore.Session live = store.session(r.id());
       if (live == null) {
@@ -828,6 +830,74 @@ public final class OpApplier {
       }
       setAttrs(tx, c.attrs());
     }
+  }
+
+  /**
+   * Shares the source's blocks with the destination: each source chunk of the range is put at the matching
+   * destination index (a stored block gains a reference, inline bytes are copied, a missing chunk is a hole);
+   * the destination's chunk there is released. Accounting as {@link #commitBlocks}: a reserved destination
+   * index uses its reservation up, any other counts the new length less the old in st_blocks. Inline bytes
+   * only go to block 0 (EAGAIN otherwise, before anything changed: checked in the loop before any write
+   * since a source's inline chunk can only be its block 0, the first of the range).
+   */
+  private void cloneBlocks(Tx tx, MetaOp.CloneBlocks c) throws FsException {
+    Inode src = tx.inode(c.srcIno());
+    Inode dst = tx.inode(c.dstIno());
+    if (!src.isRegular() || !dst.isRegular()) {
+      throw FsException.of(Errno.EINVAL, "clone from %d to %d: both must be regular files", c.srcIno(), c.dstIno());
+    }
+    long bs = store.blockSize();
+    long max = FileSystem.maxFileSize((int) bs) / bs;
+    if (c.count() <= 0 || c.srcIndex() < 0 || c.dstIndex() < 0 || c.srcIndex() > max - c.count()
+        || c.dstIndex() > max - c.count() || c.minSize() < 0 || c.minSize() > (c.dstIndex() + c.count()) * bs) {
+      throw FsException.of(Errno.EINVAL, "bad clone range %d+%d to %d (size %d)", c.srcIndex(), c.count(),
+          c.dstIndex(), c.minSize());
+    }
+    if (c.srcIno() == c.dstIno() && c.srcIndex() < c.dstIndex() + c.count()
+        && c.dstIndex() < c.srcIndex() + c.count()) {
+      throw FsException.of(Errno.EINVAL, "clone ranges of inode %d overlap", c.srcIno());
+    }
+    long srcBlocks = (src.size() + bs - 1) / bs;
+    if (c.srcIndex() + c.count() > srcBlocks) {
+      throw FsException.of(Errno.EAGAIN, "source %d has %d blocks now, fewer than the clone's end %d", c.srcIno(),
+          srcBlocks, c.srcIndex() + c.count());
+    }
+    boolean shortTail = src.size() < (c.srcIndex() + c.count()) * bs;
+    if (shortTail && dst.size() > c.minSize()) {
+      throw FsException.of(Errno.EAGAIN, "destination %d reaches past the source's last block", c.dstIno());
+    }
+    long stored = dst.storedBytes();
+    for (long k = 0; k < c.count(); k++) {
+      long si = c.srcIndex() + k;
+      long di = c.dstIndex() + k;
+      Chunk from = store.chunk(c.srcIno(), si);
+      Chunk old = store.chunk(c.dstIno(), di);
+      int oldLength = 0;
+      if (old != null) {
+        unref(tx, old);
+        oldLength = old.length();
+        tx.delete(store.chunks, Keys.chunk(c.dstIno(), di));
+      }
+      int newLength = 0;
+      if (from != null && from.isInline() && di != 0) {
+        throw FsException.of(Errno.EAGAIN, "inline bytes of inode %d stay at block 0", c.srcIno());
+      }
+      if (from != null) {
+        if (!from.isInline()) {
+          tx.addRef(from.id(), 1, null);
+        }
+        tx.put(store.chunks, Keys.chunk(c.dstIno(), di), new Chunk(di, from.id(), from.length(),
+            from.inline()).encodeValue());
+        newLength = from.length();
+      }
+      if (tx.isReserved(c.dstIno(), di)) {
+        tx.addReserved(oldLength - newLength);
+      } else {
+        stored += newLength - oldLength;
+      }
+    }
+    Inode now = tx.inode(c.dstIno());
+    tx.put(now.withSize(Math.max(now.size(), c.minSize()), stored).withTimes(now.atimeNs(), c.timeNs(), c.timeNs()));
   }
 
   /** As a truncate releases reservations past the end: a reserved block counts a whole block until then. */

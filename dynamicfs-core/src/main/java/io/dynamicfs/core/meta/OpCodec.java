@@ -132,6 +132,15 @@ public final class OpCodec {
         out.writeLong(u.ino());
         out.writeLong(u.fromIndex());
         out.writeLong(u.toIndex());
+      } else if (op instanceof MetaOp.CloneBlocks c) {
+        out.writeByte(40);
+        out.writeLong(c.srcIno());
+        out.writeLong(c.srcIndex());
+        out.writeLong(c.dstIno());
+        out.writeLong(c.dstIndex());
+        out.writeLong(c.count());
+        out.writeLong(c.minSize());
+        out.writeLong(c.timeNs());
       } else if (op instanceof MetaOp.RenewSession r) {
         out.writeByte(13);
         out.writeLong(r.id());
@@ -245,6 +254,8 @@ public final class OpCodec {
         case 13 -> new MetaOp.RenewSession(in.readLong(), in.readLong());
         case 21 -> new MetaOp.Noop();
         case 22 -> new MetaOp.Unreserve(in.readLong(), in.readLong(), in.readLong());
+        case 40 -> new MetaOp.CloneBlocks(in.readLong(), in.readLong(), in.readLong(), in.readLong(), in.readLong(),
+            in.readLong(), in.readLong());
         case 14 -> new MetaOp.CloseSession(in.readLong());
         case 15 -> new MetaOp.ExpireSessions(in.readLong());
         case 16 -> new MetaOp.SetClusterConfig(str(in), in.readInt(), in.readUnsignedByte(), in.readInt(), str(in));

@@ -133,6 +133,15 @@ class DynamicFileSystemTest {
       }
     }
 
+    /** Fails unless fsck of what is on disk finds nothing; closes everything either way. */
+    void assertFsckCleanAndClose() throws IOException {
+      try {
+        assertEquals(List.of(), fsckOnDisk().problems(), "fsck after the test");
+      } finally {
+        close();
+      }
+    }
+
     @Override
     public void close() throws IOException {
       try {

@@ -9,12 +9,10 @@ import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.api.SetAttr;
-import io.dynamicfs.core.check.Fsck;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.format.FormatOptions;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -35,12 +33,7 @@ class FileSizeLimitTest {
 
   @AfterEach
   void fsckAndClose() throws IOException {
-    try {
-      Fsck.Report r = engine.fsckOnDisk();
-      assertEquals(List.of(), r.problems(), "fsck after the test");
-    } finally {
-      engine.close();
-    }
+    engine.assertFsckCleanAndClose();
   }
 
   private static FsException efbig(org.junit.jupiter.api.function.Executable e) {

@@ -990,6 +990,64 @@ class OpApplierTest {
     assertEquals(Errno.EINVAL, failure(new MetaOp.Unreserve(ROOT, 0, 1)));
   }
 
+  // ---- clone (copy_file_range) ----------------------------------------------------------------
+
+  @Test
+  void cloneBlocks_sharesBlockIdsWithOneMoreReference_andReleasesTheOldOnes() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long b = mkfile(ROOT, "b");
+    ChunkChange a0 = stored(0, randomBytes(BS));
+    ChunkChange a2 = stored(2, randomBytes(BS));
+    commit(a, 3L * BS, -1, a0, a2); // block 1 is a hole
+    ChunkChange old = stored(1, randomBytes(BS));
+    commit(b, 2L * BS, -1, stored(0, randomBytes(BS)), old);
+    long t = now();
+    apply(new MetaOp.CloneBlocks(a, 0, b, 1, 3, 4L * BS, t));
+    assertEquals(List.of(0L, 1L, 3L), chunkIndexes(b), "block 1 of a is a hole in b too");
+    assertEquals(a0.id(), store.chunk(b, 1).id());
+    assertEquals(a2.id(), store.chunk(b, 3).id());
+    assertEquals(2, refs(a0.id()));
+    assertEquals(2, refs(a2.id()));
+    assertEquals(0, refs(old.id()), "b's old block 1 lost its only reference");
+    Inode ib = inode(b);
+    assertEquals(4L * BS, ib.size());
+    assertEquals(3L * BS, ib.storedBytes());
+    assertEquals(t, ib.mtimeNs());
+    assertEquals(t, ib.ctimeNs());
+    apply(unlink(ROOT, "a"));
+    assertEquals(1, refs(a0.id()), "b keeps the shared blocks alive");
+  }
+
+  @Test
+  void cloneBlocks_sourcesShortLastBlock_onlyWhenNothingOfTheTargetLiesPastIt() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long b = mkfile(ROOT, "b");
+    ChunkChange tail = stored(1, randomBytes(300));
+    commit(a, BS + 300L, -1, stored(0, randomBytes(BS)), tail);
+    commit(b, 5L * BS, -1, stored(4, randomBytes(BS)));
+    String before = snapshot();
+    assertEquals(Errno.EAGAIN, failure(new MetaOp.CloneBlocks(a, 0, b, 0, 2, BS + 300L, now())));
+    assertEquals(before, snapshot(), "a refused clone changes nothing");
+    apply(new MetaOp.CloneBlocks(a, 0, b, 4, 2, 5L * BS + 300, now()));
+    assertEquals(5L * BS + 300, inode(b).size());
+    assertEquals(tail.id(), store.chunk(b, 5).id());
+    assertEquals(Errno.EAGAIN, failure(new MetaOp.CloneBlocks(a, 0, b, 0, 3, 3L * BS, now())),
+        "the source has only two blocks now");
+  }
+
+  @Test
+  void cloneBlocks_badRequests_failEinval() throws Exception {
+    long a = mkfile(ROOT, "a");
+    long d = mkdir(ROOT, "d");
+    commit(a, 4L * BS, -1, stored(0, randomBytes(BS)));
+    assertEquals(Errno.EINVAL, failure(new MetaOp.CloneBlocks(a, 0, a, 1, 2, 3L * BS, now())), "overlap");
+    assertEquals(Errno.EINVAL, failure(new MetaOp.CloneBlocks(a, 0, d, 0, 1, BS, now())), "directory");
+    assertEquals(Errno.EINVAL, failure(new MetaOp.CloneBlocks(a, 0, a, 2, 0, 2L * BS, now())), "no blocks");
+    assertEquals(Errno.EINVAL, failure(new MetaOp.CloneBlocks(a, 0, a, 2, 1, 4L * BS, now())), "size past range");
+    apply(new MetaOp.CloneBlocks(a, 0, a, 2, 2, 4L * BS, now()));
+    assertEquals(List.of(0L, 2L), chunkIndexes(a));
+  }
+
   @Test
   void reserve_moreThanAvailable_failsEnospc_countingEarlierReservations() throws Exception {
     long a = mkfile(ROOT, "a");

@@ -49,6 +49,7 @@ class OpCodecTest {
         new MetaOp.AcquireDirLease(99L),
         new MetaOp.RecallDirLease(98L),
         new MetaOp.ReleaseDirLease(97L),
+        new MetaOp.CloneBlocks(7L, 2L, 8L, 5L, 3L, 8L * (1 << 20) - 1, 13L),
         new MetaOp.CloseSession(-77L),
         new MetaOp.ExpireSessions(456L),
         new MetaOp.SetClusterConfig("c0ffee", 1 << 20, 1, 4096, "replicate-2"),

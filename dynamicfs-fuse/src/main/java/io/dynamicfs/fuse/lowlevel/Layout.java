@@ -64,6 +64,40 @@ final class Layout {
     private FileInfo() {}
   }
 
+  /**
+   * {@code struct fuse_file_info} (3.14): {@code int flags; unsigned writepage:1, direct_io:1, keep_cache:1,
+   * flush:1, nonseekable:1, flock_release:1, cache_readdir:1, noflush:1, padding:24; unsigned padding2:32;
+   * uint64_t fh; uint64_t lock_owner; uint32_t poll_events;}.
+   */
+  static final class FileInfo3 {
+    static final int SIZE = 40;
+    static final int FLAGS = 0;
+    static final int BITS = 4;
+    static final int BIT_WRITEPAGE = 1;
+    static final int BIT_DIRECT_IO = 2;
+    static final int BIT_KEEP_CACHE = 4;
+    static final int BIT_CACHE_READDIR = 64;
+    static final int FH = 16;
+    static final int LOCK_OWNER = 24;
+
+    private FileInfo3() {}
+  }
+
+  /**
+   * {@code struct fuse_buf} (3.14): {@code size_t size; enum fuse_buf_flags flags; void *mem; int fd;
+   * off_t pos;}.
+   */
+  static final class Fuse3Buf {
+    static final int SIZE = 40;
+    static final int BUF_SIZE = 0;
+    static final int FLAGS = 8;
+    static final int MEM = 16;
+    static final int FD = 24;
+    static final int POS = 32;
+
+    private Fuse3Buf() {}
+  }
+
   /** {@code struct fuse_ctx}: {@code uid_t uid; gid_t gid; pid_t pid; mode_t umask;}. */
   static final class Ctx {
     static final int UID = 0;
@@ -104,6 +138,8 @@ final class Layout {
    * max_write, max_readahead, capable, want, max_background, congestion_threshold, reserved[23];}.
    */
   static final class ConnInfo {
+    static final int MAX_WRITE = 12;
+    static final int MAX_READAHEAD = 16;
     static final int CAPABLE = 20;
     static final int WANT = 24;
     static final int MAX_BACKGROUND = 28;
@@ -112,10 +148,40 @@ final class Layout {
     private ConnInfo() {}
   }
 
-  /** fuse_conn_info capability: revalidate attributes on read, drop pages when mtime/size changed. */
-  static final int CAP_AUTO_INVAL_DATA = 1 << 12;
-  /** FUSE_CAP_EXPORT_SUPPORT: the kernel may look up "." and ".." of a bare inode number (file handles). */
+  /**
+   * {@code struct fuse_conn_info} (3.14): {@code unsigned proto_major, proto_minor, max_write, max_read,
+   * max_readahead, capable, want, max_background, congestion_threshold, time_gran, reserved[22];}. Capable,
+   * want and the background limits sit where 2.9 has them.
+   */
+  static final class ConnInfo3 {
+    static final int MAX_WRITE = 8;
+    static final int MAX_READ = 12;
+    static final int MAX_READAHEAD = 16;
+    static final int CAPABLE = 20;
+    static final int WANT = 24;
+    static final int MAX_BACKGROUND = 28;
+    static final int CONGESTION_THRESHOLD = 32;
+    static final int TIME_GRAN = 36;
+
+    private ConnInfo3() {}
+  }
+
+  // fuse_conn_info capabilities (FUSE_CAP_*): the same bits in 2.9 and 3.14 where both have them.
+  static final int CAP_ASYNC_READ = 1;
+  static final int CAP_ATOMIC_O_TRUNC = 1 << 3;
+  /** The kernel may look up "." and ".." of a bare inode number (file handles). */
   static final int CAP_EXPORT_SUPPORT = 1 << 4;
+  static final int CAP_SPLICE_READ = 1 << 9;
+  static final int CAP_IOCTL_DIR = 1 << 11;
+  /** Revalidate attributes on read, drop pages when mtime/size changed. */
+  static final int CAP_AUTO_INVAL_DATA = 1 << 12;
+  static final int CAP_READDIRPLUS = 1 << 13;
+  static final int CAP_READDIRPLUS_AUTO = 1 << 14;
+  static final int CAP_ASYNC_DIO = 1 << 15;
+  static final int CAP_WRITEBACK_CACHE = 1 << 16;
+  static final int CAP_PARALLEL_DIROPS = 1 << 18;
+  /** libfuse 3: the filesystem, not the kernel, clears set-user-ID and set-group-ID on write and truncate. */
+  static final int CAP_HANDLE_KILLPRIV = 1 << 20;
 
   /** setattr's {@code to_set} bits. */
   static final int SET_ATTR_MODE = 1;
@@ -126,4 +192,6 @@ final class Layout {
   static final int SET_ATTR_MTIME = 32;
   static final int SET_ATTR_ATIME_NOW = 128;
   static final int SET_ATTR_MTIME_NOW = 256;
+  /** libfuse 3: ctime given (the kernel owns the times under the writeback cache). */
+  static final int SET_ATTR_CTIME = 1 << 10;
 }

@@ -2,54 +2,18 @@ package io.dynamicfs.fuse.lowlevel;
 
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
-import jnr.ffi.annotations.In;
 
 /**
- * The part of libfuse 2.9's low-level API ({@code fuse_lowlevel.h}) DynamicFS uses, bound with jnr-ffi.
+ * The part of libfuse 2.9's low-level API ({@code fuse_lowlevel.h}) DynamicFS uses, bound with jnr-ffi: the
+ * session and channel calls here, the replies in {@link LibFuseCommon}.
  * Symbols resolve to their default versions (e.g. {@code fuse_mount@@FUSE_2.6},
  * {@code fuse_lowlevel_new@@FUSE_2.6}, {@code fuse_reply_statfs@@FUSE_2.5}). x86_64 Linux only: the
  * struct layouts the pointers refer to are in {@link Layout}.
  *
- * <p>Pointers: {@code req} is a {@code fuse_req_t}; {@code e} a {@code struct fuse_entry_param*};
- * {@code fi} a {@code struct fuse_file_info*}; {@code attr}/{@code stbuf} a {@code struct stat*} or
- * {@code struct statvfs*}; {@code args} a {@code struct fuse_args*}; {@code ch} a
- * {@code struct fuse_chan*}; {@code se} a {@code struct fuse_session*}.
+ * <p>Pointers: {@code args} a {@code struct fuse_args*}; {@code ch} a {@code struct fuse_chan*};
+ * {@code se} a {@code struct fuse_session*}.
  */
-public interface LibFuseLowLevel {
-  int fuse_reply_err(Pointer req, int err);
-
-  void fuse_reply_none(Pointer req);
-
-  int fuse_reply_entry(Pointer req, Pointer e);
-
-  int fuse_reply_create(Pointer req, Pointer e, Pointer fi);
-
-  int fuse_reply_attr(Pointer req, Pointer attr, double attrTimeout);
-
-  int fuse_reply_readlink(Pointer req, String link);
-
-  int fuse_reply_open(Pointer req, Pointer fi);
-
-  int fuse_reply_write(Pointer req, long count);
-
-  int fuse_reply_buf(Pointer req, @In byte[] buf, long size);
-
-  int fuse_reply_buf(Pointer req, Pointer buf, long size);
-
-  int fuse_reply_statfs(Pointer req, Pointer stbuf);
-
-  int fuse_reply_xattr(Pointer req, long count);
-
-  /** Returns the entry's aligned size; writes it only if it fits in {@code bufsize}. */
-  long fuse_add_direntry(Pointer req, Pointer buf, long bufsize, String name, Pointer stbuf, long off);
-
-  /** {@code const struct fuse_ctx*}: uid, gid, pid, umask of the requesting process. */
-  Pointer fuse_req_ctx(Pointer req);
-
-  int fuse_opt_add_arg(Pointer args, String arg);
-
-  void fuse_opt_free_args(Pointer args);
-
+public interface LibFuseLowLevel extends LibFuseCommon {
   Pointer fuse_mount(String mountpoint, Pointer args);
 
   void fuse_unmount(String mountpoint, Pointer ch);
@@ -60,7 +24,6 @@ public interface LibFuseLowLevel {
 
   void fuse_session_remove_chan(Pointer ch);
 
-  void fuse_session_destroy(Pointer se);
 
   long fuse_chan_bufsize(Pointer ch);
 
@@ -69,7 +32,6 @@ public interface LibFuseLowLevel {
 
   void fuse_session_process(Pointer se, Pointer buf, long len, Pointer ch);
 
-  int fuse_session_exited(Pointer se);
 
   /**
    * Tells the kernel its cached attributes of {@code ino} are stale ({@code off} &lt; 0: attributes only, no
@@ -77,7 +39,6 @@ public interface LibFuseLowLevel {
    */
   int fuse_lowlevel_notify_inval_inode(Pointer ch, long ino, long off, long len);
 
-  void fuse_session_exit(Pointer se);
 
   /** Loaded on first use; fails at once if libfuse.so.2 is missing. */
   final class Holder {

@@ -43,9 +43,13 @@ final class LowLevelAdapter {
   private static final Logger log = LoggerFactory.getLogger(LowLevelAdapter.class);
   private static final int O_ACCMODE = 3;
   private static final int O_RDONLY = 0;
+  private static final int O_WRONLY = 1;
+  private static final int O_RDWR = 2;
+  private static final int O_APPEND = 02000;
 
   private final FileSystem fs;
-  private final LibFuseLowLevel lib;
+  private final LibFuseCommon lib;
+  private final FuseAbi abi;
   private final Runtime runtime;
   private final double attrTimeout;
   private final double entryTimeout;
@@ -53,8 +57,23 @@ final class LowLevelAdapter {
   /** Size and mtime of each file as this kernel last saw them at open or release (keep_cache IF_UNCHANGED). */
   private final Map<Long, Stamp> stamps = new ConcurrentHashMap<>();
   final CountDownLatch initialized = new CountDownLatch(1);
-  /** The session's channel, for notifications to the kernel; set once mounted. */
-  private volatile Pointer channel;
+  /** Notifications to the kernel through the binding's session; set once mounted. */
+  private volatile Notifier notifier;
+  /** The capabilities the kernel offered and those taken, as INIT left them (diagnostics, the mount's log). */
+  private volatile int capable;
+  private volatile int wanted;
+  /** The kernel's writeback cache is on (libfuse 3, asked for by the preset and offered by the kernel). */
+  private volatile boolean writeback;
+
+  /** How the binding tells the kernel that what it caches of an inode is stale. */
+  @FunctionalInterface
+  interface Notifier {
+    /** {@code fuse_lowlevel_notify_inval_inode}: 0 or -errno (-ENOENT when the kernel has no such inode). */
+    int invalInode(long ino, long off, long len);
+  }
+
+  /** The largest write request the kernel sent (diagnostics: what max_write / max_pages gave). */
+  private final java.util.concurrent.atomic.AtomicLong largestWrite = new java.util.concurrent.atomic.AtomicLong();
 
   /** Kernel lookup count per inode (absent = 0). */
   private final Map<Long, Long> lookups = new ConcurrentHashMap<>();
@@ -82,8 +101,11 @@ final class LowLevelAdapter {
     }
   }
 
-  /** A directory's entries as the kernel's dirent records, with each record's start. */
-  private record Listing(Pointer buf, int[] starts, int end) {}
+  /**
+   * A directory's entries as the kernel's dirent records, with each record's start; and their names and
+   * inodes, from which readdirplus builds its records with fresh attributes at each request.
+   */
+  private record Listing(Pointer buf, int[] starts, int end, String[] names, long[] inos) {}
 
   private record Stamp(long size, long mtimeNs) {
     static Stamp of(Attr a) {
@@ -91,9 +113,10 @@ final class LowLevelAdapter {
     }
   }
 
-  LowLevelAdapter(FileSystem fs, LibFuseLowLevel lib, KernelCaching caching) {
+  LowLevelAdapter(FileSystem fs, LibFuseCommon lib, FuseAbi abi, KernelCaching caching) {
     this.fs = fs;
     this.lib = lib;
+    this.abi = abi;
     this.runtime = Runtime.getRuntime(lib);
     this.caching = caching;
     this.attrTimeout = caching.attrTimeout();
@@ -101,12 +124,27 @@ final class LowLevelAdapter {
     this.scratch = ThreadLocal.withInitial(Scratch::new);
   }
 
-  void channel(Pointer ch) {
-    this.channel = ch;
+  void notifier(Notifier n) {
+    this.notifier = n;
+  }
+
+  /** True when the kernel's writeback cache is on for this connection. */
+  boolean writeback() {
+    return writeback;
+  }
+
+  /** {@code want} and {@code capable} of the connection after INIT, as hex (the mount's log line). */
+  String negotiated() {
+    return String.format("want=0x%x capable=0x%x", wanted, capable);
   }
 
   KernelCaching caching() {
     return caching;
+  }
+
+  /** The largest write request so far, in bytes. */
+  long largestWrite() {
+    return largestWrite.get();
   }
 
   /** Current lookup count of {@code ino} (for tests and diagnostics). */
@@ -196,8 +234,12 @@ final class LowLevelAdapter {
     lib.fuse_reply_err(req, 0);
   }
 
-  private static long fh(Pointer fi) {
-    return fi.getLong(Layout.FileInfo.FH);
+  private long fh(Pointer fi) {
+    return fi.getLong(abi.fileInfoFh);
+  }
+
+  private void setFh(Pointer fi, long handle) {
+    fi.putLong(abi.fileInfoFh, handle);
   }
 
   private static byte[] buffer(long size) {
@@ -217,107 +259,152 @@ final class LowLevelAdapter {
 
   // ---- the operations table -----------------------------------------------------------------------
 
-  /** Fills {@code ops}; the callback objects stay reachable through the returned list. */
-  List<Object> install(LowLevelOps ops) {
-    LowLevelCallbacks.Init init = (userdata, conn) -> {
-      try {
-        // Let the kernel keep more requests in flight (read-ahead, async writes) than libfuse's 12.
-        conn.putInt(Layout.ConnInfo.MAX_BACKGROUND, 64);
-        conn.putInt(Layout.ConnInfo.CONGESTION_THRESHOLD, 48);
-        // File handles (name_to_handle_at/open_by_handle_at, NFS re-export): inode numbers are never reused
-        // and survive restarts, so a handle (inode, generation 0) stays valid for as long as the inode lives.
-        if ((conn.getInt(Layout.ConnInfo.CAPABLE) & Layout.CAP_EXPORT_SUPPORT) != 0) {
-          conn.putInt(Layout.ConnInfo.WANT, conn.getInt(Layout.ConnInfo.WANT) | Layout.CAP_EXPORT_SUPPORT);
+  /** libfuse 3's default want for a filesystem like ours, less what DynamicFS does not do itself (see init). */
+  private static final int FUSE3_NOT_WANTED = Layout.CAP_HANDLE_KILLPRIV | Layout.CAP_ATOMIC_O_TRUNC
+      | Layout.CAP_SPLICE_READ;
+  /** Request size asked of a libfuse 3 connection: one engine block (libfuse 3 negotiates max_pages for it). */
+  static final int FUSE3_MAX_WRITE = 1 << 20;
+  /** The kernel's read-ahead window asked for (libfuse 2 takes it as the max_readahead mount option). */
+  private static final int MAX_READAHEAD = 1 << 20;
+
+  /**
+   * INIT: the kernel offers capabilities ({@code capable}); libfuse has set its defaults in {@code want};
+   * this callback adjusts them. Both libraries: more requests in flight, file handles, and
+   * AUTO_INVAL_DATA exactly when the preset asks for it. libfuse 3 also: 1 MiB requests and read-ahead,
+   * and none of ATOMIC_O_TRUNC and HANDLE_KILLPRIV, which it wants by default: with them the kernel leaves
+   * truncation at open and clearing set-user-ID/set-group-ID on write to the filesystem, and the engine
+   * leaves both to the kernel (as on libfuse 2).
+   */
+  private void init(Pointer userdata, Pointer conn) {
+    try {
+      // Let the kernel keep more requests in flight (read-ahead, async writes) than libfuse's 12.
+      conn.putInt(Layout.ConnInfo.MAX_BACKGROUND, 64);
+      conn.putInt(Layout.ConnInfo.CONGESTION_THRESHOLD, 48);
+      int can = conn.getInt(Layout.ConnInfo.CAPABLE);
+      int want = conn.getInt(Layout.ConnInfo.WANT);
+      // File handles (name_to_handle_at/open_by_handle_at, NFS re-export): inode numbers are never reused
+      // and survive restarts, so a handle (inode, generation 0) stays valid for as long as the inode lives.
+      want |= can & Layout.CAP_EXPORT_SUPPORT;
+      if (caching.autoInvalData()) {
+        if ((can & Layout.CAP_AUTO_INVAL_DATA) == 0) {
+          log.warn("kernel cannot revalidate cached pages on read (no FUSE_AUTO_INVAL_DATA)");
         }
-        if (caching.autoInvalData()) {
-          int capable = conn.getInt(Layout.ConnInfo.CAPABLE);
-          if ((capable & Layout.CAP_AUTO_INVAL_DATA) != 0) {
-            conn.putInt(Layout.ConnInfo.WANT, conn.getInt(Layout.ConnInfo.WANT) | Layout.CAP_AUTO_INVAL_DATA);
-          } else {
-            log.warn("kernel cannot revalidate cached pages on read (no FUSE_AUTO_INVAL_DATA)");
-          }
+        want |= can & Layout.CAP_AUTO_INVAL_DATA;
+      } else {
+        want &= ~Layout.CAP_AUTO_INVAL_DATA;
+      }
+      if (abi == FuseAbi.FUSE3) {
+        want &= ~FUSE3_NOT_WANTED;
+        want |= can & Layout.CAP_PARALLEL_DIROPS;
+        if (caching.writebackCache()) {
+          want |= can & Layout.CAP_WRITEBACK_CACHE;
+          writeback = (can & Layout.CAP_WRITEBACK_CACHE) != 0;
         }
-      } catch (RuntimeException e) {
-        log.warn("cannot tune fuse connection", e);
+        conn.putInt(abi.connMaxWrite, FUSE3_MAX_WRITE);
+        conn.putInt(abi.connMaxReadahead, MAX_READAHEAD);
       }
-      initialized.countDown();
-    };
-    LowLevelCallbacks.Destroy destroy = userdata -> { };
-    LowLevelCallbacks.Lookup lookup = this::lookup;
-    LowLevelCallbacks.Forget forget = (req, ino, n) -> {
-      try {
-        forget(ino, n);
-      } catch (RuntimeException e) {
-        log.atError().addKeyValue("op", "forget").addKeyValue("ino", ino).setCause(e).log("forget failed");
-      }
-      lib.fuse_reply_none(req);
-    };
-    LowLevelCallbacks.GetAttr getattr = this::getattr;
-    LowLevelCallbacks.SetAttr setattr = this::setattr;
-    LowLevelCallbacks.ReadLink readlink = this::readlink;
-    LowLevelCallbacks.Mknod mknod = this::mknod;
-    LowLevelCallbacks.Mkdir mkdir = this::mkdir;
-    LowLevelCallbacks.Remove unlink = this::unlink;
-    LowLevelCallbacks.Remove rmdir = this::rmdir;
-    LowLevelCallbacks.Symlink symlink = this::symlink;
-    LowLevelCallbacks.Rename rename = this::rename;
-    LowLevelCallbacks.Link link = this::link;
-    LowLevelCallbacks.FileOp open = this::open;
-    LowLevelCallbacks.Read read = this::read;
-    LowLevelCallbacks.Write write = this::write;
-    LowLevelCallbacks.FileOp flush = this::flush;
-    LowLevelCallbacks.FileOp release = this::release;
-    LowLevelCallbacks.Fsync fsync = this::fsync;
-    LowLevelCallbacks.FileOp opendir = this::opendir;
-    LowLevelCallbacks.Read readdir = this::readdir;
-    LowLevelCallbacks.FileOp releasedir = this::releasedir;
-    LowLevelCallbacks.Fsync fsyncdir = this::fsyncdir;
-    LowLevelCallbacks.Statfs statfs = this::statfs;
-    LowLevelCallbacks.SetXattr setxattr = this::setxattr;
-    LowLevelCallbacks.GetXattr getxattr = this::getxattr;
-    LowLevelCallbacks.ListXattr listxattr = this::listxattr;
-    LowLevelCallbacks.RemoveXattr removexattr = this::removexattr;
-    LowLevelCallbacks.Access access = this::access;
-    LowLevelCallbacks.Create create = this::create;
-    LowLevelCallbacks.Fallocate fallocate = this::fallocate;
-    ops.init.set(init);
-    ops.destroy.set(destroy);
-    ops.lookup.set(lookup);
-    ops.forget.set(forget);
-    ops.getattr.set(getattr);
-    ops.setattr.set(setattr);
-    ops.readlink.set(readlink);
-    ops.mknod.set(mknod);
-    ops.mkdir.set(mkdir);
-    ops.unlink.set(unlink);
-    ops.rmdir.set(rmdir);
-    ops.symlink.set(symlink);
-    ops.rename.set(rename);
-    ops.link.set(link);
-    ops.open.set(open);
-    ops.read.set(read);
-    ops.write.set(write);
-    ops.flush.set(flush);
-    ops.release.set(release);
-    ops.fsync.set(fsync);
-    ops.opendir.set(opendir);
-    ops.readdir.set(readdir);
-    ops.releasedir.set(releasedir);
-    ops.fsyncdir.set(fsyncdir);
-    ops.statfs.set(statfs);
-    ops.setxattr.set(setxattr);
-    ops.getxattr.set(getxattr);
-    ops.listxattr.set(listxattr);
-    ops.removexattr.set(removexattr);
-    ops.access.set(access);
-    ops.create.set(create);
-    ops.fallocate.set(fallocate);
-    if (Struct.size(ops) != LowLevelOps.SIZE) {
-      throw new IllegalStateException("fuse_lowlevel_ops size " + Struct.size(ops) + " != " + LowLevelOps.SIZE);
+      conn.putInt(Layout.ConnInfo.WANT, want);
+      capable = can;
+      wanted = want;
+    } catch (RuntimeException e) {
+      log.warn("cannot tune fuse connection", e);
     }
-    return List.of(init, destroy, lookup, forget, getattr, setattr, readlink, mknod, mkdir, unlink, rmdir,
-        symlink, rename, link, open, read, write, flush, release, fsync, opendir, readdir, releasedir, fsyncdir,
-        statfs, setxattr, getxattr, listxattr, removexattr, access, create, fallocate);
+    initialized.countDown();
+  }
+
+  private void forgetCallback(Pointer req, long ino, long n) {
+    try {
+      forget(ino, n);
+    } catch (RuntimeException e) {
+      log.atError().addKeyValue("op", "forget").addKeyValue("ino", ino).setCause(e).log("forget failed");
+    }
+    lib.fuse_reply_none(req);
+  }
+
+  // One delegate object per callback, held here so the GC never frees what native code calls.
+  private final LowLevelCallbacks.Init initCb = this::init;
+  private final LowLevelCallbacks.Destroy destroyCb = userdata -> { };
+  private final LowLevelCallbacks.Lookup lookupCb = this::lookup;
+  private final LowLevelCallbacks.Forget forgetCb = this::forgetCallback;
+  private final LowLevelCallbacks.GetAttr getattrCb = this::getattr;
+  private final LowLevelCallbacks.SetAttr setattrCb = this::setattr;
+  private final LowLevelCallbacks.ReadLink readlinkCb = this::readlink;
+  private final LowLevelCallbacks.Mknod mknodCb = this::mknod;
+  private final LowLevelCallbacks.Mkdir mkdirCb = this::mkdir;
+  private final LowLevelCallbacks.Remove unlinkCb = this::unlink;
+  private final LowLevelCallbacks.Remove rmdirCb = this::rmdir;
+  private final LowLevelCallbacks.Symlink symlinkCb = this::symlink;
+  private final LowLevelCallbacks.Rename renameCb = (req, p, n, np, nn) -> rename(req, p, n, np, nn, 0);
+  private final LowLevelCallbacks.Rename3 rename3Cb = this::rename;
+  private final LowLevelCallbacks.Link linkCb = this::link;
+  private final LowLevelCallbacks.FileOp openCb = this::open;
+  private final LowLevelCallbacks.Read readCb = this::read;
+  private final LowLevelCallbacks.Write writeCb = this::write;
+  private final LowLevelCallbacks.FileOp flushCb = this::flush;
+  private final LowLevelCallbacks.FileOp releaseCb = this::release;
+  private final LowLevelCallbacks.Fsync fsyncCb = this::fsync;
+  private final LowLevelCallbacks.FileOp opendirCb = this::opendir;
+  private final LowLevelCallbacks.Read readdirCb = this::readdir;
+  private final LowLevelCallbacks.Read readdirplusCb = this::readdirplus;
+  private final LowLevelCallbacks.FileOp releasedirCb = this::releasedir;
+  private final LowLevelCallbacks.Fsync fsyncdirCb = this::fsyncdir;
+  private final LowLevelCallbacks.Statfs statfsCb = this::statfs;
+  private final LowLevelCallbacks.SetXattr setxattrCb = this::setxattr;
+  private final LowLevelCallbacks.GetXattr getxattrCb = this::getxattr;
+  private final LowLevelCallbacks.ListXattr listxattrCb = this::listxattr;
+  private final LowLevelCallbacks.RemoveXattr removexattrCb = this::removexattr;
+  private final LowLevelCallbacks.Access accessCb = this::access;
+  private final LowLevelCallbacks.Create createCb = this::create;
+  private final LowLevelCallbacks.Fallocate fallocateCb = this::fallocate;
+  private final LowLevelCallbacks.CopyFileRange copyFileRangeCb = this::copyFileRange;
+  private final LowLevelCallbacks.Lseek lseekCb = this::lseek;
+
+  /** Fills the operations table of either library: the same callbacks, rename's flags and libfuse 3's extras. */
+  void install(LowLevelOps ops) {
+    ops.init.set(initCb);
+    ops.destroy.set(destroyCb);
+    ops.lookup.set(lookupCb);
+    ops.forget.set(forgetCb);
+    ops.getattr.set(getattrCb);
+    ops.setattr.set(setattrCb);
+    ops.readlink.set(readlinkCb);
+    ops.mknod.set(mknodCb);
+    ops.mkdir.set(mkdirCb);
+    ops.unlink.set(unlinkCb);
+    ops.rmdir.set(rmdirCb);
+    ops.symlink.set(symlinkCb);
+    if (ops.rename3 != null) {
+      ops.rename3.set(rename3Cb);
+    } else {
+      ops.rename.set(renameCb);
+    }
+    ops.link.set(linkCb);
+    ops.open.set(openCb);
+    ops.read.set(readCb);
+    ops.write.set(writeCb);
+    ops.flush.set(flushCb);
+    ops.release.set(releaseCb);
+    ops.fsync.set(fsyncCb);
+    ops.opendir.set(opendirCb);
+    ops.readdir.set(readdirCb);
+    ops.releasedir.set(releasedirCb);
+    ops.fsyncdir.set(fsyncdirCb);
+    ops.statfs.set(statfsCb);
+    ops.setxattr.set(setxattrCb);
+    ops.getxattr.set(getxattrCb);
+    ops.listxattr.set(listxattrCb);
+    ops.removexattr.set(removexattrCb);
+    ops.access.set(accessCb);
+    ops.create.set(createCb);
+    ops.fallocate.set(fallocateCb);
+    if (ops.copyFileRange != null) {
+      ops.readdirplus.set(readdirplusCb);
+      ops.copyFileRange.set(copyFileRangeCb);
+      ops.lseek.set(lseekCb);
+    }
+    if (Struct.size(ops) != ops.expectedSize()) {
+      throw new IllegalStateException("fuse_lowlevel_ops size " + Struct.size(ops) + " != " + ops.expectedSize());
+    }
   }
 
   // ---- callbacks ------------------------------------------------------------------------------
@@ -424,9 +511,10 @@ final class LowLevelAdapter {
     call(req, "symlink", parent, () -> replyEntry(req, fs.symlink(caller(req), parent, name, target)));
   }
 
-  private void rename(Pointer req, long parent, String name, long newParent, String newName) {
+  /** rename; {@code flags} (libfuse 3 only) are renameat2's RENAME_NOREPLACE or RENAME_EXCHANGE. */
+  private void rename(Pointer req, long parent, String name, long newParent, String newName, int flags) {
     call(req, "rename", parent, () -> {
-      fs.rename(parent, name, newParent, newName, 0);
+      fs.rename(parent, name, newParent, newName, flags);
       ok(req);
     });
   }
@@ -452,7 +540,7 @@ final class LowLevelAdapter {
       }
     };
     if (keep) {
-      fi.putInt(Layout.FileInfo.BITS, fi.getInt(Layout.FileInfo.BITS) | Layout.FileInfo.BIT_KEEP_CACHE);
+      fi.putInt(abi.fileInfoBits, fi.getInt(abi.fileInfoBits) | abi.keepCacheBit);
     } else if (caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED && !created) {
       staleAttributes(ino);
     }
@@ -465,16 +553,32 @@ final class LowLevelAdapter {
    * (close-to-open). Sent before the open's reply, so it takes effect before the opener's first read.
    */
   private void staleAttributes(long ino) {
-    Pointer ch = channel;
-    if (ch != null) {
-      lib.fuse_lowlevel_notify_inval_inode(ch, ino, -1, 0); // -ENOENT when the kernel holds no such inode
+    Notifier n = notifier;
+    if (n != null) {
+      n.invalInode(ino, -1, 0); // -ENOENT when the kernel holds no such inode
     }
+  }
+
+  /**
+   * The open flags the engine gets. Under the writeback cache the kernel reads pages of a file opened
+   * write-only (to fill a page a write covers in part) and computes O_APPEND offsets itself, so the engine
+   * opens such a file read-write and without O_APPEND (permissions were checked by the kernel:
+   * default_permissions).
+   */
+  private int engineFlags(int flags) {
+    if (!writeback) {
+      return flags;
+    }
+    if ((flags & O_ACCMODE) == O_WRONLY) {
+      flags = (flags & ~O_ACCMODE) | O_RDWR;
+    }
+    return flags & ~O_APPEND;
   }
 
   private void open(Pointer req, long ino, Pointer fi) {
     call(req, "open", ino, () -> {
-      long h = fs.open(caller(req), ino, fi.getInt(Layout.FileInfo.FLAGS));
-      fi.putLong(Layout.FileInfo.FH, h);
+      long h = fs.open(caller(req), ino, engineFlags(fi.getInt(Layout.FileInfo.FLAGS)));
+      setFh(fi, h);
       try {
         keepCache(fi, ino, caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED ? fs.getattr(ino) : null, false);
       } catch (IOException | RuntimeException e) {
@@ -489,8 +593,8 @@ final class LowLevelAdapter {
 
   private void create(Pointer req, long parent, String name, int mode, Pointer fi) {
     call(req, "create", parent, () -> {
-      OpenResult r = fs.create(caller(req), parent, name, mode, fi.getInt(Layout.FileInfo.FLAGS));
-      fi.putLong(Layout.FileInfo.FH, r.handle());
+      OpenResult r = fs.create(caller(req), parent, name, mode, engineFlags(fi.getInt(Layout.FileInfo.FLAGS)));
+      setFh(fi, r.handle());
       keepCache(fi, r.attr().ino(), r.attr(), true);
       lookups.merge(r.attr().ino(), 1L, Long::sum);
       if (lib.fuse_reply_create(req, entry(r.attr()), fi) != 0) {
@@ -512,6 +616,9 @@ final class LowLevelAdapter {
 
   private void write(Pointer req, long ino, Pointer buf, long size, long off, Pointer fi) {
     call(req, "write", ino, () -> {
+      if (size > largestWrite.get()) {
+        largestWrite.accumulateAndGet(size, Math::max);
+      }
       byte[] b = buffer(size);
       buf.get(0, b, 0, (int) size);
       int n = fs.write(fh(fi), off, b, 0, (int) size);
@@ -561,7 +668,7 @@ final class LowLevelAdapter {
         throw FsException.of(Errno.ENOTDIR, "inode %d is not a directory", ino);
       }
       long h = fs.open(caller(req), ino, O_RDONLY);
-      fi.putLong(Layout.FileInfo.FH, h);
+      setFh(fi, h);
       if (lib.fuse_reply_open(req, fi) != 0) {
         fs.release(h); // interrupted: the kernel will never release it
       }
@@ -590,6 +697,59 @@ final class LowLevelAdapter {
       }
       int len = last == first ? 0 : recordEnd(l, last - 1) - start;
       lib.fuse_reply_buf(req, l.buf().slice(start), len);
+    });
+  }
+
+  /**
+   * readdirplus (libfuse 3; the kernel picks it over readdir when it has few of the entries cached): from
+   * entry {@code off} on, each entry's dirent with its attributes, read now (the listing was taken at offset
+   * 0), as many as fit in {@code size}. Every entry returned but "." and ".." counts a kernel lookup, as a
+   * lookup would; an entry whose inode went meanwhile is left out.
+   */
+  private void readdirplus(Pointer req, long ino, long size, long off, Pointer fi) {
+    call(req, "readdirplus", ino, () -> {
+      long dh = fh(fi);
+      Listing l = listings.get(dh);
+      if (l == null || off == 0) {
+        l = list(req, ino);
+        listings.put(dh, l);
+      }
+      Pointer buf = scratch.get().data(size);
+      long used = 0;
+      List<Long> counted = new java.util.ArrayList<>();
+      for (int i = (int) Math.max(off, 0); i < l.names().length; i++) {
+        Attr a;
+        try {
+          a = fs.getattr(l.inos()[i]);
+        } catch (FsException e) {
+          if (e.errno() == Errno.ENOENT) {
+            continue;
+          }
+          throw e;
+        }
+        Pointer e = entry(a);
+        boolean dots = i < 2;
+        if (dots) {
+          e.putLong(Layout.EntryParam.INO, 0); // no kernel reference for "." and ".."
+        }
+        long len = ((LibFuse3LowLevel) lib).fuse_add_direntry_plus(req, buf.slice(used), size - used,
+            l.names()[i], e, i + 1);
+        if (len > size - used) {
+          break;
+        }
+        used += len;
+        if (!dots) {
+          counted.add(a.ino());
+        }
+      }
+      for (long c : counted) {
+        lookups.merge(c, 1L, Long::sum);
+      }
+      if (lib.fuse_reply_buf(req, buf, used) != 0) {
+        for (long c : counted) {
+          forget(c, 1); // the kernel never got them
+        }
+      }
     });
   }
 
@@ -634,7 +794,7 @@ final class LowLevelAdapter {
         throw FsException.of(Errno.EIO, "dirent size mismatch for \"%s\": %d != %d", names[i], len, want);
       }
     }
-    return new Listing(buf, starts, (int) total);
+    return new Listing(buf, starts, (int) total, names, inos);
   }
 
   private void releasedir(Pointer req, long ino, Pointer fi) {
@@ -732,11 +892,34 @@ final class LowLevelAdapter {
     call(req, "fallocate", ino, () -> {
       int before = fs.getattr(ino).mode();
       fs.fallocate(caller(req), fh(fi), mode, off, length);
-      Pointer ch = channel;
-      if ((before & 06000) != 0 && ch != null && fs.getattr(ino).mode() != before) {
-        lib.fuse_lowlevel_notify_inval_inode(ch, ino, -1, 0);
+      Notifier n = notifier;
+      if ((before & 06000) != 0 && n != null && fs.getattr(ino).mode() != before) {
+        n.invalInode(ino, -1, 0);
       }
       ok(req);
     });
+  }
+
+  /**
+   * The most one copy_file_range answers: its reply's count is 32 bits wide ({@code fuse_write_out.size}), so
+   * 4 GiB less 1 MiB (a whole number of blocks); callers (cp) call again for the rest.
+   */
+  private static final long MAX_COPY = 0xFFF0_0000L;
+
+  /**
+   * copy_file_range (libfuse 3): whole blocks shared, edges copied ({@link FileSystem#copyFileRange}). The
+   * kernel drops its cached pages of the destination range and updates its size itself.
+   */
+  private void copyFileRange(Pointer req, long inoIn, long offIn, Pointer fiIn, long inoOut, long offOut,
+      Pointer fiOut, long len, int flags) {
+    call(req, "copy_file_range", inoOut, () -> {
+      long n = fs.copyFileRange(caller(req), fh(fiIn), offIn, fh(fiOut), offOut, Math.min(len, MAX_COPY), flags);
+      lib.fuse_reply_write(req, n);
+    });
+  }
+
+  /** lseek with SEEK_DATA or SEEK_HOLE (libfuse 3; the kernel answers SEEK_SET, SEEK_CUR and SEEK_END itself). */
+  private void lseek(Pointer req, long ino, long off, int whence, Pointer fi) {
+    call(req, "lseek", ino, () -> ((LibFuse3LowLevel) lib).fuse_reply_lseek(req, fs.seekData(fh(fi), off, whence)));
   }
 }

@@ -4,7 +4,8 @@ import jnr.ffi.Pointer;
 import jnr.ffi.annotations.Delegate;
 
 /**
- * The callback signatures of {@code struct fuse_lowlevel_ops} (libfuse 2.9) as jnr-ffi delegates.
+ * The callback signatures of {@code struct fuse_lowlevel_ops} (libfuse 2.9 and 3.14: the same where both
+ * have an operation, except rename, which gains flags in 3) as jnr-ffi delegates.
  * C types: fuse_ino_t, size_t, off_t, dev_t, unsigned long → long; mode_t, int → int; {@code fuse_req_t}
  * and struct pointers → Pointer; {@code const char*} names → String.
  */
@@ -36,6 +37,11 @@ public final class LowLevelCallbacks {
 
   public interface Rename {
     @Delegate void rename(Pointer req, long parent, String name, long newParent, String newName);
+  }
+
+  /** libfuse 3: rename with renameat2's flags (RENAME_NOREPLACE, RENAME_EXCHANGE). */
+  public interface Rename3 {
+    @Delegate void rename(Pointer req, long parent, String name, long newParent, String newName, int flags);
   }
 
   public interface Link { @Delegate void link(Pointer req, long ino, long newParent, String newName); }
@@ -74,4 +80,13 @@ public final class LowLevelCallbacks {
   public interface Fallocate {
     @Delegate void fallocate(Pointer req, long ino, int mode, long offset, long length, Pointer fi);
   }
+
+  /** libfuse 3: copy_file_range(2) from {@code inoIn} at {@code offIn} to {@code inoOut} at {@code offOut}. */
+  public interface CopyFileRange {
+    @Delegate void copyFileRange(Pointer req, long inoIn, long offIn, Pointer fiIn, long inoOut, long offOut,
+        Pointer fiOut, long len, int flags);
+  }
+
+  /** libfuse 3: lseek(2) with SEEK_DATA or SEEK_HOLE (the kernel answers the others itself). */
+  public interface Lseek { @Delegate void lseek(Pointer req, long ino, long off, int whence, Pointer fi); }
 }

@@ -5,6 +5,7 @@ import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.fuse.FusePreset;
 import io.dynamicfs.fuse.MountOptions;
+import io.dynamicfs.fuse.MountPoints;
 import io.dynamicfs.fuse.platform.Platform;
 import java.io.Closeable;
 import java.io.IOException;
@@ -15,18 +16,19 @@ import java.util.concurrent.TimeUnit;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import jnr.ffi.Struct;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A live FUSE mount of a {@link FileSystem} through libfuse 2.9's low-level (inode-based) API.
+ * A live FUSE mount of a {@link FileSystem} through libfuse's low-level (inode-based) API: libfuse 3 where
+ * {@code libfuse3.so.3} loads, else libfuse 2.9 ({@link Library}; {@code -Ddfs.fuse.lib=fuse2|fuse3|auto}).
  *
- * <p>{@code fuse_mount} + {@code fuse_lowlevel_new} build the session; a fixed pool of Java threads each
- * loops on {@code fuse_chan_recv}/{@code fuse_session_process} with its own buffer, so callbacks run on
- * already-attached JVM threads (see {@code io.dynamicfs.fuse.FuseLoop} for why). {@link #mount} returns
- * once the kernel's INIT was processed; {@link #close} runs {@code fusermount -u}, joins the workers and
- * frees the session. The caller still owns (and closes) the FileSystem.
+ * <p>The binding's {@link FuseSession} mounts and owns the kernel connection; a fixed pool of Java threads
+ * each loops receive/process with its own buffer, so callbacks run on already-attached JVM threads (see
+ * {@code io.dynamicfs.fuse.FuseLoop} for why), into the one {@link LowLevelAdapter} both bindings share.
+ * {@link #mount} returns once the kernel's INIT was processed; {@link #close} runs {@code fusermount -u}
+ * ({@code fusermount3} for libfuse 3), joins the workers and frees the session. The caller still owns (and
+ * closes) the FileSystem.
  *
  * <p>Kernel caching comes from the mount's {@link FusePreset} (timeouts overridable by the system
  * properties {@code dfs.fuse.lowlevel.attrTimeout}, {@code entryTimeout}, {@code negativeTimeout}; see
@@ -39,71 +41,74 @@ public final class LowLevelMount implements Closeable {
   private static final int WORKERS = Integer.getInteger("dfs.fuse.threads", 8);
   private static final int EINTR = 4;
   private static final int EAGAIN = 11;
+  /** libfuse 3 refuses these libfuse 2 options; it negotiates request sizes and read-ahead in INIT instead. */
+  private static final List<String> FUSE2_ONLY_PREFIX = List.of("big_writes", "max_write=", "max_readahead=",
+      "max_read=");
+
+  /** Which libfuse the low-level binding uses. */
+  public enum Library {
+    /** libfuse 3 if {@code libfuse3.so.3} loads, else libfuse 2.9 (the default). */
+    AUTO,
+    FUSE2,
+    FUSE3;
+
+    /** {@code -Ddfs.fuse.lib=auto|fuse2|fuse3}; anything else is refused, naming the property. */
+    public static Library fromSystemProperty() {
+      String v = System.getProperty("dfs.fuse.lib", "auto");
+      return switch (v) {
+        case "auto" -> AUTO;
+        case "fuse2" -> FUSE2;
+        case "fuse3" -> FUSE3;
+        default -> throw new IllegalArgumentException("-Ddfs.fuse.lib=" + v + ": expected auto, fuse2 or fuse3");
+      };
+    }
+  }
+
   private final Path mountPoint;
-  private final LibFuseLowLevel lib;
+  private final FuseSession session;
   private final LowLevelAdapter adapter;
-  private final LowLevelOps ops;
-  private final List<Object> callbacks;
-  private final Pointer session;
-  private final Pointer channel;
   private final List<Thread> workers = new ArrayList<>();
   private boolean tornDown;
   private volatile boolean unmounted;
 
-  private LowLevelMount(Path mountPoint, LibFuseLowLevel lib, LowLevelAdapter adapter, LowLevelOps ops,
-      List<Object> callbacks, Pointer session, Pointer channel) {
+  private LowLevelMount(Path mountPoint, FuseSession session, LowLevelAdapter adapter) {
     this.mountPoint = mountPoint;
-    this.lib = lib;
-    this.adapter = adapter;
-    this.ops = ops;
-    this.callbacks = callbacks;
     this.session = session;
-    this.channel = channel;
+    this.adapter = adapter;
   }
 
   /** Mounts {@code fs} at {@code mnt}; a clear FsException when the mount point cannot be used. */
   public static LowLevelMount mount(FileSystem fs, Path mnt, MountOptions options) throws IOException {
-    Path mp = mnt.toAbsolutePath().normalize();
-    io.dynamicfs.fuse.MountPoints.check(mp);
-    LibFuseLowLevel lib;
-    try {
-      lib = LibFuseLowLevel.Holder.LIB;
-    } catch (LinkageError | RuntimeException e) {
-      throw FsException.of(Errno.EIO, "cannot load libfuse.so.2: %s", e.getMessage());
-    }
-    Runtime rt = Runtime.getRuntime(lib);
-    KernelCaching caching = KernelCaching.of(options.preset());
-    LowLevelAdapter adapter = new LowLevelAdapter(fs, lib, caching);
-    LowLevelOps ops = new LowLevelOps(rt);
-    List<Object> callbacks = adapter.install(ops);
+    return mount(fs, mnt, options, Library.fromSystemProperty());
+  }
 
-    String opts = String.join(",", options(options));
-    Pointer args = Memory.allocateDirect(rt, Layout.Args.SIZE, true);
-    for (String a : List.of("dynamicfs", "-o", opts)) {
-      if (lib.fuse_opt_add_arg(args, a) != 0) {
-        throw FsException.of(Errno.ENOMEM, "fuse_opt_add_arg failed");
-      }
-    }
+  /** Mounts {@code fs} at {@code mnt} through {@code library}. */
+  public static LowLevelMount mount(FileSystem fs, Path mnt, MountOptions options, Library library)
+      throws IOException {
+    Path mp = mnt.toAbsolutePath().normalize();
+    MountPoints.check(mp);
+    KernelCaching caching = KernelCaching.of(options.preset());
     String mpText = Platform.current().mountTarget(mp.toString());
-    Pointer ch = null;
-    Pointer se = null;
-    try {
-      ch = lib.fuse_mount(mpText, args);
-      if (ch == null) {
-        throw FsException.of(Errno.EIO, "cannot mount at %s: fuse_mount failed (its message is on stderr)", mp);
+    List<String> opts = options(options);
+    FuseSession session;
+    LowLevelAdapter adapter;
+    LibFuse3LowLevel lib3 = library == Library.FUSE2 ? null : loadFuse3(library);
+    if (lib3 != null) {
+      adapter = new LowLevelAdapter(fs, lib3, FuseAbi.FUSE3, caching);
+      session = Fuse3Session.mount(lib3, adapter, mpText, String.join(",", fuse3Options(opts)));
+    } else {
+      LibFuseLowLevel lib2;
+      try {
+        lib2 = Fuse2Session.load();
+      } catch (LinkageError | RuntimeException e) {
+        throw FsException.of(Errno.EIO, "cannot load libfuse.so.2: %s", e.getMessage());
       }
-      se = lib.fuse_lowlevel_new(args, Struct.getMemory(ops), LowLevelOps.SIZE, null);
-      if (se == null) {
-        lib.fuse_unmount(mpText, ch);
-        throw FsException.of(Errno.EIO, "cannot mount at %s: fuse_lowlevel_new rejected options \"%s\"", mp, opts);
-      }
-      lib.fuse_session_add_chan(se, ch);
-      adapter.channel(ch);
-    } finally {
-      lib.fuse_opt_free_args(args);
+      adapter = new LowLevelAdapter(fs, lib2, FuseAbi.FUSE2, caching);
+      session = Fuse2Session.mount(lib2, adapter, mpText, String.join(",", opts));
     }
-    LowLevelMount m = new LowLevelMount(mp, lib, adapter, ops, callbacks, se, ch);
-    m.start(rt);
+    adapter.notifier(session::invalInode);
+    LowLevelMount m = new LowLevelMount(mp, session, adapter);
+    m.start();
     try {
       while (!adapter.initialized.await(50, TimeUnit.MILLISECONDS)) {
         if (!m.isAlive()) {
@@ -116,24 +121,62 @@ public final class LowLevelMount implements Closeable {
       m.close();
       throw new FsException(Errno.EIO, "interrupted while mounting");
     }
-    io.dynamicfs.fuse.MountPoints.raiseReadAhead(m.mountPoint);
-    log.atInfo().addKeyValue("op", "mount").addKeyValue("path", mp.toString()).addKeyValue("preset",
-        options.preset().cliName()).addKeyValue("options", opts).addKeyValue("attr_timeout", caching.attrTimeout())
-        .addKeyValue("entry_timeout", caching.entryTimeout()).addKeyValue("negative_timeout", caching.negativeTimeout())
-        .addKeyValue("keep_cache", caching.keepCache()).addKeyValue("auto_inval_data", caching.autoInvalData())
-        .log("mounted (low-level API)");
+    MountPoints.raiseReadAhead(m.mountPoint);
+    log.atInfo().addKeyValue("op", "mount").addKeyValue("path", mp.toString())
+        .addKeyValue("fuse_lib", session.abi().libName).addKeyValue("preset", options.preset().cliName())
+        .addKeyValue("options", String.join(",", opts)).addKeyValue("connection", adapter.negotiated())
+        .addKeyValue("attr_timeout", caching.attrTimeout()).addKeyValue("entry_timeout", caching.entryTimeout())
+        .addKeyValue("negative_timeout", caching.negativeTimeout()).addKeyValue("keep_cache", caching.keepCache())
+        .addKeyValue("auto_inval_data", caching.autoInvalData()).addKeyValue("writeback_cache", adapter.writeback())
+        .log("mounted (low-level API, " + session.abi().libName + ")");
     return m;
   }
 
-  /** The -o options for fuse_mount + fuse_lowlevel_new, as this OS's {@link Platform} writes them. */
+  /** libfuse 3, or null to fall back to libfuse 2 (AUTO only; FUSE3 fails naming the library). */
+  private static LibFuse3LowLevel loadFuse3(Library library) throws FsException {
+    try {
+      return Fuse3Session.load();
+    } catch (LinkageError | RuntimeException e) {
+      if (library == Library.FUSE3) {
+        throw FsException.of(Errno.EIO, "cannot load libfuse3.so.3 (-Ddfs.fuse.lib=fuse3): %s", e.getMessage());
+      }
+      log.atInfo().addKeyValue("error", String.valueOf(e.getMessage()))
+          .log("libfuse3.so.3 not loadable, using libfuse 2");
+      return null;
+    }
+  }
+
+  /** The -o options for a libfuse 2 mount, as this OS's {@link Platform} writes them. */
   static List<String> options(MountOptions options) {
     return Platform.current().lowLevelOptions(options);
   }
 
-  private void start(Runtime rt) {
-    long bufsize = lib.fuse_chan_bufsize(channel);
+  /** The same options for libfuse 3: without those it refuses (request sizes are negotiated in INIT). */
+  static List<String> fuse3Options(List<String> fuse2Options) {
+    List<String> o = new ArrayList<>();
+    for (String one : fuse2Options) {
+      if (FUSE2_ONLY_PREFIX.stream().noneMatch(one::startsWith)) {
+        o.add(one);
+      }
+    }
+    return o;
+  }
+
+  /** A {@code struct fuse_args} holding {@code dynamicfs -o options} (the caller frees it). */
+  static Pointer args(LibFuseCommon lib, Runtime rt, String options) throws FsException {
+    Pointer args = Memory.allocateDirect(rt, Layout.Args.SIZE, true);
+    for (String a : List.of("dynamicfs", "-o", options)) {
+      if (lib.fuse_opt_add_arg(args, a) != 0) {
+        lib.fuse_opt_free_args(args);
+        throw FsException.of(Errno.ENOMEM, "fuse_opt_add_arg failed");
+      }
+    }
+    return args;
+  }
+
+  private void start() {
     for (int i = 0; i < WORKERS; i++) {
-      Thread t = new Thread(() -> work(rt, bufsize), "fuse-ll-" + i);
+      Thread t = new Thread(this::work, "fuse-ll-" + i);
       t.setDaemon(true);
       workers.add(t);
     }
@@ -142,28 +185,28 @@ public final class LowLevelMount implements Closeable {
     }
   }
 
-  private void work(Runtime rt, long bufsize) {
-    Pointer buf = Memory.allocateDirect(rt, bufsize);
-    Pointer chp = Memory.allocateDirect(rt, 8, true);
+  private void work() {
+    FuseSession.Worker w = session.worker();
     try {
-      while (lib.fuse_session_exited(session) == 0) {
-        chp.putPointer(0, channel);
-        int res = lib.fuse_chan_recv(chp, buf, bufsize);
+      while (!session.exited()) {
+        int res = w.receive();
         if (res == -EINTR || res == -EAGAIN) {
           continue;
         }
         if (res <= 0) {
           if (res < 0) {
             log.atWarn().addKeyValue("errno", -res).log("fuse device read failed");
-            lib.fuse_session_exit(session);
+            session.exit();
           }
           break;
         }
-        lib.fuse_session_process(session, buf, res, chp.getPointer(0));
+        w.process(res);
       }
     } catch (RuntimeException | Error e) {
       log.error("fuse worker died", e);
-      lib.fuse_session_exit(session);
+      session.exit();
+    } finally {
+      w.close();
     }
   }
 
@@ -171,9 +214,29 @@ public final class LowLevelMount implements Closeable {
     return mountPoint;
   }
 
+  /** Which libfuse serves this mount: "fuse2" or "fuse3". */
+  public String library() {
+    return session.abi().libName;
+  }
+
   /** What the kernel was told it may cache (tests, diagnostics). */
   public String caching() {
     return adapter.caching().toString();
+  }
+
+  /** The connection's want and capable flags after INIT (tests, diagnostics). */
+  public String negotiated() {
+    return adapter.negotiated();
+  }
+
+  /** True when the kernel's writeback cache is on (libfuse 3, the preset asked for it). */
+  public boolean writebackCache() {
+    return adapter.writeback();
+  }
+
+  /** The largest write request the kernel has sent, in bytes (diagnostics, tests). */
+  public long largestWrite() {
+    return adapter.largestWrite();
   }
 
   /** The kernel's current lookup count of {@code ino} (diagnostics, tests). */
@@ -203,30 +266,26 @@ public final class LowLevelMount implements Closeable {
     }
     unmounted = true;
     if (isAlive()) {
-      io.dynamicfs.fuse.MountPoints.unmount(mountPoint);
+      MountPoints.unmount(mountPoint, session.fusermount());
     }
     try {
       join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    log.atInfo().addKeyValue("op", "unmount").addKeyValue("path", mountPoint.toString()).log("unmounted");
+    log.atInfo().addKeyValue("op", "unmount").addKeyValue("path", mountPoint.toString())
+        .addKeyValue("fuse_lib", session.abi().libName).log("unmounted");
   }
 
-  /** Waits for the workers, then frees the session and channel (unmounting if still mounted), once. */
+  /** Waits for the workers, then frees the session (unmounting if still mounted), once. */
   private synchronized void join() throws InterruptedException {
     for (Thread t : workers) {
       t.join();
     }
     if (!tornDown) {
       tornDown = true;
-      lib.fuse_session_remove_chan(channel);
-      lib.fuse_session_destroy(session);
-      lib.fuse_unmount(mountPoint.toString(), channel);
-      log.atDebug().addKeyValue("callbacks", callbacks.size()).addKeyValue("ops", ops)
-          .log("fuse low-level session torn down");
+      session.destroy();
+      log.atDebug().addKeyValue("session", session).log("fuse low-level session torn down");
     }
   }
-
-
 }
