@@ -4,6 +4,7 @@ import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.intent.IntentLog;
 import io.dynamicfs.core.meta.Chunk;
 import io.dynamicfs.core.meta.Inode;
 import io.dynamicfs.core.meta.MetaOp;
@@ -54,6 +55,8 @@ final class OpenFile {
   private final MetaLog log;
   private final BlockPipeline pipeline;
   private final TimeSource clock;
+  /** The write intent log, or null (a cluster mount, or switched off): fsync then commits whole blocks. */
+  private final IntentLog intents;
   final ReentrantLock lock = new ReentrantLock();
 
   /** Handles open on this inode; guarded by the MetaLog monitor. */
@@ -76,6 +79,10 @@ final class OpenFile {
   private boolean publishing;
   /** The truncation the publishing snapshot carries: chunks past it are holes until it applies. */
   private long publishingTruncatedTo = -1;
+  /** Buffers whose changed ranges an fsync is logging: what readers see until metadata has the overlays. */
+  private final TreeMap<Long, Dirty> logging = new TreeMap<>();
+  /** Metadata may hold intent-log overlays of this file (false only when it had none at open and none since). */
+  private boolean mayHaveOverlays;
 
   /** Serialises publishing commits of this file (held without {@code lock} while waiting on I/O). */
   private final ReentrantLock commitMutex = new ReentrantLock();
@@ -87,8 +94,14 @@ final class OpenFile {
    */
   private static final class Dirty {
     static final int GRANULE = 64 << 10;
+    /** More ranges than this are logged as the one span around them. */
+    static final int MAX_RANGES = 16;
     byte[] buf;
     int len;
+    /** The buffer does not start from the block's current content plus changes: never logged as ranges. */
+    boolean whole;
+    /** Byte ranges written since the buffer was made from the block's content: start → end, disjoint. */
+    final TreeMap<Integer, Integer> ranges = new TreeMap<>();
 
     Dirty(byte[] buf, int len) {
       this.buf = buf;
@@ -102,6 +115,38 @@ final class OpenFile {
       }
     }
 
+    /** Records that {@code [from, to)} changed, merging it with the ranges it touches. */
+    void mark(int from, int to) {
+      Map.Entry<Integer, Integer> before = ranges.floorEntry(from);
+      if (before != null && before.getValue() >= from) {
+        from = before.getKey();
+        to = Math.max(to, before.getValue());
+      }
+      Map.Entry<Integer, Integer> next = ranges.ceilingEntry(from);
+      while (next != null && next.getKey() <= to) {
+        to = Math.max(to, next.getValue());
+        ranges.remove(next.getKey());
+        next = ranges.ceilingEntry(from);
+      }
+      ranges.put(from, to);
+    }
+
+    /** The changed spans as {@code [from, to)} pairs, or null when they hold more than {@code limit} bytes. */
+    List<int[]> spans(int limit) {
+      List<int[]> out = new ArrayList<>();
+      long bytes = 0;
+      for (var e : ranges.entrySet()) {
+        out.add(new int[] {e.getKey(), e.getValue()});
+        bytes += e.getValue() - e.getKey();
+      }
+      if (out.size() > MAX_RANGES) {
+        int[] span = {out.get(0)[0], out.get(out.size() - 1)[1]};
+        out = List.of(span);
+        bytes = span[1] - span[0];
+      }
+      return out.isEmpty() || bytes > limit ? null : out;
+    }
+
     static int capacity(int end, int blockSize) {
       long rounded = ((long) end + GRANULE - 1) / GRANULE * GRANULE;
       return (int) Math.min(blockSize, Math.max(GRANULE, rounded));
@@ -109,8 +154,11 @@ final class OpenFile {
   }
 
   OpenFile(Inode inode, int blockSize, int inlineMax, MetadataStore meta, BlockStore store, MetaLog log,
-      BlockPipeline pipeline, TimeSource clock, java.util.concurrent.Executor commitExecutor) {
+      BlockPipeline pipeline, TimeSource clock, java.util.concurrent.Executor commitExecutor, IntentLog intents)
+      throws FsException {
     this.commitExecutor = commitExecutor;
+    this.intents = intents;
+    this.mayHaveOverlays = intents != null && !meta.overlays(inode.ino(), 0, Long.MAX_VALUE).isEmpty();
     this.ino = inode.ino();
     this.bs = blockSize;
     this.maxSize = io.dynamicfs.core.api.FileSystem.maxFileSize(blockSize);
@@ -174,6 +222,7 @@ final class OpenFile {
         d.ensure(in + n, bs);
         System.arraycopy(src, srcOff + done, d.buf, in, n);
         d.len = Math.max(d.len, in + n);
+        d.mark(in, in + n);
         done += n;
         if (in + n == bs) {
           submit(idx, dirty.remove(idx));
@@ -257,6 +306,7 @@ final class OpenFile {
           }
           Arrays.fill(d.buf, Math.min(tail, d.buf.length), d.buf.length, (byte) 0);
           d.len = Math.min(d.len, tail);
+          d.whole = true;
         }
       }
       if (newSize <= size) {
@@ -316,7 +366,9 @@ final class OpenFile {
     long existing = Math.min(bs, size - start);
     boolean covers = writeOff == 0 && writeLen >= existing;
     if (covers || existing <= 0) {
-      return new Dirty(new byte[Dirty.capacity(writeOff + writeLen, bs)], 0);
+      Dirty d = new Dirty(new byte[Dirty.capacity(writeOff + writeLen, bs)], 0);
+      d.whole = covers && existing > 0; // past the end the block is zeros (a hole): ranges over it are exact
+      return d;
     }
     byte[] old = blockContent(idx);
     int n = (int) Math.min(old.length, existing);
@@ -338,34 +390,71 @@ final class OpenFile {
   /** Reads into {@code dst}; returns the count (0 at or past the end). */
   int read(long offset, byte[] dst, int dstOff, int len) throws IOException {
     List<Fetch> fetches = new ArrayList<>();
+    List<Patch> patches = new ArrayList<>();
     int total;
     lock.lock();
     try {
-      total = plan(offset, dst, dstOff, len, fetches);
+      total = plan(offset, dst, dstOff, len, fetches, patches);
     } finally {
       lock.unlock();
     }
-    if (fetches.isEmpty()) {
+    if (fetches.isEmpty() && patches.isEmpty()) {
       return total;
     }
     try {
       for (Fetch f : fetches) {
         fetch(f, dst);
       }
+      for (Patch p : patches) {
+        p.apply(dst);
+      }
       return total;
     } catch (FsException e) {
-      // A block captured outside the lock may have been overwritten and freed since: retry under it.
+      // A block (or intent log file) captured outside the lock may have been replaced and freed since (an
+      // overwrite, a fold): retry under it.
       lock.lock();
       try {
         fetches.clear();
-        total = plan(offset, dst, dstOff, len, fetches);
+        patches.clear();
+        total = plan(offset, dst, dstOff, len, fetches, patches);
         for (Fetch f : fetches) {
           fetch(f, dst);
+        }
+        for (Patch p : patches) {
+          p.apply(dst);
         }
         return total;
       } finally {
         lock.unlock();
       }
+    }
+  }
+
+  /**
+   * One intent-log overlay to copy over a read's bytes: the part of {@code o} inside block bytes
+   * {@code [from, from + n)}, which land at {@code dst[at..]}. Applied after the base bytes, in log order.
+   */
+  private final class Patch {
+    final MetaOp.Overlay o;
+    final int from;
+    final int n;
+    final int at;
+
+    Patch(MetaOp.Overlay o, int from, int n, int at) {
+      this.o = o;
+      this.from = from;
+      this.n = n;
+      this.at = at;
+    }
+
+    void apply(byte[] dst) throws FsException {
+      int lo = Math.max(from, o.offset());
+      int hi = Math.min(from + n, o.offset() + o.length());
+      if (lo >= hi) {
+        return;
+      }
+      byte[] bytes = intents.read(o.logFile(), o.logPos(), ino, o.index() * bs + o.offset(), o.length(), o.crc());
+      System.arraycopy(bytes, lo - o.offset(), dst, at + (lo - from), hi - lo);
     }
   }
 
@@ -401,7 +490,8 @@ final class OpenFile {
     lock.lock();
     try {
       for (long idx = from; idx <= to && idx * bs < size; idx++) {
-        if (!dirty.containsKey(idx) && !pending.containsKey(idx) && !committing.containsKey(idx)) {
+        if (!dirty.containsKey(idx) && !logging.containsKey(idx) && !pending.containsKey(idx)
+            && !committing.containsKey(idx)) {
           Source s = source(idx);
           if (s.id != null) {
             hints.add(s.id);
@@ -440,7 +530,8 @@ final class OpenFile {
   }
 
   // @GuardedBy("lock")
-  private int plan(long offset, byte[] dst, int dstOff, int len, List<Fetch> fetches) throws IOException {
+  private int plan(long offset, byte[] dst, int dstOff, int len, List<Fetch> fetches, List<Patch> patches)
+      throws IOException {
     if (offset >= size || len <= 0) {
       return 0;
     }
@@ -452,6 +543,9 @@ final class OpenFile {
       int n = Math.min(total - done, bs - in);
       int at = dstOff + done;
       Dirty d = dirty.get(idx);
+      if (d == null) {
+        d = logging.get(idx);
+      }
       if (d != null) {
         copyWithZeros(d.buf, d.len, in, n, dst, at);
       } else {
@@ -462,6 +556,11 @@ final class OpenFile {
           fetches.add(new Fetch(s.id, in, n, at));
         } else {
           Arrays.fill(dst, at, at + n, (byte) 0);
+        }
+        for (MetaOp.Overlay o : s.overlays) {
+          if (o.offset() < in + n && o.offset() + o.length() > in) {
+            patches.add(new Patch(o, in, n, at));
+          }
         }
       }
       done += n;
@@ -479,8 +578,16 @@ final class OpenFile {
     }
   }
 
-  /** Where block {@code idx} lives now (not counting dirty buffers): a stored block, inline bytes, or a hole. */
-  private record Source(BlockId id, byte[] inline) {}
+  /**
+   * Where block {@code idx} lives now (not counting dirty buffers): a stored block, inline bytes, or a hole,
+   * with the intent-log overlays metadata lays over it (in log order; only over what metadata holds, since
+   * a block being stored or committed already has them folded in).
+   */
+  private record Source(BlockId id, byte[] inline, List<MetaOp.Overlay> overlays) {
+    Source(BlockId id, byte[] inline) {
+      this(id, inline, List.of());
+    }
+  }
 
   // @GuardedBy("lock")
   private Source source(long idx) throws IOException {
@@ -501,23 +608,35 @@ final class OpenFile {
       return new Source(null, null);
     }
     Chunk c = meta.chunk(ino, idx);
+    List<MetaOp.Overlay> overlays = mayHaveOverlays ? meta.overlays(ino, idx, idx + 1) : List.of();
     if (c == null) {
-      return new Source(null, null);
+      return new Source(null, null, overlays);
     }
-    return new Source(c.id(), c.inline());
+    return new Source(c.id(), c.inline(), overlays);
   }
 
-  /** The current plain bytes of block {@code idx} (possibly shorter than a block). */
+  /** The current plain bytes of block {@code idx} (possibly shorter than a block), overlays applied. */
   // @GuardedBy("lock")
   private byte[] blockContent(long idx) throws IOException {
+    Dirty lg = logging.get(idx);
+    if (lg != null) {
+      return Arrays.copyOf(lg.buf, lg.len);
+    }
     Source s = source(idx);
-    if (s.inline != null) {
-      return s.inline;
+    byte[] base = s.inline != null ? s.inline : s.id != null ? store.get(s.id) : new byte[0];
+    if (s.overlays.isEmpty()) {
+      return base;
     }
-    if (s.id != null) {
-      return store.get(s.id);
+    int end = base.length;
+    for (MetaOp.Overlay o : s.overlays) {
+      end = Math.max(end, o.offset() + o.length());
     }
-    return new byte[0];
+    byte[] out = Arrays.copyOf(base, end);
+    for (MetaOp.Overlay o : s.overlays) {
+      byte[] bytes = intents.read(o.logFile(), o.logPos(), ino, idx * bs + o.offset(), o.length(), o.crc());
+      System.arraycopy(bytes, 0, out, o.offset(), o.length());
+    }
+    return out;
   }
 
   // ---- committing -----------------------------------------------------------------------------
@@ -560,18 +679,78 @@ final class OpenFile {
   private record Snapshot(long size, long truncatedTo, long mtimeNs, long ctimeNs, List<ChunkChange> inline,
       TreeMap<Long, CompletableFuture<ChunkChange>> blocks, List<CompletableFuture<ChunkChange>> superseded) {}
 
+  /**
+   * fsync: like {@link #commit()}, except that blocks changed only in small ranges (at most a quarter of a
+   * block, over content metadata already has) are not rewritten: their ranges go to the intent log, synced,
+   * and the same metadata operation that publishes the size, times and any whole blocks records them as
+   * overlays. Without an intent log, or with a truncate to publish, it is {@link #commit()}.
+   */
+  void sync() throws IOException {
+    commit(true, null, intents != null);
+  }
+
+  /**
+   * Folds this file's intent-log overlays into whole blocks: each block with overlays is read (overlays
+   * applied) and committed as an ordinary block, which drops its overlays in the same operation. Returns how
+   * many blocks it folded. Running it twice is harmless: the second finds nothing to fold.
+   */
+  int fold() throws IOException {
+    commitMutex.lock();
+    try {
+      int n = 0;
+      lock.lock();
+      try {
+        java.util.TreeSet<Long> indexes = new java.util.TreeSet<>();
+        for (MetaOp.Overlay o : meta.overlays(ino, 0, Long.MAX_VALUE)) {
+          indexes.add(o.index());
+        }
+        for (long idx : indexes) {
+          if (idx * bs >= size || pending.containsKey(idx)) {
+            continue; // a truncate or a whole new block drops its overlays when it commits
+          }
+          Dirty d = dirty.get(idx);
+          if (d == null) {
+            d = newDirty(idx, 0, 0);
+            dirty.put(idx, d);
+          }
+          d.whole = true;
+          n++;
+        }
+      } finally {
+        lock.unlock();
+      }
+      if (n > 0) {
+        commit(true, null, false);
+      }
+      return n;
+    } finally {
+      commitMutex.unlock();
+    }
+  }
+
   private void commit(boolean reportAsyncFailure, MetaOp.SetAttrs attrs) throws IOException {
+    commit(reportAsyncFailure, attrs, false);
+  }
+
+  private void commit(boolean reportAsyncFailure, MetaOp.SetAttrs attrs, boolean useIntents) throws IOException {
     commitMutex.lock();
     try {
       Snapshot snap;
+      List<Piece> pieces = List.of();
       lock.lock();
       try {
+        if (useIntents && truncatedTo < 0) {
+          pieces = takeIntentsLocked();
+        }
         snap = snapshotLocked();
       } finally {
         lock.unlock();
       }
+      if (snap == null) {
+        restorePieces(pieces); // none: pieces exist only after writes, which leave a snapshot to take
+      }
       if (snap != null) {
-        publish(snap, attrs);
+        publish(snap, attrs, pieces);
       } else if (attrs != null) {
         log.submit(attrs);
       }
@@ -590,6 +769,32 @@ final class OpenFile {
     } finally {
       commitMutex.unlock();
     }
+  }
+
+  /** A block's buffer whose changed {@code spans} an fsync logs (the buffer stays in {@code logging} meanwhile). */
+  private record Piece(long index, Dirty dirty, List<int[]> spans) {}
+
+  /** Moves the buffers an fsync can log as ranges from {@code dirty} to {@code logging}. */
+  // @GuardedBy("lock")
+  private List<Piece> takeIntentsLocked() {
+    List<Piece> out = new ArrayList<>();
+    var it = dirty.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Long, Dirty> e = it.next();
+      long idx = e.getKey();
+      Dirty d = e.getValue();
+      if (d.whole || pending.containsKey(idx) || (idx == 0 && size <= inlineMax)) {
+        continue;
+      }
+      List<int[]> spans = d.spans(bs / 4);
+      if (spans == null) {
+        continue;
+      }
+      it.remove();
+      logging.put(idx, d);
+      out.add(new Piece(idx, d, spans));
+    }
+    return out;
   }
 
   /** Takes what a commit publishes and moves its blocks to {@code committing}; null if nothing changed. */
@@ -625,8 +830,11 @@ final class OpenFile {
     return snap;
   }
 
-  /** Waits for the snapshot's blocks, makes them durable and applies the commit; called with commitMutex. */
-  private void publish(Snapshot snap, MetaOp.SetAttrs attrs) throws IOException {
+  /**
+   * Waits for the snapshot's blocks, makes them durable, logs the pieces' ranges and syncs the log, and
+   * applies the commit (with the overlays, if any); called with commitMutex.
+   */
+  private void publish(Snapshot snap, MetaOp.SetAttrs attrs, List<Piece> pieces) throws IOException {
     List<ChunkChange> changes = new ArrayList<>(snap.inline());
     List<BlockId> pinned = new ArrayList<>();
     IOException failure = null;
@@ -648,15 +856,27 @@ final class OpenFile {
       if (!pinned.isEmpty()) {
         store.sync(); // invariant 1: block bytes are durable before metadata references them
       }
-      log.submit(new MetaOp.CommitBlocks(ino, snap.size(), snap.truncatedTo(), snap.mtimeNs(), snap.ctimeNs(),
-          changes, attrs));
+      MetaOp.CommitBlocks commit = new MetaOp.CommitBlocks(ino, snap.size(), snap.truncatedTo(), snap.mtimeNs(),
+          snap.ctimeNs(), changes, attrs);
+      if (pieces.isEmpty()) {
+        log.submit(commit);
+      } else {
+        logPieces(commit, pieces);
+      }
     } catch (IOException | RuntimeException e) {
       restore(snap);
+      restorePieces(pieces);
       throw e;
     }
     lock.lock();
     try {
       snap.blocks().forEach((idx, f) -> committing.remove(idx, f));
+      for (Piece p : pieces) {
+        logging.remove(p.index(), p.dirty());
+      }
+      if (!pieces.isEmpty()) {
+        mayHaveOverlays = true;
+      }
       publishing = false;
       publishingTruncatedTo = -1;
     } finally {
@@ -668,13 +888,66 @@ final class OpenFile {
     unpinAll(snap.superseded());
   }
 
+  /** Appends the pieces' ranges to the intent log, syncs it (invariant 1), then applies commit and overlays. */
+  private void logPieces(MetaOp.CommitBlocks commit, List<Piece> pieces) throws IOException {
+    List<IntentLog.Range> ranges = new ArrayList<>();
+    List<long[]> where = new ArrayList<>(); // index, offset, length per range
+    for (Piece p : pieces) {
+      for (int[] span : p.spans()) {
+        ranges.add(new IntentLog.Range(ino, p.index() * bs + span[0], p.dirty().buf, span[0], span[1] - span[0]));
+        where.add(new long[] {p.index(), span[0], span[1] - span[0]});
+      }
+    }
+    IntentLog.Ticket t = intents.append(ranges);
+    try {
+      intents.sync(t);
+      List<MetaOp.Overlay> overlays = new ArrayList<>(where.size());
+      for (int i = 0; i < where.size(); i++) {
+        long[] w = where.get(i);
+        overlays.add(new MetaOp.Overlay(w[0], (int) w[1], (int) w[2], t.file(), t.position(i), t.crc(i)));
+      }
+      log.submit(new MetaOp.LogIntents(commit, overlays));
+    } finally {
+      intents.release(t);
+    }
+  }
+
+  /** An fsync failed: its logged buffers become dirty again (or lend their ranges to a newer buffer). */
+  private void restorePieces(List<Piece> pieces) {
+    if (pieces.isEmpty()) {
+      return;
+    }
+    lock.lock();
+    try {
+      for (Piece p : pieces) {
+        logging.remove(p.index(), p.dirty());
+        Dirty newer = dirty.get(p.index());
+        if (newer == null) {
+          dirty.put(p.index(), p.dirty());
+        } else {
+          // made from this buffer's bytes: its content has the changes, its ranges must too
+          for (int[] span : p.spans()) {
+            newer.mark(span[0], span[1]);
+          }
+        }
+      }
+      changed = true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** A commit failed: its blocks go back to pending (unless rewritten since) so a later commit retries. */
   private void restore(Snapshot snap) {
     lock.lock();
     try {
       snap.blocks().forEach((idx, f) -> {
         committing.remove(idx, f);
-        if (pending.containsKey(idx) || dirty.containsKey(idx) || idx * (long) bs >= size) {
+        Dirty newer = dirty.get(idx);
+        if (newer != null) {
+          newer.whole = true; // made over this block, which metadata never got: write it whole
+        }
+        if (pending.containsKey(idx) || newer != null || idx * (long) bs >= size) {
           superseded.add(f);
         } else {
           pending.put(idx, f);
@@ -691,7 +964,9 @@ final class OpenFile {
         if (n > 0) {
           System.arraycopy(c.inline(), 0, buf, 0, n);
         }
-        dirty.put(0L, new Dirty(buf, n));
+        Dirty d = new Dirty(buf, n);
+        d.whole = true;
+        dirty.put(0L, d);
       }
       changed = true;
       publishing = false;
