@@ -24,6 +24,10 @@ public final class PowerLossLogStorage implements LogStorage {
   private final Map<Integer, Long> synced = new TreeMap<>();
   private long syncs;
   private long unsyncedBytesLost;
+  /** Appends and syncs left before the power goes during one of them; -1: not armed. */
+  private int armed = -1;
+  private Random armedRandom;
+  private boolean dead;
 
   public PowerLossLogStorage(Path dir) throws IOException {
     this.real = new DirectoryLogStorage(dir);
@@ -45,18 +49,56 @@ public final class PowerLossLogStorage implements LogStorage {
     }
   }
 
+  /**
+   * The power goes during the {@code calls}-th append or sync from now (0: the next): an append writes a
+   * random part of its bytes, a sync may or may not reach the device; either then throws, and so does every
+   * call after it, as a machine that lost power answers nothing more.
+   */
+  public synchronized void armAfter(int calls, Random r) {
+    armed = calls;
+    armedRandom = r;
+  }
+
+  public synchronized boolean dead() {
+    return dead;
+  }
+
+  /** True when this call is the one the power goes in; throws when it went before. */
+  private synchronized boolean fatal() throws IOException {
+    if (dead) {
+      throw new IOException("no power (simulated)");
+    }
+    if (armed >= 0 && armed-- == 0) {
+      dead = true;
+      return true;
+    }
+    return false;
+  }
+
   @Override
   public void append(int file, ByteBuffer data) throws IOException {
+    if (fatal()) {
+      data.limit(data.position() + armedRandom.nextInt(data.remaining() + 1));
+      real.append(file, data);
+      throw new IOException("power lost during an append (simulated)");
+    }
     real.append(file, data);
   }
 
   @Override
   public void sync(int file) throws IOException {
+    boolean fatal = fatal();
     long size = real.size(file);
+    if (fatal && armedRandom.nextBoolean()) {
+      throw new IOException("power lost before a sync reached the device (simulated)");
+    }
     real.sync(file);
     synchronized (this) {
       synced.merge(file, size, Math::max);
       syncs++;
+    }
+    if (fatal) {
+      throw new IOException("power lost right after a sync (simulated)");
     }
   }
 
