@@ -1,5 +1,7 @@
 package io.dynamicfs.core.engine;
 
+import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.intent.IntentLog;
 import io.dynamicfs.core.meta.Inode;
 import io.dynamicfs.core.meta.MetadataStore;
@@ -72,7 +74,15 @@ final class IntentFolder {
       if (i == null || !i.isRegular()) {
         continue; // removing the inode dropped its overlays; an orphan's go with it at reclaim
       }
-      OpenFile of = openFiles.acquire(i);
+      OpenFile of;
+      try {
+        of = openFiles.acquire(i);
+      } catch (FsException e) {
+        if (e.errno() == Errno.ENOENT) {
+          continue; // removed since the scan: its overlays went with it
+        }
+        throw e;
+      }
       try {
         blocks += of.fold();
       } finally {
