@@ -100,6 +100,12 @@ final class OpenFile {
     int len;
     /** The buffer does not start from the block's current content plus changes: never logged as ranges. */
     boolean whole;
+    /**
+     * Only the {@code ranges} of the buffer are meaningful: the block's other bytes were never read (a small
+     * write over stored content, kept so for the intent log). Reads lay the ranges over the block; a
+     * whole-block store first fills the rest in ({@link OpenFile#materialize}).
+     */
+    boolean sparse;
     /** Byte ranges written since the buffer was made from the block's content: start → end, disjoint. */
     final TreeMap<Integer, Integer> ranges = new TreeMap<>();
 
@@ -129,6 +135,25 @@ final class OpenFile {
         next = ranges.ceilingEntry(from);
       }
       ranges.put(from, to);
+    }
+
+    /** True when the ranges cover the whole block: nothing of the old content is left. */
+    boolean coversBlock(int blockSize) {
+      Map.Entry<Integer, Integer> e = ranges.firstEntry();
+      return e != null && e.getKey() == 0 && e.getValue() >= blockSize;
+    }
+
+    /** Copies the ranges over {@code base} (which grows to the last range's end); returns it. */
+    byte[] overlay(byte[] base) {
+      byte[] out = base;
+      Map.Entry<Integer, Integer> last = ranges.lastEntry();
+      if (last != null && last.getValue() > out.length) {
+        out = Arrays.copyOf(out, last.getValue());
+      }
+      for (var e : ranges.entrySet()) {
+        System.arraycopy(buf, e.getKey(), out, e.getKey(), e.getValue() - e.getKey());
+      }
+      return out;
     }
 
     /** The changed spans as {@code [from, to)} pairs, or null when they hold more than {@code limit} bytes. */
@@ -216,7 +241,7 @@ final class OpenFile {
         int n = Math.min(len - done, bs - in);
         Dirty d = dirty.get(idx);
         if (d == null) {
-          d = newDirty(idx, in, n);
+          d = newDirty(idx, in, n, intents != null);
           dirty.put(idx, d);
         }
         d.ensure(in + n, bs);
@@ -224,7 +249,10 @@ final class OpenFile {
         d.len = Math.max(d.len, in + n);
         d.mark(in, in + n);
         done += n;
-        if (in + n == bs) {
+        if (d.sparse && d.coversBlock(bs)) {
+          d.sparse = false; // every byte written: nothing to fill in
+        }
+        if (in + n == bs && !d.sparse) {
           submit(idx, dirty.remove(idx));
         }
       }
@@ -301,8 +329,10 @@ final class OpenFile {
           long idx = newSize / bs;
           Dirty d = dirty.get(idx);
           if (d == null) {
-            d = newDirty(idx, 0, 0);
+            d = newDirty(idx, 0, 0, false);
             dirty.put(idx, d);
+          } else if (d.sparse) {
+            materialize(idx, d);
           }
           Arrays.fill(d.buf, Math.min(tail, d.buf.length), d.buf.length, (byte) 0);
           d.len = Math.min(d.len, tail);
@@ -360,14 +390,23 @@ final class OpenFile {
     changed = true;
   }
 
-  /** A buffer for block {@code idx}, holding its current bytes unless the write replaces all of them. */
-  private Dirty newDirty(long idx, int writeOff, int writeLen) throws IOException {
+  /**
+   * A buffer for block {@code idx}, holding its current bytes unless the write replaces all of them; with
+   * {@code allowSparse}, a write over part of stored content does not read the block at all (a sparse
+   * buffer: the intent log takes just the written ranges, and reads lay them over the block).
+   */
+  private Dirty newDirty(long idx, int writeOff, int writeLen, boolean allowSparse) throws IOException {
     long start = idx * bs;
     long existing = Math.min(bs, size - start);
     boolean covers = writeOff == 0 && writeLen >= existing;
     if (covers || existing <= 0) {
       Dirty d = new Dirty(new byte[Dirty.capacity(writeOff + writeLen, bs)], 0);
       d.whole = covers && existing > 0; // past the end the block is zeros (a hole): ranges over it are exact
+      return d;
+    }
+    if (allowSparse && size > inlineMax) {
+      Dirty d = new Dirty(new byte[Dirty.capacity(writeOff + writeLen, bs)], 0);
+      d.sparse = true;
       return d;
     }
     byte[] old = blockContent(idx);
@@ -377,7 +416,21 @@ final class OpenFile {
     return new Dirty(buf, n);
   }
 
-  private void submit(long idx, Dirty d) throws FsException {
+  /** Fills a sparse buffer in: the block's current content (to the end of file) with its ranges over it. */
+  // @GuardedBy("lock")
+  private void materialize(long idx, Dirty d) throws IOException {
+    byte[] old = blockContent(idx);
+    long existing = Math.max(0, Math.min(bs, size - idx * bs));
+    byte[] content = d.overlay(Arrays.copyOf(old, (int) Math.min(old.length, existing)));
+    d.buf = Arrays.copyOf(content, Dirty.capacity(content.length, bs));
+    d.len = content.length;
+    d.sparse = false;
+  }
+
+  private void submit(long idx, Dirty d) throws IOException {
+    if (d.sparse) {
+      materialize(idx, d);
+    }
     CompletableFuture<ChunkChange> f = pipeline.submit(idx, d.buf, d.len);
     CompletableFuture<ChunkChange> old = pending.put(idx, f);
     if (old != null) {
@@ -430,24 +483,49 @@ final class OpenFile {
     }
   }
 
+  /** Bytes laid over a read's base bytes after they are fetched, in order: overlays, then sparse buffers. */
+  private interface Patch {
+    void apply(byte[] dst) throws FsException;
+  }
+
+  /** Bytes {@code [lo, hi)} of a block, copied from a sparse buffer under the lock, to land at {@code dst[at..]}. */
+  private record BytesPatch(byte[] bytes, int at) implements Patch {
+    @Override
+    public void apply(byte[] dst) {
+      System.arraycopy(bytes, 0, dst, at, bytes.length);
+    }
+  }
+
+  /** The parts of a sparse buffer's ranges inside block bytes {@code [from, from + n)}, as patches for dst[at..]. */
+  private static void rangePatches(Dirty d, int from, int n, int at, List<Patch> patches) {
+    for (var e : d.ranges.entrySet()) {
+      int lo = Math.max(from, e.getKey());
+      int hi = Math.min(from + n, e.getValue());
+      if (lo < hi) {
+        patches.add(new BytesPatch(Arrays.copyOfRange(d.buf, lo, hi), at + (lo - from)));
+      }
+    }
+  }
+
   /**
    * One intent-log overlay to copy over a read's bytes: the part of {@code o} inside block bytes
    * {@code [from, from + n)}, which land at {@code dst[at..]}. Applied after the base bytes, in log order.
    */
-  private final class Patch {
+  private final class OverlayPatch implements Patch {
     final MetaOp.Overlay o;
     final int from;
     final int n;
     final int at;
 
-    Patch(MetaOp.Overlay o, int from, int n, int at) {
+    OverlayPatch(MetaOp.Overlay o, int from, int n, int at) {
       this.o = o;
       this.from = from;
       this.n = n;
       this.at = at;
     }
 
-    void apply(byte[] dst) throws FsException {
+    @Override
+    public void apply(byte[] dst) throws FsException {
       int lo = Math.max(from, o.offset());
       int hi = Math.min(from + n, o.offset() + o.length());
       if (lo >= hi) {
@@ -542,25 +620,35 @@ final class OpenFile {
       int in = (int) ((offset + done) % bs);
       int n = Math.min(total - done, bs - in);
       int at = dstOff + done;
+      // Layers, oldest first: the block with its overlays, a buffer being logged, the dirty buffer. A full
+      // buffer holds every layer under it; a sparse one only its ranges.
       Dirty d = dirty.get(idx);
-      if (d == null) {
-        d = logging.get(idx);
-      }
-      if (d != null) {
+      Dirty lg = logging.get(idx);
+      if (d != null && !d.sparse) {
         copyWithZeros(d.buf, d.len, in, n, dst, at);
       } else {
-        Source s = source(idx);
-        if (s.inline != null) {
-          copyWithZeros(s.inline, s.inline.length, in, n, dst, at);
-        } else if (s.id != null) {
-          fetches.add(new Fetch(s.id, in, n, at));
+        if (lg != null && !lg.sparse) {
+          copyWithZeros(lg.buf, lg.len, in, n, dst, at);
         } else {
-          Arrays.fill(dst, at, at + n, (byte) 0);
-        }
-        for (MetaOp.Overlay o : s.overlays) {
-          if (o.offset() < in + n && o.offset() + o.length() > in) {
-            patches.add(new Patch(o, in, n, at));
+          Source s = source(idx);
+          if (s.inline != null) {
+            copyWithZeros(s.inline, s.inline.length, in, n, dst, at);
+          } else if (s.id != null) {
+            fetches.add(new Fetch(s.id, in, n, at));
+          } else {
+            Arrays.fill(dst, at, at + n, (byte) 0);
           }
+          for (MetaOp.Overlay o : s.overlays) {
+            if (o.offset() < in + n && o.offset() + o.length() > in) {
+              patches.add(new OverlayPatch(o, in, n, at));
+            }
+          }
+          if (lg != null) {
+            rangePatches(lg, in, n, at, patches);
+          }
+        }
+        if (d != null) {
+          rangePatches(d, in, n, at, patches);
         }
       }
       done += n;
@@ -619,13 +707,13 @@ final class OpenFile {
   // @GuardedBy("lock")
   private byte[] blockContent(long idx) throws IOException {
     Dirty lg = logging.get(idx);
-    if (lg != null) {
+    if (lg != null && !lg.sparse) {
       return Arrays.copyOf(lg.buf, lg.len);
     }
     Source s = source(idx);
     byte[] base = s.inline != null ? s.inline : s.id != null ? store.get(s.id) : new byte[0];
     if (s.overlays.isEmpty()) {
-      return base;
+      return lg == null ? base : lg.overlay(Arrays.copyOf(base, base.length));
     }
     int end = base.length;
     for (MetaOp.Overlay o : s.overlays) {
@@ -636,7 +724,7 @@ final class OpenFile {
       byte[] bytes = intents.read(o.logFile(), o.logPos(), ino, idx * bs + o.offset(), o.length(), o.crc());
       System.arraycopy(bytes, 0, out, o.offset(), o.length());
     }
-    return out;
+    return lg == null ? out : lg.overlay(out);
   }
 
   // ---- committing -----------------------------------------------------------------------------
@@ -710,8 +798,10 @@ final class OpenFile {
           }
           Dirty d = dirty.get(idx);
           if (d == null) {
-            d = newDirty(idx, 0, 0);
+            d = newDirty(idx, 0, 0, false);
             dirty.put(idx, d);
+          } else if (d.sparse) {
+            materialize(idx, d);
           }
           d.whole = true;
           n++;
@@ -776,7 +866,7 @@ final class OpenFile {
 
   /** Moves the buffers an fsync can log as ranges from {@code dirty} to {@code logging}. */
   // @GuardedBy("lock")
-  private List<Piece> takeIntentsLocked() {
+  private List<Piece> takeIntentsLocked() throws IOException {
     List<Piece> out = new ArrayList<>();
     var it = dirty.entrySet().iterator();
     while (it.hasNext()) {
@@ -785,6 +875,9 @@ final class OpenFile {
       Dirty d = e.getValue();
       if (d.whole || pending.containsKey(idx) || (idx == 0 && size <= inlineMax)) {
         continue;
+      }
+      if (d.sparse && d.ranges.size() > Dirty.MAX_RANGES) {
+        materialize(idx, d); // the one span around many ranges covers bytes a sparse buffer does not hold
       }
       List<int[]> spans = d.spans(bs / 4);
       if (spans == null) {
@@ -799,12 +892,15 @@ final class OpenFile {
 
   /** Takes what a commit publishes and moves its blocks to {@code committing}; null if nothing changed. */
   // @GuardedBy("lock")
-  private Snapshot snapshotLocked() throws FsException {
+  private Snapshot snapshotLocked() throws IOException {
     if (!changed && dirty.isEmpty() && pending.isEmpty() && superseded.isEmpty()) {
       return null;
     }
     List<ChunkChange> inline = new ArrayList<>();
     Dirty first = dirty.get(0L);
+    if (first != null && first.sparse && size <= inlineMax) {
+      materialize(0, first);
+    }
     if (first != null && size <= inlineMax && first.len <= inlineMax) {
       dirty.remove(0L);
       CompletableFuture<ChunkChange> old = pending.remove(0L);
@@ -924,10 +1020,24 @@ final class OpenFile {
         Dirty newer = dirty.get(p.index());
         if (newer == null) {
           dirty.put(p.index(), p.dirty());
-        } else {
+        } else if (!newer.sparse) {
           // made from this buffer's bytes: its content has the changes, its ranges must too
           for (int[] span : p.spans()) {
             newer.mark(span[0], span[1]);
+          }
+        } else {
+          // a sparse newer buffer holds only its own writes: take this one's bytes where it has none
+          Dirty older = p.dirty();
+          for (int[] span : p.spans()) {
+            for (int i = span[0]; i < span[1]; i++) {
+              Map.Entry<Integer, Integer> r = newer.ranges.floorEntry(i);
+              if (r == null || r.getValue() <= i) {
+                newer.ensure(i + 1, bs);
+                newer.buf[i] = older.buf[i];
+              }
+            }
+            newer.mark(span[0], span[1]);
+            newer.len = Math.max(newer.len, span[1]);
           }
         }
       }
@@ -944,10 +1054,10 @@ final class OpenFile {
       snap.blocks().forEach((idx, f) -> {
         committing.remove(idx, f);
         Dirty newer = dirty.get(idx);
-        if (newer != null) {
+        if (newer != null && !newer.sparse) {
           newer.whole = true; // made over this block, which metadata never got: write it whole
         }
-        if (pending.containsKey(idx) || newer != null || idx * (long) bs >= size) {
+        if (pending.containsKey(idx) || (newer != null && !newer.sparse) || idx * (long) bs >= size) {
           superseded.add(f);
         } else {
           pending.put(idx, f);

@@ -223,4 +223,144 @@ class IntentLogEngineTest {
       assertFalse(fs.intentLogBytes() > 0);
     }
   }
+
+  /**
+   * Intent-log storage whose next append (or sync) waits at a gate the test opens, and may then fail: so a
+   * test can read and write while an fsync is between taking its buffers and publishing their overlays.
+   */
+  private static final class GatedStorage implements io.dynamicfs.core.intent.LogStorage {
+    final io.dynamicfs.core.intent.DirectoryLogStorage real;
+    volatile java.util.concurrent.CountDownLatch entered;
+    volatile java.util.concurrent.CountDownLatch gate;
+    volatile boolean armed;
+    volatile boolean failAppend;
+
+    GatedStorage(Path dir) throws IOException {
+      real = new io.dynamicfs.core.intent.DirectoryLogStorage(dir);
+    }
+
+    void arm(boolean fail) {
+      entered = new java.util.concurrent.CountDownLatch(1);
+      gate = new java.util.concurrent.CountDownLatch(1);
+      failAppend = fail;
+      armed = true;
+    }
+
+    @Override
+    public java.util.SortedSet<Integer> list() throws IOException {
+      return real.list();
+    }
+
+    @Override
+    public void create(int file) throws IOException {
+      real.create(file);
+    }
+
+    @Override
+    public void append(int file, java.nio.ByteBuffer data) throws IOException {
+      java.util.concurrent.CountDownLatch g = gate;
+      if (armed) {
+        armed = false;
+        entered.countDown();
+        try {
+          g.await();
+        } catch (InterruptedException e) {
+          throw new IOException(e);
+        }
+        if (failAppend) {
+          throw new IOException("no space left on device (injected)");
+        }
+      }
+      real.append(file, data);
+    }
+
+    @Override
+    public void sync(int file) throws IOException {
+      real.sync(file);
+    }
+
+    @Override
+    public int read(int file, long pos, java.nio.ByteBuffer dst) throws IOException {
+      return real.read(file, pos, dst);
+    }
+
+    @Override
+    public long size(int file) throws IOException {
+      return real.size(file);
+    }
+
+    @Override
+    public void delete(int file) throws IOException {
+      real.delete(file);
+    }
+
+    @Override
+    public void close() throws IOException {
+      real.close();
+    }
+  }
+
+  @Test
+  void whileAnFsyncLogs_readsSeeItsBytes_andNewWritesLayerOverThem_evenWhenTheLogFails() throws Exception {
+    for (boolean fail : new boolean[] {false, true}) {
+      Path d = data.resolve(fail ? "failing" : "ok");
+      Files.createDirectories(d);
+      byte[] model = new byte[2 * BS + 100];
+      new Random(7).nextBytes(model);
+      long ino;
+      try (DataDirectory dir = DataDirectory.open(d, FORMAT)) {
+        GatedStorage storage = new GatedStorage(dir.intentDir());
+        DynamicFileSystem fs = DynamicFileSystem.open(dir, options(64L << 20), storage);
+        ino = fs.create(ME, FileSystem.ROOT_INO, "f", 0644, O_RDWR).attr().ino();
+        long h = fs.open(ME, ino, O_RDWR);
+        fs.write(h, 0, model, 0, model.length);
+        fs.fsync(h, false);
+        Random r = new Random(8);
+        byte[] first = new byte[300];
+        r.nextBytes(first);
+        fs.write(h, 5000, first, 0, first.length); // a sparse buffer: block 0 is not read
+        System.arraycopy(first, 0, model, 5000, first.length);
+        storage.arm(fail);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<?> fsync = pool.submit(() -> {
+          fs.fsync(h, false);
+          return null;
+        });
+        assertTrue(storage.entered.await(30, java.util.concurrent.TimeUnit.SECONDS));
+        // the fsync holds block 0's buffer in its log step: reads see it, writes go on over it
+        assertArrayEquals(Arrays.copyOfRange(model, 4000, 6000), readAt(fs, h, 4000, 2000));
+        byte[] second = new byte[100];
+        r.nextBytes(second);
+        fs.write(h, 5250, second, 0, second.length); // overlaps the end of the first write, and beyond
+        System.arraycopy(second, 0, model, 5250, second.length);
+        fs.write(h, 9000, second, 0, 10);
+        System.arraycopy(second, 0, model, 9000, 10);
+        assertArrayEquals(Arrays.copyOfRange(model, 4000, 10000), readAt(fs, h, 4000, 6000));
+        storage.gate.countDown();
+        if (fail) {
+          java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+              java.util.concurrent.ExecutionException.class, fsync::get);
+          assertTrue(e.getCause() instanceof IOException, "the fsync reports the log's failure: " + e.getCause());
+        } else {
+          fsync.get();
+        }
+        pool.shutdown();
+        assertArrayEquals(model, read(fs, h, model.length + 1), "after the fsync " + (fail ? "failed" : "returned"));
+        fs.fsync(h, false); // (again) everything, through a working log
+        fs.crashForTest();
+      }
+      try (DataDirectory dir = DataDirectory.open(d, FORMAT);
+          DynamicFileSystem fs = DynamicFileSystem.open(dir, options(64L << 20))) {
+        long h = fs.open(ME, ino, O_RDWR);
+        assertArrayEquals(model, read(fs, h, model.length + 1), "after a crash, " + (fail ? "failing" : "working") + " log");
+        fs.release(h);
+      }
+    }
+  }
+
+  private static byte[] readAt(DynamicFileSystem fs, long h, long off, int len) throws IOException {
+    byte[] got = new byte[len];
+    assertEquals(len, fs.read(h, off, got, 0, len));
+    return got;
+  }
 }
