@@ -44,6 +44,8 @@ import java.util.concurrent.locks.ReentrantLock;
 final class OpenFile {
   private static final int MAX_DIRTY_BLOCKS = 8;
   private static final int COMMIT_EVERY_BLOCKS = 64;
+  /** A block with this many intent-log overlays is stored whole at its next fsync (which drops them all). */
+  private static final int MAX_OVERLAYS = 64;
 
   final long ino;
   private final int bs;
@@ -875,6 +877,9 @@ final class OpenFile {
       Dirty d = e.getValue();
       if (d.whole || pending.containsKey(idx) || (idx == 0 && size <= inlineMax)) {
         continue;
+      }
+      if (mayHaveOverlays && meta.overlays(ino, idx, idx + 1).size() >= MAX_OVERLAYS) {
+        continue; // stored whole instead: a read of the block would apply too many
       }
       if (d.sparse && d.ranges.size() > Dirty.MAX_RANGES) {
         materialize(idx, d); // the one span around many ranges covers bytes a sparse buffer does not hold

@@ -612,7 +612,8 @@ public final class OpApplier {
 
   /**
    * The commit part first (it drops the overlays of blocks it replaces), then the new overlays, each inside
-   * the new size and inside one block.
+   * the new size and inside one block; an older overlay of the block that a new one covers entirely is
+   * dropped (it can never show again).
    */
   private void logIntents(Tx tx, MetaOp.LogIntents l) throws FsException {
     MetaOp.CommitBlocks c = l.commit();
@@ -623,6 +624,12 @@ public final class OpApplier {
           || o.index() * bs + o.offset() + o.length() > c.size() || o.logFile() < 0 || o.logPos() < 0) {
         throw FsException.of(Errno.EINVAL, "overlay %d+%d of block %d outside file %d of size %d", o.offset(),
             o.length(), o.index(), c.ino(), c.size());
+      }
+      for (MetaOp.Overlay old : store.overlays(c.ino(), o.index(), o.index() + 1)) {
+        if (old.offset() >= o.offset() && old.offset() + old.length() <= o.offset() + o.length()) {
+          // hidden under the new one for good: a page rewritten at every fsync keeps one overlay, not thousands
+          tx.delete(store.overlays, Keys.overlay(c.ino(), old.index(), old.logFile(), old.logPos()));
+        }
       }
       tx.put(store.overlays, Keys.overlay(c.ino(), o.index(), o.logFile(), o.logPos()),
           MetadataStore.encodeOverlay(o));

@@ -1424,4 +1424,15 @@ class OpApplierTest {
     apply(unlink(ROOT, "db"));
     assertEquals(List.of(), store.overlays(f, 0, Long.MAX_VALUE));
   }
+
+  @Test
+  void logIntents_newOverlayCoveringOlderOnes_dropsThem_andKeepsPartlyCoveredOnes() throws Exception {
+    long f = mkfile(ROOT, "db");
+    commit(f, BS, -1, stored(0, randomBytes(BS)));
+    apply(intents(f, BS, overlay(0, 4096, 4096, 10), overlay(0, 9000, 100, 11), overlay(0, 8000, 500, 12)));
+    apply(intents(f, BS, overlay(0, 4096, 4096, 20))); // the same page again: hides the first
+    apply(intents(f, BS, overlay(0, 8500, 600, 30))); // covers 9000+100 whole, 8000+500 not at all
+    assertEquals(List.of(overlay(0, 8000, 500, 12), overlay(0, 4096, 4096, 20), overlay(0, 8500, 600, 30)),
+        store.overlays(f, 0, 1));
+  }
 }
