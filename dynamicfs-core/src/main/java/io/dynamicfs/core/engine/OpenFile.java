@@ -44,8 +44,12 @@ import java.util.concurrent.locks.ReentrantLock;
 final class OpenFile {
   private static final int MAX_DIRTY_BLOCKS = 8;
   private static final int COMMIT_EVERY_BLOCKS = 64;
-  /** A block with this many intent-log overlays is stored whole at its next fsync (which drops them all). */
-  private static final int MAX_OVERLAYS = 64;
+  /**
+   * A block with this many intent-log overlays per MiB (at least 64) is stored whole at its next fsync (which
+   * drops them all): more than one per 4 KiB page, so random page writes (one overlay per page, since a
+   * newer overlay that covers an older one replaces it) never trigger it, but a pile of partial overlaps does.
+   */
+  private static final int MAX_OVERLAYS_PER_MIB = 1024;
 
   final long ino;
   private final int bs;
@@ -878,7 +882,8 @@ final class OpenFile {
       if (d.whole || pending.containsKey(idx) || (idx == 0 && size <= inlineMax)) {
         continue;
       }
-      if (mayHaveOverlays && meta.overlays(ino, idx, idx + 1).size() >= MAX_OVERLAYS) {
+      if (mayHaveOverlays
+          && meta.overlays(ino, idx, idx + 1).size() >= Math.max(64, (long) MAX_OVERLAYS_PER_MIB * bs / (1 << 20))) {
         continue; // stored whole instead: a read of the block would apply too many
       }
       if (d.sparse && d.ranges.size() > Dirty.MAX_RANGES) {
