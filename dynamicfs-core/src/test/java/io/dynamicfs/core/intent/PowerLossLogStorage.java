@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * never returned is removed (its directory entry was not synced). Choices come from the given seeded
  * Random, over files in number order, so a seed replays the same damage.
  */
-public final class PowerLossLogStorage implements LogStorage {
+public class PowerLossLogStorage implements LogStorage {
   private final DirectoryLogStorage real;
   /** Per file: bytes known durable. */
   private final Map<Integer, Long> synced = new TreeMap<>();
