@@ -100,6 +100,12 @@ final class MountCommand implements Callable<Integer> {
           + " read) or sampled (1 in 8 reads) (default ${DEFAULT-VALUE}).")
   String cacheAdmission;
 
+  @Option(names = "--intent-log-size", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "256M",
+      description = {"Most bytes the write intent log (DATA/intent) holds before fsync folds it: an fsync of small"
+          + " changes logs just the changed bytes there instead of rewriting whole blocks (default ${DEFAULT-VALUE};"
+          + " at least 4M, or 0 for off). Single-node mounts only; see docs/storage.md."})
+  long intentLogSize;
+
   @Option(names = "--fuse-preset", paramLabel = "PRESET", defaultValue = "balanced",
       description = "Kernel caching and mount options: balanced, high-performance or safe (default"
           + " ${DEFAULT-VALUE}; see docs/fuse-presets.md).")
@@ -265,7 +271,7 @@ final class MountCommand implements Callable<Integer> {
         caches.disk(cacheDir, cacheSize, Admission.parse(cacheAdmission));
       }
       EngineOptions options = EngineOptions.defaults().withStoreDecorator(caches.build())
-          .withAccessObserver(policyParts.observer());
+          .withAccessObserver(policyParts.observer()).withIntentLogBytes(intentLogSize);
       fs = DynamicFileSystem.open(dir, options);
     } catch (IOException | RuntimeException e) {
       closeQuietly(policyParts.tracker());

@@ -77,12 +77,12 @@ public final class SegmentStore implements BlockStore {
    */
   private volatile IOException syncFailure;
   /** How segments are made durable; tests inject a failing one (a real fsync cannot be made to fail here). */
-  private volatile ChannelSync channelSync = ch -> ch.force(false);
+  private volatile ChannelSync channelSync = (path, ch) -> ch.force(false);
 
-  /** The fsync of one segment file. */
+  /** The fsync of one segment file ({@code path}, open as {@code channel}). */
   @FunctionalInterface
   interface ChannelSync {
-    void force(java.nio.channels.FileChannel channel) throws IOException;
+    void force(Path path, java.nio.channels.FileChannel channel) throws IOException;
   }
 
   private final boolean readOnlyCheck;
@@ -437,7 +437,7 @@ public final class SegmentStore implements BlockStore {
       }
       for (Segment s : toSync) {
         try {
-          channelSync.force(s.channel);
+          channelSync.force(s.path, s.channel);
         } catch (IOException e) {
           IOException failure = translate(e, "fsync " + s.path);
           syncFailure = failure;

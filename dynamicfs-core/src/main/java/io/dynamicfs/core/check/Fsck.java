@@ -4,6 +4,8 @@ import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.intent.DirectoryLogStorage;
+import io.dynamicfs.core.intent.IntentLog;
 import io.dynamicfs.core.meta.BlockRecord;
 import io.dynamicfs.core.meta.Inode;
 import io.dynamicfs.core.meta.MetadataStore;
@@ -95,6 +97,12 @@ public final class Fsck {
         TieredStore store = TieredStore.open(dir.layout(), dir.uuid(), dir.format().codec(), 64L << 20, false, true)) {
       Report r = check(meta, store, verifyData, progress);
       List<Problem> all = new ArrayList<>();
+      if (java.nio.file.Files.isDirectory(dir.intentDir())) {
+        progress.progress("checking intent-log records", 0, 0);
+        try (IntentLog log = new IntentLog(new DirectoryLogStorage(dir.intentDir()), 4L << 20)) {
+          all.addAll(checkOverlays(meta, log));
+        }
+      }
       for (Tier t : store.tiers()) {
         boolean redundant = t.redundancy().tolerance() > 0;
         for (Device d : t.devices()) {
@@ -111,6 +119,24 @@ public final class Fsck {
       all.addAll(r.problems());
       return new Report(List.copyOf(all), r.inodes(), r.directories(), r.blocks(), r.bytesVerified());
     }
+  }
+
+  /**
+   * Reads every intent-log record an overlay points to, checking its header (inode, offset, length) and
+   * the CRC32C of its bytes: one error per overlay whose record is missing or damaged.
+   */
+  public static List<Problem> checkOverlays(MetadataStore meta, IntentLog log) throws IOException {
+    List<Problem> out = new ArrayList<>();
+    int bs = meta.blockSize();
+    meta.forEachOverlay((ino, o) -> {
+      try {
+        log.read(o.logFile(), o.logPos(), ino, o.index() * bs + o.offset(), o.length(), o.crc());
+      } catch (FsException e) {
+        out.add(new Problem(Severity.ERROR, "inode " + ino, "intent-log overlay of block " + o.index() + " at "
+            + o.logFile() + ":" + o.logPos() + ": " + e.getMessage()));
+      }
+    });
+    return out;
   }
 
   /** As {@link #check(MetadataStore, BlockStore, boolean, Consumer)}, with counts: the block-record phase reports records done of all. */
@@ -178,6 +204,17 @@ public final class Fsck {
     if (!inodes.containsKey(FileSystem.ROOT_INO)) {
       error("/", "root directory is missing");
     }
+
+    progress.accept("checking intent-log overlays");
+    meta.forEachOverlay((ino, o) -> {
+      Inode i = inodes.get(ino);
+      if (i == null || !i.isRegular()) {
+        error("inode " + ino, "intent-log overlay of block " + o.index() + " for an inode that is not a regular file");
+      } else if (o.index() * meta.blockSize() + o.offset() + o.length() > i.size()) {
+        error(pathOf(ino), "intent-log overlay " + o.offset() + "+" + o.length() + " of block " + o.index()
+            + " lies past the end of the file (" + i.size() + " bytes)");
+      }
+    });
 
     progress.accept("checking block lists");
     int bs = meta.blockSize();

@@ -14,6 +14,9 @@ import io.dynamicfs.core.api.TimeSpec;
 import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.intent.DirectoryLogStorage;
+import io.dynamicfs.core.intent.IntentLog;
+import io.dynamicfs.core.intent.LogStorage;
 import io.dynamicfs.core.meta.Inode;
 import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.MetadataStore;
@@ -76,6 +79,9 @@ public final class DynamicFileSystem implements FileSystem {
   private final AccessObserver observer;
   private final boolean observing;
   private final OpenFiles openFiles;
+  /** The write intent log and its folder: null on a cluster mount or when switched off. */
+  private final IntentLog intents;
+  private final IntentFolder folder;
   private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
   private final AtomicLong nextHandle = new AtomicLong(1);
   private final Maintenance maintenance = new Maintenance();
@@ -86,8 +92,8 @@ public final class DynamicFileSystem implements FileSystem {
   private record Handle(long id, long ino, OpenFile file, int flags, OpenFile.ReadAhead readAhead) {}
 
   /** A single node over a locked DATA directory. */
-  private DynamicFileSystem(DataDirectory data, EngineOptions options, MetadataStore meta, TieredStore baseStore)
-      throws IOException {
+  private DynamicFileSystem(DataDirectory data, EngineOptions options, MetadataStore meta, TieredStore baseStore,
+      IntentLog intents) throws IOException {
     this.tiers = baseStore;
     this.scrubber = new Scrubber(baseStore, meta);
     this.data = data;
@@ -104,8 +110,13 @@ public final class DynamicFileSystem implements FileSystem {
     this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
         format.blockSize());
     this.pipelineBlocks = 5 * options.workerThreads() + 4;
-    this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock);
+    this.intents = intents;
+    this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock, intents);
+    this.folder = intents == null ? null : new IntentFolder(intents, meta, openFiles);
     maintenance.every(options.commitInterval(), "commit", openFiles::commitChanged);
+    if (folder != null) {
+      maintenance.every(java.time.Duration.ofSeconds(1), "fold", folder::background);
+    }
     maintenance.every(data.layout().compaction().interval(), "compact", this::compact);
     maintenance.every(java.time.Duration.ofSeconds(10), "recheck-devices", tiers::recheckDevices);
     maintenance.every(java.time.Duration.ofSeconds(1), "reclaim", this::reclaimBlocks);
@@ -136,7 +147,9 @@ public final class DynamicFileSystem implements FileSystem {
     this.pipeline = new BlockPipeline(store, metaLog, options.workerThreads(), 4 * options.workerThreads() + 4,
         format.blockSize());
     this.pipelineBlocks = 5 * options.workerThreads() + 4;
-    this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock);
+    this.intents = null; // fsync stores whole blocks: overlays would have to reach every replica's reader
+    this.folder = null;
+    this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock, null);
     maintenance.every(options.commitInterval(), "commit", openFiles::commitChanged);
     maintenance.every(cluster.sessionTtl().dividedBy(3), "renew-session", this::renewSession);
   }
@@ -194,15 +207,30 @@ public final class DynamicFileSystem implements FileSystem {
    * filesystem, inodes orphaned by a crash, store records no metadata references).
    */
   public static DynamicFileSystem open(DataDirectory data, EngineOptions options) throws IOException {
+    return open(data, options, options.intentLogBytes() == 0 ? null : new DirectoryLogStorage(data.intentDir()));
+  }
+
+  /** {@link #open}, with the intent log kept in {@code intentStorage} (a test's power-loss wrapper), or none. */
+  static DynamicFileSystem open(DataDirectory data, EngineOptions options, LogStorage intentStorage)
+      throws IOException {
     MetadataStore meta = MetadataStore.open(data.metaDir(), data.format().blockSize());
     TieredStore segments = null;
+    IntentLog intents = null;
     try {
       segments = TieredStore.open(data.layout(), data.uuid(), data.format().codec(), options.segmentBytes(),
           data.isNew(), false);
-      DynamicFileSystem fs = new DynamicFileSystem(data, options, meta, segments);
+      intents = intentStorage == null ? null : new IntentLog(intentStorage, options.intentLogBytes());
+      DynamicFileSystem fs = new DynamicFileSystem(data, options, meta, segments, intents);
       fs.recover();
       return fs;
     } catch (IOException | RuntimeException e) {
+      if (intentStorage != null) {
+        try {
+          intentStorage.close();
+        } catch (IOException s) {
+          e.addSuppressed(s);
+        }
+      }
       if (segments != null) {
         try {
           segments.close();
@@ -217,6 +245,9 @@ public final class DynamicFileSystem implements FileSystem {
 
   private void recover() throws IOException {
     new Recovery(data, meta, metaLog, tiers, reclaimer, clock).run(session);
+    if (folder != null) {
+      folder.reclaim(); // records appended but never committed before a crash go with their files
+    }
   }
 
   private static long newSessionId() {
@@ -833,10 +864,26 @@ public final class DynamicFileSystem implements FileSystem {
   @Override
   public void fsync(long handle, boolean dataOnly) throws IOException {
     Handle h = handle(handle);
+    if (folder != null) {
+      folder.makeRoom(); // before any file lock: a fold takes every file's
+      h.file().sync(); // whole blocks it stores are synced before it publishes them
+      meta.sync();
+      return;
+    }
     h.file().commit();
     store.sync();
     meta.sync();
     metaLog.sync();
+  }
+
+  /** Folds every intent-log overlay into whole blocks now and reclaims the log; returns the blocks folded. */
+  public int foldIntents() throws IOException {
+    return folder == null ? 0 : folder.foldAll();
+  }
+
+  /** Bytes the write intent log holds now (0 when there is none). */
+  public long intentLogBytes() {
+    return intents == null ? 0 : intents.bytes();
   }
 
   @Override
@@ -1085,6 +1132,25 @@ public final class DynamicFileSystem implements FileSystem {
     return new TierMove(meta, metaLog, tiers, data.layout().compaction().liveFractionBelow()).run(ino, target, progress, () -> closed);
   }
 
+  /**
+   * Stops as a crash would, for tests: open files are not committed, the session is not closed, nothing is
+   * folded; the intent log's storage is closed as it is (a power-loss wrapper decides what of it survives).
+   */
+  void crashForTest() throws IOException {
+    closed = true;
+    maintenance.close();
+    openFiles.close();
+    pipeline.close();
+    if (intents != null) {
+      intents.close();
+    }
+    try {
+      store.close();
+    } finally {
+      meta.close();
+    }
+  }
+
   @Override
   public void close() throws IOException {
     if (closed) {
@@ -1104,6 +1170,13 @@ public final class DynamicFileSystem implements FileSystem {
     }
     openFiles.close();
     pipeline.close();
+    if (intents != null) {
+      try {
+        intents.close();
+      } catch (IOException e) {
+        failure = failure == null ? e : failure;
+      }
+    }
     try {
       metaLog.submit(new MetaOp.CloseSession(session)); // reclaims what was still open past its last name
     } catch (IOException e) {

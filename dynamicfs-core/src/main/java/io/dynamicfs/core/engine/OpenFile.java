@@ -4,6 +4,7 @@ import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
+import io.dynamicfs.core.intent.IntentLog;
 import io.dynamicfs.core.meta.Chunk;
 import io.dynamicfs.core.meta.Inode;
 import io.dynamicfs.core.meta.MetaOp;
@@ -43,6 +44,12 @@ import java.util.concurrent.locks.ReentrantLock;
 final class OpenFile {
   private static final int MAX_DIRTY_BLOCKS = 8;
   private static final int COMMIT_EVERY_BLOCKS = 64;
+  /**
+   * A block with this many intent-log overlays per MiB (at least 64) is stored whole at its next fsync (which
+   * drops them all): more than one per 4 KiB page, so random page writes (one overlay per page, since a
+   * newer overlay that covers an older one replaces it) never trigger it, but a pile of partial overlaps does.
+   */
+  private static final int MAX_OVERLAYS_PER_MIB = 1024;
 
   final long ino;
   private final int bs;
@@ -54,6 +61,8 @@ final class OpenFile {
   private final MetaLog log;
   private final BlockPipeline pipeline;
   private final TimeSource clock;
+  /** The write intent log, or null (a cluster mount, or switched off): fsync then commits whole blocks. */
+  private final IntentLog intents;
   final ReentrantLock lock = new ReentrantLock();
 
   /** Handles open on this inode; guarded by the MetaLog monitor. */
@@ -76,6 +85,10 @@ final class OpenFile {
   private boolean publishing;
   /** The truncation the publishing snapshot carries: chunks past it are holes until it applies. */
   private long publishingTruncatedTo = -1;
+  /** Buffers whose changed ranges an fsync is logging: what readers see until metadata has the overlays. */
+  private final TreeMap<Long, Dirty> logging = new TreeMap<>();
+  /** Metadata may hold intent-log overlays of this file (false only when it had none at open and none since). */
+  private boolean mayHaveOverlays;
 
   /** Serialises publishing commits of this file (held without {@code lock} while waiting on I/O). */
   private final ReentrantLock commitMutex = new ReentrantLock();
@@ -87,8 +100,20 @@ final class OpenFile {
    */
   private static final class Dirty {
     static final int GRANULE = 64 << 10;
+    /** More ranges than this are logged as the one span around them. */
+    static final int MAX_RANGES = 16;
     byte[] buf;
     int len;
+    /** The buffer does not start from the block's current content plus changes: never logged as ranges. */
+    boolean whole;
+    /**
+     * Only the {@code ranges} of the buffer are meaningful: the block's other bytes were never read (a small
+     * write over stored content, kept so for the intent log). Reads lay the ranges over the block; a
+     * whole-block store first fills the rest in ({@link OpenFile#materialize}).
+     */
+    boolean sparse;
+    /** Byte ranges written since the buffer was made from the block's content: start → end, disjoint. */
+    final TreeMap<Integer, Integer> ranges = new TreeMap<>();
 
     Dirty(byte[] buf, int len) {
       this.buf = buf;
@@ -102,6 +127,57 @@ final class OpenFile {
       }
     }
 
+    /** Records that {@code [from, to)} changed, merging it with the ranges it touches. */
+    void mark(int from, int to) {
+      Map.Entry<Integer, Integer> before = ranges.floorEntry(from);
+      if (before != null && before.getValue() >= from) {
+        from = before.getKey();
+        to = Math.max(to, before.getValue());
+      }
+      Map.Entry<Integer, Integer> next = ranges.ceilingEntry(from);
+      while (next != null && next.getKey() <= to) {
+        to = Math.max(to, next.getValue());
+        ranges.remove(next.getKey());
+        next = ranges.ceilingEntry(from);
+      }
+      ranges.put(from, to);
+    }
+
+    /** True when the ranges cover the whole block: nothing of the old content is left. */
+    boolean coversBlock(int blockSize) {
+      Map.Entry<Integer, Integer> e = ranges.firstEntry();
+      return e != null && e.getKey() == 0 && e.getValue() >= blockSize;
+    }
+
+    /** Copies the ranges over {@code base} (which grows to the last range's end); returns it. */
+    byte[] overlay(byte[] base) {
+      byte[] out = base;
+      Map.Entry<Integer, Integer> last = ranges.lastEntry();
+      if (last != null && last.getValue() > out.length) {
+        out = Arrays.copyOf(out, last.getValue());
+      }
+      for (var e : ranges.entrySet()) {
+        System.arraycopy(buf, e.getKey(), out, e.getKey(), e.getValue() - e.getKey());
+      }
+      return out;
+    }
+
+    /** The changed spans as {@code [from, to)} pairs, or null when they hold more than {@code limit} bytes. */
+    List<int[]> spans(int limit) {
+      List<int[]> out = new ArrayList<>();
+      long bytes = 0;
+      for (var e : ranges.entrySet()) {
+        out.add(new int[] {e.getKey(), e.getValue()});
+        bytes += e.getValue() - e.getKey();
+      }
+      if (out.size() > MAX_RANGES) {
+        int[] span = {out.get(0)[0], out.get(out.size() - 1)[1]};
+        out = List.of(span);
+        bytes = span[1] - span[0];
+      }
+      return out.isEmpty() || bytes > limit ? null : out;
+    }
+
     static int capacity(int end, int blockSize) {
       long rounded = ((long) end + GRANULE - 1) / GRANULE * GRANULE;
       return (int) Math.min(blockSize, Math.max(GRANULE, rounded));
@@ -109,8 +185,11 @@ final class OpenFile {
   }
 
   OpenFile(Inode inode, int blockSize, int inlineMax, MetadataStore meta, BlockStore store, MetaLog log,
-      BlockPipeline pipeline, TimeSource clock, java.util.concurrent.Executor commitExecutor) {
+      BlockPipeline pipeline, TimeSource clock, java.util.concurrent.Executor commitExecutor, IntentLog intents)
+      throws FsException {
     this.commitExecutor = commitExecutor;
+    this.intents = intents;
+    this.mayHaveOverlays = intents != null && !meta.overlays(inode.ino(), 0, Long.MAX_VALUE).isEmpty();
     this.ino = inode.ino();
     this.bs = blockSize;
     this.maxSize = io.dynamicfs.core.api.FileSystem.maxFileSize(blockSize);
@@ -168,14 +247,18 @@ final class OpenFile {
         int n = Math.min(len - done, bs - in);
         Dirty d = dirty.get(idx);
         if (d == null) {
-          d = newDirty(idx, in, n);
+          d = newDirty(idx, in, n, intents != null);
           dirty.put(idx, d);
         }
         d.ensure(in + n, bs);
         System.arraycopy(src, srcOff + done, d.buf, in, n);
         d.len = Math.max(d.len, in + n);
+        d.mark(in, in + n);
         done += n;
-        if (in + n == bs) {
+        if (d.sparse && d.coversBlock(bs)) {
+          d.sparse = false; // every byte written: nothing to fill in
+        }
+        if (in + n == bs && !d.sparse) {
           submit(idx, dirty.remove(idx));
         }
       }
@@ -252,11 +335,14 @@ final class OpenFile {
           long idx = newSize / bs;
           Dirty d = dirty.get(idx);
           if (d == null) {
-            d = newDirty(idx, 0, 0);
+            d = newDirty(idx, 0, 0, false);
             dirty.put(idx, d);
+          } else if (d.sparse) {
+            materialize(idx, d);
           }
           Arrays.fill(d.buf, Math.min(tail, d.buf.length), d.buf.length, (byte) 0);
           d.len = Math.min(d.len, tail);
+          d.whole = true;
         }
       }
       if (newSize <= size) {
@@ -380,13 +466,24 @@ final class OpenFile {
     changed = true;
   }
 
-  /** A buffer for block {@code idx}, holding its current bytes unless the write replaces all of them. */
-  private Dirty newDirty(long idx, int writeOff, int writeLen) throws IOException {
+  /**
+   * A buffer for block {@code idx}, holding its current bytes unless the write replaces all of them; with
+   * {@code allowSparse}, a write over part of stored content does not read the block at all (a sparse
+   * buffer: the intent log takes just the written ranges, and reads lay them over the block).
+   */
+  private Dirty newDirty(long idx, int writeOff, int writeLen, boolean allowSparse) throws IOException {
     long start = idx * bs;
     long existing = Math.min(bs, size - start);
     boolean covers = writeOff == 0 && writeLen >= existing;
     if (covers || existing <= 0) {
-      return new Dirty(new byte[Dirty.capacity(writeOff + writeLen, bs)], 0);
+      Dirty d = new Dirty(new byte[Dirty.capacity(writeOff + writeLen, bs)], 0);
+      d.whole = covers && existing > 0; // past the end the block is zeros (a hole): ranges over it are exact
+      return d;
+    }
+    if (allowSparse && size > inlineMax) {
+      Dirty d = new Dirty(new byte[Dirty.capacity(writeOff + writeLen, bs)], 0);
+      d.sparse = true;
+      return d;
     }
     byte[] old = blockContent(idx);
     int n = (int) Math.min(old.length, existing);
@@ -395,7 +492,21 @@ final class OpenFile {
     return new Dirty(buf, n);
   }
 
-  private void submit(long idx, Dirty d) throws FsException {
+  /** Fills a sparse buffer in: the block's current content (to the end of file) with its ranges over it. */
+  // @GuardedBy("lock")
+  private void materialize(long idx, Dirty d) throws IOException {
+    byte[] old = blockContent(idx);
+    long existing = Math.max(0, Math.min(bs, size - idx * bs));
+    byte[] content = d.overlay(Arrays.copyOf(old, (int) Math.min(old.length, existing)));
+    d.buf = Arrays.copyOf(content, Dirty.capacity(content.length, bs));
+    d.len = content.length;
+    d.sparse = false;
+  }
+
+  private void submit(long idx, Dirty d) throws IOException {
+    if (d.sparse) {
+      materialize(idx, d);
+    }
     CompletableFuture<ChunkChange> f = pipeline.submit(idx, d.buf, d.len);
     CompletableFuture<ChunkChange> old = pending.put(idx, f);
     if (old != null) {
@@ -408,34 +519,96 @@ final class OpenFile {
   /** Reads into {@code dst}; returns the count (0 at or past the end). */
   int read(long offset, byte[] dst, int dstOff, int len) throws IOException {
     List<Fetch> fetches = new ArrayList<>();
+    List<Patch> patches = new ArrayList<>();
     int total;
     lock.lock();
     try {
-      total = plan(offset, dst, dstOff, len, fetches);
+      total = plan(offset, dst, dstOff, len, fetches, patches);
     } finally {
       lock.unlock();
     }
-    if (fetches.isEmpty()) {
+    if (fetches.isEmpty() && patches.isEmpty()) {
       return total;
     }
     try {
       for (Fetch f : fetches) {
         fetch(f, dst);
       }
+      for (Patch p : patches) {
+        p.apply(dst);
+      }
       return total;
     } catch (FsException e) {
-      // A block captured outside the lock may have been overwritten and freed since: retry under it.
+      // A block (or intent log file) captured outside the lock may have been replaced and freed since (an
+      // overwrite, a fold): retry under it.
       lock.lock();
       try {
         fetches.clear();
-        total = plan(offset, dst, dstOff, len, fetches);
+        patches.clear();
+        total = plan(offset, dst, dstOff, len, fetches, patches);
         for (Fetch f : fetches) {
           fetch(f, dst);
+        }
+        for (Patch p : patches) {
+          p.apply(dst);
         }
         return total;
       } finally {
         lock.unlock();
       }
+    }
+  }
+
+  /** Bytes laid over a read's base bytes after they are fetched, in order: overlays, then sparse buffers. */
+  private interface Patch {
+    void apply(byte[] dst) throws FsException;
+  }
+
+  /** Bytes {@code [lo, hi)} of a block, copied from a sparse buffer under the lock, to land at {@code dst[at..]}. */
+  private record BytesPatch(byte[] bytes, int at) implements Patch {
+    @Override
+    public void apply(byte[] dst) {
+      System.arraycopy(bytes, 0, dst, at, bytes.length);
+    }
+  }
+
+  /** The parts of a sparse buffer's ranges inside block bytes {@code [from, from + n)}, as patches for dst[at..]. */
+  private static void rangePatches(Dirty d, int from, int n, int at, List<Patch> patches) {
+    for (var e : d.ranges.entrySet()) {
+      int lo = Math.max(from, e.getKey());
+      int hi = Math.min(from + n, e.getValue());
+      if (lo < hi) {
+        patches.add(new BytesPatch(Arrays.copyOfRange(d.buf, lo, hi), at + (lo - from)));
+      }
+    }
+  }
+
+  /**
+   * One intent-log overlay to copy over a read's bytes: the part of {@code o} inside block bytes
+   * {@code [from, from + n)}, which land at {@code dst[at..]}. Applied after the base bytes, in log order.
+   */
+  private final class OverlayPatch implements Patch {
+    final MetaOp.Overlay o;
+    final int from;
+    final int n;
+    final int at;
+
+    OverlayPatch(MetaOp.Overlay o, int from, int n, int at) {
+      this.o = o;
+      this.from = from;
+      this.n = n;
+      this.at = at;
+    }
+
+    @Override
+    public void apply(byte[] dst) throws FsException {
+      int lo = Math.max(from, o.offset());
+      int hi = Math.min(from + n, o.offset() + o.length());
+      if (lo >= hi) {
+        return;
+      }
+      byte[] bytes = intents.read(o.logFile(), o.logPos(), ino, o.index() * bs + o.offset(), o.length(), o.crc());
+      System.arraycopy(bytes, lo - o.offset(), dst, at + (lo - from), hi - lo);
     }
   }
 
@@ -471,7 +644,8 @@ final class OpenFile {
     lock.lock();
     try {
       for (long idx = from; idx <= to && idx * bs < size; idx++) {
-        if (!dirty.containsKey(idx) && !pending.containsKey(idx) && !committing.containsKey(idx)) {
+        if (!dirty.containsKey(idx) && !logging.containsKey(idx) && !pending.containsKey(idx)
+            && !committing.containsKey(idx)) {
           Source s = source(idx);
           if (s.id != null) {
             hints.add(s.id);
@@ -510,7 +684,8 @@ final class OpenFile {
   }
 
   // @GuardedBy("lock")
-  private int plan(long offset, byte[] dst, int dstOff, int len, List<Fetch> fetches) throws IOException {
+  private int plan(long offset, byte[] dst, int dstOff, int len, List<Fetch> fetches, List<Patch> patches)
+      throws IOException {
     if (offset >= size || len <= 0) {
       return 0;
     }
@@ -521,17 +696,35 @@ final class OpenFile {
       int in = (int) ((offset + done) % bs);
       int n = Math.min(total - done, bs - in);
       int at = dstOff + done;
+      // Layers, oldest first: the block with its overlays, a buffer being logged, the dirty buffer. A full
+      // buffer holds every layer under it; a sparse one only its ranges.
       Dirty d = dirty.get(idx);
-      if (d != null) {
+      Dirty lg = logging.get(idx);
+      if (d != null && !d.sparse) {
         copyWithZeros(d.buf, d.len, in, n, dst, at);
       } else {
-        Source s = source(idx);
-        if (s.inline != null) {
-          copyWithZeros(s.inline, s.inline.length, in, n, dst, at);
-        } else if (s.id != null) {
-          fetches.add(new Fetch(s.id, in, n, at));
+        if (lg != null && !lg.sparse) {
+          copyWithZeros(lg.buf, lg.len, in, n, dst, at);
         } else {
-          Arrays.fill(dst, at, at + n, (byte) 0);
+          Source s = source(idx);
+          if (s.inline != null) {
+            copyWithZeros(s.inline, s.inline.length, in, n, dst, at);
+          } else if (s.id != null) {
+            fetches.add(new Fetch(s.id, in, n, at));
+          } else {
+            Arrays.fill(dst, at, at + n, (byte) 0);
+          }
+          for (MetaOp.Overlay o : s.overlays) {
+            if (o.offset() < in + n && o.offset() + o.length() > in) {
+              patches.add(new OverlayPatch(o, in, n, at));
+            }
+          }
+          if (lg != null) {
+            rangePatches(lg, in, n, at, patches);
+          }
+        }
+        if (d != null) {
+          rangePatches(d, in, n, at, patches);
         }
       }
       done += n;
@@ -549,8 +742,16 @@ final class OpenFile {
     }
   }
 
-  /** Where block {@code idx} lives now (not counting dirty buffers): a stored block, inline bytes, or a hole. */
-  private record Source(BlockId id, byte[] inline) {}
+  /**
+   * Where block {@code idx} lives now (not counting dirty buffers): a stored block, inline bytes, or a hole,
+   * with the intent-log overlays metadata lays over it (in log order; only over what metadata holds, since
+   * a block being stored or committed already has them folded in).
+   */
+  private record Source(BlockId id, byte[] inline, List<MetaOp.Overlay> overlays) {
+    Source(BlockId id, byte[] inline) {
+      this(id, inline, List.of());
+    }
+  }
 
   // @GuardedBy("lock")
   private Source source(long idx) throws IOException {
@@ -571,23 +772,35 @@ final class OpenFile {
       return new Source(null, null);
     }
     Chunk c = meta.chunk(ino, idx);
+    List<MetaOp.Overlay> overlays = mayHaveOverlays ? meta.overlays(ino, idx, idx + 1) : List.of();
     if (c == null) {
-      return new Source(null, null);
+      return new Source(null, null, overlays);
     }
-    return new Source(c.id(), c.inline());
+    return new Source(c.id(), c.inline(), overlays);
   }
 
-  /** The current plain bytes of block {@code idx} (possibly shorter than a block). */
+  /** The current plain bytes of block {@code idx} (possibly shorter than a block), overlays applied. */
   // @GuardedBy("lock")
   private byte[] blockContent(long idx) throws IOException {
+    Dirty lg = logging.get(idx);
+    if (lg != null && !lg.sparse) {
+      return Arrays.copyOf(lg.buf, lg.len);
+    }
     Source s = source(idx);
-    if (s.inline != null) {
-      return s.inline;
+    byte[] base = s.inline != null ? s.inline : s.id != null ? store.get(s.id) : new byte[0];
+    if (s.overlays.isEmpty()) {
+      return lg == null ? base : lg.overlay(Arrays.copyOf(base, base.length));
     }
-    if (s.id != null) {
-      return store.get(s.id);
+    int end = base.length;
+    for (MetaOp.Overlay o : s.overlays) {
+      end = Math.max(end, o.offset() + o.length());
     }
-    return new byte[0];
+    byte[] out = Arrays.copyOf(base, end);
+    for (MetaOp.Overlay o : s.overlays) {
+      byte[] bytes = intents.read(o.logFile(), o.logPos(), ino, idx * bs + o.offset(), o.length(), o.crc());
+      System.arraycopy(bytes, 0, out, o.offset(), o.length());
+    }
+    return lg == null ? out : lg.overlay(out);
   }
 
   // ---- committing -----------------------------------------------------------------------------
@@ -630,18 +843,80 @@ final class OpenFile {
   private record Snapshot(long size, long truncatedTo, long mtimeNs, long ctimeNs, List<ChunkChange> inline,
       TreeMap<Long, CompletableFuture<ChunkChange>> blocks, List<CompletableFuture<ChunkChange>> superseded) {}
 
+  /**
+   * fsync: like {@link #commit()}, except that blocks changed only in small ranges (at most a quarter of a
+   * block, over content metadata already has) are not rewritten: their ranges go to the intent log, synced,
+   * and the same metadata operation that publishes the size, times and any whole blocks records them as
+   * overlays. Without an intent log, or with a truncate to publish, it is {@link #commit()}.
+   */
+  void sync() throws IOException {
+    commit(true, null, intents != null);
+  }
+
+  /**
+   * Folds this file's intent-log overlays into whole blocks: each block with overlays is read (overlays
+   * applied) and committed as an ordinary block, which drops its overlays in the same operation. Returns how
+   * many blocks it folded. Running it twice is harmless: the second finds nothing to fold.
+   */
+  int fold() throws IOException {
+    commitMutex.lock();
+    try {
+      int n = 0;
+      lock.lock();
+      try {
+        java.util.TreeSet<Long> indexes = new java.util.TreeSet<>();
+        for (MetaOp.Overlay o : meta.overlays(ino, 0, Long.MAX_VALUE)) {
+          indexes.add(o.index());
+        }
+        for (long idx : indexes) {
+          if (idx * bs >= size || pending.containsKey(idx)) {
+            continue; // a truncate or a whole new block drops its overlays when it commits
+          }
+          Dirty d = dirty.get(idx);
+          if (d == null) {
+            d = newDirty(idx, 0, 0, false);
+            dirty.put(idx, d);
+          } else if (d.sparse) {
+            materialize(idx, d);
+          }
+          d.whole = true;
+          n++;
+        }
+      } finally {
+        lock.unlock();
+      }
+      if (n > 0) {
+        commit(true, null, false);
+      }
+      return n;
+    } finally {
+      commitMutex.unlock();
+    }
+  }
+
   private void commit(boolean reportAsyncFailure, MetaOp.SetAttrs attrs) throws IOException {
+    commit(reportAsyncFailure, attrs, false);
+  }
+
+  private void commit(boolean reportAsyncFailure, MetaOp.SetAttrs attrs, boolean useIntents) throws IOException {
     commitMutex.lock();
     try {
       Snapshot snap;
+      List<Piece> pieces = List.of();
       lock.lock();
       try {
+        if (useIntents && truncatedTo < 0) {
+          pieces = takeIntentsLocked();
+        }
         snap = snapshotLocked();
       } finally {
         lock.unlock();
       }
+      if (snap == null) {
+        restorePieces(pieces); // none: pieces exist only after writes, which leave a snapshot to take
+      }
       if (snap != null) {
-        publish(snap, attrs);
+        publish(snap, attrs, pieces);
       } else if (attrs != null) {
         log.submit(attrs);
       }
@@ -662,14 +937,50 @@ final class OpenFile {
     }
   }
 
+  /** A block's buffer whose changed {@code spans} an fsync logs (the buffer stays in {@code logging} meanwhile). */
+  private record Piece(long index, Dirty dirty, List<int[]> spans) {}
+
+  /** Moves the buffers an fsync can log as ranges from {@code dirty} to {@code logging}. */
+  // @GuardedBy("lock")
+  private List<Piece> takeIntentsLocked() throws IOException {
+    List<Piece> out = new ArrayList<>();
+    var it = dirty.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Long, Dirty> e = it.next();
+      long idx = e.getKey();
+      Dirty d = e.getValue();
+      if (d.whole || pending.containsKey(idx) || (idx == 0 && size <= inlineMax)) {
+        continue;
+      }
+      if (mayHaveOverlays
+          && meta.overlays(ino, idx, idx + 1).size() >= Math.max(64, (long) MAX_OVERLAYS_PER_MIB * bs / (1 << 20))) {
+        continue; // stored whole instead: a read of the block would apply too many
+      }
+      if (d.sparse && d.ranges.size() > Dirty.MAX_RANGES) {
+        materialize(idx, d); // the one span around many ranges covers bytes a sparse buffer does not hold
+      }
+      List<int[]> spans = d.spans(bs / 4);
+      if (spans == null) {
+        continue;
+      }
+      it.remove();
+      logging.put(idx, d);
+      out.add(new Piece(idx, d, spans));
+    }
+    return out;
+  }
+
   /** Takes what a commit publishes and moves its blocks to {@code committing}; null if nothing changed. */
   // @GuardedBy("lock")
-  private Snapshot snapshotLocked() throws FsException {
+  private Snapshot snapshotLocked() throws IOException {
     if (!changed && dirty.isEmpty() && pending.isEmpty() && superseded.isEmpty()) {
       return null;
     }
     List<ChunkChange> inline = new ArrayList<>();
     Dirty first = dirty.get(0L);
+    if (first != null && first.sparse && size <= inlineMax) {
+      materialize(0, first);
+    }
     if (first != null && size <= inlineMax && first.len <= inlineMax) {
       dirty.remove(0L);
       CompletableFuture<ChunkChange> old = pending.remove(0L);
@@ -695,8 +1006,11 @@ final class OpenFile {
     return snap;
   }
 
-  /** Waits for the snapshot's blocks, makes them durable and applies the commit; called with commitMutex. */
-  private void publish(Snapshot snap, MetaOp.SetAttrs attrs) throws IOException {
+  /**
+   * Waits for the snapshot's blocks, makes them durable, logs the pieces' ranges and syncs the log, and
+   * applies the commit (with the overlays, if any); called with commitMutex.
+   */
+  private void publish(Snapshot snap, MetaOp.SetAttrs attrs, List<Piece> pieces) throws IOException {
     List<ChunkChange> changes = new ArrayList<>(snap.inline());
     List<BlockId> pinned = new ArrayList<>();
     IOException failure = null;
@@ -718,15 +1032,27 @@ final class OpenFile {
       if (!pinned.isEmpty()) {
         store.sync(); // invariant 1: block bytes are durable before metadata references them
       }
-      log.submit(new MetaOp.CommitBlocks(ino, snap.size(), snap.truncatedTo(), snap.mtimeNs(), snap.ctimeNs(),
-          changes, attrs));
+      MetaOp.CommitBlocks commit = new MetaOp.CommitBlocks(ino, snap.size(), snap.truncatedTo(), snap.mtimeNs(),
+          snap.ctimeNs(), changes, attrs);
+      if (pieces.isEmpty()) {
+        log.submit(commit);
+      } else {
+        logPieces(commit, pieces);
+      }
     } catch (IOException | RuntimeException e) {
       restore(snap);
+      restorePieces(pieces);
       throw e;
     }
     lock.lock();
     try {
       snap.blocks().forEach((idx, f) -> committing.remove(idx, f));
+      for (Piece p : pieces) {
+        logging.remove(p.index(), p.dirty());
+      }
+      if (!pieces.isEmpty()) {
+        mayHaveOverlays = true;
+      }
       publishing = false;
       publishingTruncatedTo = -1;
     } finally {
@@ -738,13 +1064,80 @@ final class OpenFile {
     unpinAll(snap.superseded());
   }
 
+  /** Appends the pieces' ranges to the intent log, syncs it (invariant 1), then applies commit and overlays. */
+  private void logPieces(MetaOp.CommitBlocks commit, List<Piece> pieces) throws IOException {
+    List<IntentLog.Range> ranges = new ArrayList<>();
+    List<long[]> where = new ArrayList<>(); // index, offset, length per range
+    for (Piece p : pieces) {
+      for (int[] span : p.spans()) {
+        ranges.add(new IntentLog.Range(ino, p.index() * bs + span[0], p.dirty().buf, span[0], span[1] - span[0]));
+        where.add(new long[] {p.index(), span[0], span[1] - span[0]});
+      }
+    }
+    IntentLog.Ticket t = intents.append(ranges);
+    try {
+      intents.sync(t);
+      List<MetaOp.Overlay> overlays = new ArrayList<>(where.size());
+      for (int i = 0; i < where.size(); i++) {
+        long[] w = where.get(i);
+        overlays.add(new MetaOp.Overlay(w[0], (int) w[1], (int) w[2], t.file(), t.position(i), t.crc(i)));
+      }
+      log.submit(new MetaOp.LogIntents(commit, overlays));
+    } finally {
+      intents.release(t);
+    }
+  }
+
+  /** An fsync failed: its logged buffers become dirty again (or lend their ranges to a newer buffer). */
+  private void restorePieces(List<Piece> pieces) {
+    if (pieces.isEmpty()) {
+      return;
+    }
+    lock.lock();
+    try {
+      for (Piece p : pieces) {
+        logging.remove(p.index(), p.dirty());
+        Dirty newer = dirty.get(p.index());
+        if (newer == null) {
+          dirty.put(p.index(), p.dirty());
+        } else if (!newer.sparse) {
+          // made from this buffer's bytes: its content has the changes, its ranges must too
+          for (int[] span : p.spans()) {
+            newer.mark(span[0], span[1]);
+          }
+        } else {
+          // a sparse newer buffer holds only its own writes: take this one's bytes where it has none
+          Dirty older = p.dirty();
+          for (int[] span : p.spans()) {
+            for (int i = span[0]; i < span[1]; i++) {
+              Map.Entry<Integer, Integer> r = newer.ranges.floorEntry(i);
+              if (r == null || r.getValue() <= i) {
+                newer.ensure(i + 1, bs);
+                newer.buf[i] = older.buf[i];
+              }
+            }
+            newer.mark(span[0], span[1]);
+            newer.len = Math.max(newer.len, span[1]);
+          }
+        }
+      }
+      changed = true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** A commit failed: its blocks go back to pending (unless rewritten since) so a later commit retries. */
   private void restore(Snapshot snap) {
     lock.lock();
     try {
       snap.blocks().forEach((idx, f) -> {
         committing.remove(idx, f);
-        if (pending.containsKey(idx) || dirty.containsKey(idx) || idx * (long) bs >= size) {
+        Dirty newer = dirty.get(idx);
+        if (newer != null && !newer.sparse) {
+          newer.whole = true; // made over this block, which metadata never got: write it whole
+        }
+        if (pending.containsKey(idx) || (newer != null && !newer.sparse) || idx * (long) bs >= size) {
           superseded.add(f);
         } else {
           pending.put(idx, f);
@@ -761,7 +1154,9 @@ final class OpenFile {
         if (n > 0) {
           System.arraycopy(c.inline(), 0, buf, 0, n);
         }
-        dirty.put(0L, new Dirty(buf, n));
+        Dirty d = new Dirty(buf, n);
+        d.whole = true;
+        dirty.put(0L, d);
       }
       changed = true;
       publishing = false;

@@ -3,6 +3,7 @@ package io.dynamicfs.core.engine;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.intent.IntentLog;
 import io.dynamicfs.core.meta.Inode;
 import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.MetadataStore;
@@ -32,9 +33,12 @@ final class OpenFiles implements AutoCloseable {
   private final TimeSource clock;
   private final Map<Long, OpenFile> files = new ConcurrentHashMap<>();
   private final ExecutorService commitPool;
+  /** The write intent log fsync uses, or null. */
+  private final IntentLog intents;
 
   OpenFiles(FormatOptions format, MetadataStore meta, BlockStore store, MetaLog metaLog, BlockPipeline pipeline,
-      TimeSource clock) {
+      TimeSource clock, IntentLog intents) {
+    this.intents = intents;
     this.format = format;
     this.meta = meta;
     this.store = store;
@@ -69,7 +73,7 @@ final class OpenFiles implements AutoCloseable {
       OpenFile of = files.get(now.ino());
       if (of == null) {
         of = new OpenFile(now, format.blockSize(), format.inlineMax(), meta, store, metaLog, pipeline, clock,
-            commitPool);
+            commitPool, intents);
         files.put(now.ino(), of);
       }
       of.opens++;

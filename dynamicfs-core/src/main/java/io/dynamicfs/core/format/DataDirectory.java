@@ -230,6 +230,11 @@ public final class DataDirectory implements Closeable {
     return uuid;
   }
 
+  /** The write intent log's files (fsync of small changes). */
+  public Path intentDir() {
+    return root.resolve("intent");
+  }
+
   public Path metaDir() {
     return root.resolve("meta");
   }

@@ -47,6 +47,11 @@ final class Keys {
     return ByteBuffer.wrap(key, prefix.length() + 8 * i, 8).getLong();
   }
 
+  /** An intent-log overlay: (ino, block index, log file, record position), so a block's overlays sort in log order. */
+  static byte[] overlay(long ino, long index, int logFile, long logPos) {
+    return ByteBuffer.allocate(28).putLong(ino).putLong(index).putInt(logFile).putLong(logPos).array();
+  }
+
   static boolean hasPrefix(byte[] key, byte[] prefix) {
     if (key.length < prefix.length) {
       return false;

@@ -142,6 +142,21 @@ public sealed interface MetaOp {
   }
 
   /**
+   * An fsync of partial-block changes (the write intent log): {@code commit} as {@link CommitBlocks} (whole
+   * blocks the same fsync stored, the size and times), then each overlay recorded over the file's block
+   * list. The overlays' bytes are already durable in the intent log at the places they name; a read of block
+   * {@code index} applies them in log order over the block (or over zeros for a hole). A later commit that
+   * changes a block, a truncate past it, or removing the inode drops its overlays (that is how a fold ends).
+   */
+  record LogIntents(CommitBlocks commit, List<Overlay> overlays) implements MetaOp {}
+
+  /**
+   * Bytes {@code [offset, offset + length)} of block {@code index} live in the intent log, in file
+   * {@code logFile} at record position {@code logPos}, with CRC32C {@code crc} of those bytes.
+   */
+  record Overlay(long index, int offset, int length, int logFile, long logPos, int crc) {}
+
+  /**
    * fallocate(2) with mode 0 or FALLOC_FL_KEEP_SIZE ({@code keepSize}): reserves the block indexes that
    * {@code [offset, offset + length)} touches, so that writing them later cannot fail for lack of space.
    * A reserved index counts a whole block in the file's accounted bytes (st_blocks) whether or not it is

@@ -84,6 +84,8 @@ public final class MetadataStore implements Closeable {
   ColumnFamilyHandle nodes;
   /** (ino, block index) → empty: block indexes a fallocate reserved. */
   ColumnFamilyHandle reservations;
+  /** (ino, block index, log file, log position) → offset, length, CRC32C: intent-log overlays of blocks. */
+  ColumnFamilyHandle overlays;
 
   private MetadataStore(Path dir, int blockSize) throws IOException {
     this.blockSize = blockSize;
@@ -110,7 +112,7 @@ public final class MetadataStore implements Closeable {
   private void openDb() throws FsException {
     List<ColumnFamilyDescriptor> cfs = new ArrayList<>();
     for (String name : List.of("default", "inodes", "dirents", "xattrs", "symlinks", "chunks", "blocks",
-        "orphans", "pending_deletes", "sessions", "nodes", "reservations")) {
+        "orphans", "pending_deletes", "sessions", "nodes", "reservations", "overlays")) {
       cfs.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.US_ASCII), cfOptions));
     }
     handles.clear();
@@ -131,6 +133,7 @@ public final class MetadataStore implements Closeable {
     sessions = handles.get(9);
     nodes = handles.get(10);
     reservations = handles.get(11);
+    overlays = handles.get(12);
   }
 
   /** Syncs the WAL and closes the database (not the options, which a reopen uses); caller holds the write lock. */
@@ -309,6 +312,47 @@ public final class MetadataStore implements Closeable {
       check(it);
     }
     return out;
+  }
+
+  /** The intent-log overlays of blocks {@code from <= index < to} of a file, by index, then in log order. */
+  public List<MetaOp.Overlay> overlays(long ino, long from, long to) throws FsException {
+    List<MetaOp.Overlay> out = new ArrayList<>();
+    byte[] prefix = Keys.ino(ino);
+    try (Reading r = reading(); RocksIterator it = db.newIterator(overlays, readOptions)) {
+      for (it.seek(Keys.chunk(ino, from)); it.isValid() && Keys.hasPrefix(it.key(), prefix); it.next()) {
+        long idx = Keys.chunkIndex(it.key());
+        if (idx >= to) {
+          break;
+        }
+        out.add(decodeOverlay(it.key(), it.value()));
+      }
+      check(it);
+    }
+    return out;
+  }
+
+  /** Calls {@code action(ino, overlay)} for every intent-log overlay of every file, in key order. */
+  public void forEachOverlay(OverlayVisitor action) throws FsException {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(overlays, readOptions)) {
+      for (it.seekToFirst(); it.isValid(); it.next()) {
+        action.visit(Keys.readIno(it.key()), decodeOverlay(it.key(), it.value()));
+      }
+      check(it);
+    }
+  }
+
+  public interface OverlayVisitor {
+    void visit(long ino, MetaOp.Overlay overlay) throws FsException;
+  }
+
+  static byte[] encodeOverlay(MetaOp.Overlay o) {
+    return ByteBuffer.allocate(12).putInt(o.offset()).putInt(o.length()).putInt(o.crc()).array();
+  }
+
+  private static MetaOp.Overlay decodeOverlay(byte[] key, byte[] value) {
+    ByteBuffer k = ByteBuffer.wrap(key);
+    ByteBuffer v = ByteBuffer.wrap(value);
+    return new MetaOp.Overlay(k.getLong(8), v.getInt(0), v.getInt(4), k.getInt(16), k.getLong(20), v.getInt(8));
   }
 
   /** True if a fallocate reserved block {@code index} of the file. */
@@ -746,7 +790,7 @@ public final class MetadataStore implements Closeable {
 
   /** The column families, in the order {@link #openDb} takes their handles. */
   enum Family {
-    META, INODES, DIRENTS, XATTRS, SYMLINKS, CHUNKS, BLOCKS, ORPHANS, PENDING_DELETES, SESSIONS, NODES, RESERVATIONS
+    META, INODES, DIRENTS, XATTRS, SYMLINKS, CHUNKS, BLOCKS, ORPHANS, PENDING_DELETES, SESSIONS, NODES, RESERVATIONS, OVERLAYS
   }
 
   /**

@@ -290,6 +290,8 @@ public final class OpApplier {
       removeXattr(tx, r);
     } else if (op instanceof MetaOp.CommitBlocks c) {
       commitBlocks(tx, c);
+    } else if (op instanceof MetaOp.LogIntents l) {
+      logIntents(tx, l);
     } else if (op instanceof MetaOp.Reserve r) {
       reserve(tx, r);
     } else if (op instanceof MetaOp.ReclaimInode r) {
@@ -671,6 +673,7 @@ public final class OpApplier {
     for (String x : store.xattrNames(ino)) {
       tx.delete(store.xattrs, Keys.named(ino, x));
     }
+    dropOverlays(tx, ino, 0, Long.MAX_VALUE);
     tx.delete(store.symlinks, Keys.ino(ino));
     tx.delete(store.orphans, Keys.ino(ino));
     MetadataStore.Lease l = store.lease(ino);
@@ -792,10 +795,14 @@ public final class OpApplier {
         }
       }
     }
+    if (cut < i.size() || c.truncatedTo() >= 0) {
+      dropOverlays(tx, c.ino(), cutIndex, Long.MAX_VALUE);
+    }
     for (ChunkChange ch : c.changes()) {
       if (ch.index() < 0 || ch.index() >= end) {
         continue;
       }
+      dropOverlays(tx, c.ino(), ch.index(), ch.index() + 1); // the new block has them folded in
       if (!ch.isHole() && (ch.length() <= 0 || ch.length() > bs)) {
         throw FsException.of(Errno.EINVAL, "block length %d out of range", ch.length());
       }
@@ -898,6 +905,38 @@ public final class OpApplier {
     }
     Inode now = tx.inode(c.dstIno());
     tx.put(now.withSize(Math.max(now.size(), c.minSize()), stored).withTimes(now.atimeNs(), c.timeNs(), c.timeNs()));
+  }
+
+  /**
+   * The commit part first (it drops the overlays of blocks it replaces), then the new overlays, each inside
+   * the new size and inside one block; an older overlay of the block that a new one covers entirely is
+   * dropped (it can never show again).
+   */
+  private void logIntents(Tx tx, MetaOp.LogIntents l) throws FsException {
+    MetaOp.CommitBlocks c = l.commit();
+    commitBlocks(tx, c);
+    long bs = store.blockSize();
+    for (MetaOp.Overlay o : l.overlays()) {
+      if (o.index() < 0 || o.offset() < 0 || o.length() <= 0 || (long) o.offset() + o.length() > bs
+          || o.index() * bs + o.offset() + o.length() > c.size() || o.logFile() < 0 || o.logPos() < 0) {
+        throw FsException.of(Errno.EINVAL, "overlay %d+%d of block %d outside file %d of size %d", o.offset(),
+            o.length(), o.index(), c.ino(), c.size());
+      }
+      for (MetaOp.Overlay old : store.overlays(c.ino(), o.index(), o.index() + 1)) {
+        if (old.offset() >= o.offset() && old.offset() + old.length() <= o.offset() + o.length()) {
+          // hidden under the new one for good: a page rewritten at every fsync keeps one overlay, not thousands
+          tx.delete(store.overlays, Keys.overlay(c.ino(), old.index(), old.logFile(), old.logPos()));
+        }
+      }
+      tx.put(store.overlays, Keys.overlay(c.ino(), o.index(), o.logFile(), o.logPos()),
+          MetadataStore.encodeOverlay(o));
+    }
+  }
+
+  private void dropOverlays(Tx tx, long ino, long from, long to) throws FsException {
+    for (MetaOp.Overlay o : store.overlays(ino, from, to)) {
+      tx.delete(store.overlays, Keys.overlay(ino, o.index(), o.logFile(), o.logPos()));
+    }
   }
 
   /** As a truncate releases reservations past the end: a reserved block counts a whole block until then. */

@@ -83,29 +83,18 @@ public final class OpCodec {
         out.writeLong(r.timeNs());
       } else if (op instanceof MetaOp.CommitBlocks c) {
         out.writeByte(8);
-        out.writeLong(c.ino());
-        out.writeLong(c.size());
-        out.writeLong(c.truncatedTo());
-        out.writeLong(c.mtimeNs());
-        out.writeLong(c.ctimeNs());
-        out.writeInt(c.changes().size());
-        for (MetaOp.ChunkChange ch : c.changes()) {
-          out.writeLong(ch.index());
-          int kind = ch.inline() != null ? 2 : ch.id() != null ? 1 : 0;
-          out.writeByte(kind);
-          if (kind == 1) {
-            out.write(ch.id().toBytes());
-            out.writeInt(ch.length());
-            out.writeInt(ch.storedLength());
-            out.writeByte(ch.codec().id());
-            placement(out, ch.placement());
-          } else if (kind == 2) {
-            bytes(out, ch.inline());
-          }
-        }
-        out.writeBoolean(c.attrs() != null);
-        if (c.attrs() != null) {
-          setAttrs(out, c.attrs());
+        commit(out, c);
+      } else if (op instanceof MetaOp.LogIntents l) {
+        out.writeByte(30);
+        commit(out, l.commit());
+        out.writeInt(l.overlays().size());
+        for (MetaOp.Overlay o : l.overlays()) {
+          out.writeLong(o.index());
+          out.writeInt(o.offset());
+          out.writeInt(o.length());
+          out.writeInt(o.logFile());
+          out.writeLong(o.logPos());
+          out.writeInt(o.crc());
         }
       } else if (op instanceof MetaOp.ReclaimInode r) {
         out.writeByte(9);
@@ -247,6 +236,7 @@ public final class OpCodec {
         case 6 -> new MetaOp.SetXattr(in.readLong(), str(in), bytes(in), in.readInt(), in.readLong());
         case 7 -> new MetaOp.RemoveXattr(in.readLong(), str(in), in.readLong());
         case 8 -> commit(in);
+        case 30 -> intents(in);
         case 9 -> new MetaOp.ReclaimInode(in.readLong());
         case 10 -> new MetaOp.MoveBlock(blockId(in), in.readUnsignedShort(), placement(in));
         case 11 -> purge(in);
@@ -324,6 +314,20 @@ public final class OpCodec {
     return b == 1;
   }
 
+  private static MetaOp.LogIntents intents(DataInputStream in) throws IOException {
+    MetaOp.CommitBlocks c = commit(in);
+    int n = in.readInt();
+    if (n < 0 || n > MAX_CHANGES) {
+      throw FsException.of(Errno.EIO, "bad overlay count %d", n);
+    }
+    List<MetaOp.Overlay> overlays = new ArrayList<>(Math.min(n, 1024));
+    for (int i = 0; i < n; i++) {
+      overlays.add(new MetaOp.Overlay(in.readLong(), in.readInt(), in.readInt(), in.readInt(), in.readLong(),
+          in.readInt()));
+    }
+    return new MetaOp.LogIntents(c, overlays);
+  }
+
   private static MetaOp.CommitBlocks commit(DataInputStream in) throws IOException {
     long ino = in.readLong();
     long size = in.readLong();
@@ -351,6 +355,33 @@ public final class OpCodec {
       }
     }
     return new MetaOp.CommitBlocks(ino, size, truncatedTo, mtime, ctime, changes, bool(in) ? setAttrs(in) : null);
+  }
+
+  private static void commit(DataOutputStream out, MetaOp.CommitBlocks c) throws IOException {
+    out.writeLong(c.ino());
+    out.writeLong(c.size());
+    out.writeLong(c.truncatedTo());
+    out.writeLong(c.mtimeNs());
+    out.writeLong(c.ctimeNs());
+    out.writeInt(c.changes().size());
+    for (MetaOp.ChunkChange ch : c.changes()) {
+      out.writeLong(ch.index());
+      int kind = ch.inline() != null ? 2 : ch.id() != null ? 1 : 0;
+      out.writeByte(kind);
+      if (kind == 1) {
+        out.write(ch.id().toBytes());
+        out.writeInt(ch.length());
+        out.writeInt(ch.storedLength());
+        out.writeByte(ch.codec().id());
+        placement(out, ch.placement());
+      } else if (kind == 2) {
+        bytes(out, ch.inline());
+      }
+    }
+    out.writeBoolean(c.attrs() != null);
+    if (c.attrs() != null) {
+      setAttrs(out, c.attrs());
+    }
   }
 
   private static void setAttrs(DataOutputStream out, MetaOp.SetAttrs s) throws IOException {

@@ -194,7 +194,7 @@ class SegmentStoreTest {
     s.sync();
     put(s, randomBytes(5000));
     int[] calls = {0};
-    s.injectChannelSyncForTest(ch -> {
+    s.injectChannelSyncForTest((path, ch) -> {
       if (calls[0]++ == 0) {
         throw new IOException("Input/output error"); // what a failing disk's fsync reports once
       }

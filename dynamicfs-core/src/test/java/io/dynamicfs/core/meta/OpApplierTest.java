@@ -1432,4 +1432,65 @@ class OpApplierTest {
     assertFalse(before.equals(snapshot()));
     assertNotNull(store.inode(f));
   }
+
+  // ---- intent-log overlays (LogIntents) --------------------------------------------------------
+
+  private MetaOp.LogIntents intents(long ino, long size, MetaOp.Overlay... overlays) {
+    long t = now();
+    return new MetaOp.LogIntents(new MetaOp.CommitBlocks(ino, size, -1, t, t, List.of()), List.of(overlays));
+  }
+
+  private static MetaOp.Overlay overlay(long index, int offset, int length, long pos) {
+    return new MetaOp.Overlay(index, offset, length, 1, pos, 0x1234);
+  }
+
+  @Test
+  void logIntents_recordsOverlaysWithTheNewSize_inLogOrder() throws Exception {
+    long f = mkfile(ROOT, "db");
+    commit(f, 2L * BS, -1, stored(0, randomBytes(BS)), stored(1, randomBytes(BS)));
+    apply(intents(f, 2L * BS + 10, overlay(1, 100, 50, 200), overlay(0, 0, 4096, 100), overlay(2, 0, 10, 300)));
+    assertEquals(2L * BS + 10, inode(f).size());
+    assertEquals(List.of(overlay(0, 0, 4096, 100), overlay(1, 100, 50, 200), overlay(2, 0, 10, 300)),
+        store.overlays(f, 0, Long.MAX_VALUE));
+    MetaOp.Overlay later = new MetaOp.Overlay(1, 0, 1, 2, 50, 7); // the next log file: after position 200 of file 1
+    apply(intents(f, 2L * BS + 10, later));
+    assertEquals(List.of(overlay(1, 100, 50, 200), later), store.overlays(f, 1, 2), "a block's overlays in log order");
+  }
+
+  @Test
+  void logIntents_overlayOutsideTheFileOrTheBlock_failsEinvalAndChangesNothing() throws Exception {
+    long f = mkfile(ROOT, "db");
+    commit(f, BS, -1, stored(0, randomBytes(BS)));
+    String before = snapshot();
+    assertEquals(Errno.EINVAL, failure(intents(f, BS, overlay(1, 0, 1, 0)))); // past the end of file
+    assertEquals(Errno.EINVAL, failure(intents(f, BS, overlay(0, BS - 1, 2, 0)))); // across the block's end
+    assertEquals(Errno.EINVAL, failure(intents(f, BS, overlay(0, 5, 0, 0)))); // empty
+    assertEquals(before, snapshot());
+  }
+
+  @Test
+  void commitOfABlock_dropsItsOverlays_truncateDropsThosePastTheEnd_removeDropsAll() throws Exception {
+    long f = mkfile(ROOT, "db");
+    commit(f, 3L * BS, -1, stored(0, randomBytes(BS)), stored(1, randomBytes(BS)), stored(2, randomBytes(BS)));
+    apply(intents(f, 3L * BS, overlay(0, 0, 10, 1), overlay(1, 0, 10, 2), overlay(2, 0, 10, 3)));
+    commit(f, 3L * BS, -1, stored(1, randomBytes(BS))); // a fold of block 1
+    assertEquals(List.of(0L, 2L), store.overlays(f, 0, Long.MAX_VALUE).stream().map(MetaOp.Overlay::index)
+        .collect(Collectors.toList()));
+    commit(f, BS + 5, BS + 5); // truncate: block 2 goes, block 1 stays (the engine rewrites the tail block)
+    assertEquals(List.of(0L), store.overlays(f, 0, Long.MAX_VALUE).stream().map(MetaOp.Overlay::index)
+        .collect(Collectors.toList()));
+    apply(unlink(ROOT, "db"));
+    assertEquals(List.of(), store.overlays(f, 0, Long.MAX_VALUE));
+  }
+
+  @Test
+  void logIntents_newOverlayCoveringOlderOnes_dropsThem_andKeepsPartlyCoveredOnes() throws Exception {
+    long f = mkfile(ROOT, "db");
+    commit(f, BS, -1, stored(0, randomBytes(BS)));
+    apply(intents(f, BS, overlay(0, 4096, 4096, 10), overlay(0, 9000, 100, 11), overlay(0, 8000, 500, 12)));
+    apply(intents(f, BS, overlay(0, 4096, 4096, 20))); // the same page again: hides the first
+    apply(intents(f, BS, overlay(0, 8500, 600, 30))); // covers 9000+100 whole, 8000+500 not at all
+    assertEquals(List.of(overlay(0, 8000, 500, 12), overlay(0, 4096, 4096, 20), overlay(0, 8500, 600, 30)),
+        store.overlays(f, 0, 1));
+  }
 }

@@ -65,6 +65,12 @@ class OpCodecTest {
             MetaOp.ChunkChange.hole(1),
             MetaOp.ChunkChange.inline(2, new byte[] {9, 9}))),
         new MetaOp.CommitBlocks(7, 10, 5, 1L, 2L, List.of(), new MetaOp.SetAttrs(7, 0600, 3, null, 4L, null, 5L)),
+        new MetaOp.LogIntents(new MetaOp.CommitBlocks(7, 3_000_000, -1, 7L, 8L, List.of(
+            MetaOp.ChunkChange.stored(2, ID, 1 << 20, 999, Codec.LZ4, Placement.UNKNOWN))), List.of(
+            new MetaOp.Overlay(0, 4096, 512, 3, 1L << 33, 0xcafebabe),
+            new MetaOp.Overlay(1, 0, 1, Integer.MAX_VALUE, 0, -1))),
+        new MetaOp.LogIntents(new MetaOp.CommitBlocks(7, 10, -1, 1L, 2L, List.of(),
+            new MetaOp.SetAttrs(7, 0600, null, null, null, null, 5L)), List.of()),
         new MetaOp.Reserve(7, 4096, 1L << 30, true, 5L << 30, null, 11L),
         new MetaOp.Reserve(7, 0, 10, false, 0, new MetaOp.SetAttrs(7, 0644, null, null, null, null, 12L), 12L),
         new MetaOp.ReclaimInode(7),
