@@ -30,6 +30,7 @@ public record AuditEntry(String time, long millis, String outcome, String trigge
     String rule, Map<String, Double> features, List<String> failedChecks, Long movedBytes, Long durationMillis,
     String error) {
 
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isMove() {
     return "moved".equals(outcome) || "stopped".equals(outcome);
   }

@@ -22,7 +22,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Executes plans: each accepted move of a {@link Plan}, in order, through the engine's crash-safe tier move
+ * Executes plans: first audits the plan's refusals, then runs each accepted move of the {@link Plan}, in order, through the engine's crash-safe tier move
  * ({@link DynamicFileSystem#moveToTier}), paced by the {@link Pacer} (the budget's MB/s, counted after each
  * batch of the move, and the back-off while the foreground is busy, looked at before each move and after each
  * batch); each refused proposal and each move's start and end written to the {@link AuditLog}. A refusal
@@ -128,13 +128,18 @@ public final class PolicyExecutor implements AutoCloseable {
       int stopped = 0;
       long bytes = 0;
       int done = 0;
-      for (Plan.Proposal p : plan.proposals()) {
-        progress.progress("policy", done++, plan.proposals().size());
+      for (Plan.Proposal p : plan.proposals()) { // the plan's refusals first: they are decided already
         if (p.refused()) {
           refused++;
           outcomes.add(refuse(p, p.failed(), trigger));
+          progress.progress("policy", ++done, plan.proposals().size());
+        }
+      }
+      for (Plan.Proposal p : plan.proposals()) {
+        if (p.refused()) {
           continue;
         }
+        progress.progress("policy", done++, plan.proposals().size());
         if (stop) {
           break;
         }

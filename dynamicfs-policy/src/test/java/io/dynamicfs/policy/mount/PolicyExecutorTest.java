@@ -140,21 +140,21 @@ class PolicyExecutorTest {
     assertArrayEquals(new long[] {0, 2}, tiers(cold));
 
     List<AuditEntry> log = audit();
-    assertEquals(List.of("started", "moved", "refused"), log.stream().map(AuditEntry::outcome).toList(),
-        "in the plan's order: the hotter file first");
-    AuditEntry refused = log.get(2);
+    assertEquals(List.of("refused", "started", "moved"), log.stream().map(AuditEntry::outcome).toList(),
+        "the plan's refusals first, then its moves");
+    AuditEntry refused = log.get(0);
     assertEquals("/cold", refused.path());
     assertTrue(refused.failedChecks().get(0).startsWith("benefit: expected ")
         && refused.failedChecks().get(0).endsWith("1.00x, needs 1.5x"), refused.failedChecks().toString());
-    AuditEntry moved = log.get(1);
+    AuditEntry moved = log.get(2);
     assertEquals("promote", moved.action());
     assertEquals("slow", moved.from());
     assertEquals("fast", moved.to());
     assertEquals(3L * BS, moved.bytes(), "cost");
     assertTrue(moved.expectedBytes() >= 10L * 3 * BS, "benefit: " + moved.expectedBytes());
     assertEquals("heuristic count", moved.decider());
-    assertNotNull(log.get(0).features(), "the start carries the features");
-    assertTrue(log.get(0).features().get("extent_accesses") > 2, log.get(0).features().toString());
+    assertNotNull(log.get(1).features(), "the start carries the features");
+    assertTrue(log.get(1).features().get("extent_accesses") > 2, log.get(1).features().toString());
     assertEquals(3L * BS, moved.movedBytes());
     assertEquals(1, p.executor().moves().get("promote").sum());
     assertEquals(1, p.executor().refusals().get("benefit").sum());
