@@ -241,6 +241,80 @@ class PolicyExecutorTest {
     assertArrayEquals(bytes("big", 96), readAll(big));
   }
 
+  /** A foreground the test makes busy (requests in flight) or calm. */
+  private static final class Busy implements Foreground {
+    volatile long inFlight;
+
+    @Override
+    public long inFlight() {
+      return inFlight;
+    }
+
+    @Override
+    public long completed() {
+      return 0;
+    }
+
+    @Override
+    public long totalNanos() {
+      return 0;
+    }
+  }
+
+  @Test
+  void apply_busyForeground_waitsWithoutMoving_movesOnceCalm() throws Exception {
+    long hot = file("hot", 2, "slow", 10);
+    Busy fg = new Busy();
+    fg.inFlight = 17; // over the default 16
+    PolicyRules rules = PolicyRules.parse(NO_RESIDENCY, "rules.yaml", List.of("fast", "slow"));
+    policy = new MountPolicy(fs, tracker, null, rules, () -> nowMillis);
+    policy.enableExecution(policyDir, fg, null);
+    CompletableFuture<PolicyExecutor.Run> run = CompletableFuture.supplyAsync(() -> {
+      try {
+        return policy.apply(ProgressListener.NONE);
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!policy.executor().pacer().paused() && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertTrue(policy.executor().pacer().paused(), "backing off");
+    Thread.sleep(300);
+    assertArrayEquals(new long[] {0, 2}, tiers(hot), "nothing moved while the foreground is busy");
+    assertEquals(17, policy.status().execution().foregroundInFlight());
+    fg.inFlight = 3;
+    PolicyExecutor.Run r = run.get(30, TimeUnit.SECONDS);
+    assertEquals(1, r.moved(), r.toString());
+    assertArrayEquals(new long[] {2, 0}, tiers(hot));
+    assertEquals(1, policy.executor().pacer().pauses());
+    assertTrue(policy.executor().pacer().pausedNanos() >= TimeUnit.MILLISECONDS.toNanos(300));
+  }
+
+  @Test
+  void automaticExecutor_promotesOnItsOwn_everyInterval() throws Exception {
+    long hot = file("hot", 2, "slow", 10);
+    PolicyRules rules = PolicyRules.parse(NO_RESIDENCY, "rules.yaml", List.of("fast", "slow"));
+    policy = new MountPolicy(fs, tracker, null, rules, () -> nowMillis);
+    policy.enableExecution(policyDir, Foreground.NONE, Duration.ofMillis(100));
+    assertTrue(policy.status().actions().startsWith("the executor plans and moves every"), policy.status().actions());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (tiers(hot)[0] < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertArrayEquals(new long[] {2, 0}, tiers(hot), "moved by the executor's own run");
+    deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (audit().stream().noneMatch(e -> e.outcome().equals("moved")) && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals("auto", audit().stream().filter(e -> e.outcome().equals("moved")).findFirst().orElseThrow().trigger());
+    policy.close(); // stops the executor's thread
+    policy = null;
+    assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("dfs-policy-executor")
+        && t.isAlive()), "the executor's thread stopped");
+  }
+
   @Test
   void simulate_replaysTheReadsAgainstThePlacementBeforeAndAfter() throws Exception {
     long hot = file("hot", 2, "slow", 4);
