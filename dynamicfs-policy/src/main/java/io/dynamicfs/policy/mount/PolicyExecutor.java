@@ -131,7 +131,7 @@ public final class PolicyExecutor implements AutoCloseable {
       for (Plan.Proposal p : plan.proposals()) { // the plan's refusals first: they are decided already
         if (p.refused()) {
           refused++;
-          outcomes.add(refuse(p, p.failed(), trigger));
+          outcomes.add(refuse(p, p.failed(), trigger, plan.decider()));
           progress.progress("policy", ++done, plan.proposals().size());
         }
       }
@@ -146,7 +146,7 @@ public final class PolicyExecutor implements AutoCloseable {
         if (fs.isOpen(p.ino())) { // opened since the plan
           refused++;
           outcomes.add(refuse(p, List.of("open: opened since the plan was made; a move waits until it is closed"),
-              trigger));
+              trigger, plan.decider()));
           continue;
         }
         if (!pacer.awaitCalm(() -> stop)) {
@@ -174,7 +174,8 @@ public final class PolicyExecutor implements AutoCloseable {
     }
   }
 
-  private Outcome refuse(Plan.Proposal p, List<String> failedChecks, String trigger) throws IOException {
+  private Outcome refuse(Plan.Proposal p, List<String> failedChecks, String trigger, String decider)
+      throws IOException {
     for (String c : failedChecks) {
       String name = c.contains(":") ? c.substring(0, c.indexOf(':')) : c;
       if (!audit.history().sameRefusal(p.ino(), p.action(), p.to(), failedChecks)) {
@@ -182,7 +183,7 @@ public final class PolicyExecutor implements AutoCloseable {
       }
     }
     if (!audit.history().sameRefusal(p.ino(), p.action(), p.to(), failedChecks)) {
-      audit.append(entry(p, "refused", trigger, failedChecks, null, null, null, null));
+      audit.append(entry(p, "refused", trigger, failedChecks, null, null, null, decider));
       decisions.computeIfAbsent("refused", k -> new LongAdder()).increment();
     }
     return new Outcome(p.path(), p.action(), p.from(), p.to(), "refused", p.bytes(), null, failedChecks, null);

@@ -144,6 +144,7 @@ class PolicyExecutorTest {
         "the plan's refusals first, then its moves");
     AuditEntry refused = log.get(0);
     assertEquals("/cold", refused.path());
+    assertEquals("heuristic count", refused.decider(), "the model version is in every entry");
     assertTrue(refused.failedChecks().get(0).startsWith("benefit: expected ")
         && refused.failedChecks().get(0).endsWith("1.00x, needs 1.5x"), refused.failedChecks().toString());
     AuditEntry moved = log.get(2);
