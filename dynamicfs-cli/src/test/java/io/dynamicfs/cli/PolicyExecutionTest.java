@@ -194,6 +194,36 @@ class PolicyExecutionTest {
   }
 
   @Test
+  void policyExecuteOn_movesOnItsOwn_andStatusShowsTheExecutor() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    try (Daemon d = mount(data, mnt, "limits: {min_residency: 0s}\n", "--policy-execute", "on",
+        "--policy-interval", "10s")) {
+      Files.write(mnt.resolve("a.bin"), random(1, MIB));
+      CliRun.Result move = CliRun.run("tier", "move", mnt.resolve("a.bin").toString(), "--to", "slow");
+      assertEquals(0, move.code(), move.toString());
+      workload(data, List.of(mnt.resolve("a.bin")), 200, 5);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      boolean moved = false;
+      while (!moved && System.nanoTime() < deadline) {
+        Thread.sleep(500);
+        moved = Files.exists(data.resolve("policy/audit.jsonl"))
+            && audit(data).stream().anyMatch(e -> e.path("outcome").asText().equals("moved"));
+      }
+      assertTrue(moved, "the executor moved the file on its own: " + d.output());
+      JsonNode e = audit(data).stream().filter(x -> x.path("outcome").asText().equals("moved")).findFirst().orElseThrow();
+      assertEquals("auto", e.path("trigger").asText());
+      assertEquals("/a.bin", e.path("path").asText());
+      CliRun.Result st = CliRun.run("policy", "status", mnt.toString());
+      assertTrue(st.out().contains("the executor plans and moves every 10s") && st.out().contains("\"moved\":1"),
+          st.out());
+      CliRun.Result um = CliRun.run("umount", mnt.toString());
+      assertEquals(0, um.code(), um.toString());
+      assertTrue(d.process.waitFor(60, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
   void kill9DuringAnExecutedMove_losesNothing_headroomBreakingMoveRefusedAndAudited() throws Exception {
     Path data = Files.createDirectories(tmp.resolve("data"));
     Path mnt = Files.createDirectories(tmp.resolve("mnt"));
