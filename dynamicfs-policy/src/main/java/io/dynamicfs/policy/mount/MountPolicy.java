@@ -91,7 +91,8 @@ public final class MountPolicy implements AutoCloseable {
   /**
    * Opens the audit log in {@code policyDir} (its history feeds the cooldown and the budget) and makes plans
    * executable: by {@link #apply}, and every {@code autoEvery} when that is not null. {@code foreground} is
-   * what the executor backs off from.
+   * what the executor backs off from. An audit log that cannot be opened leaves execution off (logged,
+   * shown by {@code status}); it never fails the mount.
    */
   public void enableExecution(java.nio.file.Path policyDir, io.dynamicfs.policy.act.Foreground foreground,
       Duration autoEvery) throws IOException {
@@ -99,7 +100,16 @@ public final class MountPolicy implements AutoCloseable {
       executionOff = "a cluster mount: the cluster's nodes hold the tiers and move blocks, not a mount";
       return;
     }
-    io.dynamicfs.policy.act.AuditLog audit = io.dynamicfs.policy.act.AuditLog.open(policyDir, clockMillis.getAsLong());
+    io.dynamicfs.policy.act.AuditLog audit;
+    try {
+      audit = io.dynamicfs.policy.act.AuditLog.open(policyDir, clockMillis.getAsLong());
+    } catch (IOException | RuntimeException e) { // like the statistics, never a reason to refuse a mount
+      executionOff = "the audit log cannot be opened in " + policyDir + ": " + e.getMessage();
+      org.slf4j.LoggerFactory.getLogger(MountPolicy.class).atWarn().setMessage("policy moves are off: no audit log")
+          .addKeyValue("event", "policy.audit.unavailable").addKeyValue("dir", policyDir.toString())
+          .addKeyValue("error", String.valueOf(e.getMessage())).log();
+      return;
+    }
     PolicyExecutor e = new PolicyExecutor(fs, this::plan, rules, audit,
         new io.dynamicfs.policy.act.Pacer(foreground, System::nanoTime, io.dynamicfs.policy.act.Pacer.Sleeper.REAL),
         clockMillis);

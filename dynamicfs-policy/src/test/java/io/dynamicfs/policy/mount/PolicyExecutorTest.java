@@ -317,6 +317,24 @@ class PolicyExecutorTest {
   }
 
   @Test
+  void enableExecution_auditLogUnusable_executionOff_noFailure() throws Exception {
+    Path blocked = Files.createDirectories(tmp.resolve("blocked").resolve(AuditLogName.FILE)); // a directory there
+    policy = new MountPolicy(fs, tracker, null, null, () -> nowMillis);
+    policy.enableExecution(blocked.getParent(), Foreground.NONE, Duration.ofSeconds(10));
+    assertNull(policy.executor());
+    assertTrue(policy.status().actions().startsWith("plans only: moves are not executed (the audit log cannot be opened"),
+        policy.status().actions());
+    io.dynamicfs.core.api.FsException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.dynamicfs.core.api.FsException.class, () -> policy.apply(ProgressListener.NONE));
+    assertEquals(io.dynamicfs.core.api.Errno.EINVAL, e.errno());
+  }
+
+  /** The audit log's file name (package-private in {@code act}). */
+  private static final class AuditLogName {
+    static final String FILE = "audit.jsonl";
+  }
+
+  @Test
   void simulate_replaysTheReadsAgainstThePlacementBeforeAndAfter() throws Exception {
     long hot = file("hot", 2, "slow", 4);
     file("warm", 1, "fast", 1);
