@@ -12,11 +12,13 @@ import io.dynamicfs.cli.metrics.StorageMetrics;
 import io.dynamicfs.cli.metrics.MeteredFileSystem;
 import io.dynamicfs.cli.metrics.PolicyMetrics;
 import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.storage.SlowTierStore;
 import io.dynamicfs.core.storage.StorageLayout;
 import io.dynamicfs.fuse.FuseMount;
 import io.dynamicfs.fuse.FusePreset;
@@ -30,6 +32,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -168,7 +171,7 @@ final class MountCommand implements Callable<Integer> {
     }
     if (debugSlowTier != null) {
       try {
-        io.dynamicfs.core.storage.SlowTierStore.Spec.parse(debugSlowTier);
+        SlowTierStore.Spec.parse(debugSlowTier);
       } catch (FsException e) {
         return fail("--debug-slow-tier: " + plain(e));
       }
@@ -269,11 +272,11 @@ final class MountCommand implements Callable<Integer> {
       if (cacheDir != null) {
         caches.disk(cacheDir, cacheSize, Admission.parse(cacheAdmission));
       }
-      java.util.function.UnaryOperator<io.dynamicfs.core.block.BlockStore> decorator = caches.build();
+      UnaryOperator<BlockStore> decorator = caches.build();
       if (debugSlowTier != null) { // below the caches: a cache hit stays fast
-        io.dynamicfs.core.storage.SlowTierStore.Spec slow = io.dynamicfs.core.storage.SlowTierStore.Spec.parse(debugSlowTier);
-        java.util.function.UnaryOperator<io.dynamicfs.core.block.BlockStore> cachesOnly = decorator;
-        decorator = store -> cachesOnly.apply(io.dynamicfs.core.storage.SlowTierStore.wrap(store, slow));
+        SlowTierStore.Spec slow = SlowTierStore.Spec.parse(debugSlowTier);
+        UnaryOperator<BlockStore> cachesOnly = decorator;
+        decorator = store -> cachesOnly.apply(SlowTierStore.wrap(store, slow));
         log.atWarn().addKeyValue("tier", slow.tier()).addKeyValue("latency_us", slow.latencyNanos() / 1000)
             .addKeyValue("iops", slow.iops()).log("debug: reads from this tier are slowed down (--debug-slow-tier)");
       }

@@ -1,6 +1,7 @@
 package io.dynamicfs.policy.mount;
 
 import io.dynamicfs.core.api.Attr;
+import io.dynamicfs.core.api.ProgressListener;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.engine.DynamicFileSystem;
@@ -9,6 +10,10 @@ import io.dynamicfs.core.meta.Chunk;
 import io.dynamicfs.core.meta.MetadataStore;
 import io.dynamicfs.core.meta.PathIndex;
 import io.dynamicfs.core.storage.Tier;
+import io.dynamicfs.policy.act.AuditEntry;
+import io.dynamicfs.policy.act.AuditLog;
+import io.dynamicfs.policy.act.Foreground;
+import io.dynamicfs.policy.act.Pacer;
 import io.dynamicfs.policy.model.Features;
 import io.dynamicfs.policy.model.Heuristic;
 import io.dynamicfs.policy.model.LogisticModel;
@@ -16,6 +21,7 @@ import io.dynamicfs.policy.rules.PolicyRules;
 import io.dynamicfs.policy.track.AccessTable;
 import io.dynamicfs.policy.track.AccessTracker;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,6 +44,7 @@ import java.util.function.LongSupplier;
  * <p>Thread-safe: the tracker serialises its own queries; the model is swapped atomically.
  */
 public final class MountPolicy implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MountPolicy.class);
   /** What a tier placement predicts for: a read within the next hour. */
   public static final Duration PLACEMENT_HORIZON = Duration.ofHours(1);
   static final int BLOCKS_SHOWN = 256;
@@ -94,24 +101,24 @@ public final class MountPolicy implements AutoCloseable {
    * what the executor backs off from. An audit log that cannot be opened leaves execution off (logged,
    * shown by {@code status}); it never fails the mount.
    */
-  public void enableExecution(java.nio.file.Path policyDir, io.dynamicfs.policy.act.Foreground foreground,
+  public void enableExecution(Path policyDir, Foreground foreground,
       Duration autoEvery) throws IOException {
     if (fs.storage() == null) {
       executionOff = "a cluster mount: the cluster's nodes hold the tiers and move blocks, not a mount";
       return;
     }
-    io.dynamicfs.policy.act.AuditLog audit;
+    AuditLog audit;
     try {
-      audit = io.dynamicfs.policy.act.AuditLog.open(policyDir, clockMillis.getAsLong());
+      audit = AuditLog.open(policyDir, clockMillis.getAsLong());
     } catch (IOException | RuntimeException e) { // like the statistics, never a reason to refuse a mount
       executionOff = "the audit log cannot be opened in " + policyDir + ": " + e.getMessage();
-      org.slf4j.LoggerFactory.getLogger(MountPolicy.class).atWarn().setMessage("policy moves are off: no audit log")
+      LOG.atWarn().setMessage("policy moves are off: no audit log")
           .addKeyValue("event", "policy.audit.unavailable").addKeyValue("dir", policyDir.toString())
           .addKeyValue("error", String.valueOf(e.getMessage())).log();
       return;
     }
     PolicyExecutor e = new PolicyExecutor(fs, this::plan, rules, audit,
-        new io.dynamicfs.policy.act.Pacer(foreground, System::nanoTime, io.dynamicfs.policy.act.Pacer.Sleeper.REAL),
+        new Pacer(foreground, System::nanoTime, Pacer.Sleeper.REAL),
         clockMillis);
     executor = e;
     executionOff = null;
@@ -126,7 +133,7 @@ public final class MountPolicy implements AutoCloseable {
   }
 
   /** Plans now and executes the plan's accepted moves, auditing each move and refusal ({@code policy apply}). */
-  public PolicyExecutor.Run apply(io.dynamicfs.core.api.ProgressListener progress) throws IOException {
+  public PolicyExecutor.Run apply(ProgressListener progress) throws IOException {
     PolicyExecutor e = executor;
     if (e == null) {
       throw FsException.of(Errno.EINVAL, "this mount does not execute policy moves (%s)", executionOff);
@@ -183,7 +190,7 @@ public final class MountPolicy implements AutoCloseable {
     e.decisions().forEach((k, v) -> decisions.put(k, v.sum()));
     Map<String, Long> refusals = new java.util.TreeMap<>();
     e.refusals().forEach((k, v) -> refusals.put(k, v.sum()));
-    io.dynamicfs.policy.act.Pacer p = e.pacer();
+    Pacer p = e.pacer();
     return new PolicyStatus.Execution(e.interval() != null, e.interval() == null ? null : e.interval().toSeconds(),
         e.audit().file().toString(), rules.limits().describe(), e.runs(), decisions, refusals, e.bytesMoved(),
         e.audit().history().pingPongs(), p.paused(), p.pauses(), round(p.pausedNanos() / 1e9),
@@ -348,7 +355,7 @@ public final class MountPolicy implements AutoCloseable {
     if (e == null) {
       return "none: this mount does not execute moves (" + executionOff + "); 'policy plan' shows what it would do";
     }
-    io.dynamicfs.policy.act.AuditEntry last = e.audit().history().lastEntry(ino);
+    AuditEntry last = e.audit().history().lastEntry(ino);
     String next = e.interval() == null ? "next: at the next 'dynamicfs policy apply' (see 'policy plan')"
         : "next: at the executor's next run (every " + PolicyRules.duration(e.interval()) + "; see 'policy plan')";
     if (last == null) {
