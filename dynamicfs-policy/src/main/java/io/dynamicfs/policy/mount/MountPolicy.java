@@ -61,6 +61,7 @@ public final class MountPolicy implements AutoCloseable {
   private final LongSupplier clockMillis;
   private volatile LogisticModel model;
   private volatile PolicyExecutor executor;
+  private volatile Planner.DiskSpace disks = Planner.DiskSpace.DISKS;
   private volatile String executionOff = "not enabled on this mount";
 
   /**
@@ -80,6 +81,11 @@ public final class MountPolicy implements AutoCloseable {
   /** Puts {@code m} live (it passed the gate); null hands the decision back to the heuristic. */
   public void useModel(LogisticModel m) {
     this.model = m;
+  }
+
+  /** Tests: the tiers' disk figures the plans use, instead of the operating system's. */
+  void useDiskSpace(Planner.DiskSpace d) {
+    this.disks = d;
   }
 
   /** The live model, or null when the heuristic ranks. */
@@ -233,7 +239,7 @@ public final class MountPolicy implements AutoCloseable {
   public Plan plan() throws IOException {
     PolicyExecutor e = executor;
     return new Planner(fs, tracker, rules, model, e == null ? null : e.audit().history(), clockMillis.getAsLong(),
-        java.time.ZoneId.systemDefault()).plan();
+        java.time.ZoneId.systemDefault(), disks).plan();
   }
 
   // ---- simulate ---------------------------------------------------------------------------------

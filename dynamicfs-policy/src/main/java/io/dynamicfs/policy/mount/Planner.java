@@ -65,9 +65,24 @@ final class Planner {
   private final MoveHistory history;
   private final long now;
   private final ZoneId zone;
+  private final DiskSpace disks;
+
+  /**
+   * Capacity and usable bytes of a tier's devices' filesystems, each filesystem counted once, unscaled:
+   * {@link #DISKS} asks the operating system; tests give fixed figures, so that other processes writing to
+   * the same disk cannot change a plan under them.
+   */
+  @FunctionalInterface
+  interface DiskSpace {
+    DiskSpace DISKS = Planner::disks;
+
+    /** {total, usable} bytes. */
+    long[] of(Tier t);
+  }
 
   Planner(DynamicFileSystem fs, MountTracker tracker, PolicyRules rules, LogisticModel model, MoveHistory history,
-      long nowMillis, ZoneId zone) {
+      long nowMillis, ZoneId zone, DiskSpace disks) {
+    this.disks = disks;
     this.fs = fs;
     this.history = history;
     this.tracker = tracker;
@@ -390,24 +405,32 @@ final class Planner {
     Redundancy r = t.redundancy();
     double efficiency = r instanceof Redundancy.ReedSolomon rs ? rs.data() / (double) (rs.data() + rs.parity())
         : 1.0 / ((Redundancy.Replicate) r).copies();
+    long[] tf = disks.of(t);
+    double total = tf[0] * efficiency;
+    double free = tf[1] * efficiency;
+    PolicyRules.Headroom h = rules.headroom().get(t.name());
+    return new Plan.TierSpace(t.name(), (long) total, (long) free, h == null ? 0 : h.bytesOf((long) total));
+  }
+
+  /** A tier's devices' filesystems, each counted once; a device not online adds no free space. */
+  private static long[] disks(Tier t) {
     Set<FileStore> seen = new HashSet<>();
-    double total = 0;
-    double free = 0;
+    long total = 0;
+    long free = 0;
     for (Device d : t.devices()) {
       try {
         FileStore s = Files.getFileStore(d.directory());
         if (seen.add(s)) {
-          total += s.getTotalSpace() * efficiency;
+          total += s.getTotalSpace();
           if (d.health() == Device.Health.ONLINE) {
-            free += s.getUsableSpace() * efficiency;
+            free += s.getUsableSpace();
           }
         }
       } catch (IOException e) {
         // a missing device adds no space
       }
     }
-    PolicyRules.Headroom h = rules.headroom().get(t.name());
-    return new Plan.TierSpace(t.name(), (long) total, (long) free, h == null ? 0 : h.bytesOf((long) total));
+    return new long[] {total, free};
   }
 
   private static int tierIndex(List<Tier> tiers, String name) {
