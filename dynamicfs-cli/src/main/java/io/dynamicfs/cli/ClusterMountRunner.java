@@ -116,7 +116,8 @@ final class ClusterMountRunner {
       MountCommand.closeQuietly(policyParts.tracker());
       return cmd.fail(MountCommand.plain(e));
     }
-    MountCommand.Shutdown shutdown = new MountCommand.Shutdown(admin, metrics, mount, fs, policyParts.tracker(), () -> { }, log);
+    MountCommand.Shutdown shutdown = new MountCommand.Shutdown(admin, metrics, mount, () -> { }, fs, policyParts.tracker(),
+        () -> { }, log);
     Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "dfs-shutdown"));
     log.atInfo().addKeyValue("op", "mount").addKeyValue("cluster", token.clusterId().toString())
         .addKeyValue("path", mount.mountPoint().toString()).addKeyValue("pid", ProcessHandle.current().pid())

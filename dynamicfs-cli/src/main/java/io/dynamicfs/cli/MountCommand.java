@@ -10,12 +10,15 @@ import io.dynamicfs.cli.metrics.DaemonMetrics;
 import io.dynamicfs.cli.metrics.EngineMetrics;
 import io.dynamicfs.cli.metrics.StorageMetrics;
 import io.dynamicfs.cli.metrics.MeteredFileSystem;
+import io.dynamicfs.cli.metrics.PolicyMetrics;
 import io.dynamicfs.core.api.FsException;
+import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.codec.Codec;
 import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.DataDirectory;
 import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.storage.SlowTierStore;
 import io.dynamicfs.core.storage.StorageLayout;
 import io.dynamicfs.fuse.FuseMount;
 import io.dynamicfs.fuse.FusePreset;
@@ -29,6 +32,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -126,6 +130,12 @@ final class MountCommand implements Callable<Integer> {
       description = "Extra libfuse mount option(s), comma-separated.")
   List<String> fuseOptions = new ArrayList<>();
 
+  @Option(names = "--debug-slow-tier", paramLabel = "NAME:LATENCY[:IOPS]",
+      description = {"Debugging and tests: make the engine's reads from tier NAME wait LATENCY (us, ms or s) each,",
+          "at most IOPS of them starting per second, e.g. slow:5ms:200 (a slow disk where there is one disk;",
+          "see docs/policy.md). Cache hits, writes and moves are not slowed."})
+  String debugSlowTier;
+
   @Option(names = "--debug-fuse", description = "Print every FUSE request (libfuse -d).")
   boolean debugFuse;
 
@@ -169,6 +179,13 @@ final class MountCommand implements Callable<Integer> {
       String bad = checkCacheDir();
       if (bad != null) {
         return fail(bad);
+      }
+    }
+    if (debugSlowTier != null) {
+      try {
+        SlowTierStore.Spec.parse(debugSlowTier);
+      } catch (FsException e) {
+        return fail("--debug-slow-tier: " + plain(e));
       }
     }
     String badPolicy = policy.check();
@@ -270,7 +287,15 @@ final class MountCommand implements Callable<Integer> {
       if (cacheDir != null) {
         caches.disk(cacheDir, cacheSize, Admission.parse(cacheAdmission));
       }
-      EngineOptions options = EngineOptions.defaults().withStoreDecorator(caches.build())
+      UnaryOperator<BlockStore> decorator = caches.build();
+      if (debugSlowTier != null) { // below the caches: a cache hit stays fast
+        SlowTierStore.Spec slow = SlowTierStore.Spec.parse(debugSlowTier);
+        UnaryOperator<BlockStore> cachesOnly = decorator;
+        decorator = store -> cachesOnly.apply(SlowTierStore.wrap(store, slow));
+        log.atWarn().addKeyValue("tier", slow.tier()).addKeyValue("latency_us", slow.latencyNanos() / 1000)
+            .addKeyValue("iops", slow.iops()).log("debug: reads from this tier are slowed down (--debug-slow-tier)");
+      }
+      EngineOptions options = EngineOptions.defaults().withStoreDecorator(decorator)
           .withAccessObserver(policyParts.observer()).withIntentLogBytes(intentLogSize);
       fs = DynamicFileSystem.open(dir, options);
     } catch (IOException | RuntimeException e) {
@@ -281,15 +306,19 @@ final class MountCommand implements Callable<Integer> {
     EngineMetrics engineMetrics = new EngineMetrics(fs, 30_000);
     engineMetrics.bindTo(metrics.registry());
     new StorageMetrics(fs.storage()).bindTo(metrics.registry());
+    MeteredFileSystem metered = new MeteredFileSystem(fs, metrics.registry());
+    MountPolicy mountPolicy = new MountPolicy(fs, policyParts.tracker(), policyParts.off(), policyParts.rules(),
+        System::currentTimeMillis);
     AdminServer admin; // before the mount: a busy admin port must not leave a mount behind
     try {
+      mountPolicy.enableExecution(dir.root().resolve("policy"), metered, policy.autoInterval());
+      new PolicyMetrics(mountPolicy, fs.storage()).bindTo(metrics.registry());
       DaemonContext ctx = new DaemonContext(fs, dir.root(), dir.uuid(), mountPoint.toAbsolutePath().normalize(), started,
-          VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics, null,
-          new MountPolicy(fs, policyParts.tracker(), policyParts.off(), policyParts.rules(),
-              System::currentTimeMillis));
+          VersionProvider.version(), effectiveConfig(), metrics.registry(), engineMetrics, null, mountPolicy);
       admin = AdminServer.start(ops.adminAddress, dir.root().resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
     } catch (IOException | RuntimeException e) {
+      closeQuietly(mountPolicy);
       closeQuietly(fs);
       closeQuietly(policyParts.tracker());
       closeQuietly(dir);
@@ -299,9 +328,10 @@ final class MountCommand implements Callable<Integer> {
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + dir.root()).withExtra(fuseOptions)
           .withPreset(FusePreset.parse(fusePreset)).withDebug(debugFuse);
-      mount = FuseMount.mount(new MeteredFileSystem(fs, metrics.registry()), mountPoint, mo);
+      mount = FuseMount.mount(metered, mountPoint, mo);
     } catch (IOException | RuntimeException | LinkageError e) {
       admin.close();
+      closeQuietly(mountPolicy);
       closeQuietly(fs);
       closeQuietly(policyParts.tracker());
       closeQuietly(dir);
@@ -310,7 +340,7 @@ final class MountCommand implements Callable<Integer> {
           : plain(e);
       return fail(why);
     }
-    Shutdown shutdown = new Shutdown(admin, metrics, mount, fs, policyParts.tracker(), dir, log);
+    Shutdown shutdown = new Shutdown(admin, metrics, mount, mountPolicy, fs, policyParts.tracker(), dir, log);
     Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "dfs-shutdown"));
     log.atInfo().addKeyValue("op", "mount").addKeyValue("data", dir.root().toString())
         .addKeyValue("path", mount.mountPoint().toString()).addKeyValue("pid", ProcessHandle.current().pid())
@@ -368,6 +398,9 @@ final class MountCommand implements Callable<Integer> {
     c.put("cache_memory", cacheMemory);
     c.put("fuse_options", fuseOptions);
     c.put("fuse_api", System.getProperty("dfs.fuse.api", "lowlevel"));
+    if (debugSlowTier != null) {
+      c.put("debug_slow_tier", debugSlowTier);
+    }
     if (data != null) {
       c.put("log_file", data.toAbsolutePath().resolve("logs/dynamicfs.log").toString());
     } else {
@@ -389,6 +422,8 @@ final class MountCommand implements Callable<Integer> {
     private final AdminServer admin;
     private final DaemonMetrics metrics;
     private final FuseMount mount;
+    /** The policy engine: its executor stops (between batches of a move) before the engine closes. */
+    private final AutoCloseable policy;
     private final DynamicFileSystem fs;
     /** The access tracker, or null: closed after the engine, so the last reads are in what it saves. */
     private final AutoCloseable tracker;
@@ -397,9 +432,10 @@ final class MountCommand implements Callable<Integer> {
     private boolean done;
     private boolean failed;
 
-    Shutdown(AdminServer admin, DaemonMetrics metrics, FuseMount mount, DynamicFileSystem fs, AutoCloseable tracker,
-        AutoCloseable dir, Logger log) {
+    Shutdown(AdminServer admin, DaemonMetrics metrics, FuseMount mount, AutoCloseable policy, DynamicFileSystem fs,
+        AutoCloseable tracker, AutoCloseable dir, Logger log) {
       this.admin = admin;
+      this.policy = policy;
       this.metrics = metrics;
       this.mount = mount;
       this.fs = fs;
@@ -414,6 +450,13 @@ final class MountCommand implements Callable<Integer> {
       }
       done = true;
       admin.close(); // first: nothing may read the engine's gauges once it closes
+      try {
+        policy.close();
+      } catch (Exception e) {
+        failed = true;
+        log.atError().addKeyValue("op", "unmount").addKeyValue("error", e.getMessage())
+            .log("stopping the policy executor failed");
+      }
       try {
         mount.close();
       } catch (IOException | RuntimeException e) {
@@ -490,6 +533,10 @@ final class MountCommand implements Callable<Integer> {
     }
     if (debugFuse) {
       a.add("--debug-fuse");
+    }
+    if (debugSlowTier != null) {
+      a.add("--debug-slow-tier");
+      a.add(debugSlowTier);
     }
     a.addAll(ops.childArguments());
     a.addAll(policy.childArguments());

@@ -42,6 +42,18 @@ final class PolicyOptions {
           + "exists. A file that does not validate refuses the mount. Check one with 'dynamicfs policy check'.")
   Path rules;
 
+  @Option(names = "--policy-execute", paramLabel = "on/off", defaultValue = "off",
+      description = "Let the policy engine move files between tiers on its own: plan and execute every "
+          + "--policy-interval, at the rules' budget, pausing while the foreground is busy; every move and "
+          + "refusal goes to DATA/policy/audit.jsonl (default ${DEFAULT-VALUE}: moves run on 'dynamicfs policy "
+          + "apply' only). See docs/policy.md.")
+  String execute;
+
+  @Option(names = "--policy-interval", paramLabel = "DURATION", defaultValue = "5m",
+      description = "How often the automatic executor plans and moves (with --policy-execute on): a number "
+          + "with s, m or h (default ${DEFAULT-VALUE}).")
+  String interval;
+
   /** What the mount gets: the rules in force and the tracker (null when off, {@code off} saying why). */
   record Opened(PolicyRules rules, MountTracker tracker, String off) {
     AccessObserver observer() {
@@ -53,6 +65,12 @@ final class PolicyOptions {
   String check() {
     if (!tracking.equals("on") && !tracking.equals("off")) {
       return "--policy-tracking must be on or off, not '" + tracking + "'";
+    }
+    if (!execute.equals("on") && !execute.equals("off")) {
+      return "--policy-execute must be on or off, not '" + execute + "'";
+    }
+    if (interval() == null) {
+      return "--policy-interval must be a duration of 10s to 24h such as 30s, 5m or 1h, not '" + interval + "'";
     }
     if (trackFiles < 8 || trackFiles > (1 << 29)) {
       return "--policy-track-files must be 8.." + (1 << 29) + ": " + trackFiles;
@@ -102,8 +120,30 @@ final class PolicyOptions {
     }
   }
 
+  /** The automatic executor's interval, or null when {@code --policy-interval} is not one (10 s to 24 h). */
+  java.time.Duration interval() {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(s|m|h)").matcher(interval.trim());
+    if (!m.matches()) {
+      return null;
+    }
+    long n = Long.parseLong(m.group(1));
+    java.time.Duration d = switch (m.group(2)) {
+      case "s" -> java.time.Duration.ofSeconds(n);
+      case "m" -> java.time.Duration.ofMinutes(n);
+      default -> java.time.Duration.ofHours(n);
+    };
+    return d.compareTo(java.time.Duration.ofSeconds(10)) < 0 || d.compareTo(java.time.Duration.ofHours(24)) > 0
+        ? null : d;
+  }
+
+  /** The automatic executor's interval when it is on, else null. */
+  java.time.Duration autoInterval() {
+    return execute.equals("on") ? interval() : null;
+  }
+
   List<String> childArguments() {
-    List<String> a = new ArrayList<>(List.of("--policy-tracking", tracking, "--policy-track-files",
+    List<String> a = new ArrayList<>(List.of("--policy-execute", execute, "--policy-interval", interval,
+        "--policy-tracking", tracking, "--policy-track-files",
         Integer.toString(trackFiles), "--policy-track-extents", Integer.toString(trackExtents)));
     if (rules != null) {
       a.add("--policy-rules");
@@ -114,6 +154,8 @@ final class PolicyOptions {
 
   void putConfig(Map<String, Object> c) {
     c.put("policy_tracking", tracking.toLowerCase(Locale.ROOT));
+    c.put("policy_execute", execute.toLowerCase(Locale.ROOT));
+    c.put("policy_interval", interval);
     if (rules != null) {
       c.put("policy_rules", rules.toAbsolutePath().toString());
     }

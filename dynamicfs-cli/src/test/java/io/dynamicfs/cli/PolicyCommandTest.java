@@ -92,7 +92,7 @@ class PolicyCommandTest {
   void policy_withoutSubcommand_exit2() {
     CliRun.Result r = CliRun.run("policy");
     assertEquals(2, r.code());
-    assertTrue(r.err().contains("a subcommand is required (status, explain, plan, check, evaluate)"), r.err());
+    assertTrue(r.err().contains("a subcommand is required (status, explain, plan, simulate, apply, check, evaluate)"), r.err());
   }
 
   @Test

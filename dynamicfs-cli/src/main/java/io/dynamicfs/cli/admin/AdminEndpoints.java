@@ -44,6 +44,11 @@ import java.util.Map;
  *       access figures, the prediction and what drove it, the rules that matched</td></tr>
  *   <tr><td>GET /v1/policy/plan</td><td>the moves the engine would make now, each with its safety checks (none is
  *       executed)</td></tr>
+ *   <tr><td>POST /v1/policy/simulate</td><td>body {@code {"since_seconds": 86400}}: the plan as it would run, its
+ *       bytes, time and expected benefit, the reads of that window replayed against the placement before and
+ *       after (nothing is executed)</td></tr>
+ *   <tr><td>POST /v1/policy/apply</td><td>streaming: plans now and executes the accepted moves, auditing each
+ *       move and refusal; result: the run (moved, refused, failed, bytes, each outcome)</td></tr>
  *   <tr><td>GET /v1/routes</td><td>this list</td></tr>
  * </table>
  */
@@ -77,7 +82,11 @@ public final class AdminEndpoints {
         .get("/v1/policy/plan", "The moves the engine would make now, each with its safety checks (none is executed)",
             req -> ctx.policy().plan())
         .post("/v1/policy/explain", "Why a file is where it is: {\"path\": relative to the mount root}",
-            req -> ctx.policy().explain(required(req, "path")));
+            req -> ctx.policy().explain(required(req, "path")))
+        .post("/v1/policy/simulate", "The plan as it would run, executing nothing: {\"since_seconds\": replay window}",
+            req -> ctx.policy().simulate(java.time.Duration.ofSeconds((long) req.number("since_seconds", 86_400))))
+        .stream("/v1/policy/apply", "Plan now and execute the accepted moves (each audited)",
+            (req, progress) -> ctx.policy().apply(progress));
   }
 
   private static String text(AdminRequest req, String name) {

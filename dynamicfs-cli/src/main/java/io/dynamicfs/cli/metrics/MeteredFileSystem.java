@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Meters are created up front (errors lazily, per errno), so the hot path is two {@code nanoTime}
  * calls and an atomic add.
  */
-public final class MeteredFileSystem implements FileSystem {
+public final class MeteredFileSystem implements FileSystem, io.dynamicfs.policy.act.Foreground {
   /** Latency buckets: wide enough for a cached stat and for an fsync on a slow disk. */
   static final Duration[] BUCKETS = {
       Duration.ofNanos(25_000), Duration.ofNanos(50_000), Duration.ofNanos(100_000), Duration.ofNanos(250_000),
@@ -60,6 +60,8 @@ public final class MeteredFileSystem implements FileSystem {
   private final Counter[][] errors = new Counter[Op.values().length][Errno.values().length];
   private final Counter bytesRead;
   private final Counter bytesWritten;
+  /** Requests being served now: the policy executor's back-off signal (with the read/write latency). */
+  private final java.util.concurrent.atomic.LongAdder inFlight = new java.util.concurrent.atomic.LongAdder();
 
   public MeteredFileSystem(FileSystem fs, MeterRegistry registry) {
     this.fs = fs;
@@ -86,12 +88,14 @@ public final class MeteredFileSystem implements FileSystem {
 
   private <T> T timed(Op op, Call<T> call) throws IOException {
     long start = System.nanoTime();
+    inFlight.increment();
     try {
       return call.run();
     } catch (IOException | RuntimeException e) {
       countError(op, e);
       throw e;
     } finally {
+      inFlight.decrement();
       timers.get(op).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
   }
@@ -101,6 +105,21 @@ public final class MeteredFileSystem implements FileSystem {
       call.run();
       return null;
     });
+  }
+
+  @Override
+  public long inFlight() {
+    return inFlight.sum();
+  }
+
+  @Override
+  public long completed() {
+    return timers.get(Op.READ).count() + timers.get(Op.WRITE).count();
+  }
+
+  @Override
+  public long totalNanos() {
+    return (long) (timers.get(Op.READ).totalTime(TimeUnit.NANOSECONDS) + timers.get(Op.WRITE).totalTime(TimeUnit.NANOSECONDS));
   }
 
   private void countError(Op op, Exception e) {

@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "policy", mixinStandardHelpOptions = true,
     description = "The policy engine: what a mount's engine sees and decides, and placement policies evaluated on "
         + "access traces.",
-    subcommands = {PolicyStatusCommand.class, ExplainCommand.class, PlanCommand.class, CheckCommand.class,
+    subcommands = {PolicyStatusCommand.class, ExplainCommand.class, PlanCommand.class, SimulateCommand.class,
+        ApplyCommand.class, CheckCommand.class,
         EvaluateCommand.class})
 public final class PolicyCommand implements Runnable {
   @CommandLine.Spec
@@ -15,6 +16,6 @@ public final class PolicyCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (status, explain, plan, check, evaluate)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (status, explain, plan, simulate, apply, check, evaluate)");
   }
 }

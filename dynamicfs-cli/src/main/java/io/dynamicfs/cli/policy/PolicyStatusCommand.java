@@ -85,6 +85,21 @@ public final class PolicyStatusCommand implements Callable<Integer> {
       }
     }
     b.append("  actions    ").append(s.path("actions").asText()).append('\n');
+    JsonNode x = s.path("execution");
+    if (x.isObject()) {
+      b.append("  executor   ").append(x.path("limits").asText()).append('\n');
+      b.append(String.format(Locale.ROOT, "             %d runs; decisions %s; refusals %s; %s moved, %d ping-pongs%n",
+          x.path("runs").asLong(), x.path("decisions"), x.path("refusals"),
+          EvaluateCommand.bytes(x.path("bytes_moved").asLong()), x.path("ping_pongs").asLong()));
+      b.append(String.format(Locale.ROOT, "             back-off: %s, %d pauses, %.1f s; foreground at the last look: "
+              + "%.2f ms mean read/write latency, %d in flight%n", x.path("paused").asBoolean() ? "PAUSED now" : "not now",
+          x.path("pauses").asLong(), x.path("paused_seconds").asDouble(), x.path("foreground_latency_millis").asDouble(),
+          x.path("foreground_in_flight").asLong()));
+      if (!x.path("last_run").isNull() && !x.path("last_run").isMissingNode()) {
+        b.append("             last run: ").append(x.path("last_run").asText()).append('\n');
+      }
+      b.append("             audit log: ").append(x.path("audit_log").asText()).append('\n');
+    }
     return b.toString();
   }
 }

@@ -44,6 +44,10 @@ class DashboardTest {
             CacheStack.builder(metrics.registry()).memory(16 << 20).build()))) {
       new EngineMetrics(engine, 1000).bindTo(metrics.registry());
       new StorageMetrics(engine.storage()).bindTo(metrics.registry());
+      io.dynamicfs.policy.mount.MountPolicy policy = new io.dynamicfs.policy.mount.MountPolicy(engine, null, "off", null,
+          System::currentTimeMillis);
+      policy.enableExecution(data.resolve("policy"), io.dynamicfs.policy.act.Foreground.NONE, null);
+      new PolicyMetrics(policy, engine.storage()).bindTo(metrics.registry());
       FileSystem fs = new MeteredFileSystem(engine, metrics.registry());
       OpenResult o = fs.create(Caller.ROOT, FileSystem.ROOT_INO, "f", 0644, 2);
       fs.write(o.handle(), 0, new byte[100_000], 0, 100_000);
@@ -55,6 +59,7 @@ class DashboardTest {
         // makes the error counter exist
       }
       scrape = metrics.scrape();
+      policy.close();
     }
     Set<String> exported = new TreeSet<>();
     for (String line : scrape.split("\n")) {

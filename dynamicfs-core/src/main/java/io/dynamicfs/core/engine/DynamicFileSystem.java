@@ -1123,13 +1123,24 @@ public final class DynamicFileSystem implements FileSystem {
    */
   public TierMove.Result moveToTier(long ino, String tierName, java.util.function.Consumer<TierMove.Progress> progress)
       throws IOException {
+    return moveToTier(ino, tierName, progress, () -> false);
+  }
+
+  /**
+   * As {@link #moveToTier(long, String, java.util.function.Consumer)}, stopping between batches once
+   * {@code stop} says so (or the filesystem closes): the blocks moved so far stay moved, the rest stay where
+   * they were. {@code progress} is called after each batch, on the caller's thread, and may wait (pacing).
+   */
+  public TierMove.Result moveToTier(long ino, String tierName, java.util.function.Consumer<TierMove.Progress> progress,
+      java.util.function.BooleanSupplier stop) throws IOException {
     requireLocalStorage("tier move");
     Tier target = tiers.tier(tierName);
     if (target == null) {
       throw FsException.of(Errno.EINVAL, "no tier named '%s' (tiers: %s)", tierName,
           tiers.tiers().stream().map(Tier::name).toList());
     }
-    return new TierMove(meta, metaLog, tiers, data.layout().compaction().liveFractionBelow()).run(ino, target, progress, () -> closed);
+    return new TierMove(meta, metaLog, tiers, data.layout().compaction().liveFractionBelow()).run(ino, target, progress,
+        () -> closed || stop.getAsBoolean());
   }
 
   /**

@@ -38,6 +38,10 @@ public abstract sealed class Tier implements BlockStore permits ReplicatedTier, 
   protected final List<Device> devices;
   private final Object[] repairLocks = new Object[64];
   final AtomicLong degradedWrites = new AtomicLong();
+  /** Reads the engine had this tier serve (through {@link TieredStore}), and their bytes: what the policy's
+   * fast-tier hit ratio counts. Moves, scrubs and rebuilds read the tier directly and are not counted. */
+  private final java.util.concurrent.atomic.LongAdder readsServed = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder bytesServed = new java.util.concurrent.atomic.LongAdder();
   private volatile long lastDegradedLog;
 
   Tier(String name, int number, Codec codec, List<Device> devices) {
@@ -327,6 +331,21 @@ public abstract sealed class Tier implements BlockStore permits ReplicatedTier, 
 
   public long degradedWrites() {
     return degradedWrites.get();
+  }
+
+  void served(int bytes) {
+    readsServed.increment();
+    bytesServed.add(bytes);
+  }
+
+  /** Block reads of the engine this tier served since it opened (whole blocks and ranges). */
+  public long readsServed() {
+    return readsServed.sum();
+  }
+
+  /** Bytes of the engine's reads this tier served since it opened. */
+  public long bytesServed() {
+    return bytesServed.sum();
   }
 
   /** A tier's figures for {@code tier status}: its devices' status and the degraded writes it took. */

@@ -146,13 +146,13 @@ public final class TieredStore implements BlockStore {
   @Override
   public byte[] get(BlockId id, boolean sequential) throws IOException {
     if (tiers.size() == 1) {
-      return tiers.get(0).get(id, sequential);
+      return served(tiers.get(0), tiers.get(0).get(id, sequential));
     }
     IOException first = null;
     for (Tier t : tiers) {
       if (t.contains(id)) {
         try {
-          return t.get(id, sequential);
+          return served(t, t.get(id, sequential));
         } catch (IOException e) {
           first = first == null ? e : first;
         }
@@ -164,17 +164,29 @@ public final class TieredStore implements BlockStore {
     throw FsException.of(Errno.EIO, "block %s is on no tier", id);
   }
 
+  private static byte[] served(Tier t, byte[] plain) {
+    t.served(plain.length);
+    return plain;
+  }
+
+  private static int served(Tier t, int n) {
+    if (n >= 0) {
+      t.served(n);
+    }
+    return n;
+  }
+
   /** A range from the tier holding the block (see {@link Tier}'s implementations); -1 when it cannot serve ranges. */
   @Override
   public int readRange(BlockId id, int offset, byte[] dst, int dstOffset, int length) throws IOException {
     if (tiers.size() == 1) {
-      return tiers.get(0).readRange(id, offset, dst, dstOffset, length);
+      return served(tiers.get(0), tiers.get(0).readRange(id, offset, dst, dstOffset, length));
     }
     IOException first = null;
     for (Tier t : tiers) {
       if (t.contains(id)) {
         try {
-          return t.readRange(id, offset, dst, dstOffset, length);
+          return served(t, t.readRange(id, offset, dst, dstOffset, length));
         } catch (IOException e) {
           first = first == null ? e : first;
         }

@@ -1,6 +1,7 @@
 package io.dynamicfs.policy.mount;
 
 import io.dynamicfs.core.api.Attr;
+import io.dynamicfs.core.api.ProgressListener;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.engine.DynamicFileSystem;
@@ -9,6 +10,10 @@ import io.dynamicfs.core.meta.Chunk;
 import io.dynamicfs.core.meta.MetadataStore;
 import io.dynamicfs.core.meta.PathIndex;
 import io.dynamicfs.core.storage.Tier;
+import io.dynamicfs.policy.act.AuditEntry;
+import io.dynamicfs.policy.act.AuditLog;
+import io.dynamicfs.policy.act.Foreground;
+import io.dynamicfs.policy.act.Pacer;
 import io.dynamicfs.policy.model.Features;
 import io.dynamicfs.policy.model.Heuristic;
 import io.dynamicfs.policy.model.LogisticModel;
@@ -16,6 +21,7 @@ import io.dynamicfs.policy.rules.PolicyRules;
 import io.dynamicfs.policy.track.AccessTable;
 import io.dynamicfs.policy.track.AccessTracker;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,8 +33,9 @@ import java.util.function.LongSupplier;
 
 /**
  * The policy engine on one mount: the {@link MountTracker} (null when tracking is off), the rules in force
- * and whoever predicts (a model that passed the gate, else the heuristic); answers {@code policy status}
- * and {@code policy explain}. Nothing here moves data yet.
+ * and whoever predicts (a model that passed the gate, else the heuristic); answers {@code policy status},
+ * {@code explain}, {@code plan} and {@code simulate}; once {@link #enableExecution} opened the audit log, it
+ * executes plans ({@code policy apply}, and every interval when the automatic executor is on).
  *
  * <p>Predictions are for tier placement: P(read within {@link #PLACEMENT_HORIZON}). No model is trained on a
  * mount yet (the training loop comes with the actions), so the access-count heuristic decides, as it does in
@@ -36,7 +43,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Thread-safe: the tracker serialises its own queries; the model is swapped atomically.
  */
-public final class MountPolicy {
+public final class MountPolicy implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MountPolicy.class);
   /** What a tier placement predicts for: a read within the next hour. */
   public static final Duration PLACEMENT_HORIZON = Duration.ofHours(1);
   static final int BLOCKS_SHOWN = 256;
@@ -52,6 +60,9 @@ public final class MountPolicy {
   private final PolicyRules rules;
   private final LongSupplier clockMillis;
   private volatile LogisticModel model;
+  private volatile PolicyExecutor executor;
+  private volatile Planner.DiskSpace disks = Planner.DiskSpace.DISKS;
+  private volatile String executionOff = "not enabled on this mount";
 
   /**
    * @param tracker     the mount's tracker, or null when tracking is off ({@code trackingOff} says why)
@@ -72,12 +83,77 @@ public final class MountPolicy {
     this.model = m;
   }
 
+  /** Tests: the tiers' disk figures the plans use, instead of the operating system's. */
+  void useDiskSpace(Planner.DiskSpace d) {
+    this.disks = d;
+  }
+
+  /** The live model, or null when the heuristic ranks. */
+  public LogisticModel model() {
+    return model;
+  }
+
   public PolicyRules rules() {
     return rules;
   }
 
   public MountTracker tracker() {
     return tracker;
+  }
+
+  /**
+   * Opens the audit log in {@code policyDir} (its history feeds the cooldown and the budget) and makes plans
+   * executable: by {@link #apply}, and every {@code autoEvery} when that is not null. {@code foreground} is
+   * what the executor backs off from. An audit log that cannot be opened leaves execution off (logged,
+   * shown by {@code status}); it never fails the mount.
+   */
+  public void enableExecution(Path policyDir, Foreground foreground,
+      Duration autoEvery) throws IOException {
+    if (fs.storage() == null) {
+      executionOff = "a cluster mount: the cluster's nodes hold the tiers and move blocks, not a mount";
+      return;
+    }
+    AuditLog audit;
+    try {
+      audit = AuditLog.open(policyDir, clockMillis.getAsLong());
+    } catch (IOException | RuntimeException e) { // like the statistics, never a reason to refuse a mount
+      executionOff = "the audit log cannot be opened in " + policyDir + ": " + e.getMessage();
+      LOG.atWarn().setMessage("policy moves are off: no audit log")
+          .addKeyValue("event", "policy.audit.unavailable").addKeyValue("dir", policyDir.toString())
+          .addKeyValue("error", String.valueOf(e.getMessage())).log();
+      return;
+    }
+    PolicyExecutor e = new PolicyExecutor(fs, this::plan, rules, audit,
+        new Pacer(foreground, System::nanoTime, Pacer.Sleeper.REAL),
+        clockMillis);
+    executor = e;
+    executionOff = null;
+    if (autoEvery != null) {
+      e.start(autoEvery);
+    }
+  }
+
+  /** The executor, or null when execution is not enabled. */
+  public PolicyExecutor executor() {
+    return executor;
+  }
+
+  /** Plans now and executes the plan's accepted moves, auditing each move and refusal ({@code policy apply}). */
+  public PolicyExecutor.Run apply(ProgressListener progress) throws IOException {
+    PolicyExecutor e = executor;
+    if (e == null) {
+      throw FsException.of(Errno.EINVAL, "this mount does not execute policy moves (%s)", executionOff);
+    }
+    return e.apply(progress);
+  }
+
+  /** Stops the executor (between batches of a move) and closes the audit log; before the engine closes. */
+  @Override
+  public void close() throws IOException {
+    PolicyExecutor e = executor;
+    if (e != null) {
+      e.close();
+    }
   }
 
   // ---- status -----------------------------------------------------------------------------------
@@ -98,7 +174,38 @@ public final class MountPolicy {
             PLACEMENT_HORIZON.toSeconds(), "no model has passed the gate on this mount (none is trained here yet): "
                 + "the access count ranks, uncalibrated");
     return new PolicyStatus(tracker != null, trackingOff, tracker == null ? null : tracker.status(), inForce, decider,
-        tracker == null ? List.of() : hottest(), "none: planning and moving are not built yet, nothing is moved");
+        tracker == null ? List.of() : hottest(), actions(), execution());
+  }
+
+  private String actions() {
+    PolicyExecutor e = executor;
+    if (e == null) {
+      return "plans only: moves are not executed (" + executionOff + ")";
+    }
+    return e.interval() == null ? "moves run on 'dynamicfs policy apply' only (the automatic executor is off: "
+        + "mount --policy-execute on)" : "the executor plans and moves every " + PolicyRules.duration(e.interval())
+        + ", and on 'dynamicfs policy apply'";
+  }
+
+  private PolicyStatus.Execution execution() {
+    PolicyExecutor e = executor;
+    if (e == null) {
+      return null;
+    }
+    Map<String, Long> decisions = new java.util.TreeMap<>();
+    e.decisions().forEach((k, v) -> decisions.put(k, v.sum()));
+    Map<String, Long> refusals = new java.util.TreeMap<>();
+    e.refusals().forEach((k, v) -> refusals.put(k, v.sum()));
+    Pacer p = e.pacer();
+    return new PolicyStatus.Execution(e.interval() != null, e.interval() == null ? null : e.interval().toSeconds(),
+        e.audit().file().toString(), rules.limits().describe(), e.runs(), decisions, refusals, e.bytesMoved(),
+        e.audit().history().pingPongs(), p.paused(), p.pauses(), round(p.pausedNanos() / 1e9),
+        round(p.lastLatencyMillis()), p.lastInFlight(), e.lastRun() == null ? null : summary(e.lastRun()));
+  }
+
+  private static String summary(PolicyExecutor.Run r) {
+    return r.trigger() + " at " + r.startedAt() + ": " + r.moved() + " moved (" + Planner.mib(r.bytesMoved()) + "), "
+        + r.refused() + " refused, " + r.failed() + " failed, " + r.stopped() + " stopped, in " + r.millis() + " ms";
   }
 
   private List<PolicyStatus.HotFile> hottest() throws IOException {
@@ -130,7 +237,76 @@ public final class MountPolicy {
 
   /** The moves the engine would make now, each with its safety checks (see {@link Planner}); none is executed. */
   public Plan plan() throws IOException {
-    return new Planner(fs, tracker, rules, model, clockMillis.getAsLong(), java.time.ZoneId.systemDefault()).plan();
+    PolicyExecutor e = executor;
+    return new Planner(fs, tracker, rules, model, e == null ? null : e.audit().history(), clockMillis.getAsLong(),
+        java.time.ZoneId.systemDefault(), disks).plan();
+  }
+
+  // ---- simulate ---------------------------------------------------------------------------------
+
+  /**
+   * The current plan as it would run, executing nothing: bytes, estimated time, the benefit it expects, and
+   * the reads of the last {@code since} replayed against the placement now and after it ({@link Simulation}).
+   */
+  public Simulation simulate(Duration since) throws IOException {
+    Plan plan = plan();
+    long now = clockMillis.getAsLong();
+    int moves = 0;
+    int refused = 0;
+    long total = 0;
+    long up = 0;
+    long down = 0;
+    long expected = 0;
+    String fastName = plan.tiers().isEmpty() ? null : plan.tiers().get(0).name();
+    for (Plan.Proposal p : plan.proposals()) {
+      if (p.refused()) {
+        refused++;
+        continue;
+      }
+      moves++;
+      total += p.bytes();
+      if (p.to().equals(fastName)) {
+        up += p.bytes();
+        expected += p.expectedBytes() == null ? 0 : p.expectedBytes();
+      } else {
+        down += p.bytes();
+      }
+    }
+    List<String> notes = new ArrayList<>();
+    Long bps = rules.budget().bytesPerSecond();
+    PolicyExecutor e = executor;
+    double measured = e == null ? 0 : e.audit().history().measuredBytesPerSecond();
+    Double seconds;
+    String basis;
+    if (total == 0) {
+      seconds = 0.0;
+      basis = "nothing to move";
+    } else if (bps != null && bps > 0 && (measured == 0 || measured > bps)) {
+      seconds = round(total / (double) bps);
+      basis = "the budget's " + Planner.num(bps / 1e6) + " MB/s";
+    } else if (measured > 0) {
+      seconds = round(total / measured);
+      basis = "the rate of the moves in the audit log, " + Planner.num(measured / 1e6) + " MB/s";
+    } else {
+      seconds = null;
+      basis = "unknown: no MB/s budget and no move timed yet";
+    }
+    Simulation.Replay replay = null;
+    if (tracker == null) {
+      notes.add("tracking is off: no reads to replay");
+    } else {
+      replay = tracker.replayLog(log -> {
+        try {
+          return Simulation.replay(fs, plan, log, now - since.toMillis());
+        } catch (IOException x) {
+          throw new java.io.UncheckedIOException(x);
+        }
+      });
+    }
+    notes.add("nothing is executed: 'dynamicfs policy apply' runs this plan");
+    notes.addAll(plan.notes().stream().filter(n -> !n.startsWith("nothing is executed")).toList());
+    return new Simulation(Instant.ofEpochMilli(now).toString(), PolicyRules.duration(since), plan.decider(), moves,
+        refused, total, up, down, seconds, basis, expected, replay, plan.proposals(), notes);
   }
 
   // ---- explain ----------------------------------------------------------------------------------
@@ -176,8 +352,28 @@ public final class MountPolicy {
           x.decides()));
     }
     return new Explanation("/" + rel, ino, attr.size(), bs, placement, access, blocks, blocksTracked, prediction,
-        new Explanation.Rules(rules.source(), matches, d.summary()),
-        "none yet: the engine does not plan or move data yet, so there is no last or next decision");
+        new Explanation.Rules(rules.source(), matches, d.summary()), decisions(ino));
+  }
+
+  /** The file's last audited decision and when the next one comes. */
+  private String decisions(long ino) {
+    PolicyExecutor e = executor;
+    if (e == null) {
+      return "none: this mount does not execute moves (" + executionOff + "); 'policy plan' shows what it would do";
+    }
+    AuditEntry last = e.audit().history().lastEntry(ino);
+    String next = e.interval() == null ? "next: at the next 'dynamicfs policy apply' (see 'policy plan')"
+        : "next: at the executor's next run (every " + PolicyRules.duration(e.interval()) + "; see 'policy plan')";
+    if (last == null) {
+      return "last: none in the audit log; " + next;
+    }
+    String what = last.outcome() + " " + last.action() + " " + last.from() + " -> " + last.to() + " at " + last.time();
+    if (last.failedChecks() != null && !last.failedChecks().isEmpty()) {
+      what += " (" + String.join("; ", last.failedChecks()) + ")";
+    } else if (last.error() != null) {
+      what += " (" + last.error() + ")";
+    }
+    return "last: " + what + "; " + next;
   }
 
   /** What explain reads from the tracker, taken under its lock. */

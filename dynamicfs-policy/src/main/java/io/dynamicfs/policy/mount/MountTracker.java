@@ -300,6 +300,17 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
     }
   }
 
+  /** Runs {@code q} over the ring log's accesses, oldest first, up to date with every access queued before the call. */
+  public <T> T replayLog(Function<io.dynamicfs.policy.trace.TraceReader, T> q) {
+    lock.lock();
+    try {
+      ring.poll(sink);
+      return q.apply(log.replay());
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Saves the tables now (also done periodically and at close). */
   public void save() {
     lock.lock();

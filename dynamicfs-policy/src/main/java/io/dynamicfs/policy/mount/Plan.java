@@ -21,10 +21,19 @@ public record Plan(String generatedAt, String decider, List<TierSpace> tiers, Li
   /**
    * One proposed move of a whole file: {@code action} is promote (to the fast tier), demote (to the slow one)
    * or move (a rule's tier); {@code bytes} the stored bytes not yet on {@code to}; {@code reason} the rule or
-   * the ranking; {@code refused} when a check failed (then it would not run).
+   * the ranking; {@code refused} when a check failed (then it would not run); {@code expectedBytes} the benefit
+   * (bytes expected to be read from the file in the next hour); {@code prediction} the model's probability (null
+   * when the heuristic ranks); {@code features} the hottest block's features (null when untracked).
    */
   public record Proposal(String path, long ino, String action, String from, String to, long bytes, String reason,
-      Double score, List<Check> checks, boolean refused) {}
+      Double score, List<Check> checks, boolean refused, Long expectedBytes, Double prediction,
+      java.util.Map<String, Double> features) {
+
+    /** Each failed check as {@code name: detail}. */
+    public List<String> failed() {
+      return checks.stream().filter(c -> !c.ok()).map(c -> c.name() + ": " + c.detail()).toList();
+    }
+  }
 
   /** One safety check: its name, whether it passed, and why. */
   public record Check(String name, boolean ok, String detail) {}

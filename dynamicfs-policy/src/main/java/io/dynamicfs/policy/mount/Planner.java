@@ -11,13 +11,13 @@ import io.dynamicfs.core.storage.Redundancy;
 import io.dynamicfs.core.storage.Tier;
 import io.dynamicfs.policy.model.Features;
 import io.dynamicfs.policy.model.Heuristic;
+import io.dynamicfs.policy.act.MoveHistory;
 import io.dynamicfs.policy.model.LogisticModel;
 import io.dynamicfs.policy.rules.PolicyRules;
 import io.dynamicfs.policy.track.AccessTable;
 import java.io.IOException;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
@@ -44,15 +44,15 @@ import java.util.Set;
  * <p><b>Checks</b>, in the order moves would run (rule moves, then demotions, which make room, then
  * promotions by score): the schedule; the budget (moves per hour, bytes per hour at the MB/s given); free
  * space less the headroom on the target tier, counting the moves accepted before; the file is not open; it
- * did not change within the minimum residency ({@value #MIN_RESIDENCY_MINUTES} min); the cooldown (no move
- * history exists yet, so it always passes); for ranked moves the hysteresis (a promotion must beat the best
+ * did not change within the minimum residency (the rules' {@code limits}, default 10 min); the cooldown (not
+ * moved within the rules' cooldown, default 1 h, by the audit log's {@link MoveHistory}); the budget counts the
+ * moves the log shows in the last hour; for ranked moves the hysteresis (a promotion must beat the best
  * file left out by a margin, a demotion lose to the worst file kept by one); for ranked promotions the
  * benefit (the bytes expected to be read in the next hour, from the 1 h counter and the mean access size, at
  * least {@value #BENEFIT_FACTOR} times the bytes to move). A demotion has no benefit check of its own: it is
  * proposed only when the fast tier's room is short, to make room for files ranked above it.
  */
 final class Planner {
-  static final int MIN_RESIDENCY_MINUTES = 10;
   static final double BENEFIT_FACTOR = 1.5;
   /** Hysteresis margins: on a probability (as the evaluation's tier), on a heuristic's log-count score. */
   static final double MARGIN_PROBABILITY = 0.02;
@@ -62,12 +62,29 @@ final class Planner {
   private final MountTracker tracker;
   private final PolicyRules rules;
   private final LogisticModel model;
+  private final MoveHistory history;
   private final long now;
   private final ZoneId zone;
+  private final DiskSpace disks;
 
-  Planner(DynamicFileSystem fs, MountTracker tracker, PolicyRules rules, LogisticModel model, long nowMillis,
-      ZoneId zone) {
+  /**
+   * Capacity and usable bytes of a tier's devices' filesystems, each filesystem counted once, unscaled:
+   * {@link #DISKS} asks the operating system; tests give fixed figures, so that other processes writing to
+   * the same disk cannot change a plan under them.
+   */
+  @FunctionalInterface
+  interface DiskSpace {
+    DiskSpace DISKS = Planner::disks;
+
+    /** {total, usable} bytes. */
+    long[] of(Tier t);
+  }
+
+  Planner(DynamicFileSystem fs, MountTracker tracker, PolicyRules rules, LogisticModel model, MoveHistory history,
+      long nowMillis, ZoneId zone, DiskSpace disks) {
+    this.disks = disks;
     this.fs = fs;
+    this.history = history;
     this.tracker = tracker;
     this.rules = rules;
     this.model = model;
@@ -85,6 +102,7 @@ final class Planner {
     double count1h;
     double meanAccessBytes;
     long mtimeNanos;
+    double[] features;
 
     FileState(long ino, int tiers) {
       this.ino = ino;
@@ -250,11 +268,13 @@ final class Planner {
     PolicyRules.Budget limit = rules.budget();
     Integer perHour = limit.movesPerHour();
     Long bps = limit.bytesPerSecond();
-    boolean movesOk = perHour == null || b.moves + 1 <= perHour;
-    boolean bytesOk = bps == null || b.bytes + bytes <= bps * 3600;
+    long[] done = history == null ? new long[2] : history.lastHour(now); // executed in the last hour
+    boolean movesOk = perHour == null || done[0] + b.moves + 1 <= perHour;
+    boolean bytesOk = bps == null || done[1] + b.bytes + bytes <= bps * 3600;
+    String taken = done[0] == 0 ? "" : "; " + done[0] + " moves, " + mib(done[1]) + " done in the last hour";
     checks.add(new Plan.Check("budget", movesOk && bytesOk, !movesOk ? "the " + perHour + " moves per hour are taken"
-        : !bytesOk ? "over the hour's " + mib(bps * 3600) + " at " + num(bps / 1e6) + " MB/s (" + mib(b.bytes)
-            + " taken)" : limit.describe()));
+        + taken : !bytesOk ? "over the hour's " + mib(bps * 3600) + " at " + num(bps / 1e6) + " MB/s ("
+            + mib(done[1] + b.bytes) + " taken)" : limit.describe() + taken));
 
     Plan.TierSpace target = space.get(m.to());
     long freeAfter = target.freeBytes() - b.in[m.to()] + b.out[m.to()] - bytes;
@@ -265,12 +285,17 @@ final class Planner {
     boolean open = fs.isOpen(f.ino);
     checks.add(new Plan.Check("open", !open, open ? "open: a move waits until it is closed" : "not open"));
 
+    PolicyRules.Limits limits = rules.limits();
     long ageMillis = now - f.mtimeNanos / 1_000_000;
-    boolean settled = ageMillis >= Duration.ofMinutes(MIN_RESIDENCY_MINUTES).toMillis();
+    boolean settled = ageMillis >= limits.minResidency().toMillis();
     checks.add(new Plan.Check("residency", settled, (settled ? "unchanged for " : "changed ")
-        + duration(Math.max(0, ageMillis)) + (settled ? "" : " ago") + ", minimum residency " + MIN_RESIDENCY_MINUTES
-        + "m"));
-    checks.add(new Plan.Check("cooldown", true, "no earlier move of this file (nothing has been moved yet)"));
+        + duration(Math.max(0, ageMillis)) + (settled ? "" : " ago") + ", minimum residency "
+        + PolicyRules.duration(limits.minResidency())));
+    MoveHistory.LastMove last = history == null ? null : history.lastMove(f.ino);
+    boolean cooled = last == null || now - last.millis() >= limits.cooldown().toMillis();
+    checks.add(new Plan.Check("cooldown", cooled, last == null ? "no earlier move of this file in the audit log"
+        : (cooled ? "last moved " : "moved ") + duration(Math.max(0, now - last.millis())) + " ago (" + last.action()
+            + " to " + last.to() + "), cooldown " + PolicyRules.duration(limits.cooldown())));
     if (m.ranked()) {
       checks.add(new Plan.Check("hysteresis", m.hysteresisOk(), m.hysteresis()));
     }
@@ -283,6 +308,13 @@ final class Planner {
           + ", needs " + BENEFIT_FACTOR + "x"));
     }
     boolean refused = checks.stream().anyMatch(c -> !c.ok());
+    Map<String, Double> features = null;
+    if (f.features != null) {
+      features = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < f.features.length; i++) {
+        features.put(Features.NAMES.get(i), MountPolicy.round(f.features[i]));
+      }
+    }
     if (!refused) {
       b.moves++;
       b.bytes += bytes;
@@ -294,7 +326,8 @@ final class Planner {
       }
     }
     return new Plan.Proposal(f.path, f.ino, m.action(), where(tiers, f), tiers.get(m.to()).name(), bytes, m.reason(),
-        m.ranked() ? MountPolicy.round(f.score) : null, checks, refused);
+        m.ranked() ? MountPolicy.round(f.score) : null, checks, refused, (long) (f.count1h * f.meanAccessBytes),
+        model != null && m.ranked() ? MountPolicy.round(f.score) : null, features);
   }
 
   /** Stored bytes per tier of every regular file: one scan of the block lists, a block record read per block. */
@@ -342,7 +375,11 @@ final class Planner {
         FileState f = files.get(MountTracker.inodeOf(ex.key(s)));
         if (f != null) {
           features.extract(f.ino, ex.key(s), now, x);
-          f.score = Math.max(f.score, m != null ? m.predict(x) : Heuristic.COUNT.raw(x));
+          double score = m != null ? m.predict(x) : Heuristic.COUNT.raw(x);
+          if (f.features == null || score > f.score) {
+            f.features = x.clone();
+          }
+          f.score = Math.max(f.score, score);
         }
       }
       AccessTable ft = t.files();
@@ -368,24 +405,32 @@ final class Planner {
     Redundancy r = t.redundancy();
     double efficiency = r instanceof Redundancy.ReedSolomon rs ? rs.data() / (double) (rs.data() + rs.parity())
         : 1.0 / ((Redundancy.Replicate) r).copies();
+    long[] tf = disks.of(t);
+    double total = tf[0] * efficiency;
+    double free = tf[1] * efficiency;
+    PolicyRules.Headroom h = rules.headroom().get(t.name());
+    return new Plan.TierSpace(t.name(), (long) total, (long) free, h == null ? 0 : h.bytesOf((long) total));
+  }
+
+  /** A tier's devices' filesystems, each counted once; a device not online adds no free space. */
+  private static long[] disks(Tier t) {
     Set<FileStore> seen = new HashSet<>();
-    double total = 0;
-    double free = 0;
+    long total = 0;
+    long free = 0;
     for (Device d : t.devices()) {
       try {
         FileStore s = Files.getFileStore(d.directory());
         if (seen.add(s)) {
-          total += s.getTotalSpace() * efficiency;
+          total += s.getTotalSpace();
           if (d.health() == Device.Health.ONLINE) {
-            free += s.getUsableSpace() * efficiency;
+            free += s.getUsableSpace();
           }
         }
       } catch (IOException e) {
         // a missing device adds no space
       }
     }
-    PolicyRules.Headroom h = rules.headroom().get(t.name());
-    return new Plan.TierSpace(t.name(), (long) total, (long) free, h == null ? 0 : h.bytesOf((long) total));
+    return new long[] {total, free};
   }
 
   private static int tierIndex(List<Tier> tiers, String name) {

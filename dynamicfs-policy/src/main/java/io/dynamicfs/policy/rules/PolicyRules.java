@@ -45,6 +45,7 @@ import java.util.regex.Pattern;
  * schedule: {windows: ["22:00-06:00"], days: [mon, tue, wed, thu, fri]}
  * budget: {mb_per_second: 50, moves_per_hour: 600}
  * headroom: {fast: 10%, slow: 50G}
+ * limits: {min_residency: 10m, cooldown: 1h, pause_latency: 50ms, pause_in_flight: 16}
  * </pre>
  *
  * <p><b>Precedence</b>: hard rules (pin, never_move; the first that matches a path decides), then the safety
@@ -56,7 +57,7 @@ import java.util.regex.Pattern;
  * (an access counts 1, halved every window since); {@code idle_for} is the time since the last access.
  */
 public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Budget budget,
-    Map<String, Headroom> headroom) {
+    Map<String, Headroom> headroom, Limits limits) {
 
   /** The tracker's half-lives, by the names a condition's {@code window} uses. */
   public static final Map<String, Duration> WINDOWS = windows();
@@ -69,12 +70,13 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
     return java.util.Collections.unmodifiableMap(m);
   }
 
-  private static final List<String> TOP = List.of("version", "rules", "schedule", "budget", "headroom");
+  private static final List<String> TOP = List.of("version", "rules", "schedule", "budget", "headroom", "limits");
+  private static final List<String> LIMITS = List.of("min_residency", "cooldown", "pause_latency", "pause_in_flight");
   private static final List<String> RULE = List.of("name", "match", "pin", "never_move", "prefer", "when");
   private static final List<String> WHEN = List.of("window", "accesses_at_least", "accesses_at_most", "idle_for");
   private static final List<String> SCHEDULE = List.of("windows", "days");
   private static final List<String> BUDGET = List.of("mb_per_second", "moves_per_hour");
-  private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(s|m|h|d|w)");
+  private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d|w)");
   private static final Pattern SIZE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
   private static final Pattern PERCENT = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*%");
   private static final Pattern TIME_WINDOW = Pattern.compile("(\\d{1,2}):(\\d{2})\\s*-\\s*(\\d{1,2}):(\\d{2})");
@@ -86,7 +88,7 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
 
   /** No rules, no limits: the model decides everything. */
   public static PolicyRules none() {
-    return new PolicyRules("(none)", List.of(), Schedule.ALWAYS, Budget.UNLIMITED, Map.of());
+    return new PolicyRules("(none)", List.of(), Schedule.ALWAYS, Budget.UNLIMITED, Map.of(), Limits.DEFAULTS);
   }
 
   // ---- the parts -------------------------------------------------------------------------------
@@ -221,6 +223,22 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
     }
   }
 
+  /**
+   * The executor's safety limits: a file changed within {@code minResidency} or moved within {@code cooldown}
+   * is not moved; moving pauses while the foreground's mean read and write latency over the last second is
+   * above {@code pauseLatency} or more than {@code pauseInFlight} requests are in flight.
+   */
+  public record Limits(Duration minResidency, Duration cooldown, Duration pauseLatency, int pauseInFlight) {
+    public static final Limits DEFAULTS = new Limits(Duration.ofMinutes(10), Duration.ofHours(1),
+        Duration.ofMillis(50), 16);
+
+    public String describe() {
+      return "minimum residency " + duration(minResidency) + ", cooldown " + duration(cooldown)
+          + ", pause while foreground latency > " + duration(pauseLatency) + " or > " + pauseInFlight
+          + " requests in flight";
+    }
+  }
+
   /** Space a tier keeps free: a share of its capacity or a number of bytes. */
   public record Headroom(Double percent, Long bytes) {
     /** The bytes to keep free on a tier of {@code capacity} bytes. */
@@ -295,7 +313,7 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
   public static PolicyRules parse(String text, String source, Collection<String> tiers) throws RulesException {
     Node root = YamlTree.parse(text);
     if (root == null) {
-      return new PolicyRules(source, List.of(), Schedule.ALWAYS, Budget.UNLIMITED, Map.of());
+      return new PolicyRules(source, List.of(), Schedule.ALWAYS, Budget.UNLIMITED, Map.of(), Limits.DEFAULTS);
     }
     MapNode top = map(root, "the rules file");
     known(top, TOP, "at the top level");
@@ -325,7 +343,8 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
     Budget budget = top.entries().containsKey("budget") ? budget(top.entries().get("budget")) : Budget.UNLIMITED;
     Map<String, Headroom> headroom = top.entries().containsKey("headroom")
         ? headroom(top.entries().get("headroom"), tiers) : Map.of();
-    return new PolicyRules(source, rules, schedule, budget, headroom);
+    Limits limits = top.entries().containsKey("limits") ? limits(top.entries().get("limits")) : Limits.DEFAULTS;
+    return new PolicyRules(source, rules, schedule, budget, headroom, limits);
   }
 
   private static Rule rule(Node n, int number, Collection<String> tiers) throws RulesException {
@@ -484,6 +503,29 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
     return new Budget(bps, moves);
   }
 
+  private static Limits limits(Node n) throws RulesException {
+    MapNode m = map(n, "'limits'");
+    known(m, LIMITS, "in 'limits'");
+    Map<String, Node> e = m.entries();
+    Limits d = Limits.DEFAULTS;
+    Duration residency = e.containsKey("min_residency") ? duration(e.get("min_residency"), "min_residency", true)
+        : d.minResidency();
+    Duration cooldown = e.containsKey("cooldown") ? duration(e.get("cooldown"), "cooldown", true) : d.cooldown();
+    Duration latency = e.containsKey("pause_latency") ? duration(e.get("pause_latency"), "pause_latency", false)
+        : d.pauseLatency();
+    int inFlight = d.pauseInFlight();
+    if (e.containsKey("pause_in_flight")) {
+      Node x = e.get("pause_in_flight");
+      double v = nonNegative(x, "pause_in_flight");
+      if (v != Math.rint(v) || v < 1 || v > 1_000_000) {
+        throw new RulesException(x.line(), "pause_in_flight must be a whole number from 1 to 1000000: "
+            + ((Scalar) x).text());
+      }
+      inFlight = (int) v;
+    }
+    return new Limits(residency, cooldown, latency, inFlight);
+  }
+
   private static Map<String, Headroom> headroom(Node n, Collection<String> tiers) throws RulesException {
     MapNode m = map(n, "'headroom'");
     Map<String, Headroom> out = new LinkedHashMap<>();
@@ -575,6 +617,10 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
   }
 
   private static Duration duration(Node n, String what) throws RulesException {
+    return duration(n, what, false);
+  }
+
+  private static Duration duration(Node n, String what, boolean zeroAllowed) throws RulesException {
     if (!(n instanceof Scalar s) || s.value() == null || s.value() instanceof Boolean) {
       throw new RulesException(n.line(), what + " must be a duration such as 30m, 1h, 7d");
     }
@@ -588,6 +634,7 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
     }
     double v = Double.parseDouble(x.group(1));
     long unit = switch (x.group(2)) {
+      case "ms" -> 1L;
       case "s" -> 1_000L;
       case "m" -> 60_000L;
       case "h" -> 3_600_000L;
@@ -595,7 +642,7 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
       default -> 7 * 86_400_000L;
     };
     Duration d = Duration.ofMillis((long) (v * unit));
-    if (d.isZero()) {
+    if (d.isZero() && !zeroAllowed) {
       throw new RulesException(n.line(), what + " must be positive: " + t);
     }
     return d;
@@ -605,11 +652,14 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
     return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : String.format(Locale.ROOT, "%.3g", v);
   }
 
-  static String duration(Duration d) {
+  public static String duration(Duration d) {
     long ms = d.toMillis();
+    if (ms == 0) {
+      return "0s";
+    }
     for (Map.Entry<String, Long> u : List.of(Map.entry("d", 86_400_000L),
         Map.entry("h", 3_600_000L), Map.entry("m", 60_000L), Map.entry("s", 1_000L))) {
-      if (ms % u.getValue() == 0) {
+      if (ms % u.getValue() == 0 && ms > 0) {
         return ms / u.getValue() + u.getKey();
       }
     }

@@ -28,14 +28,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code policy plan} on a real two-tier engine (both tiers in the temp dir, so on one filesystem): the
- * moves proposed and each safety check refusing for its reason. Headroom is given in bytes relative to the
- * free space measured, so the tests do not depend on the disk's size.
+ * moves proposed and each safety check refusing for its reason. The plans see fixed disk figures (the real disk
+ * is shared with other processes, whose writes used to change the room between two plans of a test), and
+ * headroom is given in bytes relative to them.
  */
 class PlannerTest {
   private static final int BS = 64 << 10;
   private static final Caller ME = new Caller(1000, 1000, 42);
   private static final long T0 = 1_800_000_000_000L;
   private static final long MINUTE = 60_000;
+  private static final long DISK_TOTAL = 200L << 30;
+  private static final long DISK_FREE = 80L << 30;
 
   @TempDir Path tmp;
   private DataDirectory dir;
@@ -64,7 +67,9 @@ class PlannerTest {
 
   private MountPolicy policy(String rulesYaml) throws Exception {
     PolicyRules rules = rulesYaml == null ? null : PolicyRules.parse(rulesYaml, "rules.yaml", List.of("fast", "slow"));
-    return new MountPolicy(fs, tracker, null, rules, () -> nowMillis);
+    MountPolicy p = new MountPolicy(fs, tracker, null, rules, () -> nowMillis);
+    p.useDiskSpace(t -> new long[] {DISK_TOTAL, DISK_FREE}); // not the real disk, which others write to meanwhile
+    return p;
   }
 
   private long file(String name, int blocks, String tier, int reads) throws Exception {

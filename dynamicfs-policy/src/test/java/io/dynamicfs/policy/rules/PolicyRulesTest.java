@@ -61,7 +61,13 @@ class PolicyRulesTest {
         headroom:
           fast: 10%
           slow: 50G
+        limits:
+          min_residency: 0s
+          cooldown: 2h
+          pause_latency: 20ms
+          pause_in_flight: 4
         """);
+    assertEquals(new PolicyRules.Limits(Duration.ZERO, Duration.ofHours(2), Duration.ofMillis(20), 4), r.limits());
     assertEquals(5, r.rules().size());
     PolicyRules.Rule db = r.rules().get(0);
     assertEquals("databases", db.name());
@@ -91,6 +97,9 @@ class PolicyRulesTest {
     PolicyRules r = parse("# nothing yet\n");
     assertEquals(List.of(), r.rules());
     assertEquals(PolicyRules.Budget.UNLIMITED, r.budget());
+    assertEquals(PolicyRules.Limits.DEFAULTS, r.limits());
+    assertEquals("minimum residency 10m, cooldown 1h, pause while foreground latency > 50ms or > 16 requests in flight",
+        r.limits().describe());
     assertTrue(r.schedule().allows(LocalDateTime.of(2026, 1, 1, 3, 0)));
   }
 
@@ -140,6 +149,11 @@ class PolicyRulesTest {
         Arguments.of("schedule:\n  days: [mon, funday]\n", 2, "unknown day 'funday'"),
         Arguments.of("schedule:\n  days: []\n", 2, "'days' is empty"),
         Arguments.of("version: 2\n", 1, "version must be 1"),
+        Arguments.of("limits:\n  cooldown: -1h\n", 2, "cooldown must not be negative"),
+        Arguments.of("limits:\n  min_residency: soon\n", 2, "min_residency must be a duration"),
+        Arguments.of("limits:\n  pause_latency: 0s\n", 2, "pause_latency must be positive"),
+        Arguments.of("limits:\n  pause_in_flight: 0\n", 2, "pause_in_flight must be a whole number from 1"),
+        Arguments.of("limits:\n  max_moves: 3\n", 2, "unknown key 'max_moves' in 'limits'"),
         Arguments.of("rules:\n  - match: a\n\tpin: fast\n", 3, "not valid YAML: while scanning for the next token: "
             + "found character '\\t(TAB)' that cannot start any token"),
         Arguments.of("rules: [\n", 2, "not valid YAML: while parsing a flow node: expected the node content"),

@@ -1,0 +1,295 @@
+package io.dynamicfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dynamicfs.core.check.Fsck;
+import io.dynamicfs.core.format.DataDirectory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The policy engine acting on a real mount (the CLI's daemon in its own JVM, unmounted or killed at the end of
+ * every test) with two tiers on one disk, the slow one made slow by {@code --debug-slow-tier} (20 ms a read):
+ * a hot set that shifts is promoted by {@code policy apply} each time, and the fast tier's byte hit ratio and
+ * the p99 read latency the workload sees improve by the asserted margins; a SIGKILL in the middle of an
+ * executed move loses nothing (fsck clean, every file identical) and the audit log records it; a move that
+ * would break a tier's headroom is refused and audited.
+ */
+class PolicyExecutionTest {
+  private static final int KIB = 1 << 10;
+  private static final int MIB = 1 << 20;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir
+  Path tmp;
+
+  private static byte[] random(int seed, int n) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private static byte[] sha(byte[] b) throws Exception {
+    return MessageDigest.getInstance("SHA-256").digest(b);
+  }
+
+  private Daemon mount(Path data, Path mnt, String rules, String... extra) throws Exception {
+    Path rulesFile = tmp.resolve("rules.yaml");
+    Files.writeString(rulesFile, rules);
+    List<String> args = new ArrayList<>(List.of("--block-size", "64K", "--cache-memory", "1M", "--fuse-preset", "safe",
+        "--tier", "fast:replicate-1:" + tmp.resolve("fast"), "--tier", "slow:replicate-1:" + tmp.resolve("slow"),
+        "--policy-rules", rulesFile.toString()));
+    args.addAll(Arrays.asList(extra));
+    return Daemon.start(data, mnt, tmp, args.toArray(String[]::new));
+  }
+
+  private static String scrape(Path data) throws Exception {
+    JsonNode info = JSON.readTree(Files.readString(data.resolve("run/admin.json")));
+    var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(info.get("url").asText() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, r.statusCode());
+    return r.body();
+  }
+
+  /** A sample's value in the Prometheus text, e.g. {@code dfs_tier_read_bytes_total{tier="fast",}}; 0 when absent. */
+  private static double metric(String scrape, String name, String labels) {
+    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\{?([^}\\s]*)\\}? (\\S+)$").matcher(scrape);
+    while (m.find()) {
+      if (m.group(1).contains(labels)) {
+        return Double.parseDouble(m.group(2));
+      }
+    }
+    return 0;
+  }
+
+  /** What a workload phase saw: its reads' p99 in ms, and the fast tier's share of the bytes the tiers served. */
+  private record Phase(double p99Millis, double fastShare, long tierBytes) {
+    @Override
+    public String toString() {
+      return String.format(java.util.Locale.ROOT, "p99 %.2f ms, fast-tier byte hit ratio %.3f of %d bytes", p99Millis,
+          fastShare, tierBytes);
+    }
+  }
+
+  /**
+   * {@code reads} random 16 KiB reads over {@code files}, each through its own open (the safe preset keeps no
+   * pages across opens, so every read reaches the daemon), timed one by one.
+   */
+  private static Phase workload(Path data, List<Path> files, int reads, long seed) throws Exception {
+    String before = scrape(data);
+    Random rnd = new Random(seed);
+    long[] nanos = new long[reads];
+    ByteBuffer buf = ByteBuffer.allocate(16 * KIB);
+    for (int i = 0; i < reads; i++) {
+      Path f = files.get(rnd.nextInt(files.size()));
+      long offset = (long) rnd.nextInt(32) * 16 * KIB;
+      long t0 = System.nanoTime();
+      try (FileChannel c = FileChannel.open(f, StandardOpenOption.READ)) {
+        buf.clear();
+        c.read(buf, offset);
+      }
+      nanos[i] = System.nanoTime() - t0;
+    }
+    String after = scrape(data);
+    Arrays.sort(nanos);
+    double fast = metric(after, "dfs_tier_read_bytes_total", "tier=\"fast\"")
+        - metric(before, "dfs_tier_read_bytes_total", "tier=\"fast\"");
+    double slow = metric(after, "dfs_tier_read_bytes_total", "tier=\"slow\"")
+        - metric(before, "dfs_tier_read_bytes_total", "tier=\"slow\"");
+    return new Phase(nanos[(int) (reads * 0.99)] / 1e6, fast + slow == 0 ? Double.NaN : fast / (fast + slow),
+        (long) (fast + slow));
+  }
+
+  private static JsonNode apply(Path mnt) throws Exception {
+    CliRun.Result r = CliRun.run("policy", "apply", "--json", mnt.toString());
+    assertEquals(0, r.code(), r.toString());
+    return JSON.readTree(r.out());
+  }
+
+  private static List<JsonNode> audit(Path data) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    for (String line : Files.readAllLines(data.resolve("policy/audit.jsonl"))) {
+      if (!line.isBlank()) {
+        out.add(JSON.readTree(line));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void shiftingHotSet_applyPromotesEachHotSet_hitRatioAndP99Improve() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    try (Daemon d = mount(data, mnt, "limits: {min_residency: 0s, cooldown: 0s}\n", "--debug-slow-tier", "slow:20ms")) {
+      Files.createDirectories(mnt.resolve("d"));
+      List<Path> files = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        Path f = mnt.resolve("d/f" + i);
+        Files.write(f, random(i, 512 * KIB));
+        files.add(f);
+      }
+      CliRun.Result move = CliRun.run("tier", "move", mnt.resolve("d").toString(), "--to", "slow");
+      assertEquals(0, move.code(), move.toString());
+
+      List<Path> hotA = files.subList(0, 4);
+      List<Path> hotB = files.subList(4, 8);
+      Phase beforeA = workload(data, hotA, 600, 1);
+      JsonNode runA = apply(mnt);
+      assertEquals(4, runA.path("moved").asInt(), runA.toString());
+      Phase afterA = workload(data, hotA, 600, 2);
+
+      Phase beforeB = workload(data, hotB, 600, 3); // the hot set moves on
+      CliRun.Result sim = CliRun.run("policy", "simulate", "--since", "1h", "--json", mnt.toString());
+      assertEquals(0, sim.code(), sim.toString());
+      JsonNode s = JSON.readTree(sim.out());
+      assertEquals(4, s.path("moves").asInt(), s.toString());
+      assertTrue(s.path("replay").path("hit_ratio_after").asDouble() > s.path("replay").path("hit_ratio_now").asDouble()
+          + 0.2, s.path("replay").toString());
+      JsonNode runB = apply(mnt);
+      assertEquals(4, runB.path("moved").asInt(), runB.toString());
+      Phase afterB = workload(data, hotB, 600, 4);
+
+      String report = "A before: " + beforeA + "; after: " + afterA + "; B before: " + beforeB + "; after: " + afterB;
+      System.out.println("PolicyExecutionTest: " + report);
+      for (Phase[] p : List.of(new Phase[] {beforeA, afterA}, new Phase[] {beforeB, afterB})) {
+        assertTrue(p[0].fastShare() < 0.1, "the hot set starts on the slow tier: " + report);
+        assertTrue(p[1].fastShare() > 0.9, "after the policy ran, the fast tier serves the hot set: " + report);
+        assertTrue(p[1].p99Millis() < p[0].p99Millis() / 2, "p99 at least halved: " + report);
+      }
+      String m = scrape(data);
+      assertEquals(8, metric(m, "dfs_policy_moves_total", "action=\"promote\""), 0.0, m);
+      assertEquals(8.0 * 512 * KIB, metric(m, "dfs_policy_moved_bytes_total", ""), 0.0);
+      assertEquals(2, metric(m, "dfs_policy_runs_total", ""), 0.0);
+      List<JsonNode> log = audit(data);
+      assertEquals(8, log.stream().filter(e -> e.path("outcome").asText().equals("moved")).count(), log.toString());
+      JsonNode moved = log.stream().filter(e -> e.path("outcome").asText().equals("moved")).findFirst().orElseThrow();
+      assertEquals("promote", moved.path("action").asText());
+      assertTrue(moved.path("expected_bytes").asLong() >= 1.5 * moved.path("bytes").asLong(), moved.toString());
+      CliRun.Result explain = CliRun.run("policy", "explain", hotB.get(0).toString());
+      assertTrue(explain.out().contains("last: moved promote slow -> fast"), explain.out());
+      CliRun.Result um = CliRun.run("umount", mnt.toString());
+      assertEquals(0, um.code(), um.toString());
+      assertTrue(d.process.waitFor(60, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void policyExecuteOn_movesOnItsOwn_andStatusShowsTheExecutor() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    try (Daemon d = mount(data, mnt, "limits: {min_residency: 0s}\n", "--policy-execute", "on",
+        "--policy-interval", "10s")) {
+      Files.write(mnt.resolve("a.bin"), random(1, MIB));
+      CliRun.Result move = CliRun.run("tier", "move", mnt.resolve("a.bin").toString(), "--to", "slow");
+      assertEquals(0, move.code(), move.toString());
+      workload(data, List.of(mnt.resolve("a.bin")), 200, 5);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      boolean moved = false;
+      while (!moved && System.nanoTime() < deadline) {
+        Thread.sleep(500);
+        moved = Files.exists(data.resolve("policy/audit.jsonl"))
+            && audit(data).stream().anyMatch(e -> e.path("outcome").asText().equals("moved"));
+      }
+      assertTrue(moved, "the executor moved the file on its own: " + d.output());
+      JsonNode e = audit(data).stream().filter(x -> x.path("outcome").asText().equals("moved")).findFirst().orElseThrow();
+      assertEquals("auto", e.path("trigger").asText());
+      assertEquals("/a.bin", e.path("path").asText());
+      CliRun.Result st = CliRun.run("policy", "status", mnt.toString());
+      assertTrue(st.out().contains("the executor plans and moves every 10s") && st.out().contains("\"moved\":1"),
+          st.out());
+      CliRun.Result um = CliRun.run("umount", mnt.toString());
+      assertEquals(0, um.code(), um.toString());
+      assertTrue(d.process.waitFor(60, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void kill9DuringAnExecutedMove_losesNothing_headroomBreakingMoveRefusedAndAudited() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    String rules = """
+        rules:
+          - match: "big/**"
+            pin: fast
+          - match: "db/**"
+            pin: slow
+        budget: {mb_per_second: 2}
+        headroom: {slow: 99%}
+        limits: {min_residency: 0s}
+        """;
+    Map<String, byte[]> sums = new LinkedHashMap<>();
+    try (Daemon d = mount(data, mnt, rules)) {
+      Files.createDirectories(mnt.resolve("big"));
+      Files.createDirectories(mnt.resolve("db"));
+      for (int i = 0; i < 2; i++) {
+        byte[] b = random(100 + i, 16 * MIB);
+        Files.write(mnt.resolve("big/f" + i), b);
+        sums.put("big/f" + i, sha(b));
+      }
+      byte[] db = random(7, MIB);
+      Files.write(mnt.resolve("db/x"), db);
+      sums.put("db/x", sha(db));
+      CliRun.Result move = CliRun.run("tier", "move", mnt.resolve("big").toString(), "--to", "slow");
+      assertEquals(0, move.code(), move.toString());
+
+      // apply in the background: 32 MiB at 2 MB/s, about 16 s; killed once the first move is under way
+      Process apply = Daemon.command(tmp.resolve("apply.log"), "policy", "apply", mnt.toString());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      boolean started = false;
+      while (!started && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+        started = Files.exists(data.resolve("policy/audit.jsonl"))
+            && audit(data).stream().anyMatch(e -> e.path("outcome").asText().equals("started"));
+      }
+      assertTrue(started, "a move started: " + (Files.exists(tmp.resolve("apply.log"))
+          ? Files.readString(tmp.resolve("apply.log")) : ""));
+      Thread.sleep(2500); // a batch or two into it
+      d.kill9();
+      apply.waitFor(30, TimeUnit.SECONDS);
+    }
+    List<JsonNode> before = audit(data);
+    JsonNode refused = before.stream().filter(e -> e.path("path").asText().equals("/db/x")).findFirst().orElseThrow(
+        () -> new AssertionError("the db move is audited: " + before));
+    assertEquals("refused", refused.path("outcome").asText());
+    assertEquals("slow", refused.path("to").asText());
+    assertTrue(refused.path("failed_checks").path(0).asText().startsWith("space: would leave ")
+        && refused.path("failed_checks").path(0).asText().contains("below the headroom"), refused.toString());
+    assertTrue(before.stream().noneMatch(e -> e.path("outcome").asText().equals("moved")), "killed mid-move: " + before);
+
+    try (DataDirectory dir = DataDirectory.open(data, null)) {
+      Fsck.Report r = Fsck.checkOffline(dir, true, p -> { });
+      assertTrue(r.clean(), r.problems().toString());
+    }
+    try (Daemon d = mount(data, mnt, rules)) {
+      for (Map.Entry<String, byte[]> e : sums.entrySet()) {
+        assertArrayEquals(e.getValue(), sha(Files.readAllBytes(mnt.resolve(e.getKey()))), e.getKey() + " changed");
+      }
+      List<JsonNode> after = audit(data);
+      assertTrue(after.stream().anyMatch(e -> e.path("outcome").asText().equals("interrupted")
+          && e.path("path").asText().startsWith("/big/")), "the remount recorded the interrupted move: " + after);
+      CliRun.Result um = CliRun.run("umount", mnt.toString());
+      assertEquals(0, um.code(), um.toString());
+      assertTrue(d.process.waitFor(60, TimeUnit.SECONDS));
+    }
+  }
+}

@@ -1,0 +1,292 @@
+package io.dynamicfs.policy.mount;
+
+import io.dynamicfs.core.api.ProgressListener;
+import io.dynamicfs.core.engine.DynamicFileSystem;
+import io.dynamicfs.core.engine.TierMove;
+import io.dynamicfs.policy.act.AuditEntry;
+import io.dynamicfs.policy.act.AuditLog;
+import io.dynamicfs.policy.act.Pacer;
+import io.dynamicfs.policy.rules.PolicyRules;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Executes plans: first audits the plan's refusals, then runs each accepted move of the {@link Plan}, in order, through the engine's crash-safe tier move
+ * ({@link DynamicFileSystem#moveToTier}), paced by the {@link Pacer} (the budget's MB/s, counted after each
+ * batch of the move, and the back-off while the foreground is busy, looked at before each move and after each
+ * batch); each refused proposal and each move's start and end written to the {@link AuditLog}. A refusal
+ * that repeats the file's previous entry unchanged (same action, target and failed checks) is not written
+ * again, so a periodic executor does not fill the log with the same refusal every run.
+ *
+ * <p>Runs are serialised ({@code policy apply} and the automatic runs share one lock). The automatic
+ * executor ({@link #start}) plans and executes every {@code interval} on its own thread
+ * ({@code dfs-policy-executor}); {@link #close} stops it between batches and waits for it, before the engine
+ * closes.
+ */
+public final class PolicyExecutor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PolicyExecutor.class);
+
+  /** What one run did. */
+  public record Run(String trigger, String startedAt, int proposals, int moved, int refused, int failed, int stopped,
+      long bytesMoved, long millis, List<Outcome> outcomes) {}
+
+  /** One proposal's outcome in a run. */
+  public record Outcome(String path, String action, String from, String to, String outcome, long bytes,
+      Long movedBytes, List<String> failedChecks, String error) {}
+
+  /** Plans now; the executor's source of work. */
+  @FunctionalInterface
+  interface PlanSource {
+    Plan plan() throws IOException;
+  }
+
+  private final DynamicFileSystem fs;
+  private final PlanSource plans;
+  private final PolicyRules rules;
+  private final AuditLog audit;
+  private final Pacer pacer;
+  private final LongSupplier clockMillis;
+  private final Object runLock = new Object();
+  private final Map<String, LongAdder> decisions = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> moves = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
+  private final LongAdder bytesMoved = new LongAdder();
+  private final AtomicLong runs = new AtomicLong();
+  private volatile Run lastRun;
+  private volatile boolean stop;
+  private volatile Thread thread;
+  private volatile Duration interval;
+
+  PolicyExecutor(DynamicFileSystem fs, PlanSource plans, PolicyRules rules, AuditLog audit, Pacer pacer,
+      LongSupplier clockMillis) {
+    this.fs = fs;
+    this.plans = plans;
+    this.rules = rules;
+    this.audit = audit;
+    this.pacer = pacer;
+    this.clockMillis = clockMillis;
+  }
+
+  /** Starts the automatic executor: a plan executed every {@code every}, the first one {@code every} from now. */
+  void start(Duration every) {
+    interval = every;
+    Thread t = new Thread(() -> loop(every), "dfs-policy-executor");
+    t.setDaemon(true);
+    thread = t;
+    t.start();
+    log.atInfo().setMessage("policy executor started").addKeyValue("event", "policy.executor.started")
+        .addKeyValue("interval_s", every.toSeconds()).log();
+  }
+
+  private void loop(Duration every) {
+    while (!stop) {
+      long until = System.nanoTime() + every.toNanos();
+      for (long left = every.toNanos(); left > 0 && !stop; left = until - System.nanoTime()) {
+        LockSupport.parkNanos(left);
+      }
+      if (stop) {
+        break;
+      }
+      try {
+        execute(plans.plan(), "auto", ProgressListener.NONE);
+      } catch (IOException | RuntimeException e) {
+        log.atWarn().setMessage("policy run failed; the next run tries again").addKeyValue("event", "policy.run.failed")
+            .addKeyValue("error", String.valueOf(e.getMessage())).log();
+      }
+    }
+  }
+
+  /** Plans now and executes the plan (what {@code policy apply} does). */
+  Run apply(ProgressListener progress) throws IOException {
+    synchronized (runLock) {
+      return execute(plans.plan(), "apply", progress);
+    }
+  }
+
+  /** Executes the accepted moves of {@code plan} and audits its refusals; see the class comment. */
+  Run execute(Plan plan, String trigger, ProgressListener progress) throws IOException {
+    synchronized (runLock) {
+      long startMillis = clockMillis.getAsLong();
+      long t0 = System.nanoTime();
+      PolicyRules.Limits limits = rules.limits();
+      pacer.configure(rules.budget().bytesPerSecond(), limits.pauseLatency().toNanos(), limits.pauseInFlight());
+      List<Outcome> outcomes = new ArrayList<>();
+      int moved = 0;
+      int refused = 0;
+      int failed = 0;
+      int stopped = 0;
+      long bytes = 0;
+      int done = 0;
+      for (Plan.Proposal p : plan.proposals()) { // the plan's refusals first: they are decided already
+        if (p.refused()) {
+          refused++;
+          outcomes.add(refuse(p, p.failed(), trigger, plan.decider()));
+          progress.progress("policy", ++done, plan.proposals().size());
+        }
+      }
+      for (Plan.Proposal p : plan.proposals()) {
+        if (p.refused()) {
+          continue;
+        }
+        progress.progress("policy", done++, plan.proposals().size());
+        if (stop) {
+          break;
+        }
+        if (fs.isOpen(p.ino())) { // opened since the plan
+          refused++;
+          outcomes.add(refuse(p, List.of("open: opened since the plan was made; a move waits until it is closed"),
+              trigger, plan.decider()));
+          continue;
+        }
+        if (!pacer.awaitCalm(() -> stop)) {
+          break;
+        }
+        Outcome o = move(p, trigger, plan.decider());
+        outcomes.add(o);
+        switch (o.outcome()) {
+          case "moved" -> moved++;
+          case "stopped" -> stopped++;
+          default -> failed++;
+        }
+        bytes += o.movedBytes() == null ? 0 : o.movedBytes();
+      }
+      progress.progress("policy", plan.proposals().size(), plan.proposals().size());
+      Run r = new Run(trigger, Instant.ofEpochMilli(startMillis).toString(), plan.proposals().size(), moved, refused,
+          failed, stopped, bytes, (System.nanoTime() - t0) / 1_000_000, outcomes);
+      runs.incrementAndGet();
+      lastRun = r;
+      log.atInfo().setMessage("policy run finished").addKeyValue("event", "policy.run").addKeyValue("trigger", trigger)
+          .addKeyValue("proposals", r.proposals()).addKeyValue("moved", moved).addKeyValue("refused", refused)
+          .addKeyValue("failed", failed).addKeyValue("stopped", stopped).addKeyValue("bytes_moved", bytes)
+          .addKeyValue("duration_ms", r.millis()).log();
+      return r;
+    }
+  }
+
+  private Outcome refuse(Plan.Proposal p, List<String> failedChecks, String trigger, String decider)
+      throws IOException {
+    for (String c : failedChecks) {
+      String name = c.contains(":") ? c.substring(0, c.indexOf(':')) : c;
+      if (!audit.history().sameRefusal(p.ino(), p.action(), p.to(), failedChecks)) {
+        refusals.computeIfAbsent(name, k -> new LongAdder()).increment();
+      }
+    }
+    if (!audit.history().sameRefusal(p.ino(), p.action(), p.to(), failedChecks)) {
+      audit.append(entry(p, "refused", trigger, failedChecks, null, null, null, decider));
+      decisions.computeIfAbsent("refused", k -> new LongAdder()).increment();
+    }
+    return new Outcome(p.path(), p.action(), p.from(), p.to(), "refused", p.bytes(), null, failedChecks, null);
+  }
+
+  private Outcome move(Plan.Proposal p, String trigger, String decider) throws IOException {
+    audit.append(entry(p, "started", trigger, null, null, null, null, decider));
+    long t0 = System.nanoTime();
+    long[] paced = {0, 0, 0}; // bytes paced, blocks done, blocks total
+    boolean[] cut = {false};
+    try {
+      TierMove.Result r = fs.moveToTier(p.ino(), p.to(), pr -> {
+        long delta = pr.bytesMoved() - paced[0];
+        paced[0] = pr.bytesMoved();
+        paced[1] = pr.blocksDone();
+        paced[2] = pr.blocksTotal();
+        if (!pacer.moved(delta, () -> stop) || !pacer.awaitCalm(() -> stop)) {
+          cut[0] = true;
+        }
+      }, () -> stop || cut[0]);
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      boolean complete = !(stop || cut[0]) || paced[1] >= paced[2];
+      String outcome = complete ? "moved" : "stopped";
+      audit.append(entry(p, outcome, trigger, null, r.bytesMoved(), ms, null, decider));
+      decisions.computeIfAbsent(outcome, k -> new LongAdder()).increment();
+      moves.computeIfAbsent(p.action(), k -> new LongAdder()).increment();
+      bytesMoved.add(r.bytesMoved());
+      return new Outcome(p.path(), p.action(), p.from(), p.to(), outcome, p.bytes(), r.bytesMoved(), null, null);
+    } catch (IOException | RuntimeException e) {
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      String error = String.valueOf(e.getMessage());
+      audit.append(entry(p, "failed", trigger, null, null, ms, error, decider));
+      decisions.computeIfAbsent("failed", k -> new LongAdder()).increment();
+      return new Outcome(p.path(), p.action(), p.from(), p.to(), "failed", p.bytes(), null, null, error);
+    }
+  }
+
+  private AuditEntry entry(Plan.Proposal p, String outcome, String trigger, List<String> failedChecks,
+      Long movedBytes, Long millis, String error, String decider) {
+    long now = clockMillis.getAsLong();
+    return new AuditEntry(Instant.ofEpochMilli(now).toString(), now, outcome, trigger, p.path(), p.ino(), p.action(),
+        p.from(), p.to(), p.bytes(), p.expectedBytes(), p.score(), p.prediction(), decider, p.reason(),
+        "started".equals(outcome) || "refused".equals(outcome) ? p.features() : null, failedChecks, movedBytes, millis,
+        error);
+  }
+
+  // ---- figures ----------------------------------------------------------------------------------
+
+  /** Audited decisions by outcome (moved, stopped, failed, refused); repeated refusals counted once. */
+  public Map<String, LongAdder> decisions() {
+    return decisions;
+  }
+
+  /** Completed or stopped moves by action. */
+  public Map<String, LongAdder> moves() {
+    return moves;
+  }
+
+  /** Audited refusals by the failed check's name. */
+  public Map<String, LongAdder> refusals() {
+    return refusals;
+  }
+
+  public long bytesMoved() {
+    return bytesMoved.sum();
+  }
+
+  public long runs() {
+    return runs.get();
+  }
+
+  public Run lastRun() {
+    return lastRun;
+  }
+
+  public Pacer pacer() {
+    return pacer;
+  }
+
+  /** The automatic executor's interval, or null when it is off. */
+  public Duration interval() {
+    return interval;
+  }
+
+  public AuditLog audit() {
+    return audit;
+  }
+
+  /** Stops the automatic executor and any move in progress between batches; waits up to 30 s. */
+  @Override
+  public void close() throws IOException {
+    stop = true;
+    Thread t = thread;
+    if (t != null) {
+      LockSupport.unpark(t); // not interrupted: an interrupt during file I/O closes the channel
+      try {
+        t.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    synchronized (runLock) { // a running apply ends at its next batch
+      audit.close();
+    }
+  }
+}
