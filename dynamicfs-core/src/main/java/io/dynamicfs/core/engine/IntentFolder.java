@@ -100,9 +100,23 @@ final class IntentFolder {
 
   /** Deletes the log files no overlay references (at mount, after recovery; after each fold). */
   synchronized long reclaim() throws IOException {
-    Set<Integer> referenced = new HashSet<>();
-    meta.forEachOverlay((ino, o) -> referenced.add(o.logFile()));
-    return intents.reclaim(referenced);
+    try {
+      return reclaimChecked();
+    } catch (java.io.UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  private long reclaimChecked() throws IOException {
+    return intents.reclaim(() -> {
+      Set<Integer> referenced = new HashSet<>();
+      try {
+        meta.forEachOverlay((ino, o) -> referenced.add(o.logFile()));
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return referenced;
+    });
   }
 
   long folds() {

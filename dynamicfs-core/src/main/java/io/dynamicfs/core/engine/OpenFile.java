@@ -952,6 +952,10 @@ final class OpenFile {
       if (d.whole || pending.containsKey(idx) || (idx == 0 && size <= inlineMax)) {
         continue;
       }
+      Chunk stored = meta.chunk(ino, idx);
+      if (stored == null || stored.length() < bs / 4) {
+        continue; // a new block, a hole or a short one: storing it whole costs little, and it reads faster
+      }
       if (mayHaveOverlays
           && meta.overlays(ino, idx, idx + 1).size() >= Math.max(64, (long) MAX_OVERLAYS_PER_MIB * bs / (1 << 20))) {
         continue; // stored whole instead: a read of the block would apply too many

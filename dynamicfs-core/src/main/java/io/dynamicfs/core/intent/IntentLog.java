@@ -288,23 +288,35 @@ public final class IntentLog implements Closeable {
   }
 
   /**
-   * Deletes every file that is not active, not pinned and not in {@code referenced} (the log files metadata
-   * overlays point into, read after the last metadata change that dropped overlays was made durable).
-   * Returns the bytes freed.
+   * Deletes every file that is not active, not pinned and not among the log files metadata overlays point
+   * into. The candidates (not active, not pinned) are taken first and {@code referenced} is asked after: a
+   * ticket released before that had its overlays applied before, so the scan sees them; one still pinned is
+   * no candidate; and new tickets only pin the active file. (Scanning first would let an fsync apply and
+   * release between the scan and the pin check, and its file be deleted under its overlays.) Returns the
+   * bytes freed.
    */
-  public long reclaim(Set<Integer> referenced) throws IOException {
+  public long reclaim(java.util.function.Supplier<Set<Integer>> referenced) throws IOException {
+    List<Integer> candidates = new ArrayList<>();
+    synchronized (appendLock) {
+      for (int f : sizes.keySet()) {
+        if (f != active && !pins.containsKey(f)) {
+          candidates.add(f);
+        }
+      }
+    }
+    if (candidates.isEmpty()) {
+      return 0;
+    }
+    Set<Integer> live = referenced.get();
     List<Integer> doomed = new ArrayList<>();
     long freed = 0;
     synchronized (appendLock) {
-      for (var e : sizes.entrySet()) {
-        int f = e.getKey();
-        if (f != active && !pins.containsKey(f) && !referenced.contains(f)) {
+      for (int f : candidates) {
+        if (!live.contains(f)) {
           doomed.add(f);
-          freed += e.getValue();
+          Long size = sizes.remove(f);
+          freed += size == null ? 0 : size;
         }
-      }
-      for (int f : doomed) {
-        sizes.remove(f);
       }
     }
     for (int f : doomed) {

@@ -203,14 +203,19 @@ class IntentLogEngineTest {
         }));
       }
       int folds = 0;
-      while (!writers.stream().allMatch(Future::isDone)) {
-        fs.foldIntents();
-        folds++;
+      try {
+        while (!writers.stream().allMatch(Future::isDone)) {
+          fs.foldIntents();
+          folds++;
+        }
+        for (Future<?> w : writers) {
+          w.get();
+        }
+      } finally {
+        // never close the engine under running writers (a closed RocksDB handle crashes the JVM)
+        pool.shutdownNow();
+        assertTrue(pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS), "writers stopped");
       }
-      for (Future<?> w : writers) {
-        w.get();
-      }
-      pool.shutdown();
       assertTrue(folds > 0);
       for (int f = 0; f < files; f++) {
         assertArrayEquals(models[f], read(fs, handles[f], models[f].length + 1), "file " + f);

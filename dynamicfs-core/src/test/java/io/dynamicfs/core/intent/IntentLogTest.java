@@ -127,13 +127,13 @@ class IntentLogTest {
       log.release(c);
       // a: pinned; b: released but referenced; c: active
       log.release(b);
-      assertEquals(0, log.reclaim(Set.of(b.file())));
+      assertEquals(0, log.reclaim(() -> Set.of(b.file())));
       assertEquals(Set.of(a.file(), b.file(), c.file()), log.files());
       log.release(a);
-      assertTrue(log.reclaim(Set.of(b.file())) > 0);
+      assertTrue(log.reclaim(() -> Set.of(b.file())) > 0);
       assertEquals(Set.of(b.file(), c.file()), log.files());
       log.roll();
-      log.reclaim(Set.of());
+      log.reclaim(Set::of);
       assertEquals(Set.of(), log.files());
       assertFalse(log.full());
     }
