@@ -864,6 +864,11 @@ public final class OpApplier {
         && c.dstIndex() < c.srcIndex() + c.count()) {
       throw FsException.of(Errno.EINVAL, "clone ranges of inode %d overlap", c.srcIno());
     }
+    if (!store.overlays(c.srcIno(), c.srcIndex(), c.srcIndex() + c.count()).isEmpty()) {
+      // intent-log overlays are not in the block ids: sharing those would copy the content before them
+      throw FsException.of(Errno.EAGAIN, "source %d has intent-log overlays in the range", c.srcIno());
+    }
+    dropOverlays(tx, c.dstIno(), c.dstIndex(), c.dstIndex() + c.count()); // the copy replaces those blocks
     long srcBlocks = (src.size() + bs - 1) / bs;
     if (c.srcIndex() + c.count() > srcBlocks) {
       throw FsException.of(Errno.EAGAIN, "source %d has %d blocks now, fewer than the clone's end %d", c.srcIno(),

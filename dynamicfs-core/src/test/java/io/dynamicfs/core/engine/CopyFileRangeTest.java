@@ -125,6 +125,44 @@ class CopyFileRangeTest {
     fs.release(hd);
   }
 
+  /**
+   * Small fsync'd changes live as intent-log overlays over a stored block until they are folded: a copy must
+   * carry them (the source's block id alone is the old content), and the destination's own overlays on the
+   * blocks the copy replaces must not show through it.
+   */
+  @Test
+  void copyFileRange_ofBlocksWithIntentLogOverlays_readsAsAByteCopy() throws IOException {
+    byte[] src = random(6 * BS);
+    byte[] dst = random(6 * BS);
+    long hs = create("src");
+    long hd = create("dst");
+    fs.write(hs, 0, src, 0, src.length);
+    fs.write(hd, 0, dst, 0, dst.length);
+    fs.fsync(hs, false);
+    fs.fsync(hd, false);
+    for (int i = 0; i < 4; i++) { // small fsync'd changes to stored blocks: overlays, not new blocks
+      byte[] p = random(512);
+      long at = i * (long) BS + 1000;
+      fs.write(hs, at, p, 0, p.length);
+      System.arraycopy(p, 0, src, (int) at, p.length);
+      fs.fsync(hs, false);
+      byte[] q = random(512);
+      fs.write(hd, at + 7, q, 0, q.length);
+      System.arraycopy(q, 0, dst, (int) at + 7, q.length);
+      fs.fsync(hd, false);
+    }
+    assertEquals(4L * BS, fs.copyFileRange(ME, hs, 0, hd, 0, 4L * BS, 0));
+    System.arraycopy(src, 0, dst, 0, 4 * BS);
+    assertArrayEquals(dst, read(hd, 0, dst.length));
+    long dstIno = fs.inodeOf(hd);
+    fs.release(hs);
+    fs.release(hd);
+    fs = engine.reopen();
+    long h = fs.open(ME, dstIno, 0);
+    assertArrayEquals(dst, read(h, 0, dst.length));
+    fs.release(h);
+  }
+
   @Test
   void copyFileRange_sameFileOverlapping_failsEinval_badFlags_failEinval() throws IOException {
     long h = create("f");
