@@ -167,12 +167,6 @@ public final class ClusterMounts implements AutoCloseable {
     return engineParts(client, sessionTtl, true);
   }
 
-  /** How many metadata ops this mount answered ahead of their Raft round (0 without asynchronous metadata). */
-  public long appliedAheadCount() {
-    RaftJournal j = journal;
-    return j == null ? 0 : j.appliedAheadCount();
-  }
-
   /**
    * What the mount's journal has done: whether asynchronous metadata is on, ops answered ahead of their
    * round (total), ops sent and not yet answered (now), leases of other mounts this one recalled and leases

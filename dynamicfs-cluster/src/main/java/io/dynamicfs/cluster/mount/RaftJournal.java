@@ -404,11 +404,6 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
     return false;
   }
 
-  /** How many ops this mount answered ahead of their Raft round since it started. */
-  long appliedAheadCount() {
-    return aheadCount.get();
-  }
-
   /** This journal's figures, for the mount's metrics. */
   ClusterMounts.JournalFigures figures() {
     return new ClusterMounts.JournalFigures(async, aheadCount.get(), sender == null ? 0 : sender.inFlight(),

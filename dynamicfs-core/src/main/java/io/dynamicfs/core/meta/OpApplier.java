@@ -209,8 +209,7 @@ public final class OpApplier {
       }
       try (Tx tx = new Tx(store)) {
         long ino = ahead ? 0 : dispatch(tx, op);
-        tx.batchProgress(index, last ? -1 : k);
-        List<BlockId> f = last ? tx.commit(term, index, nextIno) : tx.commit(appliedTerm, applied, nextIno);
+        List<BlockId> f = commitStep(tx, term, index, k, last);
         r = new Result(index, null, null, ino, f, tx.purged(), tx.touchedInodes());
       } catch (FsException | RuntimeException e) {
         nextIno = inoBefore;
@@ -222,12 +221,7 @@ public final class OpApplier {
             : Result.failed(index, Errno.EIO, "operation could not be applied: " + e);
         r = e instanceof Tx.Leased l ? leased(r, l) : r;
         try (Tx tx = new Tx(store)) {
-          tx.batchProgress(index, last ? -1 : k);
-          if (last) {
-            tx.commit(term, index, nextIno);
-          } else {
-            tx.commit(appliedTerm, applied, nextIno);
-          }
+          commitStep(tx, term, index, k, last);
         }
       }
       if (!r.ok() && failure == null) {
@@ -240,6 +234,15 @@ public final class OpApplier {
     applied = index;
     appliedTerm = term;
     return failure != null ? failure : new Result(index, null, null, 0, freed, purged, touched);
+  }
+
+  /**
+   * Writes inner op {@code k} of batch entry {@code index} with how far the entry went; only the last moves
+   * the applied position (to the entry).
+   */
+  private List<BlockId> commitStep(Tx tx, long term, long index, int k, boolean last) throws FsException {
+    tx.batchProgress(index, last ? -1 : k);
+    return last ? tx.commit(term, index, nextIno) : tx.commit(appliedTerm, applied, nextIno);
   }
 
   /** Writes the new applied position alone (a failed or empty entry). */
