@@ -12,19 +12,28 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 
 /**
  * A cluster mount's one stream of metadata ops to the group: ops are queued in the order the journal issues
  * them and one thread, the only caller of {@link RaftMetaClient#submitOrdered}, sends them, so the log
  * order is the queue's. Ops applied ahead that wait next to each other go as one {@link MetaOp.Batch} (up
- * to {@link #MAX_BATCH}); while Ratis' window of outstanding requests is full the thread waits there, and
- * the queue behind it makes the next batch bigger. A full queue ({@link #MAX_QUEUED}) makes the issuer wait.
+ * to {@link #MAX_BATCH}). At most {@link #MAX_ENTRIES_IN_FLIGHT} entries are unanswered at once: while they
+ * are, the queue behind them makes the next batch bigger. A full queue ({@link #MAX_QUEUED}) makes the
+ * issuer wait.
  */
 final class OrderedSender {
   /** Most ops applied ahead that one log entry carries. */
   static final int MAX_BATCH = 512;
   /** Most ops waiting to be sent; the issuer waits beyond it (back-pressure). */
   static final int MAX_QUEUED = 65536;
+  /**
+   * Most log entries this mount has sent and not yet had answered. A Raft entry costs the group far more
+   * than the op in it (a log append on every server, an appendEntries to each follower and listener), so
+   * a mount creating files one after another sent one entry per op and spent about 2 ms of the cluster's
+   * CPU on each; with a small window the ops applied ahead meanwhile wait and go as one batch.
+   */
+  static final int MAX_ENTRIES_IN_FLIGHT = 4;
 
   /** An op to send: applied ahead (may share an entry with its neighbours) or not, and its answer. */
   private record Item(MetaOp op, boolean ahead, CompletableFuture<OpApplier.Result> answer) {}
@@ -33,6 +42,7 @@ final class OrderedSender {
   private final BlockingQueue<Item> queue = new LinkedBlockingQueue<>(MAX_QUEUED);
   /** Every op queued and not yet answered, by the issuer's number. */
   private final ConcurrentSkipListMap<Long, CompletableFuture<OpApplier.Result>> inflight = new ConcurrentSkipListMap<>();
+  private final Semaphore window = new Semaphore(MAX_ENTRIES_IN_FLIGHT);
   private final Thread thread;
   private volatile boolean closed;
 
@@ -68,7 +78,14 @@ final class OrderedSender {
     List<Item> group = new ArrayList<>();
     try {
       while (!Thread.currentThread().isInterrupted()) {
-        Item first = queue.take();
+        window.acquire();
+        Item first;
+        try {
+          first = queue.take();
+        } catch (InterruptedException e) {
+          window.release();
+          throw e;
+        }
         group.clear();
         group.add(first);
         while (first.ahead() && group.size() < MAX_BATCH && queue.peek() != null && queue.peek().ahead()) {
@@ -83,6 +100,7 @@ final class OrderedSender {
           sent = CompletableFuture.failedFuture(e);
         }
         sent.whenComplete((r, e) -> {
+          window.release();
           for (CompletableFuture<OpApplier.Result> a : answers) {
             if (e != null) {
               a.completeExceptionally(e);

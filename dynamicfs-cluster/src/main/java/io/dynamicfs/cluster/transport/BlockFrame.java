@@ -81,6 +81,18 @@ record BlockFrame(Type type, long requestId, byte[] payload) {
    * frame consumed, or for a fatal refusal everything readable), or null when more bytes are needed (nothing
    * consumed).
    */
+  /**
+   * The bytes of the whole frame that starts at {@code in}'s reader index, once its header is there and
+   * announces a length within {@code maxFrameBytes}; otherwise -1.
+   */
+  static int announcedBytes(ByteBuf in, int maxFrameBytes) {
+    if (in.readableBytes() < HEADER) {
+      return -1;
+    }
+    int length = in.getInt(in.readerIndex() + 16);
+    return length < 0 || length > maxPayload(maxFrameBytes) ? -1 : HEADER + length + TRAILER;
+  }
+
   static Object decode(ByteBuf in, int maxFrameBytes) {
     int start = in.readerIndex();
     int avail = in.readableBytes();

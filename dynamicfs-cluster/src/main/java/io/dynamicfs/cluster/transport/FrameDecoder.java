@@ -25,7 +25,14 @@ final class FrameDecoder extends ByteToMessageDecoder {
       return;
     }
     Object r = BlockFrame.decode(in, maxFrameBytes);
-    if (r != null) {
+    if (r == null) {
+      // the cumulation grows once to the whole frame (bounded by maxFrameBytes) rather than doubling and
+      // copying its way up over a megabyte of block
+      int missing = BlockFrame.announcedBytes(in, maxFrameBytes) - in.readableBytes();
+      if (missing > 0 && in.maxWritableBytes() >= missing) {
+        in.ensureWritable(missing);
+      }
+    } else {
       out.add(r);
       if (r instanceof BlockFrame.Refused refused && refused.fatal()) {
         lost = true;

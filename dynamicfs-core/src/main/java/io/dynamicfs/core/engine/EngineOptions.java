@@ -61,6 +61,15 @@ public record EngineOptions(UnaryOperator<BlockStore> storeDecorator, TimeSource
         intentLogBytes);
   }
 
+  /**
+   * {@code n} block pipeline threads (hash, compress, store). A store across the network waits far longer than it
+   * computes, so a cluster mount runs more threads than cores.
+   */
+  public EngineOptions withWorkerThreads(int n) {
+    return new EngineOptions(storeDecorator, clock, n, commitInterval, segmentBytes, applyListener, accessObserver,
+        intentLogBytes);
+  }
+
   public EngineOptions withClock(TimeSource c) {
     return new EngineOptions(storeDecorator, c, workerThreads, commitInterval, segmentBytes, applyListener,
         accessObserver, intentLogBytes);
