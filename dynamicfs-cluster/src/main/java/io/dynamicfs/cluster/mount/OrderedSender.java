@@ -5,8 +5,10 @@ import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.OpApplier;
+import io.dynamicfs.core.meta.OpCodec;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -18,13 +20,19 @@ import java.util.concurrent.Semaphore;
  * A cluster mount's one stream of metadata ops to the group: ops are queued in the order the journal issues
  * them and one thread, the only caller of {@link RaftMetaClient#submitOrdered}, sends them, so the log
  * order is the queue's. Ops applied ahead that wait next to each other go as one {@link MetaOp.Batch} (up
- * to {@link #MAX_BATCH}). At most {@link #MAX_ENTRIES_IN_FLIGHT} entries are unanswered at once: while they
+ * to {@link #MAX_BATCH} ops and {@link #MAX_BATCH_BYTES}). At most {@link #MAX_ENTRIES_IN_FLIGHT} entries are unanswered at once: while they
  * are, the queue behind them makes the next batch bigger. A full queue ({@link #MAX_QUEUED}) makes the
  * issuer wait.
  */
 final class OrderedSender {
   /** Most ops applied ahead that one log entry carries. */
   static final int MAX_BATCH = 512;
+  /**
+   * Most encoded bytes of the ops one batch carries. Ratis refuses a log entry over its write buffer (4 MiB
+   * by default), and a refused batch fails the mount: 512 CommitBlocks with small files' inline data once
+   * made 4.2 MB.
+   */
+  static final int MAX_BATCH_BYTES = 1 << 20;
   /** Most ops waiting to be sent; the issuer waits beyond it (back-pressure). */
   static final int MAX_QUEUED = 65536;
   /**
@@ -36,7 +44,12 @@ final class OrderedSender {
   static final int MAX_ENTRIES_IN_FLIGHT = 4;
 
   /** An op to send: applied ahead (may share an entry with its neighbours) or not, and its answer. */
-  private record Item(MetaOp op, boolean ahead, CompletableFuture<OpApplier.Result> answer) {}
+  record Item(MetaOp op, int bytes, boolean ahead, CompletableFuture<OpApplier.Result> answer) {
+    /** {@code op} as queued: an op applied ahead carries its encoded size, for {@link #group}. */
+    static Item of(MetaOp op, boolean ahead, CompletableFuture<OpApplier.Result> answer) {
+      return new Item(op, ahead ? OpCodec.encode(op).length : 0, ahead, answer);
+    }
+  }
 
   private final RaftMetaClient client;
   private final BlockingQueue<Item> queue = new LinkedBlockingQueue<>(MAX_QUEUED);
@@ -65,7 +78,7 @@ final class OrderedSender {
     inflight.put(key, f);
     f.whenComplete((r, e) -> inflight.remove(key, f));
     try {
-      queue.put(new Item(op, ahead, f));
+      queue.put(Item.of(op, ahead, f));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       inflight.remove(key, f);
@@ -86,11 +99,7 @@ final class OrderedSender {
           window.release();
           throw e;
         }
-        group.clear();
-        group.add(first);
-        while (first.ahead() && group.size() < MAX_BATCH && queue.peek() != null && queue.peek().ahead()) {
-          group.add(queue.poll());
-        }
+        group(first, queue, group);
         MetaOp op = group.size() == 1 ? first.op() : new MetaOp.Batch(group.stream().map(Item::op).toList());
         List<CompletableFuture<OpApplier.Result>> answers = group.stream().map(Item::answer).toList();
         CompletableFuture<OpApplier.Result> sent;
@@ -112,6 +121,22 @@ final class OrderedSender {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Fills {@code group} with what one log entry carries: {@code first}, and when it was applied ahead, the
+   * ops applied ahead queued right behind it, up to {@link #MAX_BATCH} ops and {@link #MAX_BATCH_BYTES}
+   * (the first goes even when it alone is bigger). Only the sender thread takes from {@code queue}.
+   */
+  static void group(Item first, Queue<Item> queue, List<Item> group) {
+    group.clear();
+    group.add(first);
+    long bytes = first.bytes();
+    for (Item next; first.ahead() && group.size() < MAX_BATCH && (next = queue.peek()) != null && next.ahead()
+        && bytes + next.bytes() <= MAX_BATCH_BYTES; ) {
+      group.add(queue.poll());
+      bytes += next.bytes();
     }
   }
 
