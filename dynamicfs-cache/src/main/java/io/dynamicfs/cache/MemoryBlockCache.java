@@ -49,6 +49,11 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
   /** Range reads of one block from below that earn it a place here (one block's worth at the usual size). */
   static final long PROMOTE_AFTER_BYTES = 1 << 20;
   private static final long MAX_AHEAD_BYTES = 16 << 20;
+  /**
+   * Background loads at once. A load from a cluster's block servers waits a network round for a
+   * megabyte; with two, a sequential read of a cluster mount kept two blocks in flight.
+   */
+  private static final int LOADERS = 4;
 
   private final Cache<BlockId, byte[]> cache;
   /** Blocks loaded by read-ahead, waiting for their stream (see the class notes). */
@@ -85,7 +90,7 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
         .build();
     this.ahead = new ReadAheadRing(aheadBytes);
     this.metrics = new LevelMetrics(registry, "l1", this::sizeBytes);
-    this.loader = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(64), r -> {
+    this.loader = new ThreadPoolExecutor(LOADERS, LOADERS, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(64), r -> {
       Thread t = new Thread(r, "dfs-prefetch");
       t.setDaemon(true);
       return t;

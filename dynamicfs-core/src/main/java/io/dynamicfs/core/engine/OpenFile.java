@@ -618,7 +618,7 @@ final class OpenFile {
    * (a cache loads them in the background). Random reads announce nothing.
    */
   static final class ReadAhead {
-    static final int WINDOW = 4;
+    static final int WINDOW = 8;
     long nextOffset = -1;
     long prefetchedUpTo = -1;
   }
