@@ -85,6 +85,9 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   // @GuardedBy("this"): the granted range [grantNext, grantEnd)
   private long grantNext;
   private long grantEnd;
+  /** The range asked for ahead of need, once half of the current one is used, or null. */
+  // @GuardedBy("this")
+  private CompletableFuture<OpApplier.Result> nextGrant;
 
   RaftJournal(RaftMetaClient client, AppliedWaiter waiter, Duration catchUp, MetadataStateMachine replica,
       boolean async) throws FsException {
@@ -261,12 +264,31 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   /** A granted inode number; asks for a new range when the last one is used up. Caller holds this monitor. */
   private long grantedIno() throws FsException {
     if (grantNext >= grantEnd) {
-      OpApplier.Result r = awaitApplied(send(new MetaOp.AsSession(session, ++seq, new MetaOp.GrantInodes(GRANT))))
-          .orThrow();
+      OpApplier.Result r = null;
+      if (nextGrant != null) {
+        try {
+          r = awaitApplied(nextGrant).orThrow();
+        } catch (FsException e) {
+          log.atInfo().addKeyValue("error", e.getMessage()).log("inode range asked for ahead failed; asking again");
+        }
+        nextGrant = null;
+      }
+      if (r == null) {
+        r = awaitApplied(askGrant()).orThrow();
+      }
       grantNext = r.ino();
       grantEnd = r.ino() + GRANT;
     }
+    if (nextGrant == null && grantEnd - grantNext <= GRANT / 2) {
+      // the next range is asked for halfway through this one, so a create rarely waits for it: a grant
+      // queued behind full batches waited some 100 ms
+      nextGrant = askGrant();
+    }
     return grantNext++;
+  }
+
+  private CompletableFuture<OpApplier.Result> askGrant() throws FsException {
+    return send(new MetaOp.AsSession(session, ++seq, new MetaOp.GrantInodes(GRANT)));
   }
 
   /**

@@ -174,6 +174,35 @@ class AsyncMetadataTest {
   }
 
   @Test
+  void createsAcrossSeveralInodeGrants_getDistinctNumbers_andTheOtherMountSeesEveryOne() throws Exception {
+    cluster();
+    Mount a = mount("mount-a");
+    Mount b = mount("mount-b");
+    long d = a.fs().mkdir(Caller.ROOT, ROOT, "many", 0755).ino();
+    int n = 2 * RaftJournal.GRANT + RaftJournal.GRANT / 2; // the next range is asked for ahead, twice
+    java.util.Set<Long> inos = new java.util.HashSet<>();
+    for (int i = 0; i < n; i++) {
+      OpenResult f = a.fs().create(Caller.ROOT, d, "e" + i, 0644, O_RDWR);
+      a.fs().release(f.handle());
+      assertTrue(inos.add(f.attr().ino()), "inode number given twice: " + f.attr().ino());
+    }
+    a.fs().syncMetadata();
+    long bd = b.fs().lookup(ROOT, "many");
+    long h = b.fs().open(Caller.ROOT, bd, 0); // as opendir does: the barrier recalls a's lease
+    List<String> seen;
+    try {
+      seen = names(b.fs(), bd);
+    } finally {
+      b.fs().release(h);
+    }
+    assertEquals(n, seen.size());
+    for (int i = 0; i < n; i += 997) {
+      assertEquals(a.fs().lookup(d, "e" + i), b.fs().lookup(bd, "e" + i), "e" + i);
+    }
+    assertFsckClean();
+  }
+
+  @Test
   void twoMountsCreatingTheSameNames_haveOneWinnerEach() throws Exception {
     cluster();
     Mount a = mount("mount-a");

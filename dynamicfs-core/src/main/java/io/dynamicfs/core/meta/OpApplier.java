@@ -360,7 +360,10 @@ public final class OpApplier {
     return 0;
   }
 
-  /** {@link MetaOp.GrantInodes}: the next {@code count} numbers, recorded as the session's only range. */
+  /**
+   * {@link MetaOp.GrantInodes}: the next {@code count} numbers. A session holds its two newest ranges: a
+   * mount asks for the next range while it still numbers creates from the current one.
+   */
   private long grant(Tx tx, MetaOp.GrantInodes g) throws FsException {
     if (tx.session() == 0) {
       throw new FsException(Errno.EINVAL, "inode numbers are granted to a session only");
@@ -368,8 +371,14 @@ public final class OpApplier {
     if (g.count() < 1 || g.count() > 65536) {
       throw FsException.of(Errno.EINVAL, "cannot grant %d inode numbers", g.count());
     }
+    long newest = Long.MIN_VALUE;
     for (long[] old : store.grants(tx.session())) {
-      tx.delete(store.meta, Keys.meta(MetadataStore.GRANT_PREFIX, tx.session(), old[0]));
+      newest = Math.max(newest, old[0]);
+    }
+    for (long[] old : store.grants(tx.session())) {
+      if (old[0] != newest) {
+        tx.delete(store.meta, Keys.meta(MetadataStore.GRANT_PREFIX, tx.session(), old[0]));
+      }
     }
     long from = nextIno;
     nextIno = from + g.count();

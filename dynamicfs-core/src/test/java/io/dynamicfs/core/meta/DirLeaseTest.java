@@ -104,11 +104,16 @@ class DirLeaseTest {
     assertEquals(Errno.EINVAL, apply(as(A, new MetaOp.GrantInodes(0))).errno());
     // the counter went past the range: a plain create never takes a granted number
     assertEquals(from + 10, ok(apply(create(d, "plain", REG))));
-    // a new grant replaces the old range
+    // a new grant keeps the range in use beside it (asked for ahead); the one after drops the oldest
     long next = ok(apply(as(A, new MetaOp.GrantInodes(4))));
-    assertEquals(1, store.grants(A).size());
-    assertEquals(Errno.EINVAL, apply(as(A, new MetaOp.CreateGranted(from + 5, create(d, "y", REG)))).errno());
-    assertEquals(next, ok(apply(as(A, new MetaOp.CreateGranted(next, create(d, "y", REG))))));
+    assertEquals(2, store.grants(A).size());
+    assertEquals(from + 5, ok(apply(as(A, new MetaOp.CreateGranted(from + 5, create(d, "y", REG))))));
+    assertEquals(next, ok(apply(as(A, new MetaOp.CreateGranted(next, create(d, "y2", REG))))));
+    long third = ok(apply(as(A, new MetaOp.GrantInodes(4))));
+    assertEquals(2, store.grants(A).size());
+    assertEquals(Errno.EINVAL, apply(as(A, new MetaOp.CreateGranted(from + 6, create(d, "y3", REG)))).errno());
+    assertEquals(next + 1, ok(apply(as(A, new MetaOp.CreateGranted(next + 1, create(d, "y3", REG))))));
+    assertEquals(third, ok(apply(as(A, new MetaOp.CreateGranted(third, create(d, "y4", REG))))));
     // an ended session's ops are refused, and its grants are gone
     ok(apply(new MetaOp.CloseSession(A)));
     assertTrue(store.grants(A).isEmpty());
