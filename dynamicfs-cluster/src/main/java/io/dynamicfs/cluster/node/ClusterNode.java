@@ -57,17 +57,22 @@ public final class ClusterNode implements Closeable {
   static final long SEGMENT_BYTES = 64L << 20;
 
   private final Path data;
-  private final NodeFile file;
+  /** What this node is; a block-only node's changes once, when it is promoted to voter. */
+  private volatile NodeFile file;
   private final ClusterToken token;
   private final FileChannel lockChannel;
   private final SegmentStore blocks;
   private final BlockServer blockServer;
-  private final RaftMetaServer raft;
+  /** The metadata replica: null on a block-only node until it is promoted. */
+  private volatile RaftMetaServer raft;
   private final RaftMetaClient client;
   private final NodeDirectory directory;
   private final ScheduledExecutorService duties;
-  private final ScheduledExecutorService repairs;
-  private final ReplicationManager replication;
+  private volatile ScheduledExecutorService repairs;
+  private volatile ReplicationManager replication;
+  private final Options options;
+  /** Whether the last promotion check failed (one warning for a run of failures). */
+  private volatile boolean promotionCheckFailed;
   private final java.util.concurrent.CompletableFuture<Void> removed = new java.util.concurrent.CompletableFuture<>();
   /** How long one question to the group about this node's own state may wait for a leader. */
   private static final Duration GROUP_CHECK_TIMEOUT = Duration.ofSeconds(10);
@@ -122,6 +127,7 @@ public final class ClusterNode implements Closeable {
     this.token = token;
     this.lockChannel = lockChannel;
     this.reclaimGrace = options.reclaimGrace();
+    this.options = options;
     SegmentStore s = null;
     BlockServer bs = null;
     RaftMetaServer r = null;
@@ -137,11 +143,7 @@ public final class ClusterNode implements Closeable {
       RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), peers);
       knownVoters = List.copyOf(peers);
       if (file.voter()) {
-        RaftNodeConfig cfg = RaftNodeConfig.builder(file.listen().peerId(), file.listen().host(), file.listen().port(),
-            data.resolve("raft")).snapshotThreshold(options.snapshotEvery())
-            .purgeGap((int) Math.min(1024, options.snapshotEvery()))
-            .segmentBytes(segmentBytesFor(options.snapshotEvery())).build();
-        r = RaftMetaServer.start(cfg, group, options.blockSize(), ApplyListener.NONE);
+        r = RaftMetaServer.start(raftConfig(file, data, options), group, options.blockSize(), ApplyListener.NONE);
       }
       c = new RaftMetaClient(group);
     } catch (IOException | RuntimeException e) {
@@ -165,17 +167,139 @@ public final class ClusterNode implements Closeable {
     duties.scheduleWithFixedDelay(this::leaderDuties, ms, ms, TimeUnit.MILLISECONDS);
     duties.scheduleWithFixedDelay(this::watchOwnState, ms, ms, TimeUnit.MILLISECONDS);
     if (raft != null) {
-      this.replication = new ReplicationManager(raft.stateMachine()::read, client, directory, options.replication(),
-          System::nanoTime);
-      this.repairs = Executors.newSingleThreadScheduledExecutor(t -> {
-        Thread th = new Thread(t, "dfs-node-repair");
-        th.setDaemon(true);
-        return th;
-      });
-      repairs.scheduleWithFixedDelay(this::repairDuty, ms, ms, TimeUnit.MILLISECONDS);
+      startRepairs();
     } else {
-      this.replication = null;
-      this.repairs = null;
+      duties.scheduleWithFixedDelay(this::promoteIfNeeded, ms, ms, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private static RaftNodeConfig raftConfig(NodeFile file, Path data, Options options) {
+    return RaftNodeConfig.builder(file.listen().peerId(), file.listen().host(), file.listen().port(),
+        data.resolve("raft")).snapshotThreshold(options.snapshotEvery())
+        .purgeGap((int) Math.min(1024, options.snapshotEvery()))
+        .segmentBytes(segmentBytesFor(options.snapshotEvery())).build();
+  }
+
+  /** The replication manager and its thread, once this node has a replica. */
+  private void startRepairs() {
+    this.replication = new ReplicationManager(raft.stateMachine()::read, client, directory, options.replication(),
+        System::nanoTime);
+    ScheduledExecutorService r = Executors.newSingleThreadScheduledExecutor(t -> {
+      Thread th = new Thread(t, "dfs-node-repair");
+      th.setDaemon(true);
+      return th;
+    });
+    long ms = options.dutyPeriod().toMillis();
+    r.scheduleWithFixedDelay(this::repairDuty, ms, ms, TimeUnit.MILLISECONDS);
+    this.repairs = r;
+  }
+
+  // ---- promotion of a block-only node ----------------------------------------------------------------
+
+  /**
+   * On a block-only node: once the group has fewer than {@link #MAX_VOTERS} voters (a voter left), the
+   * active block-only node with the lowest number becomes a voter, so that the group again survives the
+   * loss of one voter. Every block-only node asks each period; they agree on which one goes, from the same
+   * membership records and configuration.
+   */
+  private void promoteIfNeeded() {
+    if (raft != null || closing || removed.isDone()) {
+      return;
+    }
+    List<Endpoint> voters = new ArrayList<>();
+    for (RaftPeer p : knownVoters) {
+      try {
+        voters.add(Endpoint.parse("voter", p.getAddress()));
+      } catch (FsException e) {
+        log.atWarn().addKeyValue("address", p.getAddress()).log("a known voter's address does not parse; skipped");
+      }
+    }
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, voters, GROUP_CHECK_TIMEOUT)) {
+      java.util.Set<String> voterIds = null;
+      for (Endpoint e : voters) {
+        try {
+          voterIds = admin.voterIds(e);
+          break;
+        } catch (FsException unreachable) {
+          // ask the next
+        }
+      }
+      if (voterIds == null) {
+        throw new FsException(Errno.EIO, "no voter answered for the group's configuration");
+      }
+      List<RaftPeer> current = new ArrayList<>();
+      for (RaftPeer p : admin.group().getPeers()) {
+        if (voterIds.contains(p.getId().toString())) {
+          current.add(p);
+        }
+      }
+      if (!current.isEmpty()) {
+        knownVoters = List.copyOf(current);
+      }
+      promotionCheckFailed = false;
+      if (voterIds.size() >= MAX_VOTERS) {
+        return;
+      }
+      MetadataStore.Node next = null;
+      for (MetadataStore.Node n : admin.nodes()) {
+        if (n.state().equals("ACTIVE") && !voterIds.contains(Endpoint.parse("node", n.raftAddress()).peerId())
+            && (next == null || n.number() < next.number())) {
+          next = n;
+        }
+      }
+      if (next != null && next.nodeId().equals(file.nodeId())) {
+        promote(admin, current);
+      }
+    } catch (IOException | RuntimeException e) {
+      if (!promotionCheckFailed) {
+        log.atWarn().addKeyValue("node", file.nodeId()).addKeyValue("error", String.valueOf(e))
+            .log("cannot check whether this node should become a metadata voter; checked again next period");
+      }
+      promotionCheckFailed = true;
+    }
+  }
+
+  /**
+   * Starts a metadata replica here and adds it to the voters (Ratis brings it up to date first, by a
+   * checkpoint if the log was purged), then records it in the node file so a restart starts it again. When
+   * the group refuses, the replica is stopped and its directory removed, and the next period tries again.
+   */
+  private void promote(ClusterAdmin admin, List<RaftPeer> voters) throws IOException {
+    List<Endpoint> peers = new ArrayList<>();
+    for (RaftPeer p : voters) {
+      peers.add(Endpoint.parse("voter", p.getAddress()));
+    }
+    peers.add(file.listen());
+    List<RaftPeer> group = new ArrayList<>(voters);
+    group.add(ClusterAdmin.peer(file.listen()));
+    log.atInfo().addKeyValue("node", file.nodeId()).addKeyValue("voters", voters.size())
+        .log("the group has too few metadata voters: this node becomes one");
+    NodeFile promoted = new NodeFile(file.clusterId(), file.nodeId(), file.listen(), true, peers);
+    RaftMetaServer r = RaftMetaServer.start(raftConfig(promoted, data, options),
+        RaftGroup.valueOf(ClusterAdmin.groupId(token), group), options.blockSize(), ApplyListener.NONE);
+    try {
+      admin.addVoter(file.listen());
+      promoted.write(data);
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(r);
+      deleteTree(data.resolve("raft"));
+      throw e;
+    }
+    file = promoted;
+    knownVoters = List.copyOf(group);
+    raft = r;
+    startRepairs();
+    log.atInfo().addKeyValue("node", file.nodeId()).log("promoted to metadata voter");
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 

@@ -96,6 +96,50 @@ class ClusterNodeTest {
   }
 
   @Test
+  void aVoterLeaves_theBlockOnlyNodeBecomesAVoter_andTheGroupSurvivesLosingAnotherOne() throws Exception {
+    Endpoint e1 = freeEndpoint();
+    ClusterNode n1 = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST));
+    ClusterToken token = n1.token();
+    ClusterNode n2 = keep(ClusterNode.join(tmp.resolve("n2"), "n2", freeEndpoint(), e1, token, FAST));
+    ClusterNode n3 = keep(ClusterNode.join(tmp.resolve("n3"), "n3", freeEndpoint(), e1, token, FAST));
+    ClusterNode n4 = keep(ClusterNode.join(tmp.resolve("n4"), "n4", freeEndpoint(), e1, token, FAST));
+    ClusterNode n5 = keep(ClusterNode.join(tmp.resolve("n5"), "n5", freeEndpoint(), e1, token, FAST));
+    assertEquals(null, n4.raft());
+    assertEquals(null, n5.raft());
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30))) {
+      admin.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "before", FileType.DIRECTORY.bits() | 0755,
+          0, 0, true, 0, null, 1)).orThrow();
+      new NodeLeave(admin, e1, Duration.ofMillis(200), Duration.ofMillis(200)).leave("n2", left -> { });
+    }
+    // n4 (the lowest-numbered block-only node) becomes the third voter; n5 stays block-only
+    waitFor(Duration.ofSeconds(60), () -> n4.raft() != null && n4.file().voter());
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30))) {
+      waitFor(Duration.ofSeconds(30), () -> admin.voterIds(e1).size() == 3
+          && admin.voterIds(e1).contains(n4.file().listen().peerId()));
+    }
+    waitFor(Duration.ofSeconds(30),
+        () -> n4.raft().stateMachine().read(st -> st.lookup(FileSystem.ROOT_INO, "before")) > 0);
+    Thread.sleep(3 * FAST.dutyPeriod().toMillis());
+    assertEquals(null, n5.raft(), "one promotion for one voter gone");
+
+    // losing another voter still leaves a majority (2 of 3), which n4 is part of
+    n3.close();
+    nodes.remove(n3);
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(n4.file().listen(), e1), Duration.ofSeconds(30))) {
+      admin.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "after", FileType.DIRECTORY.bits() | 0755,
+          0, 0, true, 0, null, 2)).orThrow();
+    }
+    // the promotion survives a restart: the node file says voter
+    Path n4Data = n4.data();
+    n4.close();
+    nodes.remove(n4);
+    ClusterNode back = keep(ClusterNode.restart(n4Data, FAST));
+    assertTrue(back.file().voter());
+    waitFor(Duration.ofSeconds(30),
+        () -> back.raft().stateMachine().read(st -> st.lookup(FileSystem.ROOT_INO, "after")) > 0);
+  }
+
+  @Test
   void badInput_isRefusedClearly_andChangesNothing() throws Exception {
     Endpoint e1 = freeEndpoint();
     ClusterNode n1 = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST));
