@@ -34,6 +34,22 @@ final class NodeOptions {
           + "to the others (default ${DEFAULT-VALUE}).")
   long deadNodeAfterSeconds;
 
+  @Option(names = "--scrub-every", paramLabel = "DURATION", defaultValue = "7d",
+      description = {"While this node leads: scrub the whole cluster (verify every copy on its node, replace bad ones)",
+          "this long after the last scrub finished: a number with h or d, or 0 for never (default ${DEFAULT-VALUE})."})
+  String scrubEvery;
+
+  /** {@code --scrub-every} as a duration (zero: never); IllegalArgumentException naming the option. */
+  Duration scrubEvery() {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,6})(h|d)?").matcher(scrubEvery.trim());
+    if (!m.matches() || (m.group(2) == null && Long.parseLong(m.group(1)) != 0)) {
+      throw new IllegalArgumentException("--scrub-every must be 0 (never) or hours or days such as 12h or 7d, not '"
+          + scrubEvery + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    return m.group(2) == null ? Duration.ZERO : m.group(2).equals("h") ? Duration.ofHours(n) : Duration.ofDays(n);
+  }
+
   /** The node's tunables; IllegalArgumentException naming the option for a bad value. */
   ClusterNode.Options options() {
     if (snapshotEvery < 1) {
@@ -47,14 +63,15 @@ final class NodeOptions {
     }
     ClusterNode.Options d = ClusterNode.Options.DEFAULT;
     return new ClusterNode.Options(Duration.ofSeconds(reclaimGraceSeconds), d.dutyPeriod(), d.blockSize(),
-        snapshotEvery).withDeadNodeAfter(Duration.ofSeconds(deadNodeAfterSeconds));
+        snapshotEvery).withDeadNodeAfter(Duration.ofSeconds(deadNodeAfterSeconds)).withScrubEvery(scrubEvery());
   }
 
   /** What a background child needs to run as this command was asked to. */
   List<String> childArguments() {
     List<String> a = new ArrayList<>(ops.childArguments());
     a.addAll(List.of("--snapshot-every", Long.toString(snapshotEvery), "--reclaim-grace",
-        Long.toString(reclaimGraceSeconds), "--dead-node-after", Long.toString(deadNodeAfterSeconds)));
+        Long.toString(reclaimGraceSeconds), "--dead-node-after", Long.toString(deadNodeAfterSeconds),
+        "--scrub-every", scrubEvery));
     return a;
   }
 }

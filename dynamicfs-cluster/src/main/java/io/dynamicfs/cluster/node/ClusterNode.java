@@ -70,6 +70,7 @@ public final class ClusterNode implements Closeable {
   private final ScheduledExecutorService duties;
   private volatile ScheduledExecutorService repairs;
   private volatile ReplicationManager replication;
+  private final ScheduledScrub scrubs;
   private final Options options;
   /** Whether the last promotion check failed (one warning for a run of failures). */
   private volatile boolean promotionCheckFailed;
@@ -97,8 +98,15 @@ public final class ClusterNode implements Closeable {
    * installing one); {@code replication} how long a node may be unreachable before its blocks are copied.
    */
   public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
-      ReplicationManager.Settings replication) {
+      ReplicationManager.Settings replication, Duration scrubEvery) {
     public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
+    /** How often the leader scrubs the cluster unless told otherwise (ZFS's advice for a pool is monthly). */
+    public static final Duration DEFAULT_SCRUB_EVERY = Duration.ofDays(7);
+
+    public Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
+        ReplicationManager.Settings replication) {
+      this(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, DEFAULT_SCRUB_EVERY);
+    }
     public static final Options DEFAULT = new Options(Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20);
 
     /** Default snapshot interval and replication settings (a node unreachable for 10 min counts as dead). */
@@ -112,11 +120,17 @@ public final class ClusterNode implements Closeable {
 
     /** These options with nodes counted dead after {@code d} unreachable. */
     public Options withDeadNodeAfter(Duration d) {
-      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication.withDeadAfter(d));
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication.withDeadAfter(d),
+          scrubEvery);
+    }
+
+    /** These options with the leader scrubbing every {@code d}; {@link Duration#ZERO}: never on its own. */
+    public Options withScrubEvery(Duration d) {
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, d);
     }
 
     public Options withSnapshotEvery(long entries) {
-      return new Options(reclaimGrace, dutyPeriod, blockSize, entries, replication);
+      return new Options(reclaimGrace, dutyPeriod, blockSize, entries, replication, scrubEvery);
     }
   }
 
@@ -128,6 +142,8 @@ public final class ClusterNode implements Closeable {
     this.lockChannel = lockChannel;
     this.reclaimGrace = options.reclaimGrace();
     this.options = options;
+    this.scrubs = new ScheduledScrub(data.resolve("cluster").resolve("last-scrub"), options.scrubEvery(),
+        this::scrubNow, System::currentTimeMillis);
     SegmentStore s = null;
     BlockServer bs = null;
     RaftMetaServer r = null;
@@ -171,6 +187,26 @@ public final class ClusterNode implements Closeable {
     } else {
       duties.scheduleWithFixedDelay(this::promoteIfNeeded, ms, ms, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** A scrub with repair of the whole cluster, from this node's replica (the leader's, so current). */
+  private ClusterScrub.Report scrubNow() throws IOException {
+    RaftMetaServer r = raft;
+    MetadataStore replica = r.stateMachine().read(st -> st);
+    Redundancy red = Redundancy.parse(client.query(new MetaQuery.Config()).redundancy());
+    return ClusterScrub.run(replica, client, directory, red, true, () -> {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      RaftMetaServer.Figures f = r.figures();
+      while (f.appliedIndex() < f.commitIndex() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new FsException(Errno.EIO, "interrupted while the replica caught up");
+        }
+        f = r.figures();
+      }
+    });
   }
 
   private static RaftNodeConfig raftConfig(NodeFile file, Path data, Options options) {
@@ -497,12 +533,16 @@ public final class ClusterNode implements Closeable {
     }
   }
 
-  /** While this node leads: one pass of the replication manager (its own thread: a pass may take long). */
+  /**
+   * While this node leads: one pass of the replication manager (its own thread: a pass may take long), and
+   * the scheduled scrub when it is due (on the same thread, so the two never repair the same copy at once).
+   */
   private void repairDuty() {
     if (!raft.isLeader()) {
       replication.reset();
       return;
     }
+    scrubs.runIfDue();
     try {
       replication.runOnce();
     } catch (IOException | RuntimeException e) {

@@ -148,4 +148,46 @@ class ClusterScrubTest {
       }
     }
   }
+
+  @Test
+  void theLeadersScheduledScrub_replacesADamagedCopy_withNobodyAsking() throws Exception {
+    ClusterNode.Options scheduled = new ClusterNode.Options(Duration.ofSeconds(60), Duration.ofMillis(500), 1 << 20)
+        .withScrubEvery(Duration.ofSeconds(2));
+    Endpoint e1 = freeEndpoint();
+    nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, scheduled));
+    for (String id : List.of("n2", "n3")) {
+      nodes.put(id, ClusterNode.join(tmp.resolve(id), id, freeEndpoint(), e1, nodes.get("n1").token(), scheduled));
+    }
+    ClusterMounts c = connect();
+    Random random = new Random(7);
+    byte[] data = new byte[40_000];
+    random.nextBytes(data);
+    BlockId id = BlockId.hash(data, 0, data.length);
+    try (ReplicatedNodeStore store = ReplicatedNodeStore.builder(c.nodeDirectory().nodes(), 2).build()) {
+      StoredBlock sb = store.put(id, data, data.length);
+      long ino = c.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "f", FileType.REGULAR.bits() | 0644,
+          0, 0, true, 0, null, 1)).orThrow().ino();
+      c.meta().submit(new MetaOp.CommitBlocks(ino, data.length, -1, 2, 2, List.of(MetaOp.ChunkChange.stored(0, id,
+          data.length, sb.storedLength(), sb.codec(), sb.placement())))).orThrow();
+    }
+    c.catchUp();
+    Map<Integer, ClusterNode> byNumber = new HashMap<>();
+    for (MetadataStore.Node n : c.replica().nodes()) {
+      byNumber.put(n.number(), nodes.get(n.nodeId()));
+    }
+    int damagedOn = c.replica().block(id).placement().locations().get(0);
+    StoredCopies.damage(byNumber.get(damagedOn).data().resolve("blocks"), data);
+    assertEquals(1, CopyCheck.check(c.replica(), c.nodeDirectory(), 2, true).count(CopyCheck.Kind.CORRUPT_COPY));
+
+    // no scrub is asked for: the leader's schedule finds and replaces the damaged copy
+    ClusterTests.waitFor(Duration.ofSeconds(60), () -> {
+      c.catchUp();
+      return !CopyCheck.check(c.replica(), c.nodeDirectory(), 2, true).atRisk();
+    });
+    ClusterNode leader = nodes.values().stream().filter(ClusterNode::isLeader).findFirst().orElseThrow();
+    assertTrue(java.nio.file.Files.exists(leader.data().resolve("cluster").resolve("last-scrub")));
+    for (int loc : c.replica().block(id).placement().locations()) {
+      assertArrayEquals(data, byNumber.get(loc).blocks().get(id), "copy on node " + loc);
+    }
+  }
 }

@@ -1,0 +1,43 @@
+package io.dynamicfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The node options' spellings, the scrub schedule's in particular, and what a background child gets. */
+class NodeOptionsTest {
+  private static NodeOptions parse(String... args) {
+    NodeOptions o = new NodeOptions();
+    new CommandLine(o).parseArgs(args);
+    return o;
+  }
+
+  @Test
+  void scrubEvery_hoursDaysOrZero_andTheDefaultIsAWeek() {
+    assertEquals(Duration.ofDays(7), parse().scrubEvery());
+    assertEquals(Duration.ofDays(7), parse().options().scrubEvery());
+    assertEquals(Duration.ofHours(12), parse("--scrub-every", "12h").scrubEvery());
+    assertEquals(Duration.ofDays(30), parse("--scrub-every", "30d").options().scrubEvery());
+    assertEquals(Duration.ZERO, parse("--scrub-every", "0").scrubEvery());
+  }
+
+  @Test
+  void scrubEvery_badSpellings_nameTheOption() {
+    for (String bad : new String[] {"7", "1w", "-1d", "d", "7 days", "9999999d"}) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> parse("--scrub-every", bad).options(), bad);
+      assertTrue(e.getMessage().startsWith("--scrub-every must be"), e.getMessage());
+    }
+  }
+
+  @Test
+  void childArguments_carryTheSchedule() {
+    NodeOptions o = parse("--scrub-every", "3d", "--dead-node-after", "30");
+    NodeOptions child = parse(o.childArguments().toArray(String[]::new));
+    assertEquals(o.options(), child.options());
+  }
+}
