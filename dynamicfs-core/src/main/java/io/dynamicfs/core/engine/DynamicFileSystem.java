@@ -396,6 +396,11 @@ public final class DynamicFileSystem implements FileSystem {
     return ino;
   }
 
+  /** Blocks held dirty in memory across the open files (bounded: see OpenFiles). */
+  int dirtyBlocks() {
+    return openFiles.dirtyBlocks();
+  }
+
   @Override
   public List<DirEntry> readdir(long ino) throws IOException {
     Inode i = meta.requireInode(ino);

@@ -32,6 +32,13 @@ final class OpenFiles implements AutoCloseable {
   private final BlockPipeline pipeline;
   private final TimeSource clock;
   private final Map<Long, OpenFile> files = new ConcurrentHashMap<>();
+  /**
+   * Blocks held dirty in memory across open files: a file may keep up to 64 (see OpenFile), but past this
+   * total every file beyond its first 8 hands its oldest to the pipeline.
+   */
+  static final int MAX_TOTAL_DIRTY_BYTES = 128 << 20;
+  private final AtomicInteger dirtyBlocks = new AtomicInteger();
+  private final OpenFile.DirtyBudget budget;
   private final ExecutorService commitPool;
   /** The write intent log fsync uses, or null. */
   private final IntentLog intents;
@@ -45,12 +52,29 @@ final class OpenFiles implements AutoCloseable {
     this.metaLog = metaLog;
     this.pipeline = pipeline;
     this.clock = clock;
+    int maxDirty = Math.max(16, MAX_TOTAL_DIRTY_BYTES / format.blockSize());
+    this.budget = new OpenFile.DirtyBudget() {
+      @Override
+      public void add(int blocks) {
+        dirtyBlocks.addAndGet(blocks);
+      }
+
+      @Override
+      public boolean exceeded() {
+        return dirtyBlocks.get() > maxDirty;
+      }
+    };
     AtomicInteger n = new AtomicInteger();
     this.commitPool = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "dfs-commit-" + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
+  }
+
+  /** Blocks the open files hold dirty, as they last reported. */
+  int dirtyBlocks() {
+    return dirtyBlocks.get();
   }
 
   /** The inode's open file, or null. */
@@ -73,7 +97,7 @@ final class OpenFiles implements AutoCloseable {
       OpenFile of = files.get(now.ino());
       if (of == null) {
         of = new OpenFile(now, format.blockSize(), format.inlineMax(), meta, store, metaLog, pipeline, clock,
-            commitPool, intents);
+            commitPool, intents, budget);
         files.put(now.ino(), of);
       }
       of.opens++;
@@ -108,6 +132,7 @@ final class OpenFiles implements AutoCloseable {
         return;
       }
       files.remove(of.ino);
+      of.leaveBudget();
       Inode now = meta.inode(of.ino);
       if (now != null && now.nlink() == 0) {
         metaLog.submit(new MetaOp.ReclaimInode(of.ino));
