@@ -114,6 +114,16 @@ class AsyncMetadataTest {
     }
   }
 
+  /** The names in {@code dir} with the directory open meanwhile, as {@code ls} (opendir, readdir) sees them. */
+  private static List<String> listOpened(DynamicFileSystem fs, long dir) throws IOException {
+    long h = fs.open(Caller.ROOT, dir, 0);
+    try {
+      return names(fs, dir);
+    } finally {
+      fs.release(h);
+    }
+  }
+
   private static List<String> names(DynamicFileSystem fs, long dir) throws IOException {
     List<String> out = new ArrayList<>();
     for (DirEntry e : fs.readdir(dir)) {
@@ -188,13 +198,7 @@ class AsyncMetadataTest {
     }
     a.fs().syncMetadata();
     long bd = b.fs().lookup(ROOT, "many");
-    long h = b.fs().open(Caller.ROOT, bd, 0); // as opendir does: the barrier recalls a's lease
-    List<String> seen;
-    try {
-      seen = names(b.fs(), bd);
-    } finally {
-      b.fs().release(h);
-    }
+    List<String> seen = listOpened(b.fs(), bd); // the barrier recalls a's lease
     assertEquals(n, seen.size());
     for (int i = 0; i < n; i += 997) {
       assertEquals(a.fs().lookup(d, "e" + i), b.fs().lookup(bd, "e" + i), "e" + i);
@@ -371,10 +375,13 @@ class AsyncMetadataTest {
       pool.shutdownNow();
     }
     for (Mount m : List.of(a, b)) {
+      String seer = m == a ? "a" : "b";
       for (String who : List.of("a", "b")) {
         long dir = m.fs().lookup(ROOT, "own-" + who);
         Map<String, byte[]> model = models.get(who);
-        assertEquals(new ArrayList<>(model.keySet()), names(m.fs(), dir), "own-" + who + " as seen by a mount");
+        // listed as ls lists it: opendir is an open, whose barrier brings the other mount's changes here
+        assertEquals(new ArrayList<>(model.keySet()), listOpened(m.fs(), dir),
+            "own-" + who + " as seen by mount " + seer);
         for (var e : model.entrySet()) {
           assertArrayEquals(e.getValue(), readFile(m.fs(), dir, e.getKey()), "own-" + who + "/" + e.getKey());
         }
@@ -382,8 +389,8 @@ class AsyncMetadataTest {
     }
     long sa = a.fs().lookup(ROOT, "shared");
     long sb = b.fs().lookup(ROOT, "shared");
-    assertEquals(names(a.fs(), sa), names(b.fs(), sb));
-    for (String n : names(a.fs(), sa)) {
+    assertEquals(listOpened(a.fs(), sa), listOpened(b.fs(), sb));
+    for (String n : listOpened(a.fs(), sa)) {
       assertArrayEquals(readFile(a.fs(), sa, n), readFile(b.fs(), sb, n), "shared/" + n);
     }
     nodes.add(keep(ClusterNode.restart(stopped, FAST))); // back, it catches up; every block is reachable again
