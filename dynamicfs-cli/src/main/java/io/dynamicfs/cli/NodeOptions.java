@@ -34,6 +34,12 @@ final class NodeOptions {
           + "to the others (default ${DEFAULT-VALUE}).")
   long deadNodeAfterSeconds;
 
+  @Option(names = "--replace-voter-after", paramLabel = "SECONDS", defaultValue = "1800",
+      description = {"While this node leads: a metadata voter unreachable this long is taken out of the group and a",
+          "block-only node takes its seat, if there is one (default ${DEFAULT-VALUE}; 0 never). Should it come back, it",
+          "stops; to use the machine again, wipe its DATA and cluster-join it."})
+  long replaceVoterAfterSeconds;
+
   @Option(names = "--scrub-every", paramLabel = "DURATION", defaultValue = "7d",
       description = {"While this node leads: scrub the whole cluster (verify every copy on its node, replace bad ones)",
           "this long after the last scrub finished: a number with h or d, or 0 for never (default ${DEFAULT-VALUE})."})
@@ -61,9 +67,14 @@ final class NodeOptions {
     if (deadNodeAfterSeconds < 1) {
       throw new IllegalArgumentException("--dead-node-after must be at least 1 (seconds), got " + deadNodeAfterSeconds);
     }
+    if (replaceVoterAfterSeconds < 0) {
+      throw new IllegalArgumentException("--replace-voter-after must be 0 (never) or seconds, got "
+          + replaceVoterAfterSeconds);
+    }
     ClusterNode.Options d = ClusterNode.Options.DEFAULT;
     return new ClusterNode.Options(Duration.ofSeconds(reclaimGraceSeconds), d.dutyPeriod(), d.blockSize(),
-        snapshotEvery).withDeadNodeAfter(Duration.ofSeconds(deadNodeAfterSeconds)).withScrubEvery(scrubEvery());
+        snapshotEvery).withDeadNodeAfter(Duration.ofSeconds(deadNodeAfterSeconds)).withScrubEvery(scrubEvery())
+        .withReplaceVoterAfter(Duration.ofSeconds(replaceVoterAfterSeconds));
   }
 
   /** What a background child needs to run as this command was asked to. */
@@ -71,7 +82,7 @@ final class NodeOptions {
     List<String> a = new ArrayList<>(ops.childArguments());
     a.addAll(List.of("--snapshot-every", Long.toString(snapshotEvery), "--reclaim-grace",
         Long.toString(reclaimGraceSeconds), "--dead-node-after", Long.toString(deadNodeAfterSeconds),
-        "--scrub-every", scrubEvery));
+        "--scrub-every", scrubEvery, "--replace-voter-after", Long.toString(replaceVoterAfterSeconds)));
     return a;
   }
 }

@@ -35,8 +35,17 @@ class NodeOptionsTest {
   }
 
   @Test
+  void replaceVoterAfter_defaultsToHalfAnHour_zeroIsNever_negativeIsRefused() {
+    assertEquals(Duration.ofMinutes(30), parse().options().replaceVoterAfter());
+    assertEquals(Duration.ZERO, parse("--replace-voter-after", "0").options().replaceVoterAfter());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> parse("--replace-voter-after", "-5").options());
+    assertTrue(e.getMessage().startsWith("--replace-voter-after must be"), e.getMessage());
+  }
+
+  @Test
   void childArguments_carryTheSchedule() {
-    NodeOptions o = parse("--scrub-every", "3d", "--dead-node-after", "30");
+    NodeOptions o = parse("--scrub-every", "3d", "--dead-node-after", "30", "--replace-voter-after", "90");
     NodeOptions child = parse(o.childArguments().toArray(String[]::new));
     assertEquals(o.options(), child.options());
   }

@@ -71,6 +71,11 @@ public final class ClusterNode implements Closeable {
   private volatile ScheduledExecutorService repairs;
   private volatile ReplicationManager replication;
   private final ScheduledScrub scrubs;
+  private final VoterReplacement voterReplacement;
+  /** Node number → when its blocks were first seen all gone while it drains ({@link #finishDrain}). */
+  private final Map<Integer, Long> drainedSince = new HashMap<>();
+  /** Node numbers whose replacement could not be done, said once per outage. */
+  private final java.util.Set<Integer> noSpareSaid = new java.util.HashSet<>();
   private final Options options;
   /** Whether the last promotion check failed (one warning for a run of failures). */
   private volatile boolean promotionCheckFailed;
@@ -98,14 +103,17 @@ public final class ClusterNode implements Closeable {
    * installing one); {@code replication} how long a node may be unreachable before its blocks are copied.
    */
   public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
-      ReplicationManager.Settings replication, Duration scrubEvery) {
+      ReplicationManager.Settings replication, Duration scrubEvery, Duration replaceVoterAfter) {
     public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
     /** How often the leader scrubs the cluster unless told otherwise (ZFS's advice for a pool is monthly). */
     public static final Duration DEFAULT_SCRUB_EVERY = Duration.ofDays(7);
+    /** How long a voter may be unreachable before the leader gives its seat to a block-only node. */
+    public static final Duration DEFAULT_REPLACE_VOTER_AFTER = Duration.ofMinutes(30);
 
     public Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
         ReplicationManager.Settings replication) {
-      this(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, DEFAULT_SCRUB_EVERY);
+      this(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, DEFAULT_SCRUB_EVERY,
+          DEFAULT_REPLACE_VOTER_AFTER);
     }
     public static final Options DEFAULT = new Options(Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20);
 
@@ -121,16 +129,21 @@ public final class ClusterNode implements Closeable {
     /** These options with nodes counted dead after {@code d} unreachable. */
     public Options withDeadNodeAfter(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication.withDeadAfter(d),
-          scrubEvery);
+          scrubEvery, replaceVoterAfter);
     }
 
     /** These options with the leader scrubbing every {@code d}; {@link Duration#ZERO}: never on its own. */
     public Options withScrubEvery(Duration d) {
-      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, d);
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, d, replaceVoterAfter);
+    }
+
+    /** These options with a voter unreachable for {@code d} replaced ({@link VoterReplacement}); zero: never. */
+    public Options withReplaceVoterAfter(Duration d) {
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery, d);
     }
 
     public Options withSnapshotEvery(long entries) {
-      return new Options(reclaimGrace, dutyPeriod, blockSize, entries, replication, scrubEvery);
+      return new Options(reclaimGrace, dutyPeriod, blockSize, entries, replication, scrubEvery, replaceVoterAfter);
     }
   }
 
@@ -144,6 +157,7 @@ public final class ClusterNode implements Closeable {
     this.options = options;
     this.scrubs = new ScheduledScrub(data.resolve("cluster").resolve("last-scrub"), options.scrubEvery(),
         this::scrubNow, System::currentTimeMillis);
+    this.voterReplacement = new VoterReplacement(options.replaceVoterAfter());
     SegmentStore s = null;
     BlockServer bs = null;
     RaftMetaServer r = null;
@@ -301,10 +315,7 @@ public final class ClusterNode implements Closeable {
    * the group refuses, the replica is stopped and its directory removed, and the next period tries again.
    */
   private void promote(ClusterAdmin admin, List<RaftPeer> voters) throws IOException {
-    List<Endpoint> peers = new ArrayList<>();
-    for (RaftPeer p : voters) {
-      peers.add(Endpoint.parse("voter", p.getAddress()));
-    }
+    List<Endpoint> peers = new ArrayList<>(endpoints(voters));
     peers.add(file.listen());
     List<RaftPeer> group = new ArrayList<>(voters);
     group.add(ClusterAdmin.peer(file.listen()));
@@ -548,6 +559,74 @@ public final class ClusterNode implements Closeable {
     } catch (IOException | RuntimeException e) {
       log.atWarn().addKeyValue("error", String.valueOf(e)).log("replication pass failed; retried next period");
     }
+    try {
+      replaceDeadVoter();
+    } catch (IOException | RuntimeException e) {
+      log.atWarn().addKeyValue("error", String.valueOf(e)).log("voter replacement step failed; retried next period");
+    }
+  }
+
+  /**
+   * How many duty periods a drained node's blocks must stay all gone before it is REMOVED: 30 s by default,
+   * three times as long as a mount takes to see DRAINING (its node directory is 10 s old at most).
+   */
+  static final int FINISH_SETTLE_PERIODS = 6;
+
+  /** One step of {@link VoterReplacement}, after a replication pass (whose probes are its outage clocks). */
+  private void replaceDeadVoter() throws IOException {
+    Map<Integer, Duration> outages = replication.outages();
+    noSpareSaid.retainAll(outages.keySet());
+    java.util.Set<String> voters = new java.util.HashSet<>();
+    for (RaftPeer p : raft.currentPeers()) {
+      voters.add(p.getId().toString());
+    }
+    if (voters.isEmpty()) {
+      return;
+    }
+    List<MetadataStore.Node> table = raft.stateMachine().read(MetadataStore::nodes);
+    Redundancy red = Redundancy.parse(client.query(new MetaQuery.Config()).redundancy());
+    int copies = red instanceof Redundancy.Replicate rep ? rep.copies() : red.minDevices();
+    VoterReplacement.Step step = voterReplacement.next(table, voters, outages, copies);
+    if (step instanceof VoterReplacement.Replace r) {
+      long now = System.currentTimeMillis() * 1_000_000L;
+      log.atWarn().addKeyValue("node", r.node().nodeId()).addKeyValue("unreachable_s", r.unreachable().toSeconds())
+          .addKeyValue("spare", r.spare().nodeId())
+          .log("metadata voter unreachable too long: it is taken out of the group and its seat goes to the spare");
+      client.submit(new MetaOp.SetNodeState(r.node().nodeId(), "DRAINING", now)).orThrow();
+      try (ClusterAdmin admin = ClusterAdmin.connect(token, endpoints(raft.currentPeers()), GROUP_CHECK_TIMEOUT)) {
+        admin.removeVoter(Endpoint.parse("node address", r.node().raftAddress()));
+      }
+    } else if (step instanceof VoterReplacement.Finish f) {
+      finishDrain(f.node());
+    } else if (step instanceof VoterReplacement.NoSpare n && noSpareSaid.add(n.node().number())) {
+      log.atWarn().addKeyValue("node", n.node().nodeId()).addKeyValue("reason", n.why())
+          .log("metadata voter unreachable too long but cannot be replaced; the group survives no further loss");
+    }
+  }
+
+  /** REMOVED once no referenced block has named {@code node} for {@link #FINISH_SETTLE_PERIODS} duty periods. */
+  private void finishDrain(MetadataStore.Node node) throws IOException {
+    long left = client.query(new MetaQuery.BlocksOn(node.number()));
+    long now = System.nanoTime();
+    if (left > 0) {
+      drainedSince.remove(node.number());
+      return;
+    }
+    long since = drainedSince.computeIfAbsent(node.number(), n -> now);
+    if (now - since >= options.dutyPeriod().multipliedBy(FINISH_SETTLE_PERIODS).toNanos()) {
+      client.submit(new MetaOp.SetNodeState(node.nodeId(), "REMOVED", System.currentTimeMillis() * 1_000_000L))
+          .orThrow();
+      drainedSince.remove(node.number());
+      log.atInfo().addKeyValue("node", node.nodeId()).log("drained node removed from the cluster");
+    }
+  }
+
+  private static List<Endpoint> endpoints(List<RaftPeer> peers) throws FsException {
+    List<Endpoint> out = new ArrayList<>();
+    for (RaftPeer p : peers) {
+      out.add(Endpoint.parse("voter", p.getAddress()));
+    }
+    return out;
   }
 
   /**

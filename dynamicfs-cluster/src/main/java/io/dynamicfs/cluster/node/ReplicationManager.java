@@ -173,6 +173,14 @@ public final class ReplicationManager implements Closeable {
     return dead;
   }
 
+  /** How long each node this leader found unreachable has not answered (reachable nodes are absent). */
+  public Map<Integer, Duration> outages() {
+    Map<Integer, Duration> out = new java.util.TreeMap<>();
+    long now = ticker.getAsLong();
+    unreachableSince.forEach((n, since) -> out.put(n, Duration.ofNanos(now - since)));
+    return out;
+  }
+
   /** One pass: probe the nodes, find the blocks that need copies, repair up to {@code maxPerPass} of them. */
   public Pass runOnce() throws IOException {
     MetaOp.SetClusterConfig config = metadata.read(MetadataStore::clusterConfig);

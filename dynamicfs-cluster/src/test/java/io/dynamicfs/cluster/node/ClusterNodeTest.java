@@ -140,6 +140,45 @@ class ClusterNodeTest {
   }
 
   @Test
+  void aVoterDeadTooLong_isReplacedByTheBlockOnlyNode_andStopsWhenItComesBack() throws Exception {
+    ClusterNode.Options opts = FAST.withDeadNodeAfter(Duration.ofSeconds(1)).withReplaceVoterAfter(Duration.ofSeconds(2));
+    Endpoint e1 = freeEndpoint();
+    ClusterNode n1 = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, opts));
+    ClusterToken token = n1.token();
+    keep(ClusterNode.join(tmp.resolve("n2"), "n2", freeEndpoint(), e1, token, opts));
+    keep(ClusterNode.join(tmp.resolve("n3"), "n3", freeEndpoint(), e1, token, opts));
+    ClusterNode n4 = keep(ClusterNode.join(tmp.resolve("n4"), "n4", freeEndpoint(), e1, token, opts));
+    assertEquals(null, n4.raft());
+    waitFor(Duration.ofSeconds(30), () -> nodes.stream().anyMatch(ClusterNode::isLeader));
+    ClusterNode victim = nodes.stream().filter(n -> n.raft() != null && !n.isLeader()).findFirst().orElseThrow();
+    String victimId = victim.file().nodeId();
+    Path victimData = victim.data();
+    List<Endpoint> others = nodes.stream().filter(n -> n != victim).map(n -> n.file().listen()).toList();
+    victim.close(); // dies for good, without cluster leave
+    nodes.remove(victim);
+
+    waitFor(Duration.ofSeconds(90), () -> n4.raft() != null && n4.file().voter());
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, others, Duration.ofSeconds(30))) {
+      waitFor(Duration.ofSeconds(30), () -> {
+        java.util.Set<String> v = admin.voterIds(n4.file().listen());
+        return v.size() == 3 && v.contains(n4.file().listen().peerId())
+            && !v.contains(victim.file().listen().peerId());
+      });
+      waitFor(Duration.ofSeconds(60), () -> admin.nodes().stream()
+          .anyMatch(n -> n.nodeId().equals(victimId) && n.state().equals("REMOVED")));
+      admin.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "after", FileType.DIRECTORY.bits() | 0755,
+          0, 0, true, 0, null, 1)).orThrow();
+    }
+    // the new voter has the metadata, and the group commits without the dead one
+    waitFor(Duration.ofSeconds(30),
+        () -> n4.raft().stateMachine().read(st -> st.lookup(FileSystem.ROOT_INO, "after")) > 0);
+
+    // the dead node comes back: it finds itself removed and stops
+    ClusterNode back = keep(ClusterNode.restart(victimData, opts));
+    back.removed().get(60, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  @Test
   void badInput_isRefusedClearly_andChangesNothing() throws Exception {
     Endpoint e1 = freeEndpoint();
     ClusterNode n1 = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST));
