@@ -45,6 +45,11 @@ final class NodeOptions {
           "this long after the last scrub finished: a number with h or d, or 0 for never (default ${DEFAULT-VALUE})."})
   String scrubEvery;
 
+  @Option(names = "--scrub-rate", paramLabel = "SIZE", converter = SizeConverter.class, defaultValue = "32M",
+      description = {"While this node leads: the scheduled scrub reads copies at most this fast, cluster-wide (e.g.",
+          "100M; 0 as fast as the nodes answer; default ${DEFAULT-VALUE}, as a single-node mount's background scrub)."})
+  long scrubRate;
+
   /** {@code --scrub-every} as a duration (zero: never); IllegalArgumentException naming the option. */
   Duration scrubEvery() {
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,6})(h|d)?").matcher(scrubEvery.trim());
@@ -67,6 +72,9 @@ final class NodeOptions {
     if (deadNodeAfterSeconds < 1) {
       throw new IllegalArgumentException("--dead-node-after must be at least 1 (seconds), got " + deadNodeAfterSeconds);
     }
+    if (scrubRate < 0) {
+      throw new IllegalArgumentException("--scrub-rate must be 0 (unlimited) or a size per second, got " + scrubRate);
+    }
     if (replaceVoterAfterSeconds < 0) {
       throw new IllegalArgumentException("--replace-voter-after must be 0 (never) or seconds, got "
           + replaceVoterAfterSeconds);
@@ -74,7 +82,7 @@ final class NodeOptions {
     ClusterNode.Options d = ClusterNode.Options.DEFAULT;
     return new ClusterNode.Options(Duration.ofSeconds(reclaimGraceSeconds), d.dutyPeriod(), d.blockSize(),
         snapshotEvery).withDeadNodeAfter(Duration.ofSeconds(deadNodeAfterSeconds)).withScrubEvery(scrubEvery())
-        .withReplaceVoterAfter(Duration.ofSeconds(replaceVoterAfterSeconds));
+        .withScrubRate(scrubRate).withReplaceVoterAfter(Duration.ofSeconds(replaceVoterAfterSeconds));
   }
 
   /** What a background child needs to run as this command was asked to. */
@@ -82,7 +90,7 @@ final class NodeOptions {
     List<String> a = new ArrayList<>(ops.childArguments());
     a.addAll(List.of("--snapshot-every", Long.toString(snapshotEvery), "--reclaim-grace",
         Long.toString(reclaimGraceSeconds), "--dead-node-after", Long.toString(deadNodeAfterSeconds),
-        "--scrub-every", scrubEvery, "--replace-voter-after", Long.toString(replaceVoterAfterSeconds)));
+        "--scrub-every", scrubEvery, "--scrub-rate", Long.toString(scrubRate), "--replace-voter-after", Long.toString(replaceVoterAfterSeconds)));
     return a;
   }
 }

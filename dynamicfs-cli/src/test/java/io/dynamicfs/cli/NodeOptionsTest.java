@@ -44,8 +44,16 @@ class NodeOptionsTest {
   }
 
   @Test
+  void scrubRate_isASizePerSecond_32MByDefault_zeroUnlimited() {
+    assertEquals(32L << 20, parse().options().scrubBytesPerSecond());
+    assertEquals(100L << 20, parse("--scrub-rate", "100M").options().scrubBytesPerSecond());
+    assertEquals(0, parse("--scrub-rate", "0").options().scrubBytesPerSecond());
+  }
+
+  @Test
   void childArguments_carryTheSchedule() {
-    NodeOptions o = parse("--scrub-every", "3d", "--dead-node-after", "30", "--replace-voter-after", "90");
+    NodeOptions o = parse("--scrub-every", "3d", "--dead-node-after", "30", "--replace-voter-after", "90",
+        "--scrub-rate", "5M");
     NodeOptions child = parse(o.childArguments().toArray(String[]::new));
     assertEquals(o.options(), child.options());
   }

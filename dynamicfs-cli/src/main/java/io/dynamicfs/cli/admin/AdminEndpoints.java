@@ -68,7 +68,7 @@ public final class AdminEndpoints {
         .get("/v1/tiers", "Tiers and devices: health, capacity, free, used, records, bad records, repairs",
             req -> tiers(ctx).stream().map(Tier::status).toList())
         .stream("/v1/scrub", "Verify every copy and shard; repair unless {\"repair\": false}; {\"tier\", \"rate\"}",
-            (req, progress) -> ctx.cluster() != null ? ctx.cluster().scrub(req.bool("repair", true))
+            (req, progress) -> ctx.cluster() != null ? ctx.cluster().scrub(req.bool("repair", true), (long) req.number("rate", 0))
                 : ctx.fs().scrub(req.bool("repair", true), text(req, "tier"), (long) req.number("rate", 0),
                     p -> progress.progress("scrub", p.blocksDone(), p.blocksTotal()), () -> false))
         .stream("/v1/tier/move", "Move a file or tree to a tier: {\"path\": relative to the mount root, \"to\": tier}",

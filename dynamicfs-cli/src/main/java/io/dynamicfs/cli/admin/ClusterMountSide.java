@@ -3,6 +3,7 @@ package io.dynamicfs.cli.admin;
 import io.dynamicfs.cluster.mount.ClusterMounts;
 import io.dynamicfs.cluster.node.ClusterAdmin;
 import io.dynamicfs.cluster.node.ClusterScrub;
+import io.dynamicfs.core.storage.ByteRate;
 import io.dynamicfs.cluster.transport.Reclaimer;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -63,9 +64,9 @@ public final class ClusterMountSide implements DaemonContext.ClusterSide {
   }
 
   @Override
-  public Map<String, Object> scrub(boolean repair) throws IOException {
+  public Map<String, Object> scrub(boolean repair, long bytesPerSecond) throws IOException {
     ClusterScrub.Report r = ClusterScrub.run(conn.replica(), conn.meta(), conn.nodeDirectory(), conn.redundancy(),
-        repair, conn::catchUp);
+        repair, conn::catchUp, new ByteRate(bytesPerSecond));
     return ClusterScrubJson.of(r, repair);
   }
 

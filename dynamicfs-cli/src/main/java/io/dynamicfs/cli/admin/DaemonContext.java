@@ -25,6 +25,6 @@ public record DaemonContext(DynamicFileSystem fs, Path dataRoot, String uuid, Pa
     Map<String, Object> gc(boolean apply) throws java.io.IOException;
 
     /** scrub: every node verifies its copies or shards; with {@code repair}, bad and missing ones are rebuilt. */
-    Map<String, Object> scrub(boolean repair) throws java.io.IOException;
+    Map<String, Object> scrub(boolean repair, long bytesPerSecond) throws java.io.IOException;
   }
 }

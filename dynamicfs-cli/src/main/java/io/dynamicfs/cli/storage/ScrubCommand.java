@@ -49,7 +49,7 @@ public final class ScrubCommand extends StorageCommand {
           "give MNT|DATA or --cluster HOST:PORT, one of them");
     }
     if (cluster != null) {
-      return ClusterScrubRun.run(cluster, tokenFile, !noRepair);
+      return ClusterScrubRun.run(cluster, tokenFile, !noRepair, rate);
     }
     Target t = Target.resolve(target);
     Scrubber.Report r;

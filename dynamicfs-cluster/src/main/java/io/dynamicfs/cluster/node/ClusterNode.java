@@ -17,6 +17,7 @@ import io.dynamicfs.core.meta.ApplyListener;
 import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.MetadataStore;
 import io.dynamicfs.core.meta.OpApplier;
+import io.dynamicfs.core.storage.ByteRate;
 import io.dynamicfs.core.storage.Redundancy;
 import java.io.Closeable;
 import java.io.IOException;
@@ -103,17 +104,20 @@ public final class ClusterNode implements Closeable {
    * installing one); {@code replication} how long a node may be unreachable before its blocks are copied.
    */
   public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
-      ReplicationManager.Settings replication, Duration scrubEvery, Duration replaceVoterAfter) {
+      ReplicationManager.Settings replication, Duration scrubEvery, long scrubBytesPerSecond,
+      Duration replaceVoterAfter) {
     public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
     /** How often the leader scrubs the cluster unless told otherwise (ZFS's advice for a pool is monthly). */
     public static final Duration DEFAULT_SCRUB_EVERY = Duration.ofDays(7);
+    /** How fast the scheduled scrub reads copies, cluster-wide (the single-node background scrub's default). */
+    public static final long DEFAULT_SCRUB_BYTES_PER_SECOND = 32L << 20;
     /** How long a voter may be unreachable before the leader gives its seat to a block-only node. */
     public static final Duration DEFAULT_REPLACE_VOTER_AFTER = Duration.ofMinutes(30);
 
     public Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
         ReplicationManager.Settings replication) {
       this(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, DEFAULT_SCRUB_EVERY,
-          DEFAULT_REPLACE_VOTER_AFTER);
+          DEFAULT_SCRUB_BYTES_PER_SECOND, DEFAULT_REPLACE_VOTER_AFTER);
     }
     public static final Options DEFAULT = new Options(Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20);
 
@@ -129,21 +133,30 @@ public final class ClusterNode implements Closeable {
     /** These options with nodes counted dead after {@code d} unreachable. */
     public Options withDeadNodeAfter(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication.withDeadAfter(d),
-          scrubEvery, replaceVoterAfter);
+          scrubEvery, scrubBytesPerSecond, replaceVoterAfter);
     }
 
     /** These options with the leader scrubbing every {@code d}; {@link Duration#ZERO}: never on its own. */
     public Options withScrubEvery(Duration d) {
-      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, d, replaceVoterAfter);
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, d, scrubBytesPerSecond,
+          replaceVoterAfter);
+    }
+
+    /** These options with the scheduled scrub reading at most {@code bytesPerSecond}; 0: unlimited. */
+    public Options withScrubRate(long bytesPerSecond) {
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery, bytesPerSecond,
+          replaceVoterAfter);
     }
 
     /** These options with a voter unreachable for {@code d} replaced ({@link VoterReplacement}); zero: never. */
     public Options withReplaceVoterAfter(Duration d) {
-      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery, d);
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery,
+          scrubBytesPerSecond, d);
     }
 
     public Options withSnapshotEvery(long entries) {
-      return new Options(reclaimGrace, dutyPeriod, blockSize, entries, replication, scrubEvery, replaceVoterAfter);
+      return new Options(reclaimGrace, dutyPeriod, blockSize, entries, replication, scrubEvery, scrubBytesPerSecond,
+          replaceVoterAfter);
     }
   }
 
@@ -220,7 +233,7 @@ public final class ClusterNode implements Closeable {
         }
         f = r.figures();
       }
-    });
+    }, new ByteRate(options.scrubBytesPerSecond()));
   }
 
   private static RaftNodeConfig raftConfig(NodeFile file, Path data, Options options) {

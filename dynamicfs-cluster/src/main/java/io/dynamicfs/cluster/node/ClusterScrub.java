@@ -3,6 +3,7 @@ package io.dynamicfs.cluster.node;
 import io.dynamicfs.cluster.raft.RaftMetaClient;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.storage.ByteRate;
 import io.dynamicfs.core.storage.Redundancy;
 import java.io.IOException;
 
@@ -31,7 +32,13 @@ public final class ClusterScrub {
    */
   public static Report run(MetadataStore replica, RaftMetaClient client, NodeDirectory directory,
       Redundancy redundancy, boolean repair, CatchUp catchUp) throws IOException {
-    CopyCheck.Report found = CopyCheck.check(replica, directory, redundancy, true);
+    return run(replica, client, directory, redundancy, repair, catchUp, ByteRate.unlimited());
+  }
+
+  /** As above, the copies verified at most at {@code pace} (and so is the check after a repair). */
+  public static Report run(MetadataStore replica, RaftMetaClient client, NodeDirectory directory,
+      Redundancy redundancy, boolean repair, CatchUp catchUp, ByteRate pace) throws IOException {
+    CopyCheck.Report found = CopyCheck.check(replica, directory, redundancy, true, pace);
     if (!repair || !found.atRisk()) {
       return new Report(found, 0, 0, found);
     }
@@ -54,6 +61,6 @@ public final class ClusterScrub {
         }
       }
     }
-    return new Report(found, repaired, lost, CopyCheck.check(replica, directory, redundancy, true));
+    return new Report(found, repaired, lost, CopyCheck.check(replica, directory, redundancy, true, pace.again()));
   }
 }

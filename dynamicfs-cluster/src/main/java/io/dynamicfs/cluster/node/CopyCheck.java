@@ -2,10 +2,12 @@ package io.dynamicfs.cluster.node;
 
 import io.dynamicfs.cluster.blocks.ShardRecord;
 import io.dynamicfs.cluster.transport.RemoteBlockStore;
+import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.meta.BlockRecord;
 import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.storage.ByteRate;
 import io.dynamicfs.core.storage.Redundancy;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -66,6 +68,17 @@ public final class CopyCheck {
    */
   public static Report check(MetadataStore store, NodeDirectory directory, Redundancy redundancy, boolean verify)
       throws FsException {
+    return check(store, directory, redundancy, verify, ByteRate.unlimited());
+  }
+
+  /**
+   * As {@link #check(MetadataStore, NodeDirectory, Redundancy, boolean)}, the copies verified at most at
+   * {@code pace} (stored bytes a node reads for each, its shard's share for {@code rs-K-M}): a scheduled
+   * scrub must not take the disks from the foreground.
+   */
+  public static Report check(MetadataStore store, NodeDirectory directory, Redundancy redundancy, boolean verify,
+      ByteRate pace) throws FsException {
+    long paced = 0;
     Redundancy.ReedSolomon rs = redundancy instanceof Redundancy.ReedSolomon r ? r : null;
     int copies = rs != null ? rs.data() + rs.parity() : ((Redundancy.Replicate) redundancy).copies();
     directory.refresh();
@@ -121,6 +134,12 @@ public final class CopyCheck {
           problems.add(new Problem(Kind.UNREACHABLE_NODE, id, loc, "node '" + node.nodeId()
               + "' does not answer, its copies are not counted: " + why));
           continue;
+        }
+        if (verify && pace.limited()) {
+          paced += rs != null ? e.getValue().storedLength() / rs.data() : e.getValue().storedLength();
+          if (!pace.awaitTotal(paced)) {
+            throw new FsException(Errno.EIO, "interrupted while checking copies");
+          }
         }
         switch (state) {
           case INTACT -> intact++;

@@ -18,6 +18,8 @@ import io.dynamicfs.core.format.FormatOptions;
 import io.dynamicfs.core.meta.BlockRecord;
 import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.MetadataStore;
+import io.dynamicfs.core.storage.ByteRate;
+import io.dynamicfs.core.storage.Redundancy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,6 +90,18 @@ class ClusterScrubTest {
       assertFalse(clean.atRisk(), () -> clean.problems().toString());
       assertEquals(12, clean.blocks());
       assertEquals(24, clean.intact());
+      // paced (as the scheduled scrub is): the verifying reads are spread to the rate, on a virtual clock
+      long[] clock = {0};
+      long rate = 1 << 20;
+      CopyCheck.Report paced = CopyCheck.check(c.replica(), c.nodeDirectory(), new Redundancy.Replicate(2), true,
+          new ByteRate(rate, () -> clock[0], nanos -> clock[0] += nanos));
+      assertEquals(24, paced.intact());
+      long stored = 0;
+      for (BlockId b : written.keySet()) {
+        stored += 2L * c.replica().block(b).storedLength();
+      }
+      long due = (long) (stored * 1e9 / rate);
+      assertTrue(Math.abs(clock[0] - due) <= 1_000_000, "paced to " + clock[0] + " ns, due " + due + " ns");
       // a commit naming a node the cluster never had (a proposer's bug, or metadata from elsewhere)
       byte[] data = new byte[30_000];
       random.nextBytes(data);

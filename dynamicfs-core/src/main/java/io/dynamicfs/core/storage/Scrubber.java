@@ -75,6 +75,7 @@ public final class Scrubber {
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
     List<BlockId> lost = java.util.Collections.synchronizedList(new ArrayList<>());
     long[] lastReport = {0};
+    ByteRate pace = new ByteRate(rateBytesPerSecond);
     // Blocks are checked by a few threads (checksums, decoding and hashing are CPU work); the rate limit
     // and the progress reports are shared.
     Runnable worker = () -> {
@@ -100,17 +101,9 @@ public final class Scrubber {
             }
           }
         }
-        if (rateBytesPerSecond > 0) {
-          long wait = start + (long) (b * 1e9 / rateBytesPerSecond) - System.nanoTime();
-          if (wait > 1_000_000) {
-            try {
-              Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              stop.set(true);
-              return;
-            }
-          }
+        if (!pace.awaitTotal(b)) {
+          stop.set(true);
+          return;
         }
         synchronized (lastReport) {
           long now = System.nanoTime();
