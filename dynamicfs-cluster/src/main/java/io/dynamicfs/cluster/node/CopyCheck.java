@@ -50,6 +50,9 @@ public final class CopyCheck {
     }
   }
 
+  /** Block records read from the replica at a time. */
+  static final int BATCH = 4096;
+
   private CopyCheck() {}
 
   /**
@@ -78,6 +81,12 @@ public final class CopyCheck {
    */
   public static Report check(MetadataStore store, NodeDirectory directory, Redundancy redundancy, boolean verify,
       ByteRate pace) throws FsException {
+    return check(store, directory, redundancy, verify, pace, BATCH);
+  }
+
+  /** As above, reading {@code batch} block records from the replica at a time. */
+  static Report check(MetadataStore store, NodeDirectory directory, Redundancy redundancy, boolean verify,
+      ByteRate pace, int batch) throws FsException {
     long paced = 0;
     Redundancy.ReedSolomon rs = redundancy instanceof Redundancy.ReedSolomon r ? r : null;
     int copies = rs != null ? rs.data() + rs.parity() : ((Redundancy.Replicate) redundancy).copies();
@@ -90,69 +99,77 @@ public final class CopyCheck {
     List<Problem> problems = new ArrayList<>();
     long[] counts = new long[3];
     List<Map.Entry<BlockId, BlockRecord>> records = new ArrayList<>();
-    store.forEachBlock((id, r) -> {
-      if (r.refs() > 0) {
-        records.add(Map.entry(id, r));
+    // a batch of records at a time: a cluster's every block would not fit a node's heap, and the replica
+    // must not stay held (against a checkpoint install) while the nodes are asked
+    for (BlockId after = null; ; ) {
+      records.clear();
+      after = store.forEachBlockAfter(after, batch, (id, r) -> {
+        if (r.refs() > 0) {
+          records.add(Map.entry(id, r));
+        }
+      });
+      if (after == null) {
+        break;
       }
-    });
-    for (Map.Entry<BlockId, BlockRecord> e : records) {
-      BlockId id = e.getKey();
-      counts[0]++;
-      int intact = 0;
-      List<Integer> placed = e.getValue().placement().locations();
-      List<Integer> locations = rs != null ? placed : new ArrayList<>(new LinkedHashSet<>(placed));
-      for (int shard = 0; shard < locations.size(); shard++) {
-        int loc = locations.get(shard);
-        if (loc < 0) {
-          continue;
-        }
-        BlockId key = rs != null ? ShardRecord.key(id, shard, rs.data(), rs.parity()) : id;
-        counts[1]++;
-        MetadataStore.Node node = table.get(loc);
-        if (node == null) {
-          problems.add(new Problem(Kind.UNKNOWN_NODE, id, loc, "the cluster has no such node"));
-          continue;
-        }
-        if (node.state().equals("REMOVED")) {
-          problems.add(new Problem(Kind.REMOVED_NODE, id, loc, "node '" + node.nodeId() + "' has left the cluster"));
-          continue;
-        }
-        if (unreachable.containsKey(loc)) {
-          continue;
-        }
-        RemoteBlockStore s = directory.store(loc);
-        RemoteBlockStore.CopyState state;
-        try {
-          if (s == null) {
-            throw new IOException("no connection to its block address " + node.blockAddress());
+      for (Map.Entry<BlockId, BlockRecord> e : records) {
+        BlockId id = e.getKey();
+        counts[0]++;
+        int intact = 0;
+        List<Integer> placed = e.getValue().placement().locations();
+        List<Integer> locations = rs != null ? placed : new ArrayList<>(new LinkedHashSet<>(placed));
+        for (int shard = 0; shard < locations.size(); shard++) {
+          int loc = locations.get(shard);
+          if (loc < 0) {
+            continue;
           }
-          state = verify ? s.verify(key) : s.stat(key) != null ? RemoteBlockStore.CopyState.INTACT
-              : RemoteBlockStore.CopyState.ABSENT;
-        } catch (IOException | RuntimeException x) {
-          String why = String.valueOf(x.getMessage());
-          unreachable.put(loc, why);
-          problems.add(new Problem(Kind.UNREACHABLE_NODE, id, loc, "node '" + node.nodeId()
-              + "' does not answer, its copies are not counted: " + why));
-          continue;
-        }
-        if (verify && pace.limited()) {
-          paced += rs != null ? e.getValue().storedLength() / rs.data() : e.getValue().storedLength();
-          if (!pace.awaitTotal(paced)) {
-            throw new FsException(Errno.EIO, "interrupted while checking copies");
+          BlockId key = rs != null ? ShardRecord.key(id, shard, rs.data(), rs.parity()) : id;
+          counts[1]++;
+          MetadataStore.Node node = table.get(loc);
+          if (node == null) {
+            problems.add(new Problem(Kind.UNKNOWN_NODE, id, loc, "the cluster has no such node"));
+            continue;
+          }
+          if (node.state().equals("REMOVED")) {
+            problems.add(new Problem(Kind.REMOVED_NODE, id, loc, "node '" + node.nodeId() + "' has left the cluster"));
+            continue;
+          }
+          if (unreachable.containsKey(loc)) {
+            continue;
+          }
+          RemoteBlockStore s = directory.store(loc);
+          RemoteBlockStore.CopyState state;
+          try {
+            if (s == null) {
+              throw new IOException("no connection to its block address " + node.blockAddress());
+            }
+            state = verify ? s.verify(key) : s.stat(key) != null ? RemoteBlockStore.CopyState.INTACT
+                : RemoteBlockStore.CopyState.ABSENT;
+          } catch (IOException | RuntimeException x) {
+            String why = String.valueOf(x.getMessage());
+            unreachable.put(loc, why);
+            problems.add(new Problem(Kind.UNREACHABLE_NODE, id, loc, "node '" + node.nodeId()
+                + "' does not answer, its copies are not counted: " + why));
+            continue;
+          }
+          if (verify && pace.limited()) {
+            paced += rs != null ? e.getValue().storedLength() / rs.data() : e.getValue().storedLength();
+            if (!pace.awaitTotal(paced)) {
+              throw new FsException(Errno.EIO, "interrupted while checking copies");
+            }
+          }
+          switch (state) {
+            case INTACT -> intact++;
+            case ABSENT -> problems.add(new Problem(Kind.MISSING_COPY, id, loc, "node '" + node.nodeId()
+                + "' does not hold it"));
+            case CORRUPT -> problems.add(new Problem(Kind.CORRUPT_COPY, id, loc, "node '" + node.nodeId()
+                + "' holds a damaged copy"));
           }
         }
-        switch (state) {
-          case INTACT -> intact++;
-          case ABSENT -> problems.add(new Problem(Kind.MISSING_COPY, id, loc, "node '" + node.nodeId()
-              + "' does not hold it"));
-          case CORRUPT -> problems.add(new Problem(Kind.CORRUPT_COPY, id, loc, "node '" + node.nodeId()
-              + "' holds a damaged copy"));
+        counts[2] += intact;
+        if (intact < copies) {
+          problems.add(new Problem(Kind.UNDER_REPLICATED, id, -1, intact + " intact of " + copies
+              + (rs != null ? " shards (" + rs.data() + " needed to read)" : " copies")));
         }
-      }
-      counts[2] += intact;
-      if (intact < copies) {
-        problems.add(new Problem(Kind.UNDER_REPLICATED, id, -1, intact + " intact of " + copies
-            + (rs != null ? " shards (" + rs.data() + " needed to read)" : " copies")));
       }
     }
     return new Report(counts[0], counts[1], counts[2], problems);

@@ -42,8 +42,8 @@ final class VoterReplacement {
 
   /**
    * {@code node} is DRAINING and not a voter: REMOVED once no referenced block has named it for
-   * {@link ClusterNode#FINISH_SETTLE_PERIODS} duty periods. (A {@code cluster leave} in progress does the same; whichever comes
-   * first, the node ends REMOVED.)
+   * {@link ClusterNode#FINISH_SETTLE_PERIODS} duty periods. (A {@code cluster leave} in progress does the
+   * same; whichever comes first, the node ends REMOVED.)
    */
   record Finish(MetadataStore.Node node) implements Step {}
 

@@ -102,6 +102,11 @@ class ClusterScrubTest {
       }
       long due = (long) (stored * 1e9 / rate);
       assertTrue(Math.abs(clock[0] - due) <= 1_000_000, "paced to " + clock[0] + " ns, due " + due + " ns");
+      // read from the replica a few records at a time (batch edges inside and at the end): the same count
+      CopyCheck.Report batched = CopyCheck.check(c.replica(), c.nodeDirectory(), new Redundancy.Replicate(2), true,
+          ByteRate.unlimited(), 5);
+      assertEquals(12, batched.blocks());
+      assertEquals(24, batched.intact());
       // a commit naming a node the cluster never had (a proposer's bug, or metadata from elsewhere)
       byte[] data = new byte[30_000];
       random.nextBytes(data);

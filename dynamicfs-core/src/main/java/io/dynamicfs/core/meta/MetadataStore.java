@@ -685,6 +685,31 @@ public final class MetadataStore implements Closeable {
     }
   }
 
+  /**
+   * Visits at most {@code limit} block records in id order, after {@code after} (null: from the first), and
+   * returns the last id visited, null when none was left: a pass over every block (a cluster scrub) that
+   * must neither hold them all in memory nor keep the store open for the whole pass.
+   */
+  public BlockId forEachBlockAfter(BlockId after, int limit, BlockVisitor action) throws FsException {
+    BlockId last = null;
+    try (Reading r = reading(); RocksIterator it = db.newIterator(blocks, readOptions)) {
+      if (after == null) {
+        it.seekToFirst();
+      } else {
+        it.seek(after.toBytes());
+        if (it.isValid() && BlockId.of(it.key(), 0).equals(after)) {
+          it.next();
+        }
+      }
+      for (int n = 0; n < limit && it.isValid(); n++, it.next()) {
+        last = BlockId.of(it.key(), 0);
+        action.visit(last, BlockRecord.decode(it.value()));
+      }
+      check(it);
+    }
+    return last;
+  }
+
   /** Inode numbers that own xattrs or symlink targets, for the dangling-record check. */
   public void forEachOwnedRecord(Consumer<long[]> action) throws FsException {
     for (int family = 0; family < 2; family++) {
