@@ -117,7 +117,8 @@ public final class ClusterMounts implements AutoCloseable {
       members.add(self);
       RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), members);
       AppliedWaiter waiter = new AppliedWaiter();
-      RaftNodeConfig cfg = RaftNodeConfig.builder(id, host, port, dir).syncLog(false).build();
+      RaftNodeConfig cfg = RaftNodeConfig.builder(id, host, port, dir).syncLog(false).tls(ClusterAdmin.tls(token))
+          .build();
       replica = RaftMetaServer.start(cfg, group, format.blockSize(), waiter);
       RaftMetaServer started = replica;
       waiter.attach(() -> started.stateMachine().appliedIndex());
@@ -327,8 +328,7 @@ public final class ClusterMounts implements AutoCloseable {
    */
   private static void changeListeners(ClusterAdmin admin, RaftPeer self, boolean add) throws FsException {
     Exception last = null;
-    try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(admin.group())
-        .build()) {
+    try (RaftClient c = admin.newRaftClient()) {
       for (int attempt = 0; attempt < 6; attempt++) {
         if (attempt > 0) {
           Thread.sleep(200L * attempt);

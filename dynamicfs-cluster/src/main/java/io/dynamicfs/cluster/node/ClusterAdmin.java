@@ -2,6 +2,7 @@ package io.dynamicfs.cluster.node;
 
 import io.dynamicfs.cluster.raft.MetaQuery;
 import io.dynamicfs.cluster.raft.RaftMetaClient;
+import io.dynamicfs.cluster.raft.RaftTls;
 import io.dynamicfs.cluster.transport.BlockClientGroup;
 import io.dynamicfs.cluster.transport.NodeStats;
 import io.dynamicfs.cluster.transport.RemoteBlockStore;
@@ -41,7 +42,18 @@ public final class ClusterAdmin implements Closeable {
   private ClusterAdmin(ClusterToken token, RaftGroup group, Duration noLeaderTimeout) {
     this.token = token;
     this.group = group;
-    this.meta = new RaftMetaClient(group, noLeaderTimeout);
+    this.meta = new RaftMetaClient(group, noLeaderTimeout, tls(token));
+  }
+
+  /** The TLS identity every Ratis channel of {@code token}'s cluster uses ({@link RaftTls}). */
+  public static RaftTls tls(ClusterToken token) {
+    return RaftTls.forSecret(token.secret());
+  }
+
+  /** A bare Ratis client of this cluster's group (admin and group-management calls), under its TLS identity. */
+  public RaftClient newRaftClient() {
+    return RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(group)
+        .setParameters(tls(token).parameters()).build();
   }
 
   /** The cluster's Raft group id: the cluster id itself. */
@@ -68,6 +80,17 @@ public final class ClusterAdmin implements Closeable {
     throw last != null ? last : new FsException(Errno.EINVAL, "no peer given");
   }
 
+  /** Whether {@code e} came of a TLS handshake the other side (or this one) refused. */
+  static boolean refusedByTls(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException || t instanceof java.security.cert.CertificateException
+          || String.valueOf(t.getMessage()).contains("not this cluster's token")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The group's current voters as {@code peer} knows them. */
   static RaftGroup discover(ClusterToken token, Endpoint peer) throws FsException {
     GroupInfoReply info = info(token, peer);
@@ -77,6 +100,7 @@ public final class ClusterAdmin implements Closeable {
   static GroupInfoReply info(ClusterToken token, Endpoint peer) throws FsException {
     RaftGroup one = RaftGroup.valueOf(groupId(token), peer(peer));
     try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(one)
+        .setParameters(tls(token).parameters())
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3,
             TimeDuration.valueOf(300, java.util.concurrent.TimeUnit.MILLISECONDS)))
         .build()) {
@@ -90,6 +114,10 @@ public final class ClusterAdmin implements Closeable {
       throw e;
     } catch (IOException | RuntimeException e) {
       String why = String.valueOf(e.getMessage());
+      if (refusedByTls(e)) {
+        throw FsException.of(Errno.EINVAL, "peer %s is not a node of cluster %s: the TLS handshake was refused (is "
+            + "the token file from another cluster?)", peer, token.clusterId());
+      }
       if (why.contains("not found") || why.contains("GroupMismatch") || why.contains("not exist")) {
         throw FsException.of(Errno.EINVAL, "peer %s is not a node of cluster %s (is the token file from another "
             + "cluster?)", peer, token.clusterId());
@@ -117,7 +145,7 @@ public final class ClusterAdmin implements Closeable {
   /** Adds {@code peer} to the voters (the leader brings it up to date, by snapshot if needed). */
   void addVoter(Endpoint peer) throws FsException {
     List<RaftPeer> add = List.of(peer(peer));
-    try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(group).build()) {
+    try (RaftClient c = newRaftClient()) {
       var reply = c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
           .setServersInNewConf(add).setMode(SetConfigurationRequest.Mode.ADD).build());
       if (!reply.isSuccess()) {
@@ -133,7 +161,7 @@ public final class ClusterAdmin implements Closeable {
    * then needs a majority of the voters that remain. Nothing to do when it is not a voter.
    */
   void removeVoter(Endpoint peer) throws FsException {
-    try (RaftClient c = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(group).build()) {
+    try (RaftClient c = newRaftClient()) {
       for (int attempt = 0; ; attempt++) {
         GroupInfoReply info = null;
         for (RaftPeer p : group.getPeers()) {

@@ -186,9 +186,9 @@ public final class ClusterNode implements Closeable {
       RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), peers);
       knownVoters = List.copyOf(peers);
       if (file.voter()) {
-        r = RaftMetaServer.start(raftConfig(file, data, options), group, options.blockSize(), ApplyListener.NONE);
+        r = RaftMetaServer.start(raftConfig(file), group, options.blockSize(), ApplyListener.NONE);
       }
-      c = new RaftMetaClient(group);
+      c = new RaftMetaClient(group, RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT, ClusterAdmin.tls(token));
     } catch (IOException | RuntimeException e) {
       closeQuietly(c, r, bs, s);
       throw e;
@@ -236,9 +236,9 @@ public final class ClusterNode implements Closeable {
     }, new ByteRate(options.scrubBytesPerSecond()));
   }
 
-  private static RaftNodeConfig raftConfig(NodeFile file, Path data, Options options) {
+  private RaftNodeConfig raftConfig(NodeFile file) {
     return RaftNodeConfig.builder(file.listen().peerId(), file.listen().host(), file.listen().port(),
-        data.resolve("raft")).snapshotThreshold(options.snapshotEvery())
+        data.resolve("raft")).tls(ClusterAdmin.tls(token)).snapshotThreshold(options.snapshotEvery())
         .purgeGap((int) Math.min(1024, options.snapshotEvery()))
         .segmentBytes(segmentBytesFor(options.snapshotEvery())).build();
   }
@@ -335,7 +335,7 @@ public final class ClusterNode implements Closeable {
     log.atInfo().addKeyValue("node", file.nodeId()).addKeyValue("voters", voters.size())
         .log("the group has too few metadata voters: this node becomes one");
     NodeFile promoted = new NodeFile(file.clusterId(), file.nodeId(), file.listen(), true, peers);
-    RaftMetaServer r = RaftMetaServer.start(raftConfig(promoted, data, options),
+    RaftMetaServer r = RaftMetaServer.start(raftConfig(promoted),
         RaftGroup.valueOf(ClusterAdmin.groupId(token), group), options.blockSize(), ApplyListener.NONE);
     try {
       admin.addVoter(file.listen());
@@ -700,7 +700,8 @@ public final class ClusterNode implements Closeable {
         if (others.isEmpty()) {
           c = client; // the only voter: there is no one else to ask
         } else {
-          c = new RaftMetaClient(RaftGroup.valueOf(client.group().getGroupId(), others), GROUP_CHECK_TIMEOUT);
+          c = new RaftMetaClient(RaftGroup.valueOf(client.group().getGroupId(), others), GROUP_CHECK_TIMEOUT,
+              ClusterAdmin.tls(token));
           groupCheck.set(c);
           if (closing) {
             closeQuietly(groupCheck.getAndSet(null));

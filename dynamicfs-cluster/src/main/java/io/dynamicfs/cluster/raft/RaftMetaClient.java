@@ -75,6 +75,11 @@ public final class RaftMetaClient implements Closeable {
   }
 
   public RaftMetaClient(RaftGroup group, Duration noLeaderTimeout) {
+    this(group, noLeaderTimeout, null);
+  }
+
+  /** A client of {@code group} under the cluster's TLS identity {@code tls} (null: plain, as in-JVM tests). */
+  public RaftMetaClient(RaftGroup group, Duration noLeaderTimeout, RaftTls tls) {
     this.group = group;
     this.noLeaderTimeout = noLeaderTimeout;
     TimeDuration timeout = TimeDuration.valueOf(noLeaderTimeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -87,6 +92,7 @@ public final class RaftMetaClient implements Closeable {
         .setProperties(new RaftProperties())
         .setRaftGroup(group)
         .setRetryPolicy(policy.build())
+        .setParameters(tls != null ? tls.parameters() : new org.apache.ratis.conf.Parameters())
         .build();
   }
 

@@ -42,6 +42,7 @@ public final class RaftMetaServer implements Closeable {
         .setServerId(config.peerId())
         .setGroup(group)
         .setProperties(config.toProperties())
+        .setParameters(config.parameters())
         .setStateMachine(sm)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.RaftGroup;
@@ -41,6 +42,7 @@ public final class RaftNodeConfig {
   private final int purgeGap;
   private final int threads;
   private final boolean syncLog;
+  private final RaftTls tls;
 
   private RaftNodeConfig(Builder b) {
     this.id = b.id;
@@ -55,6 +57,12 @@ public final class RaftNodeConfig {
     this.purgeGap = b.purgeGap;
     this.threads = b.threads;
     this.syncLog = b.syncLog;
+    this.tls = b.tls;
+  }
+
+  /** The Ratis parameters of this replica: its TLS identity, if it has one. */
+  public Parameters parameters() {
+    return tls != null ? tls.parameters() : new Parameters();
   }
 
   /** A replica named {@code id} listening on {@code host:port}, keeping its state under {@code storageDir}. */
@@ -161,6 +169,7 @@ public final class RaftNodeConfig {
     private int purgeGap = 1024;
     private int threads = 4;
     private boolean syncLog = true;
+    private RaftTls tls;
 
     private Builder(String id, String host, int port, Path storageDir) {
       require(id != null && ID.matcher(id).matches(), "peer id '" + id + "' must be 1-64 of [A-Za-z0-9_-]");
@@ -222,6 +231,12 @@ public final class RaftNodeConfig {
      */
     public Builder syncLog(boolean sync) {
       this.syncLog = sync;
+      return this;
+    }
+
+    /** Mutual TLS on every channel under the cluster's identity (none: plain, as in-JVM tests run). */
+    public Builder tls(RaftTls identity) {
+      this.tls = identity;
       return this;
     }
 
