@@ -498,6 +498,26 @@ class BlockServerTest {
   }
 
   @Test
+  void hello_carriesAProofOfTheSecret_notTheSecret_andTheSecretItselfIsRefused() throws IOException {
+    byte[] proof = CREDS.token();
+    assertEquals(32, proof.length);
+    byte[] secret = "test-token-1".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertFalse(java.util.Arrays.equals(proof, secret));
+    assertFalse(new String(proof, java.nio.charset.StandardCharsets.ISO_8859_1).contains("test-token-1"));
+    assertArrayEquals(proof, new ClusterCredentials(CREDS.clusterId(), "test-token-1").token(), "derived, not random");
+    assertFalse(java.util.Arrays.equals(proof,
+        new ClusterCredentials(java.util.UUID.randomUUID(), "test-token-1").token()), "bound to the cluster id");
+    // a HELLO with the secret in clear (as clients sent it before) is refused
+    try (RawClient raw = new RawClient(server.address())) {
+      byte[] p = new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(secret).toBytes();
+      raw.send(RawClient.frame(BlockFrame.Type.HELLO, 1, p));
+      BlockFrame f = assertInstanceOf(BlockFrame.class, raw.read());
+      assertEquals(BlockFrame.Type.ERROR, f.type());
+      assertEquals(Errno.EACCES.code(), new Payload.Reader(f.payload(), "ERROR").u16());
+    }
+  }
+
+  @Test
   void connect_silentClient_refusedAfterHelloTimeoutAndClosed() throws IOException {
     try (BlockServer s = BlockServer.builder(store, CREDS).helloTimeout(Duration.ofMillis(200)).start();
         RawClient raw = new RawClient(s.address())) {
