@@ -79,9 +79,17 @@ class ClusterLeaveCliTest {
     }
   }
 
-  private static void assertFilesReadBack(Path mnt, Map<String, byte[]> files) throws IOException {
+  /** Every file reads back identical through {@code mount}; a failed read says what the mount and leader logged. */
+  private void assertFilesReadBack(Daemon mount, Map<String, byte[]> files, Path leaderLog) {
     for (Map.Entry<String, byte[]> e : files.entrySet()) {
-      assertArrayEquals(e.getValue(), Files.readAllBytes(mnt.resolve(e.getKey())), e.getKey());
+      byte[] got;
+      try {
+        got = Files.readAllBytes(mount.mnt.resolve(e.getKey()));
+      } catch (IOException failed) {
+        throw new AssertionError("reading " + e.getKey() + " failed: " + failed + mount.diagnostics(leaderLog, 60),
+            failed);
+      }
+      assertArrayEquals(e.getValue(), got, e.getKey());
     }
   }
 
@@ -147,9 +155,9 @@ class ClusterLeaveCliTest {
     fsck = CliRun.run("fsck", "-q", "--cluster", peers, "--token-file", token.toString());
     assertEquals(0, fsck.code(), fsck.toString());
     assertTrue(fsck.out().contains("fsck copies: clean"), fsck.out());
-    Path mb = tmp.resolve("mb");
-    mount(mb, peers, token);
-    assertFilesReadBack(mb, files);
+    Path leaderLog = tmp.resolve(leader).resolve("logs/dynamicfs.log");
+    Daemon mb = mount(tmp.resolve("mb"), peers, token);
+    assertFilesReadBack(mb, files, leaderLog);
     CliRun.Result again = CliRun.run("cluster", "leave", "--peer", addr.get(leader), "--node-id", leaving,
         "--token-file", token.toString());
     assertEquals(0, again.code(), again.toString());
@@ -170,7 +178,7 @@ class ClusterLeaveCliTest {
       fsck = CliRun.run("fsck", "-q", "--fast", "--cluster", addr.get(leader), "--token-file", token.toString());
     } while (fsck.code() != 0 && System.nanoTime() < deadline);
     assertEquals(0, fsck.code(), fsck.toString());
-    assertFilesReadBack(mb, files);
+    assertFilesReadBack(mb, files, leaderLog);
     fsck = CliRun.run("fsck", "-q", "--cluster", addr.get(leader), "--token-file", token.toString());
     assertEquals(0, fsck.code(), fsck.toString());
     assertTrue(fsck.out().contains("fsck copies: clean"), fsck.out());

@@ -28,6 +28,8 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
+import org.apache.ratis.protocol.exceptions.ReadException;
+import org.apache.ratis.protocol.exceptions.ReadIndexException;
 import org.apache.ratis.protocol.exceptions.StaleReadException;
 import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.retry.RetryPolicies;
@@ -173,6 +175,33 @@ public final class RaftMetaClient implements Closeable {
    * make the followers answer at once. At most one nudge is in flight.
    */
   private RaftClientReply readNudging(Message m) throws IOException {
+    long deadline = System.nanoTime() + noLeaderTimeout.toNanos();
+    while (true) {
+      try {
+        RaftClientReply reply = readNudgingOnce(m);
+        if (reply.getException() instanceof ReadException | reply.getException() instanceof ReadIndexException) {
+          throw reply.getException();
+        }
+        return reply;
+      } catch (ReadException | ReadIndexException e) {
+        // The leader could not confirm its read index, or its replica did not apply up to it, within the
+        // servers' read timeout (a busy or stalled leader): Ratis' blocking client retries these, its async
+        // one hands them to the caller. Ask again, as the blocking path does, until the no-leader timeout.
+        if (System.nanoTime() - deadline > 0) {
+          throw e;
+        }
+        log.atDebug().addKeyValue("error", e.getMessage()).log("linearizable read not answered in time; asking again");
+        try {
+          RETRY_SLEEP.sleep();
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new InterruptedIOException("metadata query interrupted");
+        }
+      }
+    }
+  }
+
+  private RaftClientReply readNudgingOnce(Message m) throws IOException {
     CompletableFuture<RaftClientReply> read = client.async().sendReadOnly(m);
     try {
       try {

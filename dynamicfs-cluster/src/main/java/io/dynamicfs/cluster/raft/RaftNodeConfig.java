@@ -37,6 +37,7 @@ public final class RaftNodeConfig {
   private final Duration electionMin;
   private final Duration electionMax;
   private final Duration requestTimeout;
+  private final Duration readTimeout;
   private final long snapshotThreshold;
   private final long segmentBytes;
   private final int purgeGap;
@@ -52,6 +53,7 @@ public final class RaftNodeConfig {
     this.electionMin = b.electionMin;
     this.electionMax = b.electionMax;
     this.requestTimeout = b.requestTimeout;
+    this.readTimeout = b.readTimeout;
     this.snapshotThreshold = b.snapshotThreshold;
     this.segmentBytes = b.segmentBytes;
     this.purgeGap = b.purgeGap;
@@ -106,6 +108,7 @@ public final class RaftNodeConfig {
     RaftServerConfigKeys.setSleepDeviationThreshold(p, millis(electionMin));
 
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setTimeout(p, millis(readTimeout));
 
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, snapshotThreshold);
@@ -164,6 +167,7 @@ public final class RaftNodeConfig {
     private Duration electionMin = Duration.ofMillis(1000);
     private Duration electionMax = Duration.ofMillis(2500);
     private Duration requestTimeout = Duration.ofSeconds(3);
+    private Duration readTimeout = Duration.ofSeconds(10);
     private long snapshotThreshold = 10_000;
     private long segmentBytes = 8L << 20;
     private int purgeGap = 1024;
@@ -194,6 +198,16 @@ public final class RaftNodeConfig {
     public Builder requestTimeout(Duration t) {
       require(t.toMillis() >= 100, "request timeout " + t.toMillis() + " ms is below 100 ms");
       this.requestTimeout = t;
+      return this;
+    }
+
+    /**
+     * How long a linearizable read waits on the server for its read index to be confirmed and applied before
+     * the server fails it (the client then asks again: {@link RaftMetaClient}).
+     */
+    public Builder readTimeout(Duration t) {
+      require(t.toMillis() >= 100, "read timeout " + t.toMillis() + " ms is below 100 ms");
+      this.readTimeout = t;
       return this;
     }
 

@@ -19,6 +19,7 @@ class RaftNodeConfigTest {
     RaftProperties p = RaftNodeConfig.builder("n1", "127.0.0.1", 9000, DIR).build().toProperties();
     assertTrue(RaftServerConfigKeys.Rpc.timeoutMin(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS) >= 1000);
     assertEquals(RaftServerConfigKeys.Read.Option.LINEARIZABLE, RaftServerConfigKeys.Read.option(p));
+    assertEquals(10_000, RaftServerConfigKeys.Read.timeout(p).toLong(java.util.concurrent.TimeUnit.MILLISECONDS));
     assertEquals(false, RaftServerConfigKeys.ThreadPool.serverCached(p));
     assertEquals(true, RaftServerConfigKeys.Snapshot.autoTriggerEnabled(p));
     assertEquals(List.of(DIR.toFile()), RaftServerConfigKeys.storageDir(p));
@@ -43,6 +44,7 @@ class RaftNodeConfigTest {
     assertMessage("snapshot threshold", () -> b.snapshotThreshold(0));
     assertMessage("log segment size", () -> b.segmentBytes(100));
     assertMessage("thread pool size", () -> b.threads(0));
+    assertMessage("read timeout", () -> b.readTimeout(Duration.ofMillis(10)));
   }
 
   private static void assertMessage(String part, org.junit.jupiter.api.function.Executable e) {

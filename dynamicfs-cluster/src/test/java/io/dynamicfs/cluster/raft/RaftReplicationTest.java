@@ -1,6 +1,7 @@
 package io.dynamicfs.cluster.raft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,6 +22,8 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -218,6 +221,45 @@ class RaftReplicationTest {
       FsException q = assertThrows(FsException.class, () -> client.query(new MetaQuery.Applied()));
       assertEquals(Errno.EIO, q.errno());
       assertTrue(q.getMessage().contains("no leader"), q.getMessage());
+    }
+  }
+
+  @Test
+  void linearizableRead_whileTheLeaderStallsPastTheReadTimeout_waitsAndAnswersInsteadOfFailing() throws Exception {
+    try (TestCluster cluster = TestCluster.start(tmp.resolve("c"), 3, b -> b.readTimeout(Duration.ofMillis(300)));
+        RaftMetaClient client = new RaftMetaClient(cluster.group())) {
+      client.submit(RandomOps.root()).orThrow();
+      int leader = cluster.awaitLeader(WAIT);
+      CountDownLatch gate = new CountDownLatch(1);
+      cluster.listener(leader).gate = gate;
+      try {
+        // committed by the followers, but the leader's own apply is stuck after it: the read index it
+        // confirms is ahead of what it applied, so the server fails the read after 300 ms
+        RaftMetaServer follower = cluster.server((leader + 1) % 3);
+        CompletableFuture<OpApplier.Result> created = client.submitOrdered(mkdir("slow", 1));
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (follower.stateMachine().read(s -> s.lookup(FileSystem.ROOT_INO, "slow")) < 0
+            && System.nanoTime() < deadline) {
+          Thread.sleep(10); // committed once a follower applied it
+        }
+        assertTrue(follower.stateMachine().read(s -> s.lookup(FileSystem.ROOT_INO, "slow")) > 0,
+            "the create was not committed");
+        CompletableFuture<Inode> seen = CompletableFuture.supplyAsync(() -> {
+          try {
+            return client.queryNudging(new MetaQuery.Lookup(FileSystem.ROOT_INO, "slow"));
+          } catch (FsException e) {
+            throw new CompletionException(e);
+          }
+        });
+        Thread.sleep(2000);
+        assertFalse(seen.isDone(), () -> "the read ended while the leader was stalled: " + seen);
+        gate.countDown();
+        Inode slow = seen.get(30, TimeUnit.SECONDS);
+        assertEquals(created.get(30, TimeUnit.SECONDS).orThrow().ino(), slow.ino());
+      } finally {
+        cluster.listener(leader).gate = null;
+        gate.countDown();
+      }
     }
   }
 

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.apache.ratis.protocol.RaftGroup;
@@ -35,15 +36,27 @@ final class TestCluster implements AutoCloseable {
   private final RaftMetaServer[] servers;
   private final Listener[] listeners;
 
-  /** Counts applied operations and remembers the lowest log index applied since start. */
+  /**
+   * Counts applied operations and remembers the lowest log index applied since start; while {@link #gate} is
+   * set, the replica's apply waits on it after each operation (a stalled state machine).
+   */
   static final class Listener implements ApplyListener {
     final AtomicLong applied = new AtomicLong();
     final AtomicLong minIndex = new AtomicLong(Long.MAX_VALUE);
+    volatile CountDownLatch gate;
 
     @Override
     public void applied(MetaOp op, OpApplier.Result result) {
       applied.incrementAndGet();
       minIndex.accumulateAndGet(result.index(), Math::min);
+      CountDownLatch g = gate;
+      if (g != null) {
+        try {
+          g.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
     }
   }
 
