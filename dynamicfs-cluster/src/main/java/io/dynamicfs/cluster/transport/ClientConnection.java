@@ -68,9 +68,22 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     c.channel = connected.channel();
     try {
-      byte[] hello = new Payload.Writer().string(credentials.clusterId().toString(), 64)
-          .bytes16(credentials.token()).toBytes();
-      Payload.Reader ok = c.expect(c.call(Type.HELLO, hello, hello, 0, 0, timeoutMillis), Type.OK);
+      // challenge-response (ClusterCredentials): our nonce, the server's nonce and proof, then our proof
+      byte[] clientNonce = ClusterCredentials.nonce();
+      byte[] hello = new Payload.Writer().string(credentials.clusterId().toString(), 64).bytes16(clientNonce)
+          .toBytes();
+      Payload.Reader challenge = c.expect(c.call(Type.HELLO, hello, hello, 0, 0, timeoutMillis), Type.OK);
+      byte[] serverNonce = challenge.bytes16();
+      byte[] serverProof = challenge.bytes16();
+      challenge.end();
+      if (serverNonce.length != ClusterCredentials.NONCE_BYTES
+          || !credentials.proofMatches(ClusterCredentials.Role.SERVER, clientNonce, serverNonce, serverProof)) {
+        throw FsException.of(Errno.EACCES, "block server %s does not know the cluster's secret: bad token "
+            + "(is the token file from another cluster?)", node);
+      }
+      byte[] auth = new Payload.Writer()
+          .bytes16(credentials.proof(ClusterCredentials.Role.CLIENT, clientNonce, serverNonce)).toBytes();
+      Payload.Reader ok = c.expect(c.call(Type.AUTH, auth, auth, 0, 0, timeoutMillis), Type.OK);
       c.blockSize = ok.i32();
       c.maxFrameBytes = ok.i32();
       ok.end();

@@ -16,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection of a {@link BlockServer}: authenticates the HELLO, hands requests to the store
- * workers, answers refused frames, and stops reading while too many of its requests are in flight.
+ * One client connection of a {@link BlockServer}: runs the challenge-response of {@link ClusterCredentials}
+ * (HELLO, then AUTH), hands requests to the store workers, answers refused frames, and stops reading while
+ * too many of its requests are in flight.
  *
  * <p>Threads: every field is touched on the connection's event loop only; answers are written from store
  * workers or the commit thread (Netty hands the write to the event loop) and the in-flight count is
@@ -33,6 +34,9 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
   private final Shared shared;
   private String peer = "?";
   private boolean authenticated;
+  /** The nonces of the challenge this connection's HELLO got (until AUTH answers it; event loop only). */
+  private byte[] clientNonce;
+  private byte[] serverNonce;
   /** Set by a refusal that closes the connection: frames already decoded behind it are dropped unread. */
   private boolean closing;
   private int inFlight;
@@ -79,9 +83,13 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
     }
     BlockFrame f = (BlockFrame) msg;
     if (!authenticated) {
-      hello(ctx, f);
-    } else if (f.type() == Type.HELLO) {
-      refuse(ctx, f.requestId(), Errno.EINVAL, "HELLO sent twice", false);
+      if (serverNonce == null) {
+        hello(ctx, f);
+      } else {
+        auth(ctx, f);
+      }
+    } else if (f.type() == Type.HELLO || f.type() == Type.AUTH) {
+      refuse(ctx, f.requestId(), Errno.EINVAL, f.type() + " sent twice", false);
     } else if (f.type().isAnswer()) {
       refuse(ctx, f.requestId(), Errno.EINVAL, f.type() + " is an answer, not a request", false);
     } else {
@@ -95,16 +103,20 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       return;
     }
     UUID cluster;
-    byte[] token;
+    byte[] nonce;
     try {
       Payload.Reader r = new Payload.Reader(f.payload(), "HELLO");
       String presented = r.string();
-      token = r.bytes16();
+      nonce = r.bytes16();
       r.end();
       try {
         cluster = UUID.fromString(presented);
       } catch (IllegalArgumentException e) {
         throw FsException.of(Errno.EINVAL, "HELLO cluster id is not a UUID");
+      }
+      if (nonce.length != ClusterCredentials.NONCE_BYTES) {
+        throw FsException.of(Errno.EINVAL, "HELLO nonce has %d bytes, not %d", nonce.length,
+            ClusterCredentials.NONCE_BYTES);
       }
     } catch (FsException e) {
       refuse(ctx, f.requestId(), e.errno(), e.detail(), true);
@@ -114,11 +126,35 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       refuse(ctx, f.requestId(), Errno.EACCES, "client of another cluster " + cluster, true);
       return;
     }
-    if (!shared.credentials().tokenMatches(token)) {
-      refuse(ctx, f.requestId(), Errno.EACCES, "bad token", true);
+    clientNonce = nonce;
+    serverNonce = ClusterCredentials.nonce();
+    byte[] challenge = new Payload.Writer().bytes16(serverNonce)
+        .bytes16(shared.credentials().proof(ClusterCredentials.Role.SERVER, clientNonce, serverNonce)).toBytes();
+    ctx.writeAndFlush(BlockFrame.encode(ctx.alloc(), Type.OK, f.requestId(), challenge));
+  }
+
+  /** The client's answer to this connection's challenge: its proof for both nonces. */
+  private void auth(ChannelHandlerContext ctx, BlockFrame f) {
+    if (f.type() != Type.AUTH) {
+      refuse(ctx, f.requestId(), Errno.EACCES, "AUTH must follow HELLO, not " + f.type(), true);
+      return;
+    }
+    byte[] proof;
+    try {
+      Payload.Reader r = new Payload.Reader(f.payload(), "AUTH");
+      proof = r.bytes16();
+      r.end();
+    } catch (FsException e) {
+      refuse(ctx, f.requestId(), e.errno(), e.detail(), true);
+      return;
+    }
+    if (!shared.credentials().proofMatches(ClusterCredentials.Role.CLIENT, clientNonce, serverNonce, proof)) {
+      refuse(ctx, f.requestId(), Errno.EACCES, "bad token proof", true);
       return;
     }
     authenticated = true;
+    clientNonce = null;
+    serverNonce = null;
     if (helloTimer != null) {
       helloTimer.cancel(false);
     }

@@ -232,7 +232,8 @@ class BlockServerFuzzTest {
     int before = goodRounds.get();
     byte[] b = {4, 5, 6};
     BlockId id = BlockServerTest.idOf(b);
-    byte[] hello = new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(CREDS.token()).toBytes();
+    byte[] hello = new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(ClusterCredentials.nonce())
+        .toBytes();
     byte[] put = new Payload.Writer().id(id).toBytes();
     put = Arrays.copyOf(put, put.length + b.length);
     System.arraycopy(b, 0, put, BlockId.LENGTH, b.length);
@@ -279,7 +280,8 @@ class BlockServerFuzzTest {
         new byte[0],
         new Payload.Writer().string("not-a-uuid", 64).bytes16(new byte[] {1}).toBytes(),
         new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(new byte[] {1}).toBytes(),
-        new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(CREDS.token()).u8(0).toBytes(),
+        new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(ClusterCredentials.nonce()).u8(0)
+            .toBytes(),
     };
     for (byte[] hello : hellos) {
       try (RawClient raw = new RawClient(server.address())) {

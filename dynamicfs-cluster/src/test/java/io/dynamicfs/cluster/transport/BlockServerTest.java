@@ -498,23 +498,73 @@ class BlockServerTest {
   }
 
   @Test
-  void hello_carriesAProofOfTheSecret_notTheSecret_andTheSecretItselfIsRefused() throws IOException {
-    byte[] proof = CREDS.token();
-    assertEquals(32, proof.length);
-    byte[] secret = "test-token-1".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    assertFalse(java.util.Arrays.equals(proof, secret));
-    assertFalse(new String(proof, java.nio.charset.StandardCharsets.ISO_8859_1).contains("test-token-1"));
-    assertArrayEquals(proof, new ClusterCredentials(CREDS.clusterId(), "test-token-1").token(), "derived, not random");
-    assertFalse(java.util.Arrays.equals(proof,
-        new ClusterCredentials(java.util.UUID.randomUUID(), "test-token-1").token()), "bound to the cluster id");
-    // a HELLO with the secret in clear (as clients sent it before) is refused
+  void hello_isAChallengeResponse_aRecordedExchangeReplayedOnANewConnectionIsRefused() throws IOException {
+    byte[] clientNonce = ClusterCredentials.nonce();
+    byte[] firstServerNonce;
+    byte[] recordedProof;
     try (RawClient raw = new RawClient(server.address())) {
-      byte[] p = new Payload.Writer().string(CREDS.clusterId().toString(), 64).bytes16(secret).toBytes();
-      raw.send(RawClient.frame(BlockFrame.Type.HELLO, 1, p));
+      byte[][] challenge = raw.challenge(CREDS.clusterId(), clientNonce);
+      assertTrue(CREDS.proofMatches(ClusterCredentials.Role.SERVER, clientNonce, challenge[0], challenge[1]),
+          "the server proves it knows the secret");
+      firstServerNonce = challenge[0];
+      recordedProof = CREDS.proof(ClusterCredentials.Role.CLIENT, clientNonce, challenge[0]);
+      assertEquals(BlockFrame.Type.OK, assertInstanceOf(BlockFrame.class, raw.auth(recordedProof)).type());
+    }
+    // the same HELLO and AUTH sent again on a new connection: the server's nonce is new, the proof is stale
+    try (RawClient raw = new RawClient(server.address())) {
+      byte[][] challenge = raw.challenge(CREDS.clusterId(), clientNonce);
+      assertFalse(Arrays.equals(firstServerNonce, challenge[0]), "a fresh server nonce per connection");
+      assertRefused(raw.auth(recordedProof), "bad token proof");
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    // a client without the secret (right cluster id, another secret)
+    ClusterCredentials guess = new ClusterCredentials(CREDS.clusterId(), "guess-42");
+    try (RawClient raw = new RawClient(server.address())) {
+      byte[][] challenge = raw.challenge(CREDS.clusterId(), clientNonce);
+      assertFalse(guess.proofMatches(ClusterCredentials.Role.SERVER, clientNonce, challenge[0], challenge[1]));
+      assertRefused(raw.auth(guess.proof(ClusterCredentials.Role.CLIENT, clientNonce, challenge[0])),
+          "bad token proof");
+    }
+    // a request in place of AUTH is not served
+    byte[] b = {7, 7, 7};
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.challenge(CREDS.clusterId(), clientNonce);
+      byte[] put = Arrays.copyOf(idOf(b).toBytes(), BlockId.LENGTH + b.length);
+      System.arraycopy(b, 0, put, BlockId.LENGTH, b.length);
+      raw.send(RawClient.frame(BlockFrame.Type.PUT, 3, put));
+      assertRefused(raw.read(), "AUTH must follow HELLO");
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    assertFalse(store.contains(idOf(b)), "a PUT in place of AUTH was stored");
+    // the server's own proof sent back as the client's
+    try (RawClient raw = new RawClient(server.address())) {
+      byte[][] challenge = raw.challenge(CREDS.clusterId(), clientNonce);
+      assertRefused(raw.auth(challenge[1]), "bad token proof");
+    }
+    // AUTH without a challenge, and a HELLO whose nonce is not 32 bytes (the secret in clear, as before)
+    try (RawClient raw = new RawClient(server.address())) {
+      assertRefused(raw.auth(recordedProof), "HELLO must be the first frame");
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.send(RawClient.frame(BlockFrame.Type.HELLO, 1, new Payload.Writer().string(CREDS.clusterId().toString(), 64)
+          .bytes16("test-token-1".getBytes(java.nio.charset.StandardCharsets.UTF_8)).toBytes()));
       BlockFrame f = assertInstanceOf(BlockFrame.class, raw.read());
       assertEquals(BlockFrame.Type.ERROR, f.type());
-      assertEquals(Errno.EACCES.code(), new Payload.Reader(f.payload(), "ERROR").u16());
+      assertEquals(Errno.EINVAL.code(), new Payload.Reader(f.payload(), "ERROR").u16());
     }
+    // a real client still gets in
+    assertNotNull(remote(server.address(), CREDS).nodeStats());
+  }
+
+  /** {@code answer} is an EACCES refusal whose reason contains {@code reason}. */
+  private static void assertRefused(Object answer, String reason) throws FsException {
+    BlockFrame f = assertInstanceOf(BlockFrame.class, answer);
+    assertEquals(BlockFrame.Type.ERROR, f.type());
+    Payload.Reader r = new Payload.Reader(f.payload(), "ERROR");
+    assertEquals(Errno.EACCES.code(), r.u16());
+    String why = r.string();
+    assertTrue(why.contains(reason), why);
   }
 
   @Test

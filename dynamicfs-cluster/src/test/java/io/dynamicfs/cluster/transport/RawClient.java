@@ -38,13 +38,40 @@ final class RawClient implements AutoCloseable {
     socket.getOutputStream().flush();
   }
 
+  /** The whole challenge-response as a real client runs it; fails unless both steps are answered OK. */
   void hello(ClusterCredentials creds) throws IOException {
-    byte[] p = new Payload.Writer().string(creds.clusterId().toString(), 64).bytes16(creds.token()).toBytes();
-    send(frame(Type.HELLO, 1, p));
+    byte[] clientNonce = ClusterCredentials.nonce();
+    byte[][] challenge = challenge(creds.clusterId(), clientNonce);
+    if (!creds.proofMatches(ClusterCredentials.Role.SERVER, clientNonce, challenge[0], challenge[1])) {
+      throw new IOException("the server's proof does not match");
+    }
+    Object answer = auth(creds.proof(ClusterCredentials.Role.CLIENT, clientNonce, challenge[0]));
+    if (!(answer instanceof BlockFrame f) || f.type() != Type.OK) {
+      throw new IOException("AUTH answered " + answer);
+    }
+  }
+
+  /** Sends HELLO with {@code clientNonce}; returns the server's nonce and proof. */
+  byte[][] challenge(java.util.UUID cluster, byte[] clientNonce) throws IOException {
+    send(frame(Type.HELLO, 1, new Payload.Writer().string(cluster.toString(), 64).bytes16(clientNonce).toBytes()));
     Object answer = read();
     if (!(answer instanceof BlockFrame f) || f.type() != Type.OK) {
       throw new IOException("HELLO answered " + answer);
     }
+    try {
+      Payload.Reader r = new Payload.Reader(f.payload(), "challenge");
+      byte[][] out = {r.bytes16(), r.bytes16()};
+      r.end();
+      return out;
+    } catch (io.dynamicfs.core.api.FsException e) {
+      throw new IOException("malformed challenge: " + e.getMessage(), e);
+    }
+  }
+
+  /** Sends AUTH with {@code proof}; returns the answer (or {@link #CLOSED}). */
+  Object auth(byte[] proof) throws IOException {
+    send(frame(Type.AUTH, 2, new Payload.Writer().bytes16(proof).toBytes()));
+    return read();
   }
 
   /** The next frame (or {@link BlockFrame.Refused} note) from the server, or {@link #CLOSED}. */
