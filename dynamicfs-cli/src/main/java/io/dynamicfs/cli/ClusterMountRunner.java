@@ -69,7 +69,7 @@ final class ClusterMountRunner {
     DynamicFileSystem fs;
     ClusterMounts conn;
     try {
-      conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress);
+      conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress, cmd.blockTls);
       String client = "mount " + cmd.mountPoint.toAbsolutePath().normalize() + " pid " + ProcessHandle.current().pid();
       io.dynamicfs.core.engine.ClusterMount parts = conn.engineParts(client, Duration.ofSeconds(30),
           cmd.asyncMetadata.equals("on"));

@@ -52,7 +52,7 @@ final class FsckCommand implements Callable<Integer> {
         io.dynamicfs.cluster.node.ClusterToken token =
             io.dynamicfs.cluster.node.ClusterToken.read(TokenFiles.resolve(tokenFile));
         try (io.dynamicfs.cluster.mount.ClusterMounts c =
-            io.dynamicfs.cluster.mount.ClusterMounts.connect(token, peers, "127.0.0.1");
+            io.dynamicfs.cluster.mount.ClusterMounts.connect(token, peers, "127.0.0.1", true);
             ProgressReporter progress = ProgressReporter.create("fsck", ProgressReporter.Unit.ITEMS)) {
           try (io.dynamicfs.core.block.BlockStore reachable = reachable(c)) {
             int code = report(Fsck.check(c.replica(), reachable, !fast,

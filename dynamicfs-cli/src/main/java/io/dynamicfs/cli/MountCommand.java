@@ -76,6 +76,11 @@ final class MountCommand implements Callable<Integer> {
           + "${DEFAULT-VALUE}). See docs/cluster-async-metadata.md.")
   String asyncMetadata;
 
+  @Option(names = "--block-tls",
+      description = "For --cluster: encrypt block traffic to the nodes (mutual TLS 1.3 under the cluster's key; "
+          + "needed when the nodes run with --block-tls). Costs CPU on every block read and written.")
+  boolean blockTls;
+
   @Option(names = {"-f", "--foreground"}, description = "Stay attached; log to stderr as well.")
   boolean foreground;
 
@@ -199,6 +204,9 @@ final class MountCommand implements Callable<Integer> {
     }
     if (!asyncMetadata.equals("on") && !asyncMetadata.equals("off")) {
       return fail("--async-metadata must be on or off, not '" + asyncMetadata + "'");
+    }
+    if (blockTls && cluster == null) {
+      return fail("--block-tls is for a --cluster mount");
     }
     if (cluster != null) {
       try {
@@ -406,6 +414,7 @@ final class MountCommand implements Callable<Integer> {
     } else {
       c.put("cluster", cluster);
       c.put("async_metadata", asyncMetadata);
+      c.put("block_tls", blockTls);
     }
     c.put("log_format", ops.fileFormat().name().toLowerCase(java.util.Locale.ROOT));
     c.put("log_level", ops.logLevel.toString().toLowerCase(java.util.Locale.ROOT));
@@ -509,6 +518,9 @@ final class MountCommand implements Callable<Integer> {
       a.addAll(List.of("mount", "--cluster", cluster, "--client-address", clientAddress, "--token-file",
           uncheckedToken().toAbsolutePath().toString(), "--async-metadata", asyncMetadata,
           mountPoint.toAbsolutePath().toString()));
+      if (blockTls) {
+        a.add("--block-tls");
+      }
     } else {
       a.addAll(List.of("mount", data.toAbsolutePath().toString(), mountPoint.toAbsolutePath().toString()));
     }

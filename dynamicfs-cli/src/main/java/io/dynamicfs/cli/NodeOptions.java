@@ -50,6 +50,12 @@ final class NodeOptions {
           "100M; 0 as fast as the nodes answer; default ${DEFAULT-VALUE}, as a single-node mount's background scrub)."})
   long scrubRate;
 
+  @Option(names = "--block-tls",
+      description = {"Take only TLS connections on this node's block port, and use TLS for the node's own block",
+          "traffic (repair, drain, scrub): mutual TLS 1.3 under the cluster's key. Without it the port takes TLS and",
+          "plain alike; mounts choose with their own --block-tls. Costs CPU on every block."})
+  boolean blockTls;
+
   /** {@code --scrub-every} as a duration (zero: never); IllegalArgumentException naming the option. */
   Duration scrubEvery() {
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,6})(h|d)?").matcher(scrubEvery.trim());
@@ -82,7 +88,8 @@ final class NodeOptions {
     ClusterNode.Options d = ClusterNode.Options.DEFAULT;
     return new ClusterNode.Options(Duration.ofSeconds(reclaimGraceSeconds), d.dutyPeriod(), d.blockSize(),
         snapshotEvery).withDeadNodeAfter(Duration.ofSeconds(deadNodeAfterSeconds)).withScrubEvery(scrubEvery())
-        .withScrubRate(scrubRate).withReplaceVoterAfter(Duration.ofSeconds(replaceVoterAfterSeconds));
+        .withScrubRate(scrubRate).withReplaceVoterAfter(Duration.ofSeconds(replaceVoterAfterSeconds))
+        .withBlockTls(blockTls);
   }
 
   /** What a background child needs to run as this command was asked to. */
@@ -90,7 +97,11 @@ final class NodeOptions {
     List<String> a = new ArrayList<>(ops.childArguments());
     a.addAll(List.of("--snapshot-every", Long.toString(snapshotEvery), "--reclaim-grace",
         Long.toString(reclaimGraceSeconds), "--dead-node-after", Long.toString(deadNodeAfterSeconds),
-        "--scrub-every", scrubEvery, "--scrub-rate", Long.toString(scrubRate), "--replace-voter-after", Long.toString(replaceVoterAfterSeconds)));
+        "--scrub-every", scrubEvery, "--scrub-rate", Long.toString(scrubRate), "--replace-voter-after",
+        Long.toString(replaceVoterAfterSeconds)));
+    if (blockTls) {
+      a.add("--block-tls");
+    }
     return a;
   }
 }

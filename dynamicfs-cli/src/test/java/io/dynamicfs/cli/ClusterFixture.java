@@ -98,11 +98,13 @@ final class ClusterFixture implements AutoCloseable {
     return String.join(",", addresses.values());
   }
 
-  /** {@code mount --cluster} of every node at {@code mnt} with {@code preset}, in its own JVM. */
-  Daemon mount(Path mnt, String preset) throws Exception {
+  /** {@code mount --cluster} of every node at {@code mnt} with {@code preset} and {@code extra}, in its own JVM. */
+  Daemon mount(Path mnt, String preset, String... extra) throws Exception {
     Files.createDirectories(mnt);
-    Daemon d = Daemon.startWith(List.of("mount", "--cluster", peers(), "--token-file", token.toString(),
-        "--cache-memory", "64M", "--fuse-preset", preset, mnt.toString()), mnt, work, MOUNT_HEAP);
+    List<String> args = new ArrayList<>(List.of("mount", "--cluster", peers(), "--token-file", token.toString(),
+        "--cache-memory", "64M", "--fuse-preset", preset, mnt.toString()));
+    args.addAll(List.of(extra));
+    Daemon d = Daemon.startWith(args, mnt, work, MOUNT_HEAP);
     mounts.add(d);
     return d;
   }

@@ -53,8 +53,10 @@ class NodeOptionsTest {
   @Test
   void childArguments_carryTheSchedule() {
     NodeOptions o = parse("--scrub-every", "3d", "--dead-node-after", "30", "--replace-voter-after", "90",
-        "--scrub-rate", "5M");
+        "--scrub-rate", "5M", "--block-tls");
     NodeOptions child = parse(o.childArguments().toArray(String[]::new));
     assertEquals(o.options(), child.options());
+    assertTrue(child.options().blockTls());
+    assertEquals(false, parse().options().blockTls());
   }
 }

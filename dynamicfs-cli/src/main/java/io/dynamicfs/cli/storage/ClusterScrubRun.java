@@ -22,7 +22,7 @@ final class ClusterScrubRun {
       peers.add(Endpoint.parse("--cluster", p.trim()));
     }
     ClusterToken token = ClusterToken.read(TokenFiles.resolve(tokenFile));
-    try (ClusterMounts c = ClusterMounts.connect(token, peers, "127.0.0.1")) {
+    try (ClusterMounts c = ClusterMounts.connect(token, peers, "127.0.0.1", true)) {
       ClusterScrub.Report r = ClusterScrub.run(c.replica(), c.meta(), c.nodeDirectory(), c.redundancy(), repair,
           c::catchUp, new ByteRate(bytesPerSecond));
       System.out.print(ClusterScrubJson.render(ClusterScrubJson.of(r, repair)));

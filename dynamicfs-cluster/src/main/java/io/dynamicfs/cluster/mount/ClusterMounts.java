@@ -1,5 +1,6 @@
 package io.dynamicfs.cluster.mount;
 
+import io.dynamicfs.cluster.blocks.BlockNode;
 import io.dynamicfs.cluster.blocks.NodeStores;
 import io.dynamicfs.cluster.node.ClusterAdmin;
 import io.dynamicfs.cluster.node.ClusterToken;
@@ -10,6 +11,7 @@ import io.dynamicfs.cluster.raft.RaftMetaClient;
 import io.dynamicfs.cluster.raft.RaftMetaServer;
 import io.dynamicfs.cluster.raft.RaftNodeConfig;
 import io.dynamicfs.cluster.transport.NodeStats;
+import io.dynamicfs.cluster.transport.RemoteBlockStore;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.api.StatFs;
@@ -99,6 +101,15 @@ public final class ClusterMounts implements AutoCloseable {
    * store over the nodes.
    */
   public static ClusterMounts connect(ClusterToken token, List<Endpoint> peers, String host) throws IOException {
+    return connect(token, peers, host, false);
+  }
+
+  /**
+   * {@link #connect(ClusterToken, List, String)} reaching the nodes' block ports with TLS when {@code blockTls}
+   * (every node accepts it; nodes started with --block-tls take nothing else), plain otherwise.
+   */
+  public static ClusterMounts connect(ClusterToken token, List<Endpoint> peers, String host, boolean blockTls)
+      throws IOException {
     ClusterAdmin admin = ClusterAdmin.connect(token, peers, Duration.ofSeconds(30));
     RaftMetaServer replica = null;
     RaftPeer self = null;
@@ -127,8 +138,10 @@ public final class ClusterMounts implements AutoCloseable {
       waiter.await(commit, CATCH_UP);
       MetadataStore store = replica.stateMachine().read(s -> s);
       MetadataStore replicaStore = store;
-      directory = new NodeDirectory(() -> replicaStore.nodes(), token.credentials(), Duration.ofSeconds(10));
+      directory = new NodeDirectory(() -> replicaStore.nodes(), token.credentials(),
+          blockTls ? ClusterAdmin.blockTls(token, true) : null, Duration.ofSeconds(10));
       directory.refresh();
+      checkBlockAccess(directory);
       BlockStore blocks = NodeStores.open(r, directory.nodes());
       log.atInfo().addKeyValue("cluster", token.clusterId().toString()).addKeyValue("replica", id)
           .addKeyValue("applied", commit).addKeyValue("redundancy", config.redundancy()).log("cluster mount connected");
@@ -145,6 +158,27 @@ public final class ClusterMounts implements AutoCloseable {
       closeQuietly(admin);
       deleteTree(dir);
       throw e;
+    }
+  }
+
+  /**
+   * Fails the mount at once, with the node's reason, when the first node that answers on its block port
+   * refuses this mount (a node that takes only TLS, and this mount without --block-tls); nodes that do not
+   * answer are left to the mount's usual retries.
+   */
+  private static void checkBlockAccess(NodeDirectory directory) throws FsException {
+    for (BlockNode n : directory.nodes().nodes()) {
+      try {
+        ((RemoteBlockStore) n.store()).nodeStats();
+        return;
+      } catch (FsException e) {
+        if (e.errno() == Errno.EACCES) {
+          throw FsException.of(Errno.EACCES, "node %d refused this mount's block connection: %s", n.number(),
+              e.getMessage());
+        }
+      } catch (IOException e) {
+        // unreachable for now: ask the next one
+      }
     }
   }
 
@@ -246,7 +280,7 @@ public final class ClusterMounts implements AutoCloseable {
     IOException last = null;
     for (var n : directory.nodes().nodes()) {
       try {
-        return ((io.dynamicfs.cluster.transport.RemoteBlockStore) n.store()).reclaim(apply, 60_000);
+        return ((RemoteBlockStore) n.store()).reclaim(apply, 60_000);
       } catch (IOException e) {
         last = e;
       }
@@ -290,7 +324,7 @@ public final class ClusterMounts implements AutoCloseable {
     long used = 0;
     for (var n : directory.nodes().nodes()) {
       try {
-        NodeStats st = ((io.dynamicfs.cluster.transport.RemoteBlockStore) n.store()).nodeStats();
+        NodeStats st = ((RemoteBlockStore) n.store()).nodeStats();
         free += Math.max(0, st.freeBytes());
         used += st.store().fileBytes();
       } catch (IOException | RuntimeException e) {

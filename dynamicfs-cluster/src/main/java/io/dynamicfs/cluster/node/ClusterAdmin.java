@@ -4,6 +4,7 @@ import io.dynamicfs.cluster.raft.MetaQuery;
 import io.dynamicfs.cluster.raft.RaftMetaClient;
 import io.dynamicfs.cluster.raft.RaftTls;
 import io.dynamicfs.cluster.transport.BlockClientGroup;
+import io.dynamicfs.cluster.transport.BlockTls;
 import io.dynamicfs.cluster.transport.NodeStats;
 import io.dynamicfs.cluster.transport.RemoteBlockStore;
 import io.dynamicfs.core.api.Errno;
@@ -48,6 +49,15 @@ public final class ClusterAdmin implements Closeable {
   /** The TLS identity every Ratis channel of {@code token}'s cluster uses ({@link RaftTls}). */
   public static RaftTls tls(ClusterToken token) {
     return RaftTls.forSecret(token.secret());
+  }
+
+  /**
+   * TLS for the block ports under the same identity as {@link #tls}; {@code required}: a server built with it
+   * refuses plain connections.
+   */
+  public static BlockTls blockTls(ClusterToken token, boolean required) {
+    RaftTls t = tls(token);
+    return BlockTls.of(t.keyManager(), t.trustManager(), required);
   }
 
   /** A bare Ratis client of this cluster's group (admin and group-management calls), under its TLS identity. */
@@ -323,7 +333,7 @@ public final class ClusterAdmin implements Closeable {
         long free = -1;
         String health;
         try (RemoteBlockStore s = RemoteBlockStore.builder(g, e.blockAddress(), token.credentials())
-            .timeout(Duration.ofSeconds(3)).build()) {
+            .tls(blockTls(token, true)).timeout(Duration.ofSeconds(3)).build()) {
           NodeStats st = s.nodeStats();
           blocks = st.store().blocks();
           used = st.store().fileBytes();

@@ -6,6 +6,7 @@ import io.dynamicfs.cluster.raft.RaftMetaClient;
 import io.dynamicfs.cluster.raft.RaftMetaServer;
 import io.dynamicfs.cluster.raft.RaftNodeConfig;
 import io.dynamicfs.cluster.transport.BlockServer;
+import io.dynamicfs.cluster.transport.BlockTls;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileType;
 import io.dynamicfs.core.api.FsException;
@@ -105,7 +106,7 @@ public final class ClusterNode implements Closeable {
    */
   public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
       ReplicationManager.Settings replication, Duration scrubEvery, long scrubBytesPerSecond,
-      Duration replaceVoterAfter) {
+      Duration replaceVoterAfter, boolean blockTls) {
     public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
     /** How often the leader scrubs the cluster unless told otherwise (ZFS's advice for a pool is monthly). */
     public static final Duration DEFAULT_SCRUB_EVERY = Duration.ofDays(7);
@@ -117,7 +118,7 @@ public final class ClusterNode implements Closeable {
     public Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
         ReplicationManager.Settings replication) {
       this(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, DEFAULT_SCRUB_EVERY,
-          DEFAULT_SCRUB_BYTES_PER_SECOND, DEFAULT_REPLACE_VOTER_AFTER);
+          DEFAULT_SCRUB_BYTES_PER_SECOND, DEFAULT_REPLACE_VOTER_AFTER, false);
     }
     public static final Options DEFAULT = new Options(Duration.ofSeconds(60), Duration.ofSeconds(5), 1 << 20);
 
@@ -133,30 +134,39 @@ public final class ClusterNode implements Closeable {
     /** These options with nodes counted dead after {@code d} unreachable. */
     public Options withDeadNodeAfter(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication.withDeadAfter(d),
-          scrubEvery, scrubBytesPerSecond, replaceVoterAfter);
+          scrubEvery, scrubBytesPerSecond, replaceVoterAfter, blockTls);
     }
 
     /** These options with the leader scrubbing every {@code d}; {@link Duration#ZERO}: never on its own. */
     public Options withScrubEvery(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, d, scrubBytesPerSecond,
-          replaceVoterAfter);
+          replaceVoterAfter, blockTls);
     }
 
     /** These options with the scheduled scrub reading at most {@code bytesPerSecond}; 0: unlimited. */
     public Options withScrubRate(long bytesPerSecond) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery, bytesPerSecond,
-          replaceVoterAfter);
+          replaceVoterAfter, blockTls);
     }
 
     /** These options with a voter unreachable for {@code d} replaced ({@link VoterReplacement}); zero: never. */
     public Options withReplaceVoterAfter(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery,
-          scrubBytesPerSecond, d);
+          scrubBytesPerSecond, d, blockTls);
+    }
+
+    /**
+     * These options with {@code on}: this node's block server takes only TLS connections and the node's own
+     * block clients (repair, drain, scrub) use TLS ({@link BlockTls}); off, the server takes both.
+     */
+    public Options withBlockTls(boolean on) {
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery,
+          scrubBytesPerSecond, replaceVoterAfter, on);
     }
 
     public Options withSnapshotEvery(long entries) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, entries, replication, scrubEvery, scrubBytesPerSecond,
-          replaceVoterAfter);
+          replaceVoterAfter, blockTls);
     }
   }
 
@@ -178,7 +188,8 @@ public final class ClusterNode implements Closeable {
     try {
       s = SegmentStore.open(data.resolve("blocks"), Codec.LZ4, SEGMENT_BYTES);
       bs = BlockServer.builder(s, token.credentials()).bind(file.listen().blockAddress())
-          .blockSize(options.blockSize()).reclaimer(this::reclaimNow).start();
+          .blockSize(options.blockSize()).reclaimer(this::reclaimNow)
+          .tls(ClusterAdmin.blockTls(token, options.blockTls())).start();
       List<RaftPeer> peers = new ArrayList<>();
       for (Endpoint e : file.peers()) {
         peers.add(ClusterAdmin.peer(e));
@@ -198,7 +209,7 @@ public final class ClusterNode implements Closeable {
     this.raft = r;
     this.client = c;
     this.directory = new NodeDirectory(() -> client.query(new MetaQuery.Nodes()), token.credentials(),
-        Duration.ofSeconds(10));
+        options.blockTls() ? ClusterAdmin.blockTls(token, true) : null, Duration.ofSeconds(10));
     // two threads: the leader's duties may wait out an election (a submit blocks until a leader answers),
     // and watching this node's own state must go on meanwhile (a leaving leader has to see it is REMOVED)
     this.duties = Executors.newScheduledThreadPool(2, t -> {

@@ -3,6 +3,7 @@ package io.dynamicfs.cluster.node;
 import io.dynamicfs.cluster.blocks.BlockNode;
 import io.dynamicfs.cluster.blocks.NodeSet;
 import io.dynamicfs.cluster.transport.BlockClientGroup;
+import io.dynamicfs.cluster.transport.BlockTls;
 import io.dynamicfs.cluster.transport.ClusterCredentials;
 import io.dynamicfs.cluster.transport.RemoteBlockStore;
 import io.dynamicfs.core.api.FsException;
@@ -33,6 +34,7 @@ public final class NodeDirectory implements Closeable {
 
   private final NodeTable table;
   private final ClusterCredentials credentials;
+  private final BlockTls tls;
   private final BlockClientGroup group;
   private final NodeSet nodes = new NodeSet();
   private final Duration timeout;
@@ -41,9 +43,11 @@ public final class NodeDirectory implements Closeable {
 
   private record Open(MetadataStore.Node node, RemoteBlockStore store) {}
 
-  public NodeDirectory(NodeTable table, ClusterCredentials credentials, Duration timeout) {
+  /** {@code tls}: how to reach the nodes' block ports (null: plain). */
+  public NodeDirectory(NodeTable table, ClusterCredentials credentials, BlockTls tls, Duration timeout) {
     this.table = table;
     this.credentials = credentials;
+    this.tls = tls;
     this.timeout = timeout;
     this.group = new BlockClientGroup(1);
   }
@@ -87,8 +91,9 @@ public final class NodeDirectory implements Closeable {
           log.atWarn().addKeyValue("node", n.nodeId()).addKeyValue("error", e.getMessage()).log("bad node address");
           continue;
         }
-        RemoteBlockStore s = RemoteBlockStore.builder(group, new InetSocketAddress(block.host(), block.port()),
-            credentials).timeout(timeout).build();
+        RemoteBlockStore.Builder b = RemoteBlockStore.builder(group,
+            new InetSocketAddress(block.host(), block.port()), credentials).timeout(timeout);
+        RemoteBlockStore s = (tls != null ? b.tls(tls) : b).build();
         open.put(n.number(), new Open(n, s));
         changed = true;
       } else if (!o.node().state().equals(n.state())) {

@@ -106,6 +106,16 @@ public final class RaftTls {
     return p;
   }
 
+  /** A key manager presenting this process's certificate for the cluster's key (for other TLS channels). */
+  public X509ExtendedKeyManager keyManager() {
+    return new KeyManager();
+  }
+
+  /** A trust manager accepting exactly the peers whose certificate carries the cluster's public key. */
+  public X509ExtendedTrustManager trustManager() {
+    return new TrustManager();
+  }
+
   /** A fingerprint of the cluster's public key (SHA-256, first 8 bytes in hex), for logs. */
   public String fingerprint() {
     try {

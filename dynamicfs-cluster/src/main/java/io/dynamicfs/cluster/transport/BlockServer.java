@@ -16,6 +16,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.OptionalSslHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.FileStore;
@@ -74,14 +75,19 @@ public final class BlockServer implements AutoCloseable {
         b.reclaimer);
     stats = ops.stats();
     ServerConnection.Shared shared = new ServerConnection.Shared(b.credentials, ops, workers, channels,
-        b.blockSize, b.maxFrameBytes, b.maxInFlightPerConnection, b.maxConnections, b.helloTimeout.toMillis());
+        b.blockSize, b.maxFrameBytes, b.maxInFlightPerConnection, b.maxConnections, b.helloTimeout.toMillis(),
+        b.tls != null && b.tls.required());
     int maxFrameBytes = b.maxFrameBytes;
+    BlockTls tls = b.tls;
     ServerBootstrap boot = new ServerBootstrap().group(acceptGroup, ioGroup).channel(NioServerSocketChannel.class)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            if (tls != null) {
+              ch.pipeline().addLast(new OptionalSslHandler(tls.server())); // TLS or plain, by the first bytes
+            }
             ch.pipeline().addLast(new FrameDecoder(maxFrameBytes), new ServerConnection(shared));
           }
         });
@@ -94,6 +100,7 @@ public final class BlockServer implements AutoCloseable {
     address = (InetSocketAddress) serverChannel.localAddress();
     log.atInfo().addKeyValue("address", address.toString()).addKeyValue("cluster", b.credentials.clusterId())
         .addKeyValue("block_size", b.blockSize).addKeyValue("max_frame_bytes", b.maxFrameBytes)
+        .addKeyValue("tls", b.tls == null ? "off" : b.tls.required() ? "required" : "accepted")
         .log("block server listening");
   }
 
@@ -174,6 +181,7 @@ public final class BlockServer implements AutoCloseable {
     private Duration helloTimeout = Duration.ofSeconds(10);
     private LongSupplier freeSpace;
     private Reclaimer reclaimer = Reclaimer.NONE;
+    private BlockTls tls;
 
     private Builder(BlockStore store, ClusterCredentials credentials) {
       this.store = Objects.requireNonNull(store, "store");
@@ -245,16 +253,25 @@ public final class BlockServer implements AutoCloseable {
       return this;
     }
 
-    /**
-     * Free bytes reported by STATS (-1: unknown). Default: the usable space of a {@link SegmentStore}'s
-     * directory, else -1.
-     */
     /** What a RECLAIM request runs (default: refused with EOPNOTSUPP). */
     public Builder reclaimer(Reclaimer r) {
       this.reclaimer = Objects.requireNonNull(r, "reclaimer");
       return this;
     }
 
+    /**
+     * TLS on this port ({@link BlockTls}): connections that start TLS are served encrypted, plain ones too
+     * unless {@link BlockTls#required}. Default none: plain only.
+     */
+    public Builder tls(BlockTls t) {
+      this.tls = Objects.requireNonNull(t, "tls");
+      return this;
+    }
+
+    /**
+     * Free bytes reported by STATS (-1: unknown). Default: the usable space of a {@link SegmentStore}'s
+     * directory, else -1.
+     */
     public Builder freeSpace(LongSupplier freeBytes) {
       this.freeSpace = Objects.requireNonNull(freeBytes, "freeSpace");
       return this;

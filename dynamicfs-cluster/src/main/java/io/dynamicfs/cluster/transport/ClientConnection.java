@@ -14,6 +14,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -47,7 +49,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
   /** Connects and authenticates, within {@code timeoutMillis} for each. */
   static ClientConnection open(EventLoopGroup group, InetSocketAddress node, ClusterCredentials credentials,
-      int maxFrameBytes, long timeoutMillis) throws FsException {
+      BlockTls tls, int maxFrameBytes, long timeoutMillis) throws FsException {
     ClientConnection c = new ClientConnection(node.toString());
     ChannelFuture connected = new Bootstrap().group(group).channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
@@ -56,6 +58,9 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
+            if (tls != null) {
+              ch.pipeline().addLast(tls.client().newHandler(ch.alloc(), node.getHostString(), node.getPort()));
+            }
             ch.pipeline().addLast(new FrameDecoder(maxFrameBytes), c);
           }
         })
@@ -68,6 +73,14 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
     c.channel = connected.channel();
     try {
+      if (tls != null) {
+        Future<Channel> shake = c.channel.pipeline().get(SslHandler.class).handshakeFuture();
+        if (!shake.awaitUninterruptibly(timeoutMillis) || !shake.isSuccess()) {
+          throw FsException.of(Errno.EACCES, "TLS handshake with block server %s failed: %s (is the token file "
+              + "from another cluster, or the node too old for --block-tls?)", node,
+              shake.cause() == null ? "timed out after " + timeoutMillis + " ms" : shake.cause().getMessage());
+        }
+      }
       // challenge-response (ClusterCredentials): our nonce, the server's nonce and proof, then our proof
       byte[] clientNonce = ClusterCredentials.nonce();
       byte[] hello = new Payload.Writer().string(credentials.clusterId().toString(), 64).bytes16(clientNonce)

@@ -47,6 +47,7 @@ public final class RemoteBlockStore implements BlockStore, ShardStore {
   private final BlockClientGroup group;
   private final InetSocketAddress node;
   private final ClusterCredentials credentials;
+  private final BlockTls tls;
   private final long timeoutMillis;
   private final int maxFrameBytes;
   private final AtomicReferenceArray<ClientConnection> connections;
@@ -58,6 +59,7 @@ public final class RemoteBlockStore implements BlockStore, ShardStore {
     this.group = b.group;
     this.node = b.node;
     this.credentials = b.credentials;
+    this.tls = b.tls;
     this.timeoutMillis = b.timeout.toMillis();
     this.maxFrameBytes = b.maxFrameBytes;
     this.connections = new AtomicReferenceArray<>(b.connections);
@@ -322,7 +324,7 @@ public final class RemoteBlockStore implements BlockStore, ShardStore {
         c.close();
         log.atInfo().addKeyValue("node", node.toString()).log("reconnecting to block server");
       }
-      c = ClientConnection.open(group.eventLoops(), node, credentials, maxFrameBytes, timeoutMillis);
+      c = ClientConnection.open(group.eventLoops(), node, credentials, tls, maxFrameBytes, timeoutMillis);
       connections.set(i, c);
       return c;
     }
@@ -341,6 +343,7 @@ public final class RemoteBlockStore implements BlockStore, ShardStore {
     private Duration timeout = Duration.ofSeconds(10);
     private int connections = 2;
     private int maxFrameBytes = 4 << 20;
+    private BlockTls tls;
 
     private Builder(BlockClientGroup group, InetSocketAddress node, ClusterCredentials credentials) {
       this.group = Objects.requireNonNull(group, "group");
@@ -372,6 +375,12 @@ public final class RemoteBlockStore implements BlockStore, ShardStore {
         throw new IllegalArgumentException("maxFrameBytes " + bytes + " outside 4 KiB to 256 MiB");
       }
       this.maxFrameBytes = bytes;
+      return this;
+    }
+
+    /** Connect with TLS ({@link BlockTls}; the node must accept it). Default: plain. */
+    public Builder tls(BlockTls t) {
+      this.tls = Objects.requireNonNull(t, "tls");
       return this;
     }
 

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.ssl.SslHandler;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -29,7 +30,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
 
   /** What every connection of one server shares. */
   record Shared(ClusterCredentials credentials, BlockOps ops, Executor workers, ChannelGroup channels,
-      int blockSize, int maxFrameBytes, int maxInFlight, int maxConnections, long helloTimeoutMillis) {}
+      int blockSize, int maxFrameBytes, int maxInFlight, int maxConnections, long helloTimeoutMillis,
+      boolean tlsRequired) {}
 
   private final Shared shared;
   private String peer = "?";
@@ -98,6 +100,11 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void hello(ChannelHandlerContext ctx, BlockFrame f) {
+    if (shared.tlsRequired() && ctx.pipeline().get(SslHandler.class) == null) {
+      refuse(ctx, f.requestId(), Errno.EACCES, "this node takes only TLS connections on its block port "
+          + "(start the mount or node with --block-tls)", true);
+      return;
+    }
     if (f.type() != Type.HELLO) {
       refuse(ctx, f.requestId(), Errno.EACCES, "HELLO must be the first frame, not " + f.type(), true);
       return;

@@ -87,7 +87,7 @@ class ReplicationManagerTest {
 
   /** As a mount of a cluster with {@code redundancy} writes: the block (copies or shards), then the commit. */
   private void writeFiles(int files, Redundancy redundancy) throws Exception {
-    try (NodeDirectory dir = new NodeDirectory(admin::nodes, admin.token().credentials(), Duration.ofSeconds(5));
+    try (NodeDirectory dir = new NodeDirectory(admin::nodes, admin.token().credentials(), null, Duration.ofSeconds(5));
         BlockStore store = NodeStores.open(redundancy, dir.nodes())) {
       dir.refresh();
       for (int i = 0; i < files; i++) {
@@ -278,7 +278,7 @@ class ReplicationManagerTest {
     assertTrue(admin.meta().query(new MetaQuery.BlocksOn(n4)) > 0, "rendezvous put shards of 30 blocks on n4");
     nodes.remove("n4").close(); // its block server is gone for good
 
-    try (NodeDirectory dir = new NodeDirectory(admin::nodes, admin.token().credentials(), Duration.ofSeconds(5));
+    try (NodeDirectory dir = new NodeDirectory(admin::nodes, admin.token().credentials(), null, Duration.ofSeconds(5));
         ErasureCodedNodeStore reader = (ErasureCodedNodeStore) NodeStores.open(new Redundancy.ReedSolomon(2, 1),
             dir.nodes())) {
       dir.refresh();

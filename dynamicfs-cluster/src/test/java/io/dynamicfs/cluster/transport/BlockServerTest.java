@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dynamicfs.cluster.blocks.ShardRecord;
 import io.dynamicfs.cluster.blocks.ShardRecords;
+import io.dynamicfs.cluster.raft.RaftTls;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
@@ -565,6 +566,72 @@ class BlockServerTest {
     assertEquals(Errno.EACCES.code(), r.u16());
     String why = r.string();
     assertTrue(why.contains(reason), why);
+  }
+
+  @Test
+  void tls_blockBytesAreEncryptedOnTheWire_plainOnesAreNot() throws Exception {
+    RaftTls key = RaftTls.forSecret("test-token-1");
+    byte[] block = new byte[200_000];
+    new Random(11).nextBytes(block);
+    byte[] marker = Arrays.copyOfRange(block, 100_000, 100_064); // what a reader of the network looks for
+    try (SegmentStore s2 = SegmentStore.open(dir.resolve("tls-node"), Codec.LZ4, 64 << 20);
+        BlockServer tlsServer = BlockServer.builder(s2, CREDS).blockSize(BLOCK)
+            .tls(BlockTls.of(key.keyManager(), key.trustManager(), false)).start()) {
+      // encrypted: the block goes up and comes back, and its bytes never cross the proxy in clear
+      try (RecordingProxy proxy = new RecordingProxy(tlsServer.address());
+          RemoteBlockStore r = RemoteBlockStore.builder(clients, proxy.address(), CREDS)
+              .tls(BlockTls.of(key.keyManager(), key.trustManager(), false)).build()) {
+        BlockId id = r.put(idOf(block), block, block.length).id();
+        assertArrayEquals(block, r.get(id));
+        byte[] seen = proxy.seen();
+        assertTrue(seen.length > block.length, "the block crossed the proxy (" + seen.length + " bytes)");
+        assertEquals(0x16, seen[0], "the connection starts with a TLS handshake record");
+        assertEquals(-1, indexOf(seen, marker), "block bytes crossed the network in clear");
+      }
+      // the same server still takes a plain client (not required), and then the bytes are readable
+      try (RecordingProxy proxy = new RecordingProxy(tlsServer.address());
+          RemoteBlockStore r = RemoteBlockStore.builder(clients, proxy.address(), CREDS).build()) {
+        assertArrayEquals(block, r.get(idOf(block)));
+        assertTrue(indexOf(proxy.seen(), marker) >= 0, "a plain connection carries the bytes as they are");
+      }
+    }
+  }
+
+  @Test
+  void tlsRequired_plainClientRefused_clientWithAnotherKeyFailsTheHandshake() throws Exception {
+    RaftTls key = RaftTls.forSecret("test-token-1");
+    try (SegmentStore s2 = SegmentStore.open(dir.resolve("tls-node"), Codec.LZ4, 64 << 20);
+        BlockServer tlsServer = BlockServer.builder(s2, CREDS).blockSize(BLOCK)
+            .tls(BlockTls.of(key.keyManager(), key.trustManager(), true)).start()) {
+      FsException plain = assertThrows(FsException.class, () -> remote(tlsServer.address(), CREDS).nodeStats());
+      assertEquals(Errno.EACCES, plain.errno());
+      assertTrue(plain.getMessage().contains("only TLS") && plain.getMessage().contains("--block-tls"),
+          plain.getMessage());
+      RaftTls other = RaftTls.forSecret("another-cluster-secret");
+      RemoteBlockStore stranger = RemoteBlockStore.builder(clients, tlsServer.address(), CREDS)
+          .tls(BlockTls.of(other.keyManager(), other.trustManager(), false)).timeout(Duration.ofSeconds(5)).build();
+      toClose.add(stranger);
+      FsException refused = assertThrows(FsException.class, stranger::nodeStats);
+      assertEquals(Errno.EACCES, refused.errno());
+      assertTrue(refused.getMessage().contains("TLS handshake"), refused.getMessage());
+      RemoteBlockStore member = RemoteBlockStore.builder(clients, tlsServer.address(), CREDS)
+          .tls(BlockTls.of(key.keyManager(), key.trustManager(), false)).build();
+      toClose.add(member);
+      assertNotNull(member.nodeStats());
+    }
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
   }
 
   @Test
