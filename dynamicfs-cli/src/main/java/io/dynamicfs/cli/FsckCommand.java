@@ -105,7 +105,34 @@ final class FsckCommand implements Callable<Integer> {
     }
     System.out.printf("fsck copies: %s — %d blocks, %d copies placed, %d intact (%s), %d problems%n",
         r.atRisk() ? "DATA AT RISK" : "clean", r.blocks(), r.copies(), r.intact(), c.redundancy(), r.problems().size());
+    unplaced(c);
     return r.atRisk() ? 1 : 0;
+  }
+
+  /**
+   * Reports copies on the nodes that no block record places there (unreferenced space, not a risk to data:
+   * the exit code does not change).
+   */
+  private static void unplaced(io.dynamicfs.cluster.mount.ClusterMounts c) throws FsException {
+    io.dynamicfs.cluster.node.UnplacedCopies.Report u =
+        io.dynamicfs.cluster.node.UnplacedCopies.count(c.replica(), c.nodeDirectory(), c.redundancy());
+    if (!u.counted()) {
+      System.out.println("fsck unplaced copies: not counted for " + c.redundancy() + " (shard keys are not indexed)");
+      return;
+    }
+    StringBuilder per = new StringBuilder();
+    for (io.dynamicfs.cluster.node.UnplacedCopies.NodeCount n : u.byNode()) {
+      per.append(per.length() == 0 ? " (" : ", ").append(n.nodeId()).append(' ').append(n.copies());
+    }
+    if (per.length() > 0) {
+      per.append(')');
+    }
+    System.out.printf("fsck unplaced copies: %d, %d bytes%s%s%n", u.copies(), u.bytes(), per,
+        u.copies() == 0 ? "" : " — held by nodes but placed there by no block record (a write whose commit never "
+            + "came, a lost repair race, or a write in progress); not reclaimed automatically yet");
+    for (String n : u.unreachable()) {
+      System.out.println("fsck unplaced copies: node " + n + " could not list its copies");
+    }
   }
 
   private static int report(Fsck.Report r) {

@@ -51,6 +51,9 @@ class ClusterBlockTlsCliTest {
       }
       assertArrayEquals(content, Files.readAllBytes(f));
       c.assertFsckClean();
+      CliRun.Result fsck = CliRun.run("fsck", "-q", "--fast", "--cluster", c.peers(), "--token-file",
+          c.token.toString());
+      assertTrue(fsck.out().contains("fsck unplaced copies: 0, 0 bytes"), fsck.out()); // every copy is committed
       JsonNode st = c.status("n1");
       for (JsonNode member : st.get("members")) {
         assertEquals("healthy", member.get("health").asText(), st.toString());

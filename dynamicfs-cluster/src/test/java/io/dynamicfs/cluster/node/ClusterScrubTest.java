@@ -65,6 +65,66 @@ class ClusterScrubTest {
   }
 
   @Test
+  void unplacedCopies_storedButNeverCommitted_areCountedPerNode_committedOnesAreNot() throws Exception {
+    Endpoint e1 = freeEndpoint();
+    nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, QUIET));
+    for (String id : List.of("n2", "n3")) {
+      nodes.put(id, ClusterNode.join(tmp.resolve(id), id, freeEndpoint(), e1, nodes.get("n1").token(), QUIET));
+    }
+    ClusterMounts c = connect();
+    Random random = new Random(9);
+    Map<String, Long> expectedCopies = new HashMap<>();
+    long expectedBytes = 0;
+    List<StoredBlock> orphans = new ArrayList<>();
+    Map<Integer, String> names = new HashMap<>();
+    for (MetadataStore.Node n : c.replica().nodes()) {
+      names.put(n.number(), n.nodeId());
+    }
+    try (ReplicatedNodeStore store = ReplicatedNodeStore.builder(c.nodeDirectory().nodes(), 2).build()) {
+      for (int i = 0; i < 8; i++) {
+        byte[] data = new byte[1000 + random.nextInt(40_000)];
+        random.nextBytes(data);
+        BlockId id = BlockId.hash(data, 0, data.length);
+        StoredBlock sb = store.put(id, data, data.length);
+        if (i % 3 == 0) { // stored on two nodes, never committed: what a mount killed before its commit leaves
+          orphans.add(sb);
+          for (int node : sb.placement().locations()) {
+            expectedCopies.merge(names.get(node), 1L, Long::sum);
+            expectedBytes += sb.storedLength();
+          }
+          continue;
+        }
+        long ino = c.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "u" + i, FileType.REGULAR.bits() | 0644,
+            0, 0, true, 0, null, 1)).orThrow().ino();
+        c.meta().submit(new MetaOp.CommitBlocks(ino, data.length, -1, 2, 2, List.of(MetaOp.ChunkChange.stored(0, id,
+            data.length, sb.storedLength(), sb.codec(), sb.placement())))).orThrow();
+      }
+    }
+    c.catchUp();
+    UnplacedCopies.Report r = UnplacedCopies.count(c.replica(), c.nodeDirectory(), new Redundancy.Replicate(2));
+    assertTrue(r.counted());
+    assertEquals(List.of(), r.unreachable());
+    assertEquals(2L * orphans.size(), r.copies());
+    assertEquals(expectedBytes, r.bytes());
+    Map<String, Long> perNode = new HashMap<>();
+    for (UnplacedCopies.NodeCount n : r.byNode()) {
+      perNode.put(n.nodeId(), n.copies());
+    }
+    assertEquals(expectedCopies, perNode);
+    // committed late (the mount came back and committed): placed now, no longer counted
+    StoredBlock late = orphans.get(0);
+    long ino = c.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "late", FileType.REGULAR.bits() | 0644,
+        0, 0, true, 0, null, 1)).orThrow().ino();
+    c.meta().submit(new MetaOp.CommitBlocks(ino, late.rawLength(), -1, 2, 2, List.of(MetaOp.ChunkChange.stored(0,
+        late.id(), late.rawLength(), late.storedLength(), late.codec(), late.placement())))).orThrow();
+    c.catchUp();
+    assertEquals(2L * (orphans.size() - 1),
+        UnplacedCopies.count(c.replica(), c.nodeDirectory(), new Redundancy.Replicate(2)).copies());
+    // rs tiers are not counted, and say so
+    assertFalse(UnplacedCopies.count(c.replica(), c.nodeDirectory(), new Redundancy.ReedSolomon(2, 1)).counted());
+  }
+
+  @Test
   void damagedAndMissingCopies_reportedByTheCount_thenReplacedByScrub() throws Exception {
     Endpoint e1 = freeEndpoint();
     nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, QUIET));
