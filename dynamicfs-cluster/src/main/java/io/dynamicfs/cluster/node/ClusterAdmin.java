@@ -317,6 +317,7 @@ public final class ClusterAdmin implements Closeable {
     }
     List<Member> members = new ArrayList<>();
     String leaderNode = null;
+    BlockTls blockTls = blockTls(token, true);
     try (BlockClientGroup g = new BlockClientGroup(1)) {
       for (MetadataStore.Node n : nodes()) {
         Endpoint e = Endpoint.parse("node address", n.raftAddress());
@@ -333,7 +334,7 @@ public final class ClusterAdmin implements Closeable {
         long free = -1;
         String health;
         try (RemoteBlockStore s = RemoteBlockStore.builder(g, e.blockAddress(), token.credentials())
-            .tls(blockTls(token, true)).timeout(Duration.ofSeconds(3)).build()) {
+            .tls(blockTls).timeout(Duration.ofSeconds(3)).build()) {
           NodeStats st = s.nodeStats();
           blocks = st.store().blocks();
           used = st.store().fileBytes();

@@ -181,6 +181,7 @@ public final class ClusterNode implements Closeable {
     this.scrubs = new ScheduledScrub(data.resolve("cluster").resolve("last-scrub"), options.scrubEvery(),
         this::scrubNow, System::currentTimeMillis);
     this.voterReplacement = new VoterReplacement(options.replaceVoterAfter());
+    BlockTls blockTls = ClusterAdmin.blockTls(token, options.blockTls());
     SegmentStore s = null;
     BlockServer bs = null;
     RaftMetaServer r = null;
@@ -189,7 +190,7 @@ public final class ClusterNode implements Closeable {
       s = SegmentStore.open(data.resolve("blocks"), Codec.LZ4, SEGMENT_BYTES);
       bs = BlockServer.builder(s, token.credentials()).bind(file.listen().blockAddress())
           .blockSize(options.blockSize()).reclaimer(this::reclaimNow)
-          .tls(ClusterAdmin.blockTls(token, options.blockTls())).start();
+          .tls(blockTls).start();
       List<RaftPeer> peers = new ArrayList<>();
       for (Endpoint e : file.peers()) {
         peers.add(ClusterAdmin.peer(e));
@@ -209,7 +210,7 @@ public final class ClusterNode implements Closeable {
     this.raft = r;
     this.client = c;
     this.directory = new NodeDirectory(() -> client.query(new MetaQuery.Nodes()), token.credentials(),
-        options.blockTls() ? ClusterAdmin.blockTls(token, true) : null, Duration.ofSeconds(10));
+        options.blockTls() ? blockTls : null, Duration.ofSeconds(10));
     // two threads: the leader's duties may wait out an election (a submit blocks until a leader answers),
     // and watching this node's own state must go on meanwhile (a leaving leader has to see it is REMOVED)
     this.duties = Executors.newScheduledThreadPool(2, t -> {

@@ -64,14 +64,27 @@ class ClusterScrubTest {
     return c;
   }
 
+  /** Nodes n1 (cluster-init, replicate-2), n2 and n3 (joined) with {@code options}, and a connection to them. */
+  private ClusterMounts startThreeNodes(ClusterNode.Options options) throws Exception {
+    Endpoint e1 = freeEndpoint();
+    nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, options));
+    for (String id : List.of("n2", "n3")) {
+      nodes.put(id, ClusterNode.join(tmp.resolve(id), id, freeEndpoint(), e1, nodes.get("n1").token(), options));
+    }
+    return connect();
+  }
+
+  /** Creates file {@code name} in the root whose one block is {@code sb} ({@code length} bytes), as stored. */
+  private static void commitFile(ClusterMounts c, String name, StoredBlock sb, int length) throws Exception {
+    long ino = c.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, name, FileType.REGULAR.bits() | 0644,
+        0, 0, true, 0, null, 1)).orThrow().ino();
+    c.meta().submit(new MetaOp.CommitBlocks(ino, length, -1, 2, 2, List.of(MetaOp.ChunkChange.stored(0, sb.id(),
+        length, sb.storedLength(), sb.codec(), sb.placement())))).orThrow();
+  }
+
   @Test
   void unplacedCopies_storedButNeverCommitted_areCountedPerNode_committedOnesAreNot() throws Exception {
-    Endpoint e1 = freeEndpoint();
-    nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, QUIET));
-    for (String id : List.of("n2", "n3")) {
-      nodes.put(id, ClusterNode.join(tmp.resolve(id), id, freeEndpoint(), e1, nodes.get("n1").token(), QUIET));
-    }
-    ClusterMounts c = connect();
+    ClusterMounts c = startThreeNodes(QUIET);
     Random random = new Random(9);
     Map<String, Long> expectedCopies = new HashMap<>();
     long expectedBytes = 0;
@@ -94,10 +107,7 @@ class ClusterScrubTest {
           }
           continue;
         }
-        long ino = c.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "u" + i, FileType.REGULAR.bits() | 0644,
-            0, 0, true, 0, null, 1)).orThrow().ino();
-        c.meta().submit(new MetaOp.CommitBlocks(ino, data.length, -1, 2, 2, List.of(MetaOp.ChunkChange.stored(0, id,
-            data.length, sb.storedLength(), sb.codec(), sb.placement())))).orThrow();
+        commitFile(c, "u" + i, sb, data.length);
       }
     }
     c.catchUp();
@@ -113,10 +123,7 @@ class ClusterScrubTest {
     assertEquals(expectedCopies, perNode);
     // committed late (the mount came back and committed): placed now, no longer counted
     StoredBlock late = orphans.get(0);
-    long ino = c.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "late", FileType.REGULAR.bits() | 0644,
-        0, 0, true, 0, null, 1)).orThrow().ino();
-    c.meta().submit(new MetaOp.CommitBlocks(ino, late.rawLength(), -1, 2, 2, List.of(MetaOp.ChunkChange.stored(0,
-        late.id(), late.rawLength(), late.storedLength(), late.codec(), late.placement())))).orThrow();
+    commitFile(c, "late", late, late.rawLength());
     c.catchUp();
     assertEquals(2L * (orphans.size() - 1),
         UnplacedCopies.count(c.replica(), c.nodeDirectory(), new Redundancy.Replicate(2)).copies());
@@ -126,12 +133,7 @@ class ClusterScrubTest {
 
   @Test
   void damagedAndMissingCopies_reportedByTheCount_thenReplacedByScrub() throws Exception {
-    Endpoint e1 = freeEndpoint();
-    nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, QUIET));
-    for (String id : List.of("n2", "n3")) {
-      nodes.put(id, ClusterNode.join(tmp.resolve(id), id, freeEndpoint(), e1, nodes.get("n1").token(), QUIET));
-    }
-    ClusterMounts c = connect();
+    ClusterMounts c = startThreeNodes(QUIET);
     Random random = new Random(5);
     try (ReplicatedNodeStore store = ReplicatedNodeStore.builder(c.nodeDirectory().nodes(), 2).build()) {
       for (int i = 0; i < 12; i++) {
@@ -139,10 +141,7 @@ class ClusterScrubTest {
         random.nextBytes(data); // incompressible: stored as is, so the damage can find it
         BlockId id = BlockId.hash(data, 0, data.length);
         StoredBlock sb = store.put(id, data, data.length);
-        long ino = c.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "f" + i, FileType.REGULAR.bits() | 0644,
-            0, 0, true, 0, null, 1)).orThrow().ino();
-        c.meta().submit(new MetaOp.CommitBlocks(ino, data.length, -1, 2, 2, List.of(MetaOp.ChunkChange.stored(0, id,
-            data.length, sb.storedLength(), sb.codec(), sb.placement())))).orThrow();
+        commitFile(c, "f" + i, sb, data.length);
         written.put(id, data);
       }
       c.catchUp();
@@ -232,22 +231,14 @@ class ClusterScrubTest {
   void theLeadersScheduledScrub_replacesADamagedCopy_withNobodyAsking() throws Exception {
     ClusterNode.Options scheduled = new ClusterNode.Options(Duration.ofSeconds(60), Duration.ofMillis(500), 1 << 20)
         .withScrubEvery(Duration.ofSeconds(2));
-    Endpoint e1 = freeEndpoint();
-    nodes.put("n1", ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, scheduled));
-    for (String id : List.of("n2", "n3")) {
-      nodes.put(id, ClusterNode.join(tmp.resolve(id), id, freeEndpoint(), e1, nodes.get("n1").token(), scheduled));
-    }
-    ClusterMounts c = connect();
+    ClusterMounts c = startThreeNodes(scheduled);
     Random random = new Random(7);
     byte[] data = new byte[40_000];
     random.nextBytes(data);
     BlockId id = BlockId.hash(data, 0, data.length);
     try (ReplicatedNodeStore store = ReplicatedNodeStore.builder(c.nodeDirectory().nodes(), 2).build()) {
       StoredBlock sb = store.put(id, data, data.length);
-      long ino = c.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "f", FileType.REGULAR.bits() | 0644,
-          0, 0, true, 0, null, 1)).orThrow().ino();
-      c.meta().submit(new MetaOp.CommitBlocks(ino, data.length, -1, 2, 2, List.of(MetaOp.ChunkChange.stored(0, id,
-          data.length, sb.storedLength(), sb.codec(), sb.placement())))).orThrow();
+      commitFile(c, "f", sb, data.length);
     }
     c.catchUp();
     Map<Integer, ClusterNode> byNumber = new HashMap<>();
