@@ -54,6 +54,12 @@ final class PolicyOptions {
           + "with s, m or h (default ${DEFAULT-VALUE}).")
   String interval;
 
+  @Option(names = "--policy-horizon", paramLabel = "DURATION", defaultValue = "1h",
+      description = "What the hotness model predicts for tier placement: a read within this time. Also the length "
+          + "of a training window: the model trained on this mount's accesses faces its gate at the start of each "
+          + "window, from the third on (a number with s, m or h, 1s to 24h; default ${DEFAULT-VALUE}).")
+  String horizon;
+
   /** What the mount gets: the rules in force and the tracker (null when off, {@code off} saying why). */
   record Opened(PolicyRules rules, MountTracker tracker, String off) {
     AccessObserver observer() {
@@ -68,6 +74,9 @@ final class PolicyOptions {
     }
     if (!execute.equals("on") && !execute.equals("off")) {
       return "--policy-execute must be on or off, not '" + execute + "'";
+    }
+    if (horizon() == null) {
+      return "--policy-horizon must be a duration of 1s to 24h such as 30m or 1h, not '" + horizon + "'";
     }
     if (interval() == null) {
       return "--policy-interval must be a duration of 10s to 24h such as 30s, 5m or 1h, not '" + interval + "'";
@@ -109,7 +118,8 @@ final class PolicyOptions {
       return new Opened(r, null, "--policy-tracking off");
     }
     try {
-      MountTracker.Settings s = MountTracker.Settings.defaults().withCapacities(trackFiles, trackExtents);
+      MountTracker.Settings s = MountTracker.Settings.defaults().withCapacities(trackFiles, trackExtents)
+          .withHorizon(horizon());
       return new Opened(r, MountTracker.open(policyDir, blockSize, s), null);
     } catch (IOException | RuntimeException e) {
       // statistics are an optimisation: a mount goes on without them
@@ -122,7 +132,17 @@ final class PolicyOptions {
 
   /** The automatic executor's interval, or null when {@code --policy-interval} is not one (10 s to 24 h). */
   java.time.Duration interval() {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(s|m|h)").matcher(interval.trim());
+    return duration(interval, java.time.Duration.ofSeconds(10));
+  }
+
+  /** The model's horizon, or null when {@code --policy-horizon} is not one (1 s to 24 h). */
+  java.time.Duration horizon() {
+    return duration(horizon, java.time.Duration.ofSeconds(1));
+  }
+
+  /** {@code text} as a number of s, m or h from {@code min} to 24 h, else null. */
+  private static java.time.Duration duration(String text, java.time.Duration min) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(s|m|h)").matcher(text.trim());
     if (!m.matches()) {
       return null;
     }
@@ -132,8 +152,7 @@ final class PolicyOptions {
       case "m" -> java.time.Duration.ofMinutes(n);
       default -> java.time.Duration.ofHours(n);
     };
-    return d.compareTo(java.time.Duration.ofSeconds(10)) < 0 || d.compareTo(java.time.Duration.ofHours(24)) > 0
-        ? null : d;
+    return d.compareTo(min) < 0 || d.compareTo(java.time.Duration.ofHours(24)) > 0 ? null : d;
   }
 
   /** The automatic executor's interval when it is on, else null. */
@@ -143,6 +162,7 @@ final class PolicyOptions {
 
   List<String> childArguments() {
     List<String> a = new ArrayList<>(List.of("--policy-execute", execute, "--policy-interval", interval,
+        "--policy-horizon", horizon,
         "--policy-tracking", tracking, "--policy-track-files",
         Integer.toString(trackFiles), "--policy-track-extents", Integer.toString(trackExtents)));
     if (rules != null) {
@@ -156,6 +176,7 @@ final class PolicyOptions {
     c.put("policy_tracking", tracking.toLowerCase(Locale.ROOT));
     c.put("policy_execute", execute.toLowerCase(Locale.ROOT));
     c.put("policy_interval", interval);
+    c.put("policy_horizon", horizon);
     if (rules != null) {
       c.put("policy_rules", rules.toAbsolutePath().toString());
     }

@@ -62,7 +62,7 @@ class PolicyExecutionTest {
     return Daemon.start(data, mnt, tmp, args.toArray(String[]::new));
   }
 
-  private static String scrape(Path data) throws Exception {
+  static String scrape(Path data) throws Exception {
     JsonNode info = JSON.readTree(Files.readString(data.resolve("run/admin.json")));
     var r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create(info.get("url").asText() + "/metrics")).build(),
@@ -72,7 +72,7 @@ class PolicyExecutionTest {
   }
 
   /** A sample's value in the Prometheus text, e.g. {@code dfs_tier_read_bytes_total{tier="fast",}}; 0 when absent. */
-  private static double metric(String scrape, String name, String labels) {
+  static double metric(String scrape, String name, String labels) {
     Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\{?([^}\\s]*)\\}? (\\S+)$").matcher(scrape);
     while (m.find()) {
       if (m.group(1).contains(labels)) {

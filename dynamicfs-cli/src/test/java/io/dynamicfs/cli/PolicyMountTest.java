@@ -232,6 +232,79 @@ class PolicyMountTest {
     }
   }
 
+  /**
+   * The model trained on the mount's own accesses (windows of 2 s): ten files read every 200 ms, ten logs
+   * appended to every 100 ms and never read, and a new file read once every 100 ms. Every tracker heuristic
+   * ranks the logs first (most accesses, most recent); the model learns that written blocks are not read
+   * and passes the gate, and status, explain and the metrics say so.
+   */
+  @Test
+  void training_onTheMountsAccesses_putsAModelLiveThroughTheGate() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    try (Daemon d = Daemon.start(data, mnt, tmp, "--cache-memory", "64M", "--fuse-preset", "safe",
+        "--policy-horizon", "2s")) {
+      List<Path> hot = new java.util.ArrayList<>();
+      List<java.nio.channels.FileChannel> logs = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 10; i++) {
+          hot.add(Files.write(mnt.resolve("hot" + i), random(10 + i, 4096)));
+          logs.add(java.nio.channels.FileChannel.open(mnt.resolve("log" + i), java.nio.file.StandardOpenOption.CREATE,
+              java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.APPEND));
+        }
+        byte[] line = new byte[400];
+        long end = System.nanoTime() + 11_000_000_000L;
+        for (int round = 0; System.nanoTime() < end; round++) {
+          for (java.nio.channels.FileChannel log : logs) {
+            log.write(java.nio.ByteBuffer.wrap(line));
+          }
+          Path cold = Files.write(mnt.resolve("cold" + round), random(round, 4096));
+          readTimes(cold, 1);
+          if (round % 2 == 0) {
+            for (Path h : hot) {
+              readTimes(h, 1);
+            }
+          }
+          Thread.sleep(100);
+        }
+      } finally {
+        for (java.nio.channels.FileChannel log : logs) {
+          log.close();
+        }
+      }
+      CliRun.Result st = CliRun.run("policy", "status", "--json", mnt.toString());
+      assertEquals(0, st.code(), st.toString());
+      JsonNode s = new ObjectMapper().readTree(st.out());
+      JsonNode training = s.path("training");
+      assertEquals(2, training.path("horizon_seconds").asLong(), s.toString());
+      assertTrue(training.path("rounds").asInt() >= 1, "a gate round from the third window: " + training);
+      JsonNode round = training.path("last_round");
+      assertTrue(round.path("candidate_pr_auc").asDouble() > round.path("best_heuristic_pr_auc").asDouble(),
+          round.toString());
+      JsonNode decider = s.path("decider");
+      assertEquals("model", decider.path("kind").asText(), s.toString());
+      assertTrue(decider.path("held_out_pr_auc").asDouble() > 0.8, decider.toString());
+      CliRun.Result stText = CliRun.run("policy", "status", mnt.toString());
+      assertTrue(stText.out().contains("training   windows of 2s") && stText.out().contains("last round"),
+          stText.out());
+
+      JsonNode hotPrediction = explainJson(hot.get(3)).path("prediction");
+      JsonNode logPrediction = explainJson(mnt.resolve("log3")).path("prediction");
+      assertTrue(hotPrediction.path("decider").asText().startsWith("model v"), hotPrediction.toString());
+      assertEquals(5, hotPrediction.path("contributions").size(), hotPrediction.toString());
+      assertTrue(hotPrediction.path("held_out_pr_auc").asDouble() > 0.8, hotPrediction.toString());
+      assertTrue(hotPrediction.path("probability").asDouble() > logPrediction.path("probability").asDouble(),
+          "a file read every 200 ms is likelier read again than a log only written: " + hotPrediction + " "
+              + logPrediction);
+      String m = PolicyExecutionTest.scrape(data);
+      assertEquals(1, PolicyExecutionTest.metric(m, "dfs_policy_model_live", ""), 0.0, m);
+      assertTrue(PolicyExecutionTest.metric(m, "dfs_policy_model_held_out_pr_auc", "") > 0.8, m);
+      assertTrue(PolicyExecutionTest.metric(m, "dfs_policy_model_rounds_total", "") >= 1, m);
+      unmount(d, mnt);
+    }
+    assertTrue(Files.size(data.resolve("policy/model")) > 0, "the live model is kept for the next mount");
+  }
+
   @Test
   void tracking_off_recordsNothing() throws Exception {
     Path data = Files.createDirectories(tmp.resolve("data"));

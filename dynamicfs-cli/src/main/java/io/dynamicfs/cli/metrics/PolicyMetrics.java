@@ -25,7 +25,9 @@ import java.util.concurrent.atomic.LongAdder;
  *       {@code dfs.policy.runs}; {@code dfs.policy.ping.pongs} (a file moved back within a day);
  *   <li>{@code dfs.policy.paused} (1 while the executor backs off from a busy foreground),
  *       {@code dfs.policy.paused.seconds} (counter); {@code dfs.policy.model.live} (1 when a model that passed the
- *       gate ranks, 0 when the heuristic does).
+ *       gate ranks, 0 when a heuristic does); {@code dfs.policy.model.held.out.pr.auc} (the decider's PR-AUC on the
+ *       held-out window of the gate round that made it decide, NaN before any); {@code dfs.policy.model.rounds}
+ *       (gate rounds run on this mount).
  * </ul>
  *
  * Without an executor (a cluster mount) only the model gauge is bound.
@@ -48,7 +50,14 @@ public final class PolicyMetrics implements MeterBinder {
   @Override
   public void bindTo(MeterRegistry r) {
     Gauge.builder("dfs.policy.model.live", policy, p -> p.model() == null ? 0 : 1)
-        .description("1 when a model that passed the gate ranks files, 0 when the heuristic does").register(r);
+        .description("1 when a model that passed the gate ranks files, 0 when a heuristic does").register(r);
+    Gauge.builder("dfs.policy.model.held.out.pr.auc", policy, p -> p.predictor().heldOut())
+        .description("The deciding model's or heuristic's PR-AUC on the latest held-out window of its gate round")
+        .register(r);
+    if (policy.tracker() != null) {
+      FunctionCounter.builder("dfs.policy.model.rounds", policy.tracker(), t -> t.training().rounds())
+          .description("Gate rounds run on this mount (a candidate model trained and tested)").register(r);
+    }
     if (store != null) {
       for (Tier t : store.tiers()) {
         FunctionCounter.builder("dfs.tier.reads", t, Tier::readsServed).tag("tier", t.name())

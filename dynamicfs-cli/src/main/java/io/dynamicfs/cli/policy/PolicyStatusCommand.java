@@ -73,8 +73,28 @@ public final class PolicyStatusCommand implements Callable<Integer> {
     JsonNode d = s.path("decider");
     b.append(String.format(Locale.ROOT, "  predicts   P(read within %s): %s %s%n",
         ExplainCommand.duration(d.path("horizon_seconds").asLong()), d.path("kind").asText(), d.path("name").asText()));
+    if (!d.path("held_out_pr_auc").isNull() && !d.path("held_out_pr_auc").isMissingNode()) {
+      b.append("             PR-AUC ").append(d.path("held_out_pr_auc").asText())
+          .append(" on the latest held-out window\n");
+    }
     if (!d.path("note").isNull()) {
       b.append("             ").append(d.path("note").asText()).append('\n');
+    }
+    JsonNode tr = s.path("training");
+    if (tr.isObject()) {
+      b.append(String.format(Locale.ROOT, "  training   windows of %s, now window %d; %,d samples held (%,d labelled); "
+              + "%d gate rounds%n", ExplainCommand.duration(tr.path("horizon_seconds").asLong()), tr.path("window").asInt(),
+          tr.path("rows").asLong(), tr.path("labelled").asLong(), tr.path("rounds").asInt()));
+      JsonNode lr = tr.path("last_round");
+      if (lr.isObject()) {
+        b.append(String.format(Locale.ROOT, "             last round %s on window %d (%,d training, %,d held-out "
+                + "samples):%n             candidate v%d PR-AUC %s, live model %s, best heuristic %s %s -> %s; %s "
+                + "decides%n",
+            lr.path("at").asText(), lr.path("window").asInt(), lr.path("train_rows").asLong(),
+            lr.path("test_rows").asLong(), lr.path("candidate_version").asInt(), lr.path("candidate_pr_auc").asText(),
+            lr.path("live_pr_auc").isNull() ? "none" : lr.path("live_pr_auc").asText(), lr.path("best_heuristic").asText(),
+            lr.path("best_heuristic_pr_auc").asText(), lr.path("outcome").asText(), lr.path("decider").asText()));
+      }
     }
     if (s.path("hottest_files").size() > 0) {
       b.append(String.format(Locale.ROOT, "  hottest    %-40s %9s %9s  %s%n", "path", "count 1h", "accesses",

@@ -1,11 +1,10 @@
 package io.dynamicfs.policy.eval;
 
 import io.dynamicfs.policy.model.Features;
-import io.dynamicfs.policy.model.Heuristic;
 import io.dynamicfs.policy.model.HotnessScorer;
 import io.dynamicfs.policy.model.LogisticModel;
 import io.dynamicfs.policy.model.Metrics;
-import io.dynamicfs.policy.model.ModelGate;
+import io.dynamicfs.policy.model.WindowedTrainer;
 import io.dynamicfs.policy.tier.ArcTier;
 import io.dynamicfs.policy.tier.BeladyTier;
 import io.dynamicfs.policy.tier.FastTier;
@@ -59,7 +58,6 @@ public final class Evaluator {
   private static final Logger LOG = LoggerFactory.getLogger(Evaluator.class);
   /** The policy name of the engine's own decision (the model, or the heuristic while no model is live). */
   public static final String MODEL = "model";
-  static final int TRAIN_WINDOWS = 6;
   /** A missed key enters the admission window only with at least this P(read within the horizon). */
   static final double WINDOW_MIN_SCORE = 0.1;
 
@@ -135,20 +133,10 @@ public final class Evaluator {
     private final FastTier[] tiers; // [0] = the model's, then BASELINES
     private final long[][] hitBytes;
     private final long[][] reqBytes;
-    // samples
-    private int n;
-    private double[][] feats;
-    private double[][] scores; // per tier (index as tiers), the model's = live scorer's probability
-    private boolean[] labels;
-    private long[] sampleTime;
-    private long[] sampleKey;
-    private int[] sampleBytes;
-    private int[] sampleWindow;
-    private int resolved;
-    private int modelsTrained;
+    /** The samples (scores per tier, index as tiers: the model's is the live scorer's probability) and the gate. */
+    private final WindowedTrainer trainer;
     private int windowsLive;
     private LogisticModel lastTrained;
-    private int version;
 
     Run(MaterializedTrace t, double pct, Settings s) {
       this.t = t;
@@ -178,13 +166,13 @@ public final class Evaluator {
       this.hitBytes = new long[tiers.length][windows];
       this.reqBytes = new long[tiers.length][windows];
       int maxSamples = windows * (2 * s.samplesPerWindow() + 64) + 64;
-      feats = new double[maxSamples][];
-      scores = new double[maxSamples][];
-      labels = new boolean[maxSamples];
-      sampleTime = new long[maxSamples];
-      sampleKey = new long[maxSamples];
-      sampleBytes = new int[maxSamples];
-      sampleWindow = new int[maxSamples];
+      int[] competing = new int[BASELINES.length - 1]; // the baselines, not Belady
+      String[] names = new String[competing.length];
+      for (int c = 0; c < competing.length; c++) {
+        competing[c] = c + 1;
+        names[c] = BASELINES[c];
+      }
+      this.trainer = new WindowedTrainer(horizon, competing, names, maxSamples);
     }
 
     /** Keys are extents; sixteen consecutive ones make a "file" (traces carry no files). */
@@ -229,7 +217,7 @@ public final class Evaluator {
     }
 
     private void addSample(long key, int bytes, long now, int window) {
-      if (n == feats.length) {
+      if (trainer.size() == trainer.capacity()) {
         return;
       }
       double[] f = new double[Features.COUNT];
@@ -239,13 +227,7 @@ public final class Evaluator {
       for (int p = 1; p < tiers.length; p++) {
         sc[p] = tiers[p].score(key, now);
       }
-      feats[n] = f;
-      scores[n] = sc;
-      sampleTime[n] = now;
-      sampleKey[n] = key;
-      sampleBytes[n] = bytes;
-      sampleWindow[n] = window;
-      n++;
+      trainer.add(key, now, window, bytes, f, sc);
     }
 
     /**
@@ -255,131 +237,39 @@ public final class Evaluator {
      */
     private void resolveLabels(long now) {
       AccessTable ex = tracker.extents();
-      while (resolved < n && (now == Long.MAX_VALUE || sampleTime[resolved] + horizon < now)) {
-        int slot = ex.find(sampleKey[resolved]);
-        long last = slot < 0 ? Long.MIN_VALUE : ex.lastAccess(slot);
-        labels[resolved] = last > sampleTime[resolved] && last <= sampleTime[resolved] + horizon;
-        resolved++;
-      }
+      trainer.resolve(now, key -> {
+        int slot = ex.find(key);
+        return slot < 0 ? Long.MIN_VALUE : ex.lastAccess(slot);
+      }, null);
     }
 
     /** At the start of window {@code w}: train on windows before w-2, test on w-2, gate. */
     private void retrain(int w) {
-      int heldOut = w - 2;
-      if (heldOut < 1) {
+      WindowedTrainer.Round r = trainer.retrain(w, scorer.model());
+      if (r == null) {
         return;
       }
-      int[] train = rows(Math.max(0, heldOut - TRAIN_WINDOWS), heldOut - 1);
-      int[] test = rows(heldOut, heldOut);
-      if (train.length < 20 || test.length < 20 || !bothClasses(train) || !bothClasses(test)) {
-        return;
-      }
-      LogisticModel candidate = LogisticModel.train(matrix(train), labelsOf(train), train.length, 1.0, ++version);
-      modelsTrained++;
-      lastTrained = candidate;
-      boolean[] y = labelsOf(test);
-      double candidateAuc = Metrics.prAuc(predict(candidate, test), y, test.length);
-      LogisticModel live = scorer.model();
-      double liveAuc = live == null ? Double.NaN : Metrics.prAuc(predict(live, test), y, test.length);
-      double bestHeuristic = Double.NEGATIVE_INFINITY;
-      for (int p = 1; p < tiers.length - 1; p++) { // baselines, not Belady
-        int tier = p;
-        bestHeuristic = Math.max(bestHeuristic, Metrics.prAuc(column(test, r -> scores[r][tier]), y, test.length));
-      }
-      Heuristic bestOwn = Heuristic.COUNT;
-      double bestOwnAuc = Double.NEGATIVE_INFINITY;
-      for (Heuristic h : Heuristic.values()) {
-        double a = Metrics.prAuc(column(test, r -> h.raw(feats[r])), y, test.length);
-        if (a > bestOwnAuc) {
-          bestOwnAuc = a;
-          bestOwn = h;
-        }
-      }
-      bestHeuristic = Math.max(bestHeuristic, bestOwnAuc);
-      ModelGate.Outcome outcome = ModelGate.decide(candidateAuc, liveAuc, bestHeuristic);
-      if (outcome == ModelGate.Outcome.CANDIDATE_LIVE) {
-        scorer.useModel(candidate);
-      } else if (outcome == ModelGate.Outcome.HEURISTIC_DECIDES) {
-        int[] calib = rows(Math.max(0, heldOut - TRAIN_WINDOWS), heldOut);
-        Heuristic h = bestOwn;
-        LogisticModel c = LogisticModel.train(oneFeature(calib, r -> h.raw(feats[r])), labelsOf(calib), calib.length,
-            1e-6, 0);
-        scorer.useHeuristic(h, c);
+      lastTrained = r.candidate();
+      if (r.next() != null) {
+        scorer.use(r.next());
       }
       LOG.atDebug().setMessage("policy model gate").addKeyValue("event", "policy.model.gate")
-          .addKeyValue("window", w).addKeyValue("candidate_version", candidate.version())
-          .addKeyValue("candidate_pr_auc", candidateAuc).addKeyValue("live_pr_auc", liveAuc)
-          .addKeyValue("best_heuristic_pr_auc", bestHeuristic).addKeyValue("outcome", outcome).log();
-    }
-
-    private boolean bothClasses(int[] rows) {
-      boolean pos = false;
-      boolean neg = false;
-      for (int r : rows) {
-        pos |= labels[r];
-        neg |= !labels[r];
-      }
-      return pos && neg;
-    }
-
-    /** Sample rows of windows {@code from..to} (inclusive), all labelled. */
-    private int[] rows(int from, int to) {
-      int[] out = new int[n];
-      int k = 0;
-      for (int r = 0; r < resolved; r++) {
-        if (sampleWindow[r] >= from && sampleWindow[r] <= to) {
-          out[k++] = r;
-        }
-      }
-      return Arrays.copyOf(out, k);
-    }
-
-    private double[][] matrix(int[] rows) {
-      double[][] x = new double[rows.length][];
-      for (int i = 0; i < rows.length; i++) {
-        x[i] = feats[rows[i]];
-      }
-      return x;
-    }
-
-    private double[][] oneFeature(int[] rows, java.util.function.IntToDoubleFunction f) {
-      double[][] x = new double[rows.length][1];
-      for (int i = 0; i < rows.length; i++) {
-        x[i][0] = f.applyAsDouble(rows[i]);
-      }
-      return x;
-    }
-
-    private boolean[] labelsOf(int[] rows) {
-      boolean[] y = new boolean[rows.length];
-      for (int i = 0; i < rows.length; i++) {
-        y[i] = labels[rows[i]];
-      }
-      return y;
-    }
-
-    private double[] predict(LogisticModel m, int[] rows) {
-      return column(rows, r -> m.predict(feats[r]));
-    }
-
-    private static double[] column(int[] rows, java.util.function.IntToDoubleFunction f) {
-      double[] c = new double[rows.length];
-      for (int i = 0; i < rows.length; i++) {
-        c[i] = f.applyAsDouble(rows[i]);
-      }
-      return c;
+          .addKeyValue("window", w).addKeyValue("candidate_version", r.candidate().version())
+          .addKeyValue("candidate_pr_auc", r.candidatePrAuc()).addKeyValue("live_pr_auc", r.livePrAuc())
+          .addKeyValue("best_heuristic_pr_auc", r.bestHeuristicPrAuc()).addKeyValue("outcome", r.outcome()).log();
     }
 
     private Evaluation.AtCapacity report() {
-      int[] eval = rows(2, windows);
-      boolean[] y = labelsOf(eval);
+      WindowedTrainer t = trainer;
+      int[] eval = t.rows(2, windows);
+      boolean[] y = t.labelsOf(eval);
       int[] bytes = new int[eval.length];
       for (int i = 0; i < eval.length; i++) {
-        bytes[i] = sampleBytes[eval[i]];
+        bytes[i] = t.bytes(eval[i]);
       }
       List<Evaluation.PolicyFigures> figures = new ArrayList<>();
       for (int p = 0; p < tiers.length; p++) {
-        double[] prob = p == 0 ? column(eval, r -> scores[r][0]) : calibrated(p, eval);
+        double[] prob = p == 0 ? WindowedTrainer.column(eval, r -> t.scores(r)[0]) : calibrated(p, eval);
         long hit = 0;
         long req = 0;
         double[] perWindow = new double[windows];
@@ -400,7 +290,7 @@ public final class Evaluator {
         double[] w = shown.weights();
         double[] meanAbs = new double[Features.COUNT];
         for (int r : eval) {
-          double[] c = shown.contributions(feats[r]);
+          double[] c = shown.contributions(t.features(r));
           for (int j = 0; j < c.length; j++) {
             meanAbs[j] += Math.abs(c[j]) / eval.length;
           }
@@ -409,9 +299,8 @@ public final class Evaluator {
           contributions.add(new Evaluation.Contribution(Features.NAMES.get(j), w[j], meanAbs[j]));
         }
       }
-      String decider = scorer.model() != null ? "model v" + scorer.model().version()
-          : "heuristic " + scorer.heuristic().name().toLowerCase(java.util.Locale.ROOT);
-      return new Evaluation.AtCapacity(pct, capacity, horizon, windowLength, windows, modelsTrained, windowsLive,
+      String decider = scorer.predictor().describe();
+      return new Evaluation.AtCapacity(pct, capacity, horizon, windowLength, windows, t.rounds(), windowsLive,
           decider, contributions, figures);
     }
 
@@ -421,13 +310,13 @@ public final class Evaluator {
       LogisticModel[] perWindow = new LogisticModel[windows + 1];
       for (int i = 0; i < eval.length; i++) {
         int r = eval[i];
-        int w = sampleWindow[r];
+        int w = trainer.window(r);
         if (perWindow[w] == null) {
-          int[] fit = rows(Math.max(0, w - 1 - TRAIN_WINDOWS), w - 2); // labelled by the time window w began
+          int[] fit = trainer.rows(Math.max(0, w - 1 - WindowedTrainer.TRAIN_WINDOWS), w - 2); // labelled by the time window w began
           perWindow[w] = fit.length == 0 ? null
-              : LogisticModel.train(oneFeature(fit, q -> scores[q][p]), labelsOf(fit), fit.length, 1e-6, 0);
+              : LogisticModel.train(trainer.oneFeature(fit, q -> trainer.scores(q)[p]), trainer.labelsOf(fit), fit.length, 1e-6, 0);
         }
-        out[i] = perWindow[w] == null ? 0.5 : perWindow[w].predict(new double[] {scores[r][p]});
+        out[i] = perWindow[w] == null ? 0.5 : perWindow[w].predictOne(trainer.scores(r)[p]);
       }
       return out;
     }

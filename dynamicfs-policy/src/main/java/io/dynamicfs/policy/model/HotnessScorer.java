@@ -1,41 +1,32 @@
 package io.dynamicfs.policy.model;
 
 /**
- * P(read within the horizon) for an extent, from the live model when one has earned it and otherwise from
- * the deciding heuristic, calibrated into a probability by a one-feature logistic fit (so both speak the
- * same units and the placement margin means the same thing). Reuses one scratch array: not thread-safe.
+ * P(read within the horizon) for an extent, from the current {@link Predictor}: the live model when one has
+ * earned it, otherwise the deciding heuristic, calibrated into a probability by a one-feature logistic fit
+ * (so both speak the same units and the placement margin means the same thing); an uncalibrated heuristic's
+ * score goes through the sigmoid. Reuses one scratch array: not thread-safe.
  */
 public final class HotnessScorer {
   private final Features features;
   private final double[] scratch = new double[Features.COUNT];
-  private final double[] one = new double[1];
-  private LogisticModel model;
-  private Heuristic heuristic = Heuristic.COUNT;
-  private LogisticModel calibration;
+  private Predictor predictor = Predictor.INITIAL;
 
   public HotnessScorer(Features features) {
     this.features = features;
   }
 
-  /** Puts {@code m} live. */
-  public void useModel(LogisticModel m) {
-    this.model = m;
+  /** Lets {@code p} decide from now on. */
+  public void use(Predictor p) {
+    this.predictor = p;
   }
 
-  /** Lets {@code h} decide, mapped to a probability by {@code calibration} (null: the raw score). */
-  public void useHeuristic(Heuristic h, LogisticModel calibration) {
-    this.model = null;
-    this.heuristic = h;
-    this.calibration = calibration;
+  public Predictor predictor() {
+    return predictor;
   }
 
-  /** The live model, or null while the heuristic decides. */
+  /** The live model, or null while a heuristic decides. */
   public LogisticModel model() {
-    return model;
-  }
-
-  public Heuristic heuristic() {
-    return heuristic;
+    return predictor.model();
   }
 
   public double score(long file, long extent, long now) {
@@ -45,14 +36,8 @@ public final class HotnessScorer {
 
   /** Scores an already extracted feature vector. */
   public double score(double[] f) {
-    if (model != null) {
-      return model.predict(f);
-    }
-    double raw = heuristic.raw(f);
-    if (calibration == null) {
-      return LogisticModel.sigmoid(raw);
-    }
-    one[0] = raw;
-    return calibration.predict(one);
+    Predictor p = predictor;
+    double s = p.score(f);
+    return p.probability() ? s : LogisticModel.sigmoid(s);
   }
 }

@@ -173,6 +173,11 @@ public final class LogisticModel {
     return sigmoid(eta);
   }
 
+  /** {@link #predict} of a one-feature model (a calibration), without an array. */
+  public double predictOne(double x) {
+    return sigmoid(bias + weights[0] * (x - mean[0]) / scale[0]);
+  }
+
   /** Each feature's term in the log-odds for {@code x} (they add up, with {@link #bias()}, to the logit). */
   public double[] contributions(double[] x) {
     double[] c = new double[weights.length];
@@ -189,6 +194,16 @@ public final class LogisticModel {
   /** Weights on standardised features. */
   public double[] weights() {
     return weights.clone();
+  }
+
+  /** The features' means the weights are standardised by. */
+  public double[] means() {
+    return mean.clone();
+  }
+
+  /** The features' standard deviations the weights are standardised by (1 for a constant feature). */
+  public double[] scales() {
+    return scale.clone();
   }
 
   public int version() {

@@ -41,10 +41,11 @@ public record Explanation(String path, long ino, long size, int blockSize, Place
   /**
    * P(read within the horizon): who decided ({@code model vN} or {@code heuristic NAME}), the probability
    * (null while an uncalibrated heuristic decides: its score is then only an order), the raw score, the block
-   * it is for (the file's hottest), and the features ordered by their contribution (or the heuristic's own).
+   * it is for (the file's hottest), the decider's PR-AUC on the held-out window of the gate round that made
+   * it decide (null before any round), and the features ordered by their contribution (or the heuristic's own).
    */
   public record Prediction(long horizonSeconds, String decider, Double probability, double score, Long block,
-      List<Contribution> contributions, String note) {}
+      Double heldOutPrAuc, List<Contribution> contributions, String note) {}
 
   /** Every rule whose glob matches the path, in file order, and what the rules decide. */
   public record Rules(String source, List<RuleMatch> matches, String decision) {}

@@ -15,7 +15,7 @@ import io.dynamicfs.policy.act.AuditLog;
 import io.dynamicfs.policy.act.Foreground;
 import io.dynamicfs.policy.act.Pacer;
 import io.dynamicfs.policy.model.Features;
-import io.dynamicfs.policy.model.Heuristic;
+import io.dynamicfs.policy.model.Predictor;
 import io.dynamicfs.policy.model.LogisticModel;
 import io.dynamicfs.policy.rules.PolicyRules;
 import io.dynamicfs.policy.track.AccessTable;
@@ -37,16 +37,17 @@ import java.util.function.LongSupplier;
  * {@code explain}, {@code plan} and {@code simulate}; once {@link #enableExecution} opened the audit log, it
  * executes plans ({@code policy apply}, and every interval when the automatic executor is on).
  *
- * <p>Predictions are for tier placement: P(read within {@link #PLACEMENT_HORIZON}). No model is trained on a
- * mount yet (the training loop comes with the actions), so the access-count heuristic decides, as it does in
- * the evaluation before any model passed the gate; {@link #useModel} puts one live.
+ * <p>Predictions are for tier placement: P(read within the tracker's horizon, 1 h by default). The tracker's
+ * {@link MountTraining} trains the model on this mount's accesses and gates it; until a model passes the gate
+ * (or when none does) a heuristic decides, as in the evaluation; {@link #useModel} puts one live by hand
+ * (tests).
  *
- * <p>Thread-safe: the tracker serialises its own queries; the model is swapped atomically.
+ * <p>Thread-safe: the tracker serialises its own queries; the decider is swapped atomically.
  */
 public final class MountPolicy implements AutoCloseable {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MountPolicy.class);
-  /** What a tier placement predicts for: a read within the next hour. */
-  public static final Duration PLACEMENT_HORIZON = Duration.ofHours(1);
+  /** What a tier placement predicts for when tracking is off: a read within the next hour. */
+  static final Duration DEFAULT_HORIZON = Duration.ofHours(1);
   static final int BLOCKS_SHOWN = 256;
   static final int EXTENTS_SHOWN = 1024;
   static final int HOT_FILES = 10;
@@ -59,7 +60,7 @@ public final class MountPolicy implements AutoCloseable {
   private final String trackingOff;
   private final PolicyRules rules;
   private final LongSupplier clockMillis;
-  private volatile LogisticModel model;
+  private volatile Predictor override;
   private volatile PolicyExecutor executor;
   private volatile Planner.DiskSpace disks = Planner.DiskSpace.DISKS;
   private volatile String executionOff = "not enabled on this mount";
@@ -78,9 +79,19 @@ public final class MountPolicy implements AutoCloseable {
     this.clockMillis = clockMillis;
   }
 
-  /** Puts {@code m} live (it passed the gate); null hands the decision back to the heuristic. */
+  /** Puts {@code m} live by hand, whatever the training says; null hands the decision back to the training. */
   public void useModel(LogisticModel m) {
-    this.model = m;
+    this.override = m == null ? null : Predictor.of(m, Double.NaN);
+  }
+
+  /** Who predicts now: the training's decider (a model that passed the gate, or a heuristic). */
+  public Predictor predictor() {
+    Predictor o = override;
+    return o != null ? o : tracker != null ? tracker.predictor() : Predictor.INITIAL;
+  }
+
+  private long horizonMillis() {
+    return tracker != null ? tracker.horizon().toMillis() : DEFAULT_HORIZON.toMillis();
   }
 
   /** Tests: the tiers' disk figures the plans use, instead of the operating system's. */
@@ -88,9 +99,9 @@ public final class MountPolicy implements AutoCloseable {
     this.disks = d;
   }
 
-  /** The live model, or null when the heuristic ranks. */
+  /** The live model, or null when a heuristic ranks. */
   public LogisticModel model() {
-    return model;
+    return predictor().model();
   }
 
   public PolicyRules rules() {
@@ -167,14 +178,19 @@ public final class MountPolicy implements AutoCloseable {
     rules.headroom().forEach((t, h) -> headroom.put(t, h.describe()));
     PolicyStatus.RulesInForce inForce = new PolicyStatus.RulesInForce(rules.source(), lines,
         rules.schedule().describe(), rules.budget().describe(), headroom, PRECEDENCE);
-    LogisticModel m = model;
-    PolicyStatus.Decider decider = m != null
-        ? new PolicyStatus.Decider("model", "v" + m.version(), PLACEMENT_HORIZON.toSeconds(), null)
-        : new PolicyStatus.Decider("heuristic", Heuristic.COUNT.name().toLowerCase(java.util.Locale.ROOT),
-            PLACEMENT_HORIZON.toSeconds(), "no model has passed the gate on this mount (none is trained here yet): "
-                + "the access count ranks, uncalibrated");
+    Predictor p = predictor();
+    long horizon = horizonMillis() / 1000;
+    Double heldOut = Double.isNaN(p.heldOut()) ? null : round(p.heldOut());
+    PolicyStatus.Decider decider = p.model() != null
+        ? new PolicyStatus.Decider("model", "v" + p.model().version(), horizon, heldOut, override != null
+            ? "put live by hand" : "passed the gate: beat the heuristics on the latest held-out window")
+        : new PolicyStatus.Decider("heuristic", p.heuristic().name().toLowerCase(java.util.Locale.ROOT), horizon,
+            heldOut, p.calibration() != null ? "no model beat it on the latest held-out window; calibrated into a "
+                + "probability on the labelled windows" : "no gate round yet (it needs three windows of "
+                + PolicyRules.duration(Duration.ofMillis(horizonMillis())) + " with reads): the access count ranks, "
+                + "uncalibrated");
     return new PolicyStatus(tracker != null, trackingOff, tracker == null ? null : tracker.status(), inForce, decider,
-        tracker == null ? List.of() : hottest(), actions(), execution());
+        tracker == null ? null : tracker.training(), tracker == null ? List.of() : hottest(), actions(), execution());
   }
 
   private String actions() {
@@ -238,7 +254,8 @@ public final class MountPolicy implements AutoCloseable {
   /** The moves the engine would make now, each with its safety checks (see {@link Planner}); none is executed. */
   public Plan plan() throws IOException {
     PolicyExecutor e = executor;
-    return new Planner(fs, tracker, rules, model, e == null ? null : e.audit().history(), clockMillis.getAsLong(),
+    return new Planner(fs, tracker, rules, predictor(), horizonMillis(), e == null ? null : e.audit().history(),
+        clockMillis.getAsLong(),
         java.time.ZoneId.systemDefault(), disks).plan();
   }
 
@@ -329,11 +346,12 @@ public final class MountPolicy implements AutoCloseable {
     PolicyRules.Figures figures = PolicyRules.Figures.NONE;
     int blocksTracked = 0;
     if (tracker == null) {
-      prediction = new Explanation.Prediction(PLACEMENT_HORIZON.toSeconds(), "none", null, 0, null, List.of(),
+      prediction = new Explanation.Prediction(DEFAULT_HORIZON.toSeconds(), "none", null, 0, null, null, List.of(),
           "tracking is off (" + trackingOff + "): nothing to predict from");
     } else {
-      LogisticModel m = model;
-      Snapshot snap = tracker.query(t -> snapshot(t, ino, now, m));
+      Predictor m = predictor();
+      long horizon = horizonMillis();
+      Snapshot snap = tracker.query(t -> snapshot(t, ino, now, m, horizon));
       access = snap.file;
       figures = snap.figures;
       blocksTracked = snap.blocks.size();
@@ -386,7 +404,7 @@ public final class MountPolicy implements AutoCloseable {
     Explanation.Prediction prediction;
   }
 
-  private Snapshot snapshot(AccessTracker t, long ino, long now, LogisticModel m) {
+  private Snapshot snapshot(AccessTracker t, long ino, long now, Predictor m, long horizon) {
     Snapshot s = new Snapshot();
     AccessTable files = t.files();
     int fslot = files.find(ino);
@@ -398,7 +416,7 @@ public final class MountPolicy implements AutoCloseable {
       }
       s.figures = new PolicyRules.Figures(files.lastAccess(fslot), c);
     }
-    Features features = new Features(t, PLACEMENT_HORIZON.toMillis());
+    Features features = new Features(t, horizon);
     double[] x = new double[Features.COUNT];
     AccessTable ex = t.extents();
     double bestScore = Double.NEGATIVE_INFINITY;
@@ -414,8 +432,8 @@ public final class MountPolicy implements AutoCloseable {
     for (long[] f : found) {
       int slot = (int) f[1];
       features.extract(ino, ex.key(slot), now, x);
-      double score = m != null ? m.predict(x) : Heuristic.COUNT.raw(x);
-      Double p = m != null ? score : null;
+      double score = m.score(x);
+      Double p = m.probability() ? score : null;
       s.blocks.add(new Snapshot.Block(f[0], access(ex, slot, now), p, score));
       if (score > bestScore) {
         bestScore = score;
@@ -427,28 +445,38 @@ public final class MountPolicy implements AutoCloseable {
       bestIndex = 0;
       features.extract(ino, MountTracker.extentKey(ino, 0), now, x);
       bestX = x.clone();
-      bestScore = m != null ? m.predict(x) : Heuristic.COUNT.raw(x);
+      bestScore = m.score(x);
     }
     List<Explanation.Contribution> contributions = new ArrayList<>();
-    String decider;
     String note;
-    if (m != null) {
-      double[] c = m.contributions(bestX);
+    Double heldOut = Double.isNaN(m.heldOut()) ? null : round(m.heldOut());
+    String scored = heldOut == null ? "" : "; PR-AUC " + heldOut + " on the latest held-out window";
+    LogisticModel model = m.model();
+    if (model != null) {
+      double[] c = model.contributions(bestX);
       for (int i = 0; i < c.length; i++) {
         contributions.add(new Explanation.Contribution(Features.NAMES.get(i), round(bestX[i]), round(c[i])));
       }
       contributions.sort(Comparator.comparingDouble((Explanation.Contribution k) -> -Math.abs(k.contribution())));
       contributions = new ArrayList<>(contributions.subList(0, Math.min(5, contributions.size())));
-      decider = "model v" + m.version();
-      note = "log-odds = bias " + round(m.bias()) + " + the contributions of all " + Features.COUNT + " features";
+      note = "log-odds = bias " + round(model.bias()) + " + the contributions of all " + Features.COUNT + " features"
+          + scored;
     } else {
-      contributions.add(new Explanation.Contribution("extent_accesses", round(bestX[4]), null));
-      decider = "heuristic " + Heuristic.COUNT.name().toLowerCase(java.util.Locale.ROOT);
-      note = "no model has passed the gate on this mount (none is trained here yet): the block's access count "
-          + "decides, score log(1 + accesses), an order and not a probability";
+      int feature = switch (m.heuristic()) {
+        case RECENCY -> 0;
+        case FREQUENCY -> 2;
+        case COUNT -> 4;
+      };
+      contributions.add(new Explanation.Contribution(Features.NAMES.get(feature), round(bestX[feature]), null));
+      note = m.calibration() != null
+          ? "no model beat the " + m.describe() + " on the latest held-out window, so it decides, its score "
+              + "mapped to a probability by a fit on the labelled windows" + scored
+          : "no model has passed the gate on this mount yet (a gate round needs three windows of "
+              + PolicyRules.duration(java.time.Duration.ofMillis(horizon)) + " with reads): the block's access count "
+              + "decides, score log(1 + accesses), an order and not a probability";
     }
-    s.prediction = new Explanation.Prediction(PLACEMENT_HORIZON.toSeconds(), decider, m != null ? round(bestScore) : null,
-        round(bestScore), bestIndex, contributions, note);
+    s.prediction = new Explanation.Prediction(horizon / 1000, m.describe(), m.probability() ? round(bestScore) : null,
+        round(bestScore), bestIndex, heldOut, contributions, note);
     return s;
   }
 

@@ -1,6 +1,8 @@
 package io.dynamicfs.policy.mount;
 
 import io.dynamicfs.core.engine.AccessObserver;
+import io.dynamicfs.policy.model.Predictor;
+import io.dynamicfs.policy.model.PredictorFile;
 import io.dynamicfs.policy.track.AccessLog;
 import io.dynamicfs.policy.track.AccessTracker;
 import io.dynamicfs.policy.track.TrackerFile;
@@ -55,6 +57,7 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MountTracker.class);
   static final String TRACKER_FILE = "tracker";
   static final String LOG_FILE = "access.log";
+  static final String MODEL_FILE = "model";
 
   /**
    * @param fileCapacity   files tracked at most
@@ -62,9 +65,11 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
    * @param logRecords     accesses the ring log keeps (24 bytes each on disk)
    * @param ringCapacity   accesses queued between the read path and the tracker's thread (a power of two)
    * @param saveInterval   how often the tables are saved while mounted
+   * @param horizon        what the hotness model predicts for: a read within this time (also the length of
+   *                       a training window, {@link MountTraining})
    */
   public record Settings(int fileCapacity, int extentCapacity, int logRecords, int ringCapacity,
-      Duration saveInterval) {
+      Duration saveInterval, Duration horizon) {
     public Settings {
       if (fileCapacity < 8 || extentCapacity < 8) {
         throw new IllegalArgumentException("the tracker needs room for at least 8 files and 8 extents");
@@ -75,26 +80,33 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
       if (saveInterval.isNegative() || saveInterval.isZero()) {
         throw new IllegalArgumentException("the save interval must be positive: " + saveInterval);
       }
+      if (horizon.toMillis() < 1000) {
+        throw new IllegalArgumentException("the horizon must be at least a second: " + horizon);
+      }
     }
 
     /**
      * 100,000 files and 250,000 extents (about 16 and 32 MiB of tables), a log of a million accesses
-     * (23 MiB), a ring of 65,536, saved every minute.
+     * (23 MiB), a ring of 65,536, saved every minute; predictions for the next hour.
      */
     public static Settings defaults() {
-      return new Settings(100_000, 250_000, 1 << 20, 1 << 16, Duration.ofMinutes(1));
+      return new Settings(100_000, 250_000, 1 << 20, 1 << 16, Duration.ofMinutes(1), Duration.ofHours(1));
     }
 
     public Settings withCapacities(int files, int extents) {
-      return new Settings(files, extents, logRecords, ringCapacity, saveInterval);
+      return new Settings(files, extents, logRecords, ringCapacity, saveInterval, horizon);
     }
 
     public Settings withSaveInterval(Duration d) {
-      return new Settings(fileCapacity, extentCapacity, logRecords, ringCapacity, d);
+      return new Settings(fileCapacity, extentCapacity, logRecords, ringCapacity, d, horizon);
     }
 
     public Settings withLogRecords(int n) {
-      return new Settings(fileCapacity, extentCapacity, n, ringCapacity, saveInterval);
+      return new Settings(fileCapacity, extentCapacity, n, ringCapacity, saveInterval, horizon);
+    }
+
+    public Settings withHorizon(Duration h) {
+      return new Settings(fileCapacity, extentCapacity, logRecords, ringCapacity, saveInterval, h);
     }
   }
 
@@ -117,6 +129,8 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
   private final long[] seqIno = new long[SEQ_SLOTS];
   // @GuardedBy("lock")
   private final long[] seqEnd = new long[SEQ_SLOTS];
+  // @GuardedBy("lock")
+  private final MountTraining training;
   private final AccessRing.Sink sink = this::apply;
   private final String loadProblem;
   private final Thread thread;
@@ -125,7 +139,7 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
   private long nextSave;
 
   private MountTracker(Path dir, int blockSize, Settings settings, AccessTracker tracker, AccessLog log,
-      String loadProblem, LongSupplier wallMillis) {
+      String loadProblem, LongSupplier wallMillis, Predictor initial) {
     this.dir = dir;
     this.blockSize = blockSize;
     this.settings = settings;
@@ -134,6 +148,8 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
     this.loadProblem = loadProblem;
     this.wallMillis = wallMillis;
     this.ring = new AccessRing(settings.ringCapacity());
+    this.training = new MountTraining(tracker, settings.horizon().toMillis(), wallMillis.getAsLong(),
+        wallMillis.getAsLong(), initial);
     tracker.logTo(log);
     java.util.Arrays.fill(seqIno, -1);
     nextSave = wallMillis.getAsLong() + settings.saveInterval().toMillis();
@@ -160,7 +176,18 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
       moveAside(tables);
     }
     AccessLog log = openLog(dir.resolve(LOG_FILE), settings.logRecords());
-    MountTracker t = new MountTracker(dir, blockSize, settings, loaded.tracker(), log, loaded.problem(), wallMillis);
+    Path modelFile = dir.resolve(MODEL_FILE);
+    PredictorFile.Loaded model = PredictorFile.load(modelFile, settings.horizon().toMillis());
+    if (model.problem() != null) {
+      LOG.atWarn().setMessage("saved policy model not used; the access-count heuristic decides until training "
+          + "puts one live").addKeyValue("event", "policy.model.load_failed").addKeyValue("path", modelFile.toString())
+          .addKeyValue("reason", model.problem()).log();
+      moveAside(modelFile);
+    }
+    String problem = loaded.problem() == null ? model.problem() == null ? null : modelFile + ": " + model.problem()
+        : loaded.problem();
+    MountTracker t = new MountTracker(dir, blockSize, settings, loaded.tracker(), log, problem, wallMillis,
+        model.predictor());
     t.thread.start();
     LOG.atDebug().setMessage("access tracker started").addKeyValue("event", "policy.tracker.started")
         .addKeyValue("dir", dir.toString()).addKeyValue("files", loaded.tracker().files().size())
@@ -224,6 +251,7 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
           return;
         }
         ring.poll(sink);
+        training.tick(wallMillis.getAsLong());
         if (wallMillis.getAsLong() >= nextSave) {
           saveLocked();
         }
@@ -256,7 +284,9 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
     for (long b = first; b <= last; b++) {
       long from = Math.max(offset, b * blockSize);
       long to = Math.min(end, (b + 1) * blockSize);
-      tracker.recordExtent(time, extentKey(ino, b), (int) (to - from), write, b == first ? seq : true);
+      long key = extentKey(ino, b);
+      tracker.recordExtent(time, key, (int) (to - from), write, b == first ? seq : true);
+      training.accessed(time, ino, key, (int) (to - from), write);
     }
   }
 
@@ -266,6 +296,10 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
     long started = System.nanoTime();
     try {
       TrackerFile.save(tracker, dir.resolve(TRACKER_FILE));
+      Predictor p = training.predictor();
+      if (p != Predictor.INITIAL) {
+        PredictorFile.save(p, training.horizonMillis(), dir.resolve(MODEL_FILE));
+      }
       log.force();
       lastSavedMillis = wallMillis.getAsLong();
       LOG.atDebug().setMessage("access statistics saved").addKeyValue("event", "policy.tracker.saved")
@@ -324,6 +358,28 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
 
   public int blockSize() {
     return blockSize;
+  }
+
+  /** Who predicts on this mount now: the model the training put live, or a heuristic. */
+  public Predictor predictor() {
+    return training.predictor();
+  }
+
+  /** What the hotness model predicts for (a read within it). */
+  public Duration horizon() {
+    return settings.horizon();
+  }
+
+  /** The training's figures, up to date with every access queued before the call. */
+  public MountTraining.Status training() {
+    lock.lock();
+    try {
+      ring.poll(sink);
+      training.tick(wallMillis.getAsLong());
+      return training.status();
+    } finally {
+      lock.unlock();
+    }
   }
 
   public Path directory() {

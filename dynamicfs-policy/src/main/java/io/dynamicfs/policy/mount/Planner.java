@@ -10,9 +10,8 @@ import io.dynamicfs.core.storage.Device;
 import io.dynamicfs.core.storage.Redundancy;
 import io.dynamicfs.core.storage.Tier;
 import io.dynamicfs.policy.model.Features;
-import io.dynamicfs.policy.model.Heuristic;
 import io.dynamicfs.policy.act.MoveHistory;
-import io.dynamicfs.policy.model.LogisticModel;
+import io.dynamicfs.policy.model.Predictor;
 import io.dynamicfs.policy.rules.PolicyRules;
 import io.dynamicfs.policy.track.AccessTable;
 import java.io.IOException;
@@ -36,8 +35,8 @@ import java.util.Set;
  *
  * <p><b>Targets.</b> For every regular file with stored blocks: a hard rule (never_move holds it, pin names
  * its tier), else a preference whose condition holds, else the ranking. The ranking fills the fast tier
- * (the first: where new data lands) with the files of the highest score (the model's P(read within 1 h), or
- * the heuristic's score, for the file's hottest block) that fit into its room (free space, plus what the
+ * (the first: where new data lands) with the files of the highest score (the decider's P(read within the
+ * horizon, 1 h by default), or an uncalibrated heuristic's score, for the file's hottest block) that fit into its room (free space, plus what the
  * ranked files hold there already, less the headroom and what rule moves take); the others belong on the
  * slow tier (the last). Middle tiers are left to the rules.
  *
@@ -61,7 +60,8 @@ final class Planner {
   private final DynamicFileSystem fs;
   private final MountTracker tracker;
   private final PolicyRules rules;
-  private final LogisticModel model;
+  private final Predictor predictor;
+  private final long horizonMillis;
   private final MoveHistory history;
   private final long now;
   private final ZoneId zone;
@@ -80,14 +80,15 @@ final class Planner {
     long[] of(Tier t);
   }
 
-  Planner(DynamicFileSystem fs, MountTracker tracker, PolicyRules rules, LogisticModel model, MoveHistory history,
-      long nowMillis, ZoneId zone, DiskSpace disks) {
+  Planner(DynamicFileSystem fs, MountTracker tracker, PolicyRules rules, Predictor predictor, long horizonMillis,
+      MoveHistory history, long nowMillis, ZoneId zone, DiskSpace disks) {
     this.disks = disks;
     this.fs = fs;
     this.history = history;
     this.tracker = tracker;
     this.rules = rules;
-    this.model = model;
+    this.predictor = predictor;
+    this.horizonMillis = horizonMillis;
     this.now = nowMillis;
     this.zone = zone;
   }
@@ -127,8 +128,7 @@ final class Planner {
       boolean hysteresisOk) {}
 
   Plan plan() throws IOException {
-    String decider = model != null ? "model v" + model.version()
-        : "heuristic " + Heuristic.COUNT.name().toLowerCase(Locale.ROOT);
+    String decider = predictor.describe();
     List<String> notes = new ArrayList<>();
     if (fs.storage() == null) {
       notes.add("a cluster mount: the cluster's nodes hold the tiers and move blocks, not a mount");
@@ -204,7 +204,7 @@ final class Planner {
         bestLeftOut = Math.max(bestLeftOut, f.score);
       }
     }
-    double margin = model != null ? MARGIN_PROBABILITY : MARGIN_SCORE;
+    double margin = predictor.probability() ? MARGIN_PROBABILITY : MARGIN_SCORE;
     List<Move> demotions = new ArrayList<>();
     List<Move> promotions = new ArrayList<>();
     for (FileState f : ranked) {
@@ -327,7 +327,7 @@ final class Planner {
     }
     return new Plan.Proposal(f.path, f.ino, m.action(), where(tiers, f), tiers.get(m.to()).name(), bytes, m.reason(),
         m.ranked() ? MountPolicy.round(f.score) : null, checks, refused, (long) (f.count1h * f.meanAccessBytes),
-        model != null && m.ranked() ? MountPolicy.round(f.score) : null, features);
+        predictor.probability() && m.ranked() ? MountPolicy.round(f.score) : null, features);
   }
 
   /** Stored bytes per tier of every regular file: one scan of the block lists, a block record read per block. */
@@ -358,12 +358,12 @@ final class Planner {
 
   /** The tracker's figures and the score of each file's hottest block, read under the tracker's lock. */
   private void figures(Map<Long, FileState> files) {
-    LogisticModel m = model;
+    Predictor m = predictor;
     tracker.query(t -> {
-      Features features = new Features(t, MountPolicy.PLACEMENT_HORIZON.toMillis());
+      Features features = new Features(t, horizonMillis);
       double[] x = new double[Features.COUNT];
       features.extract(-1, -1, now, x); // never seen
-      double unseen = m != null ? m.predict(x) : Heuristic.COUNT.raw(x);
+      double unseen = m.score(x);
       for (FileState f : files.values()) {
         f.score = unseen;
       }
@@ -375,7 +375,7 @@ final class Planner {
         FileState f = files.get(MountTracker.inodeOf(ex.key(s)));
         if (f != null) {
           features.extract(f.ino, ex.key(s), now, x);
-          double score = m != null ? m.predict(x) : Heuristic.COUNT.raw(x);
+          double score = m.score(x);
           if (f.features == null || score > f.score) {
             f.features = x.clone();
           }

@@ -8,7 +8,8 @@ import java.util.Map;
  * predicts, the hottest files, and what the engine does with all that (the executor, when enabled).
  */
 public record PolicyStatus(boolean tracking, String trackingOff, MountTracker.Status tracker, RulesInForce rules,
-    Decider decider, List<HotFile> hottestFiles, String actions, Execution execution) {
+    Decider decider, MountTraining.Status training, List<HotFile> hottestFiles, String actions,
+    Execution execution) {
 
   /**
    * The executor (null when moves are not executed on this mount): whether it runs on its own and how often,
@@ -25,8 +26,11 @@ public record PolicyStatus(boolean tracking, String trackingOff, MountTracker.St
 
   public record RuleLine(String name, int line, String rule) {}
 
-  /** Who predicts: a model that passed the gate, or the heuristic; the horizon it predicts for. */
-  public record Decider(String kind, String name, long horizonSeconds, String note) {}
+  /**
+   * Who predicts: a model that passed the gate, or a heuristic; the horizon it predicts for; its PR-AUC on the
+   * held-out window of the round that made it decide (null before any round).
+   */
+  public record Decider(String kind, String name, long horizonSeconds, Double heldOutPrAuc, String note) {}
 
   /** A file among the most accessed lately (by the 1 h counter). */
   public record HotFile(long ino, String path, double count1h, long accesses, String lastAccess) {}

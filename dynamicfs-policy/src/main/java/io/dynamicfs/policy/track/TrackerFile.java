@@ -66,6 +66,11 @@ public final class TrackerFile {
       out.writeInt((int) crc.getValue()); // the checksum itself stays outside what it covers
       out.flush();
     }
+    install(tmp, path);
+  }
+
+  /** Forces {@code tmp} to the device and renames it over {@code path} (atomically where the filesystem can). */
+  public static void install(Path tmp, Path path) throws IOException {
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
       ch.force(true);
     }

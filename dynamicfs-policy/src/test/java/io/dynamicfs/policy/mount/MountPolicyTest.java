@@ -48,7 +48,7 @@ class MountPolicyTest {
     Path data = Files.createDirectories(tmp.resolve("data"));
     dir = DataDirectory.open(data, new FormatOptions(BS, Codec.LZ4, 4096));
     tracker = MountTracker.open(data.resolve("policy"), BS, new MountTracker.Settings(1000, 1000, 1000, 1024,
-        Duration.ofHours(1)));
+        Duration.ofHours(1), Duration.ofHours(1)));
     fs = DynamicFileSystem.open(dir, EngineOptions.defaults().withClock(() -> nowMillis * 1_000_000L)
         .withAccessObserver(tracker));
     policy = new MountPolicy(fs, tracker, null, null, () -> nowMillis);

@@ -28,7 +28,7 @@ class MountTrackerTest {
   private static final int BS = 64 << 10;
   private static final Caller ME = new Caller(1000, 1000, 42);
   private static final MountTracker.Settings SMALL = new MountTracker.Settings(64, 256, 1000, 1 << 10,
-      Duration.ofMinutes(10));
+      Duration.ofMinutes(10), Duration.ofHours(1));
 
   @TempDir Path tmp;
 

@@ -53,7 +53,7 @@ class PlannerTest {
         "slow:replicate-1:" + tmp.resolve("slow")));
     dir = DataDirectory.open(data, new FormatOptions(BS, Codec.LZ4, 4096), layout);
     tracker = MountTracker.open(data.resolve("policy"), BS, new MountTracker.Settings(1000, 1000, 1000, 1024,
-        Duration.ofHours(1)));
+        Duration.ofHours(1), Duration.ofHours(1)));
     fs = DynamicFileSystem.open(dir, EngineOptions.defaults().withClock(() -> nowMillis * 1_000_000L)
         .withAccessObserver(tracker));
   }

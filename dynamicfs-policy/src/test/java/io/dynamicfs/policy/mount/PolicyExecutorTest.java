@@ -62,7 +62,7 @@ class PolicyExecutorTest {
         "slow:replicate-1:" + tmp.resolve("slow")));
     dir = DataDirectory.open(data, new FormatOptions(BS, Codec.NONE, 4096), layout);
     tracker = MountTracker.open(policyDir, BS, new MountTracker.Settings(1000, 1000, 10_000, 1024,
-        Duration.ofHours(1)));
+        Duration.ofHours(1), Duration.ofHours(1)));
     fs = DynamicFileSystem.open(dir, EngineOptions.defaults().withClock(() -> nowMillis * 1_000_000L)
         .withAccessObserver(tracker));
   }
