@@ -102,8 +102,8 @@ final class ClusterMountRunner {
       DaemonContext ctx = new DaemonContext(fs, state, token.clusterId().toString(),
           cmd.mountPoint.toAbsolutePath().normalize(), started, VersionProvider.version(), cmd.effectiveConfig(),
           metrics.registry(), engineMetrics, new ClusterMountSide(conn),
-          new io.dynamicfs.policy.mount.MountPolicy(fs, policyParts.tracker(), policyParts.off(), policyParts.rules(),
-              System::currentTimeMillis));
+          policyParts.reloadable(new io.dynamicfs.policy.mount.MountPolicy(fs, policyParts.tracker(),
+              policyParts.off(), policyParts.rules(), System::currentTimeMillis)));
       admin = AdminServer.start(cmd.ops.adminAddress, state.resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
     } catch (IOException | RuntimeException e) {

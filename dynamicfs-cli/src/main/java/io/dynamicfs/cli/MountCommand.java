@@ -315,8 +315,8 @@ final class MountCommand implements Callable<Integer> {
     engineMetrics.bindTo(metrics.registry());
     new StorageMetrics(fs.storage()).bindTo(metrics.registry());
     MeteredFileSystem metered = new MeteredFileSystem(fs, metrics.registry());
-    MountPolicy mountPolicy = new MountPolicy(fs, policyParts.tracker(), policyParts.off(), policyParts.rules(),
-        System::currentTimeMillis);
+    MountPolicy mountPolicy = policyParts.reloadable(new MountPolicy(fs, policyParts.tracker(), policyParts.off(),
+        policyParts.rules(), System::currentTimeMillis));
     AdminServer admin; // before the mount: a busy admin port must not leave a mount behind
     try {
       mountPolicy.enableExecution(dir.root().resolve("policy"), metered, policy.autoInterval());

@@ -60,10 +60,21 @@ final class PolicyOptions {
           + "window, from the third on (a number with s, m or h, 1s to 24h; default ${DEFAULT-VALUE}).")
   String horizon;
 
-  /** What the mount gets: the rules in force and the tracker (null when off, {@code off} saying why). */
-  record Opened(PolicyRules rules, MountTracker tracker, String off) {
+  /**
+   * What the mount gets: the rules in force, where they are read again on a reload ({@code rulesFile}, which
+   * must exist when {@code explicit}), the tier names they may name (null: not checked), and the tracker (null
+   * when off, {@code off} saying why).
+   */
+  record Opened(PolicyRules rules, Path rulesFile, boolean explicit, Collection<String> tiers, MountTracker tracker,
+      String off) {
     AccessObserver observer() {
       return tracker == null ? AccessObserver.NONE : tracker;
+    }
+
+    /** Lets {@code policy} read the rules again on {@code dynamicfs policy reload}. */
+    io.dynamicfs.policy.mount.MountPolicy reloadable(io.dynamicfs.policy.mount.MountPolicy policy) {
+      policy.rulesFrom(rulesFile, explicit, tiers);
+      return policy;
     }
   }
 
@@ -115,18 +126,18 @@ final class PolicyOptions {
           .addKeyValue("path", file.toString()).addKeyValue("rules", r.rules().size()).log();
     }
     if (tracking.equals("off")) {
-      return new Opened(r, null, "--policy-tracking off");
+      return new Opened(r, file, rules != null, tiers, null, "--policy-tracking off");
     }
     try {
       MountTracker.Settings s = MountTracker.Settings.defaults().withCapacities(trackFiles, trackExtents)
           .withHorizon(horizon());
-      return new Opened(r, MountTracker.open(policyDir, blockSize, s), null);
+      return new Opened(r, file, rules != null, tiers, MountTracker.open(policyDir, blockSize, s), null);
     } catch (IOException | RuntimeException e) {
       // statistics are an optimisation: a mount goes on without them
       log.atWarn().setMessage("access tracking is off: its directory cannot be used")
           .addKeyValue("event", "policy.tracker.unavailable").addKeyValue("dir", policyDir.toString())
           .addKeyValue("error", String.valueOf(e.getMessage())).log();
-      return new Opened(r, null, "cannot use " + policyDir + ": " + e.getMessage());
+      return new Opened(r, file, rules != null, tiers, null, "cannot use " + policyDir + ": " + e.getMessage());
     }
   }
 

@@ -200,6 +200,50 @@ class PolicyMountTest {
   }
 
   @Test
+  void rules_reloadOnARunningMount_takesAGoodFile_refusesABadOneAndKeepsTheRulesInForce() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    Path rules = tmp.resolve("rules.yaml");
+    Files.writeString(rules, "rules:\n  - name: keep-logs\n    match: \"logs/**\"\n    never_move: true\n");
+    try (Daemon d = Daemon.start(data, mnt, tmp, "--cache-memory", "64M", "--policy-rules", rules.toString())) {
+      Files.createDirectories(mnt.resolve("db"));
+      Files.write(mnt.resolve("db/a.db"), random(8, 1000));
+      assertEquals("no rule matches: the model decides", decision(mnt.resolve("db/a.db")));
+
+      Files.writeString(rules, "rules:\n  - name: keep-logs\n    match: \"logs/**\"\n    never_move: true\n"
+          + "  - name: db-stays\n    match: \"db/*.db\"\n    pin: default\n");
+      CliRun.Result ok = CliRun.run("policy", "reload", mnt.toString());
+      assertEquals(0, ok.code(), ok.toString());
+      assertTrue(ok.out().startsWith("policy rules reloaded from " + rules + ": 2 rules (were 1)"), ok.out());
+      assertTrue(decision(mnt.resolve("db/a.db")).startsWith("hard rule 'db-stays' (line 5)"),
+          decision(mnt.resolve("db/a.db")));
+
+      Files.writeString(rules, "rules:\n  - name: broken\n    match: \"db/*.db\"\n    pin: nvme\n");
+      CliRun.Result bad = CliRun.run("policy", "reload", mnt.toString());
+      assertEquals(Main.EXIT_USAGE, bad.code(), bad.toString());
+      assertTrue(bad.err().contains(rules + ", line 4: unknown tier 'nvme' (tiers: default); the rules in force stay"),
+          bad.err());
+      CliRun.Result st = CliRun.run("policy", "status", mnt.toString());
+      assertTrue(st.out().contains("db-stays (line 5)") && !st.out().contains("broken"), st.out());
+
+      Files.delete(rules);
+      CliRun.Result gone = CliRun.run("policy", "reload", mnt.toString());
+      assertEquals(Main.EXIT_USAGE, gone.code(), "--policy-rules names a file that must be there: " + gone);
+      assertTrue(gone.err().contains(rules + ": no such file"), gone.err());
+      Files.writeString(rules, "rules: []\n");
+      CliRun.Result none = CliRun.run("policy", "reload", "--json", mnt.toString());
+      assertEquals(0, none.code(), none.toString());
+      assertEquals(0, new ObjectMapper().readTree(none.out()).path("rules_after").asInt(), none.out());
+      assertEquals("no rule matches: the model decides", decision(mnt.resolve("db/a.db")));
+      unmount(d, mnt);
+    }
+  }
+
+  private static String decision(Path file) throws Exception {
+    return explainJson(file).path("rules").path("decision").asText();
+  }
+
+  @Test
   void plan_twoTiers_proposesThePromotionOfAReadFile_withItsChecks() throws Exception {
     Path data = Files.createDirectories(tmp.resolve("data"));
     Path mnt = Files.createDirectories(tmp.resolve("mnt"));

@@ -47,6 +47,9 @@ import java.util.Map;
  *   <tr><td>POST /v1/policy/simulate</td><td>body {@code {"since_seconds": 86400}}: the plan as it would run, its
  *       bytes, time and expected benefit, the reads of that window replayed against the placement before and
  *       after (nothing is executed)</td></tr>
+ *   <tr><td>POST /v1/policy/reload</td><td>reads the rules file again (the mount's {@code --policy-rules}, or
+ *       DATA/policy/rules.yaml); one that does not validate is refused with its line and reason, and the rules in
+ *       force stay</td></tr>
  *   <tr><td>POST /v1/policy/apply</td><td>streaming: plans now and executes the accepted moves, auditing each
  *       move and refusal; result: the run (moved, refused, failed, bytes, each outcome)</td></tr>
  *   <tr><td>GET /v1/routes</td><td>this list</td></tr>
@@ -85,6 +88,8 @@ public final class AdminEndpoints {
             req -> ctx.policy().explain(required(req, "path")))
         .post("/v1/policy/simulate", "The plan as it would run, executing nothing: {\"since_seconds\": replay window}",
             req -> ctx.policy().simulate(java.time.Duration.ofSeconds((long) req.number("since_seconds", 86_400))))
+        .post("/v1/policy/reload", "Read the rules file again; one that does not validate changes nothing",
+            req -> ctx.policy().reloadRules())
         .stream("/v1/policy/apply", "Plan now and execute the accepted moves (each audited)",
             (req, progress) -> ctx.policy().apply(progress));
   }

@@ -58,7 +58,8 @@ public final class MountPolicy implements AutoCloseable {
   private final DynamicFileSystem fs;
   private final MountTracker tracker;
   private final String trackingOff;
-  private final PolicyRules rules;
+  private volatile PolicyRules rules;
+  private volatile RulesFile rulesFile = RulesFile.NONE;
   private final LongSupplier clockMillis;
   private volatile Predictor override;
   private volatile PolicyExecutor executor;
@@ -108,6 +109,55 @@ public final class MountPolicy implements AutoCloseable {
     return rules;
   }
 
+  /**
+   * Where {@link #reloadRules} reads the rules: {@code file}, which must exist when {@code explicit} (the mount's
+   * {@code --policy-rules}), or which may be absent (DATA/policy/rules.yaml: then no rules); {@code tiers} the
+   * names rules may name (null: not checked).
+   */
+  public void rulesFrom(Path file, boolean explicit, java.util.Collection<String> tiers) {
+    this.rulesFile = new RulesFile(file, explicit, tiers == null ? null : List.copyOf(tiers));
+  }
+
+  /** Where the rules come from, for a reload. */
+  private record RulesFile(Path path, boolean explicit, List<String> tiers) {
+    static final RulesFile NONE = new RulesFile(null, false, null);
+  }
+
+  /** What a reload did: the file read, the rules before and after. */
+  public record RulesReload(String source, int rulesBefore, int rulesAfter, String schedule, String budget) {}
+
+  /**
+   * Reads the rules file again and puts it in force for the next plan, explain and executor run (a move under
+   * way finishes under the rules it started with). A file that does not validate changes nothing: EINVAL with
+   * its line and reason. An absent DATA/policy/rules.yaml means no rules.
+   */
+  public RulesReload reloadRules() throws FsException {
+    RulesFile f = rulesFile;
+    if (f.path() == null) {
+      throw FsException.of(Errno.EINVAL, "this mount reads no rules file");
+    }
+    PolicyRules next;
+    if (!f.explicit() && !java.nio.file.Files.isRegularFile(f.path())) {
+      next = PolicyRules.none();
+    } else {
+      try {
+        next = PolicyRules.read(f.path(), f.tiers());
+      } catch (io.dynamicfs.policy.rules.RulesException e) {
+        LOG.atWarn().setMessage("policy rules not reloaded: the file does not validate; the rules in force stay")
+            .addKeyValue("event", "policy.rules.reload_refused").addKeyValue("path", f.path().toString())
+            .addKeyValue("reason", e.getMessage()).log();
+        throw FsException.of(Errno.EINVAL, "%s; the rules in force stay", e.in(f.path().toString()));
+      }
+    }
+    PolicyRules before = rules;
+    rules = next;
+    LOG.atInfo().setMessage("policy rules reloaded").addKeyValue("event", "policy.rules.reloaded")
+        .addKeyValue("path", f.path().toString()).addKeyValue("rules_before", before.rules().size())
+        .addKeyValue("rules", next.rules().size()).log();
+    return new RulesReload(next.source(), before.rules().size(), next.rules().size(), next.schedule().describe(),
+        next.budget().describe());
+  }
+
   public MountTracker tracker() {
     return tracker;
   }
@@ -134,7 +184,7 @@ public final class MountPolicy implements AutoCloseable {
           .addKeyValue("error", String.valueOf(e.getMessage())).log();
       return;
     }
-    PolicyExecutor e = new PolicyExecutor(fs, this::plan, rules, audit,
+    PolicyExecutor e = new PolicyExecutor(fs, this::plan, this::rules, audit,
         new Pacer(foreground, System::nanoTime, Pacer.Sleeper.REAL),
         clockMillis);
     executor = e;
@@ -170,6 +220,7 @@ public final class MountPolicy implements AutoCloseable {
   // ---- status -----------------------------------------------------------------------------------
 
   public PolicyStatus status() throws IOException {
+    PolicyRules rules = this.rules;
     List<PolicyStatus.RuleLine> lines = new ArrayList<>();
     for (PolicyRules.Rule r : rules.rules()) {
       lines.add(new PolicyStatus.RuleLine(r.name(), r.line(), r.describe()));
@@ -214,7 +265,7 @@ public final class MountPolicy implements AutoCloseable {
     e.refusals().forEach((k, v) -> refusals.put(k, v.sum()));
     Pacer p = e.pacer();
     return new PolicyStatus.Execution(e.interval() != null, e.interval() == null ? null : e.interval().toSeconds(),
-        e.audit().file().toString(), rules.limits().describe(), e.runs(), decisions, refusals, e.bytesMoved(),
+        e.audit().file().toString(), this.rules.limits().describe(), e.runs(), decisions, refusals, e.bytesMoved(),
         e.audit().history().pingPongs(), p.paused(), p.pauses(), round(p.pausedNanos() / 1e9),
         round(p.lastLatencyMillis()), p.lastInFlight(), e.lastRun() == null ? null : summary(e.lastRun()));
   }
@@ -290,7 +341,7 @@ public final class MountPolicy implements AutoCloseable {
       }
     }
     List<String> notes = new ArrayList<>();
-    Long bps = rules.budget().bytesPerSecond();
+    Long bps = this.rules.budget().bytesPerSecond();
     PolicyExecutor e = executor;
     double measured = e == null ? 0 : e.audit().history().measuredBytesPerSecond();
     Double seconds;
@@ -363,6 +414,7 @@ public final class MountPolicy implements AutoCloseable {
       }
       prediction = snap.prediction;
     }
+    PolicyRules rules = this.rules;
     PolicyRules.Decision d = rules.decide(rel, figures, now);
     List<Explanation.RuleMatch> matches = new ArrayList<>();
     for (PolicyRules.Match x : d.matches()) {

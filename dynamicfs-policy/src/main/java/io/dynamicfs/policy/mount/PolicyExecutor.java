@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,7 @@ public final class PolicyExecutor implements AutoCloseable {
 
   private final DynamicFileSystem fs;
   private final PlanSource plans;
-  private final PolicyRules rules;
+  private final Supplier<PolicyRules> rules;
   private final AuditLog audit;
   private final Pacer pacer;
   private final LongSupplier clockMillis;
@@ -68,7 +69,8 @@ public final class PolicyExecutor implements AutoCloseable {
   private volatile Thread thread;
   private volatile Duration interval;
 
-  PolicyExecutor(DynamicFileSystem fs, PlanSource plans, PolicyRules rules, AuditLog audit, Pacer pacer,
+  /** {@code rules}: the rules in force at each run (a reload takes effect at the next one). */
+  PolicyExecutor(DynamicFileSystem fs, PlanSource plans, Supplier<PolicyRules> rules, AuditLog audit, Pacer pacer,
       LongSupplier clockMillis) {
     this.fs = fs;
     this.plans = plans;
@@ -119,8 +121,9 @@ public final class PolicyExecutor implements AutoCloseable {
     synchronized (runLock) {
       long startMillis = clockMillis.getAsLong();
       long t0 = System.nanoTime();
-      PolicyRules.Limits limits = rules.limits();
-      pacer.configure(rules.budget().bytesPerSecond(), limits.pauseLatency().toNanos(), limits.pauseInFlight());
+      PolicyRules inForce = rules.get();
+      PolicyRules.Limits limits = inForce.limits();
+      pacer.configure(inForce.budget().bytesPerSecond(), limits.pauseLatency().toNanos(), limits.pauseInFlight());
       List<Outcome> outcomes = new ArrayList<>();
       int moved = 0;
       int refused = 0;
