@@ -1,7 +1,9 @@
 package io.dynamicfs.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.dynamicfs.cli.admin.AdminClient;
 import io.dynamicfs.cli.admin.AdminException;
+import io.dynamicfs.cli.admin.AdminJson;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -11,19 +13,27 @@ import java.nio.file.Path;
  * bad input (4xx), 1 when the operation itself failed (5xx).
  */
 public final class DaemonCall {
+  /** What a command does with the daemon; answers its exit code. */
   @FunctionalInterface
-  interface Action {
+  public interface Action {
     int run(AdminClient client) throws AdminException, IOException, InterruptedException;
   }
 
   private DaemonCall() {}
 
-  static int run(Path mnt, Action action) throws IOException, InterruptedException {
+  public static int run(Path mnt, Action action) throws IOException, InterruptedException {
     try {
       return action.run(AdminClient.forMount(mnt));
     } catch (AdminException e) {
       return fail(e);
     }
+  }
+
+  /** Prints the daemon's answer {@code r}: as indented JSON when {@code json}, else {@code text}'s rendering. */
+  public static void print(JsonNode r, boolean json, java.util.function.Function<JsonNode, String> text)
+      throws IOException {
+    System.out.print(json ? AdminJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r) + "\n"
+        : text.apply(r));
   }
 
   public static int fail(AdminException e) {

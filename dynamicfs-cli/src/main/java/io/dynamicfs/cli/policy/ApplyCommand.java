@@ -6,13 +6,11 @@ import io.dynamicfs.cli.ProgressReporter;
 import io.dynamicfs.cli.admin.AdminClient;
 import io.dynamicfs.cli.admin.AdminException;
 import io.dynamicfs.cli.admin.AdminJson;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /** {@code dynamicfs policy apply MNT}: plan now and execute the accepted moves. */
 @Command(name = "apply", mixinStandardHelpOptions = true,
@@ -21,20 +19,17 @@ import picocli.CommandLine.Parameters;
         + "is busy; each move and refusal is written to DATA/policy/audit.jsonl. Exit status 1 when a move failed. "
         + "See docs/policy.md."})
 public final class ApplyCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MNT", description = "The mount point.")
-  Path mountPoint;
-
-  @Option(names = "--json", description = "Print the daemon's answer as JSON.")
-  boolean json;
+  @Mixin
+  OnMount mount;
 
   @Override
   public Integer call() throws Exception {
     try {
       JsonNode r;
       try (ProgressReporter bar = ProgressReporter.create("policy apply", ProgressReporter.Unit.ITEMS)) {
-        r = AdminClient.forMount(mountPoint).stream("/v1/policy/apply", Map.of(), bar);
+        r = AdminClient.forMount(mount.mountPoint).stream("/v1/policy/apply", Map.of(), bar);
       }
-      System.out.print(json ? AdminJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r) + "\n"
+      System.out.print(mount.json ? AdminJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r) + "\n"
           : render(r));
       return r.path("failed").asInt() > 0 ? 1 : 0;
     } catch (AdminException e) {

@@ -2,15 +2,11 @@ package io.dynamicfs.cli.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dynamicfs.cli.DaemonCall;
-import io.dynamicfs.cli.admin.AdminClient;
-import io.dynamicfs.cli.admin.AdminException;
-import io.dynamicfs.cli.admin.AdminJson;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code dynamicfs policy plan MNT}: the moves the engine would make now; none is executed. */
 @Command(name = "plan", mixinStandardHelpOptions = true,
@@ -20,25 +16,19 @@ import picocli.CommandLine.Parameters;
         + "then preferences, then the ranking (the model, or the heuristic). Nothing is executed. See "
         + "docs/policy.md."})
 public final class PlanCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MNT", description = "The mount point.")
-  Path mountPoint;
-
-  @Option(names = "--json", description = "Print the daemon's answer as JSON.")
-  boolean json;
+  @Mixin
+  OnMount mount;
 
   @Option(names = "--checks", description = "List every check of every proposal (default: the failed ones).")
   boolean allChecks;
 
   @Override
   public Integer call() throws Exception {
-    try {
-      JsonNode p = AdminClient.forMount(mountPoint).get("/v1/policy/plan");
-      System.out.print(json ? AdminJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(p) + "\n"
-          : render(mountPoint.toAbsolutePath().normalize().toString(), p, allChecks));
+    return DaemonCall.run(mount.mountPoint, c -> {
+      DaemonCall.print(c.get("/v1/policy/plan"), mount.json,
+          p -> render(mount.shown(), p, allChecks));
       return 0;
-    } catch (AdminException e) {
-      return DaemonCall.fail(e);
-    }
+    });
   }
 
   static String render(String mnt, JsonNode p, boolean allChecks) {

@@ -2,15 +2,10 @@ package io.dynamicfs.cli.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dynamicfs.cli.DaemonCall;
-import io.dynamicfs.cli.admin.AdminClient;
-import io.dynamicfs.cli.admin.AdminException;
-import io.dynamicfs.cli.admin.AdminJson;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 
 /** {@code dynamicfs policy status MNT}: the policy engine of a running mount. */
 @Command(name = "status", mixinStandardHelpOptions = true,
@@ -18,22 +13,16 @@ import picocli.CommandLine.Parameters;
         + "accesses recorded and dropped, the ring log, when it was saved), the rules in force, who predicts "
         + "(a model that passed the gate, or the heuristic) and the most accessed files lately."})
 public final class PolicyStatusCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MNT", description = "The mount point.")
-  Path mountPoint;
-
-  @Option(names = "--json", description = "Print the daemon's answer as JSON.")
-  boolean json;
+  @Mixin
+  OnMount mount;
 
   @Override
   public Integer call() throws Exception {
-    try {
-      JsonNode s = AdminClient.forMount(mountPoint).get("/v1/policy/status");
-      System.out.print(json ? AdminJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(s) + "\n"
-          : render(mountPoint.toAbsolutePath().normalize().toString(), s));
+    return DaemonCall.run(mount.mountPoint, c -> {
+      DaemonCall.print(c.get("/v1/policy/status"), mount.json,
+          s -> render(mount.shown(), s));
       return 0;
-    } catch (AdminException e) {
-      return DaemonCall.fail(e);
-    }
+    });
   }
 
   static String render(String mnt, JsonNode s) {
