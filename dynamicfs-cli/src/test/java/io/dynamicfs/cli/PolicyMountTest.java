@@ -350,6 +350,45 @@ class PolicyMountTest {
   }
 
   @Test
+  void record_writesTheMountsAccessesAsATrace_thatEvaluateReplays() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    Path trace = tmp.resolve("mine.dfstrace.gz");
+    try (Daemon d = Daemon.start(data, mnt, tmp, "--cache-memory", "64M", "--fuse-preset", "safe")) {
+      for (int i = 0; i < 40; i++) {
+        Files.write(mnt.resolve("f" + i), random(20 + i, 8192));
+      }
+      for (int round = 0; round < 30; round++) {
+        readTimes(mnt.resolve("f" + (round % 4)), 1); // four hot files
+        readTimes(mnt.resolve("f" + (4 + round)), 1); // and the rest read once
+      }
+      CliRun.Result r = CliRun.run("policy", "record", mnt.toString(), "--out", trace.toString(), "--since", "1h");
+      assertEquals(0, r.code(), r.toString());
+      assertTrue(r.out().startsWith("recorded "), r.out());
+      CliRun.Result again = CliRun.run("policy", "record", mnt.toString(), "--out", trace.toString());
+      assertEquals(Main.EXIT_USAGE, again.code(), "an existing file is not overwritten: " + again);
+      CliRun.Result wrongName = CliRun.run("policy", "record", mnt.toString(), "--out", tmp.resolve("x.txt").toString());
+      assertEquals(Main.EXIT_USAGE, wrongName.code(), wrongName.toString());
+      unmount(d, mnt);
+    }
+    long accesses = 0;
+    long writes = 0;
+    try (io.dynamicfs.policy.trace.TraceReader t = io.dynamicfs.policy.trace.Traces.file(trace).open()) {
+      while (t.next()) {
+        accesses++;
+        writes += t.write() ? 1 : 0;
+      }
+    }
+    assertTrue(writes >= 40 && accesses - writes >= 60, accesses + " accesses, " + writes + " writes");
+    assertTrue(Files.list(data.resolve("policy")).noneMatch(p -> p.toString().endsWith(".dfstrace")),
+        "the daemon's copy is removed");
+    CliRun.Result ev = CliRun.run("policy", "evaluate", "--json", "--capacity", "10", "--trace", trace.toString());
+    assertEquals(0, ev.code(), ev.toString());
+    JsonNode e = new ObjectMapper().readTree(ev.out());
+    assertEquals(accesses, e.path(0).path("accesses").asLong(), ev.out());
+  }
+
+  @Test
   void tracking_off_recordsNothing() throws Exception {
     Path data = Files.createDirectories(tmp.resolve("data"));
     Path mnt = Files.createDirectories(tmp.resolve("mnt"));

@@ -47,6 +47,9 @@ import java.util.Map;
  *   <tr><td>POST /v1/policy/simulate</td><td>body {@code {"since_seconds": 86400}}: the plan as it would run, its
  *       bytes, time and expected benefit, the reads of that window replayed against the placement before and
  *       after (nothing is executed)</td></tr>
+ *   <tr><td>POST /v1/policy/record</td><td>body {@code {"since_seconds": 86400}}: writes the ring log's accesses
+ *       of that window as a trace file ({@code .dfstrace}) in the policy directory; answers its path and
+ *       counts</td></tr>
  *   <tr><td>POST /v1/policy/reload</td><td>reads the rules file again (the mount's {@code --policy-rules}, or
  *       DATA/policy/rules.yaml); one that does not validate is refused with its line and reason, and the rules in
  *       force stay</td></tr>
@@ -88,6 +91,8 @@ public final class AdminEndpoints {
             req -> ctx.policy().explain(required(req, "path")))
         .post("/v1/policy/simulate", "The plan as it would run, executing nothing: {\"since_seconds\": replay window}",
             req -> ctx.policy().simulate(java.time.Duration.ofSeconds((long) req.number("since_seconds", 86_400))))
+        .post("/v1/policy/record", "Write the ring log's accesses of the last {\"since_seconds\"} as a .dfstrace file",
+            req -> ctx.policy().record(java.time.Duration.ofSeconds((long) req.number("since_seconds", 86_400))))
         .post("/v1/policy/reload", "Read the rules file again; one that does not validate changes nothing",
             req -> ctx.policy().reloadRules())
         .stream("/v1/policy/apply", "Plan now and execute the accepted moves (each audited)",

@@ -8,8 +8,7 @@ import picocli.CommandLine.Command;
     description = "The policy engine: what a mount's engine sees and decides, and placement policies evaluated on "
         + "access traces.",
     subcommands = {PolicyStatusCommand.class, ExplainCommand.class, PlanCommand.class, SimulateCommand.class,
-        ApplyCommand.class, ReloadCommand.class, CheckCommand.class,
-        EvaluateCommand.class})
+        ApplyCommand.class, ReloadCommand.class, RecordCommand.class, CheckCommand.class, EvaluateCommand.class})
 public final class PolicyCommand implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

@@ -2,18 +2,14 @@ package io.dynamicfs.cli.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dynamicfs.cli.DaemonCall;
-import io.dynamicfs.cli.admin.AdminClient;
-import io.dynamicfs.cli.admin.AdminException;
-import io.dynamicfs.cli.admin.AdminJson;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code dynamicfs policy simulate MNT [--since 24h]}: the plan as it would run, executing nothing. */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
@@ -25,37 +21,39 @@ import picocli.CommandLine.Parameters;
 public final class SimulateCommand implements Callable<Integer> {
   private static final Pattern DURATION = Pattern.compile("(\\d+)(s|m|h|d)");
 
-  @Parameters(index = "0", paramLabel = "MNT", description = "The mount point.")
-  Path mountPoint;
+  @Mixin
+  OnMount mount;
 
   @Option(names = "--since", paramLabel = "DURATION", defaultValue = "24h",
       description = "How far back to replay the reads: a number with s, m, h or d (default ${DEFAULT-VALUE}).")
   String since;
 
-  @Option(names = "--json", description = "Print the daemon's answer as JSON.")
-  boolean json;
-
   @Override
   public Integer call() throws Exception {
-    Matcher m = DURATION.matcher(since.trim());
-    if (!m.matches()) {
-      System.err.println("dynamicfs: --since must be a number with s, m, h or d (e.g. 24h), not '" + since + "'");
+    Long seconds = seconds(since);
+    if (seconds == null) {
       return io.dynamicfs.cli.Main.EXIT_USAGE;
     }
-    long seconds = Long.parseLong(m.group(1)) * switch (m.group(2)) {
+    return DaemonCall.run(mount.mountPoint, c -> {
+      DaemonCall.print(c.post("/v1/policy/simulate", Map.of("since_seconds", seconds)), mount.json,
+          r -> render(mount.shown(), r));
+      return 0;
+    });
+  }
+
+  /** {@code --since} in seconds, or null after saying on stderr why it is not a duration. */
+  static Long seconds(String since) {
+    Matcher m = DURATION.matcher(since.trim());
+    if (!m.matches() || m.group(1).length() > 9) {
+      System.err.println("dynamicfs: --since must be a number with s, m, h or d (e.g. 24h), not '" + since + "'");
+      return null;
+    }
+    return Long.parseLong(m.group(1)) * switch (m.group(2)) {
       case "s" -> 1;
       case "m" -> 60;
       case "h" -> 3600;
       default -> 86400;
     };
-    try {
-      JsonNode r = AdminClient.forMount(mountPoint).post("/v1/policy/simulate", Map.of("since_seconds", seconds));
-      System.out.print(json ? AdminJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(r) + "\n"
-          : render(mountPoint.toAbsolutePath().normalize().toString(), r));
-      return 0;
-    } catch (AdminException e) {
-      return DaemonCall.fail(e);
-    }
   }
 
   static String render(String mnt, JsonNode s) {

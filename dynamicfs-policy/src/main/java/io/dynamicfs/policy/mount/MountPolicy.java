@@ -377,6 +377,41 @@ public final class MountPolicy implements AutoCloseable {
         refused, total, up, down, seconds, basis, expected, replay, plan.proposals(), notes);
   }
 
+  // ---- record -----------------------------------------------------------------------------------
+
+  /** What {@link #record} wrote: the trace file, its accesses and writes, and the times of the first and last. */
+  public record Recording(String file, long accesses, long writes, String first, String last) {}
+
+  /**
+   * Writes the ring log's accesses of the last {@code since} as a trace file ({@code .dfstrace},
+   * {@link io.dynamicfs.policy.trace.RecordedTrace}) in the tracker's directory, for {@code policy evaluate} to
+   * replay. EINVAL when tracking is off.
+   */
+  public Recording record(Duration since) throws IOException {
+    if (tracker == null) {
+      throw FsException.of(Errno.EINVAL, "tracking is off on this mount (%s): no accesses to record", trackingOff);
+    }
+    long now = clockMillis.getAsLong();
+    Path file = tracker.directory().resolve("record-" + now + ".dfstrace");
+    long[] r;
+    try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+      r = tracker.replayLog(log -> {
+        try {
+          return io.dynamicfs.policy.trace.RecordedTrace.write(log, now - since.toMillis(), out);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+    } catch (java.io.UncheckedIOException e) {
+      java.nio.file.Files.deleteIfExists(file);
+      throw e.getCause();
+    }
+    LOG.atInfo().setMessage("access trace recorded").addKeyValue("event", "policy.record")
+        .addKeyValue("file", file.toString()).addKeyValue("accesses", r[0]).log();
+    return new Recording(file.toString(), r[0], r[1], r[0] == 0 ? null : Instant.ofEpochMilli(r[2]).toString(),
+        r[0] == 0 ? null : Instant.ofEpochMilli(r[3]).toString());
+  }
+
   // ---- explain ----------------------------------------------------------------------------------
 
   /** Explains the file at {@code path} (from the filesystem's root). */

@@ -70,9 +70,10 @@ public final class Traces {
     Format format = Format.of(lower);
     if (format == null) {
       throw new IllegalArgumentException(path + ": unknown trace format (expected lirs-*.trace[.gz], "
-          + "cache2k-*.trace[.xz], cloudphysics-*.trace[.xz], or a .keys/.keys.gz text file of one key per line)");
+          + "cache2k-*.trace[.xz], cloudphysics-*.trace[.xz], a .keys/.keys.gz text file of one key per line, or "
+          + "a mount's .dfstrace[.gz] from 'dynamicfs policy record')");
     }
-    String name = file.replaceFirst("\\.(gz|xz)$", "").replaceFirst("\\.trace$", "");
+    String name = file.replaceFirst("\\.(gz|xz)$", "").replaceFirst("\\.(dfs)?trace$", "");
     return new TraceSource() {
       @Override
       public String name() {
@@ -86,9 +87,19 @@ public final class Traces {
           case TEXT -> new TextKeyTrace(name, in, TRACE_BLOCK);
           case BE32 -> new BinaryKeyTrace(name, in, BinaryKeyTrace.Layout.BIG_ENDIAN_SIGNED, TRACE_BLOCK);
           case LE32U -> new BinaryKeyTrace(name, in, BinaryKeyTrace.Layout.LITTLE_ENDIAN_UNSIGNED, TRACE_BLOCK);
+          case RECORDED -> recorded(name, in);
         };
       }
     };
+  }
+
+  private static TraceReader recorded(String name, InputStream in) throws IOException {
+    try {
+      return new RecordedTrace(name, in);
+    } catch (IOException e) {
+      in.close();
+      throw e;
+    }
   }
 
   private static InputStream decompress(String lower, InputStream raw) throws IOException {
@@ -107,7 +118,7 @@ public final class Traces {
   }
 
   private enum Format {
-    TEXT, BE32, LE32U;
+    TEXT, BE32, LE32U, RECORDED;
 
     static Format of(String lower) {
       String base = lower.replaceFirst("\\.(gz|xz)$", "");
@@ -119,6 +130,9 @@ public final class Traces {
       }
       if (base.startsWith("cloudphysics-")) {
         return LE32U;
+      }
+      if (base.endsWith(".dfstrace")) {
+        return RECORDED;
       }
       return null;
     }

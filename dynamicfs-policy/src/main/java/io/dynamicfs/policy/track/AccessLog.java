@@ -1,5 +1,6 @@
 package io.dynamicfs.policy.track;
 
+import io.dynamicfs.policy.trace.RecordCursor;
 import io.dynamicfs.policy.trace.TraceReader;
 import java.io.Closeable;
 import java.io.IOException;
@@ -106,12 +107,8 @@ public final class AccessLog implements Closeable {
     long end = total;
     ByteBuffer view = map.duplicate();
     String name = "log:" + path.getFileName();
-    return new TraceReader() {
+    return new RecordCursor(name) {
       private long next = start;
-      private long time;
-      private long key;
-      private int bytes;
-      private boolean write;
 
       @Override
       public boolean next() {
@@ -125,31 +122,6 @@ public final class AccessLog implements Closeable {
         write = (view.getInt(at + 20) & 1) != 0;
         next++;
         return true;
-      }
-
-      @Override
-      public long time() {
-        return time;
-      }
-
-      @Override
-      public long key() {
-        return key;
-      }
-
-      @Override
-      public int bytes() {
-        return bytes;
-      }
-
-      @Override
-      public boolean write() {
-        return write;
-      }
-
-      @Override
-      public String name() {
-        return name;
       }
 
       @Override

@@ -1,5 +1,6 @@
 package io.dynamicfs.policy.trace;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -58,6 +59,55 @@ class TracesTest {
       assertEquals(Traces.TRACE_BLOCK, r.bytes());
       assertFalse(r.write());
     }
+  }
+
+  /** A mount's recorded accesses: written from an access log's replay, read back as they were, in time order. */
+  @Test
+  void recorded_roundTrip_sinceCutsTheStart_clockStepsBackAreFlattened_damageIsNamed() throws IOException {
+    Path logFile = dir.resolve("access.log");
+    Path f = dir.resolve("m.dfstrace");
+    try (io.dynamicfs.policy.track.AccessLog log = io.dynamicfs.policy.track.AccessLog.open(logFile, 8)) {
+      log.append(1_000, 11, 4096, false);
+      log.append(2_000, 12, 100, true);
+      log.append(1_500, 13, 65536, false); // the wall clock stepped back
+      log.append(3_000, 11, 4096, false);
+      long[] r;
+      try (OutputStream o = Files.newOutputStream(f)) {
+        r = RecordedTrace.write(log.replay(), 1_200, o);
+      }
+      assertEquals(3, r[0], "the first access is before --since");
+      assertEquals(1, r[1]);
+      assertEquals(2_000, r[2]);
+      assertEquals(3_000, r[3]);
+    }
+    TraceSource s = Traces.file(f);
+    assertEquals("m", s.name());
+    List<long[]> got = new ArrayList<>();
+    try (TraceReader t = s.open()) {
+      while (t.next()) {
+        got.add(new long[] {t.time(), t.key(), t.bytes(), t.write() ? 1 : 0});
+      }
+    }
+    assertEquals(3, got.size());
+    assertArrayEquals(new long[] {2_000, 12, 100, 1}, got.get(0));
+    assertArrayEquals(new long[] {2_000, 13, 65536, 0}, got.get(1), "never back in time");
+    assertArrayEquals(new long[] {3_000, 11, 4096, 0}, got.get(2));
+
+    byte[] whole = Files.readAllBytes(f);
+    Path cut = dir.resolve("cut.dfstrace");
+    Files.write(cut, java.util.Arrays.copyOf(whole, whole.length - 5));
+    IOException e = assertThrows(IOException.class, () -> {
+      try (TraceReader t = Traces.file(cut).open()) {
+        while (t.next()) {
+          // read to the damage
+        }
+      }
+    });
+    assertTrue(e.getMessage().contains("truncated record at access 2"), e.getMessage());
+    Path other = dir.resolve("other.dfstrace");
+    Files.writeString(other, "not a trace at all, just text");
+    e = assertThrows(IOException.class, () -> Traces.file(other).open());
+    assertTrue(e.getMessage().contains("bad magic"), e.getMessage());
   }
 
   @Test
