@@ -317,6 +317,7 @@ final class MountCommand implements Callable<Integer> {
     MeteredFileSystem metered = new MeteredFileSystem(fs, metrics.registry());
     MountPolicy mountPolicy = policyParts.reloadable(new MountPolicy(fs, policyParts.tracker(), policyParts.off(),
         policyParts.rules(), System::currentTimeMillis));
+    mountPolicy.cacheToWarm(cacheDir != null ? cacheSize : cacheMemory);
     AdminServer admin; // before the mount: a busy admin port must not leave a mount behind
     try {
       mountPolicy.enableExecution(dir.root().resolve("policy"), metered, policy.autoInterval());

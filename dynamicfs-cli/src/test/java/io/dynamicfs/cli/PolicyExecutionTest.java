@@ -223,6 +223,74 @@ class PolicyExecutionTest {
     }
   }
 
+  /** Reads each of {@code files} whole, each through its own open (the safe preset keeps no pages). */
+  private static void readEach(List<Path> files) throws Exception {
+    for (Path f : files) {
+      Files.readAllBytes(f);
+    }
+  }
+
+  private static double tierReads(Path data) throws Exception {
+    return metric(scrape(data), "dfs_tier_reads_total", "tier=\"default\"");
+  }
+
+  /**
+   * The warm action after a remount: the blocks read most (the access count decides before any gate round)
+   * are read through the cache by {@code policy apply}, so the next reads of those files reach no tier, while a
+   * file read once before still does.
+   */
+  @Test
+  void warm_afterARemount_readsTheHotBlocksIntoTheCache_soTheirNextReadsReachNoTier() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    String[] args = {"--block-size", "64K", "--cache-memory", "4M", "--fuse-preset", "safe"};
+    List<Path> hot = new ArrayList<>();
+    List<Path> cold = new ArrayList<>();
+    try (Daemon d = Daemon.start(data, mnt, tmp, args)) {
+      for (int i = 0; i < 6; i++) {
+        hot.add(Files.write(mnt.resolve("hot" + i), random(100 + i, 128 * KIB)));
+      }
+      for (int i = 0; i < 30; i++) {
+        cold.add(Files.write(mnt.resolve("cold" + i), random(200 + i, 64 * KIB)));
+      }
+      for (int round = 0; round < 3; round++) {
+        readEach(hot);
+      }
+      readEach(cold);
+      CliRun.Result um = CliRun.run("umount", mnt.toString());
+      assertEquals(0, um.code(), um.toString());
+      assertTrue(d.process.waitFor(60, TimeUnit.SECONDS));
+    }
+    try (Daemon d = Daemon.start(data, mnt, tmp, args)) {
+      CliRun.Result plan = CliRun.run("policy", "plan", "--json", mnt.toString());
+      assertEquals(0, plan.code(), plan.toString());
+      JsonNode warm = JSON.readTree(plan.out()).path("warm");
+      assertEquals(12, warm.path("blocks").asInt(), "two blocks of each hot file: " + warm);
+      assertEquals(6, warm.path("files").asInt(), warm.toString());
+      assertEquals(2L * MIB, warm.path("budget_bytes").asLong(), "half of the 4 MiB cache: " + warm);
+      CliRun.Result text = CliRun.run("policy", "plan", mnt.toString());
+      assertTrue(text.out().contains("warm    12 blocks of 6 files (768.0 KiB) into the caches"), text.out());
+
+      double before = tierReads(data);
+      CliRun.Result apply = CliRun.run("policy", "apply", mnt.toString());
+      assertEquals(0, apply.code(), apply.toString());
+      assertTrue(apply.out().contains("warmed   12 blocks (768.0 KiB) into the caches"), apply.out());
+      double warmed = tierReads(data);
+      assertEquals(12, warmed - before, 0.0, "the warm action read each block from the tier once");
+
+      readEach(hot);
+      assertEquals(warmed, tierReads(data), 0.0, "the hot files came from the cache");
+      readEach(cold.subList(0, 1));
+      assertTrue(tierReads(data) > warmed, "a cold file still reaches the tier: the counter counts");
+      assertTrue(metric(scrape(data), "dfs_policy_warmed_bytes_total", "") >= 768 * KIB);
+      String audit = Files.readString(data.resolve("policy/audit.jsonl"));
+      assertTrue(audit.contains("\"outcome\":\"warmed\"") && audit.contains("\"action\":\"warm\""), audit);
+      CliRun.Result um = CliRun.run("umount", mnt.toString());
+      assertEquals(0, um.code(), um.toString());
+      assertTrue(d.process.waitFor(60, TimeUnit.SECONDS));
+    }
+  }
+
   @Test
   void kill9DuringAnExecutedMove_losesNothing_headroomBreakingMoveRefusedAndAudited() throws Exception {
     Path data = Files.createDirectories(tmp.resolve("data"));

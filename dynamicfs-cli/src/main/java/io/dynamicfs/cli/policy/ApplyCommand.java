@@ -53,6 +53,13 @@ public final class ApplyCommand implements Callable<Integer> {
         b.append("           error: ").append(o.path("error").asText()).append('\n');
       }
     }
+    JsonNode w = r.path("warmed");
+    if (w.path("blocks").asInt() > 0 || w.path("failed").asInt() > 0) {
+      b.append(String.format(Locale.ROOT, "  warmed   %d blocks (%s) into the caches%s%s%n", w.path("blocks").asInt(),
+          EvaluateCommand.bytes(w.path("bytes").asLong()), w.path("failed").asInt() > 0
+              ? ", " + w.path("failed").asInt() + " gone since the plan" : "",
+          w.path("stopped").asBoolean() ? " (cut short: the mount is stopping)" : ""));
+    }
     return b.toString();
   }
 }

@@ -57,6 +57,23 @@ public final class PlanCommand implements Callable<Integer> {
         }
       }
     }
+    JsonNode w = p.path("warm");
+    if (w.isObject()) {
+      if (!w.path("note").isNull() && !w.path("note").isMissingNode()) {
+        b.append("  warm    nothing: ").append(w.path("note").asText()).append('\n');
+      } else {
+        b.append(String.format(Locale.ROOT, "  warm    %d blocks of %d files (%s) into the caches, of %d that qualify "
+                + "(budget %s: half the cache of %s)%n", w.path("blocks").asInt(), w.path("files").asInt(),
+            EvaluateCommand.bytes(w.path("bytes").asLong()), w.path("eligible").asInt(),
+            EvaluateCommand.bytes(w.path("budget_bytes").asLong()), EvaluateCommand.bytes(w.path("cache_bytes").asLong())));
+        b.append("            why: ").append(w.path("rule").asText()).append('\n');
+        if (w.path("paths").size() > 0) {
+          java.util.List<String> paths = new java.util.ArrayList<>();
+          w.path("paths").forEach(x -> paths.add(x.asText()));
+          b.append("            files: ").append(String.join(", ", paths)).append('\n');
+        }
+      }
+    }
     for (JsonNode n : p.path("notes")) {
       b.append("  note: ").append(n.asText()).append('\n');
     }

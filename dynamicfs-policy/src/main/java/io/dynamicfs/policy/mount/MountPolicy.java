@@ -63,6 +63,7 @@ public final class MountPolicy implements AutoCloseable {
   private final LongSupplier clockMillis;
   private volatile Predictor override;
   private volatile PolicyExecutor executor;
+  private volatile long cacheBytes;
   private volatile Planner.DiskSpace disks = Planner.DiskSpace.DISKS;
   private volatile String executionOff = "not enabled on this mount";
 
@@ -305,9 +306,20 @@ public final class MountPolicy implements AutoCloseable {
   /** The moves the engine would make now, each with its safety checks (see {@link Planner}); none is executed. */
   public Plan plan() throws IOException {
     PolicyExecutor e = executor;
-    return new Planner(fs, tracker, rules, predictor(), horizonMillis(), e == null ? null : e.audit().history(),
-        clockMillis.getAsLong(),
+    Predictor p = predictor();
+    long now = clockMillis.getAsLong();
+    Plan moves = new Planner(fs, tracker, rules, p, horizonMillis(), e == null ? null : e.audit().history(), now,
         java.time.ZoneId.systemDefault(), disks).plan();
+    return moves.withWarm(fs.storage() == null ? Plan.Warm.none("a cluster mount: warming is not executed there yet")
+        : Warming.plan(fs, tracker, p, horizonMillis(), now, cacheBytes));
+  }
+
+  /**
+   * The bytes of block cache the warm action may fill half of: the L2 on disk when the mount has one, else the
+   * L1 in memory (0: no cache, nothing warmed).
+   */
+  public void cacheToWarm(long bytes) {
+    this.cacheBytes = Math.max(0, bytes);
   }
 
   // ---- simulate ---------------------------------------------------------------------------------

@@ -11,9 +11,34 @@ import java.util.List;
  * @param proposals       rule-driven moves, then demotions, then promotions, in the order they would run
  * @param filesConsidered regular files with stored blocks
  * @param filesHeld       files a never_move rule holds, or already where they belong
+ * @param warm            the blocks to read ahead into the caches after the moves (null until {@link #withWarm})
  */
 public record Plan(String generatedAt, String decider, List<TierSpace> tiers, List<Proposal> proposals,
-    int filesConsidered, int filesHeld, List<String> notes) {
+    int filesConsidered, int filesHeld, List<String> notes, Warm warm) {
+
+  public Plan(String generatedAt, String decider, List<TierSpace> tiers, List<Proposal> proposals,
+      int filesConsidered, int filesHeld, List<String> notes) {
+    this(generatedAt, decider, tiers, proposals, filesConsidered, filesHeld, notes, null);
+  }
+
+  public Plan withWarm(Warm w) {
+    return new Plan(generatedAt, decider, tiers, proposals, filesConsidered, filesHeld, notes, w);
+  }
+
+  /**
+   * The warm action: the blocks the decider expects to be read within the horizon ({@code rule}), best first,
+   * as many as fit in {@code budgetBytes} (half the cache of {@code cacheBytes}); {@code eligible} qualified in
+   * all; the first files' paths; why nothing is warmed ({@code note}) when there is nothing to warm into.
+   */
+  public record Warm(long cacheBytes, long budgetBytes, int eligible, int blocks, int files, long bytes, String rule,
+      List<String> paths, @com.fasterxml.jackson.annotation.JsonIgnore List<WarmBlock> toRead, String note) {
+    static Warm none(String why) {
+      return new Warm(0, 0, 0, 0, 0, 0, null, List.of(), List.of(), why);
+    }
+  }
+
+  /** A block to read ahead: file, index, the stored block, its bytes and its score. */
+  public record WarmBlock(long ino, long index, io.dynamicfs.core.block.BlockId id, int bytes, double score) {}
 
   /** A tier as the plan sees it (capacity and free space of its devices' filesystems, scaled by its redundancy). */
   public record TierSpace(String name, long capacityBytes, long freeBytes, long headroomBytes) {}

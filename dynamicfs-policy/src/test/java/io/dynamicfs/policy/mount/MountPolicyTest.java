@@ -158,6 +158,38 @@ class MountPolicyTest {
   }
 
   @Test
+  void warm_withALiveModel_takesTheBlocksItGivesAnEvenChance_bestFirst_withinHalfTheCache() throws Exception {
+    long hot = write("hot", 0, 3 * BS);
+    long cold = write("cold", 0, 2 * BS);
+    write("tiny", 0, 100); // inline: nothing a store could serve
+    read(hot, 0, 3 * BS, 9);
+    read(cold, 0, BS, 1);
+    Random r = new Random(1);
+    double[][] x = new double[400][Features.COUNT];
+    boolean[] y = new boolean[400];
+    for (int i = 0; i < 400; i++) {
+      for (int j = 0; j < Features.COUNT; j++) {
+        x[i][j] = r.nextGaussian();
+      }
+      y[i] = x[i][4] > 1.5; // read soon: read more than about three times
+      x[i][4] += y[i] ? 1 : -1;
+    }
+    policy.useModel(LogisticModel.train(x, y, 400, 1, 3));
+    assertEquals("this mount has no block cache to warm (--cache-memory 0 and no --cache-dir)",
+        policy.plan().warm().note(), "no cache given");
+
+    policy.cacheToWarm(4L * BS);
+    Plan.Warm w = policy.plan().warm();
+    assertEquals(3, w.eligible(), "the three blocks read nine times, not the cold ones: " + w);
+    assertEquals(2, w.blocks(), "half of a four-block cache: " + w);
+    assertEquals(2L * BS, w.bytes());
+    assertEquals(List.of("/hot"), w.paths());
+    assertTrue(w.toRead().get(0).score() >= w.toRead().get(1).score() && w.toRead().get(1).score() >= 0.5,
+        w.toRead().toString());
+    assertTrue(w.rule().startsWith("blocks model v3 gives at least 0.5"), w.rule());
+  }
+
+  @Test
   void explain_placement_inlineHolesAndUntracked() throws Exception {
     write("small", 0, 100);
     OpenResult f = fs.create(ME, FileSystem.ROOT_INO, "sparse", 0644, 2);
