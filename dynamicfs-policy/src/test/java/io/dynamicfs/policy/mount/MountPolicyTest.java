@@ -126,11 +126,11 @@ class MountPolicyTest {
     assertTrue(e.decisions().startsWith("none: this mount does not execute moves"), e.decisions());
   }
 
-  @Test
-  void explain_withALiveModel_showsProbabilityAndTopContributions() throws Exception {
-    long ino = write("f", 0, 2 * BS);
-    read(ino, 0, BS, 9);
-    // a model that learned "accessed often = read soon" on a separable set
+  /**
+   * A model that learned "accessed often = read soon" on a separable set: read soon when the standardised
+   * {@code extent_accesses} is above {@code threshold}.
+   */
+  private static LogisticModel accessCountModel(double threshold, int version) {
     Random r = new Random(1);
     double[][] x = new double[400][Features.COUNT];
     boolean[] y = new boolean[400];
@@ -138,10 +138,17 @@ class MountPolicyTest {
       for (int j = 0; j < Features.COUNT; j++) {
         x[i][j] = r.nextGaussian();
       }
-      y[i] = x[i][4] > 0;
+      y[i] = x[i][4] > threshold;
       x[i][4] += y[i] ? 1 : -1;
     }
-    LogisticModel m = LogisticModel.train(x, y, 400, 1, 7);
+    return LogisticModel.train(x, y, 400, 1, version);
+  }
+
+  @Test
+  void explain_withALiveModel_showsProbabilityAndTopContributions() throws Exception {
+    long ino = write("f", 0, 2 * BS);
+    read(ino, 0, BS, 9);
+    LogisticModel m = accessCountModel(0, 7);
     policy.useModel(m);
     Explanation.Prediction p = policy.explain("f").prediction();
     assertEquals("model v7", p.decider());
@@ -164,17 +171,7 @@ class MountPolicyTest {
     write("tiny", 0, 100); // inline: nothing a store could serve
     read(hot, 0, 3 * BS, 9);
     read(cold, 0, BS, 1);
-    Random r = new Random(1);
-    double[][] x = new double[400][Features.COUNT];
-    boolean[] y = new boolean[400];
-    for (int i = 0; i < 400; i++) {
-      for (int j = 0; j < Features.COUNT; j++) {
-        x[i][j] = r.nextGaussian();
-      }
-      y[i] = x[i][4] > 1.5; // read soon: read more than about three times
-      x[i][4] += y[i] ? 1 : -1;
-    }
-    policy.useModel(LogisticModel.train(x, y, 400, 1, 3));
+    policy.useModel(accessCountModel(1.5, 3)); // read soon: read more than about three times
     assertEquals("this mount has no block cache to warm (--cache-memory 0 and no --cache-dir)",
         policy.plan().warm().note(), "no cache given");
 
