@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.LongAdder;
  *       tier's share of those bytes since the mount (for a window: the rate of the counters);
  *   <li>{@code dfs.policy.decisions} (counter, tag {@code outcome}: moved, stopped, failed, refused): audited
  *       decisions, a refusal repeated unchanged counted once; {@code dfs.policy.moves} (tag {@code action}:
- *       promote, demote, move); {@code dfs.policy.moved.bytes}; {@code dfs.policy.warmed.bytes} (read ahead into
- *       the caches by the warm action); {@code dfs.policy.refusals} (tag {@code check});
+ *       promote, demote, move); {@code dfs.policy.moved.bytes}; {@code dfs.policy.compacted.bytes} (segment files
+ *       given back by the compact action); {@code dfs.policy.warmed.bytes} (read ahead into the caches by the warm
+ *       action); {@code dfs.policy.refusals} (tag {@code check});
  *       {@code dfs.policy.runs}; {@code dfs.policy.ping.pongs} (a file moved back within a day);
  *   <li>{@code dfs.policy.paused} (1 while the executor backs off from a busy foreground),
  *       {@code dfs.policy.paused.seconds} (counter); {@code dfs.policy.model.live} (1 when a model that passed the
@@ -87,6 +88,8 @@ public final class PolicyMetrics implements MeterBinder {
     }
     FunctionCounter.builder("dfs.policy.moved.bytes", e, PolicyExecutor::bytesMoved).baseUnit("bytes")
         .description("Bytes moved between tiers by the policy executor").register(r);
+    FunctionCounter.builder("dfs.policy.compacted.bytes", e, PolicyExecutor::compactedBytes).baseUnit("bytes")
+        .description("Bytes of segment files the policy's compact action gave back").register(r);
     FunctionCounter.builder("dfs.policy.warmed.bytes", e, PolicyExecutor::warmedBytes).baseUnit("bytes")
         .description("Bytes the policy's warm action read into the block caches").register(r);
     FunctionCounter.builder("dfs.policy.runs", e, PolicyExecutor::runs)

@@ -53,6 +53,14 @@ public final class ApplyCommand implements Callable<Integer> {
         b.append("           error: ").append(o.path("error").asText()).append('\n');
       }
     }
+    for (JsonNode c : r.path("compacted")) {
+      b.append(String.format(Locale.ROOT, "  %-8s compact tier %s%s%n", c.path("outcome").asText(), c.path("tier").asText(),
+          c.path("outcome").asText().equals("compacted") ? ": " + EvaluateCommand.bytes(c.path("freed_bytes").asLong())
+              + " given back" : c.hasNonNull("error") ? ": " + c.path("error").asText() : ""));
+      for (JsonNode f : c.path("failed_checks")) {
+        b.append("           FAIL ").append(f.asText()).append('\n');
+      }
+    }
     JsonNode w = r.path("warmed");
     if (w.path("blocks").asInt() > 0 || w.path("failed").asInt() > 0) {
       b.append(String.format(Locale.ROOT, "  warmed   %d blocks (%s) into the caches%s%s%n", w.path("blocks").asInt(),

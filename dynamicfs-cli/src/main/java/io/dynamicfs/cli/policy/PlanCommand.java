@@ -57,6 +57,18 @@ public final class PlanCommand implements Callable<Integer> {
         }
       }
     }
+    for (JsonNode c : p.path("compactions")) {
+      b.append(String.format(Locale.ROOT, "  %-7s compact tier %s: %d segments under %.0f%% live, %s to give back, %s to "
+              + "copy%n", c.path("refused").asBoolean() ? "REFUSED" : "ok", c.path("tier").asText(),
+          c.path("segments").asInt(), 100 * c.path("live_below").asDouble(),
+          EvaluateCommand.bytes(c.path("reclaim_bytes").asLong()), EvaluateCommand.bytes(c.path("copy_bytes").asLong())));
+      for (JsonNode k : c.path("checks")) {
+        if (allChecks || !k.path("ok").asBoolean()) {
+          b.append(String.format(Locale.ROOT, "            %s %-10s %s%n", k.path("ok").asBoolean() ? "ok  " : "FAIL",
+              k.path("name").asText(), k.path("detail").asText()));
+        }
+      }
+    }
     JsonNode w = p.path("warm");
     if (w.isObject()) {
       if (!w.path("note").isNull() && !w.path("note").isMissingNode()) {

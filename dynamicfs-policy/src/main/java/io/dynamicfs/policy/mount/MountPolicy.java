@@ -310,8 +310,11 @@ public final class MountPolicy implements AutoCloseable {
     long now = clockMillis.getAsLong();
     Plan moves = new Planner(fs, tracker, rules, p, horizonMillis(), e == null ? null : e.audit().history(), now,
         java.time.ZoneId.systemDefault(), disks).plan();
-    return moves.withWarm(fs.storage() == null ? Plan.Warm.none("a cluster mount: warming is not executed there yet")
-        : Warming.plan(fs, tracker, p, horizonMillis(), now, cacheBytes));
+    if (fs.storage() == null) {
+      return moves.with(List.of(), Plan.Warm.none("a cluster mount: warming is not executed there yet"));
+    }
+    return moves.with(Compacting.plan(fs.storage(), rules, now, java.time.ZoneId.systemDefault()),
+        Warming.plan(fs, tracker, p, horizonMillis(), now, cacheBytes));
   }
 
   /**

@@ -11,19 +11,29 @@ import java.util.List;
  * @param proposals       rule-driven moves, then demotions, then promotions, in the order they would run
  * @param filesConsidered regular files with stored blocks
  * @param filesHeld       files a never_move rule holds, or already where they belong
- * @param warm            the blocks to read ahead into the caches after the moves (null until {@link #withWarm})
+ * @param compactions     the tiers whose dead space to reclaim after the moves (empty until {@link #with})
+ * @param warm            the blocks to read ahead into the caches last (null until {@link #with})
  */
 public record Plan(String generatedAt, String decider, List<TierSpace> tiers, List<Proposal> proposals,
-    int filesConsidered, int filesHeld, List<String> notes, Warm warm) {
+    int filesConsidered, int filesHeld, List<String> notes, List<Compaction> compactions, Warm warm) {
 
   public Plan(String generatedAt, String decider, List<TierSpace> tiers, List<Proposal> proposals,
       int filesConsidered, int filesHeld, List<String> notes) {
-    this(generatedAt, decider, tiers, proposals, filesConsidered, filesHeld, notes, null);
+    this(generatedAt, decider, tiers, proposals, filesConsidered, filesHeld, notes, List.of(), null);
   }
 
-  public Plan withWarm(Warm w) {
-    return new Plan(generatedAt, decider, tiers, proposals, filesConsidered, filesHeld, notes, w);
+  /** This plan's moves followed by {@code c} and {@code w}. */
+  public Plan with(List<Compaction> c, Warm w) {
+    return new Plan(generatedAt, decider, tiers, proposals, filesConsidered, filesHeld, notes, c, w);
   }
+
+  /**
+   * The compact action on one tier: its sealed segments whose live share is under {@code liveBelow} hold
+   * {@code reclaimBytes} of dead records and {@code copyBytes} of live ones (what compacting them copies);
+   * {@code refused} with the failed checks when it would not run now.
+   */
+  public record Compaction(String tier, int segments, long reclaimBytes, long copyBytes, double liveBelow,
+      List<Check> checks, boolean refused) {}
 
   /**
    * The warm action: the blocks the decider expects to be read within the horizon ({@code rule}), best first,

@@ -40,7 +40,10 @@ public final class PolicyExecutor implements AutoCloseable {
 
   /** What one run did. */
   public record Run(String trigger, String startedAt, int proposals, int moved, int refused, int failed, int stopped,
-      long bytesMoved, long millis, List<Outcome> outcomes, Warmed warmed) {}
+      long bytesMoved, long millis, List<Outcome> outcomes, List<Compacted> compacted, Warmed warmed) {}
+
+  /** What the compact action did on a tier: segment files' bytes given back, or why it did not run. */
+  public record Compacted(String tier, String outcome, long freedBytes, List<String> failedChecks, String error) {}
 
   /**
    * What the warm action did after the moves: blocks and bytes read through the caches, blocks that could not be
@@ -72,6 +75,7 @@ public final class PolicyExecutor implements AutoCloseable {
   private final Map<String, LongAdder> refusals = new ConcurrentHashMap<>();
   private final LongAdder bytesMoved = new LongAdder();
   private final LongAdder warmedBytes = new LongAdder();
+  private final LongAdder compactedBytes = new LongAdder();
   private final AtomicLong runs = new AtomicLong();
   private volatile Run lastRun;
   private volatile boolean stop;
@@ -174,9 +178,10 @@ public final class PolicyExecutor implements AutoCloseable {
         bytes += o.movedBytes() == null ? 0 : o.movedBytes();
       }
       progress.progress("policy", plan.proposals().size(), plan.proposals().size());
+      List<Compacted> compacted = compact(plan, trigger);
       Warmed warmed = warm(plan, trigger);
       Run r = new Run(trigger, Instant.ofEpochMilli(startMillis).toString(), plan.proposals().size(), moved, refused,
-          failed, stopped, bytes, (System.nanoTime() - t0) / 1_000_000, outcomes, warmed);
+          failed, stopped, bytes, (System.nanoTime() - t0) / 1_000_000, outcomes, compacted, warmed);
       runs.incrementAndGet();
       lastRun = r;
       log.atInfo().setMessage("policy run finished").addKeyValue("event", "policy.run").addKeyValue("trigger", trigger)
@@ -186,6 +191,56 @@ public final class PolicyExecutor implements AutoCloseable {
           .addKeyValue("duration_ms", r.millis()).log();
       return r;
     }
+  }
+
+  /**
+   * Compacts each tier the plan proposes, once the foreground is calm, rewriting its segments under the
+   * plan's live share; audits each ({@code compact}: {@code compacted}, {@code refused} or {@code failed}). A
+   * tier's compaction runs to its end once started (segment by segment, each crash-safe).
+   */
+  private List<Compacted> compact(Plan plan, String trigger) throws IOException {
+    List<Compacted> out = new ArrayList<>();
+    for (Plan.Compaction c : plan.compactions()) {
+      List<String> failedChecks = c.checks().stream().filter(k -> !k.ok()).map(k -> k.name() + ": " + k.detail())
+          .toList();
+      if (c.refused()) {
+        if (!audit.history().sameRefusal(tierKey(c), "compact", c.tier(), failedChecks)) { // once until it changes
+          audit.append(compactEntry(c, "refused", trigger, plan.decider(), failedChecks, null, null, null));
+        }
+        out.add(new Compacted(c.tier(), "refused", 0, failedChecks, null));
+        continue;
+      }
+      if (stop || !pacer.awaitCalm(() -> stop)) {
+        break;
+      }
+      long t0 = System.nanoTime();
+      try {
+        long freed = fs.storage().tier(c.tier()).compact(c.liveBelow());
+        pacer.moved(c.copyBytes(), () -> stop);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        audit.append(compactEntry(c, "compacted", trigger, plan.decider(), null, freed, ms, null));
+        compactedBytes.add(freed);
+        out.add(new Compacted(c.tier(), "compacted", freed, List.of(), null));
+      } catch (IOException | RuntimeException e) {
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        audit.append(compactEntry(c, "failed", trigger, plan.decider(), null, null, ms, String.valueOf(e.getMessage())));
+        out.add(new Compacted(c.tier(), "failed", 0, List.of(), String.valueOf(e.getMessage())));
+      }
+    }
+    return out;
+  }
+
+  private AuditEntry compactEntry(Plan.Compaction c, String outcome, String trigger, String decider,
+      List<String> failedChecks, Long freed, Long millis, String error) {
+    long now = clockMillis.getAsLong();
+    return new AuditEntry(Instant.ofEpochMilli(now).toString(), now, outcome, trigger, "tier " + c.tier(), tierKey(c),
+        "compact", c.tier(), c.tier(), c.copyBytes(), c.reclaimBytes(), null, null, decider,
+        c.segments() + " segments under " + c.liveBelow() + " live", null, failedChecks, freed, millis, error);
+  }
+
+  /** The audit log's key for a tier's compactions: below zero, where no file's inode number is. */
+  private long tierKey(Plan.Compaction c) {
+    return -1L - fs.storage().tier(c.tier()).number();
   }
 
   /**
@@ -306,6 +361,11 @@ public final class PolicyExecutor implements AutoCloseable {
 
   public long bytesMoved() {
     return bytesMoved.sum();
+  }
+
+  /** Bytes of segment files the compact action gave back. */
+  public long compactedBytes() {
+    return compactedBytes.sum();
   }
 
   /** Bytes the warm action read into the caches. */

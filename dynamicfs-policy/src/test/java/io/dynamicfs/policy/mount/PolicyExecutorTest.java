@@ -127,6 +127,84 @@ class PolicyExecutorTest {
     return AuditLog.readAll(policyDir);
   }
 
+  /** The fast tier's sealed segments under the compact action's live share. */
+  private long sparseSegments() {
+    return fs.storage().tier("fast").segmentUsage().stream().filter(u -> !u.active() && u.fileBytes() > 0
+        && (double) u.liveBytes() / u.fileBytes() < Compacting.LIVE_BELOW).count();
+  }
+
+  /** Live share of the fast tier's sealed segments: {min, max}. */
+  private double[] sealedLiveShares() {
+    double min = 1;
+    double max = 0;
+    for (var u : fs.storage().tier("fast").segmentUsage()) {
+      if (!u.active() && u.fileBytes() > 0) {
+        double share = (double) u.liveBytes() / u.fileBytes();
+        min = Math.min(min, share);
+        max = Math.max(max, share);
+      }
+    }
+    return new double[] {min, max};
+  }
+
+  /**
+   * The compact action: segments 60 % live (which the engine's own compaction, at 50 %, leaves alone) are
+   * rewritten by a policy run, giving back the deleted files' space; the files left read back the same, and
+   * the run is audited.
+   */
+  @Test
+  void compact_rewritesSegmentsTheBackgroundLeavesAlone_givesTheSpaceBack_filesIntact() throws Exception {
+    fs.close();
+    fs = DynamicFileSystem.open(dir, new EngineOptions(java.util.function.UnaryOperator.identity(),
+        () -> nowMillis * 1_000_000L, 2, Duration.ofSeconds(5), 4L << 20).withAccessObserver(tracker));
+    for (int i = 0; i < 200; i++) {
+      file("f" + i, 4, "fast", 0);
+    }
+
+    for (int i = 0; i < 200; i++) {
+      if (i % 5 < 2) {
+        fs.unlink(FileSystem.ROOT_INO, "f" + i);
+      }
+    }
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (sealedLiveShares()[1] > 0.7 && System.nanoTime() < deadline) {
+      Thread.sleep(100); // the engine reclaims freed blocks every second
+    }
+    double[] before = sealedLiveShares();
+    assertTrue(before[0] > 0.5 && before[1] < 0.7, "segments about 60 % live: " + before[0] + ".." + before[1]);
+    assertTrue(sparseSegments() >= 8, "sealed segments under 75 % live: " + sparseSegments());
+
+    MountPolicy p = executing("rules: []\n");
+    Plan plan = p.plan();
+    assertEquals(1, plan.compactions().size(), plan.compactions().toString());
+    Plan.Compaction c = plan.compactions().get(0);
+    assertEquals("fast", c.tier());
+    assertFalse(c.refused(), c.toString());
+    assertTrue(c.reclaimBytes() >= 16L << 20, c.toString());
+
+    PolicyExecutor.Run run = p.apply(ProgressListener.NONE);
+    assertEquals(1, run.compacted().size());
+    PolicyExecutor.Compacted done = run.compacted().get(0);
+    assertEquals("compacted", done.outcome(), done.toString());
+    assertTrue(done.freedBytes() >= 16L << 20, done.toString());
+    assertTrue(sparseSegments() <= 1, "none under 75 % live is left but the one that was being appended to when "
+        + "the compaction began: " + sparseSegments());
+    for (int i = 0; i < 200; i++) {
+      if (i % 5 >= 2) {
+        long ino = fs.resolve("f" + i);
+        byte[] b = new byte[4 * BS];
+        long h = fs.open(ME, ino, 0);
+        fs.read(h, 0, b, 0, b.length);
+        fs.release(h);
+        assertArrayEquals(bytes("f" + i, 4), b, "f" + i);
+      }
+    }
+    assertTrue(p.plan().compactions().isEmpty(), "nothing left to reclaim");
+    List<AuditEntry> audit = AuditLog.readAll(policyDir);
+    assertTrue(audit.stream().anyMatch(e -> e.action().equals("compact") && e.outcome().equals("compacted")
+        && e.movedBytes() == done.freedBytes()), audit.toString());
+  }
+
   @Test
   void apply_readFileOnSlow_promotedAndAudited_unreadOneRefusedForItsBenefit() throws Exception {
     long hot = file("hot", 3, "slow", 10);
