@@ -223,6 +223,72 @@ class PolicyExecutionTest {
     }
   }
 
+  /** Where the file's first block is, by {@code policy explain}. */
+  private static String tierOf(Path f) throws Exception {
+    CliRun.Result r = CliRun.run("policy", "explain", "--json", f.toString());
+    assertEquals(0, r.code(), r.toString());
+    return JSON.readTree(r.out()).path("placement").path("extents").path(0).path("location").asText();
+  }
+
+  /**
+   * Demotion through a real mount: the rules let the fast tier hold 1 MiB, eight files of 256 KiB land there,
+   * and the four that are read are kept while the others are demoted; then the hot set shifts to the other
+   * four, and the next run demotes the first ones to make room before it promotes the new ones.
+   */
+  @Test
+  void demote_withAFastTierCapacity_makesRoomForTheHotSet_andFollowsItWhenItShifts() throws Exception {
+    Path data = Files.createDirectories(tmp.resolve("data"));
+    Path mnt = Files.createDirectories(tmp.resolve("mnt"));
+    String rules = """
+        capacity: {fast: 1M}
+        limits: {min_residency: 0s, cooldown: 0s}
+        """;
+    try (Daemon d = mount(data, mnt, rules)) {
+      List<Path> a = new ArrayList<>();
+      List<Path> b = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        a.add(Files.write(mnt.resolve("a" + i), random(300 + i, 256 * KIB)));
+        b.add(Files.write(mnt.resolve("b" + i), random(400 + i, 256 * KIB)));
+      }
+      for (int round = 0; round < 5; round++) {
+        readEach(a);
+      }
+      CliRun.Result first = CliRun.run("policy", "apply", "--json", mnt.toString());
+      assertEquals(0, first.code(), first.toString());
+      JsonNode r1 = JSON.readTree(first.out());
+      assertEquals(4, r1.path("moved").asInt(), r1.toString());
+      for (JsonNode o : r1.path("outcomes")) {
+        assertEquals("demote", o.path("action").asText(), o.toString());
+        assertTrue(o.path("path").asText().startsWith("/b"), o.toString());
+      }
+      for (int i = 0; i < 4; i++) {
+        assertEquals("fast", tierOf(a.get(i)));
+        assertEquals("slow", tierOf(b.get(i)));
+      }
+
+      for (int round = 0; round < 12; round++) {
+        readEach(b);
+      }
+      CliRun.Result second = CliRun.run("policy", "apply", "--json", mnt.toString());
+      assertEquals(0, second.code(), second.toString());
+      JsonNode r2 = JSON.readTree(second.out());
+      assertEquals(8, r2.path("moved").asInt(), r2.toString());
+      List<String> order = new ArrayList<>();
+      r2.path("outcomes").forEach(o -> order.add(o.path("action").asText() + " " + o.path("path").asText()));
+      for (int i = 0; i < 4; i++) {
+        assertTrue(order.get(i).startsWith("demote /a"), "demotions first, to make room: " + order);
+        assertTrue(order.get(4 + i).startsWith("promote /b"), order.toString());
+        assertEquals("slow", tierOf(a.get(i)));
+        assertEquals("fast", tierOf(b.get(i)));
+        assertArrayEquals(random(300 + i, 256 * KIB), Files.readAllBytes(a.get(i)));
+        assertArrayEquals(random(400 + i, 256 * KIB), Files.readAllBytes(b.get(i)));
+      }
+      CliRun.Result um = CliRun.run("umount", mnt.toString());
+      assertEquals(0, um.code(), um.toString());
+      assertTrue(d.process.waitFor(60, TimeUnit.SECONDS));
+    }
+  }
+
   /** Reads each of {@code files} whole, each through its own open (the safe preset keeps no pages). */
   private static void readEach(List<Path> files) throws Exception {
     for (Path f : files) {

@@ -75,6 +75,8 @@ public final class CheckCommand implements Callable<Integer> {
     b.append("  budget ").append(r.budget().describe()).append('\n');
     r.headroom().forEach((t, h) -> b.append("  headroom ").append(t).append(": keep ").append(h.describe())
         .append(" free\n"));
+    r.capacity().forEach((t, c) -> b.append("  capacity ").append(t).append(": hold at most ").append(c.describe())
+        .append('\n'));
     b.append(tiers == null ? "  tier names not checked (give --tiers or --mount)\n"
         : "  tier names checked against " + String.join(", ", tiers) + "\n");
     return b.toString();

@@ -58,6 +58,8 @@ public final class PolicyStatusCommand implements Callable<Integer> {
         .append(r.path("budget").asText()).append('\n');
     r.path("headroom").fields().forEachRemaining(h -> b.append("             headroom ").append(h.getKey())
         .append(": keep ").append(h.getValue().asText()).append(" free\n"));
+    r.path("capacity").fields().forEachRemaining(c -> b.append("             capacity ").append(c.getKey())
+        .append(": hold at most ").append(c.getValue().asText()).append('\n'));
     b.append("             precedence: ").append(r.path("precedence").asText()).append('\n');
     JsonNode d = s.path("decider");
     b.append(String.format(Locale.ROOT, "  predicts   P(read within %s): %s %s%n",

@@ -228,8 +228,10 @@ public final class MountPolicy implements AutoCloseable {
     }
     Map<String, String> headroom = new LinkedHashMap<>();
     rules.headroom().forEach((t, h) -> headroom.put(t, h.describe()));
+    Map<String, String> capacity = new LinkedHashMap<>();
+    rules.capacity().forEach((t, c) -> capacity.put(t, c.describe()));
     PolicyStatus.RulesInForce inForce = new PolicyStatus.RulesInForce(rules.source(), lines,
-        rules.schedule().describe(), rules.budget().describe(), headroom, PRECEDENCE);
+        rules.schedule().describe(), rules.budget().describe(), headroom, capacity, PRECEDENCE);
     Predictor p = predictor();
     long horizon = horizonMillis() / 1000;
     Double heldOut = Double.isNaN(p.heldOut()) ? null : round(p.heldOut());

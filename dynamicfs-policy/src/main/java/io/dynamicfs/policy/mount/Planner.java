@@ -136,14 +136,21 @@ final class Planner {
     }
     List<Tier> tiers = fs.storage().tiers();
     List<Plan.TierSpace> space = new ArrayList<>();
-    for (Tier t : tiers) {
-      space.add(space(t));
-    }
     if (tiers.size() < 2) {
+      space.add(space(tiers.get(0), 0));
       notes.add("one tier: there is nowhere to move anything");
       return new Plan(Instant.ofEpochMilli(now).toString(), decider, space, List.of(), 0, 0, notes);
     }
     Map<Long, FileState> files = scan(tiers.size());
+    long[] stored = new long[tiers.size()];
+    for (FileState f : files.values()) {
+      for (int t = 0; t < stored.length; t++) {
+        stored[t] += f.bytesPerTier[t];
+      }
+    }
+    for (int t = 0; t < tiers.size(); t++) {
+      space.add(space(tiers.get(t), stored[t]));
+    }
     PathIndex paths = PathIndex.scan(fs.metadata());
     for (FileState f : files.values()) {
       f.path = paths.pathOf(f.ino);
@@ -400,8 +407,12 @@ final class Planner {
     });
   }
 
-  /** Capacity and free space of a tier: its devices' filesystems, each counted once, scaled by its redundancy. */
-  private Plan.TierSpace space(Tier t) {
+  /**
+   * Capacity and free space of a tier: its devices' filesystems, each counted once, scaled by its redundancy;
+   * with a {@code capacity} rule, at most that, and free only what its files' {@code stored} bytes leave of it
+   * (below zero when they hold more: demotions come first then).
+   */
+  private Plan.TierSpace space(Tier t, long stored) {
     Redundancy r = t.redundancy();
     double efficiency = r instanceof Redundancy.ReedSolomon rs ? rs.data() / (double) (rs.data() + rs.parity())
         : 1.0 / ((Redundancy.Replicate) r).copies();
@@ -409,6 +420,12 @@ final class Planner {
     double total = tf[0] * efficiency;
     double free = tf[1] * efficiency;
     PolicyRules.Headroom h = rules.headroom().get(t.name());
+    PolicyRules.Headroom cap = rules.capacity().get(t.name());
+    if (cap != null) {
+      long most = cap.bytesOf((long) total);
+      total = Math.min(total, most);
+      free = Math.min(free, most - stored);
+    }
     return new Plan.TierSpace(t.name(), (long) total, (long) free, h == null ? 0 : h.bytesOf((long) total));
   }
 

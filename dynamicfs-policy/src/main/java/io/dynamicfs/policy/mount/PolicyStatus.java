@@ -22,7 +22,7 @@ public record PolicyStatus(boolean tracking, String trackingOff, MountTracker.St
 
   /** The rules file in force: where from, each rule, the limits. */
   public record RulesInForce(String source, List<RuleLine> rules, String schedule, String budget,
-      Map<String, String> headroom, String precedence) {}
+      Map<String, String> headroom, Map<String, String> capacity, String precedence) {}
 
   public record RuleLine(String name, int line, String rule) {}
 

@@ -45,6 +45,7 @@ import java.util.regex.Pattern;
  * schedule: {windows: ["22:00-06:00"], days: [mon, tue, wed, thu, fri]}
  * budget: {mb_per_second: 50, moves_per_hour: 600}
  * headroom: {fast: 10%, slow: 50G}
+ * capacity: {fast: 500G}       # the most the policy lets a tier hold (a share of its disk, or a size)
  * limits: {min_residency: 10m, cooldown: 1h, pause_latency: 50ms, pause_in_flight: 16}
  * </pre>
  *
@@ -57,7 +58,7 @@ import java.util.regex.Pattern;
  * (an access counts 1, halved every window since); {@code idle_for} is the time since the last access.
  */
 public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Budget budget,
-    Map<String, Headroom> headroom, Limits limits) {
+    Map<String, Headroom> headroom, Limits limits, Map<String, Headroom> capacity) {
 
   /** The tracker's half-lives, by the names a condition's {@code window} uses. */
   public static final Map<String, Duration> WINDOWS = windows();
@@ -70,7 +71,8 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
     return java.util.Collections.unmodifiableMap(m);
   }
 
-  private static final List<String> TOP = List.of("version", "rules", "schedule", "budget", "headroom", "limits");
+  private static final List<String> TOP = List.of("version", "rules", "schedule", "budget", "headroom", "capacity",
+      "limits");
   private static final List<String> LIMITS = List.of("min_residency", "cooldown", "pause_latency", "pause_in_flight");
   private static final List<String> RULE = List.of("name", "match", "pin", "never_move", "prefer", "when");
   private static final List<String> WHEN = List.of("window", "accesses_at_least", "accesses_at_most", "idle_for");
@@ -84,6 +86,13 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
   public PolicyRules {
     rules = List.copyOf(rules);
     headroom = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(headroom));
+    capacity = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(capacity));
+  }
+
+  /** Rules without a {@code capacity} section. */
+  public PolicyRules(String source, List<Rule> rules, Schedule schedule, Budget budget, Map<String, Headroom> headroom,
+      Limits limits) {
+    this(source, rules, schedule, budget, headroom, limits, Map.of());
   }
 
   /** No rules, no limits: the model decides everything. */
@@ -239,9 +248,12 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
     }
   }
 
-  /** Space a tier keeps free: a share of its capacity or a number of bytes. */
+  /**
+   * A share of a tier's disk or a number of bytes: the space it keeps free ({@code headroom}), or the most the
+   * policy lets it hold ({@code capacity}).
+   */
   public record Headroom(Double percent, Long bytes) {
-    /** The bytes to keep free on a tier of {@code capacity} bytes. */
+    /** The bytes for a tier of {@code capacity} bytes. */
     public long bytesOf(long capacity) {
       return percent != null ? (long) (capacity * percent / 100) : bytes;
     }
@@ -342,9 +354,11 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
     Schedule schedule = top.entries().containsKey("schedule") ? schedule(top.entries().get("schedule")) : Schedule.ALWAYS;
     Budget budget = top.entries().containsKey("budget") ? budget(top.entries().get("budget")) : Budget.UNLIMITED;
     Map<String, Headroom> headroom = top.entries().containsKey("headroom")
-        ? headroom(top.entries().get("headroom"), tiers) : Map.of();
+        ? amounts(top.entries().get("headroom"), tiers, "headroom") : Map.of();
+    Map<String, Headroom> capacity = top.entries().containsKey("capacity")
+        ? amounts(top.entries().get("capacity"), tiers, "capacity") : Map.of();
     Limits limits = top.entries().containsKey("limits") ? limits(top.entries().get("limits")) : Limits.DEFAULTS;
-    return new PolicyRules(source, rules, schedule, budget, headroom, limits);
+    return new PolicyRules(source, rules, schedule, budget, headroom, limits, capacity);
   }
 
   private static Rule rule(Node n, int number, Collection<String> tiers) throws RulesException {
@@ -526,35 +540,39 @@ public record PolicyRules(String source, List<Rule> rules, Schedule schedule, Bu
     return new Limits(residency, cooldown, latency, inFlight);
   }
 
-  private static Map<String, Headroom> headroom(Node n, Collection<String> tiers) throws RulesException {
-    MapNode m = map(n, "'headroom'");
+  /**
+   * A tier's share of its disk (10%) or a size (50G), per tier: the {@code headroom} to keep free, or the
+   * {@code capacity} the policy lets the tier hold ({@code what} names the section in errors).
+   */
+  private static Map<String, Headroom> amounts(Node n, Collection<String> tiers, String what) throws RulesException {
+    MapNode m = map(n, "'" + what + "'");
     Map<String, Headroom> out = new LinkedHashMap<>();
     for (Map.Entry<String, Node> e : m.entries().entrySet()) {
       int line = m.keyLines().get(e.getKey());
       if (tiers != null && !tiers.contains(e.getKey())) {
-        throw new RulesException(line, "headroom for unknown tier '" + e.getKey() + "' (tiers: "
+        throw new RulesException(line, what + " for unknown tier '" + e.getKey() + "' (tiers: "
             + String.join(", ", tiers) + ")");
       }
       if (!(e.getValue() instanceof Scalar s) || s.value() == null || s.value() instanceof Boolean) {
-        throw new RulesException(e.getValue().line(), "headroom of '" + e.getKey()
+        throw new RulesException(e.getValue().line(), what + " of '" + e.getKey()
             + "' must be a share (10%) or a size (50G)");
       }
       String t = s.text().trim();
       if (t.startsWith("-")) {
-        throw new RulesException(s.line(), "headroom of '" + e.getKey() + "' must not be negative: " + t);
+        throw new RulesException(s.line(), what + " of '" + e.getKey() + "' must not be negative: " + t);
       }
       Matcher pct = PERCENT.matcher(t);
       Matcher size = SIZE.matcher(t);
       if (pct.matches()) {
         double p = Double.parseDouble(pct.group(1));
         if (p >= 100) {
-          throw new RulesException(s.line(), "headroom of '" + e.getKey() + "' must be below 100%: " + t);
+          throw new RulesException(s.line(), what + " of '" + e.getKey() + "' must be below 100%: " + t);
         }
         out.put(e.getKey(), new Headroom(p, null));
       } else if (size.matches()) {
         out.put(e.getKey(), new Headroom(null, bytes(size.group(1), size.group(2))));
       } else {
-        throw new RulesException(s.line(), "headroom of '" + e.getKey() + "' must be a share (10%) or a size (50G): " + t);
+        throw new RulesException(s.line(), what + " of '" + e.getKey() + "' must be a share (10%) or a size (50G): " + t);
       }
     }
     return out;

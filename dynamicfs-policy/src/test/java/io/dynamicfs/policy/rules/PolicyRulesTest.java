@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -61,6 +62,7 @@ class PolicyRulesTest {
         headroom:
           fast: 10%
           slow: 50G
+        capacity: {fast: 200G}
         limits:
           min_residency: 0s
           cooldown: 2h
@@ -90,6 +92,8 @@ class PolicyRulesTest {
     assertEquals(new PolicyRules.Headroom(10.0, null), r.headroom().get("fast"));
     assertEquals(new PolicyRules.Headroom(null, 50L << 30), r.headroom().get("slow"));
     assertEquals(10L << 30, r.headroom().get("fast").bytesOf(100L << 30));
+    assertEquals(new PolicyRules.Headroom(null, 200L << 30), r.capacity().get("fast"));
+    assertEquals(Map.of(), PolicyRules.none().capacity());
   }
 
   @Test
@@ -123,6 +127,9 @@ class PolicyRulesTest {
         Arguments.of("headroom:\n  fast: 120%\n", 2, "must be below 100%"),
         Arguments.of("headroom:\n  fast: -3G\n", 2, "must not be negative"),
         Arguments.of("headroom:\n  fast: lots\n", 2, "must be a share (10%) or a size (50G)"),
+        Arguments.of("capacity:\n  nvme: 10G\n", 2, "capacity for unknown tier 'nvme'"),
+        Arguments.of("capacity:\n  fast: -1G\n", 2, "capacity of 'fast' must not be negative"),
+        Arguments.of("capacity:\n  fast: [1, 2]\n", 2, "capacity of 'fast' must be a share (10%) or a size (50G)"),
         Arguments.of("rules:\n  - match: a\n    prefer: fast\n    when: {window: 2h, accesses_at_least: 3}\n", 4,
             "window must be one of the tracker's half-lives: 1m, 1h, 1d (got 2h)"),
         Arguments.of("rules:\n  - match: a\n    prefer: fast\n    when:\n      accesses_at_least: 5\n"
