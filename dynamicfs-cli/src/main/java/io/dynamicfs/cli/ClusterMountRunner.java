@@ -11,6 +11,7 @@ import io.dynamicfs.cli.metrics.DaemonMetrics;
 import io.dynamicfs.cli.metrics.EngineMetrics;
 import io.dynamicfs.cli.metrics.MeteredFileSystem;
 import io.dynamicfs.cli.metrics.NodeMetrics;
+import io.dynamicfs.cli.metrics.PolicyMetrics;
 import io.dynamicfs.cluster.mount.ClusterMounts;
 import io.dynamicfs.cluster.node.ClusterToken;
 import io.dynamicfs.core.api.FsException;
@@ -19,6 +20,7 @@ import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.fuse.FuseMount;
 import io.dynamicfs.fuse.FusePreset;
 import io.dynamicfs.fuse.MountOptions;
+import io.dynamicfs.policy.mount.MountPolicy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,16 +99,22 @@ final class ClusterMountRunner {
     engineMetrics.bindTo(metrics.registry());
     NodeMetrics.bindReplica(conn.replicaServer(), metrics.registry());
     NodeMetrics.bindJournal(conn, metrics.registry());
+    MeteredFileSystem metered = new MeteredFileSystem(fs, metrics.registry());
+    MountPolicy mountPolicy = policyParts.reloadable(new MountPolicy(
+        fs, policyParts.tracker(), policyParts.off(), policyParts.rules(), System::currentTimeMillis));
+    mountPolicy.cacheToWarm(cmd.cacheDir != null ? cmd.cacheSize : cmd.cacheMemory);
     AdminServer admin;
     try {
+      // the nodes hold the tiers: on a mount the executor only warms the caches
+      mountPolicy.enableExecution(state.resolve("policy"), metered, cmd.policy.autoInterval());
+      new PolicyMetrics(mountPolicy, null).bindTo(metrics.registry());
       DaemonContext ctx = new DaemonContext(fs, state, token.clusterId().toString(),
           cmd.mountPoint.toAbsolutePath().normalize(), started, VersionProvider.version(), cmd.effectiveConfig(),
-          metrics.registry(), engineMetrics, new ClusterMountSide(conn),
-          policyParts.reloadable(new io.dynamicfs.policy.mount.MountPolicy(fs, policyParts.tracker(),
-              policyParts.off(), policyParts.rules(), System::currentTimeMillis)));
+          metrics.registry(), engineMetrics, new ClusterMountSide(conn), mountPolicy);
       admin = AdminServer.start(cmd.ops.adminAddress, state.resolve("run"),
           AdminEndpoints.register(new AdminRoutes(), ctx), metrics::scrape, VersionProvider.version());
     } catch (IOException | RuntimeException e) {
+      MountCommand.closeQuietly(mountPolicy);
       MountCommand.closeQuietly(fs);
       MountCommand.closeQuietly(policyParts.tracker());
       return cmd.fail(MountCommand.plain(e));
@@ -115,14 +123,16 @@ final class ClusterMountRunner {
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + state).withExtra(cmd.fuseOptions)
           .withPreset(FusePreset.parse(cmd.fusePreset)).withDebug(cmd.debugFuse);
-      mount = FuseMount.mount(new MeteredFileSystem(fs, metrics.registry()), cmd.mountPoint, mo);
+      mount = FuseMount.mount(metered, cmd.mountPoint, mo);
     } catch (IOException | RuntimeException | LinkageError e) {
       admin.close();
+      MountCommand.closeQuietly(mountPolicy);
       MountCommand.closeQuietly(fs);
       MountCommand.closeQuietly(policyParts.tracker());
       return cmd.fail(MountCommand.plain(e));
     }
-    MountCommand.Shutdown shutdown = new MountCommand.Shutdown(admin, metrics, mount, () -> { }, fs, policyParts.tracker(),
+    MountCommand.Shutdown shutdown = new MountCommand.Shutdown(admin, metrics, mount, mountPolicy, fs,
+        policyParts.tracker(),
         () -> { }, log);
     Runtime.getRuntime().addShutdownHook(new Thread(shutdown::run, "dfs-shutdown"));
     log.atInfo().addKeyValue("op", "mount").addKeyValue("cluster", token.clusterId().toString())

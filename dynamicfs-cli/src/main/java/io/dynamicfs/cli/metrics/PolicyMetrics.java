@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.LongAdder;
  *       (gate rounds run on this mount).
  * </ul>
  *
- * Without an executor (a cluster mount) only the model gauge is bound.
+ * Without an executor (its audit log could not be opened) only the model figures are bound; on a cluster mount
+ * ({@code store} null) there are no tier figures, and the executor only warms the caches.
  */
 public final class PolicyMetrics implements MeterBinder {
   static final List<String> OUTCOMES = List.of("moved", "stopped", "failed", "refused");

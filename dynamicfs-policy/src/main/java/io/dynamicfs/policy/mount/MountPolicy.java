@@ -167,14 +167,11 @@ public final class MountPolicy implements AutoCloseable {
    * Opens the audit log in {@code policyDir} (its history feeds the cooldown and the budget) and makes plans
    * executable: by {@link #apply}, and every {@code autoEvery} when that is not null. {@code foreground} is
    * what the executor backs off from. An audit log that cannot be opened leaves execution off (logged,
-   * shown by {@code status}); it never fails the mount.
+   * shown by {@code status}); it never fails the mount. On a cluster mount the nodes hold the tiers: its plans
+   * have no moves or compactions, so its executor only warms the caches.
    */
   public void enableExecution(Path policyDir, Foreground foreground,
       Duration autoEvery) throws IOException {
-    if (fs.storage() == null) {
-      executionOff = "a cluster mount: the cluster's nodes hold the tiers and move blocks, not a mount";
-      return;
-    }
     AuditLog audit;
     try {
       audit = AuditLog.open(policyDir, clockMillis.getAsLong());
@@ -252,9 +249,11 @@ public final class MountPolicy implements AutoCloseable {
     if (e == null) {
       return "plans only: moves are not executed (" + executionOff + ")";
     }
-    return e.interval() == null ? "moves run on 'dynamicfs policy apply' only (the automatic executor is off: "
-        + "mount --policy-execute on)" : "the executor plans and moves every " + PolicyRules.duration(e.interval())
-        + ", and on 'dynamicfs policy apply'";
+    boolean cluster = fs.storage() == null;
+    String what = cluster ? "cache warming (a cluster mount: the nodes hold the tiers and move blocks)" : "moves";
+    return e.interval() == null ? what + " run on 'dynamicfs policy apply' only (the automatic executor is off: "
+        + "mount --policy-execute on)" : "the executor plans and " + (cluster ? "warms the caches" : "moves")
+        + " every " + PolicyRules.duration(e.interval()) + ", and on 'dynamicfs policy apply'";
   }
 
   private PolicyStatus.Execution execution() {
@@ -312,11 +311,9 @@ public final class MountPolicy implements AutoCloseable {
     long now = clockMillis.getAsLong();
     Plan moves = new Planner(fs, tracker, rules, p, horizonMillis(), e == null ? null : e.audit().history(), now,
         java.time.ZoneId.systemDefault(), disks).plan();
-    if (fs.storage() == null) {
-      return moves.with(List.of(), Plan.Warm.none("a cluster mount: warming is not executed there yet"));
-    }
-    return moves.with(Compacting.plan(fs.storage(), rules, now, java.time.ZoneId.systemDefault()),
-        Warming.plan(fs, tracker, p, horizonMillis(), now, cacheBytes));
+    List<Plan.Compaction> compactions = fs.storage() == null ? List.of() // the nodes compact their own stores
+        : Compacting.plan(fs.storage(), rules, now, java.time.ZoneId.systemDefault());
+    return moves.with(compactions, Warming.plan(fs, tracker, p, horizonMillis(), now, cacheBytes));
   }
 
   /**
