@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
@@ -44,6 +45,7 @@ public final class RaftNodeConfig {
   private final int threads;
   private final boolean syncLog;
   private final RaftTls tls;
+  private final Class<? extends AppenderRpcType> rpcType;
 
   private RaftNodeConfig(Builder b) {
     this.id = b.id;
@@ -60,6 +62,7 @@ public final class RaftNodeConfig {
     this.threads = b.threads;
     this.syncLog = b.syncLog;
     this.tls = b.tls;
+    this.rpcType = b.rpcType;
   }
 
   /** The Ratis parameters of this replica: its TLS identity, if it has one. */
@@ -97,6 +100,8 @@ public final class RaftNodeConfig {
   /** The Ratis server properties this configuration stands for. */
   public RaftProperties toProperties() {
     RaftProperties p = new RaftProperties();
+    // Ratis' gRPC with a log appender that recovers from failing (RestartingLogAppender); named by class.
+    p.set(RaftConfigKeys.Rpc.TYPE_KEY, rpcType.getName());
     RaftServerConfigKeys.setStorageDir(p, List.of(storageDir.toFile()));
     GrpcConfigKeys.Server.setHost(p, host);
     GrpcConfigKeys.Server.setPort(p, port);
@@ -174,6 +179,7 @@ public final class RaftNodeConfig {
     private int threads = 4;
     private boolean syncLog = true;
     private RaftTls tls;
+    private Class<? extends AppenderRpcType> rpcType = AppenderRpcType.class;
 
     private Builder(String id, String host, int port, Path storageDir) {
       require(id != null && ID.matcher(id).matches(), "peer id '" + id + "' must be 1-64 of [A-Za-z0-9_-]");
@@ -251,6 +257,12 @@ public final class RaftNodeConfig {
     /** Mutual TLS on every channel under the cluster's identity (none: plain, as in-JVM tests run). */
     public Builder tls(RaftTls identity) {
       this.tls = identity;
+      return this;
+    }
+
+    /** The transport, by class as Ratis names it; tests put a faulty log appender in this way. */
+    Builder rpcType(Class<? extends AppenderRpcType> type) {
+      this.rpcType = Objects.requireNonNull(type, "rpcType");
       return this;
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,8 @@ class RaftNodeConfigTest {
     // a voter syncs its log before an entry counts; log metadata carries commits to listeners at once
     assertEquals(false, RaftServerConfigKeys.Log.unsafeFlushEnabled(p));
     assertEquals(true, RaftServerConfigKeys.Log.logMetadataEnabled(p));
+    // the gRPC transport whose leader restarts a failed log appender, as Ratis builds it from the name
+    assertEquals(AppenderRpcType.class, RaftConfigKeys.Rpc.type(p, s -> { }).getClass());
   }
 
   @Test
