@@ -309,11 +309,13 @@ public final class MountPolicy implements AutoCloseable {
     PolicyExecutor e = executor;
     Predictor p = predictor();
     long now = clockMillis.getAsLong();
-    Plan moves = new Planner(fs, tracker, rules, p, horizonMillis(), e == null ? null : e.audit().history(), now,
-        java.time.ZoneId.systemDefault(), disks).plan();
+    PolicyRules inForce = rules; // one set of rules for the whole plan, though a reload may come meanwhile
+    Planner planner = new Planner(fs, tracker, inForce, p, horizonMillis(), e == null ? null : e.audit().history(),
+        now, java.time.ZoneId.systemDefault(), disks);
+    Plan moves = planner.plan();
     List<Plan.Compaction> compactions = fs.storage() == null ? List.of() // the nodes compact their own stores
-        : Compacting.plan(fs.storage(), rules, now, java.time.ZoneId.systemDefault());
-    return moves.with(compactions, Warming.plan(fs, tracker, p, horizonMillis(), now, cacheBytes));
+        : Compacting.plan(fs.storage(), inForce, now, java.time.ZoneId.systemDefault());
+    return moves.with(compactions, Warming.plan(fs, tracker, p, horizonMillis(), now, cacheBytes, planner.paths()));
   }
 
   /**

@@ -131,6 +131,9 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
   private final long[] seqEnd = new long[SEQ_SLOTS];
   // @GuardedBy("lock")
   private final MountTraining training;
+  /** The decider last written to (or read from) the model file: an unchanged one is not written again. */
+  // @GuardedBy("lock")
+  private Predictor savedPredictor;
   private final AccessRing.Sink sink = this::apply;
   private final String loadProblem;
   private final Thread thread;
@@ -150,6 +153,7 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
     this.ring = new AccessRing(settings.ringCapacity());
     this.training = new MountTraining(tracker, settings.horizon().toMillis(), wallMillis.getAsLong(),
         wallMillis.getAsLong(), initial);
+    this.savedPredictor = initial;
     tracker.logTo(log);
     java.util.Arrays.fill(seqIno, -1);
     nextSave = wallMillis.getAsLong() + settings.saveInterval().toMillis();
@@ -297,8 +301,9 @@ public final class MountTracker implements AccessObserver, AutoCloseable {
     try {
       TrackerFile.save(tracker, dir.resolve(TRACKER_FILE));
       Predictor p = training.predictor();
-      if (p != Predictor.INITIAL) {
+      if (p != Predictor.INITIAL && p != savedPredictor) {
         PredictorFile.save(p, training.horizonMillis(), dir.resolve(MODEL_FILE));
+        savedPredictor = p;
       }
       log.force();
       lastSavedMillis = wallMillis.getAsLong();

@@ -66,6 +66,8 @@ final class Planner {
   private final long now;
   private final ZoneId zone;
   private final DiskSpace disks;
+  /** The paths {@link #plan} looked up, kept for the warm part of the same plan (null: none looked up). */
+  private PathIndex paths;
 
   /**
    * Capacity and usable bytes of a tier's devices' filesystems, each filesystem counted once, unscaled:
@@ -151,7 +153,7 @@ final class Planner {
     for (int t = 0; t < tiers.size(); t++) {
       space.add(space(tiers.get(t), stored[t]));
     }
-    PathIndex paths = PathIndex.scan(fs.metadata());
+    paths = PathIndex.scan(fs.metadata());
     for (FileState f : files.values()) {
       f.path = paths.pathOf(f.ino);
     }
@@ -261,6 +263,11 @@ final class Planner {
       in = new long[tiers];
       out = new long[tiers];
     }
+  }
+
+  /** The path index the last {@link #plan} scanned, or null when it needed none (fewer than two tiers). */
+  PathIndex paths() {
+    return paths;
   }
 
   private Plan.Proposal check(Move m, List<Tier> tiers, List<Plan.TierSpace> space, Budget b) throws IOException {

@@ -37,10 +37,11 @@ final class Warming {
 
   /**
    * The warm part of a plan for a cache of {@code cacheBytes} (0: none, so nothing to warm), read from the
-   * tracker under its lock; block lists and paths read after.
+   * tracker under its lock; block lists and paths read after ({@code paths}: an index already scanned for this
+   * plan, or null to scan one if needed).
    */
   static Plan.Warm plan(DynamicFileSystem fs, MountTracker tracker, Predictor predictor, long horizonMillis, long now,
-      long cacheBytes) throws java.io.IOException {
+      long cacheBytes, PathIndex paths) throws java.io.IOException {
     if (cacheBytes <= 0) {
       return Plan.Warm.none("this mount has no block cache to warm (--cache-memory 0 and no --cache-dir)");
     }
@@ -94,7 +95,9 @@ final class Warming {
     }
     List<String> shown = new ArrayList<>();
     if (!blocks.isEmpty()) {
-      PathIndex paths = PathIndex.scan(fs.metadata());
+      if (paths == null) {
+        paths = PathIndex.scan(fs.metadata());
+      }
       for (Plan.WarmBlock b : blocks) {
         String p = paths.pathOf(b.ino());
         if (shown.size() < FILES_SHOWN && !shown.contains(p)) {
