@@ -173,7 +173,7 @@ final class NodeDaemon {
     return new Daemonizer.Daemon() {
       @Override
       public List<String> jvmOptions() {
-        return List.of("-Xmx512m", "-XX:+UseG1GC");
+        return List.of("-Xmx512m", "-XX:+UseG1GC", Daemonizer.JIT);
       }
 
       @Override

@@ -3,10 +3,10 @@ package io.dynamicfs.cluster.blocks;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.block.BlockId;
+import io.dynamicfs.core.block.Sha256;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 
 /**
@@ -56,7 +56,7 @@ public record ShardRecord(BlockId block, int index, int k, int m, int blockLengt
     h.putInt(MAGIC).put((byte) VERSION).put((byte) index).put((byte) k).put((byte) m).putInt(blockLength)
         .putInt(shardLength);
     block.writeTo(r, 16);
-    MessageDigest md = sha256();
+    MessageDigest md = Sha256.newDigest();
     md.update(shard, offset, shardLength);
     System.arraycopy(md.digest(), 0, r, 48, 32);
     System.arraycopy(shard, offset, r, HEADER, shardLength);
@@ -86,20 +86,12 @@ public record ShardRecord(BlockId block, int index, int k, int m, int blockLengt
       throw FsException.of(Errno.EIO, "shard %s: record is shard %d of block %s, stored under another key", key,
           index, block);
     }
-    MessageDigest md = sha256();
+    MessageDigest md = Sha256.newDigest();
     md.update(r, HEADER, shardLength);
     if (!Arrays.equals(md.digest(), Arrays.copyOfRange(r, 48, 80))) {
       throw FsException.of(Errno.EIO, "shard %s (shard %d of block %s): bytes do not match their digest", key,
           index, block);
     }
     return new ShardRecord(block, index, k, m, blockLength, Arrays.copyOfRange(r, HEADER, r.length));
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
   }
 }

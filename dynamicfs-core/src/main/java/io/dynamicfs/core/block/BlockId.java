@@ -1,14 +1,13 @@
 package io.dynamicfs.core.block;
 
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 
 /** The SHA-256 of a block's plain bytes: its name everywhere (metadata, stores, caches). Immutable. */
 public final class BlockId implements Comparable<BlockId> {
   public static final int LENGTH = 32;
-  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(BlockId::newDigest);
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(Sha256::newDigest);
 
   private final byte[] bytes;
   private final int hash;
@@ -60,13 +59,5 @@ public final class BlockId implements Comparable<BlockId> {
 
   public String toHex() {
     return HexFormat.of().formatHex(bytes);
-  }
-
-  private static MessageDigest newDigest() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
   }
 }
