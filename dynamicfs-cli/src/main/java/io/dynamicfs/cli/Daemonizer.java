@@ -18,7 +18,8 @@ public final class Daemonizer {
    * Every daemon runs C1-compiled code only. C2's compiling took a third of each daemon's CPU for minutes
    * after a start (profiled on a 3-node cluster and its mount), and with C1 alone every phase of the shared
    * benchmark was faster on a single-node mount and on a cluster, and used a quarter less CPU
-   * (docs/benchmarks.md, "JIT"). The one loop that needed C2, SHA-256, runs in native code (core's Sha256).
+   * (docs/storage.md § JIT; figures in docs/benchmarks.md, "Session 12"). The one loop that needed C2,
+   * SHA-256, runs in native code (core's Sha256).
    */
   static final String JIT = "-XX:TieredStopAtLevel=1";
 

@@ -28,17 +28,9 @@ public final class Sha256 {
     }
   }
 
-  /** The provider that digests: its name, for status and logs. */
+  /** The name of the provider that digests (the JDK's "SUN" where the native one does not load). */
   public static String provider() {
-    return NATIVE != null ? NATIVE.getName() : "JDK (" + jdkProvider() + ")";
-  }
-
-  private static String jdkProvider() {
-    try {
-      return MessageDigest.getInstance("SHA-256").getProvider().getName();
-    } catch (NoSuchAlgorithmException e) {
-      return "none";
-    }
+    return newDigest().getProvider().getName();
   }
 
   private static Provider loadNative() {
