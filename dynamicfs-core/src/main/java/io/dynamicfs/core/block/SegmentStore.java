@@ -672,10 +672,12 @@ public final class SegmentStore implements BlockStore {
   private void scan(Segment seg) throws IOException {
     long pos = 0;
     long end = seg.size;
+    long zeros = zeroTailStart(seg.channel, end);
+    Scanned last = null;
     byte[] head = new byte[RecordHeader.SIZE];
     while (pos < end) {
       if (end - pos < RecordHeader.SIZE) {
-        truncateTornTail(seg, pos, "partial header");
+        endTornTail(seg, pos, last, zeros, "partial header");
         return;
       }
       readFully(seg.channel, ByteBuffer.wrap(head), pos);
@@ -683,8 +685,9 @@ public final class SegmentStore implements BlockStore {
       try {
         h = RecordHeader.parse(head, 0);
       } catch (FsException e) {
-        if (isZeros(seg.channel, pos, end)) {
-          truncateTornTail(seg, pos, "zero-filled tail");
+        if (pos + RecordHeader.SIZE > zeros) {
+          // the header runs into the zeros a crash leaves where the size reached the disk and the pages did not
+          endTornTail(seg, pos, last, zeros, "zero-filled tail");
           return;
         }
         String what = String.format("segment %s is damaged at offset %d (%s)", seg.path, pos, e.getMessage());
@@ -705,10 +708,11 @@ public final class SegmentStore implements BlockStore {
         throw FsException.of(Errno.EIO, "%s; run 'dynamicfs fsck' to list the affected files", what);
       }
       if (pos + h.recordLength() > end) {
-        truncateTornTail(seg, pos, "record cut short");
+        endTornTail(seg, pos, last, zeros, "record cut short");
         return;
       }
       if (h.isTombstone()) {
+        last = null;
         Location dead = index.remove(h.id());
         if (dead != null) {
           dead.segment.liveBytes.addAndGet(-(RecordHeader.SIZE + (long) dead.storedLength));
@@ -728,8 +732,58 @@ public final class SegmentStore implements BlockStore {
       seg.liveBytes.addAndGet(h.recordLength());
       rawBytes.addAndGet(h.rawLength());
       storedBytes.addAndGet(h.storedLength());
+      last = new Scanned(h, loc, old);
       pos += h.recordLength();
     }
+    if (last != null && last.reachesInto(zeros) && !verifies(seg, last)) {
+      endTornTail(seg, end, last, zeros, "record ends in zeros");
+    }
+  }
+
+  /** A record the scan indexed, and the location it replaced in the index (to undo it if it proves torn). */
+  private record Scanned(RecordHeader header, Location at, Location replaced) {
+    boolean reachesInto(long zeros) {
+      return at.offset + header.recordLength() > zeros;
+    }
+  }
+
+  /**
+   * Ends a segment's scan at a torn tail starting at {@code pos}. A crash that left zeros where the size
+   * reached the disk and the pages did not may also have torn the record before {@code pos}: one whose
+   * header is intact but whose body runs into the zeros. Such a record is verified and, when its body is
+   * wrong, dropped from the index and cut off with the tail; left indexed, a later put of the same block
+   * would find it and store nothing (a dedup hit on bytes that are not there).
+   */
+  private void endTornTail(Segment seg, long pos, Scanned last, long zeros, String why) throws IOException {
+    long cut = pos;
+    String reason = why;
+    if (last != null && last.reachesInto(zeros) && !verifies(seg, last)) {
+      BlockId id = last.header.id();
+      Location torn = last.at;
+      if (index.remove(id, torn)) {
+        seg.liveBytes.addAndGet(-last.header.recordLength());
+        rawBytes.addAndGet(-torn.rawLength);
+        storedBytes.addAndGet(-torn.storedLength);
+        Location back = last.replaced;
+        if (back != null) {
+          index.put(id, back);
+          back.segment.liveBytes.addAndGet(RecordHeader.SIZE + (long) back.storedLength);
+          rawBytes.addAndGet(back.rawLength);
+          storedBytes.addAndGet(back.storedLength);
+        }
+      }
+      cut = torn.offset;
+      reason = why + "; the record before it is torn";
+    }
+    if (cut < seg.size) {
+      truncateTornTail(seg, cut, reason);
+    }
+  }
+
+  private static boolean verifies(Segment seg, Scanned r) throws IOException {
+    byte[] body = new byte[r.header.storedLength()];
+    readFully(seg.channel, ByteBuffer.wrap(body), r.at.offset + RecordHeader.SIZE);
+    return bodyVerifies(r.header, ByteBuffer.wrap(body));
   }
 
   /**
@@ -808,23 +862,22 @@ public final class SegmentStore implements BlockStore {
     seg.size = pos;
   }
 
-  private static boolean isZeros(FileChannel ch, long from, long to) throws IOException {
+  /** The first byte of the run of zeros that ends the file at {@code end} ({@code end} when its last byte is not 0). */
+  private static long zeroTailStart(FileChannel ch, long end) throws IOException {
     ByteBuffer b = ByteBuffer.allocate(1 << 16);
-    long pos = from;
-    while (pos < to) {
-      b.clear();
-      int n = ch.read(b, pos);
-      if (n <= 0) {
-        break;
-      }
-      for (int i = 0; i < n; i++) {
+    long to = end;
+    while (to > 0) {
+      long from = Math.max(0, to - b.capacity());
+      b.clear().limit((int) (to - from));
+      readFully(ch, b, from);
+      for (int i = b.limit() - 1; i >= 0; i--) {
         if (b.get(i) != 0) {
-          return false;
+          return from + i + 1;
         }
       }
-      pos += n;
+      to = from;
     }
-    return true;
+    return 0;
   }
 
   private static void readFully(FileChannel ch, ByteBuffer dst, long pos) throws IOException {

@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * of zeros or junk in the unsynced tail with records written back after it (out-of-order writeback). The
  * store cannot tell that from damage to synced records, so it refuses to open ("damaged at offset",
  * run fsck) instead of truncating; nothing synced is lost, but the mount needs fsck/salvage. Then the store is opened again (it truncates torn tails) and checked: every
- * block put before the last good sync (and not deleted since) reads back exactly, and a read-only scan
- * finds no damage. Several crashes follow each other in one directory, so recovered stores crash again.
+ * block put before the last good sync (and not deleted since) reads back exactly, every block put again
+ * reads back (a torn record must not stay indexed), and a read-only scan finds no damage. Several crashes follow each other in one directory, so recovered stores crash again.
  *
  * <p>Replay one seed with {@code -Ddynamicfs.seed=N}; more points with {@code -Ddynamicfs.crashPoints=N}.
  */
@@ -65,6 +65,7 @@ class SegmentStorePowerLossTest {
   /** {@code crashes} workloads, each ended by a power loss, in one directory; returns the bytes damaged. */
   private long run(Path dir, Random r, int crashes) throws IOException {
     Map<BlockId, byte[]> durable = new HashMap<>();
+    Map<BlockId, byte[]> everPut = new HashMap<>();
     byte[] repeat = new byte[70_000];
     r.nextBytes(repeat);
     long damaged = 0;
@@ -96,6 +97,7 @@ class SegmentStorePowerLossTest {
           BlockId id = BlockId.hash(b, 0, b.length);
           s.put(id, b, b.length);
           put.put(id, b);
+          everPut.put(id, b);
           deleted.remove(id);
         } else if (op < 70 && !put.isEmpty()) {
           BlockId id = new ArrayList<>(put.keySet()).get(r.nextInt(put.size()));
@@ -120,6 +122,11 @@ class SegmentStorePowerLossTest {
     try (SegmentStore s = SegmentStore.open(dir, Codec.LZ4, SEGMENT)) {
       for (Map.Entry<BlockId, byte[]> e : durable.entrySet()) {
         assertArrayEquals(e.getValue(), s.get(e.getKey()), "block synced before the last crash");
+      }
+      // every block put again reads back: a torn record left in the index would make its put store nothing
+      for (Map.Entry<BlockId, byte[]> e : everPut.entrySet()) {
+        s.put(e.getKey(), e.getValue(), e.getValue().length);
+        assertArrayEquals(e.getValue(), s.get(e.getKey()), "block put again after the crashes");
       }
     }
     try (SegmentStore check = SegmentStore.openForCheck(dir, Codec.LZ4)) {
