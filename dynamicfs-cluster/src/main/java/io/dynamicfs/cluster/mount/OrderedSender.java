@@ -6,8 +6,10 @@ import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.meta.MetaOp;
 import io.dynamicfs.core.meta.OpApplier;
 import io.dynamicfs.core.meta.OpCodec;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -15,13 +17,16 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A cluster mount's one stream of metadata ops to the group: ops are queued in the order the journal issues
  * them and one thread, the only caller of {@link RaftMetaClient#submitOrdered}, sends them, so the log
  * order is the queue's. Ops applied ahead that wait next to each other go as one {@link MetaOp.Batch} (up
- * to {@link #MAX_BATCH} ops and {@link #MAX_BATCH_BYTES}). At most {@link #MAX_ENTRIES_IN_FLIGHT} entries are unanswered at once: while they
- * are, the queue behind them makes the next batch bigger. A full queue ({@link #MAX_QUEUED}) makes the
+ * to {@link #MAX_BATCH} ops and {@link #MAX_BATCH_BYTES}), after waiting up to a linger ({@link #LINGER}) for
+ * company unless someone waits for them. At most {@link #MAX_ENTRIES_IN_FLIGHT} entries are unanswered at
+ * once: while they are, the queue behind them makes the next batch bigger. A full queue ({@link #MAX_QUEUED}) makes the
  * issuer wait.
  */
 final class OrderedSender {
@@ -46,12 +51,24 @@ final class OrderedSender {
    * {@link #MAX_ENTRIES_IN_FLIGHT}.
    */
   static final int MAX_AHEAD_ENTRIES_IN_FLIGHT = 1;
+  /**
+   * How long ops applied ahead may wait in the queue for company before they are sent, unless a caller
+   * waits for them ({@link #awaitAnswered}, or an op that is not applied ahead queued behind them) or a full
+   * batch is queued. On the test machine a Raft entry cost the cluster's four processes about 10 ms of CPU
+   * whatever it carried (appends and syncs on every replica, gRPC messages, thread wake-ups), so a serial
+   * create loop whose batches only waited for the previous entry sent about eight ops per entry and spent
+   * most of its CPU on entries. Nobody waits for these ops, so the wait costs no latency; what it costs is
+   * a longer window of ops a crash of the mount loses (as a local filesystem's unsynced changes) and of
+   * changes another mount sees only through a recall.
+   */
+  static final Duration LINGER = Duration.ofMillis(100);
 
   /** An op to send: applied ahead (may share an entry with its neighbours) or not, and its answer. */
-  record Item(MetaOp op, int bytes, boolean ahead, CompletableFuture<OpApplier.Result> answer) {
+  record Item(long key, MetaOp op, int bytes, boolean ahead, long queuedNanos,
+      CompletableFuture<OpApplier.Result> answer) {
     /** {@code op} as queued: an op applied ahead carries its encoded size, for {@link #group}. */
-    static Item of(MetaOp op, boolean ahead, CompletableFuture<OpApplier.Result> answer) {
-      return new Item(op, ahead ? OpCodec.encode(op).length : 0, ahead, answer);
+    static Item of(long key, MetaOp op, boolean ahead, CompletableFuture<OpApplier.Result> answer) {
+      return new Item(key, op, ahead ? OpCodec.encode(op).length : 0, ahead, System.nanoTime(), answer);
     }
   }
 
@@ -61,11 +78,16 @@ final class OrderedSender {
   private final ConcurrentSkipListMap<Long, CompletableFuture<OpApplier.Result>> inflight = new ConcurrentSkipListMap<>();
   private final Semaphore window = new Semaphore(MAX_ENTRIES_IN_FLIGHT);
   private final Semaphore aheadWindow = new Semaphore(MAX_AHEAD_ENTRIES_IN_FLIGHT);
+  private final long lingerNanos;
   private final Thread thread;
   private volatile boolean closed;
+  /** Ops up to this issuer's number are waited for: send them without lingering. */
+  private final AtomicLong hurryUpTo = new AtomicLong(Long.MIN_VALUE);
+  private final Object lingering = new Object();
 
-  OrderedSender(RaftMetaClient client) {
+  OrderedSender(RaftMetaClient client, Duration linger) {
     this.client = client;
+    this.lingerNanos = linger.toNanos();
     this.thread = new Thread(this::run, "dfs-meta-sender");
     thread.setDaemon(true);
     thread.start();
@@ -83,7 +105,12 @@ final class OrderedSender {
     inflight.put(key, f);
     f.whenComplete((r, e) -> inflight.remove(key, f));
     try {
-      queue.put(Item.of(op, ahead, f));
+      queue.put(Item.of(key, op, ahead, f));
+      if (!ahead) {
+        hurry(key); // its caller waits for it, and so for everything queued before it
+      } else if (queue.size() >= MAX_BATCH - 1) { // a full batch behind the one the sender holds
+        wakeSender();
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       inflight.remove(key, f);
@@ -106,6 +133,9 @@ final class OrderedSender {
             window.release();
             throw e;
           }
+        }
+        if (ahead) {
+          linger(first);
         }
         group(first, queue, group); // what queued behind it while it waited for the window goes with it
         MetaOp op = group.size() == 1 ? first.op() : new MetaOp.Batch(group.stream().map(Item::op).toList());
@@ -136,6 +166,32 @@ final class OrderedSender {
   }
 
   /**
+   * Waits, up to the linger after {@code first} was queued, for more ops to send with it; returns at
+   * once when a caller waits for {@code first} or a full batch is queued.
+   */
+  private void linger(Item first) throws InterruptedException {
+    long deadline = first.queuedNanos() + lingerNanos;
+    synchronized (lingering) {
+      for (long left; !closed && first.key() > hurryUpTo.get() && queue.size() < MAX_BATCH - 1
+          && (left = deadline - System.nanoTime()) > 0; ) {
+        TimeUnit.NANOSECONDS.timedWait(lingering, left);
+      }
+    }
+  }
+
+  /** Everything queued up to issuer's number {@code key} is waited for: no lingering for it. */
+  private void hurry(long key) {
+    hurryUpTo.accumulateAndGet(key, Math::max);
+    wakeSender();
+  }
+
+  private void wakeSender() {
+    synchronized (lingering) {
+      lingering.notifyAll();
+    }
+  }
+
+  /**
    * Fills {@code group} with what one log entry carries: {@code first}, and when it was applied ahead, the
    * ops applied ahead queued right behind it, up to {@link #MAX_BATCH} ops and {@link #MAX_BATCH_BYTES}
    * (the first goes even when it alone is bigger). Only the sender thread takes from {@code queue}.
@@ -153,6 +209,10 @@ final class OrderedSender {
 
   /** Returns once every op queued before the call is answered (a failed one included). */
   void awaitAnswered() throws FsException {
+    Map.Entry<Long, CompletableFuture<OpApplier.Result>> lastQueued = inflight.lastEntry();
+    if (lastQueued != null) {
+      hurry(lastQueued.getKey());
+    }
     for (CompletableFuture<OpApplier.Result> f : inflight.values()) {
       try {
         f.get();
@@ -181,6 +241,7 @@ final class OrderedSender {
   /** Stops: whatever is queued or unanswered fails with EIO, and so does every later {@link #enqueue}. */
   void close() {
     closed = true;
+    wakeSender();
     thread.interrupt();
     FsException gone = closedError();
     for (Item i; (i = queue.poll()) != null; ) {

@@ -102,7 +102,7 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
       t.setDaemon(true);
       return t;
     });
-    this.sender = async ? new OrderedSender(client) : null;
+    this.sender = async ? new OrderedSender(client, OrderedSender.LINGER) : null;
   }
 
   @Override

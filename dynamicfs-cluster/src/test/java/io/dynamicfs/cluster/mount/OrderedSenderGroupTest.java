@@ -14,12 +14,12 @@ import org.junit.jupiter.api.Test;
 /** What one log entry of a mount's ordered stream carries ({@link OrderedSender#group}). */
 class OrderedSenderGroupTest {
   private static OrderedSender.Item ahead(int valueBytes) {
-    return OrderedSender.Item.of(new MetaOp.SetXattr(5, "user.x", new byte[valueBytes], 0, 1L), true,
+    return OrderedSender.Item.of(0, new MetaOp.SetXattr(5, "user.x", new byte[valueBytes], 0, 1L), true,
         new CompletableFuture<>());
   }
 
   private static OrderedSender.Item waited() {
-    return OrderedSender.Item.of(new MetaOp.Remove(1, "a", false, 0, 1L), false, new CompletableFuture<>());
+    return OrderedSender.Item.of(0, new MetaOp.Remove(1, "a", false, 0, 1L), false, new CompletableFuture<>());
   }
 
   private static long encodedBytes(List<OrderedSender.Item> group) {
