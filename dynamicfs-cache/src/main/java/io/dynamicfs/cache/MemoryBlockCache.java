@@ -7,7 +7,6 @@ import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import io.dynamicfs.core.block.BlockId;
 import io.dynamicfs.core.block.BlockStore;
 import io.dynamicfs.core.block.ForwardingBlockStore;
-import io.dynamicfs.core.block.Frames;
 import io.dynamicfs.core.block.StoredBlock;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -39,21 +38,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * demand ({@link #get}, the warmup command) are cached as before.
  *
  * <h2>Range reads</h2>
- * {@link #readRange} copies from a cached block; on a miss it asks the level below for the 64 KiB frame
- * around the range ({@link #FRAME}, the unit a store reads, verifies and decompresses anyway; an L2 entry
- * serves it chunk by chunk, a cluster's node sends it in one answer) and keeps that frame here, so the next
- * reads in it are served from memory. The block is not loaded at once: a random reader touching a few KiB
- * of many blocks would otherwise pull a whole block through for every read and churn this cache. Once the
- * frames fetched for one block add up to as many bytes as the block holds, it is promoted (loaded whole in
- * the background, its frames dropped), as a block that is read that often has earned its place. A range
- * that spans two frames is asked for as it is and not kept. When the level below cannot serve ranges,
- * {@code readRange} returns -1 and the caller's {@link #get} loads and keeps the block.
+ * {@link #readRange} copies from a cached block; on a miss it asks the level below for just the range (an
+ * L2 entry serves it chunk by chunk). Such a block is not loaded at once: a random reader touching a few
+ * KiB of many blocks would otherwise pull a whole block through for every read and churn this cache. Once
+ * the range reads of one block have moved as many bytes as the block holds, it is promoted (loaded whole
+ * in the background), as a block that is read that often has earned its place. When the level below
+ * cannot serve ranges, {@code readRange} returns -1 and the caller's {@link #get} loads and keeps the block.
  */
 public final class MemoryBlockCache extends ForwardingBlockStore {
   /** Range reads of one block from below that earn it a place here (one block's worth at the usual size). */
   static final long PROMOTE_AFTER_BYTES = 1 << 20;
-  /** The part of a block a range miss fetches and keeps: one frame of the stores' record format. */
-  static final int FRAME = 1 << Frames.SHIFT;
   private static final long MAX_AHEAD_BYTES = 16 << 20;
   /**
    * Background loads at once. A load from a cluster's block servers waits a network round for a
@@ -61,8 +55,7 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
    */
   private static final int LOADERS = 4;
 
-  /** Whole blocks (by {@link BlockId}) and frames of blocks not held whole (by {@link FrameKey}). */
-  private final Cache<Object, byte[]> cache;
+  private final Cache<BlockId, byte[]> cache;
   /** Blocks loaded by read-ahead, waiting for their stream (see the class notes). */
   private final ReadAheadRing ahead;
   /** Background loads in flight: read-ahead into {@link #ahead}, promotions into {@link #cache}. */
@@ -87,7 +80,7 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
     this.cache = Caffeine.newBuilder()
         .maximumWeight(maxBytes - aheadBytes)
         .weigher(MemoryBlockCache::weigh)
-        .evictionListener((Object k, byte[] v, RemovalCause cause) -> {
+        .evictionListener((BlockId k, byte[] v, RemovalCause cause) -> {
           if (cause.wasEvicted()) {
             evicted();
           }
@@ -109,12 +102,9 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
         .build();
   }
 
-  private static int weigh(Object key, byte[] bytes) {
-    return bytes.length + 64;
+  private static int weigh(BlockId id, byte[] block) {
+    return block.length + 64;
   }
-
-  /** Frame {@code index} of block {@code id}: bytes [index * FRAME, index * FRAME + FRAME) cut at its end. */
-  private record FrameKey(BlockId id, int index) {}
 
   private long sizeBytes() {
     return cache.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L) + ahead.bytes();
@@ -163,7 +153,7 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
       b = cache.get(id, k -> {
         loaded[0] = true;
         try {
-          return delegate.get(id, sequential);
+          return delegate.get(k, sequential);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
@@ -173,7 +163,6 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
       throw e.getCause();
     }
     if (loaded[0]) {
-      dropFrames(id, b.length);
       metrics.miss(start);
     } else {
       metrics.hit(start, b.length); // another thread's load of the same block
@@ -194,58 +183,17 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
       metrics.hit(start, n);
       return n;
     }
-    int index = offset / FRAME;
-    int in = offset - index * FRAME;
-    boolean oneFrame = offset >= 0 && length > 0 && in + length <= FRAME;
-    FrameKey key = oneFrame ? new FrameKey(id, index) : null;
-    byte[] frame = oneFrame ? cache.getIfPresent(key) : null;
-    if (frame != null) {
-      int n = copyOut(frame, in, dst, dstOffset, length);
-      metrics.hit(start, n);
-      return n;
-    }
-    int n;
-    long fromBelow;
-    if (oneFrame) {
-      byte[] buf = new byte[FRAME];
-      int got = delegate.readRange(id, index * FRAME, buf, 0, FRAME);
-      if (got < 0) {
-        return -1;
-      }
-      frame = got == FRAME ? buf : Arrays.copyOf(buf, got);
-      cache.put(key, frame);
-      n = copyOut(frame, in, dst, dstOffset, length);
-      fromBelow = got;
-    } else {
-      n = delegate.readRange(id, offset, dst, dstOffset, length);
-      if (n < 0) {
-        return -1;
-      }
-      fromBelow = n;
+    int n = delegate.readRange(id, offset, dst, dstOffset, length);
+    if (n < 0) {
+      return -1;
     }
     metrics.miss(start);
     AtomicLong served = rangeBytes.get(id, k -> new AtomicLong());
-    if (served.addAndGet(Math.max(fromBelow, 1)) >= PROMOTE_AFTER_BYTES) {
+    if (served.addAndGet(Math.max(n, 1)) >= PROMOTE_AFTER_BYTES) {
       rangeBytes.invalidate(id);
       loadInBackground(id, true);
     }
     return n;
-  }
-
-  /** Copies what a frame holds of [in, in + length) to dst; 0 past its end. */
-  private static int copyOut(byte[] frame, int in, byte[] dst, int dstOffset, int length) {
-    int n = Math.max(0, Math.min(length, frame.length - in));
-    if (n > 0) {
-      System.arraycopy(frame, in, dst, dstOffset, n);
-    }
-    return n;
-  }
-
-  /** Drops the frames kept of a block now held whole. */
-  private void dropFrames(BlockId id, int blockLength) {
-    for (int i = 0; (long) i * FRAME < blockLength; i++) {
-      cache.invalidate(new FrameKey(id, i));
-    }
   }
 
   private void evicted() {
@@ -279,7 +227,6 @@ public final class MemoryBlockCache extends ForwardingBlockStore {
           metrics.miss(start);
           if (intoCache) { // before the future is dropped: a reader finds one or the other
             cache.put(id, b);
-            dropFrames(id, b.length);
           } else {
             ahead.put(id, b);
           }

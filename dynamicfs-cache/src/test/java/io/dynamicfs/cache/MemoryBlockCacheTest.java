@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** L1 over a real segment store: read-ahead is served but kept out of the cache proper; range misses keep their frame. */
+/** L1 over a real segment store: read-ahead is served but kept out of the cache proper. */
 class MemoryBlockCacheTest {
   private static final int BLOCK = 64 << 10;
 
@@ -38,32 +38,6 @@ class MemoryBlockCacheTest {
     byte[] dst = new byte[BLOCK];
     int n = l1.readRange(id, 0, dst, 0, BLOCK);
     return n < 0 ? l1.get(id) : dst;
-  }
-
-  @Test
-  void rangeReads_fetchTheirFrameOnce_andServeEveryRangeInItExactly_upToTheBlocksEnd() throws Exception {
-    int frame = MemoryBlockCache.FRAME;
-    int size = 2 * frame + 1000; // the third frame is short
-    try (MemoryBlockCache l1 = new MemoryBlockCache(stores.ranged(), 8L << 20)) {
-      BlockId id = stores.putRandom(size, random);
-      byte[] block = stores.expected(id);
-      int[][] ranges = {{100, 4096}, {0, 1}, {frame - 4096, 4096}, {5000, 20_000}, // frame 0
-          {frame, 4096}, {2 * frame - 1, 1}, // frame 1
-          {2 * frame, 1000}, {2 * frame + 500, 4096}, {2 * frame + 1000, 10}}; // frame 2, up to and past the end
-      for (int[] r : ranges) {
-        byte[] dst = new byte[r[1]];
-        int n = l1.readRange(id, r[0], dst, 0, r[1]);
-        int expected = Math.max(0, Math.min(r[1], size - r[0]));
-        assertEquals(expected, n, () -> "range at " + r[0]);
-        assertArrayEquals(java.util.Arrays.copyOfRange(block, r[0], r[0] + n), java.util.Arrays.copyOf(dst, n));
-      }
-      assertEquals(3, stores.rangeReads(), "one fetch per frame");
-      assertEquals(0, stores.reads(), "the block was never loaded whole");
-      byte[] across = new byte[4096];
-      assertEquals(4096, l1.readRange(id, frame - 100, across, 0, 4096));
-      assertArrayEquals(java.util.Arrays.copyOfRange(block, frame - 100, frame - 100 + 4096), across);
-      assertEquals(4, stores.rangeReads(), "a range across two frames is asked for as it is");
-    }
   }
 
   @Test
