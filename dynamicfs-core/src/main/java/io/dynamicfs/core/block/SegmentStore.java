@@ -735,9 +735,7 @@ public final class SegmentStore implements BlockStore {
       last = new Scanned(h, loc, old);
       pos += h.recordLength();
     }
-    if (last != null && last.reachesInto(zeros) && !verifies(seg, last)) {
-      endTornTail(seg, end, last, zeros, "record ends in zeros");
-    }
+    endTornTail(seg, end, last, zeros, "record ends in zeros"); // cuts only a torn last record
   }
 
   /** A record the scan indexed, and the location it replaced in the index (to undo it if it proves torn). */
