@@ -343,19 +343,29 @@ class SegmentStoreTest {
     assertArrayEquals(data.get(1), third2.get(ids.get(1)));
   }
 
-  @Test
-  void open_tornTailInsideHeader_truncatesIt() throws IOException {
+  /** A crash's damage to a segment file from an offset on. */
+  private interface TailDamage {
+    void apply(Path segment, long from) throws IOException;
+  }
+
+  /** Two records; {@code damage} from {@code into} bytes past the second one's start; reopened, only the first is left. */
+  private void secondRecordTorn_isCutOff(TailDamage damage, long into, String what) throws IOException {
     SegmentStore s = open(Codec.NONE);
     LinkedHashMap<BlockId, Long> offsets = putAll(s, List.of(randomBytes(3000), randomBytes(4000)));
     close(s);
     List<BlockId> ids = new ArrayList<>(offsets.keySet());
     long second = offsets.get(ids.get(1));
     Path seg = onlySegment();
-    truncate(seg, second + 20);
+    damage.apply(seg, second + into);
     SegmentStore again = open(Codec.NONE);
-    assertEquals(second, Files.size(seg));
+    assertEquals(second, Files.size(seg), what);
     assertTrue(again.contains(ids.get(0)));
     assertFalse(again.contains(ids.get(1)));
+  }
+
+  @Test
+  void open_tornTailInsideHeader_truncatesIt() throws IOException {
+    secondRecordTorn_isCutOff(SegmentStoreTest::truncate, 20, "the partial header is cut off");
   }
 
   @Test
@@ -386,18 +396,8 @@ class SegmentStoreTest {
   void open_headerRunningIntoAZeroFilledTail_truncatesIt() throws IOException {
     // found by SegmentStorePowerLossTest: a header that starts on a page that reached the disk and ends on
     // one that did not was refused as damage, and the store did not open
-    SegmentStore s = open(Codec.NONE);
-    LinkedHashMap<BlockId, Long> offsets = putAll(s, List.of(randomBytes(3000), randomBytes(4000)));
-    close(s);
-    List<BlockId> ids = new ArrayList<>(offsets.keySet());
-    long second = offsets.get(ids.get(1));
-    Path seg = onlySegment();
-    zeroFrom(seg, second + HEADER / 2);
-
-    SegmentStore again = open(Codec.NONE);
-    assertEquals(second, Files.size(seg), "the torn header and the zeros after it are cut off");
-    assertTrue(again.contains(ids.get(0)));
-    assertFalse(again.contains(ids.get(1)));
+    secondRecordTorn_isCutOff(SegmentStoreTest::zeroFrom, HEADER / 2,
+        "the torn header and the zeros after it are cut off");
   }
 
   @Test
