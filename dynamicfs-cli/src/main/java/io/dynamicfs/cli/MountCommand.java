@@ -22,6 +22,7 @@ import io.dynamicfs.core.storage.SlowTierStore;
 import io.dynamicfs.core.storage.StorageLayout;
 import io.dynamicfs.fuse.FuseMount;
 import io.dynamicfs.fuse.FusePreset;
+import io.dynamicfs.fuse.KernelInvalidations;
 import io.dynamicfs.fuse.MountOptions;
 import io.dynamicfs.policy.mount.MountPolicy;
 import java.io.IOException;
@@ -290,6 +291,8 @@ final class MountCommand implements Callable<Integer> {
       return fail(e.getMessage());
     }
     DynamicFileSystem fs;
+    // This engine is the data's only writer: the kernel may cache long and hears of changes no request made.
+    KernelInvalidations kernelInvalidations = new KernelInvalidations();
     try {
       CacheStack.Builder caches = CacheStack.builder(metrics.registry()).memory(cacheMemory);
       if (cacheDir != null) {
@@ -304,7 +307,8 @@ final class MountCommand implements Callable<Integer> {
             .addKeyValue("iops", slow.iops()).log("debug: reads from this tier are slowed down (--debug-slow-tier)");
       }
       EngineOptions options = EngineOptions.defaults().withStoreDecorator(decorator)
-          .withAccessObserver(policyParts.observer()).withIntentLogBytes(intentLogSize);
+          .withAccessObserver(policyParts.observer()).withIntentLogBytes(intentLogSize)
+          .withApplyListener(kernelInvalidations);
       fs = DynamicFileSystem.open(dir, options);
     } catch (IOException | RuntimeException e) {
       closeQuietly(policyParts.tracker());
@@ -336,7 +340,7 @@ final class MountCommand implements Callable<Integer> {
     FuseMount mount;
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + dir.root()).withExtra(fuseOptions)
-          .withPreset(FusePreset.parse(fusePreset)).withDebug(debugFuse);
+          .withPreset(FusePreset.parse(fusePreset)).withDebug(debugFuse).withSoleWriter(kernelInvalidations);
       mount = FuseMount.mount(metered, mountPoint, mo);
     } catch (IOException | RuntimeException | LinkageError e) {
       admin.close();

@@ -95,6 +95,11 @@ public final class FuseMount implements Closeable {
     return lowLevel != null && lowLevel.writebackCache();
   }
 
+  /** What the low-level binding told the kernel it may cache (timeouts, keep_cache…); "highlevel" on the path API. */
+  public String kernelCaching() {
+    return lowLevel != null ? lowLevel.caching() : "highlevel";
+  }
+
   /** The kernel's lookup count of an inode on the low-level binding (-1 on the path API). */
   public long kernelLookups(long ino) {
     return lowLevel != null ? lowLevel.lookupCount(ino) : -1;

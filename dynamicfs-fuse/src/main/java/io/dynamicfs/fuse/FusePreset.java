@@ -8,8 +8,9 @@ import java.util.Locale;
  * its own fixed options ({@link MountOptions#toArgs}).
  *
  * <ul>
- *   <li>{@link #BALANCED} (default): attributes and names cached 1 s, no negative caching, the page cache
- *       kept across opens when the file did not change since this kernel last saw it.
+ *   <li>{@link #BALANCED} (default): attributes and names cached 1 s (60 s on a single-node mount, which tells
+ *       the kernel of every change it did not make itself), no negative caching, the page cache kept across
+ *       opens when the file did not change since this kernel last saw it.
  *   <li>{@link #HIGH_PERFORMANCE}: a single mount owns the data, so every change passes through this kernel
  *       and long timeouts are coherent: attributes/names 60 s, negative lookups 30 s, page cache always
  *       kept (a warm re-read never reaches the daemon), {@code noatime}.
@@ -22,6 +23,13 @@ public enum FusePreset {
   BALANCED(1.0, 1.0, 0.0, KeepCache.IF_UNCHANGED, false, false, false),
   HIGH_PERFORMANCE(60.0, 60.0, 30.0, KeepCache.ALWAYS, true, false, false),
   SAFE(0.0, 0.0, 0.0, KeepCache.NEVER, false, true, false);
+
+  /**
+   * Seconds {@link #BALANCED} lets the kernel keep attributes and names on a mount whose engine is the data's
+   * only writer (a single node, {@link MountOptions#withSoleWriter}): every change then either comes through
+   * this kernel, which updates its own caches, or is told to it by the engine ({@link KernelInvalidations}).
+   */
+  public static final double SOLE_WRITER_TIMEOUT = 60.0;
 
   /** libfuse 2 cannot negotiate more than 32 pages per request (max_pages needs libfuse 3). */
   public static final int MAX_IO = 128 << 10;

@@ -11,7 +11,12 @@ import java.util.List;
  * unlinked open file still vanishes from its directory at once.
  */
 public record MountOptions(String fsName, boolean allowOther, double attrTimeout, double entryTimeout,
-    int maxWrite, List<String> extra, boolean debug, FusePreset preset) {
+    int maxWrite, List<String> extra, boolean debug, FusePreset preset, KernelInvalidations soleWriter) {
+
+  public MountOptions(String fsName, boolean allowOther, double attrTimeout, double entryTimeout, int maxWrite,
+      List<String> extra, boolean debug, FusePreset preset) {
+    this(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, debug, preset, null);
+  }
 
   /** The options as before presets existed: the {@link FusePreset#BALANCED} preset. */
   public MountOptions(String fsName, boolean allowOther, double attrTimeout, double entryTimeout, int maxWrite,
@@ -25,16 +30,26 @@ public record MountOptions(String fsName, boolean allowOther, double attrTimeout
 
   public MountOptions withExtra(List<String> more) {
     return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, List.copyOf(more), debug,
-        preset);
+        preset, soleWriter);
   }
 
   /** Kernel caching and mount flags of the low-level API (see {@link FusePreset}). */
   public MountOptions withPreset(FusePreset p) {
-    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, debug, p);
+    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, debug, p, soleWriter);
   }
 
   public MountOptions withDebug(boolean on) {
-    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, on, preset);
+    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, on, preset, soleWriter);
+  }
+
+  /**
+   * Declares the mounted engine the data's only writer (a single-node mount) and hands the binding the feed of
+   * the engine's changes no FUSE request made: the low-level binding then tells the kernel of each of them, and
+   * the {@link FusePreset#BALANCED} preset caches attributes and names {@link FusePreset#SOLE_WRITER_TIMEOUT}
+   * seconds instead of one (docs/fuse-presets.md).
+   */
+  public MountOptions withSoleWriter(KernelInvalidations feed) {
+    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, debug, preset, feed);
   }
 
   static boolean isRoot() {

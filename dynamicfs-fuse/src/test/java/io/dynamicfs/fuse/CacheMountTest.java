@@ -258,16 +258,15 @@ class CacheMountTest {
   void highPerformancePreset_reachesTheKernel_noatimeAndLongCaching() throws IOException {
     mount(FusePreset.HIGH_PERFORMANCE);
     assertTrue(List.of(mountOptions().split(",")).contains("noatime"), mountOptions());
+    assertTrue(fs.kernelCaching().contains("attrTimeout=60.0"), fs.kernelCaching());
     byte[] b = new byte[100_000];
     random.nextBytes(b);
     Files.write(fs.path("f"), b);
     assertArrayEquals(b, Files.readAllBytes(fs.path("f")));
-    assertEquals(b.length, Files.size(fs.path("f")));
     byte[] changed = b.clone();
     changed[10] ^= 1;
-    writeBehindTheKernel("f", 0, changed);
-    writeBehindTheKernel("f", b.length, new byte[] {7}); // grows by one byte
-    // 60 s attribute cache and keep_cache: the kernel still answers from what it cached.
+    writeBehindTheKernel("f", 0, changed); // same size: the kernel is told of new attributes, not of new bytes
+    // keep_cache: the pages stay, so the kernel still answers the bytes it cached.
     assertEquals(b.length, Files.size(fs.path("f")));
     assertArrayEquals(b, Files.readAllBytes(fs.path("f")));
   }
@@ -309,6 +308,31 @@ class CacheMountTest {
     changed[10] ^= 1;
     writeBehindTheKernel("f", 0, changed);
     assertArrayEquals(changed, Files.readAllBytes(fs.path("f")), "keep_cache only when unchanged");
+  }
+
+  @Test
+  void balancedPreset_singleNode_cachesLong_andIsToldOfChangesNoRequestMade() throws Exception {
+    mount(FusePreset.BALANCED);
+    assertTrue(fs.kernelCaching().contains("attrTimeout=" + FusePreset.SOLE_WRITER_TIMEOUT), fs.kernelCaching());
+    byte[] b = new byte[100_000];
+    random.nextBytes(b);
+    Files.write(fs.path("f"), b);
+    for (int i = 0; i < 50; i++) {
+      Files.createFile(fs.path("e" + i));
+      Files.size(fs.path("e" + i));
+    }
+    assertEquals(b.length, Files.size(fs.path("f"))); // cached by the kernel now
+    assertEquals(0, fs.invalidationsSent(), "changes made by requests need no notice");
+    writeBehindTheKernel("f", b.length, new byte[] {7}); // grows by one byte, on this thread
+    long deadline = System.nanoTime() + 10_000_000_000L; // far below the 60 s the kernel may cache
+    while (Files.size(fs.path("f")) != b.length + 1 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertEquals(b.length + 1, Files.size(fs.path("f")), "the kernel was told the size changed");
+    assertTrue(fs.invalidationsSent() > 0);
+    byte[] want = java.util.Arrays.copyOf(b, b.length + 1);
+    want[b.length] = 7;
+    assertArrayEquals(want, Files.readAllBytes(fs.path("f")));
   }
 
   static void deleteTree(Path p) throws IOException {

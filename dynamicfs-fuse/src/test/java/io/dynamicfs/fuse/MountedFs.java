@@ -27,6 +27,7 @@ final class MountedFs implements AutoCloseable {
   private DataDirectory dir;
   private DynamicFileSystem fs;
   private FuseMount mount;
+  private KernelInvalidations invalidations;
 
   private MountedFs(Path base, FormatOptions format, UnaryOperator<BlockStore> caches, FusePreset preset,
       StorageLayout layout) throws IOException {
@@ -71,8 +72,12 @@ final class MountedFs implements AutoCloseable {
 
   private void start() throws IOException {
     dir = DataDirectory.open(data, format, layout);
-    fs = DynamicFileSystem.open(dir, EngineOptions.defaults().withStoreDecorator(caches));
-    mount = FuseMount.mount(fs, mnt, MountOptions.defaults("dynamicfs:" + data).withPreset(preset));
+    // As `dynamicfs mount` runs a single node: the engine is the only writer and reports its other changes.
+    invalidations = new KernelInvalidations();
+    fs = DynamicFileSystem.open(dir,
+        EngineOptions.defaults().withStoreDecorator(caches).withApplyListener(invalidations));
+    mount = FuseMount.mount(fs, mnt, MountOptions.defaults("dynamicfs:" + data).withPreset(preset)
+        .withSoleWriter(invalidations));
   }
 
   Path path(String first, String... more) {
@@ -88,6 +93,11 @@ final class MountedFs implements AutoCloseable {
     return mount.writebackCache();
   }
 
+  /** What the kernel was told it may cache ({@link FuseMount#kernelCaching}). */
+  String kernelCaching() {
+    return mount.kernelCaching();
+  }
+
   /** The kernel's lookup count of {@code ino}. */
   long kernelLookups(long ino) {
     return mount.kernelLookups(ino);
@@ -100,6 +110,11 @@ final class MountedFs implements AutoCloseable {
 
   DynamicFileSystem engine() {
     return fs;
+  }
+
+  /** Attribute invalidations sent to the kernel for changes no FUSE request made. */
+  long invalidationsSent() {
+    return invalidations.sent();
   }
 
   /** Unmounts, closes everything and mounts the same DATA again. */

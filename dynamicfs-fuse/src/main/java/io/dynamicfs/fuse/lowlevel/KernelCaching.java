@@ -11,11 +11,18 @@ import io.dynamicfs.fuse.FusePreset;
 record KernelCaching(double attrTimeout, double entryTimeout, double negativeTimeout,
     FusePreset.KeepCache keepCache, boolean autoInvalData, boolean writebackCache) {
 
-  static KernelCaching of(FusePreset p) {
+  /**
+   * {@code soleWriter}: the engine is the data's only writer and reports the changes no request made, so
+   * {@link FusePreset#BALANCED} keeps attributes and names {@link FusePreset#SOLE_WRITER_TIMEOUT} seconds.
+   */
+  static KernelCaching of(FusePreset p, boolean soleWriter) {
     String wb = System.getProperty("dfs.fuse.lowlevel.writebackCache");
+    boolean longer = soleWriter && p == FusePreset.BALANCED;
+    double attr = longer ? FusePreset.SOLE_WRITER_TIMEOUT : p.attrTimeout();
+    double entry = longer ? FusePreset.SOLE_WRITER_TIMEOUT : p.entryTimeout();
     return new KernelCaching(
-        seconds("dfs.fuse.lowlevel.attrTimeout", p.attrTimeout()),
-        seconds("dfs.fuse.lowlevel.entryTimeout", p.entryTimeout()),
+        seconds("dfs.fuse.lowlevel.attrTimeout", attr),
+        seconds("dfs.fuse.lowlevel.entryTimeout", entry),
         seconds("dfs.fuse.lowlevel.negativeTimeout", p.negativeTimeout()),
         p.keepCache(), p.autoInvalData(), wb == null ? p.writebackCache() : Boolean.parseBoolean(wb));
   }

@@ -4,6 +4,7 @@ import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.fuse.FusePreset;
+import io.dynamicfs.fuse.KernelInvalidations;
 import io.dynamicfs.fuse.MountOptions;
 import io.dynamicfs.fuse.MountPoints;
 import io.dynamicfs.fuse.platform.Platform;
@@ -68,13 +69,17 @@ public final class LowLevelMount implements Closeable {
   private final FuseSession session;
   private final LowLevelAdapter adapter;
   private final List<Thread> workers = new ArrayList<>();
+  // The engine's changes made outside requests, told to the kernel while the session lives (single node).
+  private final KernelInvalidations invalidations;
   private boolean tornDown;
   private volatile boolean unmounted;
 
-  private LowLevelMount(Path mountPoint, FuseSession session, LowLevelAdapter adapter) {
+  private LowLevelMount(Path mountPoint, FuseSession session, LowLevelAdapter adapter,
+      KernelInvalidations invalidations) {
     this.mountPoint = mountPoint;
     this.session = session;
     this.adapter = adapter;
+    this.invalidations = invalidations;
   }
 
   /** Mounts {@code fs} at {@code mnt}; a clear FsException when the mount point cannot be used. */
@@ -87,7 +92,7 @@ public final class LowLevelMount implements Closeable {
       throws IOException {
     Path mp = mnt.toAbsolutePath().normalize();
     MountPoints.check(mp);
-    KernelCaching caching = KernelCaching.of(options.preset());
+    KernelCaching caching = KernelCaching.of(options.preset(), options.soleWriter() != null);
     String mpText = Platform.current().mountTarget(mp.toString());
     List<String> opts = options(options);
     FuseSession session;
@@ -107,7 +112,7 @@ public final class LowLevelMount implements Closeable {
       session = Fuse2Session.mount(lib2, adapter, mpText, String.join(",", opts));
     }
     adapter.notifier(session::invalInode);
-    LowLevelMount m = new LowLevelMount(mp, session, adapter);
+    LowLevelMount m = new LowLevelMount(mp, session, adapter, options.soleWriter());
     m.start();
     try {
       while (!adapter.initialized.await(50, TimeUnit.MILLISECONDS)) {
@@ -122,6 +127,9 @@ public final class LowLevelMount implements Closeable {
       throw new FsException(Errno.EIO, "interrupted while mounting");
     }
     MountPoints.raiseReadAhead(m.mountPoint);
+    if (m.invalidations != null) {
+      m.invalidations.attach(ino -> session.invalInode(ino, -1, 0)); // -ENOENT when the kernel holds none
+    }
     log.atInfo().addKeyValue("op", "mount").addKeyValue("path", mp.toString())
         .addKeyValue("fuse_lib", session.abi().libName).addKeyValue("preset", options.preset().cliName())
         .addKeyValue("options", String.join(",", opts)).addKeyValue("connection", adapter.negotiated())
@@ -174,9 +182,20 @@ public final class LowLevelMount implements Closeable {
     return args;
   }
 
+  /** True on a thread serving FUSE requests: the kernel hears of the changes it makes in the reply. */
+  public static boolean onRequestThread() {
+    return Thread.currentThread() instanceof RequestThread;
+  }
+
+  private static final class RequestThread extends Thread {
+    RequestThread(Runnable work, String name) {
+      super(work, name);
+    }
+  }
+
   private void start() {
     for (int i = 0; i < WORKERS; i++) {
-      Thread t = new Thread(this::work, "fuse-ll-" + i);
+      Thread t = new RequestThread(this::work, "fuse-ll-" + i);
       t.setDaemon(true);
       workers.add(t);
     }
@@ -284,6 +303,9 @@ public final class LowLevelMount implements Closeable {
     }
     if (!tornDown) {
       tornDown = true;
+      if (invalidations != null) {
+        invalidations.detach(); // no notice may reach a freed session
+      }
       session.destroy();
       log.atDebug().addKeyValue("session", session).log("fuse low-level session torn down");
     }
