@@ -14,13 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
-import org.rocksdb.BlockBasedTableConfig;
-import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
-import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -56,8 +53,6 @@ public final class MetadataStore implements Closeable {
   }
 
   private final int blockSize;
-  private final LRUCache cache;
-  private final BloomFilter bloom;
   private final ColumnFamilyOptions cfOptions;
   private final DBOptions dbOptions;
   private final WriteOptions writeOptions;
@@ -92,11 +87,7 @@ public final class MetadataStore implements Closeable {
     this.dir = dir;
     try {
       Files.createDirectories(dir);
-      cache = new LRUCache(64L << 20);
-      bloom = new BloomFilter(10, false);
-      cfOptions = new ColumnFamilyOptions()
-          .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache).setFilterPolicy(bloom))
-          .optimizeLevelStyleCompaction(32L << 20);
+      cfOptions = tableOptions().optimizeLevelStyleCompaction(32L << 20);
       dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
           .setMaxBackgroundJobs(2).setKeepLogFileNum(4);
       writeOptions = new WriteOptions();
@@ -105,6 +96,26 @@ public final class MetadataStore implements Closeable {
     } catch (FsException e) {
       closeNatives();
       throw e;
+    }
+  }
+
+  /**
+   * Every column family shares one table factory, so one 64 MiB block cache and a 10-bit Bloom filter.
+   * {@code prepopulate_block_cache=kFlushOnly}: a memtable flush puts the blocks it writes into that cache, so
+   * metadata written recently is read from the daemon's memory and not from the SST files through the page
+   * cache (which the kernel may drop: `drop_caches`, memory pressure). RocksJava's {@code BlockBasedTableConfig}
+   * cannot set that field, hence the options string.
+   */
+  private static ColumnFamilyOptions tableOptions() throws FsException {
+    java.util.Properties p = new java.util.Properties();
+    p.setProperty("block_based_table_factory",
+        "{block_cache=64M;prepopulate_block_cache=kFlushOnly;filter_policy=bloomfilter:10:false}");
+    try (org.rocksdb.ConfigOptions c = new org.rocksdb.ConfigOptions()) {
+      ColumnFamilyOptions o = ColumnFamilyOptions.getColumnFamilyOptionsFromProps(c, p);
+      if (o == null) {
+        throw new FsException(Errno.EIO, "rocksdb refused the table options");
+      }
+      return o;
     }
   }
 
@@ -858,7 +869,7 @@ public final class MetadataStore implements Closeable {
   }
 
   private void closeNatives() {
-    for (AutoCloseable c : new AutoCloseable[] {readOptions, writeOptions, dbOptions, cfOptions, bloom, cache}) {
+    for (AutoCloseable c : new AutoCloseable[] {readOptions, writeOptions, dbOptions, cfOptions}) {
       if (c != null) {
         try {
           c.close();
