@@ -19,6 +19,7 @@ import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.fuse.FuseMount;
 import io.dynamicfs.fuse.FusePreset;
+import io.dynamicfs.fuse.KernelInvalidations;
 import io.dynamicfs.fuse.MountOptions;
 import io.dynamicfs.policy.mount.MountPolicy;
 import java.io.IOException;
@@ -70,8 +71,11 @@ final class ClusterMountRunner {
     PolicyOptions.Opened policyParts = null;
     DynamicFileSystem fs;
     ClusterMounts conn;
+    KernelInvalidations kernelInvalidations;
     try {
       conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress, cmd.blockTls);
+      kernelInvalidations = KernelInvalidations.replica(conn::session);
+      conn.observe(kernelInvalidations); // other mounts' changes, told to this kernel
       String client = "mount " + cmd.mountPoint.toAbsolutePath().normalize() + " pid " + ProcessHandle.current().pid();
       io.dynamicfs.core.engine.ClusterMount parts = conn.engineParts(client, Duration.ofSeconds(30),
           cmd.asyncMetadata.equals("on"));
@@ -122,7 +126,8 @@ final class ClusterMountRunner {
     FuseMount mount;
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + state).withExtra(cmd.fuseOptions)
-          .withPreset(FusePreset.parse(cmd.fusePreset)).withDebug(cmd.debugFuse);
+          .withPreset(FusePreset.parse(cmd.fusePreset)).withDebug(cmd.debugFuse)
+          .withInvalidations(kernelInvalidations);
       mount = FuseMount.mount(metered, cmd.mountPoint, mo);
     } catch (IOException | RuntimeException | LinkageError e) {
       admin.close();

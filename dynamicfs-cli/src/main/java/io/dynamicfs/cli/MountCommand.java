@@ -292,7 +292,7 @@ final class MountCommand implements Callable<Integer> {
     }
     DynamicFileSystem fs;
     // This engine is the data's only writer: the kernel may cache long and hears of changes no request made.
-    KernelInvalidations kernelInvalidations = new KernelInvalidations();
+    KernelInvalidations kernelInvalidations = KernelInvalidations.singleNode();
     try {
       CacheStack.Builder caches = CacheStack.builder(metrics.registry()).memory(cacheMemory);
       if (cacheDir != null) {
@@ -340,7 +340,7 @@ final class MountCommand implements Callable<Integer> {
     FuseMount mount;
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + dir.root()).withExtra(fuseOptions)
-          .withPreset(FusePreset.parse(fusePreset)).withDebug(debugFuse).withSoleWriter(kernelInvalidations);
+          .withPreset(FusePreset.parse(fusePreset)).withDebug(debugFuse).withInvalidations(kernelInvalidations);
       mount = FuseMount.mount(metered, mountPoint, mo);
     } catch (IOException | RuntimeException | LinkageError e) {
       admin.close();

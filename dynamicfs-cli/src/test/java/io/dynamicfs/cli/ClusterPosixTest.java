@@ -255,21 +255,28 @@ class ClusterPosixTest {
       try (var list = Files.list(r)) {
         assertEquals(2, list.count(), "a fresh listing has both");
       }
-      Files.move(w.resolve("a"), w.resolve("d/b"));
+      long bound = reader == Preset.SAFE ? 0 : 1_000;
+      Files.move(w.resolve("a"), w.resolve("d/b")); // the file lives on: only its old name must go
+      awaitGone(r, bound, writer, reader, "a");
+      assertTrue(Files.exists(r.resolve("d/b")), "the moved file under its new name");
       Files.delete(w.resolve("d/b"));
       Files.delete(w.resolve("d"));
-      long bound = reader == Preset.SAFE ? 0 : 1_000;
+      awaitGone(r, bound, writer, reader, "a", "d");
+      try (var list = Files.list(r)) {
+        assertEquals(0, list.count(), "a fresh listing is empty");
+      }
+      org.junit.jupiter.api.Assertions.assertThrows(NoSuchFileException.class, () -> Files.size(r.resolve("a")));
+    }
+
+    /** Waits until none of {@code names} is seen in {@code r}, failing after {@code bound} ms and some slack. */
+    private void awaitGone(Path r, long bound, Preset writer, Preset reader, String... names) throws Exception {
       long start = System.nanoTime();
-      while (Files.exists(r.resolve("a")) || Files.exists(r.resolve("d"))) {
+      while (java.util.Arrays.stream(names).anyMatch(n -> Files.exists(r.resolve(n)))) {
         long ms = (System.nanoTime() - start) / 1_000_000;
         assertTrue(ms <= bound + 250, "names removed on the " + writer.name + " mount still seen on the "
             + reader.name + " mount after " + ms + " ms");
         Thread.sleep(20);
       }
-      try (var list = Files.list(r)) {
-        assertEquals(0, list.count(), "a fresh listing is empty");
-      }
-      org.junit.jupiter.api.Assertions.assertThrows(NoSuchFileException.class, () -> Files.size(r.resolve("a")));
     }
 
     private byte[] bytes(int n) {

@@ -8,8 +8,8 @@ import java.util.Locale;
  * its own fixed options ({@link MountOptions#toArgs}).
  *
  * <ul>
- *   <li>{@link #BALANCED} (default): attributes and names cached 1 s (60 s on a single-node mount, which tells
- *       the kernel of every change it did not make itself), no negative caching, the page cache kept across
+ *   <li>{@link #BALANCED} (default): attributes and names cached 1 s (names 60 s on a cluster mount, names and
+ *       attributes 60 s on a single node: both tell the kernel of every change it did not make itself), no negative caching, the page cache kept across
  *       opens when the file did not change since this kernel last saw it.
  *   <li>{@link #HIGH_PERFORMANCE}: a single mount owns the data, so every change passes through this kernel
  *       and long timeouts are coherent: attributes/names 60 s, negative lookups 30 s, page cache always
@@ -25,11 +25,12 @@ public enum FusePreset {
   SAFE(0.0, 0.0, 0.0, KeepCache.NEVER, false, true, false);
 
   /**
-   * Seconds {@link #BALANCED} lets the kernel keep attributes and names on a mount whose engine is the data's
-   * only writer (a single node, {@link MountOptions#withSoleWriter}): every change then either comes through
-   * this kernel, which updates its own caches, or is told to it by the engine ({@link KernelInvalidations}).
+   * Seconds {@link #BALANCED} lets the kernel keep names, and on a single node attributes too, when the mount
+   * tells the kernel of every change it did not make itself ({@link MountOptions#withInvalidations}): a single
+   * node's engine is the data's only writer; a cluster mount's replica sees every other mount's op, but may lag
+   * behind the log, so its attributes keep the 1 s bound on staleness.
    */
-  public static final double SOLE_WRITER_TIMEOUT = 60.0;
+  public static final double LONG_TIMEOUT = 60.0;
 
   /** libfuse 2 cannot negotiate more than 32 pages per request (max_pages needs libfuse 3). */
   public static final int MAX_IO = 128 << 10;

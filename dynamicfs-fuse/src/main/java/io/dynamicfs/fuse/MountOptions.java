@@ -11,7 +11,7 @@ import java.util.List;
  * unlinked open file still vanishes from its directory at once.
  */
 public record MountOptions(String fsName, boolean allowOther, double attrTimeout, double entryTimeout,
-    int maxWrite, List<String> extra, boolean debug, FusePreset preset, KernelInvalidations soleWriter) {
+    int maxWrite, List<String> extra, boolean debug, FusePreset preset, KernelInvalidations invalidations) {
 
   public MountOptions(String fsName, boolean allowOther, double attrTimeout, double entryTimeout, int maxWrite,
       List<String> extra, boolean debug, FusePreset preset) {
@@ -30,25 +30,24 @@ public record MountOptions(String fsName, boolean allowOther, double attrTimeout
 
   public MountOptions withExtra(List<String> more) {
     return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, List.copyOf(more), debug,
-        preset, soleWriter);
+        preset, invalidations);
   }
 
   /** Kernel caching and mount flags of the low-level API (see {@link FusePreset}). */
   public MountOptions withPreset(FusePreset p) {
-    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, debug, p, soleWriter);
+    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, debug, p, invalidations);
   }
 
   public MountOptions withDebug(boolean on) {
-    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, on, preset, soleWriter);
+    return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, on, preset, invalidations);
   }
 
   /**
-   * Declares the mounted engine the data's only writer (a single-node mount) and hands the binding the feed of
-   * the engine's changes no FUSE request made: the low-level binding then tells the kernel of each of them, and
-   * the {@link FusePreset#BALANCED} preset caches attributes and names {@link FusePreset#SOLE_WRITER_TIMEOUT}
-   * seconds instead of one (docs/fuse-presets.md).
+   * Hands the binding the feed of changes this kernel did not make (the engine's own on a single node, other
+   * mounts' on a cluster mount): the low-level binding tells the kernel of each, and the
+   * {@link FusePreset#BALANCED} preset caches longer ({@link FusePreset#LONG_TIMEOUT}, docs/fuse-presets.md).
    */
-  public MountOptions withSoleWriter(KernelInvalidations feed) {
+  public MountOptions withInvalidations(KernelInvalidations feed) {
     return new MountOptions(fsName, allowOther, attrTimeout, entryTimeout, maxWrite, extra, debug, preset, feed);
   }
 

@@ -313,7 +313,7 @@ class CacheMountTest {
   @Test
   void balancedPreset_singleNode_cachesLong_andIsToldOfChangesNoRequestMade() throws Exception {
     mount(FusePreset.BALANCED);
-    assertTrue(fs.kernelCaching().contains("attrTimeout=" + FusePreset.SOLE_WRITER_TIMEOUT), fs.kernelCaching());
+    assertTrue(fs.kernelCaching().contains("attrTimeout=" + FusePreset.LONG_TIMEOUT), fs.kernelCaching());
     byte[] b = new byte[100_000];
     random.nextBytes(b);
     Files.write(fs.path("f"), b);

@@ -73,11 +73,11 @@ final class MountedFs implements AutoCloseable {
   private void start() throws IOException {
     dir = DataDirectory.open(data, format, layout);
     // As `dynamicfs mount` runs a single node: the engine is the only writer and reports its other changes.
-    invalidations = new KernelInvalidations();
+    invalidations = KernelInvalidations.singleNode();
     fs = DynamicFileSystem.open(dir,
         EngineOptions.defaults().withStoreDecorator(caches).withApplyListener(invalidations));
     mount = FuseMount.mount(fs, mnt, MountOptions.defaults("dynamicfs:" + data).withPreset(preset)
-        .withSoleWriter(invalidations));
+        .withInvalidations(invalidations));
   }
 
   Path path(String first, String... more) {

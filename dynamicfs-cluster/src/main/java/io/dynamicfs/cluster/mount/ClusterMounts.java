@@ -13,6 +13,7 @@ import io.dynamicfs.cluster.raft.RaftNodeConfig;
 import io.dynamicfs.cluster.transport.NodeStats;
 import io.dynamicfs.cluster.transport.RemoteBlockStore;
 import io.dynamicfs.core.api.Errno;
+import io.dynamicfs.core.meta.ApplyListener;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.api.StatFs;
 import io.dynamicfs.core.block.BlockStore;
@@ -71,6 +72,8 @@ public final class ClusterMounts implements AutoCloseable {
   private final MetadataStore store;
   private final FormatOptions format;
   private volatile RaftJournal journal;
+  // Hears of every op the replica applies after the journal (the FUSE binding's kernel invalidations).
+  private volatile ApplyListener observer = ApplyListener.NONE;
   private volatile StatFs lastSpace;
   private volatile long lastSpaceAt;
 
@@ -191,10 +194,29 @@ public final class ClusterMounts implements AutoCloseable {
     RaftJournal j = new RaftJournal(admin.meta(), waiter, CATCH_UP, replica.stateMachine(), asyncMetadata);
     if (asyncMetadata) {
       replica.stateMachine().setSpeculation(j);
-      waiter.chain(j);
     }
+    waiter.chain((op, result) -> {
+      if (asyncMetadata) {
+        j.applied(op, result);
+      }
+      observer.applied(op, result);
+    });
     journal = j;
     return new ClusterMount(format, store, j, blocks, this::space, this::barrier, sessionTtl, client, this);
+  }
+
+  /**
+   * {@code l} hears of every op the replica applies, after the journal: what other mounts change, for the kernel
+   * ({@code KernelInvalidations.replica(this::session)}). Quick and never throwing, as every apply listener.
+   */
+  public void observe(ApplyListener l) {
+    observer = l;
+  }
+
+  /** The session this mount's ops carry (0 before the engine opened it, or with synchronous metadata). */
+  public long session() {
+    RaftJournal j = journal;
+    return j == null ? 0 : j.session();
   }
 
   /** {@link #engineParts(String, Duration, boolean)} with asynchronous metadata (the default). */

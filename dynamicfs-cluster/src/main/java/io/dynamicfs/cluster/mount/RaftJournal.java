@@ -400,6 +400,11 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
     }
   }
 
+  /** The session this mount's ops are wrapped in, or 0 before it opened one (or with synchronous metadata). */
+  long session() {
+    return session;
+  }
+
   // ---- the engine's side -------------------------------------------------------------------------
 
   /** Returns once every op sent before the call is committed; EIO when one this mount answered was lost. */

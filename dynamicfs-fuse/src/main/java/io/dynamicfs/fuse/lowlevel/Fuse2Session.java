@@ -94,6 +94,12 @@ final class Fuse2Session extends FuseSession {
   }
 
   @Override
+  int invalEntry(long parent, String name) {
+    byte[] c = cString(name);
+    return lib.fuse_lowlevel_notify_inval_entry(channel, parent, c, c.length - 1);
+  }
+
+  @Override
   void destroy() {
     lib.fuse_session_remove_chan(channel);
     lib.fuse_session_destroy(session);

@@ -93,6 +93,12 @@ final class Fuse3Session extends FuseSession {
   }
 
   @Override
+  int invalEntry(long parent, String name) {
+    byte[] c = cString(name);
+    return lib.fuse_lowlevel_notify_inval_entry(session, parent, c, c.length - 1);
+  }
+
+  @Override
   void destroy() {
     lib.fuse_session_unmount(session);
     lib.fuse_session_destroy(session);

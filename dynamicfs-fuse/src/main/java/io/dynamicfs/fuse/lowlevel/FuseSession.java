@@ -34,6 +34,15 @@ abstract class FuseSession {
   /** {@code fuse_lowlevel_notify_inval_inode}: 0 or -errno. */
   abstract int invalInode(long ino, long off, long len);
 
+  /** {@code fuse_lowlevel_notify_inval_entry}: 0 or -errno. */
+  abstract int invalEntry(long parent, String name);
+
+  /** {@code name} as libfuse's notify wants it: UTF-8 with a NUL after it (it sends the NUL too). */
+  static byte[] cString(String name) {
+    byte[] b = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return java.util.Arrays.copyOf(b, b.length + 1);
+  }
+
   /** Frees the session once every worker has stopped, unmounting first if still mounted. */
   abstract void destroy();
 

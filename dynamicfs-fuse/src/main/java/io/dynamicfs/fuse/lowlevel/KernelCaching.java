@@ -1,6 +1,7 @@
 package io.dynamicfs.fuse.lowlevel;
 
 import io.dynamicfs.fuse.FusePreset;
+import io.dynamicfs.fuse.KernelInvalidations;
 
 /**
  * What the adapter tells the kernel it may cache: the preset's values, with the timeouts overridable by
@@ -12,14 +13,15 @@ record KernelCaching(double attrTimeout, double entryTimeout, double negativeTim
     FusePreset.KeepCache keepCache, boolean autoInvalData, boolean writebackCache) {
 
   /**
-   * {@code soleWriter}: the engine is the data's only writer and reports the changes no request made, so
-   * {@link FusePreset#BALANCED} keeps attributes and names {@link FusePreset#SOLE_WRITER_TIMEOUT} seconds.
+   * {@code told}: the kernel hears of the changes it did not make (null: it does not). Then
+   * {@link FusePreset#BALANCED} keeps names {@link FusePreset#LONG_TIMEOUT} seconds, and attributes too when
+   * the source is a single node's engine.
    */
-  static KernelCaching of(FusePreset p, boolean soleWriter) {
+  static KernelCaching of(FusePreset p, KernelInvalidations told) {
     String wb = System.getProperty("dfs.fuse.lowlevel.writebackCache");
-    boolean longer = soleWriter && p == FusePreset.BALANCED;
-    double attr = longer ? FusePreset.SOLE_WRITER_TIMEOUT : p.attrTimeout();
-    double entry = longer ? FusePreset.SOLE_WRITER_TIMEOUT : p.entryTimeout();
+    boolean longer = told != null && p == FusePreset.BALANCED;
+    double attr = longer && told.singleNodeSource() ? FusePreset.LONG_TIMEOUT : p.attrTimeout();
+    double entry = longer ? FusePreset.LONG_TIMEOUT : p.entryTimeout();
     return new KernelCaching(
         seconds("dfs.fuse.lowlevel.attrTimeout", attr),
         seconds("dfs.fuse.lowlevel.entryTimeout", entry),

@@ -39,6 +39,9 @@ public interface LibFuse3LowLevel extends LibFuseCommon {
   /** As libfuse 2's, but on the session: 0 or -errno (-ENOENT when the kernel does not have the inode). */
   int fuse_lowlevel_notify_inval_inode(Pointer se, long ino, long off, long len);
 
+  /** As libfuse 2's, but on the session. */
+  int fuse_lowlevel_notify_inval_entry(Pointer se, long parent, byte[] name, long namelen);
+
   int fuse_reply_lseek(Pointer req, long off);
 
   /** Like {@code fuse_add_direntry}, with a whole {@code struct fuse_entry_param} (readdirplus). */

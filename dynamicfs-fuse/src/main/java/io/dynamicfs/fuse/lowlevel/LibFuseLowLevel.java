@@ -39,6 +39,12 @@ public interface LibFuseLowLevel extends LibFuseCommon {
    */
   int fuse_lowlevel_notify_inval_inode(Pointer ch, long ino, long off, long len);
 
+  /**
+   * Drops the kernel's dentry {@code name} under {@code parent} (the next path walk looks it up again); {@code name}
+   * NUL-terminated, {@code namelen} without the NUL. 0 or -errno (-ENOENT when the kernel has no such entry).
+   */
+  int fuse_lowlevel_notify_inval_entry(Pointer ch, long parent, byte[] name, long namelen);
+
 
   /** Loaded on first use; fails at once if libfuse.so.2 is missing. */
   final class Holder {

@@ -69,7 +69,7 @@ public final class LowLevelMount implements Closeable {
   private final FuseSession session;
   private final LowLevelAdapter adapter;
   private final List<Thread> workers = new ArrayList<>();
-  // The engine's changes made outside requests, told to the kernel while the session lives (single node).
+  // Changes this kernel did not make, told to it while the session lives (null: none are).
   private final KernelInvalidations invalidations;
   private boolean tornDown;
   private volatile boolean unmounted;
@@ -92,7 +92,7 @@ public final class LowLevelMount implements Closeable {
       throws IOException {
     Path mp = mnt.toAbsolutePath().normalize();
     MountPoints.check(mp);
-    KernelCaching caching = KernelCaching.of(options.preset(), options.soleWriter() != null);
+    KernelCaching caching = KernelCaching.of(options.preset(), options.invalidations());
     String mpText = Platform.current().mountTarget(mp.toString());
     List<String> opts = options(options);
     FuseSession session;
@@ -112,7 +112,7 @@ public final class LowLevelMount implements Closeable {
       session = Fuse2Session.mount(lib2, adapter, mpText, String.join(",", opts));
     }
     adapter.notifier(session::invalInode);
-    LowLevelMount m = new LowLevelMount(mp, session, adapter, options.soleWriter());
+    LowLevelMount m = new LowLevelMount(mp, session, adapter, options.invalidations());
     m.start();
     try {
       while (!adapter.initialized.await(50, TimeUnit.MILLISECONDS)) {
@@ -128,7 +128,17 @@ public final class LowLevelMount implements Closeable {
     }
     MountPoints.raiseReadAhead(m.mountPoint);
     if (m.invalidations != null) {
-      m.invalidations.attach(ino -> session.invalInode(ino, -1, 0)); // -ENOENT when the kernel holds none
+      m.invalidations.attach(new KernelInvalidations.Sink() { // -ENOENT when the kernel holds no such thing
+        @Override
+        public void staleAttributes(long ino) {
+          session.invalInode(ino, -1, 0);
+        }
+
+        @Override
+        public void staleName(long parent, String name) {
+          session.invalEntry(parent, name);
+        }
+      });
     }
     log.atInfo().addKeyValue("op", "mount").addKeyValue("path", mp.toString())
         .addKeyValue("fuse_lib", session.abi().libName).addKeyValue("preset", options.preset().cliName())
