@@ -86,12 +86,22 @@ class CacheMountTest {
     return n;
   }
 
+  /**
+   * The entry files in the L2 directory. The cache's writer renames temporary files into place meanwhile, and a
+   * walk that meets a file gone between listing and visiting it fails: then it walks again.
+   */
   private List<Path> l2Files() throws IOException {
-    if (!Files.isDirectory(l2())) {
-      return List.of();
-    }
-    try (Stream<Path> s = Files.walk(l2())) {
-      return s.filter(p -> p.getFileName().toString().length() == 64 && Files.isRegularFile(p)).toList();
+    for (int attempt = 0; ; attempt++) {
+      if (!Files.isDirectory(l2())) {
+        return List.of();
+      }
+      try (Stream<Path> s = Files.walk(l2())) {
+        return s.filter(p -> p.getFileName().toString().length() == 64 && Files.isRegularFile(p)).toList();
+      } catch (java.io.UncheckedIOException e) {
+        if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt >= 100) {
+          throw e;
+        }
+      }
     }
   }
 
