@@ -8,9 +8,10 @@ import java.util.Locale;
  * its own fixed options ({@link MountOptions#toArgs}).
  *
  * <ul>
- *   <li>{@link #BALANCED} (default): attributes and names cached 1 s (names 60 s on a cluster mount, names and
- *       attributes 60 s on a single node: both tell the kernel of every change it did not make itself), no negative caching, the page cache kept across
- *       opens when the file did not change since this kernel last saw it.
+ *   <li>{@link #BALANCED} (default): attributes and names cached 1 s; names 60 s on a cluster mount, names and
+ *       attributes 60 s on a single node, both of which tell the kernel of every change it did not make itself
+ *       ({@link #LONG_TIMEOUT}); no negative caching; the page cache kept across opens when the file did not
+ *       change since this kernel last saw it.
  *   <li>{@link #HIGH_PERFORMANCE}: a single mount owns the data, so every change passes through this kernel
  *       and long timeouts are coherent: attributes/names 60 s, negative lookups 30 s, page cache always
  *       kept (a warm re-read never reaches the daemon), {@code noatime}.

@@ -348,7 +348,10 @@ class SegmentStoreTest {
     void apply(Path segment, long from) throws IOException;
   }
 
-  /** Two records; {@code damage} from {@code into} bytes past the second one's start; reopened, only the first is left. */
+  /**
+   * Two records; {@code damage} from {@code into} bytes past the second one's start; reopened, only the first is
+   * left.
+   */
   private void secondRecordTorn_isCutOff(TailDamage damage, long into, String what) throws IOException {
     SegmentStore s = open(Codec.NONE);
     LinkedHashMap<BlockId, Long> offsets = putAll(s, List.of(randomBytes(3000), randomBytes(4000)));
