@@ -110,6 +110,11 @@ public final class FuseMount implements Closeable {
     return lowLevel != null ? lowLevel.largestWrite() : -1;
   }
 
+  /** FLUSH requests the kernel sent to the low-level binding (-1 on the path API). */
+  public long flushRequests() {
+    return lowLevel != null ? lowLevel.flushes() : -1;
+  }
+
   /** "fuse3" or "fuse2" for the low-level binding (whichever libfuse it loaded), "highlevel" for jnr-fuse's. */
   public String fuseLibrary() {
     return lowLevel != null ? lowLevel.library() : "highlevel";

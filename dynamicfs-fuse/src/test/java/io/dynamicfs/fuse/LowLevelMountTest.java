@@ -65,6 +65,26 @@ class LowLevelMountTest extends LowLevelCases {
   }
 
   /**
+   * The close of a handle that cannot write makes no FLUSH round trip (libfuse 3 tells the kernel so at open:
+   * FOPEN_NOFLUSH); a writer's close still flushes, and what it wrote is read back.
+   */
+  @Test
+  void closeOfAReadOnlyHandle_sendsNoFlush_aWritersCloseDoes() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(fs.fuseLibrary().equals("fuse3"),
+        "libfuse 2 has no noflush open flag (this mount uses " + fs.fuseLibrary() + ")");
+    Path f = fs.path("f");
+    Files.writeString(f, "data");
+    long before = fs.flushRequests();
+    for (int i = 0; i < 5; i++) {
+      assertEquals("data", Files.readString(f));
+    }
+    assertEquals(before, fs.flushRequests(), "five read-only opens and closes");
+    Files.writeString(f, "more", StandardOpenOption.APPEND);
+    assertEquals(before + 1, fs.flushRequests(), "a writer's close");
+    assertEquals("datamore", Files.readString(f));
+  }
+
+  /**
    * The writeback cache, asked for (opt-in) on a high-performance mount, is granted on libfuse 3: the kernel
    * merges writes in its page cache, reads pages of a file opened write-only, handles O_APPEND, and owns size
    * and mtime until it sends them by setattr. After writes and close, content and size equal a plain directory's, the mtime

@@ -108,6 +108,11 @@ final class MountedFs implements AutoCloseable {
     return mount.largestWriteRequest();
   }
 
+  /** FLUSH requests the kernel sent so far. */
+  long flushRequests() {
+    return mount.flushRequests();
+  }
+
   DynamicFileSystem engine() {
     return fs;
   }

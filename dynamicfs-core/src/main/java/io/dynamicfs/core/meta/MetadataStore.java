@@ -145,6 +145,7 @@ public final class MetadataStore implements Closeable {
     nodes = handles.get(10);
     reservations = handles.get(11);
     overlays = handles.get(12);
+    leasesSeen = anyMeta(Keys.meta(LEASE_PREFIX));
   }
 
   /** Syncs the WAL and closes the database (not the options, which a reopen uses); caller holds the write lock. */
@@ -581,8 +582,23 @@ public final class MetadataStore implements Closeable {
   static final String COVER_PREFIX = "lease-cover/";
   static final String GRANT_PREFIX = "grant/";
 
+  /**
+   * False while the store holds no lease record and none has been written since it was opened: then no
+   * inode is leased and {@link #lease} answers without a read. Leases are a cluster mount's (asynchronous
+   * metadata), so a single node never reads them; every inode an op loads is checked against them.
+   */
+  private volatile boolean leasesSeen;
+
+  /** Called before a lease record is written (before the batch commits, so no reader misses it). */
+  void leaseWritten() {
+    leasesSeen = true;
+  }
+
   /** The lease on {@code ino}, or null. */
   public Lease lease(long ino) throws FsException {
+    if (!leasesSeen) {
+      return null;
+    }
     byte[] v = get(Family.META, Keys.meta(LEASE_PREFIX, ino));
     return v == null ? null : Lease.decode(ino, v);
   }
@@ -621,6 +637,15 @@ public final class MetadataStore implements Closeable {
     scanMeta(Keys.meta(GRANT_PREFIX, session), (k, v) -> out.add(new long[] {Keys.metaLong(k, GRANT_PREFIX, 1),
         ByteBuffer.wrap(v).getLong()}));
     return out;
+  }
+
+  private boolean anyMeta(byte[] prefix) throws FsException {
+    try (Reading r = reading(); RocksIterator it = db.newIterator(meta, readOptions)) {
+      it.seek(prefix);
+      boolean any = it.isValid() && Keys.hasPrefix(it.key(), prefix);
+      check(it);
+      return any;
+    }
   }
 
   private void scanMeta(byte[] prefix, java.util.function.BiConsumer<byte[], byte[]> action) throws FsException {

@@ -414,6 +414,7 @@ public final class OpApplier {
     if (store.lease(dir) != null) {
       return; // this session's already, as a root or under one of its roots
     }
+    store.leaseWritten();
     tx.put(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, dir),
         new MetadataStore.Lease(tx.session(), dir, false).encodeValue());
     tx.put(store.meta, Keys.meta(MetadataStore.COVER_PREFIX, dir, dir), new byte[0]);
@@ -426,6 +427,7 @@ public final class OpApplier {
     }
     MetadataStore.Lease root = l.root() == dir ? l : store.lease(l.root());
     if (root != null && !root.recalled()) {
+      store.leaseWritten();
       tx.put(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, l.root()),
           new MetadataStore.Lease(root.session(), root.root(), true).encodeValue());
     }
@@ -446,6 +448,7 @@ public final class OpApplier {
     }
     MetadataStore.Lease l = store.lease(parent);
     if (l != null && l.session() == tx.session()) {
+      store.leaseWritten();
       tx.put(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, ino),
           new MetadataStore.Lease(tx.session(), l.root(), false).encodeValue());
       tx.put(store.meta, Keys.meta(MetadataStore.COVER_PREFIX, l.root(), ino), new byte[0]);

@@ -88,6 +88,19 @@ class DirLeaseTest {
   }
 
   @Test
+  void aLeaseWrittenBeforeAReopen_stillRefusesOtherSessions() throws Exception {
+    long d = ok(apply(create(ROOT, "d", DIR)));
+    assertNull(store.lease(d));
+    ok(apply(as(A, new MetaOp.AcquireDirLease(d))));
+    store.close();
+    stores.remove(store);
+    store = open("meta");
+    ap = new OpApplier(store);
+    assertEquals(A, store.lease(d).session());
+    assertEquals(Errno.EBUSY, apply(as(B, create(d, "x", REG))).errno());
+  }
+
+  @Test
   void grantedNumbers_areTheSessionsOnly_andOnlyOnce() throws Exception {
     long d = ok(apply(create(ROOT, "d", DIR)));
     long from = ok(apply(as(A, new MetaOp.GrantInodes(10))));

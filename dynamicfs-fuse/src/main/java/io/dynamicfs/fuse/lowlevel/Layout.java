@@ -77,6 +77,7 @@ final class Layout {
     static final int BIT_DIRECT_IO = 2;
     static final int BIT_KEEP_CACHE = 4;
     static final int BIT_CACHE_READDIR = 64;
+    static final int BIT_NOFLUSH = 128;
     static final int FH = 16;
     static final int LOCK_OWNER = 24;
 

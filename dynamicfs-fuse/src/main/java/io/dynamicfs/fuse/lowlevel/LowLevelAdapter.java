@@ -74,6 +74,7 @@ final class LowLevelAdapter {
 
   /** The largest write request the kernel sent (diagnostics: what max_write / max_pages gave). */
   private final java.util.concurrent.atomic.AtomicLong largestWrite = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.LongAdder flushes = new java.util.concurrent.atomic.LongAdder();
 
   /** Kernel lookup count per inode (absent = 0). */
   private final Map<Long, Long> lookups = new ConcurrentHashMap<>();
@@ -145,6 +146,11 @@ final class LowLevelAdapter {
   /** The largest write request so far, in bytes. */
   long largestWrite() {
     return largestWrite.get();
+  }
+
+  /** FLUSH requests the kernel sent (one per close of a handle opened without FOPEN_NOFLUSH). */
+  long flushes() {
+    return flushes.sum();
   }
 
   /** Current lookup count of {@code ino} (for tests and diagnostics). */
@@ -577,8 +583,14 @@ final class LowLevelAdapter {
 
   private void open(Pointer req, long ino, Pointer fi) {
     call(req, "open", ino, () -> {
-      long h = fs.open(caller(req), ino, engineFlags(fi.getInt(Layout.FileInfo.FLAGS)));
+      int flags = fi.getInt(Layout.FileInfo.FLAGS);
+      long h = fs.open(caller(req), ino, engineFlags(flags));
       setFh(fi, h);
+      if ((flags & O_ACCMODE) == O_RDONLY) {
+        // Nothing to flush through a handle that cannot write, and no POSIX lock to drop (the kernel keeps
+        // locks itself: no getlk/setlk here), so its close makes no FLUSH round trip.
+        fi.putInt(abi.fileInfoBits, fi.getInt(abi.fileInfoBits) | abi.noFlushBit);
+      }
       try {
         keepCache(fi, ino, caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED ? fs.getattr(ino) : null, false);
       } catch (IOException | RuntimeException e) {
@@ -627,6 +639,7 @@ final class LowLevelAdapter {
   }
 
   private void flush(Pointer req, long ino, Pointer fi) {
+    flushes.increment();
     call(req, "flush", ino, () -> {
       fs.flush(fh(fi));
       ok(req);

@@ -268,6 +268,11 @@ public final class LowLevelMount implements Closeable {
     return adapter.largestWrite();
   }
 
+  /** FLUSH requests the kernel sent so far. */
+  public long flushes() {
+    return adapter.flushes();
+  }
+
   /** The kernel's current lookup count of {@code ino} (diagnostics, tests). */
   public long lookupCount(long ino) {
     return adapter.lookupCount(ino);
