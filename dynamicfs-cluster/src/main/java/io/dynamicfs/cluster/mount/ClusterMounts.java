@@ -131,7 +131,7 @@ public final class ClusterMounts implements AutoCloseable {
       members.add(self);
       RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), members);
       AppliedWaiter waiter = new AppliedWaiter();
-      RaftNodeConfig cfg = RaftNodeConfig.builder(id, host, port, dir).syncLog(false).tls(ClusterAdmin.tls(token))
+      RaftNodeConfig cfg = RaftNodeConfig.builder(id, host, port, dir).ephemeral(true).tls(ClusterAdmin.tls(token))
           .build();
       replica = RaftMetaServer.start(cfg, group, format.blockSize(), waiter);
       RaftMetaServer started = replica;

@@ -65,6 +65,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
 
   private final int blockSize;
   private final ApplyListener listener;
+  private final boolean ephemeral;
   /** Where the last operation was applied since start (null: none yet); written by the updater thread. */
   private volatile TermIndex lastChange;
   private final CheckpointStorage storage = new CheckpointStorage();
@@ -103,10 +104,12 @@ public final class MetadataStateMachine extends BaseStateMachine {
   /**
    * @param blockSize the filesystem's block size (fixed at format time; every replica must agree)
    * @param listener told of every applied operation, on the updater thread; quick, never throws
+   * @param ephemeral the store is thrown away with the process, so it writes no WAL (a mount's replica)
    */
-  public MetadataStateMachine(int blockSize, ApplyListener listener) {
+  public MetadataStateMachine(int blockSize, ApplyListener listener, boolean ephemeral) {
     this.blockSize = blockSize;
     this.listener = listener;
+    this.ephemeral = ephemeral;
   }
 
   /** Reads on a replica's store; runs under the read lock so an install cannot close the store under it. */
@@ -131,7 +134,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
 
   /** Opens the live store; installs a newer checkpoint a crash left uninstalled; checkpoints the rest. */
   private void open() throws IOException {
-    store = MetadataStore.open(storage.dbDir(), blockSize);
+    store = ephemeral ? MetadataStore.openEphemeral(storage.dbDir(), blockSize)
+        : MetadataStore.open(storage.dbDir(), blockSize);
     applier = new OpApplier(store);
     FileListSnapshotInfo latest = storage.latest();
     if (latest != null && latest.getIndex() > applier.appliedIndex()) {

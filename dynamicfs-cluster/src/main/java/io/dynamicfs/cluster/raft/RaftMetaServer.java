@@ -37,7 +37,7 @@ public final class RaftMetaServer implements Closeable {
     if (group.getPeer(config.peerId()) == null) {
       throw new IllegalArgumentException("group " + group + " does not list peer " + config.peerId());
     }
-    MetadataStateMachine sm = new MetadataStateMachine(blockSize, listener);
+    MetadataStateMachine sm = new MetadataStateMachine(blockSize, listener, config.ephemeral());
     RaftServer server = RaftServer.newBuilder()
         .setServerId(config.peerId())
         .setGroup(group)

@@ -43,9 +43,14 @@ public final class RaftNodeConfig {
   private final long segmentBytes;
   private final int purgeGap;
   private final int threads;
-  private final boolean syncLog;
+  private final boolean ephemeral;
   private final RaftTls tls;
   private final Class<? extends AppenderRpcType> rpcType;
+
+  /** True for a replica thrown away with its process ({@link Builder#ephemeral}). */
+  public boolean ephemeral() {
+    return ephemeral;
+  }
 
   private RaftNodeConfig(Builder b) {
     this.id = b.id;
@@ -60,7 +65,7 @@ public final class RaftNodeConfig {
     this.segmentBytes = b.segmentBytes;
     this.purgeGap = b.purgeGap;
     this.threads = b.threads;
-    this.syncLog = b.syncLog;
+    this.ephemeral = b.ephemeral;
     this.tls = b.tls;
     this.rpcType = b.rpcType;
   }
@@ -136,7 +141,7 @@ public final class RaftNodeConfig {
     // listeners at once. Without it they learn it from the next heartbeat, and a mount's op, which waits for
     // its own listener to apply, took 500 ms instead of ~10 (measured in-JVM, 3 nodes and a mount).
     RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("4MB"));
-    if (!syncLog) {
+    if (ephemeral) {
       RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, true);
     }
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
@@ -160,7 +165,7 @@ public final class RaftNodeConfig {
   public String toString() {
     return "RaftNodeConfig{" + id + "@" + host + ":" + port + ", storage=" + storageDir + ", election="
         + electionMin.toMillis() + "-" + electionMax.toMillis() + "ms, snapshotThreshold=" + snapshotThreshold
-        + ", segment=" + segmentBytes + ", purgeGap=" + purgeGap + ", threads=" + threads + ", syncLog=" + syncLog + "}";
+        + ", segment=" + segmentBytes + ", purgeGap=" + purgeGap + ", threads=" + threads + ", ephemeral=" + ephemeral + "}";
   }
 
   /** Fail-fast builder: each setter checks its own value, {@link #build} the combinations. */
@@ -177,7 +182,7 @@ public final class RaftNodeConfig {
     private long segmentBytes = 8L << 20;
     private int purgeGap = 1024;
     private int threads = 4;
-    private boolean syncLog = true;
+    private boolean ephemeral;
     private RaftTls tls;
     private Class<? extends AppenderRpcType> rpcType = AppenderRpcType.class;
 
@@ -245,12 +250,13 @@ public final class RaftNodeConfig {
     }
 
     /**
-     * Whether the log is synced before an entry counts as written (default). Only a replica whose log may
-     * be lost with no harm turns it off: a mount's listener, which neither votes nor counts for a commit and
-     * is thrown away when the mount ends; its op then waits for no disk at all on the mount's side.
+     * A replica whose log and store may be lost with no harm (off by default): a mount's listener, which
+     * neither votes nor counts for a commit and is thrown away when the mount ends. Its log is not synced
+     * before an entry counts as written, and its store writes no RocksDB WAL
+     * ({@link io.dynamicfs.core.meta.MetadataStore#openEphemeral}); its op then waits for no disk at all.
      */
-    public Builder syncLog(boolean sync) {
-      this.syncLog = sync;
+    public Builder ephemeral(boolean ephemeral) {
+      this.ephemeral = ephemeral;
       return this;
     }
 

@@ -33,7 +33,7 @@ class RaftNodeConfigTest {
 
   @Test
   void aListenerThatMayLoseItsLog_doesNotSyncIt() {
-    RaftProperties p = RaftNodeConfig.builder("m1", "127.0.0.1", 9000, DIR).syncLog(false).build().toProperties();
+    RaftProperties p = RaftNodeConfig.builder("m1", "127.0.0.1", 9000, DIR).ephemeral(true).build().toProperties();
     assertEquals(true, RaftServerConfigKeys.Log.unsafeFlushEnabled(p));
   }
 

@@ -82,7 +82,7 @@ public final class MetadataStore implements Closeable {
   /** (ino, block index, log file, log position) → offset, length, CRC32C: intent-log overlays of blocks. */
   ColumnFamilyHandle overlays;
 
-  private MetadataStore(Path dir, int blockSize) throws IOException {
+  private MetadataStore(Path dir, int blockSize, boolean wal) throws IOException {
     this.blockSize = blockSize;
     this.dir = dir;
     try {
@@ -90,7 +90,7 @@ public final class MetadataStore implements Closeable {
       cfOptions = tableOptions().optimizeLevelStyleCompaction(32L << 20);
       dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
           .setMaxBackgroundJobs(2).setKeepLogFileNum(4);
-      writeOptions = new WriteOptions();
+      writeOptions = new WriteOptions().setDisableWAL(!wal);
       readOptions = new ReadOptions();
       openDb();
     } catch (FsException e) {
@@ -220,7 +220,16 @@ public final class MetadataStore implements Closeable {
 
   /** Opens or creates the metadata database in {@code dir}. */
   public static MetadataStore open(Path dir, int blockSize) throws IOException {
-    return new MetadataStore(dir, blockSize);
+    return new MetadataStore(dir, blockSize, true);
+  }
+
+  /**
+   * Opens or creates a store thrown away with its process (a cluster mount's replica, rebuilt from the log or
+   * a checkpoint at every mount): its writes skip RocksDB's write-ahead log, so a crash loses what no flush
+   * wrote. {@link #checkpoint} still flushes first, so a checkpoint of it is whole.
+   */
+  public static MetadataStore openEphemeral(Path dir, int blockSize) throws IOException {
+    return new MetadataStore(dir, blockSize, false);
   }
 
   public int blockSize() {
