@@ -11,6 +11,7 @@ import io.dynamicfs.core.api.SetAttr;
 import io.dynamicfs.core.api.StatFs;
 import io.dynamicfs.core.api.TimeSpec;
 import io.dynamicfs.fuse.FusePreset;
+import io.dynamicfs.fuse.KernelInvalidations;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -58,19 +59,12 @@ final class LowLevelAdapter {
   private final Map<Long, Stamp> stamps = new ConcurrentHashMap<>();
   final CountDownLatch initialized = new CountDownLatch(1);
   /** Notifications to the kernel through the binding's session; set once mounted. */
-  private volatile Notifier notifier;
+  private volatile KernelInvalidations.Sink notifier;
   /** The capabilities the kernel offered and those taken, as INIT left them (diagnostics, the mount's log). */
   private volatile int capable;
   private volatile int wanted;
   /** The kernel's writeback cache is on (libfuse 3, asked for by the preset and offered by the kernel). */
   private volatile boolean writeback;
-
-  /** How the binding tells the kernel that what it caches of an inode is stale. */
-  @FunctionalInterface
-  interface Notifier {
-    /** {@code fuse_lowlevel_notify_inval_inode}: 0 or -errno (-ENOENT when the kernel has no such inode). */
-    int invalInode(long ino, long off, long len);
-  }
 
   /** The largest write request the kernel sent (diagnostics: what max_write / max_pages gave). */
   private final java.util.concurrent.atomic.AtomicLong largestWrite = new java.util.concurrent.atomic.AtomicLong();
@@ -125,7 +119,7 @@ final class LowLevelAdapter {
     this.scratch = ThreadLocal.withInitial(Scratch::new);
   }
 
-  void notifier(Notifier n) {
+  void notifier(KernelInvalidations.Sink n) {
     this.notifier = n;
   }
 
@@ -559,9 +553,9 @@ final class LowLevelAdapter {
    * (close-to-open). Sent before the open's reply, so it takes effect before the opener's first read.
    */
   private void staleAttributes(long ino) {
-    Notifier n = notifier;
+    KernelInvalidations.Sink n = notifier;
     if (n != null) {
-      n.invalInode(ino, -1, 0); // -ENOENT when the kernel holds no such inode
+      n.staleAttributes(ino);
     }
   }
 
@@ -905,9 +899,9 @@ final class LowLevelAdapter {
     call(req, "fallocate", ino, () -> {
       int before = fs.getattr(ino).mode();
       fs.fallocate(caller(req), fh(fi), mode, off, length);
-      Notifier n = notifier;
+      KernelInvalidations.Sink n = notifier;
       if ((before & 06000) != 0 && n != null && fs.getattr(ino).mode() != before) {
-        n.invalInode(ino, -1, 0);
+        n.staleAttributes(ino);
       }
       ok(req);
     });

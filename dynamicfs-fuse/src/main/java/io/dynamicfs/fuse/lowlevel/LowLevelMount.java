@@ -111,7 +111,18 @@ public final class LowLevelMount implements Closeable {
       adapter = new LowLevelAdapter(fs, lib2, FuseAbi.FUSE2, caching);
       session = Fuse2Session.mount(lib2, adapter, mpText, String.join(",", opts));
     }
-    adapter.notifier(session::invalInode);
+    KernelInvalidations.Sink kernel = new KernelInvalidations.Sink() { // -ENOENT when the kernel holds no such thing
+      @Override
+      public void staleAttributes(long ino) {
+        session.invalInode(ino, -1, 0);
+      }
+
+      @Override
+      public void staleName(long parent, String name) {
+        session.invalEntry(parent, name);
+      }
+    };
+    adapter.notifier(kernel);
     LowLevelMount m = new LowLevelMount(mp, session, adapter, options.invalidations());
     m.start();
     try {
@@ -128,17 +139,7 @@ public final class LowLevelMount implements Closeable {
     }
     MountPoints.raiseReadAhead(m.mountPoint);
     if (m.invalidations != null) {
-      m.invalidations.attach(new KernelInvalidations.Sink() { // -ENOENT when the kernel holds no such thing
-        @Override
-        public void staleAttributes(long ino) {
-          session.invalInode(ino, -1, 0);
-        }
-
-        @Override
-        public void staleName(long parent, String name) {
-          session.invalEntry(parent, name);
-        }
-      });
+      m.invalidations.attach(kernel);
     }
     log.atInfo().addKeyValue("op", "mount").addKeyValue("path", mp.toString())
         .addKeyValue("fuse_lib", session.abi().libName).addKeyValue("preset", options.preset().cliName())
