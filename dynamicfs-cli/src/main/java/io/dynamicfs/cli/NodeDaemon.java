@@ -178,7 +178,7 @@ final class NodeDaemon {
        * 4 MiB G1 regions: a block frame (1 MiB of data and its header) is then an ordinary object and not a
        * humongous one, which G1 allocates region by region in the old generation (a region of its own for each
        * block received), fresh memory to fault in and a marking cycle to start. Measured on a 3-node loopback
-       * cluster writing 1 GiB twice (docs/benchmarks.md, session 15): the nodes used 15-40 % less CPU.
+       * cluster writing 1 GiB (docs/benchmarks.md, session 15): the nodes used 7-27 % less CPU.
        */
       @Override
       public List<String> jvmOptions() {
