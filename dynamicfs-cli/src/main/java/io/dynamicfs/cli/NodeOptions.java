@@ -58,13 +58,17 @@ final class NodeOptions {
 
   /** {@code --scrub-every} as a duration (zero: never); IllegalArgumentException naming the option. */
   Duration scrubEvery() {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,6})(h|d)?").matcher(scrubEvery.trim());
-    if (!m.matches() || (m.group(2) == null && Long.parseLong(m.group(1)) != 0)) {
+    Duration d;
+    try {
+      d = Durations.parse(scrubEvery);
+    } catch (IllegalArgumentException e) {
+      d = null;
+    }
+    if (d == null || d.toDays() > 999_999 || (!d.isZero() && d.toHours() < 1)) {
       throw new IllegalArgumentException("--scrub-every must be 0 (never) or hours or days such as 12h or 7d, not '"
           + scrubEvery + "'");
     }
-    long n = Long.parseLong(m.group(1));
-    return m.group(2) == null ? Duration.ZERO : m.group(2).equals("h") ? Duration.ofHours(n) : Duration.ofDays(n);
+    return d;
   }
 
   /** The node's tunables; IllegalArgumentException naming the option for a bad value. */

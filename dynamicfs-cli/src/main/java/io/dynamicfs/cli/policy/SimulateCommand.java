@@ -2,11 +2,10 @@ package io.dynamicfs.cli.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.dynamicfs.cli.DaemonCall;
+import io.dynamicfs.cli.Durations;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -19,7 +18,6 @@ import picocli.CommandLine.Option;
         + "access log against the placement now and after the plan (the fast tier's byte hit ratio either way). "
         + "See docs/policy.md."})
 public final class SimulateCommand implements Callable<Integer> {
-  private static final Pattern DURATION = Pattern.compile("(\\d+)(s|m|h|d)");
 
   @Mixin
   OnMount mount;
@@ -43,17 +41,17 @@ public final class SimulateCommand implements Callable<Integer> {
 
   /** {@code --since} in seconds, or null after saying on stderr why it is not a duration. */
   static Long seconds(String since) {
-    Matcher m = DURATION.matcher(since.trim());
-    if (!m.matches() || m.group(1).length() > 9) {
-      System.err.println("dynamicfs: --since must be a number with s, m, h or d (e.g. 24h), not '" + since + "'");
-      return null;
+    long seconds;
+    try {
+      seconds = Durations.parse(since).toSeconds();
+    } catch (IllegalArgumentException e) {
+      seconds = 0;
     }
-    return Long.parseLong(m.group(1)) * switch (m.group(2)) {
-      case "s" -> 1;
-      case "m" -> 60;
-      case "h" -> 3600;
-      default -> 86400;
-    };
+    if (seconds > 0) {
+      return seconds;
+    }
+    System.err.println("dynamicfs: --since must be a number with s, m, h or d (e.g. 24h), not '" + since + "'");
+    return null;
   }
 
   static String render(String mnt, JsonNode s) {
