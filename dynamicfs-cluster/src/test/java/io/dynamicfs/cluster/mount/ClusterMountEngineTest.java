@@ -111,6 +111,60 @@ class ClusterMountEngineTest {
     assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> b.lookup(FileSystem.ROOT_INO, "from-b")).errno());
   }
 
+  /**
+   * Close-to-open while this mount still has the file open: b holds a handle from before a's append, and a new
+   * open on b reads the appended bytes (the open file b shares between its handles takes the new size).
+   */
+  @Test
+  void aNewOpen_seesAnotherMountsChange_whileAnOlderHandleIsStillOpen() throws Exception {
+    Endpoint e1 = freeEndpoint();
+    List<ClusterNode> nodes = new ArrayList<>();
+    nodes.add(keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST)));
+    nodes.add(keep(ClusterNode.join(tmp.resolve("n2"), "n2", freeEndpoint(), e1, nodes.get(0).token(), FAST)));
+    nodes.add(keep(ClusterNode.join(tmp.resolve("n3"), "n3", freeEndpoint(), e1, nodes.get(0).token(), FAST)));
+    DynamicFileSystem a = mount(nodes, "mount-a");
+    DynamicFileSystem b = mount(nodes, "mount-b");
+    Random rnd = new Random(2);
+    byte[] content = new byte[4864];
+    rnd.nextBytes(content);
+    long dir = a.mkdir(Caller.ROOT, FileSystem.ROOT_INO, "d", 0755).ino();
+    OpenResult f = a.create(Caller.ROOT, dir, "f", 0644, O_RDWR);
+    a.write(f.handle(), 0, content, 0, content.length);
+    a.release(f.handle());
+    waitFor(Duration.ofSeconds(10), () -> b.lookup(FileSystem.ROOT_INO, "d") > 0);
+    long bd = b.lookup(FileSystem.ROOT_INO, "d");
+    waitFor(Duration.ofSeconds(10), () -> b.lookup(bd, "f") > 0);
+    long bf = b.lookup(bd, "f");
+    long older = b.open(Caller.ROOT, bf, 0);
+    assertArrayEquals(content, readAll(b, older, content.length));
+    for (int round = 0; round < 3; round++) {
+      byte[] more = new byte[1 + rnd.nextInt(300_000)];
+      rnd.nextBytes(more);
+      long h = a.open(Caller.ROOT, f.attr().ino(), O_RDWR);
+      for (int off = 0; off < more.length; ) {
+        off += a.write(h, content.length + off, more, off, more.length - off);
+      }
+      a.release(h);
+      byte[] next = java.util.Arrays.copyOf(content, content.length + more.length);
+      System.arraycopy(more, 0, next, content.length, more.length);
+      content = next;
+      long fresh = b.open(Caller.ROOT, bf, 0);
+      assertEquals(content.length, b.getattr(bf).size(), "round " + round);
+      assertArrayEquals(content, readAll(b, fresh, content.length), "round " + round + ": a new open reads it all");
+      b.release(fresh);
+    }
+    b.release(older);
+  }
+
+  private static byte[] readAll(DynamicFileSystem fs, long h, int size) throws IOException {
+    byte[] got = new byte[size + 1];
+    int off = 0;
+    for (int n; off < got.length && (n = fs.read(h, off, got, off, got.length - off)) > 0; ) {
+      off += n;
+    }
+    return java.util.Arrays.copyOf(got, off);
+  }
+
   @Test
   void rs21_shardsOnThreeNodes_fileReadsBackWithFirstNodeDown() throws Exception {
     Endpoint e1 = freeEndpoint();

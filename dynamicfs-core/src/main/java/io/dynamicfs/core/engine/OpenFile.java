@@ -224,6 +224,34 @@ final class OpenFile {
     this.ctimeNs = inode.ctimeNs();
   }
 
+  /**
+   * Takes size and times from the store's record when this file holds no change of its own (nothing dirty,
+   * pending, committing or being logged, no truncation or snapshot being published): the record is then the
+   * truth, and on a cluster mount it may be newer than what this file was opened with (another mount's
+   * change, brought here by the open barrier). So a new open reads what was closed elsewhere before it, even
+   * while an older handle of the file is still open on this mount. Called without the MetaLog monitor: a
+   * reservation holds this file's lock while it submits.
+   */
+  void adoptStored() {
+    lock.lock();
+    try {
+      if (changed || publishing || truncatedTo >= 0 || publishingTruncatedTo >= 0 || !dirty.isEmpty()
+          || !pending.isEmpty() || !committing.isEmpty() || !logging.isEmpty()) {
+        return;
+      }
+      Inode now = meta.inode(ino);
+      if (now != null) {
+        size = now.size();
+        mtimeNs = now.mtimeNs();
+        ctimeNs = now.ctimeNs();
+      }
+    } catch (FsException e) {
+      // the store failed to read: keep this view; the read that follows meets the same store
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Size and times as readers must see them now: {@code [size, mtime, ctime]}, or null if unchanged. */
   long[] liveAttrs() {
     lock.lock();

@@ -92,17 +92,23 @@ final class OpenFiles implements AutoCloseable {
 
   /** Registers one more user of the inode's OpenFile, creating it if needed. */
   OpenFile acquire(Inode i) throws FsException {
+    OpenFile of;
+    boolean shared;
     synchronized (metaLog) {
       Inode now = meta.requireInode(i.ino());
-      OpenFile of = files.get(now.ino());
+      of = files.get(now.ino());
+      shared = of != null;
       if (of == null) {
         of = new OpenFile(now, format.blockSize(), format.inlineMax(), meta, store, metaLog, pipeline, clock,
             commitPool, intents, budget);
         files.put(now.ino(), of);
       }
       of.opens++;
-      return of;
     }
+    if (shared) {
+      of.adoptStored(); // an older handle's view may predate another mount's change
+    }
+    return of;
   }
 
   /** Drops one user; the last one commits (or discards, if the inode is gone) and reclaims an orphan. */
