@@ -59,14 +59,19 @@ class ClusterMountEngineTest {
     return keep(DynamicFileSystem.openCluster(c.engineParts(name, Duration.ofSeconds(30)), EngineOptions.defaults()));
   }
 
-  @Test
-  void twoMounts_seeEachOthersFiles_blocksOnTwoNodes() throws Exception {
+  /** Three nodes of a fresh replicate-2 cluster, n1 first. */
+  private List<ClusterNode> replicate2() throws IOException {
     Endpoint e1 = freeEndpoint();
     List<ClusterNode> nodes = new ArrayList<>();
     nodes.add(keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST)));
     nodes.add(keep(ClusterNode.join(tmp.resolve("n2"), "n2", freeEndpoint(), e1, nodes.get(0).token(), FAST)));
     nodes.add(keep(ClusterNode.join(tmp.resolve("n3"), "n3", freeEndpoint(), e1, nodes.get(0).token(), FAST)));
+    return nodes;
+  }
 
+  @Test
+  void twoMounts_seeEachOthersFiles_blocksOnTwoNodes() throws Exception {
+    List<ClusterNode> nodes = replicate2();
     DynamicFileSystem a = mount(nodes, "mount-a");
     DynamicFileSystem b = mount(nodes, "mount-b");
     byte[] content = new byte[3 * (1 << 20) + 12345];
@@ -117,11 +122,7 @@ class ClusterMountEngineTest {
    */
   @Test
   void aNewOpen_seesAnotherMountsChange_whileAnOlderHandleIsStillOpen() throws Exception {
-    Endpoint e1 = freeEndpoint();
-    List<ClusterNode> nodes = new ArrayList<>();
-    nodes.add(keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST)));
-    nodes.add(keep(ClusterNode.join(tmp.resolve("n2"), "n2", freeEndpoint(), e1, nodes.get(0).token(), FAST)));
-    nodes.add(keep(ClusterNode.join(tmp.resolve("n3"), "n3", freeEndpoint(), e1, nodes.get(0).token(), FAST)));
+    List<ClusterNode> nodes = replicate2();
     DynamicFileSystem a = mount(nodes, "mount-a");
     DynamicFileSystem b = mount(nodes, "mount-b");
     Random rnd = new Random(2);
