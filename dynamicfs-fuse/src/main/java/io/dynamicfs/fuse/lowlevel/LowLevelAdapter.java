@@ -899,9 +899,8 @@ final class LowLevelAdapter {
     call(req, "fallocate", ino, () -> {
       int before = fs.getattr(ino).mode();
       fs.fallocate(caller(req), fh(fi), mode, off, length);
-      KernelInvalidations.Sink n = notifier;
-      if ((before & 06000) != 0 && n != null && fs.getattr(ino).mode() != before) {
-        n.staleAttributes(ino);
+      if ((before & 06000) != 0 && notifier != null && fs.getattr(ino).mode() != before) {
+        staleAttributes(ino);
       }
       ok(req);
     });
