@@ -113,7 +113,16 @@ public final class ClusterMounts implements AutoCloseable {
    */
   public static ClusterMounts connect(ClusterToken token, List<Endpoint> peers, String host, boolean blockTls)
       throws IOException {
-    ClusterAdmin admin = ClusterAdmin.connect(token, peers, Duration.ofSeconds(30));
+    return connect(token, peers, host, blockTls, RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT);
+  }
+
+  /**
+   * {@link #connect(ClusterToken, List, String, boolean)} whose operations other than the ordered stream give
+   * up after {@code noLeaderTimeout} without a leader (see {@link RaftMetaClient}).
+   */
+  public static ClusterMounts connect(ClusterToken token, List<Endpoint> peers, String host, boolean blockTls,
+      Duration noLeaderTimeout) throws IOException {
+    ClusterAdmin admin = ClusterAdmin.connect(token, peers, noLeaderTimeout);
     RaftMetaServer replica = null;
     RaftPeer self = null;
     Path dir = null;
@@ -477,10 +486,29 @@ public final class ClusterMounts implements AutoCloseable {
     }
     blocks.close();
     directory.close();
-    removeListener(admin, self);
+    leaveGroupWithin(admin.meta().noLeaderTimeout());
     closeQuietly(replica);
     closeQuietly(admin);
     deleteTree(replicaDir);
+  }
+
+  /**
+   * Removes this mount's replica from the group, giving up after {@code limit}: a group without a majority
+   * never commits the change, and an unmount must end all the same.
+   */
+  private void leaveGroupWithin(Duration limit) {
+    Thread leave = new Thread(() -> removeListener(admin, self), "dfs-leave-group");
+    leave.setDaemon(true);
+    leave.start();
+    try {
+      leave.join(limit.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (leave.isAlive()) {
+      log.atWarn().addKeyValue("waited_s", limit.toSeconds()).log("the cluster did not answer the mount's leaving the "
+          + "metadata group; the leader keeps sending to a gone listener until it is removed");
+    }
   }
 
   private static void closeQuietly(AutoCloseable c) {

@@ -211,20 +211,40 @@ final class OrderedSender {
 
   /** Returns once every op queued before the call is answered (a failed one included). */
   void awaitAnswered() throws FsException {
+    answeredWithin(Long.MAX_VALUE);
+  }
+
+  /**
+   * {@link #awaitAnswered}, giving up after {@code timeoutNanos}: true when everything queued before the
+   * call was answered in time.
+   */
+  boolean answeredWithin(long timeoutNanos) throws FsException {
     Map.Entry<Long, CompletableFuture<OpApplier.Result>> lastQueued = inflight.lastEntry();
-    if (lastQueued != null) {
-      hurry(lastQueued.getKey());
+    if (lastQueued == null) {
+      return true;
     }
-    for (CompletableFuture<OpApplier.Result> f : inflight.values()) {
+    hurry(lastQueued.getKey());
+    long start = System.nanoTime();
+    for (CompletableFuture<OpApplier.Result> f : inflight.headMap(lastQueued.getKey(), true).values()) {
       try {
-        f.get();
+        long left = timeoutNanos - (System.nanoTime() - start);
+        if (timeoutNanos == Long.MAX_VALUE) {
+          f.get();
+        } else if (left <= 0) {
+          return f.isDone();
+        } else {
+          f.get(left, TimeUnit.NANOSECONDS);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new FsException(Errno.EIO, "interrupted while waiting for metadata operations");
       } catch (ExecutionException e) {
         // its issuer hears of it
+      } catch (java.util.concurrent.TimeoutException e) {
+        return false;
       }
     }
+    return true;
   }
 
   /** Ops queued or sent and not yet answered. */

@@ -18,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,9 +48,11 @@ import org.slf4j.LoggerFactory;
  *       all its pending ops in the log) reaches this replica, and is sent again.</li>
  *   <li>A recall of one of this mount's leases, seen in its replica, makes it release the lease (ordered
  *       after its pending ops) and not take it again for {@link #REACQUIRE_AFTER}.</li>
- *   <li>{@link #sync} (fsync, unmount) returns once every op sent before it is committed. An op the mount
- *       answered that the group then refuses or cannot log (no leader for the no-leader timeout) means the
- *       replica holds a change the cluster does not: the mount logs it and fails every later op with EIO.</li>
+ *   <li>{@link #sync} (fsync, unmount) returns once every op sent before it is committed. While the group
+ *       has no leader the ordered stream waits for one however long it takes, so an op applied ahead is
+ *       never dropped by a timeout (only an unmount gives up, after the no-leader timeout). An op the mount
+ *       answered that the group then refuses means the replica holds a change the cluster does not: the
+ *       mount logs it and fails every later op with EIO.</li>
  * </ul>
  * Other mounts see this mount's pending changes through their barriers ({@link ClusterMounts#barrier}),
  * which recall a lease on what they look up or open.
@@ -115,11 +119,12 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
     }
     requireHealthy();
     if (op instanceof MetaOp.CloseSession) {
-      sync();
+      syncBeforeClosing();
     }
     if (session == 0 || op instanceof MetaOp.OpenSession || op instanceof MetaOp.CloseSession
         || op instanceof MetaOp.ExpireSessions) {
-      OpApplier.Result r = awaitApplied(send(op));
+      CompletableFuture<OpApplier.Result> f = send(op);
+      OpApplier.Result r = op instanceof MetaOp.CloseSession ? awaitClosing(f) : awaitApplied(f);
       if (op instanceof MetaOp.OpenSession o && r.ok()) {
         session = o.id();
       } else if (op instanceof MetaOp.CloseSession && r.ok()) {
@@ -189,7 +194,7 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
     aheadCount.incrementAndGet();
     CompletableFuture<OpApplier.Result> f = enqueue(s, wrapped, true);
     f.whenComplete((logged, error) -> {
-      if (error != null || !logged.ok()) {
+      if ((error != null || !logged.ok()) && broken == null) {
         String why = error != null ? String.valueOf(unwrap(error)) : logged.errno() + " " + logged.message();
         broken = FsException.of(Errno.EIO, "an operation this mount answered was not logged (%s): the mount must be "
             + "remounted", why);
@@ -414,6 +419,37 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
       sender.awaitAnswered();
     }
     requireHealthy();
+  }
+
+  /**
+   * {@link #sync} for an unmount, which must end even when the cluster stays away: after the no-leader
+   * timeout it fails with EROFS, and what the cluster has not logged is lost with the mount.
+   */
+  private void syncBeforeClosing() throws FsException {
+    if (sender != null && !sender.answeredWithin(client.noLeaderTimeout().toNanos())) {
+      int lost = sender.inFlight();
+      log.atError().addKeyValue("unlogged_ops", lost).addKeyValue("waited_s", client.noLeaderTimeout().toSeconds())
+          .log("unmounting while the cluster does not answer: operations this mount answered are lost");
+      throw FsException.of(Errno.EROFS, "the cluster did not answer within %d s; %d operations this mount "
+          + "answered were not logged", client.noLeaderTimeout().toSeconds(), lost);
+    }
+    requireHealthy();
+  }
+
+  /** The answer to an unmount's CloseSession; EROFS when the cluster does not answer within the no-leader timeout. */
+  private OpApplier.Result awaitClosing(CompletableFuture<OpApplier.Result> f) throws FsException {
+    try {
+      f.get(client.noLeaderTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw FsException.of(Errno.EROFS, "the cluster did not answer the session's close within %d s",
+          client.noLeaderTimeout().toSeconds());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FsException(Errno.EIO, "interrupted while closing the session");
+    } catch (ExecutionException e) {
+      // answered: awaitApplied reports it
+    }
+    return awaitApplied(f);
   }
 
   private void requireHealthy() throws FsException {

@@ -57,6 +57,8 @@ public final class ClusterNode implements Closeable {
   /** Most metadata voters; later nodes hold blocks only. */
   public static final int MAX_VOTERS = 3;
   static final long SEGMENT_BYTES = 64L << 20;
+  /** How many duty periods of unbroken leadership come before sessions may end (see {@link #leaderDuties}). */
+  static final int SESSION_GRACE_PERIODS = 6;
 
   private final Path data;
   /** What this node is; a block-only node's changes once, when it is promoted to voter. */
@@ -96,6 +98,12 @@ public final class ClusterNode implements Closeable {
   private volatile boolean closing;
   private final Duration reclaimGrace;
   private final Map<BlockId, Long> pendingSeen = new HashMap<>();
+  /**
+   * When this node's current unbroken run of leader duties began (System.nanoTime), or 0 while it does not
+   * lead; a run breaks when a period's duties failed or came late (see {@link #leaderDuties}).
+   */
+  private long dutiesSince;
+  private long lastDutiesDone;
   /** The cluster's redundancy, read on the first reclaim (under the reclaim lock). */
   private Redundancy redundancy;
 
@@ -553,17 +561,34 @@ public final class ClusterNode implements Closeable {
 
   // ---- the leader's duties ---------------------------------------------------------------------------
 
-  /** While this node leads: end expired sessions, reclaim blocks that waited out the grace period. */
+  /**
+   * While this node leads: end expired sessions, reclaim blocks that waited out the grace period.
+   *
+   * <p>Sessions end only after this node has done its duties without a break for {@link #SESSION_GRACE_PERIODS}
+   * periods (30 s by default, a cluster mount's session lifetime). A new leader, or one whose duties failed
+   * or came late (no majority, a stalled process), cannot tell how long the mounts could not reach the
+   * cluster: a mount that could not renew while nobody answered gets the time to renew before its session,
+   * its leases and its open-but-unlinked files end.
+   */
   private void leaderDuties() {
     if (raft == null || !raft.isLeader()) {
       synchronized (this) {
         pendingSeen.clear();
       }
+      dutiesSince = 0;
       return;
     }
+    long period = options.dutyPeriod().toNanos();
+    long now = System.nanoTime();
+    if (dutiesSince == 0 || now - lastDutiesDone > 3 * period) {
+      dutiesSince = now;
+    }
     try {
-      client.submit(new MetaOp.ExpireSessions(System.currentTimeMillis() * 1_000_000L));
+      if (now - dutiesSince >= SESSION_GRACE_PERIODS * period) {
+        client.submit(new MetaOp.ExpireSessions(System.currentTimeMillis() * 1_000_000L));
+      }
       reclaim(true);
+      lastDutiesDone = System.nanoTime();
     } catch (IOException | RuntimeException e) {
       log.atWarn().addKeyValue("error", String.valueOf(e)).log("leader duties failed; retried next period");
     }
