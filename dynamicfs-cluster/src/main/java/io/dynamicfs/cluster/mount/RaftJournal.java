@@ -48,10 +48,9 @@ import org.slf4j.LoggerFactory;
  *       all its pending ops in the log) reaches this replica, and is sent again.</li>
  *   <li>A recall of one of this mount's leases, seen in its replica, makes it release the lease (ordered
  *       after its pending ops) and not take it again for {@link #REACQUIRE_AFTER}.</li>
- *   <li>{@link #sync} (fsync, unmount) returns once every op sent before it is committed. While the group
- *       has no leader the ordered stream waits for one however long it takes, so an op applied ahead is
- *       never dropped by a timeout (only an unmount gives up, after the no-leader timeout). An op the mount
- *       answered that the group then refuses means the replica holds a change the cluster does not: the
+ *   <li>{@link #sync} (fsync, unmount) returns once every op sent before it is committed (an unmount gives
+ *       up after the no-leader timeout). An op the mount answered that the group then refuses or cannot log
+ *       (no leader for the no-leader timeout) means the replica holds a change the cluster does not: the
  *       mount logs it and fails every later op with EIO.</li>
  * </ul>
  * Other mounts see this mount's pending changes through their barriers ({@link ClusterMounts#barrier}),

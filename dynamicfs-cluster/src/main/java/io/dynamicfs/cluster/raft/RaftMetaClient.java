@@ -50,10 +50,7 @@ import org.slf4j.LoggerFactory;
  * An operation that has waited {@link #WAIT_WARNING} logs one warning (the cluster may have lost its
  * majority), and one line more when it goes through after all. After the timeout an operation fails with
  * EROFS (the local replica still answers reads; nothing was written) and a query with EIO, each naming the
- * cause. The ordered stream ({@link #submitOrdered}) is the exception: it carries a mount's operations that
- * were answered before they were logged, which no timeout may drop, so it retries until the cluster answers,
- * however long that takes (a hard mount); it logs a warning once it has waited {@link #WAIT_WARNING}, again
- * every {@link #STALL_REMINDER}, and one line when the cluster answers again. Thread-safe.
+ * cause. Thread-safe.
  */
 public final class RaftMetaClient implements Closeable {
   public static final Duration DEFAULT_NO_LEADER_TIMEOUT = Duration.ofSeconds(30);
@@ -61,8 +58,6 @@ public final class RaftMetaClient implements Closeable {
   static final Duration NUDGE_AFTER = Duration.ofMillis(15);
   private static final TimeDuration RETRY_SLEEP = TimeDuration.valueOf(200, TimeUnit.MILLISECONDS);
   public static final Duration WAIT_WARNING = Duration.ofSeconds(2);
-  /** How often a stalled ordered stream repeats its warning. */
-  static final Duration STALL_REMINDER = Duration.ofSeconds(30);
   private static final Logger log = LoggerFactory.getLogger(RaftMetaClient.class);
   /** Logs operations that wait long for a leader; one daemon thread for every client in the JVM. */
   private static final ScheduledExecutorService WATCH = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -74,11 +69,6 @@ public final class RaftMetaClient implements Closeable {
   private final RaftClient client;
   private final RaftGroup group;
   private final Duration noLeaderTimeout;
-  private final RaftTls tls;
-  /** The ordered stream's own client, which never gives up (made at its first use). */
-  private RaftClient patient;
-  /** When the oldest unanswered ordered request was sent, once it has waited {@link #WAIT_WARNING}; else 0. */
-  private final AtomicLong stalledSince = new AtomicLong();
   private final AtomicLong lastSeenIndex = new AtomicLong();
   private final AtomicBoolean nudging = new AtomicBoolean();
 
@@ -94,33 +84,18 @@ public final class RaftMetaClient implements Closeable {
   public RaftMetaClient(RaftGroup group, Duration noLeaderTimeout, RaftTls tls) {
     this.group = group;
     this.noLeaderTimeout = noLeaderTimeout;
-    this.tls = tls;
-    this.client = newClient(TimeDuration.valueOf(noLeaderTimeout.toMillis(), TimeUnit.MILLISECONDS));
-  }
-
-  /** A Ratis client that retries with the same call id until {@code timeout} (null: forever). */
-  private RaftClient newClient(TimeDuration timeout) {
+    TimeDuration timeout = TimeDuration.valueOf(noLeaderTimeout.toMillis(), TimeUnit.MILLISECONDS);
     RetryPolicy retryForever = RetryPolicies.retryForeverWithSleep(RETRY_SLEEP);
     RequestTypeDependentRetryPolicy.Builder policy = RequestTypeDependentRetryPolicy.newBuilder();
     for (TypeCase type : new TypeCase[] {TypeCase.WRITE, TypeCase.READ, TypeCase.STALEREAD}) {
-      policy.setRetryPolicy(type, retryForever);
-      if (timeout != null) {
-        policy.setTimeout(type, timeout);
-      }
+      policy.setRetryPolicy(type, retryForever).setTimeout(type, timeout);
     }
-    return RaftClient.newBuilder()
+    this.client = RaftClient.newBuilder()
         .setProperties(new RaftProperties())
         .setRaftGroup(group)
         .setRetryPolicy(policy.build())
         .setParameters(tls != null ? tls.parameters() : new org.apache.ratis.conf.Parameters())
         .build();
-  }
-
-  private synchronized RaftClient patient() {
-    if (patient == null) {
-      patient = newClient(null);
-    }
-    return patient;
   }
 
   /**
@@ -153,17 +128,13 @@ public final class RaftMetaClient implements Closeable {
 
   /**
    * Proposes {@code op} without waiting: the answer completes the future (a failed operation is a result
-   * with an errno; a leader that refused the frame completes it exceptionally with an FsException).
-   * Operations this client sends this way are logged in the order they were sent, across leader changes
-   * (Ratis' ordered asynchronous requests, retried with their call ids), which {@link #submit} does not
-   * promise relative to them. No timeout: while no leader answers, the future waits (see the class comment).
+   * with an errno; a cluster that did not answer within the no-leader timeout, or refused the frame,
+   * completes it exceptionally with an FsException). Operations this client sends this way are logged in
+   * the order they were sent, across leader changes (Ratis' ordered asynchronous requests, retried with
+   * their call ids), which {@link #submit} does not promise relative to them.
    */
   public CompletableFuture<OpApplier.Result> submitOrdered(MetaOp op) {
-    long sentNanos = System.nanoTime();
-    CompletableFuture<RaftClientReply> sent = patient().async().send(message(OpCodec.encode(op)));
-    watchStall(sent, sentNanos, WAIT_WARNING);
-    return sent.handle((reply, error) -> {
-      answeredAgain();
+    return client.async().send(message(OpCodec.encode(op))).handle((reply, error) -> {
       try {
         RaftClientReply r = send(() -> {
           if (error != null) {
@@ -178,31 +149,6 @@ public final class RaftMetaClient implements Closeable {
         throw new CompletionException(e);
       }
     });
-  }
-
-  /** Warns when {@code sent} is still unanswered after {@code after}, and again every {@link #STALL_REMINDER}. */
-  private void watchStall(CompletableFuture<?> sent, long sentNanos, Duration after) {
-    WATCH.schedule(() -> {
-      if (sent.isDone()) {
-        return;
-      }
-      // one request speaks for the stall: the first to notice it, which then reminds until it is answered
-      boolean first = after == WAIT_WARNING && stalledSince.compareAndSet(0, sentNanos);
-      if (first || after == STALL_REMINDER && stalledSince.get() == sentNanos) {
-        log.atWarn().addKeyValue("waited_s", (System.nanoTime() - sentNanos) / 1_000_000_000L)
-            .log("metadata operations waiting for the cluster: no leader answers (the cluster may have lost its "
-                + "majority); this mount's writes block until it does, and nothing they did is dropped");
-        watchStall(sent, sentNanos, STALL_REMINDER);
-      }
-    }, after.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private void answeredAgain() {
-    long since = stalledSince.getAndSet(0);
-    if (since != 0) {
-      log.atInfo().addKeyValue("waited_s", (System.nanoTime() - since) / 1_000_000_000L)
-          .log("metadata operations answered again: the cluster is back");
-    }
   }
 
   /** A linearizable read: it sees every operation that completed before it was sent, from any client. */
@@ -320,7 +266,7 @@ public final class RaftMetaClient implements Closeable {
     return false;
   }
 
-  /** How long an operation other than an ordered one waits for a leader before it fails. */
+  /** How long an operation waits for a leader before it fails. */
   public Duration noLeaderTimeout() {
     return noLeaderTimeout;
   }
@@ -373,16 +319,6 @@ public final class RaftMetaClient implements Closeable {
 
   @Override
   public void close() throws IOException {
-    RaftClient p;
-    synchronized (this) {
-      p = patient;
-    }
-    try {
-      client.close();
-    } finally {
-      if (p != null) {
-        p.close();
-      }
-    }
+    client.close();
   }
 }

@@ -295,49 +295,6 @@ class AsyncMetadataTest {
   }
 
   /**
-   * The cluster loses its majority for longer than the mount's no-leader timeout and its session lifetime:
-   * the creates made meanwhile are answered (applied ahead) and wait in the mount's ordered stream; once the
-   * nodes are back every one of them is logged, the session lives on (a leader gives mounts time to renew
-   * after a break), and the mount goes on working.
-   */
-  @Test
-  void anOutageLongerThanTheTimeouts_losesNothing_andTheMountGoesOn() throws Exception {
-    cluster();
-    ClusterMounts c = keep(ClusterMounts.connect(nodes.get(0).token(),
-        nodes.stream().map(n -> n.file().listen()).toList(), "127.0.0.1", false, Duration.ofSeconds(2)));
-    DynamicFileSystem a = keep(DynamicFileSystem.openCluster(c.engineParts("a", Duration.ofSeconds(3), true),
-        EngineOptions.defaults()));
-    long d = a.mkdir(Caller.ROOT, ROOT, "d", 0755).ino();
-    writeFile(a, d, "before", "before".getBytes(StandardCharsets.UTF_8)); // takes the directory's lease
-    a.syncMetadata();
-    long session = c.replica().lease(d).session();
-    List<Path> stopped = new ArrayList<>();
-    for (ClusterNode n : List.copyOf(nodes.subList(1, 3))) {
-      n.close();
-      nodes.remove(n);
-      stopped.add(n.data());
-    }
-    for (int i = 0; i < 50; i++) {
-      writeFile(a, d, "during" + i, ("during " + i).getBytes(StandardCharsets.UTF_8));
-    }
-    Thread.sleep(6000); // past the no-leader timeout (2 s) and the session's lifetime (3 s)
-    for (Path p : stopped) {
-      nodes.add(keep(ClusterNode.restart(p, FAST)));
-    }
-    a.syncMetadata(); // every create made during the outage is logged
-    writeFile(a, d, "after", "after".getBytes(StandardCharsets.UTF_8));
-    a.syncMetadata();
-    assertEquals(session, c.replica().lease(d).session(), "the mount's session and lease outlived the outage");
-    Mount b = mount("mount-b");
-    long bd = b.fs().lookup(ROOT, "d");
-    for (int i = 0; i < 50; i++) {
-      assertArrayEquals(("during " + i).getBytes(StandardCharsets.UTF_8), readFile(b.fs(), bd, "during" + i));
-    }
-    assertArrayEquals("after".getBytes(StandardCharsets.UTF_8), readFile(b.fs(), bd, "after"));
-    assertFsckClean();
-  }
-
-  /**
    * Two mounts, each with a writer thread doing random creates, writes, unlinks and renames in its own
    * directory and in a shared one, the metadata leader stopped halfway: each mount's own directory ends as
    * its acknowledged operations say (a model replayed per mount), both mounts list every directory alike with

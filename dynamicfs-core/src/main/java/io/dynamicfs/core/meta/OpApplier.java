@@ -35,6 +35,17 @@ public final class OpApplier {
   private long applied;
   private long appliedTerm;
   private long nextIno;
+  /** The position this applier last wrote to the store, so a write leaves out what did not change. */
+  private final Tx.Written written = new Tx.Written();
+  /**
+   * Read-through memos of what the store holds, for the reads every op of a mount's batch repeats: a session
+   * known to exist (0: none), and the ranges granted to one session (null: none). Each is dropped by the op
+   * that changes what it remembers ({@link #closeSession}, {@link #grant}) and when the store is replaced;
+   * filled only from the store, so an op that fails never leaves its own changes in them.
+   */
+  private long liveSession;
+  private long grantsSession;
+  private List<long[]> grantsMemo;
 
   public OpApplier(MetadataStore store) throws FsException {
     this.store = store;
@@ -88,6 +99,9 @@ public final class OpApplier {
     this.applied = store.appliedIndex();
     this.appliedTerm = store.appliedTerm();
     this.nextIno = store.nextIno();
+    written.forget();
+    liveSession = 0;
+    grantsMemo = null;
   }
 
   /** {@link #apply(long, long, MetaOp)} at term 0: a single node's own log. */
@@ -131,7 +145,7 @@ public final class OpApplier {
     long inoBefore = nextIno;
     try (Tx tx = new Tx(store)) {
       long ino = dispatch(tx, op);
-      List<BlockId> freed = tx.commit(term, index, nextIno);
+      List<BlockId> freed = tx.commit(term, index, nextIno, written);
       applied = index;
       appliedTerm = term;
       return new Result(index, null, null, ino, freed, tx.purged(), tx.touchedInodes());
@@ -165,7 +179,7 @@ public final class OpApplier {
     long inoBefore = nextIno;
     try (Tx tx = new Tx(store)) {
       long ino = dispatch(tx, op);
-      List<BlockId> freed = tx.commit(appliedTerm, applied, nextIno);
+      List<BlockId> freed = tx.commit(appliedTerm, applied, nextIno, written);
       return new Result(applied, null, null, ino, freed, tx.purged(), tx.touchedInodes());
     } catch (FsException e) {
       nextIno = inoBefore;
@@ -242,13 +256,13 @@ public final class OpApplier {
    */
   private List<BlockId> commitStep(Tx tx, long term, long index, int k, boolean last) throws FsException {
     tx.batchProgress(index, last ? -1 : k);
-    return last ? tx.commit(term, index, nextIno) : tx.commit(appliedTerm, applied, nextIno);
+    return last ? tx.commit(term, index, nextIno, written) : tx.commit(appliedTerm, applied, nextIno, written);
   }
 
   /** Writes the new applied position alone (a failed or empty entry). */
   private Result recordFailure(long term, long index, Errno errno, String message) throws FsException {
     try (Tx tx = new Tx(store)) {
-      tx.commit(term, index, nextIno);
+      tx.commit(term, index, nextIno, written);
     }
     applied = index;
     appliedTerm = term;
@@ -259,7 +273,7 @@ public final class OpApplier {
   /** Applies {@code op} to {@code tx}; returns the inode a create made, else 0. */
   private long dispatch(Tx tx, MetaOp op) throws FsException {
     if (op instanceof MetaOp.AsSession a) {
-      if (a.session() == 0 || store.session(a.session()) == null) {
+      if (!sessionLives(a.session())) {
         throw FsException.of(Errno.ESTALE, "session %x has ended", a.session());
       }
       tx.actAs(a.session());
@@ -364,7 +378,31 @@ public final class OpApplier {
    * {@link MetaOp.GrantInodes}: the next {@code count} numbers. A session holds its two newest ranges: a
    * mount asks for the next range while it still numbers creates from the current one.
    */
+  /** True when session {@code id} (not 0) exists in the store. */
+  private boolean sessionLives(long id) throws FsException {
+    if (id == 0) {
+      return false;
+    }
+    if (id != liveSession) {
+      if (store.session(id) == null) {
+        return false;
+      }
+      liveSession = id;
+    }
+    return true;
+  }
+
+  /** The inode ranges granted to {@code session}, as stored. */
+  private List<long[]> grants(long session) throws FsException {
+    if (grantsMemo == null || grantsSession != session) {
+      grantsMemo = store.grants(session);
+      grantsSession = session;
+    }
+    return grantsMemo;
+  }
+
   private long grant(Tx tx, MetaOp.GrantInodes g) throws FsException {
+    grantsMemo = null;
     if (tx.session() == 0) {
       throw new FsException(Errno.EINVAL, "inode numbers are granted to a session only");
     }
@@ -389,7 +427,7 @@ public final class OpApplier {
   private long createGranted(Tx tx, MetaOp.CreateGranted c) throws FsException {
     boolean granted = false;
     if (tx.session() != 0) {
-      for (long[] range : store.grants(tx.session())) {
+      for (long[] range : grants(tx.session())) {
         granted |= c.ino() >= range[0] && c.ino() < range[1];
       }
     }
@@ -655,7 +693,7 @@ public final class OpApplier {
     if (victim.isDirectory()) {
       Inode p = tx.inode(parent);
       tx.put(p.withNlink(p.nlink() - 1));
-      if (session != 0 && store.session(session) != null) {
+      if (sessionLives(session)) {
         tx.put(victim.withNlink(0).withCtime(timeNs));
         tx.put(store.orphans, Keys.ino(victim.ino()), Keys.ino(session));
       } else {
@@ -666,7 +704,7 @@ public final class OpApplier {
     int n = victim.nlink() - 1;
     if (n > 0) {
       tx.put(victim.withNlink(n).withCtime(timeNs));
-    } else if (session != 0 && store.session(session) != null) {
+    } else if (sessionLives(session)) {
       tx.put(victim.withNlink(0).withCtime(timeNs));
       tx.put(store.orphans, Keys.ino(victim.ino()), Keys.ino(session));
     } else {
@@ -1069,6 +1107,8 @@ public final class OpApplier {
 
   /** Ends a session: its record goes, and every inode it kept open past its last name is reclaimed. */
   private void closeSession(Tx tx, long id) throws FsException {
+    liveSession = 0;
+    grantsMemo = null;
     tx.delete(store.sessions, Keys.ino(id));
     for (var e : store.leaseRoots().entrySet()) {
       if (e.getValue().session() == id) {
