@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -227,20 +228,17 @@ final class OrderedSender {
     long start = System.nanoTime();
     for (CompletableFuture<OpApplier.Result> f : inflight.headMap(lastQueued.getKey(), true).values()) {
       try {
-        long left = timeoutNanos - (System.nanoTime() - start);
         if (timeoutNanos == Long.MAX_VALUE) {
           f.get();
-        } else if (left <= 0) {
-          return f.isDone();
         } else {
-          f.get(left, TimeUnit.NANOSECONDS);
+          f.get(Math.max(0, timeoutNanos - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new FsException(Errno.EIO, "interrupted while waiting for metadata operations");
       } catch (ExecutionException e) {
         // its issuer hears of it
-      } catch (java.util.concurrent.TimeoutException e) {
+      } catch (TimeoutException e) {
         return false;
       }
     }

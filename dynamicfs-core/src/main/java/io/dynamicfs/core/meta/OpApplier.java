@@ -374,10 +374,6 @@ public final class OpApplier {
     return 0;
   }
 
-  /**
-   * {@link MetaOp.GrantInodes}: the next {@code count} numbers. A session holds its two newest ranges: a
-   * mount asks for the next range while it still numbers creates from the current one.
-   */
   /** True when session {@code id} (not 0) exists in the store. */
   private boolean sessionLives(long id) throws FsException {
     if (id == 0) {
@@ -401,6 +397,10 @@ public final class OpApplier {
     return grantsMemo;
   }
 
+  /**
+   * {@link MetaOp.GrantInodes}: the next {@code count} numbers. A session holds its two newest ranges: a
+   * mount asks for the next range while it still numbers creates from the current one.
+   */
   private long grant(Tx tx, MetaOp.GrantInodes g) throws FsException {
     grantsMemo = null;
     if (tx.session() == 0) {
