@@ -234,8 +234,9 @@ class ClusterPosixTest {
         } else {
           Files.write(w.resolve("f"), next);
         }
+        String what = writer.name + " wrote, " + reader.name + " read, round " + round + " (" + content.length
+            + " bytes before, " + next.length + " after)";
         content = next;
-        String what = writer.name + " wrote, " + reader.name + " read, round " + round;
         assertArrayEquals(content, Files.readAllBytes(r.resolve("f")), what);
         try (var ch = java.nio.channels.FileChannel.open(r.resolve("f"))) {
           assertEquals(content.length, ch.size(), what + ": fstat after open");

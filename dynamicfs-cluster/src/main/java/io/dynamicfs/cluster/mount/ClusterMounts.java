@@ -113,7 +113,16 @@ public final class ClusterMounts implements AutoCloseable {
    */
   public static ClusterMounts connect(ClusterToken token, List<Endpoint> peers, String host, boolean blockTls)
       throws IOException {
-    ClusterAdmin admin = ClusterAdmin.connect(token, peers, RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT);
+    return connect(token, peers, host, blockTls, RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT);
+  }
+
+  /**
+   * {@link #connect(ClusterToken, List, String, boolean)} whose requests other than the ordered stream give
+   * up after {@code noLeaderTimeout} without a leader (see {@link RaftMetaClient}).
+   */
+  public static ClusterMounts connect(ClusterToken token, List<Endpoint> peers, String host, boolean blockTls,
+      Duration noLeaderTimeout) throws IOException {
+    ClusterAdmin admin = ClusterAdmin.connect(token, peers, noLeaderTimeout);
     RaftMetaServer replica = null;
     RaftPeer self = null;
     Path dir = null;

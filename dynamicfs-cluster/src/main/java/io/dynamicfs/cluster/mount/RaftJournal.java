@@ -49,9 +49,9 @@ import org.slf4j.LoggerFactory;
  *   <li>A recall of one of this mount's leases, seen in its replica, makes it release the lease (ordered
  *       after its pending ops) and not take it again for {@link #REACQUIRE_AFTER}.</li>
  *   <li>{@link #sync} (fsync, unmount) returns once every op sent before it is committed (an unmount gives
- *       up after the no-leader timeout). An op the mount answered that the group then refuses or cannot log
- *       (no leader for the no-leader timeout) means the replica holds a change the cluster does not: the
- *       mount logs it and fails every later op with EIO.</li>
+ *       up after the no-leader timeout). The stream waits for a leader however long it takes. An op the
+ *       mount answered that the group then refuses means the replica holds a change the cluster does not:
+ *       the mount logs it and fails every later op with EIO.</li>
  * </ul>
  * Other mounts see this mount's pending changes through their barriers ({@link ClusterMounts#barrier}),
  * which recall a lease on what they look up or open.
@@ -64,6 +64,12 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   static final Duration REACQUIRE_AFTER = Duration.ofSeconds(2);
   /** How long a recall waits for the holder's release (a dead holder's lease ends with its session). */
   static final Duration RECALL_TIMEOUT = Duration.ofSeconds(90);
+  /**
+   * How long an op refused because the cluster ended the mount's session waits for the engine to open a
+   * new one (it does at its next renewal, a third of the session's lifetime: 10 s by default) and is sent
+   * again, rather than failing with ESTALE.
+   */
+  static final Duration REOPEN_WAIT = Duration.ofSeconds(15);
 
   private final RaftMetaClient client;
   private final AppliedWaiter waiter;
@@ -125,7 +131,7 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
       CompletableFuture<OpApplier.Result> f = send(op);
       OpApplier.Result r = op instanceof MetaOp.CloseSession ? awaitClosing(f) : awaitApplied(f);
       if (op instanceof MetaOp.OpenSession o && r.ok()) {
-        session = o.id();
+        replaceSession(o.id());
       } else if (op instanceof MetaOp.CloseSession && r.ok()) {
         session = 0;
       }
@@ -133,6 +139,7 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
     }
     for (int attempt = 0; ; attempt++) {
       CompletableFuture<OpApplier.Result> sent;
+      long as;
       synchronized (this) {
         MetaOp ahead = speculative(op);
         if (ahead != null) {
@@ -141,14 +148,53 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
             return r;
           }
         }
-        sent = send(new MetaOp.AsSession(session, ++seq, op));
+        as = session;
+        sent = send(new MetaOp.AsSession(as, ++seq, op));
       }
       OpApplier.Result r = awaitApplied(sent);
-      if (r.leasedDir() == 0 || attempt >= 20) {
+      if (attempt >= 20) {
         return r;
       }
-      recall(r.leasedDir());
+      if (r.errno() == Errno.ESTALE && store.session(as) == null) {
+        // refused as a whole: the cluster ended the session; send it again as the one the engine opens next
+        if (!awaitSessionReplaced(as)) {
+          return r;
+        }
+      } else if (r.leasedDir() != 0) {
+        recall(r.leasedDir());
+      } else {
+        return r;
+      }
     }
+  }
+
+  /**
+   * Makes {@code id} this mount's session. When it replaces one the cluster ended, that session's inode
+   * ranges went with it (its leases too, which the replica shows).
+   */
+  private synchronized void replaceSession(long id) {
+    if (session != 0 && session != id) {
+      grantNext = grantEnd = 0;
+      nextGrant = null;
+      log.atInfo().addKeyValue("ended", Long.toHexString(session)).addKeyValue("session", Long.toHexString(id))
+          .log("this mount's operations go on as a new session");
+    }
+    session = id;
+    notifyAll();
+  }
+
+  /** Waits up to {@link #REOPEN_WAIT} for the engine to open a session in place of {@code ended}. */
+  private synchronized boolean awaitSessionReplaced(long ended) throws FsException {
+    long deadline = System.nanoTime() + REOPEN_WAIT.toNanos();
+    try {
+      for (long left; session == ended && (left = deadline - System.nanoTime()) > 0; ) {
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FsException(Errno.EIO, "interrupted while waiting for a new session");
+    }
+    return session != ended;
   }
 
   /** The op to apply ahead for {@code op} (a create gets a granted number), or null to send it and wait. */

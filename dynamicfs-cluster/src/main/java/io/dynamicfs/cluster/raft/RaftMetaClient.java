@@ -20,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.retry.ClientRetryEvent;
 import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.RaftClientRequestProto.TypeCase;
@@ -50,7 +51,16 @@ import org.slf4j.LoggerFactory;
  * An operation that has waited {@link #WAIT_WARNING} logs one warning (the cluster may have lost its
  * majority), and one line more when it goes through after all. After the timeout an operation fails with
  * EROFS (the local replica still answers reads; nothing was written) and a query with EIO, each naming the
- * cause. Thread-safe.
+ * cause.
+ *
+ * <p>The ordered stream ({@link #submitOrdered}, and the linearizable reads of {@link #queryNudging}, which
+ * Ratis orders behind it) is the exception: it carries a mount's operations that were answered before they
+ * were logged, which no timeout may drop, so Ratis retries its requests until the cluster answers, however
+ * long that takes (a hard mount). They share one client, and so one order, with the barrier reads: a
+ * barrier must follow the mount's own recall. A failed request of the stream would fail every one sent after
+ * it, so the reads wait for their answer with a deadline of their own and leave an unanswered request behind
+ * rather than fail it. A stalled stream logs a warning once it has waited {@link #WAIT_WARNING}, again every
+ * {@link #STALL_REMINDER}, and one line when the cluster answers again. Thread-safe.
  */
 public final class RaftMetaClient implements Closeable {
   public static final Duration DEFAULT_NO_LEADER_TIMEOUT = Duration.ofSeconds(30);
@@ -58,6 +68,8 @@ public final class RaftMetaClient implements Closeable {
   static final Duration NUDGE_AFTER = Duration.ofMillis(15);
   private static final TimeDuration RETRY_SLEEP = TimeDuration.valueOf(200, TimeUnit.MILLISECONDS);
   public static final Duration WAIT_WARNING = Duration.ofSeconds(2);
+  /** How often a stalled ordered stream repeats its warning. */
+  static final Duration STALL_REMINDER = Duration.ofSeconds(30);
   private static final Logger log = LoggerFactory.getLogger(RaftMetaClient.class);
   /** Logs operations that wait long for a leader; one daemon thread for every client in the JVM. */
   private static final ScheduledExecutorService WATCH = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -70,6 +82,8 @@ public final class RaftMetaClient implements Closeable {
   private final RaftGroup group;
   private final Duration noLeaderTimeout;
   private final AtomicLong lastSeenIndex = new AtomicLong();
+  /** When the oldest unanswered ordered request was sent, once it has waited {@link #WAIT_WARNING}; else 0. */
+  private final AtomicLong stalledSince = new AtomicLong();
   private final AtomicBoolean nudging = new AtomicBoolean();
 
   public RaftMetaClient(RaftGroup group) {
@@ -85,17 +99,41 @@ public final class RaftMetaClient implements Closeable {
     this.group = group;
     this.noLeaderTimeout = noLeaderTimeout;
     TimeDuration timeout = TimeDuration.valueOf(noLeaderTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    RetryPolicy retryForever = RetryPolicies.retryForeverWithSleep(RETRY_SLEEP);
-    RequestTypeDependentRetryPolicy.Builder policy = RequestTypeDependentRetryPolicy.newBuilder();
-    for (TypeCase type : new TypeCase[] {TypeCase.WRITE, TypeCase.READ, TypeCase.STALEREAD}) {
-      policy.setRetryPolicy(type, retryForever).setTimeout(type, timeout);
-    }
     this.client = RaftClient.newBuilder()
         .setProperties(new RaftProperties())
         .setRaftGroup(group)
-        .setRetryPolicy(policy.build())
+        .setRetryPolicy(new StreamNeverGivesUp(timeout))
         .setParameters(tls != null ? tls.parameters() : new org.apache.ratis.conf.Parameters())
         .build();
+  }
+
+  /**
+   * Ratis' retry policy here: every request is retried with its call id every {@link #RETRY_SLEEP}; one of
+   * the ordered stream (it carries a sliding-window entry) forever, any other until {@code timeout} has
+   * passed since it was first sent.
+   */
+  private static final class StreamNeverGivesUp implements RetryPolicy {
+    private final RetryPolicy forever = RetryPolicies.retryForeverWithSleep(RETRY_SLEEP);
+    private final RetryPolicy bounded;
+
+    StreamNeverGivesUp(TimeDuration timeout) {
+      RequestTypeDependentRetryPolicy.Builder policy = RequestTypeDependentRetryPolicy.newBuilder();
+      for (TypeCase type : new TypeCase[] {TypeCase.WRITE, TypeCase.READ, TypeCase.STALEREAD}) {
+        policy.setRetryPolicy(type, forever).setTimeout(type, timeout);
+      }
+      this.bounded = policy.build();
+    }
+
+    @Override
+    public Action handleAttemptFailure(Event event) {
+      boolean ordered = event instanceof ClientRetryEvent e && e.getRequest().getSlidingWindowEntry() != null;
+      return (ordered ? forever : bounded).handleAttemptFailure(event);
+    }
+
+    @Override
+    public String toString() {
+      return "ordered stream: " + forever + "; others: " + bounded;
+    }
   }
 
   /**
@@ -128,13 +166,17 @@ public final class RaftMetaClient implements Closeable {
 
   /**
    * Proposes {@code op} without waiting: the answer completes the future (a failed operation is a result
-   * with an errno; a cluster that did not answer within the no-leader timeout, or refused the frame,
-   * completes it exceptionally with an FsException). Operations this client sends this way are logged in
-   * the order they were sent, across leader changes (Ratis' ordered asynchronous requests, retried with
-   * their call ids), which {@link #submit} does not promise relative to them.
+   * with an errno; a leader that refused the frame completes it exceptionally with an FsException).
+   * Operations this client sends this way are logged in the order they were sent, across leader changes
+   * (Ratis' ordered asynchronous requests, retried with their call ids), which {@link #submit} does not
+   * promise relative to them. No timeout: while no leader answers, the future waits (see the class comment).
    */
   public CompletableFuture<OpApplier.Result> submitOrdered(MetaOp op) {
-    return client.async().send(message(OpCodec.encode(op))).handle((reply, error) -> {
+    long sentNanos = System.nanoTime();
+    CompletableFuture<RaftClientReply> sent = client.async().send(message(OpCodec.encode(op)));
+    watchStall(sent, sentNanos, WAIT_WARNING);
+    return sent.handle((reply, error) -> {
+      answeredAgain();
       try {
         RaftClientReply r = send(() -> {
           if (error != null) {
@@ -149,6 +191,31 @@ public final class RaftMetaClient implements Closeable {
         throw new CompletionException(e);
       }
     });
+  }
+
+  /** Warns when {@code sent} is still unanswered after {@code after}, and again every {@link #STALL_REMINDER}. */
+  private void watchStall(CompletableFuture<?> sent, long sentNanos, Duration after) {
+    WATCH.schedule(() -> {
+      if (sent.isDone()) {
+        return;
+      }
+      // one request speaks for the stall: the first to notice it, which then reminds until it is answered
+      boolean first = after == WAIT_WARNING && stalledSince.compareAndSet(0, sentNanos);
+      if (first || after == STALL_REMINDER && stalledSince.get() == sentNanos) {
+        log.atWarn().addKeyValue("waited_s", (System.nanoTime() - sentNanos) / 1_000_000_000L)
+            .log("metadata operations waiting for the cluster: no leader answers (the cluster may have lost its "
+                + "majority); this mount's changes wait until one does, and none of them is dropped");
+        watchStall(sent, sentNanos, STALL_REMINDER);
+      }
+    }, after.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void answeredAgain() {
+    long since = stalledSince.getAndSet(0);
+    if (since != 0) {
+      log.atInfo().addKeyValue("waited_s", (System.nanoTime() - since) / 1_000_000_000L)
+          .log("metadata operations answered again: the cluster is back");
+    }
   }
 
   /** A linearizable read: it sees every operation that completed before it was sent, from any client. */
@@ -178,7 +245,7 @@ public final class RaftMetaClient implements Closeable {
     long deadline = System.nanoTime() + noLeaderTimeout.toNanos();
     while (true) {
       try {
-        RaftClientReply reply = readNudgingOnce(m);
+        RaftClientReply reply = readNudgingOnce(m, deadline);
         if (reply.getException() instanceof ReadException | reply.getException() instanceof ReadIndexException) {
           throw reply.getException();
         }
@@ -201,7 +268,11 @@ public final class RaftMetaClient implements Closeable {
     }
   }
 
-  private RaftClientReply readNudgingOnce(Message m) throws IOException {
+  /**
+   * One ordered read, answered or given up at {@code deadline} (System.nanoTime): Ratis retries it
+   * without end, as the stream it is ordered in, and an unanswered one is left to finish in the background.
+   */
+  private RaftClientReply readNudgingOnce(Message m, long deadline) throws IOException {
     CompletableFuture<RaftClientReply> read = client.async().sendReadOnly(m);
     try {
       try {
@@ -211,8 +282,10 @@ public final class RaftMetaClient implements Closeable {
           client.async().send(message(OpCodec.encode(new MetaOp.Noop())))
               .whenComplete((r, e) -> nudging.set(false));
         }
-        return read.get();
+        return read.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       }
+    } catch (TimeoutException e) {
+      throw new NoAnswer();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       read.cancel(true);
@@ -284,6 +357,13 @@ public final class RaftMetaClient implements Closeable {
     lastSeenIndex.accumulateAndGet(index, Math::max);
   }
 
+  /** An ordered read that no leader answered within the no-leader timeout. */
+  private static final class NoAnswer extends IOException {
+    NoAnswer() {
+      super("no answer");
+    }
+  }
+
   private interface Call {
     RaftClientReply call() throws IOException;
   }
@@ -298,6 +378,9 @@ public final class RaftMetaClient implements Closeable {
         throw new FsException(fe.errno(), "metadata " + what + " refused: " + fe.detail(), e);
       }
       throw new FsException(Errno.EIO, "metadata " + what + " refused: " + cause.getMessage(), e);
+    } catch (NoAnswer e) {
+      throw new FsException(noLeader, "metadata cluster unavailable: no leader answered the " + what + " within "
+          + noLeaderTimeout.toSeconds() + " s", e);
     } catch (RaftRetryFailureException e) {
       throw new FsException(noLeader, "metadata cluster unavailable: no leader answered the " + what + " within "
           + noLeaderTimeout.toSeconds() + " s (" + e.getCause() + ")", e);

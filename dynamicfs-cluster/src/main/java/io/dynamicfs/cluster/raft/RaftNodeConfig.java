@@ -30,6 +30,8 @@ import org.apache.ratis.util.TimeDuration;
  */
 public final class RaftNodeConfig {
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+  /** A JVM pause no server closes itself for (Ratis' close threshold; see #toProperties). */
+  private static final TimeDuration NEVER_CLOSE_ON_PAUSE = TimeDuration.valueOf(100 * 365, TimeUnit.DAYS);
 
   private final String id;
   private final String host;
@@ -116,6 +118,11 @@ public final class RaftNodeConfig {
     RaftServerConfigKeys.Rpc.setRequestTimeout(p, millis(requestTimeout));
     // A stalled JVM on a busy machine is not a reason to step down at once (default 300 ms).
     RaftServerConfigKeys.setSleepDeviationThreshold(p, millis(electionMin));
+    // Ratis closes a server whose JVM was paused longer than this (60 s by default) and leaves the process
+    // running without it: a node or a mount frozen for a minute (SIGSTOP, a VM or container paused) came
+    // back as a zombie that answered nothing. Raft needs no such guard (terms fence an old leader, which
+    // steps down on a pause anyway), so a paused server resumes as it was.
+    RaftServerConfigKeys.setCloseThreshold(p, NEVER_CLOSE_ON_PAUSE);
 
     RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
     RaftServerConfigKeys.Read.setTimeout(p, millis(readTimeout));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dynamicfs.cluster.node.ClusterAdmin;
 import io.dynamicfs.cluster.node.ClusterNode;
 import io.dynamicfs.cluster.node.Endpoint;
 import io.dynamicfs.core.api.Caller;
@@ -18,6 +19,8 @@ import io.dynamicfs.core.check.Fsck;
 import io.dynamicfs.core.engine.DynamicFileSystem;
 import io.dynamicfs.core.engine.EngineOptions;
 import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.meta.MetaOp;
+import io.dynamicfs.core.meta.MetadataStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -291,6 +294,93 @@ class AsyncMetadataTest {
     } catch (IOException e) {
       // its connection is gone: closing the engine cannot end its session any more
     }
+    assertFsckClean();
+  }
+
+  /**
+   * An engine over {@code c} with 3 s sessions, which has made directory "d" holding a file "before" (so it
+   * holds d's lease) and logged both.
+   */
+  private DynamicFileSystem shortSessionMount(ClusterMounts c) throws IOException {
+    DynamicFileSystem a = keep(DynamicFileSystem.openCluster(c.engineParts("a", Duration.ofSeconds(3), true),
+        EngineOptions.defaults()));
+    long d = a.mkdir(Caller.ROOT, ROOT, "d", 0755).ino();
+    writeFile(a, d, "before", "before".getBytes(StandardCharsets.UTF_8));
+    a.syncMetadata();
+    return a;
+  }
+
+  /**
+   * The cluster ends a mount's session while the mount runs on (it was not renewed within its lifetime: a
+   * mount paused longer than that, a frozen VM, a suspended laptop; here the sessions are ended by hand): the
+   * mount's next op is not refused with ESTALE but goes through as the new session the mount opens, which
+   * takes the directory's lease afresh, and nothing the mount made before is lost.
+   */
+  @Test
+  void aMountWhoseSessionTheClusterEnded_goesOnAsANewSession() throws Exception {
+    cluster();
+    ClusterMounts c = keep(ClusterMounts.connect(nodes.get(0).token(),
+        nodes.stream().map(n -> n.file().listen()).toList(), "127.0.0.1"));
+    DynamicFileSystem a = shortSessionMount(c);
+    long d = a.lookup(ROOT, "d");
+    long ended = c.replica().lease(d).session();
+    try (ClusterAdmin admin = ClusterAdmin.connect(nodes.get(0).token(),
+        nodes.stream().map(n -> n.file().listen()).toList(), Duration.ofSeconds(30))) {
+      assertTrue(admin.meta().submit(new MetaOp.ExpireSessions(Long.MAX_VALUE)).orThrow().ok());
+    }
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (c.replica().lease(d) != null && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertNull(c.replica().lease(d), "the session's lease ended with it");
+    writeFile(a, d, "after", "after".getBytes(StandardCharsets.UTF_8));
+    a.syncMetadata();
+    MetadataStore.Lease now = c.replica().lease(d);
+    assertTrue(now != null && now.session() != ended, "the mount took the lease again as a new session: " + now);
+    Mount b = mount("mount-b");
+    long bd = b.fs().lookup(ROOT, "d");
+    assertArrayEquals("before".getBytes(StandardCharsets.UTF_8), readFile(b.fs(), bd, "before"));
+    assertArrayEquals("after".getBytes(StandardCharsets.UTF_8), readFile(b.fs(), bd, "after"));
+    assertFsckClean();
+  }
+
+  /**
+   * The cluster loses its majority for longer than the mount's no-leader timeout and its session lifetime:
+   * the creates made meanwhile are answered (applied ahead) and wait in the mount's ordered stream; once the
+   * nodes are back every one of them is logged, the session lives on (a leader gives mounts time to renew
+   * after a break), and the mount goes on working.
+   */
+  @Test
+  void anOutageLongerThanTheTimeouts_losesNothing_andTheMountGoesOn() throws Exception {
+    cluster();
+    ClusterMounts c = keep(ClusterMounts.connect(nodes.get(0).token(),
+        nodes.stream().map(n -> n.file().listen()).toList(), "127.0.0.1", false, Duration.ofSeconds(2)));
+    DynamicFileSystem a = shortSessionMount(c);
+    long d = a.lookup(ROOT, "d");
+    long session = c.replica().lease(d).session();
+    List<Path> stopped = new ArrayList<>();
+    for (ClusterNode n : List.copyOf(nodes.subList(1, 3))) {
+      n.close();
+      nodes.remove(n);
+      stopped.add(n.data());
+    }
+    for (int i = 0; i < 50; i++) {
+      writeFile(a, d, "during" + i, ("during " + i).getBytes(StandardCharsets.UTF_8));
+    }
+    Thread.sleep(6000); // past the no-leader timeout (2 s) and the session's lifetime (3 s)
+    for (Path p : stopped) {
+      nodes.add(keep(ClusterNode.restart(p, FAST)));
+    }
+    a.syncMetadata(); // every create made during the outage is logged
+    writeFile(a, d, "after", "after".getBytes(StandardCharsets.UTF_8));
+    a.syncMetadata();
+    assertEquals(session, c.replica().lease(d).session(), "the mount's session and lease outlived the outage");
+    Mount b = mount("mount-b");
+    long bd = b.fs().lookup(ROOT, "d");
+    for (int i = 0; i < 50; i++) {
+      assertArrayEquals(("during " + i).getBytes(StandardCharsets.UTF_8), readFile(b.fs(), bd, "during" + i));
+    }
+    assertArrayEquals("after".getBytes(StandardCharsets.UTF_8), readFile(b.fs(), bd, "after"));
     assertFsckClean();
   }
 

@@ -29,6 +29,8 @@ class RaftNodeConfigTest {
     assertEquals(true, RaftServerConfigKeys.Log.logMetadataEnabled(p));
     // the gRPC transport whose leader restarts a failed log appender, as Ratis builds it from the name
     assertEquals(AppenderRpcType.class, RaftConfigKeys.Rpc.type(p, s -> { }).getClass());
+    // a server whose JVM was paused (SIGSTOP, a frozen VM) resumes instead of closing itself after 60 s
+    assertTrue(RaftServerConfigKeys.closeThreshold(p).toLong(java.util.concurrent.TimeUnit.DAYS) >= 365);
   }
 
   @Test

@@ -71,8 +71,11 @@ public final class DynamicFileSystem implements FileSystem {
   private final BlockStore store;
   private final MetaLog metaLog;
   private final BlockReclaimer reclaimer;
-  /** This mount's client session: it owns the files held open here after their last name went. */
-  private final long session = newSessionId();
+  /**
+   * This mount's client session: it owns the files held open here after their last name went. A cluster
+   * mount whose session the cluster ended opens another ({@link #renewSession}).
+   */
+  private volatile long session = newSessionId();
   private final BlockPipeline pipeline;
   private final TimeSource clock;
   /** Hears every read and write served through a handle; {@code observing} is false for the no-op one. */
@@ -179,11 +182,37 @@ public final class DynamicFileSystem implements FileSystem {
   }
 
   private void renewSession() {
+    long current = session;
     try {
-      metaLog.submit(new MetaOp.RenewSession(session, sessionExpiry()));
+      metaLog.submit(new MetaOp.RenewSession(current, sessionExpiry()));
     } catch (FsException e) {
+      if (e.errno() == Errno.ENOENT) {
+        reopenSession(current);
+        return;
+      }
       log.atError().addKeyValue("op", "renew-session").addKeyValue("error", e.getMessage())
           .log("client session could not be renewed; files this mount keeps open after unlink may be reclaimed");
+    }
+  }
+
+  /**
+   * The cluster ended session {@code ended} while this mount still runs: it was not renewed for longer than
+   * its lifetime (the mount was paused or cut off from the cluster: a frozen VM, a suspended laptop). The
+   * files it kept open after their last name went were reclaimed with it, and its directory leases and
+   * inode ranges are gone; a new session lets the mount go on.
+   */
+  private void reopenSession(long ended) {
+    long next = newSessionId();
+    try {
+      metaLog.submit(new MetaOp.OpenSession(next, cluster.client(), sessionExpiry()));
+      session = next;
+      log.atWarn().addKeyValue("op", "renew-session").addKeyValue("ended", Long.toHexString(ended))
+          .addKeyValue("session", Long.toHexString(next))
+          .log("the cluster ended this mount's session (not renewed within its lifetime); opened a new one. Files "
+              + "this mount kept open after their last name went were reclaimed and now fail with ESTALE");
+    } catch (FsException e) {
+      log.atError().addKeyValue("op", "renew-session").addKeyValue("error", e.getMessage())
+          .log("the cluster ended this mount's session and a new one could not be opened; retried next period");
     }
   }
 
