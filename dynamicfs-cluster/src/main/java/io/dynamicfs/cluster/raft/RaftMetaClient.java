@@ -20,6 +20,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.client.RaftClientConfigKeys;
 import org.apache.ratis.client.retry.ClientRetryEvent;
 import org.apache.ratis.client.retry.RequestTypeDependentRetryPolicy;
 import org.apache.ratis.conf.RaftProperties;
@@ -68,6 +69,13 @@ public final class RaftMetaClient implements Closeable {
   static final Duration NUDGE_AFTER = Duration.ofMillis(15);
   private static final TimeDuration RETRY_SLEEP = TimeDuration.valueOf(200, TimeUnit.MILLISECONDS);
   public static final Duration WAIT_WARNING = Duration.ofSeconds(2);
+  /**
+   * Most asynchronous requests unanswered at once (Ratis' default is 100; a send beyond it waits for one to
+   * end). A barrier read that gives up leaves its request behind in the stream, so an outage of some minutes
+   * with files being opened piles up abandoned reads; with 100, the next barrier would then wait for a
+   * leader past its own deadline instead of failing with EIO.
+   */
+  static final int MAX_OUTSTANDING = 4096;
   /** How often a stalled ordered stream repeats its warning. */
   static final Duration STALL_REMINDER = Duration.ofSeconds(30);
   private static final Logger log = LoggerFactory.getLogger(RaftMetaClient.class);
@@ -99,8 +107,10 @@ public final class RaftMetaClient implements Closeable {
     this.group = group;
     this.noLeaderTimeout = noLeaderTimeout;
     TimeDuration timeout = TimeDuration.valueOf(noLeaderTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    RaftProperties properties = new RaftProperties();
+    RaftClientConfigKeys.Async.setOutstandingRequestsMax(properties, MAX_OUTSTANDING);
     this.client = RaftClient.newBuilder()
-        .setProperties(new RaftProperties())
+        .setProperties(properties)
         .setRaftGroup(group)
         .setRetryPolicy(new StreamNeverGivesUp(timeout))
         .setParameters(tls != null ? tls.parameters() : new org.apache.ratis.conf.Parameters())

@@ -19,11 +19,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -221,6 +225,42 @@ class RaftReplicationTest {
       FsException q = assertThrows(FsException.class, () -> client.query(new MetaQuery.Applied()));
       assertEquals(Errno.EIO, q.errno());
       assertTrue(q.getMessage().contains("no leader"), q.getMessage());
+    }
+  }
+
+  /**
+   * Without a majority, many barrier reads at once (files opened during an outage) each give up at their own
+   * deadline with EIO, more of them than Ratis lets a client have unanswered by default (100): none waits
+   * past its deadline for a leader, although each leaves its request behind in the ordered stream.
+   */
+  @Test
+  void withoutQuorum_manyBarrierReadsAtOnce_eachGivesUpAtItsDeadline() throws Exception {
+    try (TestCluster cluster = TestCluster.start(tmp.resolve("c"), 3, b -> b);
+        RaftMetaClient client = new RaftMetaClient(cluster.group(), Duration.ofSeconds(2))) {
+      client.submit(RandomOps.root()).orThrow();
+      int leader = cluster.awaitLeader(WAIT);
+      cluster.stop(leader);
+      cluster.stop((leader + 1) % 3);
+      int readers = 150;
+      ExecutorService pool = Executors.newFixedThreadPool(readers);
+      try {
+        List<Future<Errno>> answers = new ArrayList<>();
+        for (int i = 0; i < readers; i++) {
+          answers.add(pool.submit(() -> {
+            try {
+              client.queryNudging(new MetaQuery.Applied());
+              return null;
+            } catch (FsException e) {
+              return e.errno();
+            }
+          }));
+        }
+        for (Future<Errno> a : answers) {
+          assertEquals(Errno.EIO, a.get(30, TimeUnit.SECONDS), "a barrier read without a leader");
+        }
+      } finally {
+        pool.shutdownNow();
+      }
     }
   }
 
