@@ -165,7 +165,7 @@ public final class DynamicFileSystem implements FileSystem {
     DynamicFileSystem fs = new DynamicFileSystem(cluster, options);
     try {
       fs.meta.requireInode(ROOT_INO);
-      fs.metaLog.submit(new MetaOp.OpenSession(fs.session, cluster.client(), fs.sessionExpiry()));
+      fs.openSession(fs.session);
       return fs;
     } catch (IOException | RuntimeException e) {
       try {
@@ -175,6 +175,11 @@ public final class DynamicFileSystem implements FileSystem {
       }
       throw e;
     }
+  }
+
+  /** Opens cluster session {@code id} with the cluster's lifetime. */
+  private void openSession(long id) throws FsException {
+    metaLog.submit(new MetaOp.OpenSession(id, cluster.client(), sessionExpiry()));
   }
 
   private long sessionExpiry() {
@@ -204,7 +209,7 @@ public final class DynamicFileSystem implements FileSystem {
   private void reopenSession(long ended) {
     long next = newSessionId();
     try {
-      metaLog.submit(new MetaOp.OpenSession(next, cluster.client(), sessionExpiry()));
+      openSession(next);
       session = next;
       log.atWarn().addKeyValue("op", "renew-session").addKeyValue("ended", Long.toHexString(ended))
           .addKeyValue("session", Long.toHexString(next))

@@ -409,11 +409,12 @@ public final class OpApplier {
     if (g.count() < 1 || g.count() > 65536) {
       throw FsException.of(Errno.EINVAL, "cannot grant %d inode numbers", g.count());
     }
+    List<long[]> granted = store.grants(tx.session());
     long newest = Long.MIN_VALUE;
-    for (long[] old : store.grants(tx.session())) {
+    for (long[] old : granted) {
       newest = Math.max(newest, old[0]);
     }
-    for (long[] old : store.grants(tx.session())) {
+    for (long[] old : granted) {
       if (old[0] != newest) {
         tx.delete(store.meta, Keys.meta(MetadataStore.GRANT_PREFIX, tx.session(), old[0]));
       }
