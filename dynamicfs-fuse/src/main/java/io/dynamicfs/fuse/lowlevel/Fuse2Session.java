@@ -82,6 +82,11 @@ final class Fuse2Session extends FuseSession {
       }
 
       @Override
+      public int opcode() {
+        return buf.getInt(Layout.IN_HEADER_OPCODE);
+      }
+
+      @Override
       public void close() {
         // direct memory: freed with the Pointer
       }

@@ -77,6 +77,13 @@ final class Fuse3Session extends FuseSession {
       }
 
       @Override
+      public int opcode() {
+        Pointer mem = buf.getPointer(Layout.Fuse3Buf.MEM);
+        boolean inMemory = (buf.getInt(Layout.Fuse3Buf.FLAGS) & Layout.Fuse3Buf.IS_FD) == 0;
+        return mem != null && inMemory ? mem.getInt(Layout.IN_HEADER_OPCODE) : -1;
+      }
+
+      @Override
       public void close() {
         Pointer mem = buf.getPointer(Layout.Fuse3Buf.MEM);
         if (mem != null) {

@@ -67,6 +67,9 @@ abstract class FuseSession {
     /** Processes the request {@link #receive} read ({@code size} bytes). */
     void process(int size);
 
+    /** The opcode of the request {@link #receive} read ({@code fuse_in_header.opcode}), -1 if not at hand. */
+    int opcode();
+
     /** Frees the buffer. */
     void close();
   }

@@ -95,6 +95,8 @@ final class Layout {
     static final int MEM = 16;
     static final int FD = 24;
     static final int POS = 32;
+    /** {@code FUSE_BUF_IS_FD}: the request sits in a pipe (splice), not in {@code mem}. */
+    static final int IS_FD = 1 << 1;
 
     private Fuse3Buf() {}
   }
@@ -195,4 +197,7 @@ final class Layout {
   static final int SET_ATTR_MTIME_NOW = 256;
   /** libfuse 3: ctime given (the kernel owns the times under the writeback cache). */
   static final int SET_ATTR_CTIME = 1 << 10;
+
+  /** {@code struct fuse_in_header}, as the kernel sends it: {@code uint32_t len; uint32_t opcode; ...}. */
+  static final int IN_HEADER_OPCODE = 4;
 }

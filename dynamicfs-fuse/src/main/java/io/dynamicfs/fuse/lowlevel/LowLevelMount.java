@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * {@code libfuse3.so.3} loads, else libfuse 2.9 ({@link Library}; {@code -Ddfs.fuse.lib=fuse2|fuse3|auto}).
  *
  * <p>The binding's {@link FuseSession} mounts and owns the kernel connection; a fixed pool of Java threads
- * each loops receive/process with its own buffer, so callbacks run on already-attached JVM threads (see
+ * each loops receive/process with its own buffer (two of them waiting on the device at a time, see
+ * {@link ReaderGate}), so callbacks run on already-attached JVM threads (see
  * {@code io.dynamicfs.fuse.FuseLoop} for why), into the one {@link LowLevelAdapter} both bindings share.
  * {@link #mount} returns once the kernel's INIT was processed; {@link #close} runs {@code fusermount -u}
  * ({@code fusermount3} for libfuse 3), joins the workers and frees the session. The caller still owns (and
@@ -40,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class LowLevelMount implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(LowLevelMount.class);
   private static final int WORKERS = Integer.getInteger("dfs.fuse.threads", 8);
+  /** Request threads waiting on the device at once; the rest park ({@link ReaderGate}). */
+  private static final int READERS = Integer.getInteger("dfs.fuse.readers", 2);
   private static final int EINTR = 4;
   private static final int EAGAIN = 11;
   /** libfuse 3 refuses these libfuse 2 options; it negotiates request sizes and read-ahead in INIT instead. */
@@ -69,6 +72,7 @@ public final class LowLevelMount implements Closeable {
   private final FuseSession session;
   private final LowLevelAdapter adapter;
   private final List<Thread> workers = new ArrayList<>();
+  private ReaderGate gate;
   // Changes this kernel did not make, told to it while the session lives (null: none are).
   private final KernelInvalidations invalidations;
   private boolean tornDown;
@@ -205,6 +209,7 @@ public final class LowLevelMount implements Closeable {
   }
 
   private void start() {
+    gate = new ReaderGate(Math.min(READERS, WORKERS), session::exited, "fuse-ll-watch");
     for (int i = 0; i < WORKERS; i++) {
       Thread t = new RequestThread(this::work, "fuse-ll-" + i);
       t.setDaemon(true);
@@ -218,8 +223,13 @@ public final class LowLevelMount implements Closeable {
   private void work() {
     FuseSession.Worker w = session.worker();
     try {
-      while (!session.exited()) {
-        int res = w.receive();
+      while (gate.enter()) {
+        int res = Integer.MIN_VALUE;
+        try {
+          res = w.receive();
+        } finally {
+          gate.leave(res > 0 && ReaderGate.mayBlock(w.opcode()));
+        }
         if (res == -EINTR || res == -EAGAIN) {
           continue;
         }
@@ -236,6 +246,7 @@ public final class LowLevelMount implements Closeable {
       log.error("fuse worker died", e);
       session.exit();
     } finally {
+      gate.wakeAll(); // parked threads see the session ended and return
       w.close();
     }
   }
@@ -316,6 +327,9 @@ public final class LowLevelMount implements Closeable {
   private synchronized void join() throws InterruptedException {
     for (Thread t : workers) {
       t.join();
+    }
+    if (gate != null) {
+      gate.close();
     }
     if (!tornDown) {
       tornDown = true;
