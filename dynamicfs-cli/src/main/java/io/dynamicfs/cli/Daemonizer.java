@@ -23,6 +23,14 @@ public final class Daemonizer {
    */
   static final String JIT = "-XX:TieredStopAtLevel=1";
 
+  /**
+   * A daemon whose heap ran out exits. Left running, it has threads that died mid-task and goes on half
+   * alive: a mount that ran out of heap while catching up with the cluster's log spun two cores for minutes
+   * and never served, where an exit leaves a mount point that answers ENOTCONN and a node that Raft and the
+   * replication manager see as down.
+   */
+  static final String ON_OOM = "-XX:+ExitOnOutOfMemoryError";
+
   /** What to start: the child's JVM options and its arguments (with the ready file it reports to). */
   public interface Daemon {
     List<String> jvmOptions();

@@ -580,6 +580,6 @@ final class MountCommand implements Callable<Integer> {
   static List<String> daemonJvmOptions(long cacheBytes) {
     long heapMiB = cacheBytes / (1 << 20) + 512;
     return List.of("-Xms" + heapMiB + "m", "-Xmx" + heapMiB + "m", "-XX:+AlwaysPreTouch", "-XX:+UseG1GC",
-        "-XX:G1HeapRegionSize=8m", Daemonizer.JIT);
+        "-XX:G1HeapRegionSize=8m", Daemonizer.JIT, Daemonizer.ON_OOM);
   }
 }

@@ -169,7 +169,8 @@ final class NodeDaemon {
   }
 
   /** The node daemon's JVM options (scripts/dynamicfs gives a foreground node the same). */
-  static final List<String> NODE_JVM = List.of("-Xmx512m", "-XX:+UseG1GC", "-XX:G1HeapRegionSize=4m", Daemonizer.JIT);
+  static final List<String> NODE_JVM = List.of("-Xmx512m", "-XX:+UseG1GC", "-XX:G1HeapRegionSize=4m", Daemonizer.JIT,
+      Daemonizer.ON_OOM);
 
   /** A background child running {@code args} with {@code --foreground --ready-file}. */
   static Daemonizer.Daemon daemon(List<String> args) {

@@ -259,7 +259,7 @@ public final class ClusterNode implements Closeable {
   private RaftNodeConfig raftConfig(NodeFile file) {
     return RaftNodeConfig.builder(file.listen().peerId(), file.listen().host(), file.listen().port(),
         data.resolve("raft")).tls(ClusterAdmin.tls(token)).snapshotThreshold(options.snapshotEvery())
-        .purgeGap((int) Math.min(1024, options.snapshotEvery()))
+        .purgeGap((int) Math.min(64, options.snapshotEvery()))
         .segmentBytes(segmentBytesFor(options.snapshotEvery())).build();
   }
 

@@ -54,6 +54,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Snapshots</h2>
  * A snapshot is a RocksDB checkpoint ({@link CheckpointStorage}); Ratis' own chunked install ships its
  * files to a follower, and {@link #reinitialize} swaps the installed checkpoint in as the live database.
+ * Ratis asks for one every so many entries; {@link SnapshotTrigger} also every so many bytes of log.
  *
  * <h2>Threads</h2>
  * {@code store} and {@code applier} are replaced only on the updater thread ({@link #reinitialize},
@@ -78,6 +79,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
   /** Serialises apply on the updater thread with a mount's {@link #speculate} on its own threads. */
   private final java.util.concurrent.locks.ReentrantLock applying = new java.util.concurrent.locks.ReentrantLock();
   private volatile Speculation speculation = Speculation.NONE;
+  /** Asks for a checkpoint by log bytes applied (Ratis counts entries only); wired by {@link RaftMetaServer}. */
+  private volatile SnapshotTrigger snapshots = SnapshotTrigger.NONE;
 
   /**
    * A mount's record of its own ops that its replica applied ahead of the log ({@link #speculate}): asked
@@ -236,6 +239,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
     }
     updateLastAppliedTermIndex(term, index);
     lastChange = TermIndex.valueOf(term, index);
+    snapshots.applied(entry.getSerializedSize());
     try {
       listener.applied(op, result);
     } catch (RuntimeException e) {
@@ -350,8 +354,13 @@ public final class MetadataStateMachine extends BaseStateMachine {
     } catch (IOException e) {
       throw new IOException("checkpoint of metadata at term " + term + " index " + index + " failed", e);
     }
+    snapshots.taken();
     log.atInfo().addKeyValue("term", term).addKeyValue("index", index).log("metadata checkpoint taken");
     return index;
+  }
+
+  void snapshotTrigger(SnapshotTrigger trigger) {
+    this.snapshots = trigger;
   }
 
   /** Ratis calls this before writing an installed snapshot's first chunk. */
@@ -400,6 +409,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
     setLastAppliedTermIndex(snapshot.getTermIndex());
     speculation.forgetAll();
     lastChange = null; // the checkpoint's operations are all at or before its index
+    snapshots.taken();
     log.atInfo().addKeyValue("snapshot", snapshot.getTermIndex().toString()).log("installed metadata checkpoint");
   }
 

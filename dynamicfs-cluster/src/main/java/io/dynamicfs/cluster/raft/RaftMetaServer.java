@@ -4,9 +4,15 @@ import io.dynamicfs.core.meta.ApplyListener;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
+import org.apache.ratis.rpc.CallId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.storage.RaftStorage;
 
@@ -16,6 +22,9 @@ import org.apache.ratis.server.storage.RaftStorage;
  * formats it when empty); {@link #close} stops the server and closes the store.
  */
 public final class RaftMetaServer implements Closeable {
+  /** How long a checkpoint asked for by log size may take (a RocksDB flush and hard links). */
+  private static final long CHECKPOINT_TIMEOUT_MS = 120_000;
+
   private final RaftServer server;
   private final RaftGroup group;
   private final MetadataStateMachine stateMachine;
@@ -46,6 +55,7 @@ public final class RaftMetaServer implements Closeable {
         .setStateMachine(sm)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
+    sm.snapshotTrigger(new SnapshotTrigger(config.snapshotBytes(), () -> askCheckpoint(server, group.getGroupId())));
     try {
       server.start();
     } catch (IOException | RuntimeException e) {
@@ -57,6 +67,13 @@ public final class RaftMetaServer implements Closeable {
       throw e;
     }
     return new RaftMetaServer(server, group, sm);
+  }
+
+  /** Asks {@code server} for a checkpoint of its replica now (creation gap 1: whatever the entry count). */
+  private static CompletableFuture<Boolean> askCheckpoint(RaftServer server, RaftGroupId groupId) {
+    SnapshotManagementRequest create = SnapshotManagementRequest.newCreate(ClientId.randomId(), server.getId(),
+        groupId, CallId.getAndIncrement(), CHECKPOINT_TIMEOUT_MS, 1);
+    return server.snapshotManagementAsync(create).thenApply(RaftClientReply::isSuccess);
   }
 
   public RaftPeerId id() {

@@ -42,6 +42,7 @@ public final class RaftNodeConfig {
   private final Duration requestTimeout;
   private final Duration readTimeout;
   private final long snapshotThreshold;
+  private final long snapshotBytes;
   private final long segmentBytes;
   private final int purgeGap;
   private final int threads;
@@ -64,6 +65,7 @@ public final class RaftNodeConfig {
     this.requestTimeout = b.requestTimeout;
     this.readTimeout = b.readTimeout;
     this.snapshotThreshold = b.snapshotThreshold;
+    this.snapshotBytes = b.snapshotBytes;
     this.segmentBytes = b.segmentBytes;
     this.purgeGap = b.purgeGap;
     this.threads = b.threads;
@@ -98,6 +100,11 @@ public final class RaftNodeConfig {
   /** This replica as a member of a group. */
   public RaftPeer peer() {
     return RaftPeer.newBuilder().setId(id).setAddress(host + ":" + port).build();
+  }
+
+  /** Log bytes applied between checkpoints ({@link Builder#snapshotBytes}). */
+  public long snapshotBytes() {
+    return snapshotBytes;
   }
 
   public Path storageDir() {
@@ -171,7 +178,7 @@ public final class RaftNodeConfig {
   @Override
   public String toString() {
     return "RaftNodeConfig{" + id + "@" + host + ":" + port + ", storage=" + storageDir + ", election="
-        + electionMin.toMillis() + "-" + electionMax.toMillis() + "ms, snapshotThreshold=" + snapshotThreshold
+        + electionMin.toMillis() + "-" + electionMax.toMillis() + "ms, snapshotThreshold=" + snapshotThreshold + ", snapshotBytes=" + snapshotBytes
         + ", segment=" + segmentBytes + ", purgeGap=" + purgeGap + ", threads=" + threads + ", ephemeral=" + ephemeral + "}";
   }
 
@@ -186,8 +193,9 @@ public final class RaftNodeConfig {
     private Duration requestTimeout = Duration.ofSeconds(3);
     private Duration readTimeout = Duration.ofSeconds(10);
     private long snapshotThreshold = 10_000;
+    private long snapshotBytes = 64L << 20;
     private long segmentBytes = 8L << 20;
-    private int purgeGap = 1024;
+    private int purgeGap = 64;
     private int threads = 4;
     private boolean ephemeral;
     private RaftTls tls;
@@ -233,6 +241,16 @@ public final class RaftNodeConfig {
     public Builder snapshotThreshold(long entries) {
       require(entries >= 1, "snapshot threshold " + entries + " must be at least 1");
       this.snapshotThreshold = entries;
+      return this;
+    }
+
+    /**
+     * Log bytes applied between checkpoints, whatever the entry count ({@link SnapshotTrigger}): bounds the
+     * log a replica keeps and what a new or lagging one replays.
+     */
+    public Builder snapshotBytes(long bytes) {
+      require(bytes >= 64 << 10, "snapshot size " + bytes + " is below 64 KiB");
+      this.snapshotBytes = bytes;
       return this;
     }
 

@@ -47,6 +47,7 @@ class RaftNodeConfigTest {
     assertMessage("election timeout min", () -> b.electionTimeout(Duration.ofMillis(50), Duration.ofSeconds(1)));
     assertMessage("must exceed min", () -> b.electionTimeout(Duration.ofSeconds(2), Duration.ofSeconds(1)));
     assertMessage("snapshot threshold", () -> b.snapshotThreshold(0));
+    assertMessage("snapshot size", () -> b.snapshotBytes(1000));
     assertMessage("log segment size", () -> b.segmentBytes(100));
     assertMessage("thread pool size", () -> b.threads(0));
     assertMessage("read timeout", () -> b.readTimeout(Duration.ofMillis(10)));

@@ -134,6 +134,37 @@ class RaftReplicationTest {
   }
 
   @Test
+  void fewLargeEntries_checkpointAndPurgeTheLog_bySize() throws Exception {
+    // an entry threshold no run reaches: only the log's size can trigger the checkpoints
+    try (TestCluster cluster = TestCluster.start(tmp.resolve("c"), 3,
+        b -> b.snapshotThreshold(1_000_000).snapshotBytes(1 << 20).purgeGap(4).segmentBytes(256 << 10));
+        RaftMetaClient client = new RaftMetaClient(cluster.group())) {
+      client.submit(RandomOps.root()).orThrow();
+      long ino = client.submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "small", FileType.REGULAR.bits() | 0644,
+          0, 0, true, 0, null, 1)).orThrow().ino();
+      java.util.Random rnd = new java.util.Random(3);
+      for (int i = 0; i < 80; i++) { // 80 entries of 60 KiB: 4.7 MiB of log
+        byte[] data = new byte[60 << 10];
+        rnd.nextBytes(data);
+        client.submit(new MetaOp.CommitBlocks(ino, data.length, -1, 2 + i, 2 + i,
+            List.of(MetaOp.ChunkChange.inline(0, data)))).orThrow();
+      }
+      cluster.awaitConverged(WAIT);
+      for (int i = 0; i < cluster.size(); i++) {
+        RaftMetaServer s = cluster.server(i);
+        long start = s.raftServer().getDivision(cluster.group().getGroupId()).getRaftLog().getStartIndex();
+        assertTrue(start > 20, "replica " + i + " purged its log by size (it starts at " + start + ")");
+        try (Stream<Path> dirs = Files.list(cluster.storage(i).resolve(
+            cluster.group().getGroupId().getUuid().toString()).resolve("sm").resolve("snapshots"))) {
+          assertTrue(dirs.anyMatch(d -> d.getFileName().toString().startsWith("snapshot.")),
+              "replica " + i + " took a checkpoint");
+        }
+      }
+      cluster.assertReplicasIdentical();
+    }
+  }
+
+  @Test
   void wipedFollower_afterLogPurged_catchesUpBySnapshotInstall() throws Exception {
     try (TestCluster cluster = TestCluster.start(tmp.resolve("c"), 3,
         b -> b.snapshotThreshold(40).purgeGap(8).segmentBytes(16 << 10));

@@ -46,6 +46,13 @@ public final class MetadataStore implements Closeable {
   /** Bytes that fallocate reservations promise and writes have not used yet (see {@link MetaOp.Reserve}). */
   /** (log index, inner op number): how far a {@link MetaOp.Batch} entry not yet wholly applied went. */
   static final byte[] BATCH_PROGRESS_KEY = "batch-progress".getBytes(StandardCharsets.US_ASCII);
+  /**
+   * The write-ahead log RocksDB keeps before it flushes the column families that hold its oldest file. A WAL
+   * file lives until every family with data in it has flushed, and a family written rarely (xattrs, nodes,
+   * sessions) can sit on a few bytes for hours: left to RocksDB's default (four times all memtables, 13 × 48
+   * MiB here), a node kept 1.2 GB of WAL after writing 100 MB of small files, and replayed it all at start.
+   */
+  static final long MAX_WAL_BYTES = 64L << 20;
   static final byte[] RESERVED_KEY = "reserved-bytes".getBytes(StandardCharsets.US_ASCII);
 
   static {
@@ -87,9 +94,12 @@ public final class MetadataStore implements Closeable {
     this.dir = dir;
     try {
       Files.createDirectories(dir);
-      cfOptions = tableOptions().optimizeLevelStyleCompaction(32L << 20);
+      // One immutable memtable is enough to flush: with RocksDB's "merge two" (which the level-style preset sets),
+      // a manual flush (every checkpoint) racing with a background one can wait forever for a memtable no
+      // flush picks (facebook/rocksdb#12094, #13280). A node's apply thread hung so, and its cluster with it.
+      cfOptions = tableOptions().optimizeLevelStyleCompaction(32L << 20).setMinWriteBufferNumberToMerge(1);
       dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
-          .setMaxBackgroundJobs(2).setKeepLogFileNum(4);
+          .setMaxBackgroundJobs(2).setKeepLogFileNum(4).setMaxTotalWalSize(MAX_WAL_BYTES);
       writeOptions = new WriteOptions().setDisableWAL(!wal);
       readOptions = new ReadOptions();
       openDb();

@@ -55,7 +55,10 @@ final class LowLevelAdapter {
   private final double attrTimeout;
   private final double entryTimeout;
   private final KernelCaching caching;
-  /** Size and mtime of each file as this kernel last saw them at open or release (keep_cache IF_UNCHANGED). */
+  /**
+   * Size and mtime of each file as this kernel last saw them: at open, at release, or in the lookup that made
+   * its kernel inode (keep_cache IF_UNCHANGED).
+   */
   private final Map<Long, Stamp> stamps = new ConcurrentHashMap<>();
   final CountDownLatch initialized = new CountDownLatch(1);
   /** Notifications to the kernel through the binding's session; set once mounted. */
@@ -218,7 +221,7 @@ final class LowLevelAdapter {
 
   /** Replies with a new kernel reference to {@code a}'s inode, counting it. */
   private void replyEntry(Pointer req, Attr a) {
-    lookups.merge(a.ino(), 1L, Long::sum);
+    referenced(a);
     if (lib.fuse_reply_entry(req, entry(a)) != 0) {
       forget(a.ino(), 1); // the kernel never got it
     }
@@ -249,6 +252,20 @@ final class LowLevelAdapter {
       BUFFERS.set(b);
     }
     return b;
+  }
+
+  /**
+   * Counts a kernel reference to {@code a}'s inode about to be handed out. The first one (none counted, so the
+   * kernel holds no inode for it: it sent forget for every earlier one) makes the kernel build a new inode
+   * from {@code a}, with no cached pages: under keep_cache IF_UNCHANGED that is what this kernel has seen of
+   * the file, so an open that finds it unchanged neither drops pages nor marks the attributes stale. Without
+   * this, a file read once after its inode left the kernel's cache (drop_caches, memory pressure) cost an
+   * extra getattr round trip at its first stat after open.
+   */
+  private void referenced(Attr a) {
+    if (lookups.merge(a.ino(), 1L, Long::sum) == 1 && caching.keepCache() == FusePreset.KeepCache.IF_UNCHANGED) {
+      stamps.put(a.ino(), Stamp.of(a));
+    }
   }
 
   private void forget(long ino, long n) {
@@ -602,7 +619,7 @@ final class LowLevelAdapter {
       OpenResult r = fs.create(caller(req), parent, name, mode, engineFlags(fi.getInt(Layout.FileInfo.FLAGS)));
       setFh(fi, r.handle());
       keepCache(fi, r.attr().ino(), r.attr(), true);
-      lookups.merge(r.attr().ino(), 1L, Long::sum);
+      lookups.merge(r.attr().ino(), 1L, Long::sum); // keepCache stamped it
       if (lib.fuse_reply_create(req, entry(r.attr()), fi) != 0) {
         forget(r.attr().ino(), 1);
         fs.release(r.handle());
@@ -723,7 +740,7 @@ final class LowLevelAdapter {
       }
       Pointer buf = scratch.get().data(size);
       long used = 0;
-      List<Long> counted = new java.util.ArrayList<>();
+      List<Attr> counted = new java.util.ArrayList<>();
       for (int i = (int) Math.max(off, 0); i < l.names().length; i++) {
         Attr a;
         try {
@@ -746,15 +763,15 @@ final class LowLevelAdapter {
         }
         used += len;
         if (!dots) {
-          counted.add(a.ino());
+          counted.add(a);
         }
       }
-      for (long c : counted) {
-        lookups.merge(c, 1L, Long::sum);
+      for (Attr c : counted) {
+        referenced(c);
       }
       if (lib.fuse_reply_buf(req, buf, used) != 0) {
-        for (long c : counted) {
-          forget(c, 1); // the kernel never got them
+        for (Attr c : counted) {
+          forget(c.ino(), 1); // the kernel never got them
         }
       }
     });
