@@ -24,8 +24,7 @@ import java.util.function.ToDoubleFunction;
  *       records, at most once per {@code usageTtlMillis};
  *   <li>{@code dfs.space.total}, {@code dfs.space.available}: the disk under DATA (statfs);
  *   <li>{@code dfs.meta.keys}, {@code dfs.meta.live.data}, {@code dfs.meta.sst.files},
- *       {@code dfs.meta.blob.files} (small files' inline bytes), {@code dfs.meta.memtables}: RocksDB's
- *       figures per column family (tag {@code cf}).
+ *       {@code dfs.meta.memtables}: RocksDB's figures per column family (tag {@code cf}).
  * </ul>
  */
 public final class EngineMetrics implements MeterBinder {
@@ -33,7 +32,6 @@ public final class EngineMetrics implements MeterBinder {
       "dfs.meta.keys", "rocksdb.estimate-num-keys",
       "dfs.meta.live.data", "rocksdb.estimate-live-data-size",
       "dfs.meta.sst.files", "rocksdb.total-sst-files-size",
-      "dfs.meta.blob.files", "rocksdb.total-blob-file-size",
       "dfs.meta.memtables", "rocksdb.cur-size-all-mem-tables");
 
   private final DynamicFileSystem fs;

@@ -147,8 +147,8 @@ final class CheckpointStorage implements StateMachineStorage {
   }
 
   /**
-   * Makes {@code snapshot} the live database directory: hard-links its SST and blob files (immutable, so
-   * sharing them is safe) and copies the rest into {@code db.installing}, then renames the old DB away and the new
+   * Makes {@code snapshot} the live database directory: hard-links its SST files (immutable, so sharing
+   * them is safe) and copies the rest into {@code db.installing}, then renames the old DB away and the new
    * one into place. The caller has closed the store. A crash anywhere leaves either the old or the new DB
    * as {@code db} after {@link #recoverSwap()}.
    */
@@ -161,7 +161,7 @@ final class CheckpointStorage implements StateMachineStorage {
     for (String file : readMarker(source)) {
       Path from = source.resolve(file);
       Path to = staging.resolve(file);
-      if (file.endsWith(".sst") || file.endsWith(".blob")) {
+      if (file.endsWith(".sst")) {
         try {
           Files.createLink(to, from);
           continue;

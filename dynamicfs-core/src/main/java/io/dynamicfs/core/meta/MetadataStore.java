@@ -110,34 +110,16 @@ public final class MetadataStore implements Closeable {
   }
 
   /**
-   * Values of at least this size (a small file's inline bytes, a large xattr) live in blob files beside the
-   * SST files, with their own cache: compaction moves the small keys and leaves the values where they are.
-   */
-  static final int BLOB_MIN_BYTES = 4096;
-
-  /**
    * Every column family shares one table factory, so one 64 MiB block cache and a 10-bit Bloom filter.
    * {@code prepopulate_block_cache=kFlushOnly}: a memtable flush puts the blocks it writes into that cache, so
    * metadata written recently is read from the daemon's memory and not from the SST files through the page
    * cache (which the kernel may drop: `drop_caches`, memory pressure). RocksJava's {@code BlockBasedTableConfig}
    * cannot set that field, hence the options string.
-   *
-   * <p>Values of {@link #BLOB_MIN_BYTES} or more go to blob files (RocksDB's integrated BlobDB), cached in a
-   * 64 MiB blob cache that a flush fills too. A compaction rewrites SST files, and RocksDB caches none of what
-   * it writes, so small files' inline bytes read after their memtable's flush and a compaction came from the
-   * SST files (from disk, once the page cache was dropped); it also rewrote those bytes at every level. Blob
-   * files are left alone by compaction (garbage collection rewrites only the oldest quarter's live blobs).
    */
   private static ColumnFamilyOptions tableOptions() throws FsException {
     java.util.Properties p = new java.util.Properties();
     p.setProperty("block_based_table_factory",
         "{block_cache=64M;prepopulate_block_cache=kFlushOnly;filter_policy=bloomfilter:10:false}");
-    p.setProperty("enable_blob_files", "true");
-    p.setProperty("min_blob_size", Integer.toString(BLOB_MIN_BYTES));
-    p.setProperty("blob_file_size", Long.toString(64L << 20));
-    p.setProperty("enable_blob_garbage_collection", "true");
-    p.setProperty("blob_cache", "64M");
-    p.setProperty("prepopulate_blob_cache", "kFlushOnly");
     try (org.rocksdb.ConfigOptions c = new org.rocksdb.ConfigOptions()) {
       ColumnFamilyOptions o = ColumnFamilyOptions.getColumnFamilyOptionsFromProps(c, p);
       if (o == null) {

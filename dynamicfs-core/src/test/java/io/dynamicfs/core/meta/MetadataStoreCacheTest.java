@@ -12,43 +12,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The metadata store's block cache: one for every column family, and filled by memtable flushes, so metadata
- * written recently is served from the daemon's memory even after the kernel dropped the SST files' pages; and
- * its blob cache, filled the same way with the large values (small files' bytes) kept in blob files.
+ * written recently is served from the daemon's memory even after the kernel dropped the SST files' pages.
  */
 class MetadataStoreCacheTest {
   private static final int DIR = FileType.DIRECTORY.bits() | 0755;
 
   @TempDir Path tmp;
-
-  @Test
-  void smallFilesInlineBytes_liveInBlobFiles_cachedByTheFlush() throws Exception {
-    Path dir = tmp.resolve("m");
-    try (MetadataStore store = MetadataStore.open(dir, 1 << 20)) {
-      OpApplier ap = new OpApplier(store);
-      ap.apply(1, MetaOp.CreateNode.root(DIR, 0, 0, 1)).orThrow();
-      java.util.Random rnd = new java.util.Random(5);
-      java.util.List<byte[]> contents = new java.util.ArrayList<>();
-      for (int i = 0; i < 200; i++) {
-        ap.apply(ap.appliedIndex() + 1, new MetaOp.CreateNode(FileSystem.ROOT_INO, "f" + i,
-            FileType.REGULAR.bits() | 0644, 0, 0, true, 0, null, 2 + i)).orThrow();
-        byte[] data = new byte[16 << 10];
-        rnd.nextBytes(data);
-        contents.add(data);
-        ap.apply(ap.appliedIndex() + 1, new MetaOp.CommitBlocks(store.lookup(FileSystem.ROOT_INO, "f" + i),
-            data.length, -1, 3, 3, java.util.List.of(MetaOp.ChunkChange.inline(0, data)))).orThrow();
-      }
-      store.checkpoint(tmp.resolve("checkpoint")); // flushes every memtable
-      try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(dir)) {
-        assertTrue(files.anyMatch(p -> p.getFileName().toString().endsWith(".blob")), "blob files in " + dir);
-      }
-      long cached = store.property("rocksdb.blob-cache-usage");
-      assertTrue(cached >= 200L * (16 << 10), "the flush cached the inline bytes: blob cache holds " + cached);
-      for (int i = 0; i < 200; i++) {
-        Chunk c = store.chunk(store.lookup(FileSystem.ROOT_INO, "f" + i), 0);
-        org.junit.jupiter.api.Assertions.assertArrayEquals(contents.get(i), c.inline(), "file " + i);
-      }
-    }
-  }
 
   @Test
   void flushedMetadata_isInTheSharedBlockCache_beforeAnyRead() throws Exception {
