@@ -194,8 +194,8 @@ class ClusterPosixTest {
   /**
    * Two mounts of the same cluster (the default preset's and the safe one's), each in turn writer and reader:
    * close-to-open (a file closed on one is read whole right after open on the other, however the reader's
-   * kernel cached it before, or after it dropped the inode), and names changed on one are seen by the other at once with the safe preset
-   * and within the default preset's 1 s.
+   * kernel cached it before, or after it dropped the inode), and names changed on one are seen by the other
+   * at once with the safe preset and within the default preset's 1 s.
    */
   @Nested
   class BetweenTwoMounts {

@@ -178,7 +178,8 @@ public final class RaftNodeConfig {
   @Override
   public String toString() {
     return "RaftNodeConfig{" + id + "@" + host + ":" + port + ", storage=" + storageDir + ", election="
-        + electionMin.toMillis() + "-" + electionMax.toMillis() + "ms, snapshotThreshold=" + snapshotThreshold + ", snapshotBytes=" + snapshotBytes
+        + electionMin.toMillis() + "-" + electionMax.toMillis() + "ms, snapshotThreshold=" + snapshotThreshold
+        + ", snapshotBytes=" + snapshotBytes
         + ", segment=" + segmentBytes + ", purgeGap=" + purgeGap + ", threads=" + threads + ", ephemeral=" + ephemeral + "}";
   }
 

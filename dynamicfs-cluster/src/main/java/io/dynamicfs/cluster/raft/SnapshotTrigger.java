@@ -18,7 +18,8 @@ final class SnapshotTrigger {
   private static final Logger log = LoggerFactory.getLogger(SnapshotTrigger.class);
 
   /** Never asks: a state machine no server wired (tests that drive one directly). */
-  static final SnapshotTrigger NONE = new SnapshotTrigger(Long.MAX_VALUE, () -> CompletableFuture.completedFuture(true));
+  static final SnapshotTrigger NONE =
+      new SnapshotTrigger(Long.MAX_VALUE, () -> CompletableFuture.completedFuture(true));
 
   private final long bytes;
   private final Supplier<CompletableFuture<Boolean>> ask;
@@ -62,10 +63,5 @@ final class SnapshotTrigger {
   /** A checkpoint was taken or installed: the log before it can go. */
   void taken() {
     since.set(0);
-  }
-
-  /** Log bytes applied since the last checkpoint (for tests and figures). */
-  long sinceCheckpoint() {
-    return since.get();
   }
 }

@@ -38,6 +38,13 @@ class ReaderGateTest {
     }
   }
 
+  /** A thread that calls enter while every reader slot is taken, once it has parked. */
+  private Future<Boolean> parkedSpare(ReaderGate gate) throws InterruptedException {
+    Future<Boolean> spare = pool.submit(gate::enter);
+    waitFor(() -> gate.parked() == 1, "the spare parked");
+    return spare;
+  }
+
   @Test
   void onlyTheReadersGetIn_theRestPark() throws Exception {
     try (ReaderGate gate = new ReaderGate(2, exited::get, "test-watch")) {
@@ -84,8 +91,7 @@ class ReaderGateTest {
     try (ReaderGate gate = new ReaderGate(2, exited::get, "test-watch")) {
       assertTrue(gate.enter());
       assertTrue(gate.enter());
-      Future<Boolean> spare = pool.submit(gate::enter);
-      waitFor(() -> gate.parked() == 1, "the spare parked");
+      Future<Boolean> spare = parkedSpare(gate);
       gate.leave(false); // both readers took a metadata request that then waited (a Raft round, a GC pause)
       gate.leave(false);
       assertTrue(spare.get(5, TimeUnit.SECONDS), "the parked thread was not sent to read the device");
@@ -98,8 +104,7 @@ class ReaderGateTest {
   void afterAQuietSpell_aStallIsStillNoticed() throws Exception {
     try (ReaderGate gate = new ReaderGate(1, exited::get, "test-watch")) {
       assertTrue(gate.enter());
-      Future<Boolean> spare = pool.submit(gate::enter);
-      waitFor(() -> gate.parked() == 1, "the spare parked");
+      Future<Boolean> spare = parkedSpare(gate);
       Thread.sleep(1500); // no request: the watcher rests a second at a time
       long before = System.nanoTime();
       gate.leave(false);
@@ -113,8 +118,7 @@ class ReaderGateTest {
   void aRequestThatMovesData_withNobodyLeftReading_wakesAParkedThreadAtOnce() throws Exception {
     try (ReaderGate gate = new ReaderGate(1, exited::get, "test-watch")) {
       assertTrue(gate.enter());
-      Future<Boolean> spare = pool.submit(gate::enter);
-      waitFor(() -> gate.parked() == 1, "the spare parked");
+      Future<Boolean> spare = parkedSpare(gate);
       gate.leave(true); // a READ of a block held by another node
       assertTrue(spare.get(5, TimeUnit.SECONDS));
       assertEquals(1, gate.woken());
