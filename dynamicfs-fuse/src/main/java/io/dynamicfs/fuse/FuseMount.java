@@ -115,6 +115,14 @@ public final class FuseMount implements Closeable {
     return lowLevel != null ? lowLevel.flushes() : -1;
   }
 
+  /**
+   * Requests the low-level binding's reader took while spinning and after sleeping
+   * ({@code lowlevel.DeviceSpin}); null for the high-level binding.
+   */
+  public long[] deviceSpinCounts() {
+    return lowLevel != null ? lowLevel.spinCounts() : null;
+  }
+
   /** "fuse3" or "fuse2" for the low-level binding (whichever libfuse it loaded), "highlevel" for jnr-fuse's. */
   public String fuseLibrary() {
     return lowLevel != null ? lowLevel.library() : "highlevel";

@@ -85,6 +85,28 @@ class LowLevelMountTest extends LowLevelCases {
   }
 
   /**
+   * The reader keeps reading the device for a spell after each request (DeviceSpin): a program's requests
+   * one after another are mostly taken without the reader sleeping in between; after a quiet spell it
+   * sleeps, and the next request still wakes it and is answered.
+   */
+  @Test
+  void requestsBackToBack_areTakenWhileTheReaderSpins_afterAQuietSpellItSleepsAndWakes() throws Exception {
+    Path d = Files.createDirectory(fs.path("spin"));
+    long[] before = fs.deviceSpinCounts();
+    for (int i = 0; i < 2000; i++) {
+      assertFalse(Files.exists(d.resolve("missing-" + i)));
+    }
+    long[] loop = fs.deviceSpinCounts();
+    assertTrue(loop[0] - before[0] >= 200, "of 2,000 lookups back to back, taken while spinning: "
+        + (loop[0] - before[0]) + " (after sleeping: " + (loop[1] - before[1]) + ")");
+    Thread.sleep(300);
+    Files.writeString(d.resolve("after-quiet"), "woken");
+    assertEquals("woken", Files.readString(d.resolve("after-quiet")));
+    long[] after = fs.deviceSpinCounts();
+    assertTrue(after[1] > loop[1], "a request after 300 ms of nothing finds the reader asleep: " + after[1]);
+  }
+
+  /**
    * The writeback cache, asked for (opt-in) on a high-performance mount, is granted on libfuse 3: the kernel
    * merges writes in its page cache, reads pages of a file opened write-only, handles O_APPEND, and owns size
    * and mtime until it sends them by setattr. After writes and close, content and size equal a plain directory's, the mtime

@@ -113,6 +113,11 @@ final class MountedFs implements AutoCloseable {
     return mount.flushRequests();
   }
 
+  /** Requests read while the reader spun, and after it slept ({@code DeviceSpin}). */
+  long[] deviceSpinCounts() {
+    return mount.deviceSpinCounts();
+  }
+
   DynamicFileSystem engine() {
     return fs;
   }

@@ -64,6 +64,11 @@ final class Fuse2Session extends FuseSession {
   }
 
   @Override
+  int fd() {
+    return lib.fuse_chan_fd(channel);
+  }
+
+  @Override
   Worker worker() {
     long size = lib.fuse_chan_bufsize(channel);
     Runtime rt = Runtime.getRuntime(lib);

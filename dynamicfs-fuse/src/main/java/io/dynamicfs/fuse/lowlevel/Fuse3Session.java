@@ -63,6 +63,11 @@ final class Fuse3Session extends FuseSession {
   }
 
   @Override
+  int fd() {
+    return lib.fuse_session_fd(session);
+  }
+
+  @Override
   Worker worker() {
     Pointer buf = Memory.allocateDirect(Runtime.getRuntime(lib), Layout.Fuse3Buf.SIZE, true);
     return new Worker() {

@@ -28,6 +28,9 @@ abstract class FuseSession {
   /** The command that unmounts this session's mount point as a user ({@code fusermount} or {@code fusermount3}). */
   abstract String fusermount();
 
+  /** The {@code /dev/fuse} descriptor the workers read. */
+  abstract int fd();
+
   /** A worker thread's own receive buffer. */
   abstract Worker worker();
 

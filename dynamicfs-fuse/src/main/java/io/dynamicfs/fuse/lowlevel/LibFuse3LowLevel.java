@@ -31,6 +31,9 @@ public interface LibFuse3LowLevel extends LibFuseCommon {
 
   void fuse_session_process_buf(Pointer se, Pointer buf);
 
+  /** The session's {@code /dev/fuse} descriptor. */
+  int fuse_session_fd(Pointer se);
+
 
 
   void fuse_session_unmount(Pointer se);

@@ -27,6 +27,9 @@ public interface LibFuseLowLevel extends LibFuseCommon {
 
   long fuse_chan_bufsize(Pointer ch);
 
+  /** The channel's {@code /dev/fuse} descriptor. */
+  int fuse_chan_fd(Pointer ch);
+
   /** {@code chp} is a {@code struct fuse_chan**}; returns bytes read, 0 when the session exited, or -errno. */
   int fuse_chan_recv(Pointer chp, Pointer buf, long size);
 

@@ -41,8 +41,11 @@ import org.slf4j.LoggerFactory;
 public final class LowLevelMount implements Closeable {
   private static final Logger log = LoggerFactory.getLogger(LowLevelMount.class);
   private static final int WORKERS = Integer.getInteger("dfs.fuse.threads", 8);
-  /** Request threads waiting on the device at once; the rest park ({@link ReaderGate}). */
-  private static final int READERS = Integer.getInteger("dfs.fuse.readers", 2);
+  /**
+   * Request threads waiting on the device at once; the rest park ({@link ReaderGate}). One while the reader
+   * spins ({@link DeviceSpin}): a second, asleep in the device, would be the one the kernel wakes.
+   */
+  private static final Integer READERS = Integer.getInteger("dfs.fuse.readers");
   private static final int EINTR = 4;
   private static final int EAGAIN = 11;
   /** libfuse 3 refuses these libfuse 2 options; it negotiates request sizes and read-ahead in INIT instead. */
@@ -73,6 +76,7 @@ public final class LowLevelMount implements Closeable {
   private final LowLevelAdapter adapter;
   private final List<Thread> workers = new ArrayList<>();
   private ReaderGate gate;
+  private DeviceSpin spin;
   // Changes this kernel did not make, told to it while the session lives (null: none are).
   private final KernelInvalidations invalidations;
   private boolean tornDown;
@@ -95,6 +99,7 @@ public final class LowLevelMount implements Closeable {
   public static LowLevelMount mount(FileSystem fs, Path mnt, MountOptions options, Library library)
       throws IOException {
     Path mp = mnt.toAbsolutePath().normalize();
+    long spinNs = DeviceSpin.spinNsFromSystemProperty(); // a bad value is refused before anything is mounted
     MountPoints.check(mp);
     KernelCaching caching = KernelCaching.of(options.preset(), options.invalidations());
     String mpText = Platform.current().mountTarget(mp.toString());
@@ -128,7 +133,7 @@ public final class LowLevelMount implements Closeable {
     };
     adapter.notifier(kernel);
     LowLevelMount m = new LowLevelMount(mp, session, adapter, options.invalidations());
-    m.start();
+    m.start(spinNs);
     try {
       while (!adapter.initialized.await(50, TimeUnit.MILLISECONDS)) {
         if (!m.isAlive()) {
@@ -208,8 +213,10 @@ public final class LowLevelMount implements Closeable {
     }
   }
 
-  private void start() {
-    gate = new ReaderGate(Math.min(READERS, WORKERS), session::exited, "fuse-ll-watch");
+  private void start(long spinNs) {
+    spin = DeviceSpin.on(session.fd(), spinNs);
+    int readers = READERS != null ? READERS : spin.spinning() ? 1 : 2;
+    gate = new ReaderGate(Math.min(readers, WORKERS), session::exited, "fuse-ll-watch");
     for (int i = 0; i < WORKERS; i++) {
       Thread t = new RequestThread(this::work, "fuse-ll-" + i);
       t.setDaemon(true);
@@ -222,11 +229,12 @@ public final class LowLevelMount implements Closeable {
 
   private void work() {
     FuseSession.Worker w = session.worker();
+    jnr.ffi.Pointer pollFd = DeviceSpin.pollFd();
     try {
       while (gate.enter()) {
         int res = Integer.MIN_VALUE;
         try {
-          res = w.receive();
+          res = spin.receive(w::receive, pollFd);
         } finally {
           gate.leave(res > 0 && ReaderGate.mayBlock(w.opcode()));
         }
@@ -278,6 +286,11 @@ public final class LowLevelMount implements Closeable {
   /** The largest write request the kernel has sent, in bytes (diagnostics, tests). */
   public long largestWrite() {
     return adapter.largestWrite();
+  }
+
+  /** Requests the reader took while spinning, and after sleeping in poll ({@link DeviceSpin}; tests). */
+  public long[] spinCounts() {
+    return new long[] {spin.atOnce(), spin.slept()};
   }
 
   /** FLUSH requests the kernel sent so far. */
