@@ -66,6 +66,21 @@ public final class Daemonizer {
     });
   }
 
+  /**
+   * The {@code dfs.*} system properties this command was started with, as {@code -D} options for the
+   * daemon: the tuning knobs (e.g. {@code -Ddfs.fuse.spinUs}) reach the process that uses them when they
+   * are given to {@code dynamicfs} through {@code DFS_JAVA_OPTS}. Sorted, so the command line is stable.
+   */
+  static List<String> forwardedProperties(java.util.Properties props) {
+    List<String> out = new ArrayList<>();
+    for (String k : new java.util.TreeSet<>(props.stringPropertyNames())) {
+      if (k.startsWith("dfs.")) {
+        out.add("-D" + k + "=" + props.getProperty(k));
+      }
+    }
+    return out;
+  }
+
   public int start() throws IOException, InterruptedException {
     Path ready = Files.createTempFile("dynamicfs-ready-", ".txt");
     Path output = Files.createTempFile("dynamicfs-daemon-", ".out");
@@ -77,6 +92,7 @@ public final class Daemonizer {
       }
       cmd.add(ProcessHandle.current().info().command().orElse("java"));
       cmd.addAll(command.jvmOptions());
+      cmd.addAll(forwardedProperties(System.getProperties()));
       cmd.add("-cp");
       cmd.add(System.getProperty("java.class.path"));
       cmd.add(Main.class.getName());

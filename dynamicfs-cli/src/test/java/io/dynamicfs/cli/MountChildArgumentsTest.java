@@ -59,4 +59,16 @@ class MountChildArgumentsTest {
     assertEquals(user.effectiveConfig(), c.effectiveConfig());
     assertTrue(c.childArguments(tmp.resolve("ready")).contains("--foreground"));
   }
+
+  /** The daemon gets the {@code dfs.*} tuning properties the command was started with, and no others. */
+  @Test
+  void theDaemonInheritsTheDfsProperties_only() {
+    java.util.Properties p = new java.util.Properties();
+    p.setProperty("dfs.fuse.spinUs", "0");
+    p.setProperty("dfs.fuse.readers", "2");
+    p.setProperty("java.io.tmpdir", "/elsewhere");
+    p.setProperty("dfsx", "1");
+    assertEquals(List.of("-Ddfs.fuse.readers=2", "-Ddfs.fuse.spinUs=0"), Daemonizer.forwardedProperties(p));
+    assertEquals(List.of(), Daemonizer.forwardedProperties(new java.util.Properties()));
+  }
 }
