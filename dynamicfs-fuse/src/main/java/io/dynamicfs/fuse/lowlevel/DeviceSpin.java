@@ -100,7 +100,8 @@ final class DeviceSpin {
   /**
    * A worker's receive: what {@code read} returns (bytes, 0 at the session's end, -errno), trying again
    * while the device is empty: at once for the spell, then after {@code poll} says it has a request (or
-   * a second passed). Only {@code -EAGAIN} is retried here; the caller handles every other answer.
+   * a second passed). Only {@code -EAGAIN} is retried here, and given back after a quiet second; the caller
+   * handles every other answer.
    */
   int receive(IntSupplier read, Pointer pollFd) {
     if (spinNs == 0) {
@@ -121,7 +122,9 @@ final class DeviceSpin {
       pollFd.putInt(0, fd);
       pollFd.putShort(4, POLLIN);
       pollFd.putShort(6, (short) 0);
-      LibC.Holder.LIB.poll(pollFd, 1, POLL_MS);
+      if (LibC.Holder.LIB.poll(pollFd, 1, POLL_MS) == 0) {
+        return -EAGAIN; // a quiet second: the caller looks whether the session ended, then comes back
+      }
       waited = true;
       deadline = System.nanoTime() + spinNs; // another reader may have taken it: spin a spell again
     }

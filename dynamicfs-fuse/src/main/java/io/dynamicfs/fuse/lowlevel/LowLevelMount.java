@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * {@code libfuse3.so.3} loads, else libfuse 2.9 ({@link Library}; {@code -Ddfs.fuse.lib=fuse2|fuse3|auto}).
  *
  * <p>The binding's {@link FuseSession} mounts and owns the kernel connection; a fixed pool of Java threads
- * each loops receive/process with its own buffer (two of them waiting on the device at a time, see
- * {@link ReaderGate}), so callbacks run on already-attached JVM threads (see
+ * each loops receive/process with its own buffer (one of them reading the device at a time, spinning a
+ * little before it sleeps, see {@link ReaderGate} and {@link DeviceSpin}), so callbacks run on already-attached JVM threads (see
  * {@code io.dynamicfs.fuse.FuseLoop} for why), into the one {@link LowLevelAdapter} both bindings share.
  * {@link #mount} returns once the kernel's INIT was processed; {@link #close} runs {@code fusermount -u}
  * ({@code fusermount3} for libfuse 3), joins the workers and frees the session. The caller still owns (and
@@ -230,11 +230,12 @@ public final class LowLevelMount implements Closeable {
   private void work() {
     FuseSession.Worker w = session.worker();
     jnr.ffi.Pointer pollFd = DeviceSpin.pollFd();
+    java.util.function.IntSupplier read = w::receive;
     try {
       while (gate.enter()) {
         int res = Integer.MIN_VALUE;
         try {
-          res = spin.receive(w::receive, pollFd);
+          res = spin.receive(read, pollFd);
         } finally {
           gate.leave(res > 0 && ReaderGate.mayBlock(w.opcode()));
         }

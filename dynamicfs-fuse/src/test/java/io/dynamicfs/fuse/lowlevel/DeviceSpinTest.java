@@ -93,6 +93,16 @@ class DeviceSpinTest {
     assertEquals(1, spin.slept());
   }
 
+  /** Nothing for a second: the caller gets -EAGAIN back (to look whether the session ended) and nothing is counted. */
+  @Test
+  void aQuietSecond_givesTheCallerEagain() {
+    DeviceSpin spin = DeviceSpin.on(fds[0], TimeUnit.MICROSECONDS.toNanos(100));
+    long t0 = System.nanoTime();
+    assertEquals(-11, spin.receive(reader(), DeviceSpin.pollFd()));
+    assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(900), "slept about a second first");
+    assertEquals(0, spin.atOnce() + spin.slept());
+  }
+
   @Test
   void theEndOfTheDevice_endsTheWait() {
     DeviceSpin spin = DeviceSpin.on(fds[0], TimeUnit.MICROSECONDS.toNanos(100));
