@@ -235,7 +235,7 @@ public final class LowLevelMount implements Closeable {
       while (gate.enter()) {
         int res = Integer.MIN_VALUE;
         try {
-          res = spin.receive(read, pollFd);
+          res = spin.receive(read, pollFd, session::exited);
         } finally {
           gate.leave(res > 0 && ReaderGate.mayBlock(w.opcode()));
         }

@@ -74,7 +74,7 @@ class DeviceSpinTest {
     assertTrue((C.fcntl(fds[0], F_GETFL, 0) & O_NONBLOCK) != 0, "the device is read without blocking");
     Pointer pfd = DeviceSpin.pollFd();
     Thread w = writeLater(20, "abc");
-    assertEquals(3, spin.receive(reader(), pfd));
+    assertEquals(3, spin.receive(reader(), pfd, () -> false));
     w.join();
     assertEquals(1, spin.atOnce());
     assertEquals(0, spin.slept());
@@ -86,20 +86,25 @@ class DeviceSpinTest {
     Pointer pfd = DeviceSpin.pollFd();
     Thread w = writeLater(300, "abcd");
     long t0 = System.nanoTime();
-    assertEquals(4, spin.receive(reader(), pfd));
+    assertEquals(4, spin.receive(reader(), pfd, () -> false));
     w.join();
     assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(250), "waited for the write");
     assertEquals(0, spin.atOnce());
     assertEquals(1, spin.slept());
   }
 
-  /** Nothing for a second: the caller gets -EAGAIN back (to look whether the session ended) and nothing is counted. */
+  /**
+   * Quiet seconds keep the reader asleep while the session lives; once it has ended, the next quiet second
+   * gives the caller -EAGAIN (to see that), and nothing is counted.
+   */
   @Test
-  void aQuietSecond_givesTheCallerEagain() {
+  @org.junit.jupiter.api.Timeout(10)
+  void quietSeconds_keepTheReaderAsleep_untilTheSessionEnded() {
     DeviceSpin spin = DeviceSpin.on(fds[0], TimeUnit.MICROSECONDS.toNanos(100));
     long t0 = System.nanoTime();
-    assertEquals(-11, spin.receive(reader(), DeviceSpin.pollFd()));
-    assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(900), "slept about a second first");
+    long endsAt = t0 + TimeUnit.MILLISECONDS.toNanos(1500);
+    assertEquals(-11, spin.receive(reader(), DeviceSpin.pollFd(), () -> System.nanoTime() - endsAt > 0));
+    assertTrue(System.nanoTime() - t0 >= TimeUnit.MILLISECONDS.toNanos(1500), "slept past the first quiet second");
     assertEquals(0, spin.atOnce() + spin.slept());
   }
 
@@ -108,7 +113,7 @@ class DeviceSpinTest {
     DeviceSpin spin = DeviceSpin.on(fds[0], TimeUnit.MICROSECONDS.toNanos(100));
     C.close(fds[1]);
     fds[1] = -1;
-    assertEquals(0, spin.receive(reader(), DeviceSpin.pollFd()), "0 bytes: the session ended");
+    assertEquals(0, spin.receive(reader(), DeviceSpin.pollFd(), () -> false), "0 bytes: the session ended");
   }
 
   @Test
@@ -116,7 +121,7 @@ class DeviceSpinTest {
     DeviceSpin spin = DeviceSpin.on(fds[0], 0);
     assertEquals(0, C.fcntl(fds[0], F_GETFL, 0) & O_NONBLOCK, "blocking as opened");
     Thread w = writeLater(50, "xy");
-    assertEquals(2, spin.receive(reader(), DeviceSpin.pollFd()));
+    assertEquals(2, spin.receive(reader(), DeviceSpin.pollFd(), () -> false));
     w.join();
     assertEquals(0, spin.atOnce() + spin.slept(), "nothing counted without a spell");
   }
