@@ -124,6 +124,12 @@ final class ClusterMountRunner {
       return cmd.fail(MountCommand.plain(e));
     }
     FuseMount mount;
+    if (System.getProperty("dfs.fuse.spinUs") == null) {
+      // A cluster mount's FUSE reader does not spin unless asked: with it spinning, the close-to-open test
+      // between two mounts (ClusterPosixTest$BetweenTwoMounts) read zeros at offset 0 in 2 of 4 runs, none
+      // in 4 without (docs/fuse-presets.md, "Request threads"). The race it exposes is not found yet.
+      System.setProperty("dfs.fuse.spinUs", "0");
+    }
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + state).withExtra(cmd.fuseOptions)
           .withPreset(FusePreset.parse(cmd.fusePreset)).withDebug(cmd.debugFuse)
