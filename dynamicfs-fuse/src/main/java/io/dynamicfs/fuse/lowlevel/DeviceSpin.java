@@ -3,7 +3,6 @@ package io.dynamicfs.fuse.lowlevel;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
@@ -36,21 +35,6 @@ final class DeviceSpin {
   private static final short POLLIN = 1;
   /** A sleeping reader still looks at the session's end this often (an unmount also wakes it). */
   private static final int POLL_MS = 1000;
-
-  /** The libc calls this needs. */
-  public interface LibC {
-    int fcntl(int fd, int cmd, int arg);
-
-    /** {@code fds} is one {@code struct pollfd}: int fd, short events, short revents. */
-    int poll(Pointer fds, long nfds, int timeoutMs);
-
-    /** Loaded on first use. */
-    final class Holder {
-      static final LibC LIB = LibraryLoader.create(LibC.class).failImmediately().load("c");
-
-      private Holder() {}
-    }
-  }
 
   private final int fd;
   private final long spinNs;

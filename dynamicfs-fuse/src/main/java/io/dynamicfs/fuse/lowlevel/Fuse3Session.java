@@ -93,7 +93,7 @@ final class Fuse3Session extends FuseSession {
         Pointer mem = buf.getPointer(Layout.Fuse3Buf.MEM);
         if (mem != null) {
           buf.putAddress(Layout.Fuse3Buf.MEM, 0L);
-          LibFuse3LowLevel.LibC.Holder.LIB.free(mem);
+          LibC.Holder.LIB.free(mem);
         }
       }
     };

@@ -57,16 +57,4 @@ public interface LibFuse3LowLevel extends LibFuseCommon {
 
     private Holder() {}
   }
-
-  /** libc's {@code free}, for the request buffers libfuse 3 allocates with malloc. */
-  interface LibC {
-    void free(Pointer p);
-
-    /** Loaded on first use. */
-    final class Holder {
-      static final LibC LIB = LibraryLoader.create(LibC.class).failImmediately().load("c");
-
-      private Holder() {}
-    }
-  }
 }

@@ -26,11 +26,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The binding's {@link FuseSession} mounts and owns the kernel connection; a fixed pool of Java threads
  * each loops receive/process with its own buffer (one of them reading the device at a time, spinning a
- * little before it sleeps, see {@link ReaderGate} and {@link DeviceSpin}), so callbacks run on already-attached JVM threads (see
- * {@code io.dynamicfs.fuse.FuseLoop} for why), into the one {@link LowLevelAdapter} both bindings share.
- * {@link #mount} returns once the kernel's INIT was processed; {@link #close} runs {@code fusermount -u}
- * ({@code fusermount3} for libfuse 3), joins the workers and frees the session. The caller still owns (and
- * closes) the FileSystem.
+ * little before it sleeps, see {@link ReaderGate} and {@link DeviceSpin}), so callbacks run on
+ * already-attached JVM threads (see {@code io.dynamicfs.fuse.FuseLoop} for why), into the one
+ * {@link LowLevelAdapter} both bindings share. {@link #mount} returns once the kernel's INIT was processed;
+ * {@link #close} runs {@code fusermount -u} ({@code fusermount3} for libfuse 3), joins the workers and frees
+ * the session. The caller still owns (and closes) the FileSystem.
  *
  * <p>Kernel caching comes from the mount's {@link FusePreset} (timeouts overridable by the system
  * properties {@code dfs.fuse.lowlevel.attrTimeout}, {@code entryTimeout}, {@code negativeTimeout}; see
