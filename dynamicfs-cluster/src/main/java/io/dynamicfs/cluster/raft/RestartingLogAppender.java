@@ -60,16 +60,19 @@ public class RestartingLogAppender extends GrpcLogAppender {
   private void restartIfLeading(Exception cause) {
     log.atWarn().addKeyValue("follower", getFollowerId().toString()).addKeyValue("error", String.valueOf(cause))
         .log("raft log appender failed");
-    try {
-      TimeUnit.MILLISECONDS.sleep(RESTART_PAUSE_MS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return;
-    }
     RaftServer.Division server = getServer();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_WAIT_MS);
     boolean told = false;
-    while (!stopped && server.getInfo().isAlive() && server.getInfo().isLeader() && getRaftLog().isOpened()) {
+    while (true) {
+      try {
+        TimeUnit.MILLISECONDS.sleep(RESTART_PAUSE_MS); // a failure that recurs at once must not spin a core
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (stopped || !server.getInfo().isAlive() || !server.getInfo().isLeader() || !getRaftLog().isOpened()) {
+        return;
+      }
       if (inConfiguration(server)) {
         log.atInfo().addKeyValue("follower", getFollowerId().toString()).log("raft log appender restarted");
         getLeaderState().restart(this);
@@ -84,12 +87,6 @@ public class RestartingLogAppender extends GrpcLogAppender {
         told = true;
         log.atInfo().addKeyValue("follower", getFollowerId().toString())
             .log("raft log appender waits for its follower to join the configuration before restarting");
-      }
-      try {
-        TimeUnit.MILLISECONDS.sleep(RESTART_PAUSE_MS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
       }
     }
   }
