@@ -248,6 +248,73 @@ class ClusterPosixTest {
       }
     }
 
+    @Test
+    void aHandleOpenedBeforeAChangeElsewhereReadsWhatStatShows() throws Exception {
+      readThroughOldHandle(Preset.BALANCED, Preset.SAFE);
+      readThroughOldHandle(Preset.SAFE, Preset.BALANCED);
+    }
+
+    /**
+     * A handle the reader opened before the writer changed the file reads the new bytes: with the safe preset
+     * as soon as a stat on the reader shows the new size, with the default one within its 1 s of attribute
+     * caching (the kernel ends a read at the size it caches, and a getattr that raced with an invalidation
+     * shows the new size to stat without the kernel taking it). Before, the handle's view kept the size of its
+     * open: reads ended there for good, and a short answer whose attributes moved meanwhile came back
+     * zero-filled from the reader's kernel (the zeros of the close-to-open test above).
+     */
+    private void readThroughOldHandle(Preset writer, Preset reader) throws Exception {
+      String dir = "old-handle-" + cases.incrementAndGet();
+      Path w = Files.createDirectory(mounted(writer).mnt.resolve(dir));
+      Path r = mounted(reader).mnt.resolve(dir);
+      byte[] content = bytes(1 + rnd.nextInt(3000));
+      Files.write(w.resolve("f"), content);
+      try (var ch = java.nio.channels.FileChannel.open(r.resolve("f"))) {
+        assertArrayEquals(content, readAll(ch), "before any change");
+        for (int round = 0; round < 6; round++) {
+          byte[] next = round % 2 == 0 ? concat(content, bytes(1 + rnd.nextInt(300_000)))
+              : java.util.Arrays.copyOf(content, rnd.nextInt(content.length));
+          if (round % 2 == 0) {
+            Files.write(w.resolve("f"), java.util.Arrays.copyOfRange(next, content.length, next.length),
+                StandardOpenOption.APPEND);
+          } else {
+            Files.write(w.resolve("f"), next);
+          }
+          content = next;
+          String what = writer.name + " wrote, " + reader.name + " read through a handle opened before, round " + round
+              + " (" + content.length + " bytes)";
+          long start = System.nanoTime();
+          while (Files.size(r.resolve("f")) != content.length) {
+            assertTrue(System.nanoTime() - start < 5_000_000_000L, what + ": the new size never showed");
+            Thread.sleep(10);
+          }
+          if (reader == Preset.SAFE) {
+            assertArrayEquals(content, readAll(ch), what);
+          } else {
+            start = System.nanoTime();
+            for (byte[] got; !java.util.Arrays.equals(content, got = readAll(ch)); Thread.sleep(20)) {
+              if (System.nanoTime() - start > 2_000_000_000L) {
+                assertArrayEquals(content, got, what + ", 2 s after a stat showed its size");
+              }
+            }
+          }
+        }
+      }
+    }
+
+    private static byte[] readAll(java.nio.channels.FileChannel ch) throws java.io.IOException {
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 << 10);
+      for (long at = 0; ; ) {
+        b.clear();
+        int n = ch.read(b, at);
+        if (n < 0) {
+          return out.toByteArray();
+        }
+        out.write(b.array(), 0, n);
+        at += n;
+      }
+    }
+
     private void names(Preset writer, Preset reader) throws Exception {
       String dir = "names-" + cases.incrementAndGet();
       Path w = Files.createDirectory(mounted(writer).mnt.resolve(dir));

@@ -114,7 +114,7 @@ public final class DynamicFileSystem implements FileSystem {
         format.blockSize());
     this.pipelineBlocks = 5 * options.workerThreads() + 4;
     this.intents = intents;
-    this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock, intents);
+    this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock, intents, false);
     this.folder = intents == null ? null : new IntentFolder(intents, meta, openFiles);
     maintenance.every(options.commitInterval(), "commit", openFiles::commitChanged);
     if (folder != null) {
@@ -152,7 +152,7 @@ public final class DynamicFileSystem implements FileSystem {
     this.pipelineBlocks = 5 * options.workerThreads() + 4;
     this.intents = null; // fsync stores whole blocks: overlays would have to reach every replica's reader
     this.folder = null;
-    this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock, null);
+    this.openFiles = new OpenFiles(format, meta, store, metaLog, pipeline, clock, null, true);
     maintenance.every(options.commitInterval(), "commit", openFiles::commitChanged);
     maintenance.every(cluster.sessionTtl().dividedBy(3), "renew-session", this::renewSession);
   }

@@ -78,6 +78,11 @@ final class OpenFile {
   private final TimeSource clock;
   /** The write intent log, or null (a cluster mount, or switched off): fsync then commits whole blocks. */
   private final IntentLog intents;
+  /**
+   * Other clients change this file's metadata too (a cluster mount): while this file holds no change of its
+   * own, each read takes size and times from the store first ({@link #adoptStored}).
+   */
+  private final boolean othersWrite;
   final ReentrantLock lock = new ReentrantLock();
 
   /** Handles open on this inode; guarded by the MetaLog monitor. */
@@ -205,8 +210,9 @@ final class OpenFile {
 
   OpenFile(Inode inode, int blockSize, int inlineMax, MetadataStore meta, BlockStore store, MetaLog log,
       BlockPipeline pipeline, TimeSource clock, java.util.concurrent.Executor commitExecutor, IntentLog intents,
-      DirtyBudget budget) throws FsException {
+      DirtyBudget budget, boolean othersWrite) throws FsException {
     this.budget = budget;
+    this.othersWrite = othersWrite;
     this.commitExecutor = commitExecutor;
     this.intents = intents;
     this.mayHaveOverlays = intents != null && !meta.overlays(inode.ino(), 0, Long.MAX_VALUE).isEmpty();
@@ -235,6 +241,15 @@ final class OpenFile {
   void adoptStored() {
     lock.lock();
     try {
+      adoptStoredLocked();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  // @GuardedBy("lock")
+  private void adoptStoredLocked() {
+    try {
       if (changed || publishing || truncatedTo >= 0 || publishingTruncatedTo >= 0 || !dirty.isEmpty()
           || !pending.isEmpty() || !committing.isEmpty() || !logging.isEmpty()) {
         return;
@@ -247,8 +262,6 @@ final class OpenFile {
       }
     } catch (FsException e) {
       // the store failed to read: keep this view; the read that follows meets the same store
-    } finally {
-      lock.unlock();
     }
   }
 
@@ -594,6 +607,12 @@ final class OpenFile {
     int total;
     lock.lock();
     try {
+      if (othersWrite) {
+        // Another mount may have changed the file since this view was taken, and the kernel may have its new
+        // size already (a getattr). A read answered short of that size from the older view would not be
+        // clipped when the kernel's attributes moved meanwhile: it zero-fills the rest and caches the zeros.
+        adoptStoredLocked();
+      }
       total = plan(offset, dst, dstOff, len, fetches, patches);
     } finally {
       lock.unlock();

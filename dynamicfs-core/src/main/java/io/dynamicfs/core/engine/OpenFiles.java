@@ -42,10 +42,13 @@ final class OpenFiles implements AutoCloseable {
   private final ExecutorService commitPool;
   /** The write intent log fsync uses, or null. */
   private final IntentLog intents;
+  /** Other clients change the metadata too (a cluster mount's replica): see OpenFile#othersWrite. */
+  private final boolean othersWrite;
 
   OpenFiles(FormatOptions format, MetadataStore meta, BlockStore store, MetaLog metaLog, BlockPipeline pipeline,
-      TimeSource clock, IntentLog intents) {
+      TimeSource clock, IntentLog intents, boolean othersWrite) {
     this.intents = intents;
+    this.othersWrite = othersWrite;
     this.format = format;
     this.meta = meta;
     this.store = store;
@@ -100,7 +103,7 @@ final class OpenFiles implements AutoCloseable {
       shared = of != null;
       if (of == null) {
         of = new OpenFile(now, format.blockSize(), format.inlineMax(), meta, store, metaLog, pipeline, clock,
-            commitPool, intents, budget);
+            commitPool, intents, budget, othersWrite);
         files.put(now.ino(), of);
       }
       of.opens++;
