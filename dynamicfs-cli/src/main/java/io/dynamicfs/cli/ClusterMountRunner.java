@@ -124,13 +124,6 @@ final class ClusterMountRunner {
       return cmd.fail(MountCommand.plain(e));
     }
     FuseMount mount;
-    if (System.getProperty("dfs.fuse.spinUs") == null) {
-      // A cluster mount's FUSE reader does not spin unless asked: with it spinning, the close-to-open test
-      // between two mounts (ClusterPosixTest$BetweenTwoMounts) read zeros in CI and in 1 of 3 local runs
-      // (docs/fuse-presets.md, "Request threads"). Without it the test still failed 1 of 3 local runs: the
-      // race is not the spin's alone and is not found yet.
-      System.setProperty("dfs.fuse.spinUs", "0");
-    }
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + state).withExtra(cmd.fuseOptions)
           .withPreset(FusePreset.parse(cmd.fusePreset)).withDebug(cmd.debugFuse)
