@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -213,6 +214,10 @@ public final class MetadataStore implements Closeable {
         throw new FsException(Errno.EIO, "metadata store at " + dir + " is closed");
       }
       closeDb();
+      InlineChunkCache c = inlineChunks;
+      if (c != null) {
+        c.clear();
+      }
       try {
         swap.run();
       } catch (IOException | RuntimeException e) {
@@ -324,8 +329,39 @@ public final class MetadataStore implements Closeable {
 
   /** The block-list entry at {@code index}, or null for a hole. */
   public Chunk chunk(long ino, long index) throws FsException {
+    InlineChunkCache cache = inlineChunks;
+    if (cache == null || index != 0) {
+      return readChunk(ino, index);
+    }
+    Chunk hit = cache.get(ino);
+    if (hit != null) {
+      return hit;
+    }
+    long before = cache.invalidations();
+    Chunk read = readChunk(ino, 0);
+    if (read != null) {
+      cache.fill(ino, read, before);
+    }
+    return read;
+  }
+
+  private Chunk readChunk(long ino, long index) throws FsException {
     byte[] v = get(Family.CHUNKS, Keys.chunk(ino, index));
     return v == null ? null : Chunk.decode(index, v);
+  }
+
+  /**
+   * Keeps small files' inline bytes in memory, up to {@code maxBytes} ({@link InlineChunkCache}): for a store
+   * that serves file reads (a mount's engine), not a node's.
+   */
+  public void cacheInlineChunks(long maxBytes) {
+    inlineChunks = new InlineChunkCache(maxBytes);
+  }
+
+  /** Reads of block 0 answered from the inline cache and not, since it was switched on ({0, 0} when off). */
+  public long[] inlineCacheCounts() {
+    InlineChunkCache c = inlineChunks;
+    return c == null ? new long[2] : new long[] {c.hits(), c.misses()};
   }
 
   /** Block-list entries of a file with {@code from <= index < to}, in order. */
@@ -608,6 +644,9 @@ public final class MetadataStore implements Closeable {
    */
   private volatile boolean leasesSeen;
 
+  /** Small files' inline bytes in memory, or null (off: a node's store). */
+  private volatile InlineChunkCache inlineChunks;
+
   /** Called before a lease record is written (before the batch commits, so no reader misses it). */
   void leaseWritten() {
     leasesSeen = true;
@@ -822,11 +861,25 @@ public final class MetadataStore implements Closeable {
     return new WriteBatch();
   }
 
-  void write(WriteBatch batch) throws FsException {
+  /**
+   * Writes {@code batch}. For the inline cache: {@code chunkInodes}, the inodes whose chunks it changes, and
+   * {@code inlineWritten}, the block 0 it stores inline of some of them (kept: a small file is often read
+   * soon after it is written).
+   */
+  void write(WriteBatch batch, java.util.Collection<Long> chunkInodes, Map<Long, Chunk> inlineWritten)
+      throws FsException {
+    boolean written = false;
     try (Reading r = reading()) {
       db.write(writeOptions, batch);
+      written = true;
     } catch (RocksDBException e) {
       throw new FsException(Errno.EIO, "metadata write failed: " + e.getMessage(), e);
+    } finally {
+      InlineChunkCache c = inlineChunks;
+      if (c != null && !chunkInodes.isEmpty()) {
+        // after the write (even a failed one): a fill that read before it is dropped
+        c.invalidate(chunkInodes, written ? inlineWritten : Map.of());
+      }
     }
   }
 

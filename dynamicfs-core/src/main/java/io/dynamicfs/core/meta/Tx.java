@@ -31,6 +31,10 @@ final class Tx implements AutoCloseable {
   /** This operation's reservation changes: "ino/index" → reserved now. */
   private final Map<String, Boolean> reservations = new HashMap<>();
   private long reservedDelta;
+  /** Inodes whose chunk records this operation writes or deletes. */
+  private final java.util.Set<Long> chunkInodes = new java.util.HashSet<>();
+  /** Block 0 of those whose last write here stores its bytes inline (for the inline cache, write-through). */
+  private final Map<Long, Chunk> inlineWritten = new HashMap<>();
 
   /** The session the operation acts for ({@link MetaOp.AsSession}); 0: none. */
   private long session;
@@ -215,6 +219,15 @@ final class Tx implements AutoCloseable {
   }
 
   void put(org.rocksdb.ColumnFamilyHandle cf, byte[] key, byte[] value) throws FsException {
+    noteChunk(cf, key);
+    if (cf == store.chunks && Keys.chunkIndex(key) == 0) {
+      Chunk c = Chunk.decode(0, value);
+      if (c.isInline()) {
+        inlineWritten.put(Keys.readIno(key), c);
+      } else {
+        inlineWritten.remove(Keys.readIno(key));
+      }
+    }
     try {
       batch.put(cf, key, value);
     } catch (RocksDBException e) {
@@ -223,6 +236,10 @@ final class Tx implements AutoCloseable {
   }
 
   void delete(org.rocksdb.ColumnFamilyHandle cf, byte[] key) throws FsException {
+    noteChunk(cf, key);
+    if (cf == store.chunks && Keys.chunkIndex(key) == 0) {
+      inlineWritten.remove(Keys.readIno(key));
+    }
     try {
       batch.delete(cf, key);
     } catch (RocksDBException e) {
@@ -296,7 +313,7 @@ final class Tx implements AutoCloseable {
     if (nextIno != written.nextIno) {
       put(store.meta, MetadataStore.NEXT_INO_KEY, ByteBuffer.allocate(8).putLong(nextIno).array());
     }
-    store.write(batch);
+    store.write(batch, chunkInodes, inlineWritten);
     written.index = appliedIndex;
     written.term = appliedTerm;
     written.nextIno = nextIno;
@@ -309,6 +326,12 @@ final class Tx implements AutoCloseable {
       delete(store.meta, MetadataStore.BATCH_PROGRESS_KEY);
     } else {
       put(store.meta, MetadataStore.BATCH_PROGRESS_KEY, ByteBuffer.allocate(16).putLong(index).putLong(k).array());
+    }
+  }
+
+  private void noteChunk(org.rocksdb.ColumnFamilyHandle cf, byte[] key) {
+    if (cf == store.chunks) {
+      chunkInodes.add(Keys.readIno(key));
     }
   }
 
