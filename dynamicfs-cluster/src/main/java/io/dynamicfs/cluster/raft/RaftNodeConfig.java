@@ -154,7 +154,16 @@ public final class RaftNodeConfig {
     // that every replica writes and syncs): that entry is what carries a new commit index to followers and
     // listeners at once. Without it they learn it from the next heartbeat, and a mount's op, which waits for
     // its own listener to apply, took 500 ms instead of ~10 (measured in-JVM, 3 nodes and a mount).
-    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("4MB"));
+    // A checkpoint goes to a new replica in chunks, and Ratis 3.2.2 keeps each chunk it sent alive until that
+    // chunk's timeout has passed (the timeout task holds the request), answered or not: what a leader holds is
+    // the install's rate times the timeout. With 4 MiB chunks and the 3 s request timeout, a mount joining a
+    // cluster with 370 MB of metadata took voters with 512 MB heaps out of memory, one after the other (they
+    // sent about 100 MB/s). 1 MiB chunks, at most 4 unanswered and 1 s each bound it to a third of that; a
+    // chunk not answered within 1 s fails the install, which Ratis starts again. (Pulling the checkpoint from
+    // the follower's side, as DESIGN.md describes, would take Ratis out of this path.)
+    RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf("1MB"));
+    GrpcConfigKeys.Server.setInstallSnapshotRequestElementLimit(p, 4);
+    GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(p, TimeDuration.valueOf(1, TimeUnit.SECONDS));
     if (ephemeral) {
       RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, true);
     }
