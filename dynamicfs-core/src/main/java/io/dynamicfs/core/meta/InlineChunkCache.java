@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * its SST block: about 150 µs of the 380 µs a cold 16 KiB file took on a cluster mount (perl open, read,
  * close after {@code drop_caches}).
  *
- * <p>Coherence: {@link MetadataStore} is the only writer of the chunks family ({@link Tx#commit}); after
+ * <p>Coherence: {@link MetadataStore} is the only writer of the chunks family ({@link Tx#commit}, whose
+ * {@link Tx#putChunk} and {@link Tx#deleteChunk} note what the batch changes); after
  * each write it drops the inodes whose chunks the batch changed and keeps the inline block 0 it wrote
  * ({@link #invalidate}; writes to one store come one at a time: the applier's), and a replaced store drops
  * everything. A fill reads the store outside any lock, so it carries the invalidation count taken

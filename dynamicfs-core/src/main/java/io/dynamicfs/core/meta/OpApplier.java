@@ -717,7 +717,7 @@ public final class OpApplier {
     java.util.Map<Long, Integer> lengths = new java.util.HashMap<>();
     for (Chunk c : store.chunks(ino, 0, Long.MAX_VALUE)) {
       unref(tx, c);
-      tx.delete(store.chunks, Keys.chunk(ino, c.index()));
+      tx.deleteChunk(ino, c.index());
       lengths.put(c.index(), c.length());
     }
     for (long idx : store.reservedIndexes(ino, 0, Long.MAX_VALUE)) {
@@ -831,7 +831,7 @@ public final class OpApplier {
     if (cut < i.size() || c.truncatedTo() >= 0) {
       for (Chunk old : store.chunks(c.ino(), cutIndex, Long.MAX_VALUE)) {
         unref(tx, old);
-        tx.delete(store.chunks, Keys.chunk(c.ino(), old.index()));
+        tx.deleteChunk(c.ino(), old.index());
         if (tx.isReserved(c.ino(), old.index())) {
           tx.unreserve(c.ino(), old.index());
           tx.addReserved(-(bs - old.length()));
@@ -865,17 +865,15 @@ public final class OpApplier {
       if (old != null) {
         unref(tx, old);
         oldLength = old.length();
-        tx.delete(store.chunks, Keys.chunk(c.ino(), ch.index()));
+        tx.deleteChunk(c.ino(), ch.index());
       }
       int newLength = 0;
       if (ch.inline() != null) {
-        tx.put(store.chunks, Keys.chunk(c.ino(), ch.index()),
-            new Chunk(ch.index(), null, ch.length(), ch.inline()).encodeValue());
+        tx.putChunk(c.ino(), new Chunk(ch.index(), null, ch.length(), ch.inline()));
         newLength = ch.length();
       } else if (ch.id() != null) {
         tx.addRef(ch.id(), 1, new BlockRecord(0, ch.length(), ch.storedLength(), ch.codec(), ch.placement()));
-        tx.put(store.chunks, Keys.chunk(c.ino(), ch.index()),
-            new Chunk(ch.index(), ch.id(), ch.length(), null).encodeValue());
+        tx.putChunk(c.ino(), new Chunk(ch.index(), ch.id(), ch.length(), null));
         newLength = ch.length();
       }
       if (tx.isReserved(c.ino(), ch.index())) {
@@ -942,7 +940,7 @@ public final class OpApplier {
       if (old != null) {
         unref(tx, old);
         oldLength = old.length();
-        tx.delete(store.chunks, Keys.chunk(c.dstIno(), di));
+        tx.deleteChunk(c.dstIno(), di);
       }
       int newLength = 0;
       if (from != null && from.isInline() && di != 0) {
@@ -952,8 +950,7 @@ public final class OpApplier {
         if (!from.isInline()) {
           tx.addRef(from.id(), 1, null);
         }
-        tx.put(store.chunks, Keys.chunk(c.dstIno(), di), new Chunk(di, from.id(), from.length(),
-            from.inline()).encodeValue());
+        tx.putChunk(c.dstIno(), new Chunk(di, from.id(), from.length(), from.inline()));
         newLength = from.length();
       }
       if (tx.isReserved(c.dstIno(), di)) {

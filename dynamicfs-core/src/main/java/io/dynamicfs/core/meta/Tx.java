@@ -219,15 +219,6 @@ final class Tx implements AutoCloseable {
   }
 
   void put(org.rocksdb.ColumnFamilyHandle cf, byte[] key, byte[] value) throws FsException {
-    noteChunk(cf, key);
-    if (cf == store.chunks && Keys.chunkIndex(key) == 0) {
-      Chunk c = Chunk.decode(0, value);
-      if (c.isInline()) {
-        inlineWritten.put(Keys.readIno(key), c);
-      } else {
-        inlineWritten.remove(Keys.readIno(key));
-      }
-    }
     try {
       batch.put(cf, key, value);
     } catch (RocksDBException e) {
@@ -236,10 +227,6 @@ final class Tx implements AutoCloseable {
   }
 
   void delete(org.rocksdb.ColumnFamilyHandle cf, byte[] key) throws FsException {
-    noteChunk(cf, key);
-    if (cf == store.chunks && Keys.chunkIndex(key) == 0) {
-      inlineWritten.remove(Keys.readIno(key));
-    }
     try {
       batch.delete(cf, key);
     } catch (RocksDBException e) {
@@ -329,10 +316,26 @@ final class Tx implements AutoCloseable {
     }
   }
 
-  private void noteChunk(org.rocksdb.ColumnFamilyHandle cf, byte[] key) {
-    if (cf == store.chunks) {
-      chunkInodes.add(Keys.readIno(key));
+  /** Sets block-list entry {@code c} of {@code ino} (noted for the store's inline cache). */
+  void putChunk(long ino, Chunk c) throws FsException {
+    chunkInodes.add(ino);
+    if (c.index() == 0) {
+      if (c.isInline()) {
+        inlineWritten.put(ino, c);
+      } else {
+        inlineWritten.remove(ino);
+      }
     }
+    put(store.chunks, Keys.chunk(ino, c.index()), c.encodeValue());
+  }
+
+  /** Removes block-list entry {@code index} of {@code ino} (noted for the store's inline cache). */
+  void deleteChunk(long ino, long index) throws FsException {
+    chunkInodes.add(ino);
+    if (index == 0) {
+      inlineWritten.remove(ino);
+    }
+    delete(store.chunks, Keys.chunk(ino, index));
   }
 
   /** The inodes this operation changed or removed. */
