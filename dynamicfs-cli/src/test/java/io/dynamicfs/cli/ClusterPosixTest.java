@@ -214,9 +214,9 @@ class ClusterPosixTest {
     }
 
     private void closeToOpen(Preset writer, Preset reader) throws Exception {
-      String dir = "c2o-" + cases.incrementAndGet();
-      Path w = Files.createDirectory(mounted(writer).mnt.resolve(dir));
-      Path r = mounted(reader).mnt.resolve(dir);
+      CaseDirectory d = caseDirectory("c2o", writer, reader);
+      Path w = d.writer();
+      Path r = d.reader();
       byte[] content = bytes(1 + rnd.nextInt(3000));
       Files.write(w.resolve("f"), content);
       assertArrayEquals(content, Files.readAllBytes(r.resolve("f")), "a new file, read right after its close");
@@ -232,12 +232,7 @@ class ClusterPosixTest {
           // the reader's kernel drops its inode: its next lookup makes a fresh one from the daemon's attributes
           Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "2");
         }
-        if (round % 4 == 0) {
-          Files.write(w.resolve("f"), java.util.Arrays.copyOfRange(next, content.length, next.length),
-              StandardOpenOption.APPEND);
-        } else {
-          Files.write(w.resolve("f"), next);
-        }
+        writeVersion(w.resolve("f"), content, next, round % 4 == 0);
         String what = writer.name + " wrote, " + reader.name + " read, round " + round + " (" + content.length
             + " bytes before, " + next.length + " after)";
         content = next;
@@ -263,9 +258,9 @@ class ClusterPosixTest {
      * zero-filled from the reader's kernel (the zeros of the close-to-open test above).
      */
     private void readThroughOldHandle(Preset writer, Preset reader) throws Exception {
-      String dir = "old-handle-" + cases.incrementAndGet();
-      Path w = Files.createDirectory(mounted(writer).mnt.resolve(dir));
-      Path r = mounted(reader).mnt.resolve(dir);
+      CaseDirectory d = caseDirectory("old-handle", writer, reader);
+      Path w = d.writer();
+      Path r = d.reader();
       byte[] content = bytes(1 + rnd.nextInt(3000));
       Files.write(w.resolve("f"), content);
       try (var ch = java.nio.channels.FileChannel.open(r.resolve("f"))) {
@@ -273,12 +268,7 @@ class ClusterPosixTest {
         for (int round = 0; round < 6; round++) {
           byte[] next = round % 2 == 0 ? concat(content, bytes(1 + rnd.nextInt(300_000)))
               : java.util.Arrays.copyOf(content, rnd.nextInt(content.length));
-          if (round % 2 == 0) {
-            Files.write(w.resolve("f"), java.util.Arrays.copyOfRange(next, content.length, next.length),
-                StandardOpenOption.APPEND);
-          } else {
-            Files.write(w.resolve("f"), next);
-          }
+          writeVersion(w.resolve("f"), content, next, round % 2 == 0);
           content = next;
           String what = writer.name + " wrote, " + reader.name + " read through a handle opened before, round " + round
               + " (" + content.length + " bytes)";
@@ -301,6 +291,23 @@ class ClusterPosixTest {
       }
     }
 
+    /** One case's new directory, as the writer's mount and the reader's mount name it. */
+    private record CaseDirectory(Path writer, Path reader) {}
+
+    private CaseDirectory caseDirectory(String kind, Preset writer, Preset reader) throws Exception {
+      String dir = kind + "-" + cases.incrementAndGet();
+      return new CaseDirectory(Files.createDirectory(mounted(writer).mnt.resolve(dir)), mounted(reader).mnt.resolve(dir));
+    }
+
+    /** Replaces {@code f}'s {@code before} with {@code next}: by appending its tail, or by rewriting it whole. */
+    private static void writeVersion(Path f, byte[] before, byte[] next, boolean append) throws java.io.IOException {
+      if (append) {
+        Files.write(f, java.util.Arrays.copyOfRange(next, before.length, next.length), StandardOpenOption.APPEND);
+      } else {
+        Files.write(f, next);
+      }
+    }
+
     private static byte[] readAll(java.nio.channels.FileChannel ch) throws java.io.IOException {
       java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
       java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64 << 10);
@@ -316,9 +323,9 @@ class ClusterPosixTest {
     }
 
     private void names(Preset writer, Preset reader) throws Exception {
-      String dir = "names-" + cases.incrementAndGet();
-      Path w = Files.createDirectory(mounted(writer).mnt.resolve(dir));
-      Path r = mounted(reader).mnt.resolve(dir);
+      CaseDirectory d = caseDirectory("names", writer, reader);
+      Path w = d.writer();
+      Path r = d.reader();
       assertFalse(Files.exists(r.resolve("a")));
       Files.write(w.resolve("a"), bytes(10));
       assertTrue(Files.exists(r.resolve("a")), "a name made on the other mount is there at once");

@@ -9,7 +9,6 @@ import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FileType;
 import io.dynamicfs.core.api.FsException;
 import io.dynamicfs.core.meta.MetaOp.ChunkChange;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +50,14 @@ class InlineChunkCacheTest {
     return c.isEmpty() ? null : c.get(0);
   }
 
+  /** Switches the inline cache on for {@code store} and makes its root directory. */
+  private OpApplier withCacheAndRoot(MetadataStore store) throws FsException {
+    store.cacheInlineChunks(1 << 20);
+    OpApplier ap = new OpApplier(store);
+    ap.apply(1, MetaOp.CreateNode.root(DIR, 0, 0, time)).orThrow();
+    return ap;
+  }
+
   private long create(OpApplier ap, String name) throws FsException {
     return ap.apply(ap.appliedIndex() + 1, new MetaOp.CreateNode(ROOT, name, FILE, 0, 0, true, 0, null, ++time))
         .orThrow().ino();
@@ -77,9 +83,7 @@ class InlineChunkCacheTest {
   @Test
   void randomCommitsTruncationsAndRemovals_readAsTheStoreHoldsThem_oftenFromMemory() throws Exception {
     try (MetadataStore store = MetadataStore.open(tmp.resolve("m"), BS)) {
-      store.cacheInlineChunks(1 << 20);
-      OpApplier ap = new OpApplier(store);
-      ap.apply(1, MetaOp.CreateNode.root(DIR, 0, 0, time)).orThrow();
+      OpApplier ap = withCacheAndRoot(store);
       List<Long> files = new ArrayList<>();
       List<String> names = new ArrayList<>();
       for (int step = 0; step < 3000; step++) {
@@ -109,9 +113,7 @@ class InlineChunkCacheTest {
   @Test
   void readersRacingTheWriter_leaveNothingOlderInMemory() throws Exception {
     try (MetadataStore store = MetadataStore.open(tmp.resolve("m"), BS)) {
-      store.cacheInlineChunks(1 << 20);
-      OpApplier ap = new OpApplier(store);
-      ap.apply(1, MetaOp.CreateNode.root(DIR, 0, 0, time)).orThrow();
+      OpApplier ap = withCacheAndRoot(store);
       long[] files = {create(ap, "a"), create(ap, "b"), create(ap, "c")};
       AtomicBoolean done = new AtomicBoolean();
       AtomicReference<Throwable> failed = new AtomicReference<>();
@@ -172,9 +174,7 @@ class InlineChunkCacheTest {
     Path dir = tmp.resolve("m");
     Path checkpoint = tmp.resolve("checkpoint");
     try (MetadataStore store = MetadataStore.open(dir, BS)) {
-      store.cacheInlineChunks(1 << 20);
-      OpApplier ap = new OpApplier(store);
-      ap.apply(1, MetaOp.CreateNode.root(DIR, 0, 0, time)).orThrow();
+      OpApplier ap = withCacheAndRoot(store);
       long ino = create(ap, "f");
       ap.apply(ap.appliedIndex() + 1, new MetaOp.CommitBlocks(ino, 1, -1, ++time, time,
           List.of(ChunkChange.inline(0, new byte[] {1})))).orThrow();
@@ -182,18 +182,7 @@ class InlineChunkCacheTest {
       ap.apply(ap.appliedIndex() + 1, new MetaOp.CommitBlocks(ino, 1, -1, ++time, time,
           List.of(ChunkChange.inline(0, new byte[] {2})))).orThrow();
       assertArrayEquals(new byte[] {2}, store.chunk(ino, 0).inline());
-      store.replace(() -> {
-        try (Stream<Path> old = Files.list(dir)) {
-          for (Path p : old.toList()) {
-            Files.delete(p);
-          }
-        }
-        try (Stream<Path> files = Files.list(checkpoint)) {
-          for (Path p : files.toList()) {
-            Files.copy(p, dir.resolve(p.getFileName()));
-          }
-        }
-      });
+      store.replace(() -> MetadataStoreReplaceTest.replaceFiles(dir, checkpoint));
       assertArrayEquals(new byte[] {1}, store.chunk(ino, 0).inline(), "the checkpoint's bytes, not the kept ones");
     }
   }

@@ -45,7 +45,8 @@ class MetadataStoreReplaceTest {
     return ap;
   }
 
-  private static void replaceFiles(Path dir, Path with) throws IOException {
+  /** Puts the files of {@code with} (a checkpoint) in place of those in {@code dir}. */
+  static void replaceFiles(Path dir, Path with) throws IOException {
     try (Stream<Path> old = Files.list(dir)) {
       for (Path p : old.toList()) {
         Files.delete(p);
