@@ -63,8 +63,7 @@ final class ClusterMountRunner {
     } catch (IOException e) {
       return cmd.fail("cannot create the mount's state directory: " + e.getMessage());
     }
-    Logging.configure(state.resolve("logs").resolve("dynamicfs.log"), cmd.ops.fileFormat(), cmd.ops.logLevel,
-        cmd.readyFile == null ? cmd.ops.stderrFormat() : null);
+    Logging.configureDaemon(state.resolve("logs"), cmd.ops, cmd.readyFile);
     Logger log = LoggerFactory.getLogger(ClusterMountRunner.class);
     long started = System.currentTimeMillis();
     DaemonMetrics metrics = new DaemonMetrics();

@@ -116,6 +116,7 @@ public final class Daemonizer {
         if (!child.isAlive()) {
           System.err.println("dynamicfs: " + command.what() + " exited (code " + child.exitValue() + ") before it was up:");
           System.err.print(tail(output));
+          System.err.println("  (once it knows its log directory, a daemon writes its output to console.out there)");
           return 1;
         }
         Thread.sleep(50);

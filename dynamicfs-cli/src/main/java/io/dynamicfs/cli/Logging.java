@@ -38,6 +38,16 @@ public final class Logging {
   private Logging() {}
 
   /**
+   * A daemon's logging (a mount's, a node's): {@code logDir}/dynamicfs.log in the chosen format; when it is
+   * attached ({@code readyFile} null) stderr gets every line too, and when it is a background child its
+   * stdout and stderr go to {@code logDir}/console.out ({@link DaemonConsole}).
+   */
+  static void configureDaemon(Path logDir, OperationsOptions ops, Path readyFile) {
+    configure(logDir.resolve("dynamicfs.log"), ops.fileFormat(), ops.logLevel, readyFile == null ? ops.stderrFormat() : null);
+    DaemonConsole.captureInBackground(readyFile, logDir);
+  }
+
+  /**
    * Sends the root logger at {@code level} to {@code file} in {@code fileFormat}; when {@code stderrFormat}
    * is non-null, stderr gets every event at that level too (instead of warnings only).
    */

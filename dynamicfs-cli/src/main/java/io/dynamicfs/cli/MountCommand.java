@@ -277,8 +277,7 @@ final class MountCommand implements Callable<Integer> {
       return fail(plain(e));
     }
     // Attached (a terminal or an init system, not a background child): stderr gets every line too.
-    Logging.configure(dir.logDir().resolve("dynamicfs.log"), ops.fileFormat(), ops.logLevel,
-        readyFile == null ? ops.stderrFormat() : null);
+    Logging.configureDaemon(dir.logDir(), ops, readyFile);
     Logger log = LoggerFactory.getLogger(MountCommand.class);
     long started = System.currentTimeMillis();
     DaemonMetrics metrics = new DaemonMetrics();

@@ -42,8 +42,7 @@ final class NodeDaemon {
     } catch (IOException e) {
       return fail(readyFile, "cannot create " + data.resolve("logs") + ": " + e.getMessage());
     }
-    Logging.configure(data.resolve("logs").resolve("dynamicfs.log"), ops.fileFormat(), ops.logLevel,
-        readyFile == null ? ops.stderrFormat() : null);
+    Logging.configureDaemon(data.resolve("logs"), ops, readyFile);
     Logger log = LoggerFactory.getLogger(NodeDaemon.class);
     long started = System.currentTimeMillis();
     ClusterNode node;
