@@ -237,7 +237,7 @@ public final class LowLevelMount implements Closeable {
         try {
           res = spin.receive(read, pollFd, session::exited);
         } finally {
-          gate.leave(res > 0 && ReaderGate.mayBlock(w.opcode()));
+          gate.leave(res > 0 && gate.wakesAtOnce(w.opcode()));
         }
         if (res == -EINTR || res == -EAGAIN) {
           continue;
@@ -249,7 +249,10 @@ public final class LowLevelMount implements Closeable {
           }
           break;
         }
+        int opcode = w.opcode();
+        long start = System.nanoTime();
         w.process(res);
+        gate.served(opcode, System.nanoTime() - start);
       }
     } catch (RuntimeException | Error e) {
       log.error("fuse worker died", e);

@@ -137,6 +137,29 @@ class ReaderGateTest {
   }
 
   @Test
+  void readsAndWritesWakeAtOnceOnlyWhileTheRecentOnesWereSlow() {
+    try (ReaderGate gate = new ReaderGate(1, exited::get, "test-watch")) {
+      assertTrue(gate.wakesAtOnce(15), "a fresh mount treats READ as possibly slow");
+      for (int i = 0; i < 40; i++) {
+        gate.served(15, TimeUnit.MICROSECONDS.toNanos(15)); // small files' READs from memory
+      }
+      assertFalse(gate.wakesAtOnce(15), "quick READs wake nobody");
+      assertFalse(gate.wakesAtOnce(16), "nor WRITEs after them");
+      assertTrue(gate.wakesAtOnce(20), "an FSYNC always does");
+      assertTrue(gate.wakesAtOnce(-1), "so does a request of unknown kind");
+      assertFalse(gate.wakesAtOnce(1), "a LOOKUP never does");
+      for (int i = 0; i < 40; i++) {
+        gate.served(1, TimeUnit.MILLISECONDS.toNanos(5)); // slow metadata does not count
+      }
+      assertFalse(gate.wakesAtOnce(15));
+      for (int i = 0; i < 4; i++) {
+        gate.served(15, TimeUnit.MICROSECONDS.toNanos(400)); // cold random reads of a big file
+      }
+      assertTrue(gate.wakesAtOnce(15), "a few slow READs bring the wake back");
+    }
+  }
+
+  @Test
   void whenTheSessionExits_everyParkedThreadReturns() throws Exception {
     ReaderGate gate = new ReaderGate(1, exited::get, "test-watch");
     assertTrue(gate.enter());
