@@ -214,10 +214,11 @@ public final class MetadataStore implements Closeable {
         throw new FsException(Errno.EIO, "metadata store at " + dir + " is closed");
       }
       closeDb();
-      InlineChunkCache c = inlineChunks;
+      InodeCache<Chunk> c = inlineChunks;
       if (c != null) {
         c.clear();
       }
+      leases.clear();
       try {
         swap.run();
       } catch (IOException | RuntimeException e) {
@@ -329,7 +330,7 @@ public final class MetadataStore implements Closeable {
 
   /** The block-list entry at {@code index}, or null for a hole. */
   public Chunk chunk(long ino, long index) throws FsException {
-    InlineChunkCache cache = inlineChunks;
+    InodeCache<Chunk> cache = inlineChunks;
     if (cache == null || index != 0) {
       return readChunk(ino, index);
     }
@@ -339,7 +340,7 @@ public final class MetadataStore implements Closeable {
     }
     long before = cache.invalidations();
     Chunk read = readChunk(ino, 0);
-    if (read != null) {
+    if (read != null && read.isInline()) {
       cache.fill(ino, read, before);
     }
     return read;
@@ -351,16 +352,16 @@ public final class MetadataStore implements Closeable {
   }
 
   /**
-   * Keeps small files' inline bytes in memory, up to {@code maxBytes} ({@link InlineChunkCache}): for a store
+   * Keeps small files' inline bytes in memory, up to {@code maxBytes} ({@link InodeCache}): for a store
    * that serves file reads (a mount's engine), not a node's.
    */
   public void cacheInlineChunks(long maxBytes) {
-    inlineChunks = new InlineChunkCache(maxBytes);
+    inlineChunks = InodeCache.inlineChunks(maxBytes);
   }
 
   /** Reads of block 0 answered from the inline cache and not, since it was switched on ({0, 0} when off). */
   public long[] inlineCacheCounts() {
-    InlineChunkCache c = inlineChunks;
+    InodeCache<Chunk> c = inlineChunks;
     return c == null ? new long[2] : new long[] {c.hits(), c.misses()};
   }
 
@@ -645,7 +646,17 @@ public final class MetadataStore implements Closeable {
   private volatile boolean leasesSeen;
 
   /** Small files' inline bytes in memory, or null (off: a node's store). */
-  private volatile InlineChunkCache inlineChunks;
+  private volatile InodeCache<Chunk> inlineChunks;
+
+  /**
+   * Lease records by inode, absent ones too (empty), up to this many: every op a cluster mount or node applies
+   * checks the lease of each inode it loads, and a mount checks them again to decide what it may answer
+   * ahead, several RocksDB reads per create (about 16 µs of a mount's 240 µs of CPU per create, profiled on
+   * a 3-node loopback cluster, session 22).
+   */
+  static final int LEASE_CACHE_ENTRIES = 100_000;
+  private final InodeCache<java.util.Optional<Lease>> leases =
+      new InodeCache<>(LEASE_CACHE_ENTRIES, l -> 1, java.util.function.UnaryOperator.identity());
 
   /** Called before a lease record is written (before the batch commits, so no reader misses it). */
   void leaseWritten() {
@@ -657,8 +668,15 @@ public final class MetadataStore implements Closeable {
     if (!leasesSeen) {
       return null;
     }
+    java.util.Optional<Lease> hit = leases.get(ino);
+    if (hit != null) {
+      return hit.orElse(null);
+    }
+    long before = leases.invalidations();
     byte[] v = get(Family.META, Keys.meta(LEASE_PREFIX, ino));
-    return v == null ? null : Lease.decode(ino, v);
+    Lease l = v == null ? null : Lease.decode(ino, v);
+    leases.fill(ino, java.util.Optional.ofNullable(l), before);
+    return l;
   }
 
   /** Every inode {@code root}'s lease covers, the directory itself included. */
@@ -866,8 +884,8 @@ public final class MetadataStore implements Closeable {
    * {@code inlineWritten}, the block 0 it stores inline of some of them (kept: a small file is often read
    * soon after it is written).
    */
-  void write(WriteBatch batch, java.util.Collection<Long> chunkInodes, Map<Long, Chunk> inlineWritten)
-      throws FsException {
+  void write(WriteBatch batch, java.util.Collection<Long> chunkInodes, Map<Long, Chunk> inlineWritten,
+      Map<Long, java.util.Optional<Lease>> leaseChanges) throws FsException {
     boolean written = false;
     try (Reading r = reading()) {
       db.write(writeOptions, batch);
@@ -875,10 +893,13 @@ public final class MetadataStore implements Closeable {
     } catch (RocksDBException e) {
       throw new FsException(Errno.EIO, "metadata write failed: " + e.getMessage(), e);
     } finally {
-      InlineChunkCache c = inlineChunks;
+      // after the write (even a failed one): a fill that read before it is dropped
+      InodeCache<Chunk> c = inlineChunks;
       if (c != null && !chunkInodes.isEmpty()) {
-        // after the write (even a failed one): a fill that read before it is dropped
         c.invalidate(chunkInodes, written ? inlineWritten : Map.of());
+      }
+      if (!leaseChanges.isEmpty()) {
+        leases.invalidate(leaseChanges.keySet(), written ? leaseChanges : Map.of());
       }
     }
   }

@@ -453,9 +453,7 @@ public final class OpApplier {
     if (store.lease(dir) != null) {
       return; // this session's already, as a root or under one of its roots
     }
-    store.leaseWritten();
-    tx.put(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, dir),
-        new MetadataStore.Lease(tx.session(), dir, false).encodeValue());
+    tx.putLease(dir, new MetadataStore.Lease(tx.session(), dir, false));
     tx.put(store.meta, Keys.meta(MetadataStore.COVER_PREFIX, dir, dir), new byte[0]);
   }
 
@@ -466,9 +464,7 @@ public final class OpApplier {
     }
     MetadataStore.Lease root = l.root() == dir ? l : store.lease(l.root());
     if (root != null && !root.recalled()) {
-      store.leaseWritten();
-      tx.put(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, l.root()),
-          new MetadataStore.Lease(root.session(), root.root(), true).encodeValue());
+      tx.putLease(l.root(), new MetadataStore.Lease(root.session(), root.root(), true));
     }
   }
 
@@ -476,7 +472,7 @@ public final class OpApplier {
   private void dropLease(Tx tx, long root) throws FsException {
     for (long ino : store.leaseCovered(root)) {
       tx.delete(store.meta, Keys.meta(MetadataStore.COVER_PREFIX, root, ino));
-      tx.delete(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, ino));
+      tx.deleteLease(ino);
     }
   }
 
@@ -487,9 +483,7 @@ public final class OpApplier {
     }
     MetadataStore.Lease l = store.lease(parent);
     if (l != null && l.session() == tx.session()) {
-      store.leaseWritten();
-      tx.put(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, ino),
-          new MetadataStore.Lease(tx.session(), l.root(), false).encodeValue());
+      tx.putLease(ino, new MetadataStore.Lease(tx.session(), l.root(), false));
       tx.put(store.meta, Keys.meta(MetadataStore.COVER_PREFIX, l.root(), ino), new byte[0]);
     }
   }
@@ -735,7 +729,7 @@ public final class OpApplier {
       if (l.root() == ino) {
         dropLease(tx, ino);
       } else {
-        tx.delete(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, ino));
+        tx.deleteLease(ino);
         tx.delete(store.meta, Keys.meta(MetadataStore.COVER_PREFIX, l.root(), ino));
       }
     }

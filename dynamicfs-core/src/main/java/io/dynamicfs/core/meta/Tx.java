@@ -35,6 +35,8 @@ final class Tx implements AutoCloseable {
   private final java.util.Set<Long> chunkInodes = new java.util.HashSet<>();
   /** Block 0 of those whose last write here stores its bytes inline (for the inline cache, write-through). */
   private final Map<Long, Chunk> inlineWritten = new HashMap<>();
+  /** Lease records this operation writes (empty: removed), for the store's lease cache. */
+  private final Map<Long, java.util.Optional<MetadataStore.Lease>> leaseChanges = new HashMap<>();
 
   /** The session the operation acts for ({@link MetaOp.AsSession}); 0: none. */
   private long session;
@@ -300,7 +302,7 @@ final class Tx implements AutoCloseable {
     if (nextIno != written.nextIno) {
       put(store.meta, MetadataStore.NEXT_INO_KEY, ByteBuffer.allocate(8).putLong(nextIno).array());
     }
-    store.write(batch, chunkInodes, inlineWritten);
+    store.write(batch, chunkInodes, inlineWritten, leaseChanges);
     written.index = appliedIndex;
     written.term = appliedTerm;
     written.nextIno = nextIno;
@@ -336,6 +338,19 @@ final class Tx implements AutoCloseable {
       inlineWritten.remove(ino);
     }
     delete(store.chunks, Keys.chunk(ino, index));
+  }
+
+  /** Sets the lease record of {@code ino} (noted for the store's lease cache). */
+  void putLease(long ino, MetadataStore.Lease lease) throws FsException {
+    store.leaseWritten();
+    leaseChanges.put(ino, java.util.Optional.of(lease));
+    put(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, ino), lease.encodeValue());
+  }
+
+  /** Removes the lease record of {@code ino} (noted for the store's lease cache). */
+  void deleteLease(long ino) throws FsException {
+    leaseChanges.put(ino, java.util.Optional.empty());
+    delete(store.meta, Keys.meta(MetadataStore.LEASE_PREFIX, ino));
   }
 
   /** The inodes this operation changed or removed. */

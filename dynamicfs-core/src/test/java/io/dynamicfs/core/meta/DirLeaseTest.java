@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dynamicfs.core.api.DirEntry;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FileType;
@@ -200,6 +201,66 @@ class DirLeaseTest {
     assertNull(store.lease(f));
     assertTrue(store.leaseRoots().isEmpty());
     ok(apply(create(d, "g", REG)));
+  }
+
+  /**
+   * The store keeps lease records in memory ({@code MetadataStore#lease} answers from it): over random
+   * acquires, recalls, releases, creates and removes under leases, sessions ending and coming back, every
+   * inode's answer must be what the store holds on disk, checked after each step.
+   */
+  @Test
+  void leasesAnsweredFromMemory_matchTheStore_overRandomLeaseHistories() throws Exception {
+    Random random = new Random(22);
+    List<Long> dirs = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      dirs.add(ok(apply(create(ROOT, "d" + i, DIR))));
+    }
+    java.util.Set<Long> seen = new java.util.TreeSet<>(dirs);
+    long[] sessions = {A, B};
+    int changed = 0;
+    for (int step = 0; step < 3000; step++) {
+      long who = sessions[random.nextInt(2)];
+      long dir = dirs.get(random.nextInt(dirs.size()));
+      int dice = random.nextInt(12);
+      OpApplier.Result r;
+      if (dice < 3) {
+        r = apply(as(who, new MetaOp.AcquireDirLease(dir)));
+      } else if (dice < 6) {
+        r = apply(as(who, create(dir, "f" + step, random.nextInt(4) == 0 ? DIR : REG)));
+        if (r.ok()) {
+          seen.add(r.ino());
+          if (store.inode(r.ino()).isDirectory()) {
+            dirs.add(r.ino());
+          }
+        }
+      } else if (dice < 8) {
+        List<String> names = store.list(dir).stream().map(DirEntry::name).toList();
+        if (names.isEmpty()) {
+          continue;
+        }
+        String name = names.get(random.nextInt(names.size()));
+        long victim = store.lookup(dir, name);
+        boolean isDir = store.inode(victim).isDirectory();
+        r = apply(as(who, new MetaOp.Remove(dir, name, isDir, 0, now())));
+        if (r.ok() && isDir) {
+          dirs.remove(victim);
+        }
+      } else if (dice < 9) {
+        r = apply(new MetaOp.RecallDirLease(dir));
+      } else if (dice < 11) {
+        r = apply(as(who, new MetaOp.ReleaseDirLease(dir)));
+      } else {
+        r = apply(new MetaOp.CloseSession(who));
+        apply(new MetaOp.OpenSession(who, "mount again", Long.MAX_VALUE));
+      }
+      changed += r.ok() ? 1 : 0;
+      for (long ino : seen) {
+        byte[] v = store.get(MetadataStore.Family.META, Keys.meta(MetadataStore.LEASE_PREFIX, ino));
+        MetadataStore.Lease onDisk = v == null ? null : MetadataStore.Lease.decode(ino, v);
+        assertEquals(onDisk, store.lease(ino), "step " + step + ", inode " + ino);
+      }
+    }
+    assertTrue(changed > 1000 && !store.leaseRoots().isEmpty(), changed + " ops applied");
   }
 
   @Test

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link MetadataStore#chunk} is compared with it: after random commits, truncations and removals, while
  * readers race the writer, and after the store's files were replaced.
  */
-class InlineChunkCacheTest {
+class InodeCacheTest {
   private static final int BS = 64 << 10;
   private static final long ROOT = FileSystem.ROOT_INO;
   private static final int DIR = FileType.DIRECTORY.bits() | 0755;
@@ -157,7 +157,7 @@ class InlineChunkCacheTest {
 
   @Test
   void aFillThatReadBeforeAWrite_isNotKept() {
-    InlineChunkCache cache = new InlineChunkCache(1 << 20);
+    InodeCache<Chunk> cache = InodeCache.inlineChunks(1 << 20);
     Chunk old = new Chunk(0, null, 3, new byte[] {1, 2, 3});
     long before = cache.invalidations();
     cache.invalidate(List.of(7L), Map.of()); // the write lands between the fill's read and its keeping
