@@ -219,6 +219,7 @@ public final class MetadataStore implements Closeable {
         c.clear();
       }
       leases.clear();
+      inodeRecords.clear();
       try {
         swap.run();
       } catch (IOException | RuntimeException e) {
@@ -256,9 +257,24 @@ public final class MetadataStore implements Closeable {
 
   /** The inode, or null. */
   public Inode inode(long ino) throws FsException {
+    java.util.Optional<Inode> hit = inodeRecords.get(ino);
+    if (hit != null) {
+      return hit.orElse(null);
+    }
+    long before = inodeRecords.invalidations();
     byte[] v = get(Family.INODES, Keys.ino(ino));
-    return v == null ? null : Inode.decode(ino, v);
+    Inode i = v == null ? null : Inode.decode(ino, v);
+    inodeRecords.fill(ino, java.util.Optional.ofNullable(i), before);
+    return i;
   }
+
+  /**
+   * Inode records by number, absent ones too (empty), up to this many: nearly every request reads one or
+   * more (getattr, the parent of a lookup or create, release, each inode an op loads), a RocksDB read each.
+   */
+  static final int INODE_CACHE_ENTRIES = 100_000;
+  private final InodeCache<java.util.Optional<Inode>> inodeRecords =
+      new InodeCache<>(INODE_CACHE_ENTRIES, i -> 1, java.util.function.UnaryOperator.identity());
 
   /** The inode; ENOENT if missing. */
   public Inode requireInode(long ino) throws FsException {
@@ -884,8 +900,8 @@ public final class MetadataStore implements Closeable {
    * {@code inlineWritten}, the block 0 it stores inline of some of them (kept: a small file is often read
    * soon after it is written).
    */
-  void write(WriteBatch batch, java.util.Collection<Long> chunkInodes, Map<Long, Chunk> inlineWritten,
-      Map<Long, java.util.Optional<Lease>> leaseChanges) throws FsException {
+  void write(WriteBatch batch, Map<Long, Object> inodeChanges, java.util.Collection<Long> chunkInodes,
+      Map<Long, Chunk> inlineWritten, Map<Long, java.util.Optional<Lease>> leaseChanges) throws FsException {
     boolean written = false;
     try (Reading r = reading()) {
       db.write(writeOptions, batch);
@@ -897,6 +913,14 @@ public final class MetadataStore implements Closeable {
       InodeCache<Chunk> c = inlineChunks;
       if (c != null && !chunkInodes.isEmpty()) {
         c.invalidate(chunkInodes, written ? inlineWritten : Map.of());
+      }
+      if (!inodeChanges.isEmpty()) {
+        Map<Long, java.util.Optional<Inode>> now = new java.util.HashMap<>();
+        if (written) {
+          inodeChanges.forEach((ino, v) -> now.put(ino, v instanceof Inode i ? java.util.Optional.of(i)
+              : java.util.Optional.empty()));
+        }
+        inodeRecords.invalidate(inodeChanges.keySet(), now);
       }
       if (!leaseChanges.isEmpty()) {
         leases.invalidate(leaseChanges.keySet(), written ? leaseChanges : Map.of());

@@ -302,7 +302,7 @@ final class Tx implements AutoCloseable {
     if (nextIno != written.nextIno) {
       put(store.meta, MetadataStore.NEXT_INO_KEY, ByteBuffer.allocate(8).putLong(nextIno).array());
     }
-    store.write(batch, chunkInodes, inlineWritten, leaseChanges);
+    store.write(batch, inodes, chunkInodes, inlineWritten, leaseChanges);
     written.index = appliedIndex;
     written.term = appliedTerm;
     written.nextIno = nextIno;

@@ -155,6 +155,64 @@ class InodeCacheTest {
     }
   }
 
+  /**
+   * Inode records are kept in memory by every store ({@code MetadataStore#inode}): after each of 3,000
+   * random creates, links, renames, attribute changes, commits and removals (of names and, at the last link,
+   * of inodes), every inode ever made reads as the store holds it on disk.
+   */
+  @Test
+  void inodesAnsweredFromMemory_matchTheStore_overRandomHistories() throws Exception {
+    try (MetadataStore store = MetadataStore.open(tmp.resolve("m"), BS)) {
+      OpApplier ap = new OpApplier(store);
+      ap.apply(1, MetaOp.CreateNode.root(DIR, 0, 0, time)).orThrow();
+      java.util.Set<Long> seen = new java.util.TreeSet<>(List.of(ROOT));
+      List<String> names = new ArrayList<>();
+      int removedInodes = 0;
+      for (int step = 0; step < 3000; step++) {
+        int what = random.nextInt(10);
+        long t = ++time;
+        MetaOp op;
+        if (names.isEmpty() || what < 3) {
+          String name = "f" + step;
+          op = new MetaOp.CreateNode(ROOT, name, random.nextInt(5) == 0 ? DIR : FILE, 0, 0, true, 0, null, t);
+          names.add(name);
+        } else {
+          String name = names.get(random.nextInt(names.size()));
+          long ino = store.lookup(ROOT, name);
+          boolean dir = store.inode(ino).isDirectory();
+          if (what == 3 && !dir) {
+            String to = "l" + step;
+            op = new MetaOp.Link(ino, ROOT, to, t);
+            names.add(to);
+          } else if (what == 4) {
+            String to = "r" + step;
+            op = new MetaOp.Rename(ROOT, name, ROOT, to, 0, 0, t);
+            names.set(names.indexOf(name), to);
+          } else if (what < 7) {
+            op = new MetaOp.SetAttrs(ino, FileType.ofMode(store.inode(ino).mode()).bits() | random.nextInt(01000), null,
+                null, t - 5, t - 3, t);
+          } else if (what < 8 && !dir) {
+            byte[] b = new byte[1 + random.nextInt(300)];
+            op = new MetaOp.CommitBlocks(ino, b.length, -1, t, t, List.of(ChunkChange.inline(0, b)));
+          } else {
+            op = new MetaOp.Remove(ROOT, name, dir, 0, t);
+            names.remove(name);
+            removedInodes += dir || store.inode(ino).nlink() == 1 ? 1 : 0;
+          }
+        }
+        OpApplier.Result r = ap.apply(ap.appliedIndex() + 1, op).orThrow();
+        if (op instanceof MetaOp.CreateNode) {
+          seen.add(r.ino());
+        }
+        for (long ino : seen) {
+          byte[] v = store.get(MetadataStore.Family.INODES, Keys.ino(ino));
+          assertEquals(v == null ? null : Inode.decode(ino, v), store.inode(ino), "step " + step + ", inode " + ino);
+        }
+      }
+      assertTrue(removedInodes > 100, removedInodes + " inodes removed");
+    }
+  }
+
   @Test
   void aFillThatReadBeforeAWrite_isNotKept() {
     InodeCache<Chunk> cache = InodeCache.inlineChunks(1 << 20);
