@@ -334,7 +334,9 @@ public final class Fsck {
     });
     if (unreferenced[0] > 0) {
       problems.add(new Problem(Severity.WARNING, "block store",
-          unreferenced[0] + " unreferenced records (left by a crash; reclaimed at next mount)"));
+          unreferenced[0] + " unreferenced records (stored bytes no metadata names, left by a crash or a commit that"
+              + " never came: a single node reclaims them at its next mount; a cluster's nodes keep them for now,"
+              + " see 'fsck unplaced copies')"));
     }
     meta.forEachOwnedRecord(owner -> {
       if (!inodes.containsKey(owner[0])) {
