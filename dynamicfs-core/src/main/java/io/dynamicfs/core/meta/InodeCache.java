@@ -10,15 +10,16 @@ import java.util.function.UnaryOperator;
 
 /**
  * Records of one kind kept in memory by inode, coherent with the store's writes, bounded by weight. The
- * store keeps two: small files' inline bytes (block 0 of a file whose bytes metadata holds, up to
- * {@code FormatOptions#inlineMax}) and lease records (a cluster mount checks them for every inode an op
- * touches, several RocksDB reads per create otherwise).
+ * store keeps three: inode records (nearly every request reads one), small files' inline bytes (block 0 of
+ * a file whose bytes metadata holds, up to {@code FormatOptions#inlineMax}; a mount's store only) and lease
+ * records (a cluster mount checks them for every inode an op touches, several RocksDB reads per create
+ * otherwise).
  *
  * <p>Why the inline bytes: without them such a read is a RocksDB read of the chunks family, which after a
  * compaction or a dropped page cache is a disk read of its SST block: about 150 µs of the 380 µs a cold
  * 16 KiB file took on a cluster mount (perl open, read, close after {@code drop_caches}).
  *
- * <p>Coherence: {@link MetadataStore} is the only writer of what is kept ({@link Tx#commit}, whose
+ * <p>Coherence: {@link MetadataStore} is the only writer of what is kept ({@link Tx#commit}, with its inode changes, and its
  * {@link Tx#putChunk}, {@link Tx#deleteChunk}, {@link Tx#putLease} and {@link Tx#deleteLease} note what
  * the batch changes); after each write it drops the inodes whose records the batch changed and keeps what
  * it wrote ({@link #invalidate}; writes to one store come one at a time: the applier's), and a replaced
@@ -60,6 +61,29 @@ final class InodeCache<V> {
     }
     hits.incrementAndGet();
     return copy.apply(v);
+  }
+
+  /** Reads one record from the store. */
+  interface Load<V> {
+    V read() throws io.dynamicfs.core.api.FsException;
+  }
+
+  /**
+   * What is kept of {@code ino}, else {@code load}'s answer, kept when non-null and {@code keep} accepts it
+   * (through {@link #fill}, so a read that raced a write is not kept).
+   */
+  V getOrLoad(long ino, Load<V> load, java.util.function.Predicate<V> keep)
+      throws io.dynamicfs.core.api.FsException {
+    V hit = get(ino);
+    if (hit != null) {
+      return hit;
+    }
+    long before = invalidations();
+    V read = load.read();
+    if (read != null && keep.test(read)) {
+      fill(ino, read, before);
+    }
+    return read;
   }
 
   /** The count a fill takes before it reads the store ({@link #fill}). */

@@ -257,15 +257,10 @@ public final class MetadataStore implements Closeable {
 
   /** The inode, or null. */
   public Inode inode(long ino) throws FsException {
-    java.util.Optional<Inode> hit = inodeRecords.get(ino);
-    if (hit != null) {
-      return hit.orElse(null);
-    }
-    long before = inodeRecords.invalidations();
-    byte[] v = get(Family.INODES, Keys.ino(ino));
-    Inode i = v == null ? null : Inode.decode(ino, v);
-    inodeRecords.fill(ino, java.util.Optional.ofNullable(i), before);
-    return i;
+    return inodeRecords.getOrLoad(ino, () -> {
+      byte[] v = get(Family.INODES, Keys.ino(ino));
+      return java.util.Optional.ofNullable(v == null ? null : Inode.decode(ino, v));
+    }, present -> true).orElse(null);
   }
 
   /**
@@ -350,16 +345,7 @@ public final class MetadataStore implements Closeable {
     if (cache == null || index != 0) {
       return readChunk(ino, index);
     }
-    Chunk hit = cache.get(ino);
-    if (hit != null) {
-      return hit;
-    }
-    long before = cache.invalidations();
-    Chunk read = readChunk(ino, 0);
-    if (read != null && read.isInline()) {
-      cache.fill(ino, read, before);
-    }
-    return read;
+    return cache.getOrLoad(ino, () -> readChunk(ino, 0), Chunk::isInline);
   }
 
   private Chunk readChunk(long ino, long index) throws FsException {
@@ -684,15 +670,10 @@ public final class MetadataStore implements Closeable {
     if (!leasesSeen) {
       return null;
     }
-    java.util.Optional<Lease> hit = leases.get(ino);
-    if (hit != null) {
-      return hit.orElse(null);
-    }
-    long before = leases.invalidations();
-    byte[] v = get(Family.META, Keys.meta(LEASE_PREFIX, ino));
-    Lease l = v == null ? null : Lease.decode(ino, v);
-    leases.fill(ino, java.util.Optional.ofNullable(l), before);
-    return l;
+    return leases.getOrLoad(ino, () -> {
+      byte[] v = get(Family.META, Keys.meta(LEASE_PREFIX, ino));
+      return java.util.Optional.ofNullable(v == null ? null : Lease.decode(ino, v));
+    }, present -> true).orElse(null);
   }
 
   /** Every inode {@code root}'s lease covers, the directory itself included. */
@@ -896,12 +877,14 @@ public final class MetadataStore implements Closeable {
   }
 
   /**
-   * Writes {@code batch}. For the inline cache: {@code chunkInodes}, the inodes whose chunks it changes, and
-   * {@code inlineWritten}, the block 0 it stores inline of some of them (kept: a small file is often read
-   * soon after it is written).
+   * Writes {@code batch}, then brings the caches ({@link InodeCache}) up to it: {@code inodeChanges} and
+   * {@code leaseChanges}, the inode and lease records it writes (empty: removed); {@code chunkInodes}, the
+   * inodes whose chunks it changes, and {@code inlineWritten}, the block 0 it stores inline of some of them
+   * (kept: a small file is often read soon after it is written).
    */
-  void write(WriteBatch batch, Map<Long, Object> inodeChanges, java.util.Collection<Long> chunkInodes,
-      Map<Long, Chunk> inlineWritten, Map<Long, java.util.Optional<Lease>> leaseChanges) throws FsException {
+  void write(WriteBatch batch, Map<Long, java.util.Optional<Inode>> inodeChanges,
+      java.util.Collection<Long> chunkInodes, Map<Long, Chunk> inlineWritten,
+      Map<Long, java.util.Optional<Lease>> leaseChanges) throws FsException {
     boolean written = false;
     try (Reading r = reading()) {
       db.write(writeOptions, batch);
@@ -915,12 +898,7 @@ public final class MetadataStore implements Closeable {
         c.invalidate(chunkInodes, written ? inlineWritten : Map.of());
       }
       if (!inodeChanges.isEmpty()) {
-        Map<Long, java.util.Optional<Inode>> now = new java.util.HashMap<>();
-        if (written) {
-          inodeChanges.forEach((ino, v) -> now.put(ino, v instanceof Inode i ? java.util.Optional.of(i)
-              : java.util.Optional.empty()));
-        }
-        inodeRecords.invalidate(inodeChanges.keySet(), now);
+        inodeRecords.invalidate(inodeChanges.keySet(), written ? inodeChanges : Map.of());
       }
       if (!leaseChanges.isEmpty()) {
         leases.invalidate(leaseChanges.keySet(), written ? leaseChanges : Map.of());

@@ -263,12 +263,16 @@ final class Tx implements AutoCloseable {
    * when it differs from what {@code written} says is stored); returns blocks that lost their last reference.
    */
   List<BlockId> commit(long appliedTerm, long appliedIndex, long nextIno, Written written) throws FsException {
+    Map<Long, java.util.Optional<Inode>> inodesWritten = new HashMap<>();
     for (Map.Entry<Long, Object> e : inodes.entrySet()) {
       byte[] key = Keys.ino(e.getKey());
       if (e.getValue() == DELETED) {
         delete(store.inodes, key);
+        inodesWritten.put(e.getKey(), java.util.Optional.empty());
       } else {
-        put(store.inodes, key, ((Inode) e.getValue()).encode());
+        Inode i = (Inode) e.getValue();
+        put(store.inodes, key, i.encode());
+        inodesWritten.put(e.getKey(), java.util.Optional.of(i));
       }
     }
     for (Map.Entry<BlockId, BlockRecord> e : blockRecords.entrySet()) {
@@ -302,7 +306,7 @@ final class Tx implements AutoCloseable {
     if (nextIno != written.nextIno) {
       put(store.meta, MetadataStore.NEXT_INO_KEY, ByteBuffer.allocate(8).putLong(nextIno).array());
     }
-    store.write(batch, inodes, chunkInodes, inlineWritten, leaseChanges);
+    store.write(batch, inodesWritten, chunkInodes, inlineWritten, leaseChanges);
     written.index = appliedIndex;
     written.term = appliedTerm;
     written.nextIno = nextIno;
