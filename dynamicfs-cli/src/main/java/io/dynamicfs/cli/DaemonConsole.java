@@ -43,11 +43,6 @@ final class DaemonConsole {
   private DaemonConsole() {}
 
   /**
-   * Points this process's stdout and stderr at {@code logDir}/{@value #FILE} (appending, after a line
-   * naming this start) and stops logging to the console. Throws when the file cannot be opened or the
-   * descriptors replaced; the caller reports it through its ready file.
-   */
-  /**
    * {@link #capture} for a background child (one started with a ready file); a failure is logged as a
    * warning and the daemon goes on with the output it was given.
    */
@@ -63,6 +58,11 @@ final class DaemonConsole {
     }
   }
 
+  /**
+   * Points this process's stdout and stderr at {@code logDir}/{@value #FILE} (appending, after a line
+   * naming this start) and stops logging to the console. Throws when the file cannot be opened or the
+   * descriptors replaced; {@link #captureInBackground} logs it.
+   */
   static Path capture(Path logDir) throws IOException {
     Path file = logDir.resolve(FILE);
     if (Files.exists(file) && Files.size(file) > ROTATE_AT) {

@@ -43,7 +43,8 @@ public final class Logging {
    * stdout and stderr go to {@code logDir}/console.out ({@link DaemonConsole}).
    */
   static void configureDaemon(Path logDir, OperationsOptions ops, Path readyFile) {
-    configure(logDir.resolve("dynamicfs.log"), ops.fileFormat(), ops.logLevel, readyFile == null ? ops.stderrFormat() : null);
+    configure(logDir.resolve("dynamicfs.log"), ops.fileFormat(), ops.logLevel,
+        readyFile == null ? ops.stderrFormat() : null);
     DaemonConsole.captureInBackground(readyFile, logDir);
   }
 

@@ -19,12 +19,12 @@ import java.util.function.BooleanSupplier;
  *
  * <p>A request that blocks (an fsync, a read of a block held by another node) must not leave the device
  * unread while threads are free: when no thread has read the device for a millisecond, a watcher wakes a
- * parked thread to read. An fsync-like request wakes one at once; a READ or WRITE does so only while the
- * recent ones took long ({@link #wakesAtOnce}): a small file's READ answered from memory in some 20 µs
- * paid two thread switches (the wake, then the first thread parking again) for nothing. Waking one at once whenever nobody reads would undo the point: that happens
+ * parked thread to read. Waking one at once whenever nobody reads would undo the point: that happens
  * between most requests of a single caller, for a few microseconds. The watcher looks every millisecond
  * while requests come and backs off to a second when none do; the first request after a quiet spell wakes
- * it.
+ * it. An fsync-like request wakes one at once; a READ or WRITE does so only while the recent ones took
+ * long ({@link #wakesAtOnce}): a small file's READ answered from memory in some 20 µs paid two thread
+ * switches (the wake, then the first thread parking again) for nothing.
  */
 final class ReaderGate implements AutoCloseable {
   /** How long nobody may read the device before the watcher wakes a parked thread. */
@@ -124,6 +124,8 @@ final class ReaderGate implements AutoCloseable {
    * unpacked, or a block from another node) takes well over it, so parallel random reads keep their threads.
    */
   static final long SLOW_DATA_NS = TimeUnit.MICROSECONDS.toNanos(50);
+  private static final int READ = 15;
+  private static final int WRITE = 16;
   /** Recent READ and WRITE service time, a moving average (1/8 weight to each new one); starts slow. */
   private volatile long dataNanos = 2 * SLOW_DATA_NS;
 
@@ -146,9 +148,6 @@ final class ReaderGate implements AutoCloseable {
       dataNanos = avg + (nanos - avg) / 8; // racy on purpose: a lost update only delays the average
     }
   }
-
-  private static final int READ = 15;
-  private static final int WRITE = 16;
 
   /**
    * Whether a request of this opcode moves data and may wait on disks or other nodes: READ, WRITE, FSYNC,
