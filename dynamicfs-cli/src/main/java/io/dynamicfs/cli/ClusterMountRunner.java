@@ -71,6 +71,7 @@ final class ClusterMountRunner {
     DynamicFileSystem fs;
     ClusterMounts conn;
     KernelInvalidations kernelInvalidations;
+    DaemonWarmup.run(DaemonWarmup::metered);
     try {
       conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress, cmd.blockTls);
       kernelInvalidations = KernelInvalidations.replica(conn::session);

@@ -290,6 +290,7 @@ final class MountCommand implements Callable<Integer> {
       return fail(e.getMessage());
     }
     DynamicFileSystem fs;
+    DaemonWarmup.run(DaemonWarmup::metered);
     // This engine is the data's only writer: the kernel may cache long and hears of changes no request made.
     KernelInvalidations kernelInvalidations = KernelInvalidations.singleNode();
     try {

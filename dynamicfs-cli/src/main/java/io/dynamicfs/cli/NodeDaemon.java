@@ -46,6 +46,7 @@ final class NodeDaemon {
     Logger log = LoggerFactory.getLogger(NodeDaemon.class);
     long started = System.currentTimeMillis();
     ClusterNode node;
+    DaemonWarmup.run(fs -> fs);
     try {
       node = starter.start();
     } catch (IOException | RuntimeException e) {
