@@ -108,7 +108,11 @@ final class InodeCache<V> {
   void invalidate(Collection<Long> inodes, Map<Long, V> written) {
     synchronized (lock) {
       invalidations.incrementAndGet();
-      kept.invalidateAll(inodes);
+      for (Long ino : inodes) {
+        if (!written.containsKey(ino)) { // a put replaces: dropping first would be a second cache write
+          kept.invalidate(ino);
+        }
+      }
       written.forEach((ino, v) -> kept.put(ino, copy.apply(v)));
     }
   }

@@ -260,12 +260,14 @@ public final class MetadataStore implements Closeable {
     return inodeRecords.getOrLoad(ino, () -> {
       byte[] v = get(Family.INODES, Keys.ino(ino));
       return java.util.Optional.ofNullable(v == null ? null : Inode.decode(ino, v));
-    }, present -> true).orElse(null);
+    }, java.util.Optional::isPresent).orElse(null); // an absent number read is mostly one a create is about to use
   }
 
   /**
-   * Inode records by number, absent ones too (empty), up to this many: nearly every request reads one or
-   * more (getattr, the parent of a lookup or create, release, each inode an op loads), a RocksDB read each.
+   * Inode records by number, up to this many: nearly every request reads one or more (getattr, the parent of
+   * a lookup or create, release, each inode an op loads), a RocksDB read each. Absent ones (empty) are kept
+   * when a write removes them, not when a read finds none: the number a create checks is free is written a
+   * moment later, and keeping its absence first was one more cache write per create.
    */
   static final int INODE_CACHE_ENTRIES = 100_000;
   private final InodeCache<java.util.Optional<Inode>> inodeRecords =
