@@ -29,6 +29,12 @@ final class NodeOptions {
           "copies (default ${DEFAULT-VALUE}; at least 1): it covers a dedup hit on one mount racing a delete on another."})
   long reclaimGraceSeconds;
 
+  @Option(names = "--orphan-grace", paramLabel = "SECONDS", defaultValue = "3600",
+      description = {"Remove a block copy this node holds once no block record places it here and nobody has put or",
+          "touched it for this long (default ${DEFAULT-VALUE}; 0 never). Mounts touch the copies they have not",
+          "committed yet well within it (docs/cluster.md, the orphan scan)."})
+  long orphanGraceSeconds;
+
   @Option(names = "--dead-node-after", paramLabel = "SECONDS", defaultValue = "600",
       description = "While this node leads: a node unreachable this long counts as dead and its blocks are copied "
           + "to the others (default ${DEFAULT-VALUE}).")
@@ -89,11 +95,14 @@ final class NodeOptions {
       throw new IllegalArgumentException("--replace-voter-after must be 0 (never) or seconds, got "
           + replaceVoterAfterSeconds);
     }
+    if (orphanGraceSeconds < 0) {
+      throw new IllegalArgumentException("--orphan-grace must be 0 (never) or seconds, got " + orphanGraceSeconds);
+    }
     ClusterNode.Options d = ClusterNode.Options.DEFAULT;
     return new ClusterNode.Options(Duration.ofSeconds(reclaimGraceSeconds), d.dutyPeriod(), d.blockSize(),
         snapshotEvery).withDeadNodeAfter(Duration.ofSeconds(deadNodeAfterSeconds)).withScrubEvery(scrubEvery())
         .withScrubRate(scrubRate).withReplaceVoterAfter(Duration.ofSeconds(replaceVoterAfterSeconds))
-        .withBlockTls(blockTls);
+        .withBlockTls(blockTls).withOrphanGrace(Duration.ofSeconds(orphanGraceSeconds));
   }
 
   /** What a background child needs to run as this command was asked to. */
@@ -102,7 +111,7 @@ final class NodeOptions {
     a.addAll(List.of("--snapshot-every", Long.toString(snapshotEvery), "--reclaim-grace",
         Long.toString(reclaimGraceSeconds), "--dead-node-after", Long.toString(deadNodeAfterSeconds),
         "--scrub-every", scrubEvery, "--scrub-rate", Long.toString(scrubRate), "--replace-voter-after",
-        Long.toString(replaceVoterAfterSeconds)));
+        Long.toString(replaceVoterAfterSeconds), "--orphan-grace", Long.toString(orphanGraceSeconds)));
     if (blockTls) {
       a.add("--block-tls");
     }

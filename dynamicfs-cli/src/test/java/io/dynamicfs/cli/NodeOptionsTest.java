@@ -44,6 +44,16 @@ class NodeOptionsTest {
   }
 
   @Test
+  void orphanGrace_defaultsToAnHour_zeroIsOff_negativeIsRefused() {
+    assertEquals(Duration.ofHours(1), parse().options().orphanGrace());
+    assertEquals(Duration.ZERO, parse("--orphan-grace", "0").options().orphanGrace());
+    assertEquals(Duration.ofSeconds(20), parse("--orphan-grace", "20").options().orphanGrace());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> parse("--orphan-grace", "-1").options());
+    assertTrue(e.getMessage().startsWith("--orphan-grace must be"), e.getMessage());
+  }
+
+  @Test
   void scrubRate_isASizePerSecond_32MByDefault_zeroUnlimited() {
     assertEquals(32L << 20, parse().options().scrubBytesPerSecond());
     assertEquals(100L << 20, parse("--scrub-rate", "100M").options().scrubBytesPerSecond());
@@ -53,7 +63,7 @@ class NodeOptionsTest {
   @Test
   void childArguments_carryTheSchedule() {
     NodeOptions o = parse("--scrub-every", "3d", "--dead-node-after", "30", "--replace-voter-after", "90",
-        "--scrub-rate", "5M", "--block-tls");
+        "--scrub-rate", "5M", "--block-tls", "--orphan-grace", "45");
     NodeOptions child = parse(o.childArguments().toArray(String[]::new));
     assertEquals(o.options(), child.options());
     assertTrue(child.options().blockTls());

@@ -1,6 +1,7 @@
 package io.dynamicfs.cli.metrics;
 
 import io.dynamicfs.cluster.node.ClusterNode;
+import io.dynamicfs.cluster.node.OrphanScan;
 import io.dynamicfs.cluster.node.ReplicationManager;
 import io.dynamicfs.cluster.raft.RaftMetaServer;
 import io.dynamicfs.cluster.transport.BlockServerStats;
@@ -12,8 +13,8 @@ import java.util.List;
 /**
  * A cluster node's meters: its metadata replica (role as a state set, term, commit and applied index; absent on
  * a block-only node), its block server (requests, errors, bytes in and out), its block store (blocks,
- * segment bytes, free bytes under it) and its replication manager's repairs (metadata nodes). All are read
- * when scraped.
+ * segment bytes, free bytes under it), its orphan scan (scans, copies and bytes removed) and its replication
+ * manager's repairs (metadata nodes). All are read when scraped.
  */
 public final class NodeMetrics {
   static final List<String> ROLES = List.of("leader", "follower", "candidate", "listener");
@@ -40,6 +41,16 @@ public final class NodeMetrics {
         .description("Bytes of this node's segment files").register(r);
     Gauge.builder("dfs.node.store.free.bytes", node, ClusterNode::freeBytes).baseUnit("bytes")
         .description("Usable bytes on the filesystem under this node's blocks").register(r);
+    OrphanScan o = node.orphanScan();
+    if (o != null) {
+      FunctionCounter.builder("dfs.orphan.scan.removed", o, OrphanScan::removed)
+          .description("Block copies the orphan scan removed (no record placed them here, untouched for the grace)")
+          .register(r);
+      FunctionCounter.builder("dfs.orphan.scan.removed.bytes", o, OrphanScan::removedBytes).baseUnit("bytes")
+          .description("Stored bytes of the copies the orphan scan removed").register(r);
+      FunctionCounter.builder("dfs.orphan.scans", o, OrphanScan::scans)
+          .description("Orphan scans this node ran").register(r);
+    }
     ReplicationManager m = node.replication();
     if (m != null) {
       FunctionCounter.builder("dfs.replication.repaired", m, ReplicationManager::repaired)

@@ -59,6 +59,8 @@ import org.slf4j.LoggerFactory;
 public final class ClusterMounts implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ClusterMounts.class);
   static final Duration CATCH_UP = Duration.ofSeconds(60);
+  /** How often the mount looks for uncommitted copies to touch ({@link CopyKeeper}): cheap when there are none. */
+  static final Duration KEEP_ALIVE_PERIOD = Duration.ofSeconds(1);
 
   private final ClusterAdmin admin;
   private final RaftMetaServer replica;
@@ -155,6 +157,13 @@ public final class ClusterMounts implements AutoCloseable {
       directory.refresh();
       checkBlockAccess(directory);
       BlockStore blocks = NodeStores.open(r, directory.nodes());
+      if (r instanceof Redundancy.Replicate) {
+        NodeDirectory nodes = directory;
+        blocks = new CopyKeeper(blocks, n -> {
+          BlockNode b = nodes.nodes().node(n);
+          return b == null ? null : (RemoteBlockStore) b.store();
+        }, System::nanoTime, KEEP_ALIVE_PERIOD.toMillis());
+      }
       log.atInfo().addKeyValue("cluster", token.clusterId().toString()).addKeyValue("replica", id)
           .addKeyValue("applied", commit).addKeyValue("redundancy", config.redundancy()).log("cluster mount connected");
       return new ClusterMounts(admin, replica, self, dir, waiter, directory, blocks, r, store,
@@ -200,7 +209,8 @@ public final class ClusterMounts implements AutoCloseable {
    * it leases without waiting for their Raft round ({@link RaftJournal}).
    */
   public ClusterMount engineParts(String client, Duration sessionTtl, boolean asyncMetadata) throws FsException {
-    RaftJournal j = new RaftJournal(admin.meta(), waiter, CATCH_UP, replica.stateMachine(), asyncMetadata);
+    RaftJournal j = new RaftJournal(admin.meta(), waiter, CATCH_UP, replica.stateMachine(), asyncMetadata,
+        blocks instanceof CopyKeeper k ? k : null);
     if (asyncMetadata) {
       replica.stateMachine().setSpeculation(j);
     }

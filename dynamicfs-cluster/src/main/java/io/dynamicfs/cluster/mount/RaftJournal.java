@@ -72,6 +72,7 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   static final Duration REOPEN_WAIT = Duration.ofSeconds(15);
 
   private final RaftMetaClient client;
+  private final CopyKeeper keeper;
   private final AppliedWaiter waiter;
   private final Duration catchUp;
   private final MetadataStateMachine replica;
@@ -100,6 +101,16 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
 
   RaftJournal(RaftMetaClient client, AppliedWaiter waiter, Duration catchUp, MetadataStateMachine replica,
       boolean async) throws FsException {
+    this(client, waiter, catchUp, replica, async, null);
+  }
+
+  /**
+   * {@code keeper}: the mount's {@link CopyKeeper} (replicated clusters), which touches the copies a commit names
+   * before it is proposed and hears when the engine drops a block; null for none.
+   */
+  RaftJournal(RaftMetaClient client, AppliedWaiter waiter, Duration catchUp, MetadataStateMachine replica,
+      boolean async, CopyKeeper keeper) throws FsException {
+    this.keeper = keeper;
     this.client = client;
     this.waiter = waiter;
     this.catchUp = catchUp;
@@ -116,6 +127,9 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
 
   @Override
   public OpApplier.Result append(MetaOp op) throws FsException {
+    if (keeper != null) {
+      keeper.beforeCommit(op); // no commit is proposed G/2 or more after a touch of a copy it names
+    }
     if (!async || op instanceof MetaOp.RenewSession) {
       // a renewal goes around the queue: behind a long backlog it could come after the session expired
       OpApplier.Result r = client.submit(op);
@@ -510,6 +524,13 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   @Override
   public boolean exclusive() {
     return false;
+  }
+
+  @Override
+  public void unpinned(io.dynamicfs.core.block.BlockId id) {
+    if (keeper != null) {
+      keeper.unpinned(id);
+    }
   }
 
   /** This journal's figures, for the mount's metrics. */

@@ -7,6 +7,7 @@ import io.dynamicfs.cluster.raft.RaftMetaServer;
 import io.dynamicfs.cluster.raft.RaftNodeConfig;
 import io.dynamicfs.cluster.transport.BlockServer;
 import io.dynamicfs.cluster.transport.BlockTls;
+import io.dynamicfs.cluster.transport.CopyClock;
 import io.dynamicfs.core.api.Errno;
 import io.dynamicfs.core.api.FileType;
 import io.dynamicfs.core.api.FsException;
@@ -75,6 +76,11 @@ public final class ClusterNode implements Closeable {
   private volatile ScheduledExecutorService repairs;
   private volatile ReplicationManager replication;
   private final ScheduledScrub scrubs;
+  /** When each copy here was last put or touched; shared with the block server (its per-id locks too). */
+  private final CopyClock copyClock = new CopyClock();
+  /** This node's orphan scan and its thread, or null with the scan off (grace zero). */
+  private final OrphanScan orphans;
+  private final ScheduledExecutorService orphanScans;
   private final VoterReplacement voterReplacement;
   /** Node number → when its blocks were first seen all gone while it drains ({@link #finishDrain}). */
   private final Map<Integer, Long> drainedSince = new HashMap<>();
@@ -114,7 +120,20 @@ public final class ClusterNode implements Closeable {
    */
   public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
       ReplicationManager.Settings replication, Duration scrubEvery, long scrubBytesPerSecond,
-      Duration replaceVoterAfter, boolean blockTls) {
+      Duration replaceVoterAfter, boolean blockTls, Duration orphanGrace) {
+    /**
+     * How long a copy no record places here must go unput and untouched before the orphan scan removes it
+     * ({@link OrphanScan}); mounts learn it from the node and touch what they hold uncommitted well within it.
+     */
+    public static final Duration DEFAULT_ORPHAN_GRACE = Duration.ofHours(1);
+
+    public Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
+        ReplicationManager.Settings replication, Duration scrubEvery, long scrubBytesPerSecond,
+        Duration replaceVoterAfter, boolean blockTls) {
+      this(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery, scrubBytesPerSecond,
+          replaceVoterAfter, blockTls, DEFAULT_ORPHAN_GRACE);
+    }
+
     public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
     /** How often the leader scrubs the cluster unless told otherwise (ZFS's advice for a pool is monthly). */
     public static final Duration DEFAULT_SCRUB_EVERY = Duration.ofDays(7);
@@ -142,25 +161,25 @@ public final class ClusterNode implements Closeable {
     /** These options with nodes counted dead after {@code d} unreachable. */
     public Options withDeadNodeAfter(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication.withDeadAfter(d),
-          scrubEvery, scrubBytesPerSecond, replaceVoterAfter, blockTls);
+          scrubEvery, scrubBytesPerSecond, replaceVoterAfter, blockTls, orphanGrace);
     }
 
     /** These options with the leader scrubbing every {@code d}; {@link Duration#ZERO}: never on its own. */
     public Options withScrubEvery(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, d, scrubBytesPerSecond,
-          replaceVoterAfter, blockTls);
+          replaceVoterAfter, blockTls, orphanGrace);
     }
 
     /** These options with the scheduled scrub reading at most {@code bytesPerSecond}; 0: unlimited. */
     public Options withScrubRate(long bytesPerSecond) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery, bytesPerSecond,
-          replaceVoterAfter, blockTls);
+          replaceVoterAfter, blockTls, orphanGrace);
     }
 
     /** These options with a voter unreachable for {@code d} replaced ({@link VoterReplacement}); zero: never. */
     public Options withReplaceVoterAfter(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery,
-          scrubBytesPerSecond, d, blockTls);
+          scrubBytesPerSecond, d, blockTls, orphanGrace);
     }
 
     /**
@@ -169,12 +188,24 @@ public final class ClusterNode implements Closeable {
      */
     public Options withBlockTls(boolean on) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery,
-          scrubBytesPerSecond, replaceVoterAfter, on);
+          scrubBytesPerSecond, replaceVoterAfter, on, orphanGrace);
     }
 
     public Options withSnapshotEvery(long entries) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, entries, replication, scrubEvery, scrubBytesPerSecond,
-          replaceVoterAfter, blockTls);
+          replaceVoterAfter, blockTls, orphanGrace);
+    }
+
+    /**
+     * These options with the orphan scan's grace period {@code g} ({@link OrphanScan}); zero: this node never
+     * removes unplaced copies (and mounts touch nothing on it).
+     */
+    public Options withOrphanGrace(Duration g) {
+      if (g.isNegative()) {
+        throw new IllegalArgumentException("orphan grace " + g + " is negative");
+      }
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery,
+          scrubBytesPerSecond, replaceVoterAfter, blockTls, g);
     }
   }
 
@@ -198,6 +229,7 @@ public final class ClusterNode implements Closeable {
       s = SegmentStore.open(data.resolve("blocks"), Codec.LZ4, SEGMENT_BYTES);
       bs = BlockServer.builder(s, token.credentials()).bind(file.listen().blockAddress())
           .blockSize(options.blockSize()).reclaimer(this::reclaimNow)
+          .copyClock(copyClock).orphanGrace(options.orphanGrace())
           .tls(blockTls).start();
       List<RaftPeer> peers = new ArrayList<>();
       for (Endpoint e : file.peers()) {
@@ -234,7 +266,94 @@ public final class ClusterNode implements Closeable {
     } else {
       duties.scheduleWithFixedDelay(this::promoteIfNeeded, ms, ms, TimeUnit.MILLISECONDS);
     }
+    if (options.orphanGrace().isZero()) {
+      this.orphans = null;
+      this.orphanScans = null;
+    } else {
+      this.orphans = new OrphanScan(blocks, copyClock, new ScanMetadata(), options.orphanGrace());
+      this.orphanScans = Executors.newSingleThreadScheduledExecutor(t -> {
+        Thread th = new Thread(t, "dfs-node-orphans");
+        th.setDaemon(true);
+        return th;
+      });
+      // nothing here is older than the grace before the grace has passed since the start (CopyClock)
+      long first = options.orphanGrace().toMillis();
+      long every = Math.max(100, options.orphanGrace().toMillis() / 4);
+      orphanScans.scheduleWithFixedDelay(this::orphanDuty, first, every, TimeUnit.MILLISECONDS);
+    }
   }
+
+  // ---- the orphan scan -------------------------------------------------------------------------------
+
+  private void orphanDuty() {
+    if (closing || removed.isDone()) {
+      return;
+    }
+    try {
+      orphans.scan();
+    } catch (IOException | RuntimeException e) {
+      log.atWarn().addKeyValue("error", String.valueOf(e)).log("orphan scan failed; it runs again next period");
+    }
+  }
+
+  /**
+   * Runs the orphan scan now (on its own thread, after a scan already running) and returns its report; EINVAL
+   * when the scan is off on this node.
+   */
+  public OrphanScan.Report scanOrphans() throws IOException {
+    if (orphans == null) {
+      throw FsException.of(Errno.EINVAL, "the orphan scan is off on node '%s' (orphan grace 0)", file.nodeId());
+    }
+    try {
+      return orphanScans.submit(orphans::scan).get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw FsException.of(Errno.EAGAIN, "node '%s' is stopping", file.nodeId());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw FsException.of(Errno.EIO, "interrupted while scanning for orphan copies");
+    }
+  }
+
+  /** When each copy here was last put or touched (and the per-id locks PUT, TOUCH and the scan share). */
+  CopyClock copyClock() {
+    return copyClock;
+  }
+
+  /** The orphan scan (its totals for metrics), or null when it is off on this node. */
+  public OrphanScan orphanScan() {
+    return orphans;
+  }
+
+  /** The scan's questions, through this node's client: linearizable reads (ReadIndex on the leader). */
+  private final class ScanMetadata implements OrphanScan.Metadata {
+    @Override
+    public Integer scannableNode(StringBuilder why) throws FsException {
+      Redundancy red = Redundancy.parse(client.query(new MetaQuery.Config()).redundancy());
+      if (!(red instanceof Redundancy.Replicate)) {
+        why.append("rs-K-M shards are kept under keys the metadata does not index");
+        return null;
+      }
+      for (MetadataStore.Node n : client.query(new MetaQuery.Nodes())) {
+        if (n.nodeId().equals(file.nodeId())) {
+          if (n.state().equals("REMOVED")) {
+            why.append("this node was removed from the cluster");
+            return null;
+          }
+          return n.number();
+        }
+      }
+      why.append("this node is not registered yet");
+      return null;
+    }
+
+    @Override
+    public boolean[] placedOn(int node, List<BlockId> ids) throws FsException {
+      return client.query(new MetaQuery.PlacedOn(node, ids));
+    }
+  }
+
 
   /** A scrub with repair of the whole cluster, from this node's replica (the leader's, so current). */
   private ClusterScrub.Report scrubNow() throws IOException {
@@ -919,6 +1038,9 @@ public final class ClusterNode implements Closeable {
     long start = System.nanoTime();
     closing = true;
     duties.shutdownNow();
+    if (orphanScans != null) {
+      orphanScans.shutdownNow();
+    }
     if (repairs != null) {
       repairs.shutdownNow();
     }
@@ -928,6 +1050,9 @@ public final class ClusterNode implements Closeable {
       stopped = duties.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
       if (repairs != null) {
         stopped &= repairs.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      }
+      if (orphanScans != null) {
+        stopped &= orphanScans.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

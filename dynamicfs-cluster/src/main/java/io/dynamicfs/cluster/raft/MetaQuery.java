@@ -60,6 +60,23 @@ public sealed interface MetaQuery<R> {
    */
   record BlocksOn(int node) implements MetaQuery<Long> {}
 
+  /**
+   * For each of {@code ids}, whether node {@code node} may hold a copy of it for the cluster: its block record
+   * places a copy there, or the block waits in pending deletion (the reclaimer deletes its copies on every
+   * node). The node's orphan scan asks this, linearizably, about copies untouched for its grace period; at
+   * most {@link #MAX_IDS} ids a query.
+   */
+  record PlacedOn(int node, List<BlockId> ids) implements MetaQuery<boolean[]> {
+    public static final int MAX_IDS = 1024;
+
+    public PlacedOn {
+      ids = List.copyOf(ids);
+      if (ids.size() > MAX_IDS) {
+        throw new IllegalArgumentException(ids.size() + " ids in one PlacedOn query, at most " + MAX_IDS);
+      }
+    }
+  }
+
   /** A Raft log position. */
   record Position(long term, long index) {}
 }

@@ -76,6 +76,13 @@ final class QueryCodec {
       } else if (q instanceof MetaQuery.BlocksOn on) {
         out.writeByte(12);
         out.writeInt(on.node());
+      } else if (q instanceof MetaQuery.PlacedOn p) {
+        out.writeByte(14);
+        out.writeInt(p.node());
+        out.writeInt(p.ids().size());
+        for (BlockId id : p.ids()) {
+          out.write(id.toBytes());
+        }
       } else {
         throw new IllegalArgumentException("unknown query " + q.getClass());
       }
@@ -101,6 +108,7 @@ final class QueryCodec {
         case 11 -> new MetaQuery.Config();
         case 12 -> new MetaQuery.BlocksOn(b.getInt());
         case 13 -> new MetaQuery.LastChange();
+        case 14 -> placedOn(b);
         default -> throw FsException.of(Errno.EIO, "unknown query tag %d", tag);
       };
       end(b, "query");
@@ -108,6 +116,19 @@ final class QueryCodec {
     } catch (BufferUnderflowException e) {
       throw new FsException(Errno.EIO, "query frame is truncated", e);
     }
+  }
+
+  private static MetaQuery.PlacedOn placedOn(ByteBuffer b) throws FsException {
+    int node = b.getInt();
+    int n = b.getInt();
+    if (n < 0 || n > MetaQuery.PlacedOn.MAX_IDS || n > b.remaining() / BlockId.LENGTH) {
+      throw FsException.of(Errno.EIO, "bad id count %d in a PlacedOn query", n);
+    }
+    List<BlockId> ids = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      ids.add(blockId(b));
+    }
+    return new MetaQuery.PlacedOn(node, ids);
   }
 
   // ---- answers ----------------------------------------------------------------------------------
@@ -188,6 +209,12 @@ final class QueryCodec {
         }
       } else if (q instanceof MetaQuery.BlocksOn) {
         out.writeLong((Long) value);
+      } else if (q instanceof MetaQuery.PlacedOn) {
+        boolean[] placed = (boolean[]) value;
+        out.writeInt(placed.length);
+        for (boolean p : placed) {
+          out.writeBoolean(p);
+        }
       } else if (q instanceof MetaQuery.Config) {
         byte[] op = io.dynamicfs.core.meta.OpCodec.encode((io.dynamicfs.core.meta.MetaOp) value);
         out.writeInt(op.length);
@@ -281,6 +308,16 @@ final class QueryCodec {
         value = nodes;
       } else if (q instanceof MetaQuery.BlocksOn) {
         value = b.getLong();
+      } else if (q instanceof MetaQuery.PlacedOn p) {
+        int n = b.getInt();
+        if (n != p.ids().size() || n > b.remaining()) {
+          throw FsException.of(Errno.EIO, "PlacedOn answer of %d flags for %d ids", n, p.ids().size());
+        }
+        boolean[] placed = new boolean[n];
+        for (int i = 0; i < n; i++) {
+          placed[i] = b.get() != 0;
+        }
+        value = placed;
       } else if (q instanceof MetaQuery.Config) {
         int n = b.getInt();
         if (n < 0 || n > b.remaining()) {

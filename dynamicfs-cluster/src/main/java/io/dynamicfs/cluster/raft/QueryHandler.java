@@ -55,6 +55,14 @@ final class QueryHandler {
         }
       });
       return count[0];
+    } else if (q instanceof MetaQuery.PlacedOn p) {
+      boolean[] placed = new boolean[p.ids().size()];
+      for (int i = 0; i < placed.length; i++) {
+        var id = p.ids().get(i);
+        BlockRecord r = store.block(id);
+        placed[i] = (r != null && r.placement().locations().contains(p.node())) || store.isPendingDelete(id);
+      }
+      return placed;
     } else if (q instanceof MetaQuery.Config) {
       var c = store.clusterConfig();
       if (c == null) {

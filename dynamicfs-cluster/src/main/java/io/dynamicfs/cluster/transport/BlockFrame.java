@@ -38,7 +38,7 @@ record BlockFrame(Type type, long requestId, byte[] payload) {
   /** Frame types; the code is on the wire and never changes meaning. */
   enum Type {
     HELLO(1), PUT(2), GET(3), HAS(4), DELETE(5), LIST(6), STATS(7), SYNC(8), PUT_SHARD(9), GET_SHARD(10), VERIFY(11),
-    GET_RANGE(12), RECLAIM(13), AUTH(14),
+    GET_RANGE(12), RECLAIM(13), AUTH(14), TOUCH(15),
     OK(64), DATA(65), ERROR(66);
 
     private static final Type[] BY_CODE = new Type[256];

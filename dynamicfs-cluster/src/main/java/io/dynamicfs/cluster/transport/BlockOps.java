@@ -47,12 +47,14 @@ final class BlockOps {
   private final LongSupplier freeBytes;
   private final int pageLimit;
   private final Reclaimer reclaimer;
+  private final CopyClock clock;
   private final BlockServerStats stats = new BlockServerStats();
 
   /** {@code maxPayload}: the largest answer payload the frame bound allows (limits a LIST page). */
   BlockOps(BlockStore store, GroupCommit commit, int blockSize, int maxPayload, LongSupplier freeBytes,
-      Reclaimer reclaimer) {
+      Reclaimer reclaimer, CopyClock clock) {
     this.store = store;
+    this.clock = clock;
     this.reclaimer = reclaimer;
     this.pageLimit = Math.min(MAX_LIST_PAGE, (maxPayload - 5) / Payload.STORED_BLOCK_BYTES);
     this.commit = commit;
@@ -78,6 +80,7 @@ final class BlockOps {
         case HAS -> answer.accept(has(r));
         case VERIFY -> answer.accept(verify(r));
         case DELETE -> answer.accept(delete(r));
+        case TOUCH -> answer.accept(touch(r));
         case LIST -> answer.accept(list(r));
         case STATS -> answer.accept(stats(r));
         case RECLAIM -> answer.accept(reclaim(r));
@@ -149,10 +152,17 @@ final class BlockOps {
     return blockSize + ShardRecord.HEADER;
   }
 
-  /** Stores verified bytes and answers OK (the stored block) once a sync that started after the store returned. */
+  /**
+   * Stores verified bytes and answers OK (the stored block) once a sync that started after the store returned.
+   * The store call and the copy's touch time are one step under the id's lock (see {@link CopyClock}).
+   */
   private void storeDurably(BlockId id, byte[] data, Type op, String peer, Consumer<Answer> answer)
       throws IOException {
-    StoredBlock sb = store.put(id, data, data.length);
+    StoredBlock sb;
+    synchronized (clock.lockFor(id)) {
+      sb = store.put(id, data, data.length);
+      clock.touch(id);
+    }
     byte[] ok = new Payload.Writer().storedBlock(sb).toBytes();
     commit.whenDurable(e -> answer.accept(e == null ? new Answer(Type.OK, ok) : failure(e, op, peer)));
   }
@@ -281,8 +291,47 @@ final class BlockOps {
   private Answer delete(Payload.Reader r) throws IOException {
     BlockId id = r.id();
     r.end();
-    store.delete(id);
+    synchronized (clock.lockFor(id)) {
+      store.delete(id);
+      clock.forget(id);
+    }
     return Answer.OK_EMPTY;
+  }
+
+  /** Most ids one TOUCH carries. */
+  static final int MAX_TOUCH_IDS = 1024;
+
+  /**
+   * TOUCH: u16 count (1 to {@link #MAX_TOUCH_IDS}), then that many ids (blocks or shard keys). Each copy held
+   * gets "touched now" on the {@link CopyClock}, under its id's lock, so the orphan scan leaves it for another
+   * grace period; the answer lists the ids this node does not hold: OK with u16 count + ids, in request order.
+   * A mount touches the copies it stored and has not committed yet (docs/cluster.md).
+   */
+  private Answer touch(Payload.Reader r) throws IOException {
+    int count = r.u16();
+    if (count < 1 || count > MAX_TOUCH_IDS) {
+      throw FsException.of(Errno.EINVAL, "TOUCH of %d ids (1 to %d)", count, MAX_TOUCH_IDS);
+    }
+    List<BlockId> ids = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      ids.add(r.id());
+    }
+    r.end();
+    List<BlockId> absent = new ArrayList<>();
+    for (BlockId id : ids) {
+      synchronized (clock.lockFor(id)) {
+        if (store.stat(id) == null) {
+          absent.add(id);
+        } else {
+          clock.touch(id);
+        }
+      }
+    }
+    Payload.Writer w = new Payload.Writer().u16(absent.size());
+    for (BlockId id : absent) {
+      w.id(id);
+    }
+    return new Answer(Type.OK, w.toBytes());
   }
 
   /**

@@ -61,6 +61,7 @@ public final class BlockServer implements AutoCloseable {
   private final InetSocketAddress address;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final BlockServerStats stats;
+  private final CopyClock clock;
 
   private BlockServer(Builder b) throws IOException {
     acceptGroup = new MultiThreadIoEventLoopGroup(1, acceptThreads,
@@ -71,12 +72,13 @@ public final class BlockServer implements AutoCloseable {
         new ArrayBlockingQueue<>(b.storeQueue), storeThreads);
     commit = new GroupCommit(b.store, commitThread);
     channels = new DefaultChannelGroup("block-clients", acceptGroup.next());
+    clock = b.clock;
     BlockOps ops = new BlockOps(b.store, commit, b.blockSize, BlockFrame.maxPayload(b.maxFrameBytes), b.freeSpace,
-        b.reclaimer);
+        b.reclaimer, b.clock);
     stats = ops.stats();
     ServerConnection.Shared shared = new ServerConnection.Shared(b.credentials, ops, workers, channels,
         b.blockSize, b.maxFrameBytes, b.maxInFlightPerConnection, b.maxConnections, b.helloTimeout.toMillis(),
-        b.tls != null && b.tls.required());
+        b.tls != null && b.tls.required(), b.orphanGrace.toMillis());
     int maxFrameBytes = b.maxFrameBytes;
     BlockTls tls = b.tls;
     ServerBootstrap boot = new ServerBootstrap().group(acceptGroup, ioGroup).channel(NioServerSocketChannel.class)
@@ -107,6 +109,11 @@ public final class BlockServer implements AutoCloseable {
   /** Requests, errors and bytes this server has handled since it started. */
   public BlockServerStats stats() {
     return stats;
+  }
+
+  /** When each copy was last put or touched, and the per-id locks PUT and TOUCH take (the orphan scan's). */
+  public CopyClock copyClock() {
+    return clock;
   }
 
   /** A builder for a server of {@code store} to the clients of the cluster {@code credentials} names. */
@@ -182,6 +189,8 @@ public final class BlockServer implements AutoCloseable {
     private LongSupplier freeSpace;
     private Reclaimer reclaimer = Reclaimer.NONE;
     private BlockTls tls;
+    private CopyClock clock = new CopyClock();
+    private Duration orphanGrace = Duration.ZERO;
 
     private Builder(BlockStore store, ClusterCredentials credentials) {
       this.store = Objects.requireNonNull(store, "store");
@@ -265,6 +274,23 @@ public final class BlockServer implements AutoCloseable {
      */
     public Builder tls(BlockTls t) {
       this.tls = Objects.requireNonNull(t, "tls");
+      return this;
+    }
+
+    /** The clock PUT and TOUCH record copies' touch times on (default: a new one on System.nanoTime). */
+    public Builder copyClock(CopyClock c) {
+      this.clock = Objects.requireNonNull(c, "copyClock");
+      return this;
+    }
+
+    /**
+     * The grace period G of this node's orphan scan, told to every client when it authenticates: a mount
+     * touches the copies it holds uncommitted well within it. Default zero: this node scans nothing, and
+     * mounts touch nothing here.
+     */
+    public Builder orphanGrace(Duration g) {
+      require(!g.isNegative(), "orphanGrace", g, "zero or positive");
+      this.orphanGrace = g;
       return this;
     }
 

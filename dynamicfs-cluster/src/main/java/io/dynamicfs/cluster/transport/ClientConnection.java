@@ -42,6 +42,7 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   private volatile FsException broken;
   private int blockSize;
   private int maxFrameBytes;
+  private long orphanGraceMillis;
 
   private ClientConnection(String node) {
     this.node = node;
@@ -99,6 +100,8 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
       Payload.Reader ok = c.expect(c.call(Type.AUTH, auth, auth, 0, 0, timeoutMillis), Type.OK);
       c.blockSize = ok.i32();
       c.maxFrameBytes = ok.i32();
+      // a node from before the orphan scan sends no grace: it removes nothing, so nothing needs touching there
+      c.orphanGraceMillis = ok.remaining() == 0 ? 0 : ok.i64();
       ok.end();
     } catch (FsException e) {
       c.close();
@@ -116,6 +119,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
   /** The node's frame bound, as its HELLO answer said. */
   int maxFrameBytes() {
     return maxFrameBytes;
+  }
+
+  /** The grace period of the node's orphan scan, as its AUTH answer said; 0: the node scans nothing. */
+  long orphanGraceMillis() {
+    return orphanGraceMillis;
   }
 
   boolean usable() {

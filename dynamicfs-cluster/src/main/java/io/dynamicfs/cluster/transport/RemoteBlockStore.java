@@ -216,6 +216,44 @@ public final class RemoteBlockStore implements BlockStore, ShardStore {
     };
   }
 
+  /**
+   * TOUCH: has the node note that its copies of {@code ids} (blocks or shard keys) were used now, so its orphan
+   * scan leaves them for another grace period; returns the ids it does not hold (in request order). Sent in
+   * pages that fit the node's frame bound; each page is one request.
+   */
+  public java.util.List<BlockId> touch(java.util.List<BlockId> ids) throws IOException {
+    java.util.List<BlockId> absent = new java.util.ArrayList<>();
+    int from = 0;
+    while (from < ids.size()) {
+      ClientConnection c = connection();
+      int fit = (BlockFrame.maxPayload(Math.min(maxFrameBytes, c.maxFrameBytes())) - 2) / BlockId.LENGTH;
+      int n = Math.min(ids.size() - from, Math.min(BlockOps.MAX_TOUCH_IDS, fit));
+      Payload.Writer w = new Payload.Writer().u16(n);
+      for (BlockId id : ids.subList(from, from + n)) {
+        w.id(id);
+      }
+      Payload.Reader r = c.expect(c.call(Type.TOUCH, w.toBytes(), NONE, 0, 0, timeoutMillis), Type.OK);
+      int missing = r.u16();
+      if (missing > n) {
+        throw FsException.of(Errno.EIO, "block server %s answered a TOUCH of %d ids with %d absent", node, n, missing);
+      }
+      for (int i = 0; i < missing; i++) {
+        absent.add(r.id());
+      }
+      r.end();
+      from += n;
+    }
+    return absent;
+  }
+
+  /**
+   * The grace period of the node's orphan scan in milliseconds, as the node said when this store connected
+   * (0: it removes no copies). Connects if needed.
+   */
+  public long orphanGraceMillis() throws IOException {
+    return connection().orphanGraceMillis();
+  }
+
   @Override
   public void delete(BlockId id) throws IOException {
     ClientConnection c = connection();

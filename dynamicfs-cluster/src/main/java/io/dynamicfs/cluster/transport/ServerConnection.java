@@ -31,7 +31,7 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
   /** What every connection of one server shares. */
   record Shared(ClusterCredentials credentials, BlockOps ops, Executor workers, ChannelGroup channels,
       int blockSize, int maxFrameBytes, int maxInFlight, int maxConnections, long helloTimeoutMillis,
-      boolean tlsRequired) {}
+      boolean tlsRequired, long orphanGraceMillis) {}
 
   private final Shared shared;
   private String peer = "?";
@@ -166,7 +166,8 @@ final class ServerConnection extends ChannelInboundHandlerAdapter {
       helloTimer.cancel(false);
     }
     log.atDebug().addKeyValue("peer", peer).log("block client authenticated");
-    byte[] ok = new Payload.Writer().i32(shared.blockSize()).i32(shared.maxFrameBytes()).toBytes();
+    byte[] ok = new Payload.Writer().i32(shared.blockSize()).i32(shared.maxFrameBytes())
+        .i64(shared.orphanGraceMillis()).toBytes();
     ctx.writeAndFlush(BlockFrame.encode(ctx.alloc(), Type.OK, f.requestId(), ok));
   }
 

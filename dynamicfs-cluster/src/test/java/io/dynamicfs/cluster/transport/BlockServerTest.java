@@ -499,6 +499,65 @@ class BlockServerTest {
   }
 
   @Test
+  void touch_heldCopiesGetANewTouchTime_absentOnesAreListed_badFramesRefused() throws Exception {
+    RemoteBlockStore remote = remote();
+    Random rnd = new Random(15);
+    byte[] a = block(rnd, 40_000);
+    byte[] b = block(rnd, 40_000);
+    remote.put(idOf(a), a, a.length);
+    remote.put(idOf(b), b, b.length);
+    long putAt = server.copyClock().lastTouch(idOf(a));
+    BlockId missing = idOf(new byte[] {4, 5, 6});
+    Thread.sleep(5);
+    assertEquals(List.of(missing), remote.touch(List.of(idOf(a), missing, idOf(b))));
+    assertTrue(server.copyClock().lastTouch(idOf(a)) > putAt, "TOUCH moved the copy's touch time");
+    assertEquals(0, remote.orphanGraceMillis(), "a server without a grace tells its clients none");
+    // many ids: sent in pages of at most the most one TOUCH carries
+    List<BlockId> many = new ArrayList<>();
+    for (int i = 0; i < 2500; i++) {
+      many.add(idOf(new byte[] {(byte) i, (byte) (i >> 8), 9}));
+    }
+    assertEquals(many, remote.touch(many));
+    remote.delete(idOf(b));
+    assertEquals(List.of(idOf(b)), remote.touch(List.of(idOf(b))), "a deleted copy is absent");
+    // malformed TOUCH frames: EINVAL, the connection kept
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.hello(CREDS);
+      byte[][] bad = {
+          new Payload.Writer().u16(0).toBytes(), // no ids
+          new Payload.Writer().u16(2).id(idOf(a)).toBytes(), // fewer ids than counted
+          new Payload.Writer().u16(1).id(idOf(a)).u8(0).toBytes(), // trailing byte
+          new Payload.Writer().u16(1025).toBytes(), // over the bound
+      };
+      for (int i = 0; i < bad.length; i++) {
+        raw.send(RawClient.frame(BlockFrame.Type.TOUCH, 10 + i, bad[i]));
+        BlockFrame f = assertInstanceOf(BlockFrame.class, raw.read());
+        assertEquals(BlockFrame.Type.ERROR, f.type(), "bad TOUCH " + i);
+        assertEquals(Errno.EINVAL.code(), new Payload.Reader(f.payload(), "ERROR").u16(), "bad TOUCH " + i);
+      }
+      raw.send(RawClient.frame(BlockFrame.Type.TOUCH, 20, new Payload.Writer().u16(1).id(idOf(a)).toBytes()));
+      BlockFrame ok = assertInstanceOf(BlockFrame.class, raw.read());
+      assertEquals(BlockFrame.Type.OK, ok.type(), "the connection still serves");
+    }
+    // before authentication: refused and closed, nothing touched
+    long before = server.copyClock().lastTouch(idOf(a));
+    try (RawClient raw = new RawClient(server.address())) {
+      raw.send(RawClient.frame(BlockFrame.Type.TOUCH, 1, new Payload.Writer().u16(1).id(idOf(a)).toBytes()));
+      assertRefused(raw.read(), "HELLO must be the first frame");
+      assertSame(RawClient.CLOSED, raw.read());
+    }
+    assertEquals(before, server.copyClock().lastTouch(idOf(a)));
+  }
+
+  @Test
+  void auth_tellsTheClientTheServersOrphanGrace() throws IOException {
+    try (SegmentStore other = SegmentStore.open(dir.resolve("graced"), Codec.LZ4, 64 << 20);
+        BlockServer graced = BlockServer.builder(other, CREDS).orphanGrace(Duration.ofSeconds(90)).start()) {
+      assertEquals(90_000, remote(graced.address(), CREDS).orphanGraceMillis());
+    }
+  }
+
+  @Test
   void hello_isAChallengeResponse_aRecordedExchangeReplayedOnANewConnectionIsRefused() throws IOException {
     byte[] clientNonce = ClusterCredentials.nonce();
     byte[] firstServerNonce;

@@ -145,7 +145,9 @@ final class MetaLog {
       return;
     }
     pins.remove(id);
-    if (journal.exclusive() && meta.block(id) == null && !meta.isPendingDelete(id)) {
+    if (!journal.exclusive()) {
+      journal.unpinned(id); // other clients may share it: the nodes' orphan scan decides (docs/cluster.md)
+    } else if (meta.block(id) == null && !meta.isPendingDelete(id)) {
       deleteBytes(id); // written but never committed; a pending one is the reclaimer's
     }
   }

@@ -29,4 +29,13 @@ public interface OpJournal {
    * nothing to do.
    */
   default void sync() throws FsException {}
+
+  /**
+   * The engine holds block {@code id} for no commit any more: its last pin went (the block was committed,
+   * superseded by a newer write, or dropped with its file). Called on a shared journal only
+   * ({@link #exclusive} false), under the engine's pin monitor, so a later pin and store of the same id come
+   * after it. A cluster mount stops keeping the block's uncommitted copies alive on the nodes: if no record
+   * places them, the nodes' orphan scan removes them. Must be quick and must not throw.
+   */
+  default void unpinned(io.dynamicfs.core.block.BlockId id) {}
 }
