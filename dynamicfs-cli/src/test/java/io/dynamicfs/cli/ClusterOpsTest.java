@@ -131,6 +131,9 @@ class ClusterOpsTest {
         assertTrue(metric(metrics, "dfs_raft_commit_index") > 0, n);
         assertTrue(metric(metrics, "dfs_block_server_requests_total") > 0, n);
         assertTrue(metric(metrics, "dfs_node_store_free_bytes") > 0, n);
+        // the orphan scan's counters (on by default; its first scan comes an hour after the start)
+        assertEquals(0.0, metric(metrics, "dfs_orphan_scan_removed_total"), n);
+        assertEquals(0.0, metric(metrics, "dfs_orphan_scan_freed_bytes_total"), n);
         // every node is a metadata voter here, and no node died: nothing was repaired or lost
         assertEquals(0.0, metric(metrics, "dfs_replication_repaired_total"), n);
         assertEquals(0.0, metric(metrics, "dfs_replication_lost_total"), n);

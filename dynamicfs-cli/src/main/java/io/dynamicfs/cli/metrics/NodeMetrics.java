@@ -46,7 +46,7 @@ public final class NodeMetrics {
       FunctionCounter.builder("dfs.orphan.scan.removed", o, OrphanScan::removed)
           .description("Block copies the orphan scan removed (no record placed them here, untouched for the grace)")
           .register(r);
-      FunctionCounter.builder("dfs.orphan.scan.removed.bytes", o, OrphanScan::removedBytes).baseUnit("bytes")
+      FunctionCounter.builder("dfs.orphan.scan.freed", o, OrphanScan::removedBytes).baseUnit("bytes")
           .description("Stored bytes of the copies the orphan scan removed").register(r);
       FunctionCounter.builder("dfs.orphan.scans", o, OrphanScan::scans)
           .description("Orphan scans this node ran").register(r);

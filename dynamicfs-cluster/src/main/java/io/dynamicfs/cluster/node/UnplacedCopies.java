@@ -14,9 +14,10 @@ import java.util.List;
  * Counts the copies the nodes hold that no block record places on them: space that nothing references,
  * left by writes whose commit never came (a mount killed or cut off between storing blocks and committing
  * them), by a repair whose copy lost its compare-and-set, or a write still in progress at the moment of
- * the count. Nothing is deleted: removing such copies safely needs a bound on how long a stored block may
- * wait for its commit (docs/cluster.md, "Not done"); this is what an operator can see meanwhile (`fsck
- * --cluster`). A copy of a block waiting in pending deletion is placed (the reclaimer removes it).
+ * the count. Nothing is deleted here: each node's {@link OrphanScan} removes such copies once nobody has put
+ * or touched them for its grace period; this is what an operator sees meanwhile (`fsck --cluster`), young
+ * copies and writes in progress included. A copy of a block waiting in pending deletion is placed (the
+ * reclaimer removes it).
  *
  * <p>Replicated clusters only: an rs-K-M node holds shards under keys derived from the block id, which the
  * metadata does not index, so {@link #count} says it did not count them.
