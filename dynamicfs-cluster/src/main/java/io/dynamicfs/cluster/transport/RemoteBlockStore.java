@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -221,8 +223,8 @@ public final class RemoteBlockStore implements BlockStore, ShardStore {
    * scan leaves them for another grace period; returns the ids it does not hold (in request order). Sent in
    * pages that fit the node's frame bound; each page is one request.
    */
-  public java.util.List<BlockId> touch(java.util.List<BlockId> ids) throws IOException {
-    java.util.List<BlockId> absent = new java.util.ArrayList<>();
+  public List<BlockId> touch(List<BlockId> ids) throws IOException {
+    List<BlockId> absent = new ArrayList<>();
     int from = 0;
     while (from < ids.size()) {
       ClientConnection c = connection();
