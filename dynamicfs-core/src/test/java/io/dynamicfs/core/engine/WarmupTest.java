@@ -25,6 +25,7 @@ class WarmupTest {
   @Test
   void runsEveryRequestKindThroughTheGivenLayers_countsThem_andLeavesNothingBehind() throws IOException {
     Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
+    java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
     long ops = Warmup.run(tmp, Duration.ofSeconds(20), fs -> counting(fs, calls));
 
     long counted = calls.values().stream().mapToLong(AtomicLong::get).sum();
@@ -36,6 +37,10 @@ class WarmupTest {
     try (Stream<Path> left = Files.list(tmp)) {
       assertEquals(List.of(), left.toList(), "the scratch filesystem is deleted");
     }
+    List<String> engineThreads = Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> !before.contains(t) && t.isAlive() && t.getName().startsWith("dfs-")).map(Thread::getName)
+        .toList();
+    assertEquals(List.of(), engineThreads, "the scratch engine's threads ended with it");
   }
 
   @Test
