@@ -71,7 +71,6 @@ final class ClusterMountRunner {
     DynamicFileSystem fs;
     ClusterMounts conn;
     KernelInvalidations kernelInvalidations;
-    DaemonWarmup.run(DaemonWarmup::metered);
     try {
       conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress, cmd.blockTls);
       kernelInvalidations = KernelInvalidations.replica(conn::session);
@@ -123,6 +122,7 @@ final class ClusterMountRunner {
       MountCommand.closeQuietly(policyParts.tracker());
       return cmd.fail(MountCommand.plain(e));
     }
+    DaemonWarmup.run(DaemonWarmup::metered); // connected, the replica open, the admin port taken: only serving is left
     FuseMount mount;
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + state).withExtra(cmd.fuseOptions)

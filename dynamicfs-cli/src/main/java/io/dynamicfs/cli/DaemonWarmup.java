@@ -6,16 +6,46 @@ import io.dynamicfs.core.engine.Warmup;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
+import org.slf4j.LoggerFactory;
 
-/** The engine warm-up a daemon runs before it serves ({@link Warmup}); {@code dfs.warmup.ms} bounds it, 0 skips. */
+/**
+ * The engine warm-up a daemon runs before it serves ({@link Warmup}), in {@code java.io.tmpdir}. Its bound in
+ * milliseconds comes from the system property {@code dfs.warmup.ms}, else the environment variable
+ * {@code DFS_WARMUP_MS} (which the daemon's background child inherits), else {@link #DEFAULT_MS}; 0 skips it.
+ */
 final class DaemonWarmup {
+  static final long DEFAULT_MS = 3000;
+  static final String PROPERTY = "dfs.warmup.ms";
+  static final String ENVIRONMENT = "DFS_WARMUP_MS";
+
   private DaemonWarmup() {}
 
   static void run(UnaryOperator<FileSystem> layers) {
-    long ms = Long.getLong("dfs.warmup.ms", 3000);
+    long ms = budgetMillis(System.getProperty(PROPERTY), System.getenv(ENVIRONMENT));
     if (ms > 0) {
       Warmup.run(Path.of(System.getProperty("java.io.tmpdir")), Duration.ofMillis(ms), layers);
     }
+  }
+
+  /** The bound from the property, else the environment; a value that is no count of milliseconds is ignored. */
+  static long budgetMillis(String property, String environment) {
+    for (String v : new String[] {property, environment}) {
+      if (v == null || v.isBlank()) {
+        continue;
+      }
+      try {
+        long ms = Long.parseLong(v.trim());
+        if (ms >= 0) {
+          return ms;
+        }
+      } catch (NumberFormatException e) {
+        // below
+      }
+      LoggerFactory.getLogger(DaemonWarmup.class).atWarn().addKeyValue("value", v)
+          .log("warm-up bound is not a number of milliseconds (0 skips it); using the default");
+      return DEFAULT_MS;
+    }
+    return DEFAULT_MS;
   }
 
   /** The mount's metrics layer over the scratch engine (its meters in a registry of their own). */

@@ -290,7 +290,6 @@ final class MountCommand implements Callable<Integer> {
       return fail(e.getMessage());
     }
     DynamicFileSystem fs;
-    DaemonWarmup.run(DaemonWarmup::metered);
     // This engine is the data's only writer: the kernel may cache long and hears of changes no request made.
     KernelInvalidations kernelInvalidations = KernelInvalidations.singleNode();
     try {
@@ -337,6 +336,7 @@ final class MountCommand implements Callable<Integer> {
       closeQuietly(dir);
       return fail(plain(e));
     }
+    DaemonWarmup.run(DaemonWarmup::metered); // the data opened and the admin port taken: only serving is left
     FuseMount mount;
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + dir.root()).withExtra(fuseOptions)

@@ -46,7 +46,6 @@ final class NodeDaemon {
     Logger log = LoggerFactory.getLogger(NodeDaemon.class);
     long started = System.currentTimeMillis();
     ClusterNode node;
-    DaemonWarmup.run(fs -> fs);
     try {
       node = starter.start();
     } catch (IOException | RuntimeException e) {
@@ -113,6 +112,7 @@ final class NodeDaemon {
       }, "dfs-node-left");
       exit.start();
     });
+    DaemonWarmup.run(fs -> fs); // after the start, so bad input is refused at once; before 'ok', so a new node is warm
     if (readyFile != null) {
       report(readyFile, "ok " + ProcessHandle.current().pid());
     } else {

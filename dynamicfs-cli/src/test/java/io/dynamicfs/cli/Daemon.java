@@ -34,14 +34,22 @@ final class Daemon implements AutoCloseable {
    * a separate JVM with {@code heap}; returns once it reports ready. {@code mnt} is detached on close, if any.
    */
   static Daemon startWith(List<String> args, Path mnt, Path work, String heap) throws Exception {
+    return startWith(args, mnt, work, List.of(heap), java.util.Map.of());
+  }
+
+  /** As {@link #startWith(List, Path, Path, String)}, with JVM options {@code jvm} and {@code env} added. */
+  static Daemon startWith(List<String> args, Path mnt, Path work, List<String> jvm, java.util.Map<String, String> env)
+      throws Exception {
     Path ready = work.resolve("ready-" + System.nanoTime());
     Path log = work.resolve("daemon-" + System.nanoTime() + ".log");
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), heap,
-        "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    cmd.addAll(jvm);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
     cmd.addAll(args);
     cmd.addAll(List.of("--foreground", "--ready-file", ready.toString()));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    Process p = pb.start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (System.nanoTime() < deadline) {
       if (Files.exists(ready)) {
