@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * metadata apply and a mount's engine share this code with a single-node engine, so one warm-up serves all
  * three: it formats a scratch data directory in a new temporary directory, runs creates, small and whole-block
  * writes, reads, lookups, attribute changes, renames and removals through {@code wrap} (the daemon's own
- * request layers, e.g. its metrics) for at most {@code budget}, then closes and deletes it. It never touches
- * the daemon's data, and it is best effort: a failure is logged and the daemon starts anyway.
+ * request layers, e.g. its metrics) until the JIT goes quiet or {@code budget} ends, then closes and deletes it.
+ * It never touches the daemon's data, and it is best effort: a failure is logged and the daemon starts anyway.
  */
 public final class Warmup {
   private static final Logger log = LoggerFactory.getLogger(Warmup.class);
