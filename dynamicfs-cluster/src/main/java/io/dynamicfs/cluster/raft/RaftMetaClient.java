@@ -394,6 +394,10 @@ public final class RaftMetaClient implements Closeable {
     } catch (RaftRetryFailureException e) {
       throw new FsException(noLeader, "metadata cluster unavailable: no leader answered the " + what + " within "
           + noLeaderTimeout.toSeconds() + " s (" + e.getCause() + ")", e);
+    } catch (org.apache.ratis.protocol.exceptions.TimeoutIOException e) {
+      // the blocking client's own request timeout: without a leader it can end first (CI saw it on a read)
+      throw new FsException(noLeader, "metadata cluster unavailable: no leader answered the " + what + " within "
+          + noLeaderTimeout.toSeconds() + " s (" + e.getMessage() + ")", e);
     } catch (InterruptedIOException e) {
       Thread.currentThread().interrupt();
       throw new FsException(Errno.EIO, "metadata " + what + " interrupted", e);
