@@ -161,7 +161,6 @@ final class CopyKeeper extends ForwardingBlockStore {
   private Map<Integer, List<BlockId>> due(List<BlockId> ids, int fraction) {
     long now = ticker.getAsLong();
     Map<Integer, List<BlockId>> due = new LinkedHashMap<>();
-    List<int[]> unknown = new ArrayList<>();
     synchronized (this) {
       for (BlockId id : ids) {
         Map<Integer, Long> copies = held.get(id);

@@ -99,11 +99,6 @@ final class RaftJournal implements OpJournal, MetadataStateMachine.Speculation, 
   // @GuardedBy("this")
   private CompletableFuture<OpApplier.Result> nextGrant;
 
-  RaftJournal(RaftMetaClient client, AppliedWaiter waiter, Duration catchUp, MetadataStateMachine replica,
-      boolean async) throws FsException {
-    this(client, waiter, catchUp, replica, async, null);
-  }
-
   /**
    * {@code keeper}: the mount's {@link CopyKeeper} (replicated clusters), which touches the copies a commit names
    * before it is proposed and hears when the engine drops a block; null for none.

@@ -354,7 +354,6 @@ public final class ClusterNode implements Closeable {
     }
   }
 
-
   /** A scrub with repair of the whole cluster, from this node's replica (the leader's, so current). */
   private ClusterScrub.Report scrubNow() throws IOException {
     RaftMetaServer r = raft;

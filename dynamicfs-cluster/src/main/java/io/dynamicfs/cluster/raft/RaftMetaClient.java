@@ -389,15 +389,12 @@ public final class RaftMetaClient implements Closeable {
       }
       throw new FsException(Errno.EIO, "metadata " + what + " refused: " + cause.getMessage(), e);
     } catch (NoAnswer e) {
-      throw new FsException(noLeader, "metadata cluster unavailable: no leader answered the " + what + " within "
-          + noLeaderTimeout.toSeconds() + " s", e);
+      throw unanswered(noLeader, what, "", e);
     } catch (RaftRetryFailureException e) {
-      throw new FsException(noLeader, "metadata cluster unavailable: no leader answered the " + what + " within "
-          + noLeaderTimeout.toSeconds() + " s (" + e.getCause() + ")", e);
+      throw unanswered(noLeader, what, " (" + e.getCause() + ")", e);
     } catch (org.apache.ratis.protocol.exceptions.TimeoutIOException e) {
       // the blocking client's own request timeout: without a leader it can end first (CI saw it on a read)
-      throw new FsException(noLeader, "metadata cluster unavailable: no leader answered the " + what + " within "
-          + noLeaderTimeout.toSeconds() + " s (" + e.getMessage() + ")", e);
+      throw unanswered(noLeader, what, " (" + e.getMessage() + ")", e);
     } catch (InterruptedIOException e) {
       Thread.currentThread().interrupt();
       throw new FsException(Errno.EIO, "metadata " + what + " interrupted", e);
@@ -408,6 +405,12 @@ public final class RaftMetaClient implements Closeable {
       throw new FsException(Errno.EIO, "metadata " + what + " failed: " + reply.getException(), reply.getException());
     }
     return reply;
+  }
+
+  /** The error for a request no leader answered within the no-leader timeout; {@code detail} follows it. */
+  private FsException unanswered(Errno errno, String what, String detail, IOException cause) {
+    return new FsException(errno, "metadata cluster unavailable: no leader answered the " + what + " within "
+        + noLeaderTimeout.toSeconds() + " s" + detail, cause);
   }
 
   private static Message message(byte[] bytes) {
