@@ -1,6 +1,8 @@
 package io.dynamicfs.cli;
 
 import io.dynamicfs.cli.metrics.MeteredFileSystem;
+import io.dynamicfs.cluster.mount.ClusterMounts;
+import io.dynamicfs.cluster.mount.RaftWarmup;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.engine.Warmup;
 import java.nio.file.Path;
@@ -21,10 +23,26 @@ final class DaemonWarmup {
   private DaemonWarmup() {}
 
   static void run(UnaryOperator<FileSystem> layers) {
-    long ms = budgetMillis(System.getProperty(PROPERTY), System.getenv(ENVIRONMENT));
+    long ms = budgetMillis();
     if (ms > 0) {
       Warmup.run(Path.of(System.getProperty("java.io.tmpdir")), Duration.ofMillis(ms), layers);
     }
+  }
+
+  /**
+   * A cluster mount's warm-up: the engine's ({@link #run}), then the metadata group's request paths through
+   * {@code conn} ({@link RaftWarmup}), each within the bound.
+   */
+  static void runCluster(UnaryOperator<FileSystem> layers, ClusterMounts conn) {
+    run(layers);
+    long ms = budgetMillis();
+    if (ms > 0) {
+      RaftWarmup.run(conn, Duration.ofMillis(ms));
+    }
+  }
+
+  private static long budgetMillis() {
+    return budgetMillis(System.getProperty(PROPERTY), System.getenv(ENVIRONMENT));
   }
 
   /** The bound from the property, else the environment; a value that is no count of milliseconds is ignored. */

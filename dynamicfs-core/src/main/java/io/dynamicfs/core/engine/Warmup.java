@@ -34,9 +34,6 @@ public final class Warmup {
   private static final int O_RDONLY = 0;
   /** Files per directory before the round removes them (a few directories, so lookups miss and hit). */
   private static final int PER_ROUND = 200;
-  private static final long WINDOW_NANOS = 200_000_000L;
-  private static final long MIN_NANOS = 400_000_000L;
-  private static final long QUIET_COMPILE_MS = 5;
 
   private Warmup() {}
 
@@ -64,11 +61,8 @@ public final class Warmup {
       } finally {
         dir.close();
       }
-      var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
       log.atInfo().addKeyValue("ops", ops).addKeyValue("ms", (System.nanoTime() - start) / 1_000_000)
-          .addKeyValue("jit_total_ms", jit != null && jit.isCompilationTimeMonitoringSupported()
-              ? jit.getTotalCompilationTime() : -1)
-          .log("warm-up done");
+          .addKeyValue("jit_total_ms", JitQuiet.totalCompileMillis()).log("warm-up done");
     } catch (IOException | RuntimeException e) {
       log.atWarn().addKeyValue("error", String.valueOf(e.getMessage()))
           .log("warm-up failed; starting without it");
@@ -87,7 +81,7 @@ public final class Warmup {
     ThreadLocalRandom.current().nextBytes(block);
     byte[] into = new byte[64 << 10];
     long ops = 0;
-    Quiet quiet = new Quiet(deadline);
+    JitQuiet quiet = new JitQuiet(deadline);
     for (int round = 0; !quiet.done(); round++) {
       long d = fs.mkdir(Caller.ROOT, FileSystem.ROOT_INO, "d" + round, 0755).ino();
       ops++;
@@ -137,45 +131,6 @@ public final class Warmup {
       ops += 2;
     }
     return ops;
-  }
-
-  /**
-   * When to stop: at the deadline, or once the JIT has gone quiet — less than {@link #QUIET_COMPILE_MS} of
-   * compilation in the last {@link #WINDOW_NANOS}, after at least {@link #MIN_NANOS}. Where the JVM cannot
-   * tell its compilation time, only the deadline stops it.
-   */
-  private static final class Quiet {
-    private final java.lang.management.CompilationMXBean jit =
-        java.lang.management.ManagementFactory.getCompilationMXBean();
-    private final boolean timed = jit != null && jit.isCompilationTimeMonitoringSupported();
-    private final long start = System.nanoTime();
-    private final long deadline;
-    private long windowStart = start;
-    private long windowCompileMs = timed ? jit.getTotalCompilationTime() : 0;
-    private boolean done;
-
-    Quiet(long deadline) {
-      this.deadline = deadline;
-    }
-
-    boolean done() {
-      if (done) {
-        return true;
-      }
-      long now = System.nanoTime();
-      if (now >= deadline) {
-        return done = true;
-      }
-      if (timed && now - windowStart >= WINDOW_NANOS) {
-        long compiled = jit.getTotalCompilationTime();
-        if (now - start >= MIN_NANOS && compiled - windowCompileMs < QUIET_COMPILE_MS) {
-          return done = true;
-        }
-        windowStart = now;
-        windowCompileMs = compiled;
-      }
-      return false;
-    }
   }
 
   private static void delete(Path root) {
