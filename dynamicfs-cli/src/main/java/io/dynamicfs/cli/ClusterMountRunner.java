@@ -122,7 +122,8 @@ final class ClusterMountRunner {
       MountCommand.closeQuietly(policyParts.tracker());
       return cmd.fail(MountCommand.plain(e));
     }
-    DaemonWarmup.runCluster(DaemonWarmup::metered, conn); // connected, the replica open, the admin port taken: only serving is left
+    // connected, the replica open, the admin port taken: only serving is left
+    DaemonWarmup.runCluster(DaemonWarmup::metered, conn, token.credentials(), fs.format().blockSize());
     FuseMount mount;
     try {
       MountOptions mo = MountOptions.defaults("dynamicfs:" + state).withExtra(cmd.fuseOptions)

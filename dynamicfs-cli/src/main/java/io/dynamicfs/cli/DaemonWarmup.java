@@ -3,6 +3,8 @@ package io.dynamicfs.cli;
 import io.dynamicfs.cli.metrics.MeteredFileSystem;
 import io.dynamicfs.cluster.mount.ClusterMounts;
 import io.dynamicfs.cluster.mount.RaftWarmup;
+import io.dynamicfs.cluster.transport.BlockPathWarmup;
+import io.dynamicfs.cluster.transport.ClusterCredentials;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.engine.Warmup;
 import java.nio.file.Path;
@@ -30,14 +32,25 @@ final class DaemonWarmup {
   }
 
   /**
-   * A cluster mount's warm-up: the engine's ({@link #run}), then the metadata group's request paths through
-   * {@code conn} ({@link RaftWarmup}), each within the bound.
+   * A cluster mount's warm-up: the engine's ({@link #run}), the block transport's ({@link BlockPathWarmup}),
+   * then the metadata group's request paths through {@code conn} ({@link RaftWarmup}), each within the bound.
    */
-  static void runCluster(UnaryOperator<FileSystem> layers, ClusterMounts conn) {
-    run(layers);
+  static void runCluster(UnaryOperator<FileSystem> layers, ClusterMounts conn, ClusterCredentials credentials,
+      int blockSize) {
+    runNode(layers, credentials, blockSize);
     long ms = budgetMillis();
     if (ms > 0) {
       RaftWarmup.run(conn, Duration.ofMillis(ms));
+    }
+  }
+
+  /** A node's warm-up: the engine's ({@link #run}), then the block transport's ({@link BlockPathWarmup}). */
+  static void runNode(UnaryOperator<FileSystem> layers, ClusterCredentials credentials, int blockSize) {
+    run(layers);
+    long ms = budgetMillis();
+    if (ms > 0) {
+      BlockPathWarmup.run(Path.of(System.getProperty("java.io.tmpdir")), credentials, blockSize,
+          Duration.ofMillis(ms));
     }
   }
 

@@ -112,7 +112,8 @@ final class NodeDaemon {
       }, "dfs-node-left");
       exit.start();
     });
-    DaemonWarmup.run(fs -> fs); // after the start, so bad input is refused at once; before 'ok', so a new node is warm
+    // after the start, so bad input is refused at once; before 'ok', so a new node is warm
+    DaemonWarmup.runNode(fs -> fs, node.token().credentials(), node.blockSize());
     if (readyFile != null) {
       report(readyFile, "ok " + ProcessHandle.current().pid());
     } else {

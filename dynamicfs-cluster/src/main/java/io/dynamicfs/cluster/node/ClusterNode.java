@@ -982,6 +982,11 @@ public final class ClusterNode implements Closeable {
     return file;
   }
 
+  /** The largest block this node's block server takes. */
+  public int blockSize() {
+    return options.blockSize();
+  }
+
   public ClusterToken token() {
     return token;
   }

@@ -133,7 +133,8 @@ public final class Warmup {
     return ops;
   }
 
-  private static void delete(Path root) {
+  /** Deletes a warm-up's scratch directory and everything in it; what cannot be deleted is logged. */
+  public static void delete(Path root) {
     try (Stream<Path> paths = Files.walk(root)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> {
         try {
