@@ -13,9 +13,11 @@ import java.util.function.UnaryOperator;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine warm-up a daemon runs before it serves ({@link Warmup}), in {@code java.io.tmpdir}. Its bound in
- * milliseconds comes from the system property {@code dfs.warmup.ms}, else the environment variable
- * {@code DFS_WARMUP_MS} (which the daemon's background child inherits), else {@link #DEFAULT_MS}; 0 skips it.
+ * The warm-ups a daemon runs before it serves, in {@code java.io.tmpdir}: the engine's ({@link Warmup}) on every
+ * daemon, the block transport's on cluster nodes and mounts, the metadata group's on cluster mounts; each
+ * within the bound. The bound in milliseconds comes from the system property {@code dfs.warmup.ms}, else the
+ * environment variable {@code DFS_WARMUP_MS} (which the daemon's background child inherits), else
+ * {@link #DEFAULT_MS}; 0 skips them all.
  */
 final class DaemonWarmup {
   static final long DEFAULT_MS = 3000;
@@ -25,29 +27,34 @@ final class DaemonWarmup {
   private DaemonWarmup() {}
 
   static void run(UnaryOperator<FileSystem> layers) {
-    long ms = budgetMillis();
-    if (ms > 0) {
-      Warmup.run(Path.of(System.getProperty("java.io.tmpdir")), Duration.ofMillis(ms), layers);
-    }
+    engine(layers, budgetMillis());
   }
 
-  /**
-   * A cluster mount's warm-up: the engine's ({@link #run}), the block transport's ({@link BlockPathWarmup}),
-   * then the metadata group's request paths through {@code conn} ({@link RaftWarmup}), each within the bound.
-   */
+  /** A node's: the engine's, then the block transport's ({@link BlockPathWarmup}). */
+  static void runNode(UnaryOperator<FileSystem> layers, ClusterCredentials credentials, int blockSize) {
+    long ms = budgetMillis();
+    engine(layers, ms);
+    blockPath(credentials, blockSize, ms);
+  }
+
+  /** A cluster mount's: the engine's, the block transport's, then the metadata group's ({@link RaftWarmup}). */
   static void runCluster(UnaryOperator<FileSystem> layers, ClusterMounts conn, ClusterCredentials credentials,
       int blockSize) {
-    runNode(layers, credentials, blockSize);
     long ms = budgetMillis();
+    engine(layers, ms);
+    blockPath(credentials, blockSize, ms);
     if (ms > 0) {
       RaftWarmup.run(conn, Duration.ofMillis(ms));
     }
   }
 
-  /** A node's warm-up: the engine's ({@link #run}), then the block transport's ({@link BlockPathWarmup}). */
-  static void runNode(UnaryOperator<FileSystem> layers, ClusterCredentials credentials, int blockSize) {
-    run(layers);
-    long ms = budgetMillis();
+  private static void engine(UnaryOperator<FileSystem> layers, long ms) {
+    if (ms > 0) {
+      Warmup.run(Path.of(System.getProperty("java.io.tmpdir")), Duration.ofMillis(ms), layers);
+    }
+  }
+
+  private static void blockPath(ClusterCredentials credentials, int blockSize, long ms) {
     if (ms > 0) {
       BlockPathWarmup.run(Path.of(System.getProperty("java.io.tmpdir")), credentials, blockSize,
           Duration.ofMillis(ms));
