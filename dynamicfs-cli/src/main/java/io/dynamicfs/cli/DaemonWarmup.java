@@ -50,15 +50,18 @@ final class DaemonWarmup {
 
   private static void engine(UnaryOperator<FileSystem> layers, long ms) {
     if (ms > 0) {
-      Warmup.run(Path.of(System.getProperty("java.io.tmpdir")), Duration.ofMillis(ms), layers);
+      Warmup.run(tmp(), Duration.ofMillis(ms), layers);
     }
   }
 
   private static void blockPath(ClusterCredentials credentials, int blockSize, long ms) {
     if (ms > 0) {
-      BlockPathWarmup.run(Path.of(System.getProperty("java.io.tmpdir")), credentials, blockSize,
-          Duration.ofMillis(ms));
+      BlockPathWarmup.run(tmp(), credentials, blockSize, Duration.ofMillis(ms));
     }
+  }
+
+  private static Path tmp() {
+    return Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   private static long budgetMillis() {

@@ -8,12 +8,9 @@ import io.dynamicfs.core.engine.Warmup;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.SplittableRandom;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs the block transport's paths before a cluster daemon serves, so that its first block writes do not pay
@@ -29,7 +26,6 @@ import org.slf4j.LoggerFactory;
  * port, and it is best effort: a failure is logged and the daemon starts anyway.
  */
 public final class BlockPathWarmup {
-  private static final Logger log = LoggerFactory.getLogger(BlockPathWarmup.class);
   static final int MIN_OPS = 1000;
   private static final long SEGMENT_BYTES = 64L << 20;
   private static final int SMALL = 64 << 10;
@@ -40,37 +36,18 @@ public final class BlockPathWarmup {
 
   /** Runs the warm-up within {@code budget}; returns the calls made through the client (0 on failure). */
   public static long run(Path tmp, ClusterCredentials credentials, int blockSize, Duration budget) {
-    if (budget.isNegative() || budget.isZero()) {
-      return 0;
-    }
-    long start = System.nanoTime();
-    long deadline = start + budget.toNanos();
-    Path scratch = null;
-    long ops = 0;
-    try {
-      Files.createDirectories(tmp);
-      scratch = Files.createTempDirectory(tmp, "dynamicfs-block-warmup-");
+    return Warmup.inScratch(tmp, "block path warm-up", "dynamicfs-block-warmup-", budget, (scratch, deadline) -> {
       try (SegmentStore store = SegmentStore.open(scratch, Codec.LZ4, SEGMENT_BYTES);
           BlockServer server = BlockServer.builder(store, credentials)
               .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).blockSize(blockSize).start()) {
         BlockClientGroup group = new BlockClientGroup(1);
         try (RemoteBlockStore client = RemoteBlockStore.builder(group, server.address(), credentials).build()) {
-          ops = exercise(client, blockSize, deadline);
+          return exercise(client, blockSize, deadline);
         } finally {
           group.close();
         }
       }
-      log.atInfo().addKeyValue("ops", ops).addKeyValue("ms", (System.nanoTime() - start) / 1_000_000)
-          .addKeyValue("jit_total_ms", JitQuiet.totalCompileMillis()).log("block path warm-up done");
-    } catch (IOException | RuntimeException e) {
-      log.atWarn().addKeyValue("error", String.valueOf(e.getMessage()))
-          .log("block path warm-up failed; starting without it");
-    } finally {
-      if (scratch != null) {
-        Warmup.delete(scratch);
-      }
-    }
-    return ops;
+    });
   }
 
   private static long exercise(RemoteBlockStore client, int blockSize, long deadline) throws IOException {

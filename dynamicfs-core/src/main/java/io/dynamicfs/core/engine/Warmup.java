@@ -42,30 +42,45 @@ public final class Warmup {
    * returns the filesystem calls it made through {@code wrap} (0 if it failed or had no budget).
    */
   public static long run(Path tmp, java.time.Duration budget, UnaryOperator<FileSystem> wrap) {
-    if (budget.isNegative() || budget.isZero()) {
-      return 0;
-    }
-    long start = System.nanoTime();
-    long deadline = start + budget.toNanos();
-    Path scratch = null;
-    long ops = 0;
-    try {
-      Files.createDirectories(tmp);
-      scratch = Files.createTempDirectory(tmp, "dynamicfs-warmup-");
+    return inScratch(tmp, "warm-up", "dynamicfs-warmup-", budget, (scratch, deadline) -> {
       DataDirectory dir = DataDirectory.open(scratch, FormatOptions.DEFAULT);
       try {
         EngineOptions options = EngineOptions.defaults().withIntentLogBytes(4L << 20);
         try (DynamicFileSystem engine = DynamicFileSystem.open(dir, options)) {
-          ops = exercise(wrap.apply(engine), deadline);
+          return exercise(wrap.apply(engine), deadline);
         }
       } finally {
         dir.close();
       }
+    });
+  }
+
+  /** A warm-up's work in its scratch directory until {@code deadline} (System.nanoTime); returns its calls. */
+  @FunctionalInterface
+  public interface Exercise {
+    long run(Path scratch, long deadline) throws IOException;
+  }
+
+  /**
+   * Runs {@code exercise} in a new directory under {@code tmp} named {@code prefix}…, within {@code budget}, and
+   * deletes the directory after; logs {@code what} done (calls, time, the JIT's total) or failed. Best effort:
+   * returns the calls made, 0 if it failed or had no budget.
+   */
+  public static long inScratch(Path tmp, String what, String prefix, java.time.Duration budget, Exercise exercise) {
+    if (budget.isNegative() || budget.isZero()) {
+      return 0;
+    }
+    long start = System.nanoTime();
+    Path scratch = null;
+    long ops = 0;
+    try {
+      Files.createDirectories(tmp);
+      scratch = Files.createTempDirectory(tmp, prefix);
+      ops = exercise.run(scratch, start + budget.toNanos());
       log.atInfo().addKeyValue("ops", ops).addKeyValue("ms", (System.nanoTime() - start) / 1_000_000)
-          .addKeyValue("jit_total_ms", JitQuiet.totalCompileMillis()).log("warm-up done");
+          .addKeyValue("jit_total_ms", JitQuiet.totalCompileMillis()).log(what + " done");
     } catch (IOException | RuntimeException e) {
-      log.atWarn().addKeyValue("error", String.valueOf(e.getMessage()))
-          .log("warm-up failed; starting without it");
+      log.atWarn().addKeyValue("error", String.valueOf(e.getMessage())).log(what + " failed; starting without it");
     } finally {
       if (scratch != null) {
         delete(scratch);
@@ -133,8 +148,7 @@ public final class Warmup {
     return ops;
   }
 
-  /** Deletes a warm-up's scratch directory and everything in it; what cannot be deleted is logged. */
-  public static void delete(Path root) {
+  private static void delete(Path root) {
     try (Stream<Path> paths = Files.walk(root)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> {
         try {
