@@ -6,6 +6,7 @@ import io.dynamicfs.cluster.node.ClusterAdmin;
 import io.dynamicfs.cluster.node.ClusterToken;
 import io.dynamicfs.cluster.node.Endpoint;
 import io.dynamicfs.cluster.node.NodeDirectory;
+import io.dynamicfs.cluster.raft.GroupConfiguration;
 import io.dynamicfs.cluster.raft.MetaQuery;
 import io.dynamicfs.cluster.raft.RaftMetaClient;
 import io.dynamicfs.cluster.raft.RaftMetaServer;
@@ -37,10 +38,8 @@ import java.util.concurrent.TimeUnit;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos;
-import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -396,88 +395,18 @@ public final class ClusterMounts implements AutoCloseable {
   }
 
   /**
-   * Adds or removes this mount's replica as a listener: reads the configuration from any member that
-   * answers and replaces it only if it is still that one (COMPARE_AND_SET; Ratis 3.2.2's ADD mode dropped
-   * the listeners already there), so two mounts coming and going at once never undo each other's change.
-   * Retried on a stale read and across a leader change.
+   * Adds or removes this mount's replica as a listener, keeping every other member
+   * ({@link GroupConfiguration#change}: compare-and-set, so two mounts coming and going at once never undo
+   * each other's change).
    */
   private static void changeListeners(ClusterAdmin admin, RaftPeer self, boolean add) throws FsException {
-    Exception last = null;
+    String id = self.getId().toString();
     try (RaftClient c = admin.newRaftClient()) {
-      for (int attempt = 0; attempt < 6; attempt++) {
-        if (attempt > 0) {
-          Thread.sleep(200L * attempt);
-        }
-        try {
-          Conf conf = currentConf(c, admin.group());
-          List<RaftPeer> listeners = new ArrayList<>(conf.listeners());
-          boolean present = listeners.removeIf(p -> p.getId().equals(self.getId()));
-          if (add) {
-            listeners.add(self);
-          } else if (!present) {
-            return;
-          }
-          SetConfigurationRequest.Arguments args = SetConfigurationRequest.Arguments.newBuilder()
-              .setServersInCurrentConf(conf.servers()).setListenersInCurrentConf(conf.listeners())
-              .setServersInNewConf(conf.servers()).setListenersInNewConf(listeners)
-              .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET).build();
-          var reply = c.admin().setConfiguration(args);
-          if (reply.isSuccess()) {
-            return;
-          }
-          last = reply.getException();
-        } catch (IOException | RuntimeException e) {
-          last = e;
-        }
-      }
+      GroupConfiguration.change(c, admin.group(), p -> false, "changing the metadata group's listeners",
+          conf -> add ? conf.withListener(self) : conf.hasListener(id) ? conf.withoutListener(id) : null);
     } catch (IOException e) {
-      last = e;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new FsException(Errno.EIO, "interrupted while changing the metadata group's listeners");
+      throw FsException.of(Errno.EIO, "changing the metadata group's listeners failed: %s", e.getMessage());
     }
-    throw FsException.of(Errno.EIO, "changing the metadata group's listeners failed: %s", last);
-  }
-
-  private record Conf(List<RaftPeer> servers, List<RaftPeer> listeners) {}
-
-  /** The group's configuration as the first member that answers knows it. */
-  private static Conf currentConf(RaftClient c, RaftGroup group) throws IOException {
-    IOException last = null;
-    for (RaftPeer member : group.getPeers()) {
-      if (member.getStartupRole() == RaftProtos.RaftPeerRole.LISTENER) {
-        continue;
-      }
-      try {
-        GroupInfoReply info = c.getGroupManagementApi(member.getId()).info(group.getGroupId());
-        List<RaftPeer> servers = new ArrayList<>();
-        List<RaftPeer> listeners = new ArrayList<>();
-        var conf = info.getConf();
-        if (conf.isPresent()) {
-          for (RaftProtos.RaftPeerProto p : conf.get().getPeersList()) {
-            servers.add(peer(p));
-          }
-          for (RaftProtos.RaftPeerProto p : conf.get().getListenersList()) {
-            listeners.add(peer(p));
-          }
-        } else {
-          for (RaftPeer p : info.getGroup().getPeers()) {
-            (p.getStartupRole() == RaftProtos.RaftPeerRole.LISTENER ? listeners : servers).add(p);
-          }
-        }
-        return new Conf(servers, listeners);
-      } catch (IOException e) {
-        last = e;
-      } catch (RuntimeException e) { // gRPC reports a member that is down this way
-        last = new IOException(member.getId() + " does not answer: " + e.getMessage(), e);
-      }
-    }
-    throw last != null ? last : new IOException("the group has no members");
-  }
-
-  private static RaftPeer peer(RaftProtos.RaftPeerProto p) {
-    return RaftPeer.newBuilder().setId(p.getId().toStringUtf8()).setAddress(p.getAddress())
-        .setStartupRole(p.getStartupRole()).build();
   }
 
   private static int freePort() throws IOException {

@@ -1,5 +1,6 @@
 package io.dynamicfs.cluster.node;
 
+import io.dynamicfs.cluster.raft.GroupConfiguration;
 import io.dynamicfs.cluster.raft.MetaQuery;
 import io.dynamicfs.cluster.raft.RaftMetaClient;
 import io.dynamicfs.cluster.raft.RaftTls;
@@ -25,7 +26,6 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.retry.RetryPolicies;
 import org.apache.ratis.util.TimeDuration;
 
@@ -152,84 +152,32 @@ public final class ClusterAdmin implements Closeable {
     return meta.query(new MetaQuery.Nodes());
   }
 
-  /** Adds {@code peer} to the voters (the leader brings it up to date, by snapshot if needed). */
+  /**
+   * Adds {@code peer} to the voters, keeping the others and every listener (mounts); the leader brings it
+   * up to date first, by snapshot if needed. Nothing to do when it is a voter already.
+   */
   void addVoter(Endpoint peer) throws FsException {
-    List<RaftPeer> add = List.of(peer(peer));
     try (RaftClient c = newRaftClient()) {
-      var reply = c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
-          .setServersInNewConf(add).setMode(SetConfigurationRequest.Mode.ADD).build());
-      if (!reply.isSuccess()) {
-        throw FsException.of(Errno.EIO, "adding %s to the metadata group failed: %s", peer, reply.getException());
-      }
+      GroupConfiguration.change(c, group, p -> false, "adding " + peer + " to the metadata group",
+          conf -> conf.hasVoter(peer.peerId()) ? null : conf.withVoter(peer(peer)));
     } catch (IOException e) {
       throw FsException.of(Errno.EIO, "adding %s to the metadata group failed: %s", peer, e.getMessage());
     }
   }
 
   /**
-   * Removes {@code peer} from the voters, keeping the other voters and every listener (mounts); the group
-   * then needs a majority of the voters that remain. Nothing to do when it is not a voter.
+   * Removes {@code peer} from the voters, keeping the other voters and every listener (mounts), asking only
+   * voters that stay; the group then needs a majority of the voters that remain. Nothing to do when it is
+   * not a voter.
    */
   void removeVoter(Endpoint peer) throws FsException {
     try (RaftClient c = newRaftClient()) {
-      for (int attempt = 0; ; attempt++) {
-        GroupInfoReply info = null;
-        for (RaftPeer p : group.getPeers()) {
-          if (p.getId().toString().equals(peer.peerId())) {
-            continue; // ask a voter that stays
-          }
-          try {
-            info = c.getGroupManagementApi(p.getId()).info(group.getGroupId());
-            break;
-          } catch (IOException unreachable) {
-            // try the next
-          }
-        }
-        if (info == null) {
-          throw FsException.of(Errno.EIO, "no other voter of cluster %s answers", token.clusterId());
-        }
-        List<RaftPeer> servers = new ArrayList<>();
-        List<RaftPeer> listeners = new ArrayList<>();
-        var conf = info.getConf();
-        if (conf.isPresent()) {
-          for (RaftProtos.RaftPeerProto p : conf.get().getPeersList()) {
-            servers.add(peerOf(p));
-          }
-          for (RaftProtos.RaftPeerProto p : conf.get().getListenersList()) {
-            listeners.add(peerOf(p));
-          }
-        } else {
-          for (RaftPeer p : info.getGroup().getPeers()) {
-            (p.getStartupRole() == RaftProtos.RaftPeerRole.LISTENER ? listeners : servers).add(p);
-          }
-        }
-        if (servers.stream().noneMatch(p -> p.getId().toString().equals(peer.peerId()))) {
-          return;
-        }
-        servers.removeIf(p -> p.getId().toString().equals(peer.peerId()));
-        var reply = c.admin().setConfiguration(SetConfigurationRequest.Arguments.newBuilder()
-            .setServersInNewConf(servers).setListenersInNewConf(listeners).build());
-        if (reply.isSuccess()) {
-          return;
-        }
-        if (attempt >= 10) {
-          throw FsException.of(Errno.EIO, "removing %s from the metadata group failed: %s", peer, reply.getException());
-        }
-        Thread.sleep(Math.min(3000L, 300L * (attempt + 1))); // e.g. an election after the leaver stopped
-      }
-    } catch (FsException e) {
-      throw e;
-    } catch (IOException | RuntimeException e) {
+      GroupConfiguration.change(c, group, p -> p.getId().toString().equals(peer.peerId()),
+          "removing " + peer + " from the metadata group",
+          conf -> conf.hasVoter(peer.peerId()) ? conf.withoutVoter(peer.peerId()) : null);
+    } catch (IOException e) {
       throw FsException.of(Errno.EIO, "removing %s from the metadata group failed: %s", peer, e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw FsException.of(Errno.EIO, "interrupted while removing %s from the metadata group", peer);
     }
-  }
-
-  private static RaftPeer peerOf(RaftProtos.RaftPeerProto p) {
-    return RaftPeer.newBuilder().setId(p.getId().toStringUtf8()).setAddress(p.getAddress())
-        .setStartupRole(p.getStartupRole()).build();
   }
 
   /**

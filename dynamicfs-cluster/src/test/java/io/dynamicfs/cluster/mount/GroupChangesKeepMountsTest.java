@@ -1,0 +1,92 @@
+package io.dynamicfs.cluster.mount;
+
+import static io.dynamicfs.cluster.node.ClusterTests.freeEndpoint;
+import static io.dynamicfs.cluster.node.ClusterTests.waitFor;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.dynamicfs.cluster.node.ClusterAdmin;
+import io.dynamicfs.cluster.node.ClusterNode;
+import io.dynamicfs.cluster.node.ClusterToken;
+import io.dynamicfs.cluster.node.Endpoint;
+import io.dynamicfs.cluster.node.NodeLeave;
+import io.dynamicfs.cluster.raft.GroupConfiguration;
+import io.dynamicfs.cluster.raft.RaftMetaClient;
+import io.dynamicfs.core.api.FileSystem;
+import io.dynamicfs.core.api.FileType;
+import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.meta.MetaOp;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.ratis.client.RaftClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Changes of the metadata group keep the mounts in it: a cluster mount connected to a one-node cluster
+ * still receives the log after a second and a third voter join, and after a voter leaves and the block-only
+ * node is promoted in its place. Each step is checked by a change made through another client, which only
+ * the log can bring to the mount's replica. (Ratis 3.2.2's ADD mode, which joins and promotions used,
+ * dropped every mount's replica from the group: `GroupConfiguration`.)
+ */
+class GroupChangesKeepMountsTest {
+  private static final ClusterNode.Options FAST = new ClusterNode.Options(Duration.ofSeconds(1), Duration.ofMillis(500),
+      1 << 20);
+
+  @TempDir Path tmp;
+  private final List<ClusterNode> nodes = new ArrayList<>();
+  private ClusterMounts mount;
+  private int calls;
+
+  @AfterEach
+  void closeAll() throws Exception {
+    if (mount != null) {
+      mount.close();
+    }
+    for (ClusterNode n : nodes) {
+      n.close();
+    }
+  }
+
+  private ClusterNode keep(ClusterNode n) {
+    nodes.add(n);
+    return n;
+  }
+
+  @Test
+  void joinsALeaveAndAPromotion_keepFeedingTheMountsReplica() throws Exception {
+    Endpoint e1 = freeEndpoint();
+    ClusterNode n1 = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST));
+    ClusterToken token = n1.token();
+    mount = ClusterMounts.connect(token, List.of(e1), "127.0.0.1", false, RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT);
+    assertFed(token, e1, "at-start");
+
+    keep(ClusterNode.join(tmp.resolve("n2"), "n2", freeEndpoint(), e1, token, FAST));
+    assertFed(token, e1, "after-the-second-voter");
+    keep(ClusterNode.join(tmp.resolve("n3"), "n3", freeEndpoint(), e1, token, FAST));
+    ClusterNode n4 = keep(ClusterNode.join(tmp.resolve("n4"), "n4", freeEndpoint(), e1, token, FAST));
+    assertNull(n4.raft(), "the fourth node holds blocks only");
+    assertFed(token, e1, "after-the-third-voter");
+
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30))) {
+      new NodeLeave(admin, e1, Duration.ofMillis(200), Duration.ofMillis(200)).leave("n2", left -> { });
+      waitFor(Duration.ofSeconds(60), () -> n4.raft() != null && n4.file().voter());
+      try (RaftClient c = admin.newRaftClient()) {
+        waitFor(Duration.ofSeconds(30),
+            () -> GroupConfiguration.read(c, admin.group(), p -> false).hasVoter(n4.file().listen().peerId()));
+      }
+    }
+    assertFed(token, e1, "after-the-promotion");
+  }
+
+  /** A directory made through another client reaches the mount's replica within 15 s. */
+  private void assertFed(ClusterToken token, Endpoint e1, String name) throws Exception {
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30))) {
+      admin.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, name, FileType.DIRECTORY.bits() | 0755, 0, 0,
+          true, 0, null, ++calls)).orThrow();
+    }
+    waitFor(Duration.ofSeconds(15), () -> mount.replica().lookup(FileSystem.ROOT_INO, name) > 0);
+  }
+}
