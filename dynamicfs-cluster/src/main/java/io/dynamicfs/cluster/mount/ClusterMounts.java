@@ -60,6 +60,8 @@ public final class ClusterMounts implements AutoCloseable {
   static final Duration CATCH_UP = Duration.ofSeconds(60);
   /** How often the mount looks for uncommitted copies to touch ({@link CopyKeeper}): cheap when there are none. */
   static final Duration KEEP_ALIVE_PERIOD = Duration.ofSeconds(1);
+  /** How often the mount looks whether its replica is still a listener of the group ({@link #stayInGroup}). */
+  static final Duration MEMBERSHIP_CHECK = Duration.ofSeconds(10);
 
   private final ClusterAdmin admin;
   private final RaftMetaServer replica;
@@ -97,6 +99,29 @@ public final class ClusterMounts implements AutoCloseable {
       return t;
     });
     refresher.scheduleWithFixedDelay(directory::refresh, 5, 5, TimeUnit.SECONDS);
+    long check = MEMBERSHIP_CHECK.toMillis();
+    refresher.scheduleWithFixedDelay(this::stayInGroup, check, check, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Puts this mount's replica back into the group when a configuration change left it out; the leader then
+   * sends it the log it missed (or a checkpoint). Nothing in this project drops it ({@link GroupConfiguration}),
+   * but a mount left out stops receiving the log, cannot renew its session, and fails every operation once
+   * the cluster ends that session, so it looks every {@link #MEMBERSHIP_CHECK}. Runs on the refresher thread.
+   */
+  private void stayInGroup() {
+    String id = self.getId().toString();
+    try (RaftClient c = admin.newRaftClient()) {
+      if (GroupConfiguration.read(c, admin.group(), p -> false).hasListener(id)) {
+        return;
+      }
+      log.atWarn().addKeyValue("replica", id).addKeyValue("applied", replica.stateMachine().appliedIndex())
+          .log("this mount's replica is not in the metadata group's configuration: adding it again");
+      GroupConfiguration.change(c, admin.group(), p -> false, "adding this mount back to the metadata group",
+          conf -> conf.hasListener(id) ? null : conf.withListener(self));
+    } catch (IOException | RuntimeException e) {
+      log.atDebug().addKeyValue("error", String.valueOf(e)).log("could not check this mount's place in the group");
+    }
   }
 
   /**
@@ -419,6 +444,11 @@ public final class ClusterMounts implements AutoCloseable {
   @Override
   public void close() throws IOException {
     refresher.shutdownNow();
+    try {
+      refresher.awaitTermination(5, TimeUnit.SECONDS); // a membership check must not put the replica back
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     RaftJournal j = journal;
     if (j != null) {
       j.close();

@@ -2,6 +2,7 @@ package io.dynamicfs.cluster.mount;
 
 import static io.dynamicfs.cluster.node.ClusterTests.freeEndpoint;
 import static io.dynamicfs.cluster.node.ClusterTests.waitFor;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.dynamicfs.cluster.node.ClusterAdmin;
@@ -79,6 +80,29 @@ class GroupChangesKeepMountsTest {
       }
     }
     assertFed(token, e1, "after-the-promotion");
+  }
+
+  @Test
+  void aMountLeftOutOfTheGroup_putsItselfBack_andIsFedAgain() throws Exception {
+    Endpoint e1 = freeEndpoint();
+    ClusterNode n1 = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST));
+    ClusterToken token = n1.token();
+    mount = ClusterMounts.connect(token, List.of(e1), "127.0.0.1", false, RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT);
+    assertFed(token, e1, "before");
+    String id = mount.replicaServer().id().toString();
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30));
+        RaftClient c = admin.newRaftClient()) {
+      // what an operator's tool, or a Ratis bug, might do
+      GroupConfiguration.change(c, admin.group(), p -> false, "dropping the mount",
+          conf -> conf.withoutListener(id));
+      assertFalse(GroupConfiguration.read(c, admin.group(), p -> false).hasListener(id));
+      admin.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "while-out", FileType.DIRECTORY.bits() | 0755,
+          0, 0, true, 0, null, ++calls)).orThrow();
+      waitFor(ClusterMounts.MEMBERSHIP_CHECK.multipliedBy(3),
+          () -> GroupConfiguration.read(c, admin.group(), p -> false).hasListener(id));
+    }
+    waitFor(Duration.ofSeconds(15), () -> mount.replica().lookup(FileSystem.ROOT_INO, "while-out") > 0);
+    assertFed(token, e1, "after");
   }
 
   /** A directory made through another client reaches the mount's replica within 15 s. */
