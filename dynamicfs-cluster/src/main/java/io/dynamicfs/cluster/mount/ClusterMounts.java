@@ -72,6 +72,9 @@ public final class ClusterMounts implements AutoCloseable {
   private final BlockStore blocks;
   private final Redundancy redundancy;
   private final ScheduledExecutorService refresher;
+  /** Its own thread: a change of the group can wait long on a cluster without a majority. */
+  private final ScheduledExecutorService groupCheck;
+  private volatile boolean closing;
   private final MetadataStore store;
   private final FormatOptions format;
   private volatile RaftJournal journal;
@@ -93,21 +96,27 @@ public final class ClusterMounts implements AutoCloseable {
     this.redundancy = redundancy;
     this.store = store;
     this.format = format;
-    this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "dfs-cluster-nodes");
+    this.refresher = daemonScheduler("dfs-cluster-nodes");
+    refresher.scheduleWithFixedDelay(directory::refresh, 5, 5, TimeUnit.SECONDS);
+    this.groupCheck = daemonScheduler("dfs-group-check");
+    long check = MEMBERSHIP_CHECK.toMillis();
+    groupCheck.scheduleWithFixedDelay(this::stayInGroup, check, check, TimeUnit.MILLISECONDS);
+  }
+
+  private static ScheduledExecutorService daemonScheduler(String thread) {
+    return Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, thread);
       t.setDaemon(true);
       return t;
     });
-    refresher.scheduleWithFixedDelay(directory::refresh, 5, 5, TimeUnit.SECONDS);
-    long check = MEMBERSHIP_CHECK.toMillis();
-    refresher.scheduleWithFixedDelay(this::stayInGroup, check, check, TimeUnit.MILLISECONDS);
   }
 
   /**
    * Puts this mount's replica back into the group when a configuration change left it out; the leader then
    * sends it the log it missed (or a checkpoint). Nothing in this project drops it ({@link GroupConfiguration}),
    * but a mount left out stops receiving the log, cannot renew its session, and fails every operation once
-   * the cluster ends that session, so it looks every {@link #MEMBERSHIP_CHECK}. Runs on the refresher thread.
+   * the cluster ends that session, so it looks every {@link #MEMBERSHIP_CHECK}. Once the mount is closing it
+   * changes nothing (its leaving the group must stay done).
    */
   private void stayInGroup() {
     String id = self.getId().toString();
@@ -118,7 +127,7 @@ public final class ClusterMounts implements AutoCloseable {
       log.atWarn().addKeyValue("replica", id).addKeyValue("applied", replica.stateMachine().appliedIndex())
           .log("this mount's replica is not in the metadata group's configuration: adding it again");
       GroupConfiguration.change(c, admin.group(), p -> false, "adding this mount back to the metadata group",
-          conf -> conf.hasListener(id) ? null : conf.withListener(self));
+          conf -> closing || conf.hasListener(id) ? null : conf.withListener(self));
     } catch (IOException | RuntimeException e) {
       log.atDebug().addKeyValue("error", String.valueOf(e)).log("could not check this mount's place in the group");
     }
@@ -443,12 +452,9 @@ public final class ClusterMounts implements AutoCloseable {
   /** Leaves the group, stops the replica and deletes it, closes the node connections. */
   @Override
   public void close() throws IOException {
+    closing = true; // before leaving the group: the membership check must not put the replica back
+    groupCheck.shutdownNow();
     refresher.shutdownNow();
-    try {
-      refresher.awaitTermination(5, TimeUnit.SECONDS); // a membership check must not put the replica back
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
     RaftJournal j = journal;
     if (j != null) {
       j.close();
