@@ -121,12 +121,12 @@ public final class ClusterMounts implements AutoCloseable {
   private void stayInGroup() {
     String id = self.getId().toString();
     try (RaftClient c = admin.newRaftClient()) {
-      if (GroupConfiguration.read(c, admin.group(), p -> false).hasListener(id)) {
+      if (GroupConfiguration.read(c, admin.group()).hasListener(id)) {
         return;
       }
       log.atWarn().addKeyValue("replica", id).addKeyValue("applied", replica.stateMachine().appliedIndex())
           .log("this mount's replica is not in the metadata group's configuration: adding it again");
-      GroupConfiguration.change(c, admin.group(), p -> false, "adding this mount back to the metadata group",
+      GroupConfiguration.change(c, admin.group(), "adding this mount back to the metadata group",
           conf -> closing || conf.hasListener(id) ? null : conf.withListener(self));
     } catch (IOException | RuntimeException e) {
       log.atDebug().addKeyValue("error", String.valueOf(e)).log("could not check this mount's place in the group");
@@ -436,7 +436,7 @@ public final class ClusterMounts implements AutoCloseable {
   private static void changeListeners(ClusterAdmin admin, RaftPeer self, boolean add) throws FsException {
     String id = self.getId().toString();
     try (RaftClient c = admin.newRaftClient()) {
-      GroupConfiguration.change(c, admin.group(), p -> false, "changing the metadata group's listeners",
+      GroupConfiguration.change(c, admin.group(), "changing the metadata group's listeners",
           conf -> add ? conf.withListener(self) : conf.hasListener(id) ? conf.withoutListener(id) : null);
     } catch (IOException e) {
       throw FsException.of(Errno.EIO, "changing the metadata group's listeners failed: %s", e.getMessage());

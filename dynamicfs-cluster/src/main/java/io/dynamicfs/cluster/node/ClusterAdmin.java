@@ -158,7 +158,7 @@ public final class ClusterAdmin implements Closeable {
    */
   void addVoter(Endpoint peer) throws FsException {
     try (RaftClient c = newRaftClient()) {
-      GroupConfiguration.change(c, group, p -> false, "adding " + peer + " to the metadata group",
+      GroupConfiguration.change(c, group, "adding " + peer + " to the metadata group",
           conf -> conf.hasVoter(peer.peerId()) ? null : conf.withVoter(peer(peer)));
     } catch (IOException e) {
       throw FsException.of(Errno.EIO, "adding %s to the metadata group failed: %s", peer, e.getMessage());
@@ -166,14 +166,12 @@ public final class ClusterAdmin implements Closeable {
   }
 
   /**
-   * Removes {@code peer} from the voters, keeping the other voters and every listener (mounts), asking only
-   * voters that stay; the group then needs a majority of the voters that remain. Nothing to do when it is
-   * not a voter.
+   * Removes {@code peer} from the voters, keeping the other voters and every listener (mounts); the group
+   * then needs a majority of the voters that remain. Nothing to do when it is not a voter.
    */
   void removeVoter(Endpoint peer) throws FsException {
     try (RaftClient c = newRaftClient()) {
-      GroupConfiguration.change(c, group, p -> p.getId().toString().equals(peer.peerId()),
-          "removing " + peer + " from the metadata group",
+      GroupConfiguration.change(c, group, "removing " + peer + " from the metadata group",
           conf -> conf.hasVoter(peer.peerId()) ? conf.withoutVoter(peer.peerId()) : null);
     } catch (IOException e) {
       throw FsException.of(Errno.EIO, "removing %s from the metadata group failed: %s", peer, e.getMessage());

@@ -5,20 +5,20 @@ import io.dynamicfs.core.api.FsException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
 
 /**
  * The metadata group's configuration, its voters and its listeners (cluster mounts' replicas), and the one
- * way this project changes it: read it from a member that answers, work out the new one, and have the leader
- * replace it only if it is still the one read ({@code COMPARE_AND_SET}), again after a stale read, a
- * concurrent change or a leader change.
+ * way this project changes it: read it from the leader, work out the new one, and have the leader replace it
+ * only if it is still the one read ({@code COMPARE_AND_SET}), again after a concurrent change or a leader
+ * change.
  *
  * <p>Never Ratis' {@code ADD} mode: in 3.2.2 the leader takes the new configuration's listeners from the
  * request alone ({@code LeaderStateImpl.startSetConfiguration}), so adding a voter that way dropped every
@@ -73,17 +73,32 @@ public record GroupConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners
   }
 
   /**
-   * The configuration as the first member of {@code group} that answers knows it, asking no listener and
-   * no member {@code skip} accepts (e.g. a voter on its way out).
+   * The configuration as the leader has it: asks the members of {@code group} (no listener) until one
+   * answers as the leader, or names a leader that is then asked. Only the leader's is the one a
+   * compare-and-set is checked against; a member's may be stale, and a node being added answers with the
+   * group it was started with.
    */
-  public static GroupConfiguration read(RaftClient c, RaftGroup group, Predicate<RaftPeer> skip) throws IOException {
+  public static GroupConfiguration read(RaftClient c, RaftGroup group) throws IOException {
     IOException last = null;
     for (RaftPeer member : group.getPeers()) {
-      if (member.getStartupRole() == RaftProtos.RaftPeerRole.LISTENER || skip.test(member)) {
+      if (member.getStartupRole() == RaftProtos.RaftPeerRole.LISTENER) {
         continue;
       }
       try {
-        return of(c.getGroupManagementApi(member.getId()).info(group.getGroupId()));
+        GroupInfoReply info = c.getGroupManagementApi(member.getId()).info(group.getGroupId());
+        RaftProtos.RoleInfoProto role = info.getRoleInfoProto();
+        if (role.getRole() == RaftProtos.RaftPeerRole.LEADER) {
+          return of(info);
+        }
+        String leader = role.hasFollowerInfo() ? role.getFollowerInfo().getLeaderInfo().getId().getId().toStringUtf8()
+            : "";
+        if (!leader.isEmpty() && !leader.equals(member.getId().toString())) {
+          GroupInfoReply led = c.getGroupManagementApi(RaftPeerId.valueOf(leader)).info(group.getGroupId());
+          if (led.getRoleInfoProto().getRole() == RaftProtos.RaftPeerRole.LEADER) {
+            return of(led);
+          }
+        }
+        last = new IOException(member.getId() + " does not lead and names no leader that does");
       } catch (IOException e) {
         last = e;
       } catch (RuntimeException e) { // gRPC reports a member that is down this way
@@ -118,8 +133,8 @@ public record GroupConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners
    * answers null when there is nothing to do. {@code what} names the change in the error (e.g. "adding
    * 127.0.0.1:7400 to the metadata group").
    */
-  public static void change(RaftClient c, RaftGroup group, Predicate<RaftPeer> skip, String what,
-      UnaryOperator<GroupConfiguration> change) throws FsException {
+  public static void change(RaftClient c, RaftGroup group, String what, UnaryOperator<GroupConfiguration> change)
+      throws FsException {
     Object last = null;
     try {
       for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -127,7 +142,7 @@ public record GroupConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners
           Thread.sleep(Math.min(3000L, 200L * attempt)); // e.g. an election, or another change in progress
         }
         try {
-          GroupConfiguration now = read(c, group, skip);
+          GroupConfiguration now = read(c, group);
           GroupConfiguration next = change.apply(now);
           if (next == null) {
             return;

@@ -76,7 +76,7 @@ class GroupChangesKeepMountsTest {
       waitFor(Duration.ofSeconds(60), () -> n4.raft() != null && n4.file().voter());
       try (RaftClient c = admin.newRaftClient()) {
         waitFor(Duration.ofSeconds(30),
-            () -> GroupConfiguration.read(c, admin.group(), p -> false).hasVoter(n4.file().listen().peerId()));
+            () -> GroupConfiguration.read(c, admin.group()).hasVoter(n4.file().listen().peerId()));
       }
     }
     assertFed(token, e1, "after-the-promotion");
@@ -93,13 +93,13 @@ class GroupChangesKeepMountsTest {
     try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30));
         RaftClient c = admin.newRaftClient()) {
       // what an operator's tool, or a Ratis bug, might do
-      GroupConfiguration.change(c, admin.group(), p -> false, "dropping the mount",
+      GroupConfiguration.change(c, admin.group(), "dropping the mount",
           conf -> conf.withoutListener(id));
-      assertFalse(GroupConfiguration.read(c, admin.group(), p -> false).hasListener(id));
+      assertFalse(GroupConfiguration.read(c, admin.group()).hasListener(id));
       admin.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "while-out", FileType.DIRECTORY.bits() | 0755,
           0, 0, true, 0, null, ++calls)).orThrow();
       waitFor(ClusterMounts.MEMBERSHIP_CHECK.multipliedBy(3),
-          () -> GroupConfiguration.read(c, admin.group(), p -> false).hasListener(id));
+          () -> GroupConfiguration.read(c, admin.group()).hasListener(id));
     }
     waitFor(Duration.ofSeconds(15), () -> mount.replica().lookup(FileSystem.ROOT_INO, "while-out") > 0);
     assertFed(token, e1, "after");
