@@ -183,21 +183,8 @@ public final class ClusterAdmin implements Closeable {
    * handle was made with may be older).
    */
   java.util.Set<String> voterIds(Endpoint asked) throws FsException {
-    GroupInfoReply info = info(token, asked);
-    java.util.Set<String> ids = new java.util.HashSet<>();
-    var conf = info.getConf();
-    if (conf.isPresent()) {
-      for (RaftProtos.RaftPeerProto p : conf.get().getPeersList()) {
-        ids.add(p.getId().toStringUtf8());
-      }
-    } else {
-      for (RaftPeer p : info.getGroup().getPeers()) {
-        if (p.getStartupRole() != RaftProtos.RaftPeerRole.LISTENER) {
-          ids.add(p.getId().toString());
-        }
-      }
-    }
-    return ids;
+    return GroupConfiguration.of(info(token, asked)).voters().stream().map(p -> p.getId().toString())
+        .collect(java.util.stream.Collectors.toSet());
   }
 
   /**

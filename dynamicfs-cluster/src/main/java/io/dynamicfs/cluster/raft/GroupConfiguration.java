@@ -108,7 +108,8 @@ public record GroupConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners
     throw last != null ? last : new IOException("no member of the group to ask");
   }
 
-  private static GroupConfiguration of(GroupInfoReply info) {
+  /** The configuration {@code info}'s member has (from its group's startup roles when it names none). */
+  public static GroupConfiguration of(GroupInfoReply info) {
     List<RaftPeer> voters = new ArrayList<>();
     List<RaftPeer> listeners = new ArrayList<>();
     var conf = info.getConf();

@@ -39,6 +39,8 @@ class GroupChangesKeepMountsTest {
   @TempDir Path tmp;
   private final List<ClusterNode> nodes = new ArrayList<>();
   private ClusterMounts mount;
+  private Endpoint e1;
+  private ClusterToken token;
   private int calls;
 
   @AfterEach
@@ -56,20 +58,24 @@ class GroupChangesKeepMountsTest {
     return n;
   }
 
+  /** Node n1 alone, and a mount of it that is fed the log. */
+  private void oneNodeAndAMount() throws Exception {
+    e1 = freeEndpoint();
+    token = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST)).token();
+    mount = ClusterMounts.connect(token, List.of(e1), "127.0.0.1", false, RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT);
+    assertFed("at-start");
+  }
+
   @Test
   void joinsALeaveAndAPromotion_keepFeedingTheMountsReplica() throws Exception {
-    Endpoint e1 = freeEndpoint();
-    ClusterNode n1 = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST));
-    ClusterToken token = n1.token();
-    mount = ClusterMounts.connect(token, List.of(e1), "127.0.0.1", false, RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT);
-    assertFed(token, e1, "at-start");
+    oneNodeAndAMount();
 
     keep(ClusterNode.join(tmp.resolve("n2"), "n2", freeEndpoint(), e1, token, FAST));
-    assertFed(token, e1, "after-the-second-voter");
+    assertFed("after-the-second-voter");
     keep(ClusterNode.join(tmp.resolve("n3"), "n3", freeEndpoint(), e1, token, FAST));
     ClusterNode n4 = keep(ClusterNode.join(tmp.resolve("n4"), "n4", freeEndpoint(), e1, token, FAST));
     assertNull(n4.raft(), "the fourth node holds blocks only");
-    assertFed(token, e1, "after-the-third-voter");
+    assertFed("after-the-third-voter");
 
     try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30))) {
       new NodeLeave(admin, e1, Duration.ofMillis(200), Duration.ofMillis(200)).leave("n2", left -> { });
@@ -79,16 +85,12 @@ class GroupChangesKeepMountsTest {
             () -> GroupConfiguration.read(c, admin.group()).hasVoter(n4.file().listen().peerId()));
       }
     }
-    assertFed(token, e1, "after-the-promotion");
+    assertFed("after-the-promotion");
   }
 
   @Test
   void aMountLeftOutOfTheGroup_putsItselfBack_andIsFedAgain() throws Exception {
-    Endpoint e1 = freeEndpoint();
-    ClusterNode n1 = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST));
-    ClusterToken token = n1.token();
-    mount = ClusterMounts.connect(token, List.of(e1), "127.0.0.1", false, RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT);
-    assertFed(token, e1, "before");
+    oneNodeAndAMount();
     String id = mount.replicaServer().id().toString();
     try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30));
         RaftClient c = admin.newRaftClient()) {
@@ -96,21 +98,25 @@ class GroupChangesKeepMountsTest {
       GroupConfiguration.change(c, admin.group(), "dropping the mount",
           conf -> conf.withoutListener(id));
       assertFalse(GroupConfiguration.read(c, admin.group()).hasListener(id));
-      admin.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, "while-out", FileType.DIRECTORY.bits() | 0755,
-          0, 0, true, 0, null, ++calls)).orThrow();
+      mkdir(admin, "while-out");
       waitFor(ClusterMounts.MEMBERSHIP_CHECK.multipliedBy(3),
           () -> GroupConfiguration.read(c, admin.group()).hasListener(id));
     }
     waitFor(Duration.ofSeconds(15), () -> mount.replica().lookup(FileSystem.ROOT_INO, "while-out") > 0);
-    assertFed(token, e1, "after");
+    assertFed("after");
   }
 
   /** A directory made through another client reaches the mount's replica within 15 s. */
-  private void assertFed(ClusterToken token, Endpoint e1, String name) throws Exception {
+  private void assertFed(String name) throws Exception {
     try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30))) {
-      admin.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, name, FileType.DIRECTORY.bits() | 0755, 0, 0,
-          true, 0, null, ++calls)).orThrow();
+      mkdir(admin, name);
     }
     waitFor(Duration.ofSeconds(15), () -> mount.replica().lookup(FileSystem.ROOT_INO, name) > 0);
+  }
+
+  /** Makes directory {@code name} in the root through {@code admin}'s client, not the mount's. */
+  private void mkdir(ClusterAdmin admin, String name) throws Exception {
+    admin.meta().submit(new MetaOp.CreateNode(FileSystem.ROOT_INO, name, FileType.DIRECTORY.bits() | 0755, 0, 0,
+        true, 0, null, ++calls)).orThrow();
   }
 }
