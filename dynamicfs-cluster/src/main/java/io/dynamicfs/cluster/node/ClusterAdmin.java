@@ -60,11 +60,21 @@ public final class ClusterAdmin implements Closeable {
     return BlockTls.of(t.keyManager(), t.trustManager(), required);
   }
 
-  /** A bare Ratis client of this cluster's group (admin and group-management calls), under its TLS identity. */
+  /**
+   * A bare Ratis client of this cluster's group (admin and group-management calls), under its TLS identity.
+   * An admin call is retried every {@link #ADMIN_RETRY_SLEEP} for about a minute: Ratis' default retries at
+   * once, forever, and a configuration change answers {@code ReconfigurationInProgressException} at once
+   * while another one waits for a joining member to catch up (a mount downloading a checkpoint), so a change
+   * made meanwhile sent ~1,600 requests a second, each logged by the leader with its stack trace.
+   */
   public RaftClient newRaftClient() {
     return RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(group)
-        .setParameters(tls(token).parameters()).build();
+        .setParameters(tls(token).parameters())
+        .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(ADMIN_RETRIES, ADMIN_RETRY_SLEEP)).build();
   }
+
+  private static final TimeDuration ADMIN_RETRY_SLEEP = TimeDuration.valueOf(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+  private static final int ADMIN_RETRIES = 300;
 
   /** The cluster's Raft group id: the cluster id itself. */
   public static RaftGroupId groupId(ClusterToken token) {
@@ -175,6 +185,21 @@ public final class ClusterAdmin implements Closeable {
           conf -> conf.hasVoter(peer.peerId()) ? conf.withoutVoter(peer.peerId()) : null);
     } catch (IOException e) {
       throw FsException.of(Errno.EIO, "removing %s from the metadata group failed: %s", peer, e.getMessage());
+    }
+  }
+
+  /** Removes the listeners (mounts' replicas) among {@code ids} from the group; nothing to do for the others. */
+  void removeListeners(java.util.Collection<String> ids) throws FsException {
+    try (RaftClient c = newRaftClient()) {
+      GroupConfiguration.change(c, group, "removing listeners " + ids + " from the metadata group", conf -> {
+        GroupConfiguration next = conf;
+        for (String id : ids) {
+          next = next.hasListener(id) ? next.withoutListener(id) : next;
+        }
+        return next == conf ? null : next;
+      });
+    } catch (IOException e) {
+      throw FsException.of(Errno.EIO, "removing listeners %s from the metadata group failed: %s", ids, e.getMessage());
     }
   }
 

@@ -82,6 +82,7 @@ public final class ClusterNode implements Closeable {
   private final OrphanScan orphans;
   private final ScheduledExecutorService orphanScans;
   private final VoterReplacement voterReplacement;
+  private final SilentMembers silentMembers;
   /** Node number → when its blocks were first seen all gone while it drains ({@link #finishDrain}). */
   private final Map<Integer, Long> drainedSince = new HashMap<>();
   /** Node numbers whose replacement could not be done, said once per outage. */
@@ -120,7 +121,7 @@ public final class ClusterNode implements Closeable {
    */
   public record Options(Duration reclaimGrace, Duration dutyPeriod, int blockSize, long snapshotEvery,
       ReplicationManager.Settings replication, Duration scrubEvery, long scrubBytesPerSecond,
-      Duration replaceVoterAfter, boolean blockTls, Duration orphanGrace) {
+      Duration replaceVoterAfter, boolean blockTls, Duration orphanGrace, Duration dropListenerAfter) {
     /**
      * How long a copy no record places here must go unput and untouched before the orphan scan removes it
      * ({@link OrphanScan}); mounts learn it from the node and touch what they hold uncommitted well within it.
@@ -131,8 +132,15 @@ public final class ClusterNode implements Closeable {
         ReplicationManager.Settings replication, Duration scrubEvery, long scrubBytesPerSecond,
         Duration replaceVoterAfter, boolean blockTls) {
       this(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery, scrubBytesPerSecond,
-          replaceVoterAfter, blockTls, DEFAULT_ORPHAN_GRACE);
+          replaceVoterAfter, blockTls, DEFAULT_ORPHAN_GRACE, DEFAULT_DROP_LISTENER_AFTER);
     }
+
+    /**
+     * How long the leader goes without an answer from a listener (a cluster mount's replica) before it drops it
+     * from the group ({@link SilentMembers}): six times a mount's session lifetime (30 s), so such a mount
+     * lost its session long before; a live mount left out puts itself back (ClusterMounts' membership check).
+     */
+    public static final Duration DEFAULT_DROP_LISTENER_AFTER = Duration.ofMinutes(3);
 
     public static final long DEFAULT_SNAPSHOT_EVERY = 10_000;
     /** How often the leader scrubs the cluster unless told otherwise (ZFS's advice for a pool is monthly). */
@@ -161,25 +169,25 @@ public final class ClusterNode implements Closeable {
     /** These options with nodes counted dead after {@code d} unreachable. */
     public Options withDeadNodeAfter(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication.withDeadAfter(d),
-          scrubEvery, scrubBytesPerSecond, replaceVoterAfter, blockTls, orphanGrace);
+          scrubEvery, scrubBytesPerSecond, replaceVoterAfter, blockTls, orphanGrace, dropListenerAfter);
     }
 
     /** These options with the leader scrubbing every {@code d}; {@link Duration#ZERO}: never on its own. */
     public Options withScrubEvery(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, d, scrubBytesPerSecond,
-          replaceVoterAfter, blockTls, orphanGrace);
+          replaceVoterAfter, blockTls, orphanGrace, dropListenerAfter);
     }
 
     /** These options with the scheduled scrub reading at most {@code bytesPerSecond}; 0: unlimited. */
     public Options withScrubRate(long bytesPerSecond) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery, bytesPerSecond,
-          replaceVoterAfter, blockTls, orphanGrace);
+          replaceVoterAfter, blockTls, orphanGrace, dropListenerAfter);
     }
 
     /** These options with a voter unreachable for {@code d} replaced ({@link VoterReplacement}); zero: never. */
     public Options withReplaceVoterAfter(Duration d) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery,
-          scrubBytesPerSecond, d, blockTls, orphanGrace);
+          scrubBytesPerSecond, d, blockTls, orphanGrace, dropListenerAfter);
     }
 
     /**
@@ -188,12 +196,12 @@ public final class ClusterNode implements Closeable {
      */
     public Options withBlockTls(boolean on) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery,
-          scrubBytesPerSecond, replaceVoterAfter, on, orphanGrace);
+          scrubBytesPerSecond, replaceVoterAfter, on, orphanGrace, dropListenerAfter);
     }
 
     public Options withSnapshotEvery(long entries) {
       return new Options(reclaimGrace, dutyPeriod, blockSize, entries, replication, scrubEvery, scrubBytesPerSecond,
-          replaceVoterAfter, blockTls, orphanGrace);
+          replaceVoterAfter, blockTls, orphanGrace, dropListenerAfter);
     }
 
     /**
@@ -205,7 +213,16 @@ public final class ClusterNode implements Closeable {
         throw new IllegalArgumentException("orphan grace " + g + " is negative");
       }
       return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery,
-          scrubBytesPerSecond, replaceVoterAfter, blockTls, g);
+          scrubBytesPerSecond, replaceVoterAfter, blockTls, g, dropListenerAfter);
+    }
+
+    /** These options with a listener the leader has not heard from for {@code d} dropped; zero: never. */
+    public Options withDropListenerAfter(Duration d) {
+      if (d.isNegative()) {
+        throw new IllegalArgumentException("listener silence " + d + " is negative");
+      }
+      return new Options(reclaimGrace, dutyPeriod, blockSize, snapshotEvery, replication, scrubEvery,
+          scrubBytesPerSecond, replaceVoterAfter, blockTls, orphanGrace, d);
     }
   }
 
@@ -220,6 +237,7 @@ public final class ClusterNode implements Closeable {
     this.scrubs = new ScheduledScrub(data.resolve("cluster").resolve("last-scrub"), options.scrubEvery(),
         this::scrubNow, System::currentTimeMillis);
     this.voterReplacement = new VoterReplacement(options.replaceVoterAfter());
+    this.silentMembers = new SilentMembers(options.dropListenerAfter());
     BlockTls blockTls = ClusterAdmin.blockTls(token, options.blockTls());
     SegmentStore s = null;
     BlockServer bs = null;
@@ -731,6 +749,47 @@ public final class ClusterNode implements Closeable {
       replaceDeadVoter();
     } catch (IOException | RuntimeException e) {
       log.atWarn().addKeyValue("error", String.valueOf(e)).log("voter replacement step failed; retried next period");
+    }
+    try {
+      silentMembers();
+    } catch (IOException | RuntimeException e) {
+      log.atWarn().addKeyValue("error", String.valueOf(e)).log("handling silent members failed; retried next period");
+    }
+  }
+
+  /**
+   * Steps down when a member being added stopped answering or a listener has no sender, and drops listeners
+   * silent for too long ({@link SilentMembers}).
+   */
+  private void silentMembers() throws IOException {
+    RaftMetaServer.Silences silences = raft.silences();
+    var stuck = silentMembers.stuckJoiner(silences.joining());
+    if (stuck.isPresent()) {
+      log.atWarn().addKeyValue("member", stuck.get()).addKeyValue("silent_s", silences.joining().get(stuck.get()) / 1000)
+          .log("a member being added to the metadata group stopped answering (a mount or node that ended while"
+              + " joining); no other change of the group can be made until that one ends, so this leader steps down");
+      raft.stepDown();
+      return;
+    }
+    var starved = silentMembers.starved(silences.unfed());
+    if (starved.isPresent()) {
+      log.atWarn().addKeyValue("listener", starved.get())
+          .log("the leader sends nothing to a mount's replica the group's configuration names (Ratis dropped its"
+              + " sender when a change failed); this leader steps down so that the next one sends to every listener");
+      raft.stepDown();
+      return;
+    }
+    java.util.Set<String> due = silentMembers.listenersToDrop(silences.listeners());
+    if (due.isEmpty()) {
+      return;
+    }
+    for (String id : due) {
+      log.atWarn().addKeyValue("listener", id).addKeyValue("silent_s", silences.listeners().get(id) / 1000)
+          .log("a mount's replica has not answered the leader for too long (a mount that ended without unmounting):"
+              + " it is dropped from the metadata group");
+    }
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, endpoints(raft.currentPeers()), GROUP_CHECK_TIMEOUT)) {
+      admin.removeListeners(due);
     }
   }
 

@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.proto.RaftProtos;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroup;
@@ -24,6 +25,7 @@ import org.apache.ratis.server.storage.RaftStorage;
 public final class RaftMetaServer implements Closeable {
   /** How long a checkpoint asked for by log size may take (a RocksDB flush and hard links). */
   private static final long CHECKPOINT_TIMEOUT_MS = 120_000;
+  private static final long STEP_DOWN_TIMEOUT_MS = 10_000;
 
   private final RaftServer server;
   private final RaftGroup group;
@@ -122,6 +124,62 @@ public final class RaftMetaServer implements Closeable {
       return List.copyOf(server.getDivision(group.getGroupId()).getRaftConf().getCurrentPeers());
     } catch (IOException | RuntimeException e) {
       return List.of();
+    }
+  }
+
+  /**
+   * How long, in milliseconds, each member this leader sends to has gone without answering it (counted from
+   * this leader's start for one that never has): {@code listeners} are the configuration's listeners (cluster
+   * mounts' replicas), {@code joining} the members being added, which Ratis sends to before the configuration
+   * names them; {@code unfed} are listeners of the configuration the leader has no sender for (it sends them
+   * nothing: see SilentMembers in the node package).
+   */
+  public record Silences(java.util.Map<String, Long> listeners, java.util.Map<String, Long> joining,
+      java.util.Set<String> unfed) {
+    public static final Silences NONE = new Silences(java.util.Map.of(), java.util.Map.of(), java.util.Set.of());
+  }
+
+  /** The {@link Silences} while this replica leads; {@link Silences#NONE} on any other. */
+  public Silences silences() {
+    try {
+      RaftServer.Division d = server.getDivision(group.getGroupId());
+      var role = d.getInfo().getRoleInfoProto();
+      if (!role.hasLeaderInfo()) {
+        return Silences.NONE;
+      }
+      var conf = d.getRaftConf();
+      java.util.Set<String> listeners = new java.util.HashSet<>();
+      conf.getAllPeers(RaftProtos.RaftPeerRole.LISTENER).forEach(p -> listeners.add(p.getId().toString()));
+      java.util.Set<String> voters = new java.util.HashSet<>();
+      conf.getAllPeers(RaftProtos.RaftPeerRole.FOLLOWER).forEach(p -> voters.add(p.getId().toString()));
+      java.util.Map<String, Long> listening = new java.util.HashMap<>();
+      java.util.Map<String, Long> joining = new java.util.HashMap<>();
+      for (var f : role.getLeaderInfo().getFollowerInfoList()) {
+        String id = f.getId().getId().toStringUtf8();
+        if (listeners.contains(id)) {
+          listening.put(id, f.getLastRpcElapsedTimeMs());
+        } else if (!voters.contains(id)) {
+          joining.put(id, f.getLastRpcElapsedTimeMs());
+        }
+      }
+      java.util.Set<String> unfed = new java.util.TreeSet<>(listeners);
+      unfed.removeAll(listening.keySet());
+      return new Silences(listening, joining, unfed);
+    } catch (IOException | RuntimeException e) {
+      return Silences.NONE;
+    }
+  }
+
+  /**
+   * Gives up the leadership (a no-op on a replica that does not lead); an election follows, which this
+   * replica may win again. Whatever the old leader had in progress, a configuration change included, ends.
+   */
+  public void stepDown() throws IOException {
+    var request = new org.apache.ratis.protocol.TransferLeadershipRequest(ClientId.randomId(), server.getId(),
+        group.getGroupId(), CallId.getAndIncrement(), null, STEP_DOWN_TIMEOUT_MS);
+    RaftClientReply reply = server.transferLeadership(request);
+    if (!reply.isSuccess() && !(reply.getException() instanceof org.apache.ratis.protocol.exceptions.NotLeaderException)) {
+      throw new IOException("stepping down failed: " + reply.getException());
     }
   }
 

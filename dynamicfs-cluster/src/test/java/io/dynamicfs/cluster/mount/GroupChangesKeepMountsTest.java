@@ -4,6 +4,8 @@ import static io.dynamicfs.cluster.node.ClusterTests.freeEndpoint;
 import static io.dynamicfs.cluster.node.ClusterTests.waitFor;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dynamicfs.cluster.node.ClusterAdmin;
 import io.dynamicfs.cluster.node.ClusterNode;
@@ -12,15 +14,25 @@ import io.dynamicfs.cluster.node.Endpoint;
 import io.dynamicfs.cluster.node.NodeLeave;
 import io.dynamicfs.cluster.raft.GroupConfiguration;
 import io.dynamicfs.cluster.raft.RaftMetaClient;
+import io.dynamicfs.cluster.raft.RaftMetaServer;
+import io.dynamicfs.cluster.raft.RaftNodeConfig;
 import io.dynamicfs.core.api.FileSystem;
 import io.dynamicfs.core.api.FileType;
 import io.dynamicfs.core.format.FormatOptions;
+import io.dynamicfs.core.meta.ApplyListener;
 import io.dynamicfs.core.meta.MetaOp;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.proto.RaftProtos;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.retry.RetryPolicies;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * still receives the log after a second and a third voter join, and after a voter leaves and the block-only
  * node is promoted in its place. Each step is checked by a change made through another client, which only
  * the log can bring to the mount's replica. (Ratis 3.2.2's ADD mode, which joins and promotions used,
- * dropped every mount's replica from the group: `GroupConfiguration`.)
+ * dropped every mount's replica from the group: `GroupConfiguration`.) And the leader drops a mount's replica
+ * that stopped answering (a mount that died without leaving), never a live one.
  */
 class GroupChangesKeepMountsTest {
   private static final ClusterNode.Options FAST = new ClusterNode.Options(Duration.ofSeconds(1), Duration.ofMillis(500),
@@ -60,8 +73,12 @@ class GroupChangesKeepMountsTest {
 
   /** Node n1 alone, and a mount of it that is fed the log. */
   private void oneNodeAndAMount() throws Exception {
+    oneNodeAndAMount(FAST);
+  }
+
+  private void oneNodeAndAMount(ClusterNode.Options options) throws Exception {
     e1 = freeEndpoint();
-    token = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, FAST)).token();
+    token = keep(ClusterNode.init(tmp.resolve("n1"), "n1", e1, "replicate-2", FormatOptions.DEFAULT, options)).token();
     mount = ClusterMounts.connect(token, List.of(e1), "127.0.0.1", false, RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT);
     assertFed("at-start");
   }
@@ -103,6 +120,87 @@ class GroupChangesKeepMountsTest {
           () -> GroupConfiguration.read(c, admin.group()).hasListener(id));
     }
     waitFor(Duration.ofSeconds(15), () -> mount.replica().lookup(FileSystem.ROOT_INO, "while-out") > 0);
+    assertFed("after");
+  }
+
+  @Test
+  void aDeadMountsReplica_isDroppedByTheLeader_aLiveOneStays() throws Exception {
+    oneNodeAndAMount(FAST.withDropListenerAfter(Duration.ofSeconds(3)));
+    String live = mount.replicaServer().id().toString();
+    // a mount's replica that joined and then ended without leaving (what kill -9 of the mount leaves behind)
+    Endpoint at = freeEndpoint();
+    RaftPeer dead = RaftPeer.newBuilder().setId("mount-that-died").setAddress(at.raftAddress())
+        .setStartupRole(RaftProtos.RaftPeerRole.LISTENER).build();
+    long died;
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30));
+        RaftClient c = admin.newRaftClient()) {
+      List<RaftPeer> members = new ArrayList<>(admin.group().getPeers());
+      members.add(dead);
+      try (RaftMetaServer replica = RaftMetaServer.start(RaftNodeConfig.builder(dead.getId().toString(), at.host(),
+          at.port(), tmp.resolve("dead-replica")).ephemeral(true).tls(ClusterAdmin.tls(token)).build(),
+          RaftGroup.valueOf(admin.group().getGroupId(), members), 1 << 20, ApplyListener.NONE)) {
+        GroupConfiguration.change(c, admin.group(), "adding a mount's replica", conf -> conf.withListener(dead));
+        died = System.nanoTime();
+      }
+      // the live mount is never left out meanwhile (it would put itself back, but only at its next check)
+      waitFor(Duration.ofSeconds(30), () -> {
+        GroupConfiguration now = GroupConfiguration.read(c, admin.group());
+        assertTrue(now.hasListener(live), "the live mount's replica stays in the group");
+        return !now.hasListener(dead.getId().toString());
+      });
+      // its last answer came at most a heartbeat before it closed
+      assertTrue(System.nanoTime() - died >= Duration.ofSeconds(2).toNanos(),
+          "dropped only after it was silent for the limit");
+      long until = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+      while (System.nanoTime() < until) {
+        assertTrue(GroupConfiguration.read(c, admin.group()).hasListener(live), "the live mount stays");
+        Thread.sleep(100);
+      }
+    }
+    assertFed("after");
+  }
+
+  @Test
+  void aMemberThatDiesWhileJoining_doesNotStopLaterChanges() throws Exception {
+    oneNodeAndAMount();
+    // a mount killed while the leader was bringing its replica up to date: nothing answers at its address
+    RaftPeer gone = RaftPeer.newBuilder().setId("mount-killed-joining").setAddress(freeEndpoint().raftAddress())
+        .setStartupRole(RaftProtos.RaftPeerRole.LISTENER).build();
+    try (ClusterAdmin admin = ClusterAdmin.connect(token, List.of(e1), Duration.ofSeconds(30))) {
+      // its one request (it then died: no retry) leaves the leader bringing it up to date
+      try (RaftClient once = RaftClient.newBuilder().setProperties(new RaftProperties()).setRaftGroup(admin.group())
+          .setParameters(ClusterAdmin.tls(token).parameters())
+          .setRetryPolicy(RetryPolicies.noRetry()).build()) {
+        GroupConfiguration now = GroupConfiguration.read(once, admin.group());
+        GroupConfiguration next = now.withListener(gone);
+        assertThrows(IOException.class, () -> once.admin().setConfiguration(SetConfigurationRequest.Arguments
+            .newBuilder().setServersInCurrentConf(now.voters()).setListenersInCurrentConf(now.listeners())
+            .setServersInNewConf(next.voters()).setListenersInNewConf(next.listeners())
+            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET).build()), "its change does not finish");
+      }
+      // another mount joins: Ratis refuses its change until the first one ends
+      long t0 = System.nanoTime();
+      try (ClusterMounts second = ClusterMounts.connect(token, List.of(e1), "127.0.0.1", false,
+          RaftMetaClient.DEFAULT_NO_LEADER_TIMEOUT)) {
+        try (RaftClient c = admin.newRaftClient()) {
+          GroupConfiguration now = GroupConfiguration.read(c, admin.group());
+          assertTrue(now.hasListener(second.replicaServer().id().toString()), "the second mount joined");
+          assertFalse(now.hasListener(gone.getId().toString()), "the dead one did not");
+        }
+        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(120).toNanos(), "joined within two minutes");
+      }
+      try (RaftClient c = admin.newRaftClient()) {
+        String first = mount.replicaServer().id().toString();
+        // the leader may be stepping down (the failed change stopped its sending to the first mount)
+        waitFor(Duration.ofSeconds(30), () -> {
+          try {
+            return GroupConfiguration.read(c, admin.group()).hasListener(first);
+          } catch (IOException electing) {
+            return false;
+          }
+        });
+      }
+    }
     assertFed("after");
   }
 
