@@ -27,7 +27,8 @@ final class ClusterCommand implements Runnable {
 
   /** {@code dynamicfs cluster status --peer HOST:PORT [--json]}. */
   @Command(name = "status", mixinStandardHelpOptions = true,
-      description = "Leader, term, commit index, and each member's role, health, last contact, space and blocks.")
+      description = "Leader, term, commit index, each member's role, health, last contact, space and blocks, and the"
+          + " mounts (their metadata replicas) with their last contact.")
   static final class Status implements Callable<Integer> {
     @Option(names = "--peer", required = true, paramLabel = "HOST:PORT", description = "Any node of the cluster.")
     String peer;
@@ -63,6 +64,11 @@ final class ClusterCommand implements Runnable {
               .put("commit_index", mb.commitIndex()).put("blocks", mb.blocks()).put("used_bytes", mb.usedBytes())
               .put("free_bytes", mb.freeBytes()).put("state", mb.state());
         }
+        ArrayNode mounts = o.putArray("mounts");
+        for (ClusterAdmin.MountReplica r : st.mounts()) {
+          mounts.addObject().put("replica", r.id()).put("address", r.address())
+              .put("last_contact_ms", r.lastContactMs()).put("commit_index", r.commitIndex());
+        }
         System.out.println(m.writerWithDefaultPrettyPrinter().writeValueAsString(o));
         return 0;
       }
@@ -76,6 +82,10 @@ final class ClusterCommand implements Runnable {
             mb.address(), mb.role(), mb.state(), mb.health(), mb.lastContactMs(), mb.blocks(),
             ProgressReporter.bytes(Math.max(0, mb.usedBytes())),
             mb.freeBytes() < 0 ? "?" : ProgressReporter.bytes(mb.freeBytes())));
+      }
+      b.append(String.format(Locale.ROOT, "  %d mount(s)%n", st.mounts().size()));
+      for (ClusterAdmin.MountReplica r : st.mounts()) {
+        b.append(String.format(Locale.ROOT, "  %-34s %-22s %12d%n", r.id(), r.address(), r.lastContactMs()));
       }
       System.out.print(b);
       return 0;

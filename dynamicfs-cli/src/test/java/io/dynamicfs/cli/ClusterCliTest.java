@@ -110,6 +110,8 @@ class ClusterCliTest {
     // B with the safe preset: no attribute kept by time, so what A closed is read whole at once (with the
     // default preset B's kernel may keep a size it looked up for up to 1 s)
     mount(mb, peers, token, "safe");
+    JsonNode withMounts = status(a1, token);
+    assertEquals(2, withMounts.get("mounts").size(), "both mounts' replicas are listed: " + withMounts);
 
     // randomised operations through mount A compared with a plain directory, then the tree seen through B
     Path reference = Files.createDirectories(tmp.resolve("reference"));

@@ -57,6 +57,15 @@ public final class ClusterMountSide implements DaemonContext.ClusterSide {
       free += Math.max(0, m.freeBytes());
     }
     s.put("members", members);
+    List<Map<String, Object>> mounts = new ArrayList<>();
+    for (ClusterAdmin.MountReplica r : c.mounts()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("replica", r.id());
+      m.put("address", r.address());
+      m.put("last_contact_ms", r.lastContactMs());
+      mounts.add(m);
+    }
+    s.put("mounts", mounts);
     s.put("node_blocks", blocks);
     s.put("node_used_bytes", used);
     s.put("node_free_bytes", free);

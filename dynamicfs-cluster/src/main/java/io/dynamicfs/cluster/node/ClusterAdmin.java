@@ -219,9 +219,19 @@ public final class ClusterAdmin implements Closeable {
   public record Member(String nodeId, int number, String address, String role, String health, long lastContactMs,
       long commitIndex, long blocks, long usedBytes, long freeBytes, String state) {}
 
-  public record Status(String clusterId, String leader, long term, long commitIndex, List<Member> members) {}
+  /**
+   * A cluster mount's replica in the group (a listener): its Raft id and address, the milliseconds since it last
+   * answered the leader (-1 when the leader has no sender for it) and the index the leader knows it committed.
+   */
+  public record MountReplica(String id, String address, long lastContactMs, long commitIndex) {}
 
-  /** Leader, term, commit index, and each member's role, health, last contact, space and block count. */
+  public record Status(String clusterId, String leader, long term, long commitIndex, List<Member> members,
+      List<MountReplica> mounts) {}
+
+  /**
+   * Leader, term, commit index, each member's role, health, last contact, space and block count, and the
+   * mounts' replicas the leader sends the log to.
+   */
   public Status status(Endpoint asked) throws FsException {
     GroupInfoReply mine = info(token, asked);
     RaftProtos.RoleInfoProto role = mine.getRoleInfoProto();
@@ -309,7 +319,12 @@ public final class ClusterAdmin implements Closeable {
             commits.getOrDefault(pid, -1L), blocks, used, free, n.state().toLowerCase(java.util.Locale.ROOT)));
       }
     }
-    return new Status(token.clusterId().toString(), leaderNode, term, commitIndex, members);
+    List<MountReplica> mounts = new ArrayList<>();
+    for (RaftPeer l : GroupConfiguration.of(leaderInfo).listeners()) {
+      String id = l.getId().toString();
+      mounts.add(new MountReplica(id, l.getAddress(), contact.getOrDefault(id, -1L), commits.getOrDefault(id, -1L)));
+    }
+    return new Status(token.clusterId().toString(), leaderNode, term, commitIndex, members, mounts);
   }
 
   @Override

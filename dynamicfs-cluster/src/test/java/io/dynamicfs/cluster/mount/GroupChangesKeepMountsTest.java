@@ -2,6 +2,7 @@ package io.dynamicfs.cluster.mount;
 
 import static io.dynamicfs.cluster.node.ClusterTests.freeEndpoint;
 import static io.dynamicfs.cluster.node.ClusterTests.waitFor;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -142,6 +143,7 @@ class GroupChangesKeepMountsTest {
         GroupConfiguration.change(c, admin.group(), "adding a mount's replica", conf -> conf.withListener(dead));
         died = System.nanoTime();
       }
+      assertEquals(java.util.Set.of(live, dead.getId().toString()), mountIds(admin), "cluster status lists both");
       // the live mount is never left out meanwhile (it would put itself back, but only at its next check)
       waitFor(Duration.ofSeconds(30), () -> {
         GroupConfiguration now = GroupConfiguration.read(c, admin.group());
@@ -156,6 +158,7 @@ class GroupChangesKeepMountsTest {
         assertTrue(GroupConfiguration.read(c, admin.group()).hasListener(live), "the live mount stays");
         Thread.sleep(100);
       }
+      assertEquals(java.util.Set.of(live), mountIds(admin), "cluster status lists the live one");
     }
     assertFed("after");
   }
@@ -202,6 +205,11 @@ class GroupChangesKeepMountsTest {
       }
     }
     assertFed("after");
+  }
+
+  private java.util.Set<String> mountIds(ClusterAdmin admin) throws Exception {
+    return admin.status(e1).mounts().stream().map(ClusterAdmin.MountReplica::id)
+        .collect(java.util.stream.Collectors.toSet());
   }
 
   /** A directory made through another client reaches the mount's replica within 15 s. */
