@@ -26,11 +26,9 @@ import io.dynamicfs.core.meta.MetadataStore;
 import io.dynamicfs.core.storage.Redundancy;
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -66,7 +64,7 @@ public final class ClusterMounts implements AutoCloseable {
   private final ClusterAdmin admin;
   private final RaftMetaServer replica;
   private final RaftPeer self;
-  private final Path replicaDir;
+  private final ReplicaDirectory replicaDir;
   private final AppliedWaiter waiter;
   private final NodeDirectory directory;
   private final BlockStore blocks;
@@ -83,7 +81,7 @@ public final class ClusterMounts implements AutoCloseable {
   private volatile StatFs lastSpace;
   private volatile long lastSpaceAt;
 
-  private ClusterMounts(ClusterAdmin admin, RaftMetaServer replica, RaftPeer self, Path replicaDir,
+  private ClusterMounts(ClusterAdmin admin, RaftMetaServer replica, RaftPeer self, ReplicaDirectory replicaDir,
       AppliedWaiter waiter, NodeDirectory directory, BlockStore blocks, Redundancy redundancy, MetadataStore store,
       FormatOptions format) {
     this.admin = admin;
@@ -160,7 +158,7 @@ public final class ClusterMounts implements AutoCloseable {
     ClusterAdmin admin = ClusterAdmin.connect(token, peers, noLeaderTimeout);
     RaftMetaServer replica = null;
     RaftPeer self = null;
-    Path dir = null;
+    ReplicaDirectory dir = null;
     NodeDirectory directory = null;
     try {
       MetaOp.SetClusterConfig config = admin.meta().query(new MetaQuery.Config());
@@ -168,14 +166,14 @@ public final class ClusterMounts implements AutoCloseable {
       FormatOptions format = new FormatOptions(config.blockSize(), Codec.byId(config.codecId()), config.inlineMax());
       int port = freePort();
       String id = "m-" + host.replaceAll("[^A-Za-z0-9]", "-") + "_" + port;
-      dir = Files.createTempDirectory("dynamicfs-mount-replica-");
+      dir = ReplicaDirectory.create(Path.of(System.getProperty("java.io.tmpdir")));
       self = RaftPeer.newBuilder().setId(id).setAddress(host + ":" + port)
           .setStartupRole(RaftProtos.RaftPeerRole.LISTENER).build();
       List<RaftPeer> members = new ArrayList<>(admin.group().getPeers());
       members.add(self);
       RaftGroup group = RaftGroup.valueOf(ClusterAdmin.groupId(token), members);
       AppliedWaiter waiter = new AppliedWaiter();
-      RaftNodeConfig cfg = RaftNodeConfig.builder(id, host, port, dir).ephemeral(true).tls(ClusterAdmin.tls(token))
+      RaftNodeConfig cfg = RaftNodeConfig.builder(id, host, port, dir.raftStorage()).ephemeral(true).tls(ClusterAdmin.tls(token))
           .build();
       replica = RaftMetaServer.start(cfg, group, format.blockSize(), waiter);
       RaftMetaServer started = replica;
@@ -210,7 +208,7 @@ public final class ClusterMounts implements AutoCloseable {
         closeQuietly(replica);
       }
       closeQuietly(admin);
-      deleteTree(dir);
+      closeQuietly(dir);
       throw e;
     }
   }
@@ -424,7 +422,7 @@ public final class ClusterMounts implements AutoCloseable {
       changeListeners(admin, self, false);
     } catch (FsException e) {
       log.atWarn().addKeyValue("error", e.getMessage()).log("could not leave the metadata group; the leader keeps "
-          + "sending to a gone listener until it is removed");
+          + "sending to a gone listener until it drops it (3 minutes)");
     }
   }
 
@@ -464,7 +462,7 @@ public final class ClusterMounts implements AutoCloseable {
     leaveGroupWithin(admin.meta().noLeaderTimeout());
     closeQuietly(replica);
     closeQuietly(admin);
-    deleteTree(replicaDir);
+    replicaDir.close();
   }
 
   /**
@@ -482,7 +480,7 @@ public final class ClusterMounts implements AutoCloseable {
     }
     if (leave.isAlive()) {
       log.atWarn().addKeyValue("waited_s", limit.toSeconds()).log("the cluster did not answer the mount's leaving the "
-          + "metadata group; the leader keeps sending to a gone listener until it is removed");
+          + "metadata group; the leader keeps sending to a gone listener until it drops it (3 minutes)");
     }
   }
 
@@ -493,19 +491,6 @@ public final class ClusterMounts implements AutoCloseable {
       }
     } catch (Exception e) {
       log.atWarn().addKeyValue("error", String.valueOf(e)).log("closing part of the cluster mount failed");
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      log.atWarn().addKeyValue("dir", dir.toString()).log("could not delete the mount's replica directory");
     }
   }
 }
