@@ -148,17 +148,19 @@ public final class RaftMetaServer implements Closeable {
         return Silences.NONE;
       }
       var conf = d.getRaftConf();
+      // listeners: the current configuration's; members: the old one's too (during a change both count)
       java.util.Set<String> listeners = new java.util.HashSet<>();
-      conf.getAllPeers(RaftProtos.RaftPeerRole.LISTENER).forEach(p -> listeners.add(p.getId().toString()));
-      java.util.Set<String> voters = new java.util.HashSet<>();
-      conf.getAllPeers(RaftProtos.RaftPeerRole.FOLLOWER).forEach(p -> voters.add(p.getId().toString()));
+      conf.getCurrentPeers(RaftProtos.RaftPeerRole.LISTENER).forEach(p -> listeners.add(p.getId().toString()));
+      java.util.Set<String> members = new java.util.HashSet<>(listeners);
+      conf.getAllPeers(RaftProtos.RaftPeerRole.LISTENER).forEach(p -> members.add(p.getId().toString()));
+      conf.getAllPeers(RaftProtos.RaftPeerRole.FOLLOWER).forEach(p -> members.add(p.getId().toString()));
       java.util.Map<String, Long> listening = new java.util.HashMap<>();
       java.util.Map<String, Long> joining = new java.util.HashMap<>();
       for (var f : role.getLeaderInfo().getFollowerInfoList()) {
         String id = f.getId().getId().toStringUtf8();
         if (listeners.contains(id)) {
           listening.put(id, f.getLastRpcElapsedTimeMs());
-        } else if (!voters.contains(id)) {
+        } else if (!members.contains(id)) {
           joining.put(id, f.getLastRpcElapsedTimeMs());
         }
       }
