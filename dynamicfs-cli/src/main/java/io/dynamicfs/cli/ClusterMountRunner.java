@@ -75,7 +75,8 @@ final class ClusterMountRunner {
       conn = ClusterMounts.connect(token, cmd.clusterPeers(), cmd.clientAddress, cmd.blockTls);
       kernelInvalidations = KernelInvalidations.replica(conn::session);
       conn.observe(kernelInvalidations); // other mounts' changes, told to this kernel
-      String client = "mount " + cmd.mountPoint.toAbsolutePath().normalize() + " pid " + ProcessHandle.current().pid();
+      conn.endSessionsOfDeadLocalMounts(); // a mount killed here holds leases this one may need
+      String client = io.dynamicfs.cluster.mount.LocalSessions.client(cmd.mountPoint);
       io.dynamicfs.core.engine.ClusterMount parts = conn.engineParts(client, Duration.ofSeconds(30),
           cmd.asyncMetadata.equals("on"));
       try {

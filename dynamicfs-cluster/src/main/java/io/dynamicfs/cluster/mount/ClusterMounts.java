@@ -365,6 +365,28 @@ public final class ClusterMounts implements AutoCloseable {
     return replica;
   }
 
+  /**
+   * Ends the sessions that mounts on this machine left when their process died ({@link LocalSessions}), so
+   * that their directory leases do not hold up this mount for a session lifetime; returns how many.
+   */
+  public int endSessionsOfDeadLocalMounts() throws FsException {
+    return endSessionsOfDeadLocalMounts(LocalSessions::alive);
+  }
+
+  int endSessionsOfDeadLocalMounts(java.util.function.LongPredicate alive) throws FsException {
+    int ended = 0;
+    for (long id : LocalSessions.ofDeadProcesses(store.sessions(), alive)) {
+      MetadataStore.Session s = store.session(id);
+      var r = admin.meta().submit(new MetaOp.CloseSession(id));
+      if (r.ok()) {
+        ended++;
+        log.atInfo().addKeyValue("session", Long.toHexString(id)).addKeyValue("client", s == null ? "" : s.client())
+            .log("ended the session of a mount on this machine whose process is gone");
+      }
+    }
+    return ended;
+  }
+
   /** The local replica of the metadata, caught up at connect (for fsck of a cluster). */
   public MetadataStore replica() {
     return store;
