@@ -375,12 +375,11 @@ public final class ClusterMounts implements AutoCloseable {
 
   int endSessionsOfDeadLocalMounts(java.util.function.LongPredicate alive) throws FsException {
     int ended = 0;
-    for (long id : LocalSessions.ofDeadProcesses(store.sessions(), alive)) {
-      MetadataStore.Session s = store.session(id);
-      var r = admin.meta().submit(new MetaOp.CloseSession(id));
+    for (MetadataStore.Session s : LocalSessions.ofDeadProcesses(store.sessions(), alive)) {
+      var r = admin.meta().submit(new MetaOp.CloseSession(s.id()));
       if (r.ok()) {
         ended++;
-        log.atInfo().addKeyValue("session", Long.toHexString(id)).addKeyValue("client", s == null ? "" : s.client())
+        log.atInfo().addKeyValue("session", Long.toHexString(s.id())).addKeyValue("client", s.client())
             .log("ended the session of a mount on this machine whose process is gone");
       }
     }

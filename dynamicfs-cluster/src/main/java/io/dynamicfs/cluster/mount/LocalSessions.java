@@ -36,16 +36,16 @@ public final class LocalSessions {
   }
 
   /**
-   * The ids of {@code sessions} made in this boot and pid namespace by processes {@code alive} says are gone
-   * (none when either is unknown here).
+   * The {@code sessions} made in this boot and pid namespace by processes {@code alive} says are gone (none
+   * when either is unknown here).
    */
-  static List<Long> ofDeadProcesses(List<MetadataStore.Session> sessions, LongPredicate alive) {
+  static List<MetadataStore.Session> ofDeadProcesses(List<MetadataStore.Session> sessions, LongPredicate alive) {
     return ofDeadProcesses(sessions, bootId(), pidNamespace(), alive);
   }
 
-  static List<Long> ofDeadProcesses(List<MetadataStore.Session> sessions, String boot, String ns,
+  static List<MetadataStore.Session> ofDeadProcesses(List<MetadataStore.Session> sessions, String boot, String ns,
       LongPredicate alive) {
-    List<Long> dead = new ArrayList<>();
+    List<MetadataStore.Session> dead = new ArrayList<>();
     if (boot == null || ns == null) {
       return dead;
     }
@@ -53,7 +53,7 @@ public final class LocalSessions {
       Matcher m = CLIENT.matcher(s.client());
       if (m.matches() && m.group(2).equals(boot) && m.group(3).equals(ns)
           && !alive.test(Long.parseLong(m.group(1)))) {
-        dead.add(s.id());
+        dead.add(s);
       }
     }
     return dead;
@@ -75,8 +75,9 @@ public final class LocalSessions {
 
   private static String pidNamespace() {
     try {
-      String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString(); // "pid:[4026531836]"
-      return link.replaceAll("[^0-9]", "").isEmpty() ? null : link.replaceAll("[^0-9]", "");
+      // "pid:[4026531836]"
+      String number = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString().replaceAll("[^0-9]", "");
+      return number.isEmpty() ? null : number;
     } catch (IOException | RuntimeException e) {
       return null;
     }
