@@ -69,6 +69,49 @@ class CodecTest {
     assertArrayEquals(Arrays.copyOfRange(noise, 100, 5100), raw.bytes());
   }
 
+  /** A 64 KiB frame made of {@code unit} repeated. */
+  private static byte[] repeated(byte[] unit, int n) {
+    byte[] b = new byte[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = unit[i % unit.length];
+    }
+    return b;
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Codec.class, names = {"LZ4", "ZSTD"})
+  void compressIfWorthIt_probe_keepsWhatCompressesAndSkipsNoise(Codec codec) throws FsException {
+    int frame = 64 << 10;
+    // noise: stored raw (the probe of its first 8 KiB saves nothing)
+    assertEquals(null, codec.compressIfWorthIt(randomBytes(frame), 0, frame));
+    // a random 4 KiB unit repeated: every byte value equally likely, yet it compresses, and the probe sees it
+    byte[] rep = repeated(randomBytes(4096), frame);
+    byte[] c = codec.compressIfWorthIt(rep, 0, frame);
+    assertTrue(c != null && c.length < frame / 8,
+        () -> "repeated noise compressed to " + (c == null ? -1 : c.length));
+    assertArrayEquals(rep, codec.decompress(c, 0, c.length, frame));
+    // text, probed and compressed from an offset inside a larger array
+    byte[] big = new byte[frame + 3000];
+    System.arraycopy(text(frame), 0, big, 3000, frame);
+    byte[] t = codec.compressIfWorthIt(big, 3000, frame);
+    assertTrue(t != null && t.length < frame / 4);
+    assertArrayEquals(Arrays.copyOfRange(big, 3000, 3000 + frame), codec.decompress(t, 0, t.length, frame));
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Codec.class, names = {"LZ4", "ZSTD"})
+  void compressIfWorthIt_noisyStart_isStoredRawEvenIfTheRestCompresses(Codec codec) {
+    // the probe's price: a frame that starts with 8 KiB of noise is judged by it
+    int frame = 64 << 10;
+    byte[] in = new byte[frame];
+    System.arraycopy(randomBytes(Codec.PROBE_BYTES), 0, in, 0, Codec.PROBE_BYTES);
+    assertEquals(null, codec.compressIfWorthIt(in, 0, frame));
+    // a frame shorter than two probes is compressed whole, as before
+    byte[] small = new byte[2 * Codec.PROBE_BYTES - 1];
+    System.arraycopy(randomBytes(Codec.PROBE_BYTES), 0, small, 0, Codec.PROBE_BYTES);
+    assertTrue(codec.compressIfWorthIt(small, 0, small.length) != null);
+  }
+
   @ParameterizedTest
   @EnumSource(value = Codec.class, names = {"LZ4", "ZSTD"})
   void compress_compressibleData_usesTheCodecAndShrinks(Codec codec) {
