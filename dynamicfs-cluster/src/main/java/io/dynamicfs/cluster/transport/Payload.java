@@ -91,8 +91,15 @@ final class Payload {
       return new StoredBlock(id, raw, stored, codec);
     }
 
-    /** Everything not read yet. */
+    /**
+     * Everything not read yet; the payload array itself, not a copy, when nothing was read (a DATA answer's
+     * block: its reader is the payload's last user).
+     */
     byte[] rest() {
+      if (buf.position() == 0 && buf.limit() == buf.array().length) {
+        buf.position(buf.limit());
+        return buf.array();
+      }
       byte[] b = Arrays.copyOfRange(buf.array(), buf.position(), buf.limit());
       buf.position(buf.limit());
       return b;

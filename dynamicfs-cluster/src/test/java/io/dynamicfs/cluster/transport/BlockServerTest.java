@@ -337,7 +337,7 @@ class BlockServerTest {
       BlockId key = keys.get(i);
       assertArrayEquals(records.get(i), remote.getShard(key));
       assertEquals(records.get(i).length, remote.stat(key).rawLength()); // HAS works on keys unchanged
-      // GET is content-addressed: a record does not hash to its key, and the client says so
+      // GET is content-addressed: a record does not hash to its key, and the node says so
       assertEquals(Errno.EIO, assertThrows(FsException.class, () -> remote.get(key)).errno());
     }
     List<BlockId> listed = new ArrayList<>();

@@ -169,7 +169,7 @@ class RemoteBlockStoreFailureTest {
       @Override
       public byte[] get(BlockId id, boolean sequential) throws IOException {
         byte[] b = super.get(id, sequential);
-        b[b.length / 2] ^= 1; // a bit flipped after the store verified it (memory, a bug)
+        b[b.length / 2] ^= 1; // a bit flipped after the store verified its CRCs (memory, a bug): the node hashes
         return b;
       }
     };
