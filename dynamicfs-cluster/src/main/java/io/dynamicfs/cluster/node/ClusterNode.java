@@ -244,7 +244,8 @@ public final class ClusterNode implements Closeable {
     RaftMetaServer r = null;
     RaftMetaClient c = null;
     try {
-      s = SegmentStore.open(data.resolve("blocks"), Codec.LZ4, SEGMENT_BYTES);
+      // mounts cache what they read, so the node's writes need not pass through its page cache
+      s = SegmentStore.open(data.resolve("blocks"), Codec.LZ4, SEGMENT_BYTES).appendDirectly();
       bs = BlockServer.builder(s, token.credentials()).bind(file.listen().blockAddress())
           .blockSize(options.blockSize()).reclaimer(this::reclaimNow)
           .copyClock(copyClock).orphanGrace(options.orphanGrace())

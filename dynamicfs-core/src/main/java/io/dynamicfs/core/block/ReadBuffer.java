@@ -26,7 +26,8 @@ public final class ReadBuffer {
     return b.clear();
   }
 
-  private static ByteBuffer allocate(int bytes) {
+  /** A new direct buffer of at least {@code bytes}, aligned for {@code O_DIRECT}. */
+  static ByteBuffer allocate(int bytes) {
     int rounded = (bytes + ALIGN - 1) / ALIGN * ALIGN;
     return ByteBuffer.allocateDirect(rounded + ALIGN).alignedSlice(ALIGN);
   }
