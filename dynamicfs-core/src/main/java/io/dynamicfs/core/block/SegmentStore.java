@@ -1011,14 +1011,7 @@ public final class SegmentStore implements BlockStore {
     synchronized FileChannel directChannel() {
       if (!directTried) {
         directTried = true;
-        try {
-          if (ReadBuffer.ALIGN % Files.getFileStore(path).getBlockSize() == 0) {
-            direct = FileChannel.open(path, StandardOpenOption.READ, com.sun.nio.file.ExtendedOpenOption.DIRECT);
-          }
-        } catch (IOException | UnsupportedOperationException e) {
-          log.atDebug().addKeyValue("segment", path.toString()).addKeyValue("error", String.valueOf(e.getMessage()))
-              .log("direct reads not possible, reading through the page cache");
-        }
+        direct = openDirect(StandardOpenOption.READ, "direct reads not possible, reading through the page cache");
       }
       return direct;
     }
@@ -1027,16 +1020,23 @@ public final class SegmentStore implements BlockStore {
     synchronized FileChannel directWriteChannel() {
       if (!directWriteTried) {
         directWriteTried = true;
-        try {
-          if (ReadBuffer.ALIGN % Files.getFileStore(path).getBlockSize() == 0) {
-            directWrite = FileChannel.open(path, StandardOpenOption.WRITE, com.sun.nio.file.ExtendedOpenOption.DIRECT);
-          }
-        } catch (IOException | UnsupportedOperationException e) {
-          log.atDebug().addKeyValue("segment", path.toString()).addKeyValue("error", String.valueOf(e.getMessage()))
-              .log("direct appends not possible, appending through the page cache");
-        }
+        directWrite = openDirect(StandardOpenOption.WRITE,
+            "direct appends not possible, appending through the page cache");
       }
       return directWrite;
+    }
+
+    /** The segment opened for {@code mode} with {@code O_DIRECT}; null (logging {@code refused}) when not possible. */
+    private FileChannel openDirect(StandardOpenOption mode, String refused) {
+      try {
+        if (ReadBuffer.ALIGN % Files.getFileStore(path).getBlockSize() == 0) {
+          return FileChannel.open(path, mode, com.sun.nio.file.ExtendedOpenOption.DIRECT);
+        }
+      } catch (IOException | UnsupportedOperationException e) {
+        log.atDebug().addKeyValue("segment", path.toString()).addKeyValue("error", String.valueOf(e.getMessage()))
+            .log(refused);
+      }
+      return null;
     }
 
     /**
